@@ -1,0 +1,333 @@
+//! Chapter 2: the checks of п. 9-1, the decision, late applications and the permit's validity.
+
+use jiff::civil::Date;
+
+use crate::citation::Citation;
+use crate::requirements::{MaxTerm, Purpose};
+use crate::terms::add_months;
+
+/// The seven checks of п. 9-1.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Check {
+    /// пп. 1: completeness of the documents.
+    Completeness,
+    /// пп. 2: border crossings in ЕИС «Беркут».
+    BorderCrossings,
+    /// пп. 3: convictions, wanted status, unpaid penalties (police, КПСиСУ).
+    Records,
+    /// пп. 4: IINs of the foreigner and family members arriving together.
+    Iin,
+    /// пп. 5: valid household-work RVPs of the employer (Law art. 43-2 п. 5).
+    HouseholdQuota,
+    /// пп. 6: a pending PR application.
+    PendingPr,
+    /// пп. 7: fingerprint registration.
+    Fingerprints,
+}
+
+impl Check {
+    pub const ALL: [Check; 7] = [
+        Check::Completeness,
+        Check::BorderCrossings,
+        Check::Records,
+        Check::Iin,
+        Check::HouseholdQuota,
+        Check::PendingPr,
+        Check::Fingerprints,
+    ];
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Check::Completeness => "completeness",
+            Check::BorderCrossings => "border_crossings",
+            Check::Records => "records",
+            Check::Iin => "iin",
+            Check::HouseholdQuota => "household_quota",
+            Check::PendingPr => "pending_pr",
+            Check::Fingerprints => "fingerprints",
+        }
+    }
+    pub fn parse(s: &str) -> Option<Check> {
+        Check::ALL.into_iter().find(|c| c.as_str() == s)
+    }
+    pub fn citation(self) -> Citation {
+        match self {
+            Check::Completeness => Citation::new("п. 9-1 пп. 1"),
+            Check::BorderCrossings => Citation::new("п. 9-1 пп. 2"),
+            Check::Records => Citation::new("п. 9-1 пп. 3"),
+            Check::Iin => Citation::new("п. 9-1 пп. 4"),
+            Check::HouseholdQuota => Citation::new("п. 9-1 пп. 5; Law on Migration art. 43-2 п. 5"),
+            Check::PendingPr => Citation::new("п. 9-1 пп. 6"),
+            Check::Fingerprints => Citation::new("п. 9-1 пп. 7"),
+        }
+    }
+}
+
+/// What one check found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Finding {
+    /// Nothing stands in the way.
+    Clear,
+    /// A ground for refusal (п. 9-3; App. 1-1 п. 9), with a stable code and the facts.
+    Ground { code: &'static str, detail: String },
+    /// The law cannot be applied automatically; an officer must decide.
+    Officer { code: &'static str, detail: String },
+}
+
+/// What the registries said, as facts the checks judge.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct BorderFacts {
+    /// «Беркут» holds a lawful entry of the immigrant into Kazakhstan.
+    pub lawful_entry_recorded: bool,
+}
+
+pub fn judge_border(f: &BorderFacts) -> Finding {
+    if f.lawful_entry_recorded {
+        Finding::Clear
+    } else {
+        Finding::Ground {
+            code: "no_lawful_entry",
+            detail: "ЕИС «Беркут» holds no lawful entry of the immigrant".into(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RecordFacts {
+    pub convicted: bool,
+    pub wanted: bool,
+    pub unpaid_penalties: bool,
+}
+
+pub fn judge_records(f: &RecordFacts) -> Finding {
+    let mut found = Vec::new();
+    if f.convicted {
+        found.push("a criminal record");
+    }
+    if f.wanted {
+        found.push("wanted status");
+    }
+    if f.unpaid_penalties {
+        found.push("unpaid penalties from an earlier stay");
+    }
+    if found.is_empty() {
+        Finding::Clear
+    } else {
+        Finding::Ground { code: "criminal_or_penalty_record", detail: found.join(", ") }
+    }
+}
+
+/// пп. 4: how many of the people in the application have no IIN.
+pub fn judge_iin(people: usize, without_iin: usize) -> Finding {
+    if without_iin == 0 {
+        Finding::Clear
+    } else {
+        Finding::Ground {
+            code: "no_iin",
+            detail: format!("{without_iin} of {people} persons in the application have no IIN"),
+        }
+    }
+}
+
+/// пп. 5: the employer already holds `valid_household_rvps`; the law's limit is configuration.
+pub fn judge_household_quota(household_purpose: bool, valid_household_rvps: u32, limit: Option<u32>) -> Finding {
+    if !household_purpose {
+        return Finding::Clear;
+    }
+    match limit {
+        None => Finding::Officer {
+            code: "household_limit_not_configured",
+            detail: "the per-employer limit of Law art. 43-2 п. 5 is not configured".into(),
+        },
+        Some(limit) if valid_household_rvps >= limit => Finding::Ground {
+            code: "household_limit_reached",
+            detail: format!("the employer holds {valid_household_rvps} valid household RVPs; the limit is {limit}"),
+        },
+        Some(_) => Finding::Clear,
+    }
+}
+
+pub fn judge_pending_pr(pending: bool) -> Finding {
+    if pending {
+        Finding::Ground { code: "pending_pr_application", detail: "a PR application of the immigrant is pending".into() }
+    } else {
+        Finding::Clear
+    }
+}
+
+pub fn judge_fingerprints(registered: bool) -> Finding {
+    if registered {
+        Finding::Clear
+    } else {
+        Finding::Ground { code: "no_fingerprint_registration", detail: "the immigrant has no fingerprint registration".into() }
+    }
+}
+
+/// The decision after the checks.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RvpDecision {
+    /// No ground for refusal: the RVP is formed (п. 9-1, App. 2).
+    Issue { citation: Citation },
+    /// Motivated refusal (п. 9-3, App. 2-1) on these grounds.
+    Refuse { grounds: Vec<(Check, &'static str, String, Citation)> },
+    /// An officer must decide (a check could not be judged automatically).
+    Officer { reasons: Vec<(Check, &'static str, String)> },
+}
+
+/// п. 9-1, п. 9-3: the decision from all seven findings. Any ground refuses; otherwise any
+/// officer finding waits; otherwise the permit is issued.
+pub fn decide(findings: &[(Check, Finding)]) -> RvpDecision {
+    let grounds: Vec<_> = findings
+        .iter()
+        .filter_map(|(c, f)| match f {
+            Finding::Ground { code, detail } => {
+                Some((*c, *code, detail.clone(), Citation::owned(format!("п. 9-3; {}", c.citation()))))
+            }
+            _ => None,
+        })
+        .collect();
+    if !grounds.is_empty() {
+        return RvpDecision::Refuse { grounds };
+    }
+    let reasons: Vec<_> = findings
+        .iter()
+        .filter_map(|(c, f)| match f {
+            Finding::Officer { code, detail } => Some((*c, *code, detail.clone())),
+            _ => None,
+        })
+        .collect();
+    if !reasons.is_empty() {
+        return RvpDecision::Officer { reasons };
+    }
+    let missing: Vec<_> = Check::ALL.iter().filter(|c| !findings.iter().any(|(d, _)| d == *c)).collect();
+    if !missing.is_empty() {
+        return RvpDecision::Officer {
+            reasons: missing.into_iter().map(|c| (*c, "check_not_run", "the check has no result".to_string())).collect(),
+        };
+    }
+    RvpDecision::Issue { citation: Citation::new("п. 9-1 абз. 8; App. 2") }
+}
+
+/// The exceptions of п. 9-1 (end) that allow documents after the stay has expired.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LateException {
+    /// пп. 1: applied in time, but an information-system failure (act signed by the State
+    /// Corporation and the provider) let the stay expire. `failure_on` is the day of the failure.
+    OutageAct { act_number: String, failure_on: Date },
+    /// пп. 2: fined under art. 517 of the Administrative Code for not leaving within a period
+    /// of at most ten days after the stay expired.
+    Art517Fine { overstay_days: u32 },
+}
+
+pub const LATE: Citation = Citation::new("п. 9-1 абз. 12–14");
+pub const ART517_MAX_OVERSTAY_DAYS: u32 = 10;
+
+/// Whether documents may be accepted when the stay ended on `stay_until` (inclusive) and the
+/// application is filed on `filed_on`.
+pub fn late_application(stay_until: Date, filed_on: Date, exception: Option<&LateException>) -> Result<Option<Citation>, (&'static str, String, Citation)> {
+    if filed_on <= stay_until {
+        return Ok(None);
+    }
+    match exception {
+        Some(LateException::OutageAct { act_number, failure_on }) => {
+            if *failure_on > stay_until {
+                Err((
+                    "outage_after_stay_expired",
+                    format!("the failure of {failure_on} (act {act_number}) happened after the stay had ended on {stay_until}"),
+                    Citation::new("п. 9-1 абз. 13 пп. 1"),
+                ))
+            } else {
+                Ok(Some(Citation::new("п. 9-1 абз. 13 пп. 1")))
+            }
+        }
+        Some(LateException::Art517Fine { overstay_days }) if *overstay_days <= ART517_MAX_OVERSTAY_DAYS => {
+            Ok(Some(Citation::new("п. 9-1 абз. 13 пп. 2")))
+        }
+        Some(LateException::Art517Fine { overstay_days }) => Err((
+            "overstay_over_ten_days",
+            format!("the art. 517 fine is for {overstay_days} days of overstay; at most {ART517_MAX_OVERSTAY_DAYS} are allowed"),
+            Citation::new("п. 9-1 абз. 13 пп. 2"),
+        )),
+        None => Err((
+            "stay_expired",
+            format!("the stay ended on {stay_until}; no exception of п. 9-1 applies"),
+            LATE,
+        )),
+    }
+}
+
+/// The validity of a permit and what bounded it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Validity {
+    pub valid_from: Date,
+    pub valid_until: Date,
+    /// Each bound that was applied: (code, date, citation).
+    pub bounds: Vec<(&'static str, Date, Citation)>,
+}
+
+/// Why no validity can be derived automatically.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ValidityError {
+    /// Neither the purpose nor a basis document nor a request sets an end: an officer decides.
+    NoSettledTerm,
+    /// The bounds leave no day of validity.
+    Empty { until: Date },
+}
+
+/// The RVP's validity (п. 2 пп. 32: "на определенный срок в зависимости от цели пребывания"):
+/// from the day of issue to the earliest of the purpose's maximum term (where a source gives
+/// one), the basis document's end, the requested end and the passport's expiry — never beyond.
+pub fn validity(
+    purpose: &Purpose,
+    issued_on: Date,
+    passport_expires: Option<Date>,
+    basis_expires: Option<Date>,
+    requested_until: Option<Date>,
+) -> Result<Validity, ValidityError> {
+    let mut bounds = Vec::new();
+    if let Some(MaxTerm { months, source, .. }) = &purpose.max_term {
+        bounds.push(("purpose_max_term", add_months(issued_on, *months), Citation::owned(format!("App. 1-1 п. 8 ({source})"))));
+    }
+    if let Some(d) = basis_expires {
+        bounds.push(("basis_document", d, Citation::new("App. 1-1 п. 8")));
+    }
+    if let Some(d) = requested_until {
+        bounds.push(("requested", d, Citation::new("App. 1")));
+    }
+    if bounds.is_empty() {
+        return Err(ValidityError::NoSettledTerm);
+    }
+    if let Some(d) = passport_expires {
+        bounds.push(("passport", d, Citation::new("App. 1-1 п. 8 (validity never beyond the passport)")));
+    }
+    let until = bounds.iter().map(|b| b.1).min().unwrap_or(issued_on);
+    if until <= issued_on {
+        return Err(ValidityError::Empty { until });
+    }
+    bounds.retain(|b| b.1 == until);
+    Ok(Validity { valid_from: issued_on, valid_until: until, bounds })
+}
+
+/// п. 21: the RVP issued on annulment runs until the exit deadline of п. 20.
+pub fn exit_rvp(approved_on: Date) -> Validity {
+    let until = crate::terms::annulment_exit_by(approved_on);
+    Validity {
+        valid_from: approved_on,
+        valid_until: until,
+        bounds: vec![("annulment_exit", until, Citation::new("п. 20; п. 21"))],
+    }
+}
+
+/// A family member's permit never outlasts the principal's.
+pub fn family_member_validity(principal: &Validity, passport_expires: Option<Date>) -> Result<Validity, ValidityError> {
+    let mut v = principal.clone();
+    if let Some(p) = passport_expires
+        && p < v.valid_until
+    {
+        if p <= v.valid_from {
+            return Err(ValidityError::Empty { until: p });
+        }
+        v.valid_until = p;
+        v.bounds = vec![("passport", p, Citation::new("App. 1-1 п. 8 (validity never beyond the passport)"))];
+    }
+    Ok(v)
+}
