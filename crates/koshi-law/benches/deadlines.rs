@@ -20,7 +20,9 @@ fn main() {
     // 4,096 filing instants across 2024–2026, at varied times of day.
     let filings: Vec<(DateTime, u32)> = (0..4096i64)
         .map(|i| {
-            let d = date(2024, 1, 1).checked_add(jiff::Span::new().days((i * 7919) % 1050)).unwrap_or(date(2025, 1, 1));
+            let d = date(2024, 1, 1)
+                .checked_add(jiff::Span::new().days((i * 7919) % 1050))
+                .unwrap_or(date(2025, 1, 1));
             (d.at(((i * 5) % 24) as i8, ((i * 13) % 60) as i8, 0, 0), (i % 20) as u32)
         })
         .collect();
@@ -39,5 +41,8 @@ fn main() {
         best = best.min(start.elapsed().as_secs_f64());
     }
     let rate = per_round as f64 / best;
-    println!("deadline computations: {per_round} in {best:.3} s (best of {rounds}) = {:.1} million/s on one core (checksum {checksum})", rate / 1e6);
+    println!(
+        "deadline computations: {per_round} in {best:.3} s (best of {rounds}) = {:.1} million/s on one core (checksum {checksum})",
+        rate / 1e6
+    );
 }

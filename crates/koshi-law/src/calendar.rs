@@ -20,7 +20,9 @@ pub const BUILTIN_CALENDAR: &str = include_str!("../data/calendar.toml");
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum CalendarError {
     /// The date lies in a year the calendar data does not cover.
-    #[error("no working calendar for {date}: the calendar covers {first_year}–{last_year}; add the year to the calendar data")]
+    #[error(
+        "no working calendar for {date}: the calendar covers {first_year}–{last_year}; add the year to the calendar data"
+    )]
     NotCovered {
         date: Date,
         first_year: i16,
@@ -161,6 +163,9 @@ pub struct WorkingCalendar {
     working: Vec<u32>,
 }
 
+/// A fixed-date holiday: index, month, day, first year, span in the file.
+type FixedHoliday = (u16, i8, i8, Option<i16>, std::ops::Range<usize>);
+
 /// Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's `days_from_civil`).
 #[inline]
 fn day_number(d: Date) -> i32 {
@@ -215,14 +220,20 @@ impl WorkingCalendar {
                 format!("unsupported schema {}; this Koshi reads schema 1", raw.schema.get_ref()),
             ));
         }
-        let time_zone = jiff::tz::db()
-            .get(raw.time_zone.get_ref())
-            .map_err(|_| err(raw.time_zone.span(), format!("unknown time zone {:?}", raw.time_zone.get_ref())))?;
+        let time_zone = jiff::tz::db().get(raw.time_zone.get_ref()).map_err(|_| {
+            err(
+                raw.time_zone.span(),
+                format!("unknown time zone {:?}", raw.time_zone.get_ref()),
+            )
+        })?;
         let hours = raw.hours.parse(&err)?;
 
         // Years: contiguous, each once.
         if raw.year.is_empty() {
-            return Err(CalendarFileError { line: 1, message: "the calendar declares no [[year]]".into() });
+            return Err(CalendarFileError {
+                line: 1,
+                message: "the calendar declares no [[year]]".into(),
+            });
         }
         let mut years: Vec<&RawYear> = raw.year.iter().collect();
         years.sort_by_key(|y| *y.year.get_ref());
@@ -232,7 +243,10 @@ impl WorkingCalendar {
                 return Err(err(pair[1].year.span(), format!("year {b} is declared twice")));
             }
             if b != a + 1 {
-                return Err(err(pair[1].year.span(), format!("years must be contiguous: {a} is followed by {b}")));
+                return Err(err(
+                    pair[1].year.span(),
+                    format!("years must be contiguous: {a} is followed by {b}"),
+                ));
             }
         }
         let first_year = *years[0].year.get_ref();
@@ -255,14 +269,20 @@ impl WorkingCalendar {
 
         // Fixed-date holidays, then Kurban Ait per year.
         let mut holidays: Vec<Holiday> = Vec::new();
-        let mut fixed: Vec<(u16, i8, i8, Option<i16>, std::ops::Range<usize>)> = Vec::new();
+        let mut fixed: Vec<FixedHoliday> = Vec::new();
         let mut seen_md = std::collections::HashSet::new();
         for h in &raw.holiday {
             let (m, d) = parse_month_day(h.date.get_ref()).ok_or_else(|| {
-                err(h.date.span(), format!("holiday date {:?} is not a valid MM-DD", h.date.get_ref()))
+                err(
+                    h.date.span(),
+                    format!("holiday date {:?} is not a valid MM-DD", h.date.get_ref()),
+                )
             })?;
             if !seen_md.insert((m, d)) {
-                return Err(err(h.date.span(), format!("holiday {} is declared twice", h.date.get_ref())));
+                return Err(err(
+                    h.date.span(),
+                    format!("holiday {} is declared twice", h.date.get_ref()),
+                ));
             }
             let kind = match h.kind.get_ref().as_str() {
                 "national" => HolidayKind::National,
@@ -303,8 +323,8 @@ impl WorkingCalendar {
                 if since.is_some_and(|s| y < s) {
                     continue;
                 }
-                let date = Date::new(y, *m, *d)
-                    .map_err(|_| err(span.clone(), format!("{y}-{m:02}-{d:02} does not exist")))?;
+                let date =
+                    Date::new(y, *m, *d).map_err(|_| err(span.clone(), format!("{y}-{m:02}-{d:02} does not exist")))?;
                 let i = idx(date);
                 let was_weekend = status[i] == DayStatus::Weekend;
                 status[i] = DayStatus::Holiday(*hi);
@@ -316,8 +336,12 @@ impl WorkingCalendar {
         let mut transfers = Vec::new();
         for y in &years {
             let yr = *y.year.get_ref();
-            let kurban = parse_date(y.kurban_ait.get_ref())
-                .ok_or_else(|| err(y.kurban_ait.span(), format!("{:?} is not a date YYYY-MM-DD", y.kurban_ait.get_ref())))?;
+            let kurban = parse_date(y.kurban_ait.get_ref()).ok_or_else(|| {
+                err(
+                    y.kurban_ait.span(),
+                    format!("{:?} is not a date YYYY-MM-DD", y.kurban_ait.get_ref()),
+                )
+            })?;
             if kurban.year() != yr {
                 return Err(err(y.kurban_ait.span(), format!("Kurban Ait {kurban} is not in {yr}")));
             }
@@ -325,7 +349,10 @@ impl WorkingCalendar {
             if let DayStatus::Holiday(other) = status[i] {
                 return Err(err(
                     y.kurban_ait.span(),
-                    format!("Kurban Ait {kurban} coincides with {}", holidays[other as usize].name_en),
+                    format!(
+                        "Kurban Ait {kurban} coincides with {}",
+                        holidays[other as usize].name_en
+                    ),
                 ));
             }
             status[i] = DayStatus::Holiday(kurban_index);
@@ -339,17 +366,28 @@ impl WorkingCalendar {
                 j += 1;
             }
             if j < n {
-                status[j] = DayStatus::CarryOver { holiday: hi, from: date_from_number(first_day + i as i32) };
+                status[j] = DayStatus::CarryOver {
+                    holiday: hi,
+                    from: date_from_number(first_day + i as i32),
+                };
             }
         }
         // Ministerial transfers.
         for y in &years {
             let yr = *y.year.get_ref();
             for t in &y.transfer {
-                let work_on = parse_date(t.work_on.get_ref())
-                    .ok_or_else(|| err(t.work_on.span(), format!("{:?} is not a date YYYY-MM-DD", t.work_on.get_ref())))?;
-                let off_on = parse_date(t.off_on.get_ref())
-                    .ok_or_else(|| err(t.off_on.span(), format!("{:?} is not a date YYYY-MM-DD", t.off_on.get_ref())))?;
+                let work_on = parse_date(t.work_on.get_ref()).ok_or_else(|| {
+                    err(
+                        t.work_on.span(),
+                        format!("{:?} is not a date YYYY-MM-DD", t.work_on.get_ref()),
+                    )
+                })?;
+                let off_on = parse_date(t.off_on.get_ref()).ok_or_else(|| {
+                    err(
+                        t.off_on.span(),
+                        format!("{:?} is not a date YYYY-MM-DD", t.off_on.get_ref()),
+                    )
+                })?;
                 for (d, span) in [(work_on, t.work_on.span()), (off_on, t.off_on.span())] {
                     if d.year() != yr {
                         return Err(err(span, format!("{d} is not in {yr}")));
@@ -369,7 +407,11 @@ impl WorkingCalendar {
                 }
                 status[idx(work_on)] = DayStatus::WorkingByTransfer { off_on };
                 status[idx(off_on)] = DayStatus::TransferredOff { worked_on: work_on };
-                transfers.push(Transfer { work_on, off_on, basis: t.basis.clone() });
+                transfers.push(Transfer {
+                    work_on,
+                    off_on,
+                    basis: t.basis.clone(),
+                });
             }
         }
 
@@ -420,7 +462,11 @@ impl WorkingCalendar {
     fn index(&self, d: Date) -> Result<usize, CalendarError> {
         let i = day_number(d) - self.first_day;
         if i < 0 || i as usize >= self.status.len() {
-            return Err(CalendarError::NotCovered { date: d, first_year: self.first_year, last_year: self.last_year });
+            return Err(CalendarError::NotCovered {
+                date: d,
+                first_year: self.first_year,
+                last_year: self.last_year,
+            });
         }
         Ok(i as usize)
     }
@@ -452,7 +498,10 @@ impl WorkingCalendar {
                 format!("{} ({})", h.name_en, h.kind.label())
             }
             DayStatus::CarryOver { holiday, from } => {
-                format!("day off carried over from {} on {from}, a weekend", self.holidays[holiday as usize].name_en)
+                format!(
+                    "day off carried over from {} on {from}, a weekend",
+                    self.holidays[holiday as usize].name_en
+                )
             }
             DayStatus::TransferredOff { worked_on } => {
                 format!("day off by transfer of days off (worked on {worked_on} instead)")
@@ -467,7 +516,11 @@ impl WorkingCalendar {
 
     /// `d` itself when it is a working day, otherwise the next working day.
     pub fn working_day_on_or_after(&self, d: Date) -> Result<Date, CalendarError> {
-        if self.is_working(d)? { Ok(d) } else { self.next_working_day(d) }
+        if self.is_working(d)? {
+            Ok(d)
+        } else {
+            self.next_working_day(d)
+        }
     }
 
     /// The `n`-th working day after `d` (`d` itself is not counted; `n = 0` gives `d`).
@@ -513,7 +566,8 @@ impl WorkingCalendar {
 
     /// `d` plus `n` calendar days (negative goes back).
     pub fn add_calendar_days(&self, d: Date, n: i32) -> Date {
-        d.checked_add(n.days()).unwrap_or(if n < 0 { Date::MIN } else { Date::MAX })
+        d.checked_add(n.days())
+            .unwrap_or(if n < 0 { Date::MIN } else { Date::MAX })
     }
 
     /// The non-working days in [`from`, `to`], with their status.
@@ -549,7 +603,11 @@ impl WorkingCalendar {
     pub fn deadline(&self, filed: DateTime, working_days: u32) -> Result<Deadline, CalendarError> {
         let accepted_on = self.accepted_on(filed)?;
         let due_on = self.add_working_days(accepted_on, working_days)?;
-        Ok(Deadline { filed, accepted_on, due_on })
+        Ok(Deadline {
+            filed,
+            accepted_on,
+            due_on,
+        })
     }
 
     fn beyond_end(&self) -> CalendarError {
@@ -639,9 +697,19 @@ impl RawHours {
             return Err(err(self.lunch.span(), "lunch lies outside working hours".into()));
         }
         if reception_start < work_start || reception_end > work_end {
-            return Err(err(self.reception.span(), "reception lies outside working hours".into()));
+            return Err(err(
+                self.reception.span(),
+                "reception lies outside working hours".into(),
+            ));
         }
-        Ok(WorkingHours { work_start, work_end, lunch_start, lunch_end, reception_start, reception_end })
+        Ok(WorkingHours {
+            work_start,
+            work_end,
+            lunch_start,
+            lunch_end,
+            reception_start,
+            reception_end,
+        })
     }
 }
 

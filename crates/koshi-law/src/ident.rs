@@ -31,9 +31,8 @@ impl IdentError {
 
 /// The check digit of an 11-digit prefix, or `None` when no valid number exists for it.
 pub fn check_digit(prefix: &[u8; 11]) -> Option<u8> {
-    let sum = |weights: [u32; 11]| -> u32 {
-        prefix.iter().zip(weights).map(|(&d, w)| u32::from(d) * w).sum::<u32>() % 11
-    };
+    let sum =
+        |weights: [u32; 11]| -> u32 { prefix.iter().zip(weights).map(|(&d, w)| u32::from(d) * w).sum::<u32>() % 11 };
     let first = sum([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11]);
     if first != 10 {
         return Some(first as u8);

@@ -61,6 +61,10 @@ impl Law {
 
     /// Wraps an outcome with its citation and the version in force on `on`.
     pub fn rule<T>(&self, on: Date, citation: Citation, outcome: T) -> Result<Ruling<T>, citation::NoVersion> {
-        Ok(Ruling { outcome, citation, version: citation::version_on(on)? })
+        Ok(Ruling {
+            outcome,
+            citation,
+            version: citation::version_on(on)?,
+        })
     }
 }

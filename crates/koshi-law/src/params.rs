@@ -46,22 +46,39 @@ impl Parameters {
             message: e.message().trim().to_string(),
         })?;
         if raw.schema != 1 {
-            return Err(ParametersFileError { line: 1, message: format!("unsupported schema {}", raw.schema) });
+            return Err(ParametersFileError {
+                line: 1,
+                message: format!("unsupported schema {}", raw.schema),
+            });
         }
         let mut mci: Vec<Mci> = raw
             .mci
             .into_iter()
-            .map(|m| Mci { year: m.year, tenge: m.tenge, source: m.source, status: m.status })
+            .map(|m| Mci {
+                year: m.year,
+                tenge: m.tenge,
+                source: m.source,
+                status: m.status,
+            })
             .collect();
         mci.sort_by_key(|m| m.year);
         if let Some(w) = mci.windows(2).find(|w| w[0].year == w[1].year) {
-            return Err(ParametersFileError { line: 1, message: format!("MCI for {} is given twice", w[0].year) });
+            return Err(ParametersFileError {
+                line: 1,
+                message: format!("MCI for {} is given twice", w[0].year),
+            });
         }
         if let Some(m) = mci.iter().find(|m| m.tenge <= 0) {
-            return Err(ParametersFileError { line: 1, message: format!("MCI for {} must be positive", m.year) });
+            return Err(ParametersFileError {
+                line: 1,
+                message: format!("MCI for {} must be positive", m.year),
+            });
         }
         if raw.household.limit_per_employer == Some(0) {
-            return Err(ParametersFileError { line: 1, message: "household.limit_per_employer must be at least 1".into() });
+            return Err(ParametersFileError {
+                line: 1,
+                message: "household.limit_per_employer must be at least 1".into(),
+            });
         }
         Ok(Parameters {
             mci,

@@ -46,7 +46,11 @@ pub enum SolvencyError {
 /// family member (App. 3; Law on Migration art. 49 пп. 4; figures from the parameters).
 pub fn solvency(p: &Parameters, input: &SolvencyInput) -> Result<Solvency, SolvencyError> {
     if input.exempt {
-        return Ok(Solvency { required_tiyn: 0, sufficient: true, citation: Citation::new("Law on Migration art. 49 пп. 4 (exempt category)") });
+        return Ok(Solvency {
+            required_tiyn: 0,
+            sufficient: true,
+            citation: Citation::new("Law on Migration art. 49 пп. 4 (exempt category)"),
+        });
     }
     let year = input.on.year();
     let mci = p.mci(year).ok_or(SolvencyError::NoMci(year))?;
@@ -142,7 +146,10 @@ mod tests {
         };
         let s = solvency(&params(), &input).unwrap();
         assert!(s.sufficient);
-        let short = SolvencyInput { funds_tiyn: 1320 * 4325 * TIYN - 1, ..input };
+        let short = SolvencyInput {
+            funds_tiyn: 1320 * 4325 * TIYN - 1,
+            ..input
+        };
         assert!(!solvency(&params(), &short).unwrap().sufficient);
     }
 
@@ -157,15 +164,28 @@ mod tests {
             funds_tiyn: 0,
         };
         assert!(solvency(&params(), &base).unwrap().sufficient);
-        let not_exempt = SolvencyInput { exempt: false, ..base.clone() };
+        let not_exempt = SolvencyInput {
+            exempt: false,
+            ..base.clone()
+        };
         assert_eq!(solvency(&params(), &not_exempt), Err(SolvencyError::NoHousingPrice));
-        let old = SolvencyInput { on: date(2019, 1, 1), exempt: false, housing_contracted: true, ..base };
+        let old = SolvencyInput {
+            on: date(2019, 1, 1),
+            exempt: false,
+            housing_contracted: true,
+            ..base
+        };
         assert_eq!(solvency(&params(), &old), Err(SolvencyError::NoMci(2019)));
     }
 
     #[test]
     fn p15_only_the_named_heads_approve() {
-        for p in ["head_of_police_department", "deputy_head_of_police_department", "head_of_city_district_police", "head_of_ums"] {
+        for p in [
+            "head_of_police_department",
+            "deputy_head_of_police_department",
+            "head_of_city_district_police",
+            "head_of_ums",
+        ] {
             assert!(may_approve(Post::parse(p).unwrap()), "{p}");
         }
         assert!(!may_approve(Post::Other));

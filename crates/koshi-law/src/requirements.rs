@@ -277,23 +277,39 @@ impl Requirements {
             line: e.span().map(|s| line_of(s.start)).unwrap_or(1),
             message: e.message().trim().to_string(),
         })?;
-        let err = |span: std::ops::Range<usize>, message: String| RequirementsFileError { line: line_of(span.start), message };
+        let err = |span: std::ops::Range<usize>, message: String| RequirementsFileError {
+            line: line_of(span.start),
+            message,
+        };
         if raw.schema != 1 {
-            return Err(RequirementsFileError { line: 1, message: format!("unsupported schema {}", raw.schema) });
+            return Err(RequirementsFileError {
+                line: 1,
+                message: format!("unsupported schema {}", raw.schema),
+            });
         }
         let mut kinds = HashMap::new();
         let mut documents = Vec::new();
         for d in raw.document {
             if kinds.insert(d.kind.get_ref().clone(), ()).is_some() {
-                return Err(err(d.kind.span(), format!("document kind {:?} is declared twice", d.kind.get_ref())));
+                return Err(err(
+                    d.kind.span(),
+                    format!("document kind {:?} is declared twice", d.kind.get_ref()),
+                ));
             }
-            documents.push(DocumentKind { kind: d.kind.into_inner(), ru: d.ru, en: d.en });
+            documents.push(DocumentKind {
+                kind: d.kind.into_inner(),
+                ru: d.ru,
+                en: d.en,
+            });
         }
         let conv = |list: Vec<RawDoc>| -> Result<Vec<DocumentRequirement>, RequirementsFileError> {
             list.into_iter()
                 .map(|d| {
                     if !kinds.contains_key(d.kind.get_ref()) {
-                        return Err(err(d.kind.span(), format!("unknown document kind {:?}", d.kind.get_ref())));
+                        return Err(err(
+                            d.kind.span(),
+                            format!("unknown document kind {:?}", d.kind.get_ref()),
+                        ));
                     }
                     if let Some(r) = &d.role
                         && r != "passport"
@@ -319,10 +335,16 @@ impl Requirements {
         let mut purposes = Vec::new();
         for p in raw.rvp.purpose {
             if purposes.iter().any(|q: &Purpose| q.id == *p.id.get_ref()) {
-                return Err(err(p.id.span(), format!("purpose {:?} is declared twice", p.id.get_ref())));
+                return Err(err(
+                    p.id.span(),
+                    format!("purpose {:?} is declared twice", p.id.get_ref()),
+                ));
             }
             if p.parties.is_empty() {
-                return Err(err(p.id.span(), "a purpose needs at least one kind of inviting party".into()));
+                return Err(err(
+                    p.id.span(),
+                    "a purpose needs at least one kind of inviting party".into(),
+                ));
             }
             purposes.push(Purpose {
                 id: p.id.into_inner(),
@@ -331,14 +353,33 @@ impl Requirements {
                 parties: p.parties,
                 party_citation: Citation::owned(p.party_citation),
                 documents: conv(p.documents)?,
-                max_term: p.max_term.map(|m| MaxTerm { months: m.months, status: m.status, source: m.source }),
+                max_term: p.max_term.map(|m| MaxTerm {
+                    months: m.months,
+                    status: m.status,
+                    source: m.source,
+                }),
                 household: p.household,
                 requires_visa_free_state: p.requires_visa_free_state,
             });
         }
         let pr_common = conv(raw.pr.common)?;
-        let pr_grounds = raw.pr.ground.into_iter().map(|g| PrGround { id: g.id, ru: g.ru, en: g.en }).collect();
-        Ok(Requirements { documents, rvp_common, purposes, pr_common, pr_grounds })
+        let pr_grounds = raw
+            .pr
+            .ground
+            .into_iter()
+            .map(|g| PrGround {
+                id: g.id,
+                ru: g.ru,
+                en: g.en,
+            })
+            .collect();
+        Ok(Requirements {
+            documents,
+            rvp_common,
+            purposes,
+            pr_common,
+            pr_grounds,
+        })
     }
 
     /// The documents an RVP package for `purpose` must contain, given the facts and channel.
@@ -348,7 +389,12 @@ impl Requirements {
 
     /// Checks an RVP package on the day it is handed in (п. 6, п. 7, п. 8).
     pub fn check_rvp_package(&self, purpose: &Purpose, pkg: &Package<'_>) -> Vec<IntakeGround> {
-        check_package(self.rvp_required(purpose), pkg, Citation::new("п. 6"), Citation::new("п. 6 абз. 3"))
+        check_package(
+            self.rvp_required(purpose),
+            pkg,
+            Citation::new("п. 6"),
+            Citation::new("п. 6 абз. 3"),
+        )
     }
 
     /// Checks a PR package on the day it is handed in (п. 12, п. 13, п. 16-1).
@@ -386,7 +432,10 @@ fn check_package<'a>(
             continue;
         }
         if rules.registry_data_replaces_documents
-            && req.from_registry.as_ref().is_some_and(|r| pkg.integrated_registries.contains(r))
+            && req
+                .from_registry
+                .as_ref()
+                .is_some_and(|r| pkg.integrated_registries.contains(r))
         {
             continue;
         }
@@ -416,7 +465,11 @@ fn check_package<'a>(
                         code: "validity_too_short",
                         document: req.kind.clone(),
                         citation: Citation::owned(format!("{}; {}", expired, req.citation)),
-                        detail: format!("{} must be valid more than {} days after filing; it expires on {exp}", req.kind, min.saturating_sub(1)),
+                        detail: format!(
+                            "{} must be valid more than {} days after filing; it expires on {exp}",
+                            req.kind,
+                            min.saturating_sub(1)
+                        ),
                     });
                     continue;
                 }
@@ -429,7 +482,10 @@ fn check_package<'a>(
                         code: "document_too_old",
                         document: req.kind.clone(),
                         citation: Citation::owned(format!("{}; {}", expired, req.citation)),
-                        detail: format!("{} was issued on {iss}, more than {max_age} days before filing", req.kind),
+                        detail: format!(
+                            "{} was issued on {iss}, more than {max_age} days before filing",
+                            req.kind
+                        ),
                     });
                     continue;
                 }
@@ -458,7 +514,11 @@ fn check_package<'a>(
 }
 
 /// Whether a party of this kind may invite for the purpose (п. 4; Law art. 6-1).
-pub fn inviting_party_allowed(purpose: &Purpose, party: PartyKind, from_visa_free_state: bool) -> Result<Citation, Citation> {
+pub fn inviting_party_allowed(
+    purpose: &Purpose,
+    party: PartyKind,
+    from_visa_free_state: bool,
+) -> Result<Citation, Citation> {
     if purpose.requires_visa_free_state && !from_visa_free_state {
         return Err(Citation::new("п. 4 абз. 2"));
     }

@@ -112,7 +112,10 @@ pub fn judge_records(f: &RecordFacts) -> Finding {
     if found.is_empty() {
         Finding::Clear
     } else {
-        Finding::Ground { code: "criminal_or_penalty_record", detail: found.join(", ") }
+        Finding::Ground {
+            code: "criminal_or_penalty_record",
+            detail: found.join(", "),
+        }
     }
 }
 
@@ -148,7 +151,10 @@ pub fn judge_household_quota(household_purpose: bool, valid_household_rvps: u32,
 
 pub fn judge_pending_pr(pending: bool) -> Finding {
     if pending {
-        Finding::Ground { code: "pending_pr_application", detail: "a PR application of the immigrant is pending".into() }
+        Finding::Ground {
+            code: "pending_pr_application",
+            detail: "a PR application of the immigrant is pending".into(),
+        }
     } else {
         Finding::Clear
     }
@@ -158,7 +164,10 @@ pub fn judge_fingerprints(registered: bool) -> Finding {
     if registered {
         Finding::Clear
     } else {
-        Finding::Ground { code: "no_fingerprint_registration", detail: "the immigrant has no fingerprint registration".into() }
+        Finding::Ground {
+            code: "no_fingerprint_registration",
+            detail: "the immigrant has no fingerprint registration".into(),
+        }
     }
 }
 
@@ -168,9 +177,13 @@ pub enum RvpDecision {
     /// No ground for refusal: the RVP is formed (п. 9-1, App. 2).
     Issue { citation: Citation },
     /// Motivated refusal (п. 9-3, App. 2-1) on these grounds.
-    Refuse { grounds: Vec<(Check, &'static str, String, Citation)> },
+    Refuse {
+        grounds: Vec<(Check, &'static str, String, Citation)>,
+    },
     /// An officer must decide (a check could not be judged automatically).
-    Officer { reasons: Vec<(Check, &'static str, String)> },
+    Officer {
+        reasons: Vec<(Check, &'static str, String)>,
+    },
 }
 
 /// п. 9-1, п. 9-3: the decision from all seven findings. Any ground refuses; otherwise any
@@ -179,9 +192,12 @@ pub fn decide(findings: &[(Check, Finding)]) -> RvpDecision {
     let grounds: Vec<_> = findings
         .iter()
         .filter_map(|(c, f)| match f {
-            Finding::Ground { code, detail } => {
-                Some((*c, *code, detail.clone(), Citation::owned(format!("п. 9-3; {}", c.citation()))))
-            }
+            Finding::Ground { code, detail } => Some((
+                *c,
+                *code,
+                detail.clone(),
+                Citation::owned(format!("п. 9-3; {}", c.citation())),
+            )),
             _ => None,
         })
         .collect();
@@ -198,13 +214,21 @@ pub fn decide(findings: &[(Check, Finding)]) -> RvpDecision {
     if !reasons.is_empty() {
         return RvpDecision::Officer { reasons };
     }
-    let missing: Vec<_> = Check::ALL.iter().filter(|c| !findings.iter().any(|(d, _)| d == *c)).collect();
+    let missing: Vec<_> = Check::ALL
+        .iter()
+        .filter(|c| !findings.iter().any(|(d, _)| d == *c))
+        .collect();
     if !missing.is_empty() {
         return RvpDecision::Officer {
-            reasons: missing.into_iter().map(|c| (*c, "check_not_run", "the check has no result".to_string())).collect(),
+            reasons: missing
+                .into_iter()
+                .map(|c| (*c, "check_not_run", "the check has no result".to_string()))
+                .collect(),
         };
     }
-    RvpDecision::Issue { citation: Citation::new("п. 9-1 абз. 8; App. 2") }
+    RvpDecision::Issue {
+        citation: Citation::new("п. 9-1 абз. 8; App. 2"),
+    }
 }
 
 /// The exceptions of п. 9-1 (end) that allow documents after the stay has expired.
@@ -223,7 +247,11 @@ pub const ART517_MAX_OVERSTAY_DAYS: u32 = 10;
 
 /// Whether documents may be accepted when the stay ended on `stay_until` (inclusive) and the
 /// application is filed on `filed_on`.
-pub fn late_application(stay_until: Date, filed_on: Date, exception: Option<&LateException>) -> Result<Option<Citation>, (&'static str, String, Citation)> {
+pub fn late_application(
+    stay_until: Date,
+    filed_on: Date,
+    exception: Option<&LateException>,
+) -> Result<Option<Citation>, (&'static str, String, Citation)> {
     if filed_on <= stay_until {
         return Ok(None);
     }
@@ -232,7 +260,9 @@ pub fn late_application(stay_until: Date, filed_on: Date, exception: Option<&Lat
             if *failure_on > stay_until {
                 Err((
                     "outage_after_stay_expired",
-                    format!("the failure of {failure_on} (act {act_number}) happened after the stay had ended on {stay_until}"),
+                    format!(
+                        "the failure of {failure_on} (act {act_number}) happened after the stay had ended on {stay_until}"
+                    ),
                     Citation::new("п. 9-1 абз. 13 пп. 1"),
                 ))
             } else {
@@ -244,7 +274,9 @@ pub fn late_application(stay_until: Date, filed_on: Date, exception: Option<&Lat
         }
         Some(LateException::Art517Fine { overstay_days }) => Err((
             "overstay_over_ten_days",
-            format!("the art. 517 fine is for {overstay_days} days of overstay; at most {ART517_MAX_OVERSTAY_DAYS} are allowed"),
+            format!(
+                "the art. 517 fine is for {overstay_days} days of overstay; at most {ART517_MAX_OVERSTAY_DAYS} are allowed"
+            ),
             Citation::new("п. 9-1 абз. 13 пп. 2"),
         )),
         None => Err((
@@ -285,7 +317,11 @@ pub fn validity(
 ) -> Result<Validity, ValidityError> {
     let mut bounds = Vec::new();
     if let Some(MaxTerm { months, source, .. }) = &purpose.max_term {
-        bounds.push(("purpose_max_term", add_months(issued_on, *months), Citation::owned(format!("App. 1-1 п. 8 ({source})"))));
+        bounds.push((
+            "purpose_max_term",
+            add_months(issued_on, *months),
+            Citation::owned(format!("App. 1-1 п. 8 ({source})")),
+        ));
     }
     if let Some(d) = basis_expires {
         bounds.push(("basis_document", d, Citation::new("App. 1-1 п. 8")));
@@ -297,14 +333,22 @@ pub fn validity(
         return Err(ValidityError::NoSettledTerm);
     }
     if let Some(d) = passport_expires {
-        bounds.push(("passport", d, Citation::new("App. 1-1 п. 8 (validity never beyond the passport)")));
+        bounds.push((
+            "passport",
+            d,
+            Citation::new("App. 1-1 п. 8 (validity never beyond the passport)"),
+        ));
     }
     let until = bounds.iter().map(|b| b.1).min().unwrap_or(issued_on);
     if until <= issued_on {
         return Err(ValidityError::Empty { until });
     }
     bounds.retain(|b| b.1 == until);
-    Ok(Validity { valid_from: issued_on, valid_until: until, bounds })
+    Ok(Validity {
+        valid_from: issued_on,
+        valid_until: until,
+        bounds,
+    })
 }
 
 /// п. 21: the RVP issued on annulment runs until the exit deadline of п. 20.
@@ -327,7 +371,11 @@ pub fn family_member_validity(principal: &Validity, passport_expires: Option<Dat
             return Err(ValidityError::Empty { until: p });
         }
         v.valid_until = p;
-        v.bounds = vec![("passport", p, Citation::new("App. 1-1 п. 8 (validity never beyond the passport)"))];
+        v.bounds = vec![(
+            "passport",
+            p,
+            Citation::new("App. 1-1 п. 8 (validity never beyond the passport)"),
+        )];
     }
     Ok(v)
 }

@@ -20,7 +20,8 @@ pub fn add_months(d: Date, months: u32) -> Date {
 
 /// `d` plus calendar days.
 pub fn add_days(d: Date, days: i64) -> Date {
-    d.checked_add(days.days()).unwrap_or(if days < 0 { Date::MIN } else { Date::MAX })
+    d.checked_add(days.days())
+        .unwrap_or(if days < 0 { Date::MIN } else { Date::MAX })
 }
 
 /// The term of the RVP service: one working day (п. 9).
@@ -44,7 +45,10 @@ pub fn age16(cal: &WorkingCalendar, birth_date: Date) -> Result<Age16, CalendarE
     let sixteenth_birthday = add_years(birth_date, 16);
     let raw = add_days(sixteenth_birthday, AGE16_DAYS);
     let apply_by = cal.working_day_on_or_after(raw)?;
-    Ok(Age16 { sixteenth_birthday, apply_by })
+    Ok(Age16 {
+        sixteenth_birthday,
+        apply_by,
+    })
 }
 
 /// п. 22: a new PR application not earlier than one year after the refusal conclusion or the
@@ -109,7 +113,11 @@ impl HearingViolation {
 }
 
 /// Checks a hearing scheduled on `hearing_on` after a notice on `notice_on`.
-pub fn check_hearing_date(cal: &WorkingCalendar, notice_on: Date, hearing_on: Date) -> Result<Result<(), HearingViolation>, CalendarError> {
+pub fn check_hearing_date(
+    cal: &WorkingCalendar,
+    notice_on: Date,
+    hearing_on: Date,
+) -> Result<Result<(), HearingViolation>, CalendarError> {
     if hearing_on < notice_on {
         return Ok(Err(HearingViolation::HearingBeforeNotice));
     }
@@ -121,7 +129,12 @@ pub fn check_hearing_date(cal: &WorkingCalendar, notice_on: Date, hearing_on: Da
 }
 
 /// Checks an act on `act_on` after a notice on `notice_on` and a hearing on `hearing_on`.
-pub fn check_act_date(cal: &WorkingCalendar, notice_on: Date, hearing_on: Date, act_on: Date) -> Result<Result<(), HearingViolation>, CalendarError> {
+pub fn check_act_date(
+    cal: &WorkingCalendar,
+    notice_on: Date,
+    hearing_on: Date,
+    act_on: Date,
+) -> Result<Result<(), HearingViolation>, CalendarError> {
     let earliest = earliest_act_after_notice(cal, notice_on)?;
     if act_on < earliest {
         return Ok(Err(HearingViolation::ActTooEarly { earliest }));
@@ -268,19 +281,30 @@ mod tests {
         let c = cal();
         // Act on Thu 2026-03-26: three working days back skips Nauryz (23–25 Mar) and the weekend.
         assert_eq!(latest_hearing_notice(&c, date(2026, 3, 26)).unwrap(), date(2026, 3, 18));
-        assert_eq!(earliest_act_after_notice(&c, date(2026, 3, 18)).unwrap(), date(2026, 3, 26));
+        assert_eq!(
+            earliest_act_after_notice(&c, date(2026, 3, 18)).unwrap(),
+            date(2026, 3, 26)
+        );
         // Plain week: notice Mon 2 Feb 2026 → act from Thu 5 Feb, hearing by Wed 4 Feb.
-        assert_eq!(earliest_act_after_notice(&c, date(2026, 2, 2)).unwrap(), date(2026, 2, 5));
+        assert_eq!(
+            earliest_act_after_notice(&c, date(2026, 2, 2)).unwrap(),
+            date(2026, 2, 5)
+        );
         assert_eq!(hearing_by(&c, date(2026, 2, 2)).unwrap(), date(2026, 2, 4));
     }
 
     #[test]
     fn p17_hearing_scheduled_too_late_is_a_violation() {
         let c = cal();
-        assert_eq!(check_hearing_date(&c, date(2026, 2, 2), date(2026, 2, 4)).unwrap(), Ok(()));
+        assert_eq!(
+            check_hearing_date(&c, date(2026, 2, 2), date(2026, 2, 4)).unwrap(),
+            Ok(())
+        );
         assert_eq!(
             check_hearing_date(&c, date(2026, 2, 2), date(2026, 2, 5)).unwrap(),
-            Err(HearingViolation::HearingTooLate { latest: date(2026, 2, 4) })
+            Err(HearingViolation::HearingTooLate {
+                latest: date(2026, 2, 4)
+            })
         );
         assert_eq!(
             check_hearing_date(&c, date(2026, 2, 2), date(2026, 2, 1)).unwrap(),
@@ -288,9 +312,14 @@ mod tests {
         );
         assert_eq!(
             check_act_date(&c, date(2026, 2, 2), date(2026, 2, 3), date(2026, 2, 4)).unwrap(),
-            Err(HearingViolation::ActTooEarly { earliest: date(2026, 2, 5) })
+            Err(HearingViolation::ActTooEarly {
+                earliest: date(2026, 2, 5)
+            })
         );
-        assert_eq!(check_act_date(&c, date(2026, 2, 2), date(2026, 2, 3), date(2026, 2, 5)).unwrap(), Ok(()));
+        assert_eq!(
+            check_act_date(&c, date(2026, 2, 2), date(2026, 2, 3), date(2026, 2, 5)).unwrap(),
+            Ok(())
+        );
     }
 
     #[test]
@@ -299,8 +328,14 @@ mod tests {
         let due = pr_service_due(accepted, 60);
         assert_eq!(due, date(2026, 3, 6));
         assert_eq!(pr_stage_due(PrStage::Registration, accepted, due), date(2026, 1, 7));
-        assert_eq!(pr_stage_due(PrStage::SendToUms, date(2026, 1, 7), due), date(2026, 1, 12));
-        assert_eq!(pr_stage_due(PrStage::NationalSecurity, date(2026, 1, 14), due), date(2026, 2, 8));
+        assert_eq!(
+            pr_stage_due(PrStage::SendToUms, date(2026, 1, 7), due),
+            date(2026, 1, 12)
+        );
+        assert_eq!(
+            pr_stage_due(PrStage::NationalSecurity, date(2026, 1, 14), due),
+            date(2026, 2, 8)
+        );
         assert_eq!(pr_stage_due(PrStage::Conclusion, date(2026, 3, 1), due), due);
         let total: i64 = PrStage::ALL.iter().map(|s| s.days()).sum();
         assert_eq!(total, 52);

@@ -22,22 +22,51 @@ fn dt(s: &str) -> DateTime {
 
 /// Every day off of 2024–2026 on a weekday, from legal-facts §6.3.
 const DAYS_OFF: &[(&str, &str)] = &[
-    ("2024-01-01", "holiday"), ("2024-01-02", "holiday"), ("2024-03-08", "holiday"),
-    ("2024-03-21", "holiday"), ("2024-03-22", "holiday"), ("2024-03-25", "holiday_carry_over"),
-    ("2024-05-01", "holiday"), ("2024-05-07", "holiday"), ("2024-05-08", "transferred_day_off"),
-    ("2024-05-09", "holiday"), ("2024-07-08", "holiday_carry_over"), ("2024-08-30", "holiday"),
-    ("2024-10-25", "holiday"), ("2024-12-16", "holiday"),
-    ("2025-01-01", "holiday"), ("2025-01-02", "holiday"), ("2025-01-03", "transferred_day_off"),
-    ("2025-01-07", "holiday"), ("2025-03-10", "holiday_carry_over"), ("2025-03-21", "holiday"),
-    ("2025-03-24", "holiday_carry_over"), ("2025-03-25", "holiday_carry_over"), ("2025-05-01", "holiday"),
-    ("2025-05-07", "holiday"), ("2025-05-09", "holiday"), ("2025-06-06", "holiday"),
-    ("2025-07-07", "holiday_carry_over"), ("2025-09-01", "holiday_carry_over"),
-    ("2025-10-27", "holiday_carry_over"), ("2025-12-16", "holiday"),
-    ("2026-01-01", "holiday"), ("2026-01-02", "holiday"), ("2026-01-07", "holiday"),
-    ("2026-03-09", "holiday_carry_over"), ("2026-03-23", "holiday"), ("2026-03-24", "holiday_carry_over"),
-    ("2026-03-25", "holiday_carry_over"), ("2026-05-01", "holiday"), ("2026-05-07", "holiday"),
-    ("2026-05-11", "holiday_carry_over"), ("2026-05-27", "holiday"), ("2026-07-06", "holiday"),
-    ("2026-08-31", "holiday_carry_over"), ("2026-10-26", "holiday_carry_over"), ("2026-12-16", "holiday"),
+    ("2024-01-01", "holiday"),
+    ("2024-01-02", "holiday"),
+    ("2024-03-08", "holiday"),
+    ("2024-03-21", "holiday"),
+    ("2024-03-22", "holiday"),
+    ("2024-03-25", "holiday_carry_over"),
+    ("2024-05-01", "holiday"),
+    ("2024-05-07", "holiday"),
+    ("2024-05-08", "transferred_day_off"),
+    ("2024-05-09", "holiday"),
+    ("2024-07-08", "holiday_carry_over"),
+    ("2024-08-30", "holiday"),
+    ("2024-10-25", "holiday"),
+    ("2024-12-16", "holiday"),
+    ("2025-01-01", "holiday"),
+    ("2025-01-02", "holiday"),
+    ("2025-01-03", "transferred_day_off"),
+    ("2025-01-07", "holiday"),
+    ("2025-03-10", "holiday_carry_over"),
+    ("2025-03-21", "holiday"),
+    ("2025-03-24", "holiday_carry_over"),
+    ("2025-03-25", "holiday_carry_over"),
+    ("2025-05-01", "holiday"),
+    ("2025-05-07", "holiday"),
+    ("2025-05-09", "holiday"),
+    ("2025-06-06", "holiday"),
+    ("2025-07-07", "holiday_carry_over"),
+    ("2025-09-01", "holiday_carry_over"),
+    ("2025-10-27", "holiday_carry_over"),
+    ("2025-12-16", "holiday"),
+    ("2026-01-01", "holiday"),
+    ("2026-01-02", "holiday"),
+    ("2026-01-07", "holiday"),
+    ("2026-03-09", "holiday_carry_over"),
+    ("2026-03-23", "holiday"),
+    ("2026-03-24", "holiday_carry_over"),
+    ("2026-03-25", "holiday_carry_over"),
+    ("2026-05-01", "holiday"),
+    ("2026-05-07", "holiday"),
+    ("2026-05-11", "holiday_carry_over"),
+    ("2026-05-27", "holiday"),
+    ("2026-07-06", "holiday"),
+    ("2026-08-31", "holiday_carry_over"),
+    ("2026-10-26", "holiday_carry_over"),
+    ("2026-12-16", "holiday"),
 ];
 
 #[test]
@@ -64,7 +93,10 @@ fn calendar_days_off_2024_to_2026_match_the_published_calendars() {
 fn calendar_working_days_per_year_match_the_official_count() {
     // pobipb.kz: 246 working days in 2025 in the five-day week.
     let c = cal();
-    assert_eq!(c.working_days_between(date(2024, 12, 31), date(2025, 12, 31)).unwrap(), 246);
+    assert_eq!(
+        c.working_days_between(date(2024, 12, 31), date(2025, 12, 31)).unwrap(),
+        246
+    );
 }
 
 #[test]
@@ -119,7 +151,11 @@ fn p8_service_clock_table() {
     ];
     for (filed, acc, due) in cases {
         let d = c.deadline(dt(filed), 1).unwrap();
-        assert_eq!((d.accepted_on.to_string(), d.due_on.to_string()), (acc.to_string(), due.to_string()), "{filed}");
+        assert_eq!(
+            (d.accepted_on.to_string(), d.due_on.to_string()),
+            (acc.to_string(), due.to_string()),
+            "{filed}"
+        );
     }
 }
 
@@ -127,14 +163,38 @@ fn p8_service_clock_table() {
 fn calendar_bad_files_are_refused_with_the_line() {
     let good = crate::calendar::BUILTIN_CALENDAR;
     let cases: &[(&str, &str, &str)] = &[
-        ("kurban_ait = \"2025-06-06\"", "kurban_ait = \"2025-13-06\"", "is not a date"),
-        ("kurban_ait = \"2026-05-27\"", "kurban_ait = \"2025-05-27\"", "is not in 2026"),
-        ("work_on = \"2024-05-04\"", "work_on = \"2024-05-06\"", "not an ordinary weekend"),
-        ("off_on = \"2025-01-03\"", "off_on = \"2025-01-04\"", "not an ordinary working day"),
+        (
+            "kurban_ait = \"2025-06-06\"",
+            "kurban_ait = \"2025-13-06\"",
+            "is not a date",
+        ),
+        (
+            "kurban_ait = \"2026-05-27\"",
+            "kurban_ait = \"2025-05-27\"",
+            "is not in 2026",
+        ),
+        (
+            "work_on = \"2024-05-04\"",
+            "work_on = \"2024-05-06\"",
+            "not an ordinary weekend",
+        ),
+        (
+            "off_on = \"2025-01-03\"",
+            "off_on = \"2025-01-04\"",
+            "not an ordinary working day",
+        ),
         ("date = \"03-08\"", "date = \"02-30\"", "not a valid MM-DD"),
-        ("kind = \"religious\"\ncarry_over = false", "kind = \"religious\"\ncarry_over = true", "never carried over"),
+        (
+            "kind = \"religious\"\ncarry_over = false",
+            "kind = \"religious\"\ncarry_over = true",
+            "never carried over",
+        ),
         ("year = 2026", "year = 2028", "contiguous"),
-        ("work = [\"09:00\", \"18:30\"]", "work = [\"18:30\", \"09:00\"]", "end before"),
+        (
+            "work = [\"09:00\", \"18:30\"]",
+            "work = [\"18:30\", \"09:00\"]",
+            "end before",
+        ),
         ("schema = 1", "schema = 1\nbogus = 3", "unknown field"),
     ];
     for (from, to, needle) in cases {
@@ -222,7 +282,14 @@ proptest! {
 #[test]
 fn calendar_errors_name_the_year() {
     let e = cal().status(date(2030, 1, 1)).unwrap_err();
-    assert!(matches!(e, CalendarError::NotCovered { first_year: 2024, last_year: 2026, .. }));
+    assert!(matches!(
+        e,
+        CalendarError::NotCovered {
+            first_year: 2024,
+            last_year: 2026,
+            ..
+        }
+    ));
     assert!(e.to_string().contains("2024–2026"));
 }
 
@@ -233,16 +300,26 @@ fn facts(list: &[&str]) -> BTreeSet<String> {
 }
 
 fn doc(kind: &str, expires: Option<Date>) -> SubmittedDocument {
-    SubmittedDocument { kind: kind.into(), issued_on: Some(date(2025, 12, 1)), expires_on: expires, has_electronic_copy: true }
+    SubmittedDocument {
+        kind: kind.into(),
+        issued_on: Some(date(2025, 12, 1)),
+        expires_on: expires,
+        has_electronic_copy: true,
+    }
 }
 
 fn full_rvp_package(purpose: &str) -> Vec<SubmittedDocument> {
     let law = Law::builtin().unwrap();
     let p = law.requirements.purpose(purpose).unwrap();
-    let mut docs: Vec<_> = ["application_form", "identity_document", "health_insurance", "fingerprint_certificate"]
-        .iter()
-        .map(|k| doc(k, Some(date(2030, 1, 1))))
-        .collect();
+    let mut docs: Vec<_> = [
+        "application_form",
+        "identity_document",
+        "health_insurance",
+        "fingerprint_certificate",
+    ]
+    .iter()
+    .map(|k| doc(k, Some(date(2030, 1, 1))))
+    .collect();
     for d in &p.documents {
         docs.push(doc(&d.kind, Some(date(2027, 6, 1))));
     }
@@ -256,7 +333,13 @@ fn p6_every_purpose_accepts_its_full_package_at_the_desk() {
     for p in &law.requirements.purposes {
         let docs = full_rvp_package(&p.id);
         let f = facts(&[]);
-        let pkg = Package { channel: Channel::PoliceDesk, filed_on: date(2026, 2, 2), facts: &f, documents: &docs, integrated_registries: &none };
+        let pkg = Package {
+            channel: Channel::PoliceDesk,
+            filed_on: date(2026, 2, 2),
+            facts: &f,
+            documents: &docs,
+            integrated_registries: &none,
+        };
         assert_eq!(law.requirements.check_rvp_package(p, &pkg), vec![], "{}", p.id);
     }
 }
@@ -269,12 +352,22 @@ fn p6_incomplete_package_is_refused_naming_each_missing_document() {
     docs.retain(|d| d.kind != "household_worker_permit" && d.kind != "health_insurance");
     let f = facts(&["host_not_owner"]);
     let none = BTreeSet::new();
-    let pkg = Package { channel: Channel::PoliceDesk, filed_on: date(2026, 2, 2), facts: &f, documents: &docs, integrated_registries: &none };
+    let pkg = Package {
+        channel: Channel::PoliceDesk,
+        filed_on: date(2026, 2, 2),
+        facts: &f,
+        documents: &docs,
+        integrated_registries: &none,
+    };
     let grounds = law.requirements.check_rvp_package(p, &pkg);
     let missing: Vec<_> = grounds.iter().map(|g| (g.code, g.document.as_str())).collect();
     assert_eq!(
         missing,
-        vec![("missing_document", "health_insurance"), ("missing_document", "housing_consent"), ("missing_document", "household_worker_permit")]
+        vec![
+            ("missing_document", "health_insurance"),
+            ("missing_document", "housing_consent"),
+            ("missing_document", "household_worker_permit")
+        ]
     );
     assert!(grounds[0].citation.as_str().starts_with("п. 6"));
 }
@@ -290,7 +383,13 @@ fn p6_expired_document_is_refused_and_eaeu_citizens_need_no_insurance() {
     }
     let f = facts(&["eaeu_citizen"]);
     let none = BTreeSet::new();
-    let pkg = Package { channel: Channel::Con, filed_on: date(2026, 2, 2), facts: &f, documents: &docs, integrated_registries: &none };
+    let pkg = Package {
+        channel: Channel::Con,
+        filed_on: date(2026, 2, 2),
+        facts: &f,
+        documents: &docs,
+        integrated_registries: &none,
+    };
     let grounds = law.requirements.check_rvp_package(p, &pkg);
     assert_eq!(grounds.len(), 1);
     assert_eq!(grounds[0].code, "expired_document");
@@ -299,7 +398,10 @@ fn p6_expired_document_is_refused_and_eaeu_citizens_need_no_insurance() {
     for d in docs2.iter_mut().filter(|d| d.kind == "employment_contract") {
         d.expires_on = Some(date(2026, 2, 2));
     }
-    let pkg = Package { documents: &docs2, ..pkg };
+    let pkg = Package {
+        documents: &docs2,
+        ..pkg
+    };
     assert_eq!(law.requirements.check_rvp_package(p, &pkg), vec![]);
 }
 
@@ -313,17 +415,38 @@ fn p5_p8_channels_differ_portal_needs_copies_and_integrated_data_replaces_docume
     let f = facts(&[]);
     let integrated = facts(&["fingerprints"]);
     let none = BTreeSet::new();
-    let portal = Package { channel: Channel::Portal, filed_on: date(2026, 2, 2), facts: &f, documents: &docs, integrated_registries: &integrated };
+    let portal = Package {
+        channel: Channel::Portal,
+        filed_on: date(2026, 2, 2),
+        facts: &f,
+        documents: &docs,
+        integrated_registries: &integrated,
+    };
     let g = law.requirements.check_rvp_package(p, &portal);
-    assert_eq!(g.iter().map(|g| g.code).collect::<Vec<_>>(), vec!["missing_electronic_copy"]);
+    assert_eq!(
+        g.iter().map(|g| g.code).collect::<Vec<_>>(),
+        vec!["missing_electronic_copy"]
+    );
     // At the desk the fingerprint certificate is asked for, copies are not.
-    let desk = Package { channel: Channel::PoliceDesk, integrated_registries: &none, ..portal.clone() };
+    let desk = Package {
+        channel: Channel::PoliceDesk,
+        integrated_registries: &none,
+        ..portal.clone()
+    };
     let g = law.requirements.check_rvp_package(p, &desk);
-    assert_eq!(g.iter().map(|g| (g.code, g.document.as_str())).collect::<Vec<_>>(), vec![("missing_document", "fingerprint_certificate")]);
+    assert_eq!(
+        g.iter().map(|g| (g.code, g.document.as_str())).collect::<Vec<_>>(),
+        vec![("missing_document", "fingerprint_certificate")]
+    );
     // No representative on the portal.
     let rep = facts(&["filed_by_representative"]);
     let portal_rep = Package { facts: &rep, ..portal };
-    assert!(law.requirements.check_rvp_package(p, &portal_rep).iter().any(|g| g.code == "representative_not_allowed"));
+    assert!(
+        law.requirements
+            .check_rvp_package(p, &portal_rep)
+            .iter()
+            .any(|g| g.code == "representative_not_allowed")
+    );
 }
 
 #[test]
@@ -335,44 +458,95 @@ fn p12_pr_passport_must_be_valid_over_180_days_and_certificates_under_180_days_o
         .pr_common
         .iter()
         .filter(|r| r.when.is_empty())
-        .map(|r| SubmittedDocument { kind: r.kind.clone(), issued_on: Some(date(2026, 1, 10)), expires_on: Some(date(2030, 1, 1)), has_electronic_copy: true })
+        .map(|r| SubmittedDocument {
+            kind: r.kind.clone(),
+            issued_on: Some(date(2026, 1, 10)),
+            expires_on: Some(date(2030, 1, 1)),
+            has_electronic_copy: true,
+        })
         .collect();
     let f = facts(&[]);
     let none = BTreeSet::new();
-    let pkg = Package { channel: Channel::PoliceDesk, filed_on: filed, facts: &f, documents: &base, integrated_registries: &none };
+    let pkg = Package {
+        channel: Channel::PoliceDesk,
+        filed_on: filed,
+        facts: &f,
+        documents: &base,
+        integrated_registries: &none,
+    };
     assert_eq!(law.requirements.check_pr_package(&pkg), vec![]);
 
     let mut short = base.clone();
     for d in short.iter_mut().filter(|d| d.kind == "identity_document") {
         d.expires_on = Some(terms::add_days(filed, 180)); // exactly 180 days left: not enough
     }
-    let g = law.requirements.check_pr_package(&Package { documents: &short, ..pkg.clone() });
+    let g = law.requirements.check_pr_package(&Package {
+        documents: &short,
+        ..pkg.clone()
+    });
     assert_eq!(g.iter().map(|g| g.code).collect::<Vec<_>>(), vec!["validity_too_short"]);
     for d in short.iter_mut().filter(|d| d.kind == "identity_document") {
         d.expires_on = Some(terms::add_days(filed, 181));
     }
-    assert_eq!(law.requirements.check_pr_package(&Package { documents: &short, ..pkg.clone() }), vec![]);
+    assert_eq!(
+        law.requirements.check_pr_package(&Package {
+            documents: &short,
+            ..pkg.clone()
+        }),
+        vec![]
+    );
 
     let mut old = base.clone();
     for d in old.iter_mut().filter(|d| d.kind == "solvency_certificate") {
         d.issued_on = Some(terms::add_days(filed, -181));
     }
-    let g = law.requirements.check_pr_package(&Package { documents: &old, ..pkg.clone() });
-    assert_eq!(g.iter().map(|g| (g.code, g.document.as_str())).collect::<Vec<_>>(), vec![("document_too_old", "solvency_certificate")]);
+    let g = law.requirements.check_pr_package(&Package {
+        documents: &old,
+        ..pkg.clone()
+    });
+    assert_eq!(
+        g.iter().map(|g| (g.code, g.document.as_str())).collect::<Vec<_>>(),
+        vec![("document_too_old", "solvency_certificate")]
+    );
     for d in old.iter_mut().filter(|d| d.kind == "solvency_certificate") {
         d.issued_on = Some(terms::add_days(filed, -180));
     }
-    assert_eq!(law.requirements.check_pr_package(&Package { documents: &old, ..pkg.clone() }), vec![]);
+    assert_eq!(
+        law.requirements.check_pr_package(&Package {
+            documents: &old,
+            ..pkg.clone()
+        }),
+        vec![]
+    );
     // Via a ЦОН the refusal cites п. 13 (App. 7).
-    let con = Package { channel: Channel::Con, documents: &[], ..pkg };
-    assert!(law.requirements.check_pr_package(&con).iter().all(|g| g.citation.as_str().starts_with("п. 13")));
+    let con = Package {
+        channel: Channel::Con,
+        documents: &[],
+        ..pkg
+    };
+    assert!(
+        law.requirements
+            .check_pr_package(&con)
+            .iter()
+            .all(|g| g.citation.as_str().starts_with("п. 13"))
+    );
 }
 
 #[test]
 fn p11_pr_grounds_are_the_six_of_the_rules() {
     let law = Law::builtin().unwrap();
     let ids: Vec<_> = law.requirements.pr_grounds.iter().map(|g| g.id.as_str()).collect();
-    assert_eq!(ids, ["pr_visa", "investor_visa", "in_demand_profession_visa", "visa_free_state", "refugee", "ethnic_kazakh"]);
+    assert_eq!(
+        ids,
+        [
+            "pr_visa",
+            "investor_visa",
+            "in_demand_profession_visa",
+            "visa_free_state",
+            "refugee",
+            "ethnic_kazakh"
+        ]
+    );
 }
 
 #[test]
@@ -397,7 +571,11 @@ fn p4_inviting_party_table() {
     ];
     for (purpose, party, visa_free, ok) in cases {
         let p = r.purpose(purpose).unwrap();
-        assert_eq!(inviting_party_allowed(p, party, visa_free).is_ok(), ok, "{purpose} {party:?} {visa_free}");
+        assert_eq!(
+            inviting_party_allowed(p, party, visa_free).is_ok(),
+            ok,
+            "{purpose} {party:?} {visa_free}"
+        );
     }
 }
 
@@ -408,10 +586,27 @@ fn p9_1_each_ground_refuses_with_its_citation() {
     let clear: Vec<(Check, Finding)> = Check::ALL.iter().map(|c| (*c, Finding::Clear)).collect();
     assert!(matches!(rvp::decide(&clear), RvpDecision::Issue { .. }));
     let grounds = [
-        (Check::BorderCrossings, rvp::judge_border(&rvp::BorderFacts { lawful_entry_recorded: false }), "п. 9-1 пп. 2"),
-        (Check::Records, rvp::judge_records(&rvp::RecordFacts { wanted: true, ..Default::default() }), "п. 9-1 пп. 3"),
+        (
+            Check::BorderCrossings,
+            rvp::judge_border(&rvp::BorderFacts {
+                lawful_entry_recorded: false,
+            }),
+            "п. 9-1 пп. 2",
+        ),
+        (
+            Check::Records,
+            rvp::judge_records(&rvp::RecordFacts {
+                wanted: true,
+                ..Default::default()
+            }),
+            "п. 9-1 пп. 3",
+        ),
         (Check::Iin, rvp::judge_iin(2, 1), "п. 9-1 пп. 4"),
-        (Check::HouseholdQuota, rvp::judge_household_quota(true, 3, Some(3)), "п. 9-1 пп. 5"),
+        (
+            Check::HouseholdQuota,
+            rvp::judge_household_quota(true, 3, Some(3)),
+            "п. 9-1 пп. 5",
+        ),
         (Check::PendingPr, rvp::judge_pending_pr(true), "п. 9-1 пп. 6"),
         (Check::Fingerprints, rvp::judge_fingerprints(false), "п. 9-1 пп. 7"),
     ];
@@ -433,8 +628,17 @@ fn p9_1_each_ground_refuses_with_its_citation() {
 #[test]
 fn p9_1_sub5_household_quota_refuses_at_the_limit_and_waits_without_one() {
     assert_eq!(rvp::judge_household_quota(true, 2, Some(3)), Finding::Clear);
-    assert!(matches!(rvp::judge_household_quota(true, 3, Some(3)), Finding::Ground { code: "household_limit_reached", .. }));
-    assert!(matches!(rvp::judge_household_quota(true, 0, None), Finding::Officer { .. }));
+    assert!(matches!(
+        rvp::judge_household_quota(true, 3, Some(3)),
+        Finding::Ground {
+            code: "household_limit_reached",
+            ..
+        }
+    ));
+    assert!(matches!(
+        rvp::judge_household_quota(true, 0, None),
+        Finding::Officer { .. }
+    ));
     assert_eq!(rvp::judge_household_quota(false, 99, Some(1)), Finding::Clear);
 }
 
@@ -448,15 +652,42 @@ fn p9_1_a_missing_check_never_issues() {
 fn p9_1_late_application_exceptions() {
     let stay = date(2026, 2, 10);
     assert_eq!(rvp::late_application(stay, date(2026, 2, 10), None), Ok(None));
-    assert_eq!(rvp::late_application(stay, date(2026, 2, 11), None).unwrap_err().0, "stay_expired");
-    let act = LateException::OutageAct { act_number: "A-1".into(), failure_on: date(2026, 2, 9) };
-    assert!(rvp::late_application(stay, date(2026, 2, 13), Some(&act)).unwrap().is_some());
-    let late_act = LateException::OutageAct { act_number: "A-2".into(), failure_on: date(2026, 2, 12) };
-    assert_eq!(rvp::late_application(stay, date(2026, 2, 13), Some(&late_act)).unwrap_err().0, "outage_after_stay_expired");
+    assert_eq!(
+        rvp::late_application(stay, date(2026, 2, 11), None).unwrap_err().0,
+        "stay_expired"
+    );
+    let act = LateException::OutageAct {
+        act_number: "A-1".into(),
+        failure_on: date(2026, 2, 9),
+    };
+    assert!(
+        rvp::late_application(stay, date(2026, 2, 13), Some(&act))
+            .unwrap()
+            .is_some()
+    );
+    let late_act = LateException::OutageAct {
+        act_number: "A-2".into(),
+        failure_on: date(2026, 2, 12),
+    };
+    assert_eq!(
+        rvp::late_application(stay, date(2026, 2, 13), Some(&late_act))
+            .unwrap_err()
+            .0,
+        "outage_after_stay_expired"
+    );
     let ten = LateException::Art517Fine { overstay_days: 10 };
-    assert!(rvp::late_application(stay, date(2026, 2, 25), Some(&ten)).unwrap().is_some());
+    assert!(
+        rvp::late_application(stay, date(2026, 2, 25), Some(&ten))
+            .unwrap()
+            .is_some()
+    );
     let eleven = LateException::Art517Fine { overstay_days: 11 };
-    assert_eq!(rvp::late_application(stay, date(2026, 2, 25), Some(&eleven)).unwrap_err().0, "overstay_over_ten_days");
+    assert_eq!(
+        rvp::late_application(stay, date(2026, 2, 25), Some(&eleven))
+            .unwrap_err()
+            .0,
+        "overstay_over_ten_days"
+    );
 }
 
 #[test]
@@ -476,7 +707,10 @@ fn rvp_validity_never_beyond_passport_or_basis() {
     assert_eq!((v.valid_until, v.bounds[0].0), (date(2026, 6, 1), "passport"));
     // A purpose with no settled term and no basis end goes to an officer.
     let missionary = law.requirements.purpose("missionary").unwrap();
-    assert_eq!(rvp::validity(missionary, issued, Some(date(2030, 1, 1)), None, None), Err(rvp::ValidityError::NoSettledTerm));
+    assert_eq!(
+        rvp::validity(missionary, issued, Some(date(2030, 1, 1)), None, None),
+        Err(rvp::ValidityError::NoSettledTerm)
+    );
     let v = rvp::validity(missionary, issued, Some(date(2030, 1, 1)), Some(date(2027, 5, 1)), None).unwrap();
     assert_eq!(v.valid_until, date(2027, 5, 1));
     // Intra-corporate transfer: three years at most.

@@ -1,0 +1,157 @@
+//! The CLI contract other tools rely on: JSON shapes, exit codes, one-line errors.
+
+use std::process::{Command, Output};
+
+fn koshi(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_koshi"))
+        .args(args)
+        .env_remove("KOSHI_CALENDAR")
+        .env_remove("KOSHI_REQUIREMENTS")
+        .env_remove("KOSHI_PARAMETERS")
+        .output()
+        .expect("run koshi")
+}
+
+fn json(args: &[&str]) -> serde_json::Value {
+    let out = koshi(args);
+    assert!(
+        out.status.success(),
+        "{args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).expect("json")
+}
+
+fn fails_with_one_line(args: &[&str], needle: &str) {
+    let out = koshi(args);
+    assert_eq!(out.status.code(), Some(2), "{args:?}");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(err.trim_end().lines().count(), 1, "{args:?}: {err}");
+    assert!(err.contains(needle), "{args:?}: {err}");
+    assert!(!err.contains("panicked"), "{err}");
+    assert!(out.stdout.is_empty());
+}
+
+#[test]
+fn p8_deadline_after_hours_on_new_years_eve() {
+    let v = json(&[
+        "calendar",
+        "deadline",
+        "--filed",
+        "2025-12-31T19:00",
+        "--working-days",
+        "1",
+        "--json",
+    ]);
+    assert_eq!(v["filed"], "2025-12-31T19:00");
+    assert_eq!(v["accepted_on"], "2026-01-05");
+    assert_eq!(v["due_on"], "2026-01-06");
+    let skipped: Vec<_> = v["skipped"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["date"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(skipped, ["2026-01-01", "2026-01-02", "2026-01-03", "2026-01-04"]);
+    assert!(v["skipped"][0]["reason"].as_str().unwrap().contains("New Year"));
+    assert_eq!(v["rules_version"], "992/2024-12-08");
+}
+
+#[test]
+fn is_working_reports_the_reason() {
+    let v = json(&["calendar", "is-working", "2026-03-24", "--json"]);
+    assert_eq!(v["working"], false);
+    assert!(v["reason"].as_str().unwrap().contains("Nauryz"));
+    let v = json(&["calendar", "is-working", "2024-05-04", "--json"]);
+    assert_eq!(v["working"], true);
+    assert_eq!(v["reason_code"], "working_by_transfer");
+    let v = json(&["calendar", "is-working", "2026-05-27", "--json"]);
+    assert_eq!(v["working"], false);
+    assert!(v["reason"].as_str().unwrap().contains("Kurban"));
+}
+
+#[test]
+fn rules_lists_every_rule_with_a_citation() {
+    let v = json(&["rules", "--json"]);
+    let list = v.as_array().unwrap();
+    assert!(list.len() >= 30);
+    for r in list {
+        assert!(r["id"].is_string() && r["citation"].is_string() && r["summary"].is_string());
+    }
+    assert!(
+        list.iter()
+            .any(|r| r["id"] == "pr.reapplication_bar" && r["citation"] == "п. 22")
+    );
+}
+
+#[test]
+fn bad_input_gets_one_clear_line_and_exit_2() {
+    fails_with_one_line(&["calendar", "is-working", "2025-02-30"], "invalid date \"2025-02-30\"");
+    fails_with_one_line(&["calendar", "is-working", "tomorrow"], "expected YYYY-MM-DD");
+    fails_with_one_line(
+        &["calendar", "deadline", "--filed", "2025-12-31", "--working-days", "1"],
+        "YYYY-MM-DDTHH:MM",
+    );
+    fails_with_one_line(
+        &[
+            "calendar",
+            "deadline",
+            "--filed",
+            "2025-12-31T25:00",
+            "--working-days",
+            "1",
+        ],
+        "invalid date and time",
+    );
+    fails_with_one_line(
+        &[
+            "calendar",
+            "deadline",
+            "--filed",
+            "2025-12-31T10:00",
+            "--working-days",
+            "-1",
+        ],
+        "error",
+    );
+    fails_with_one_line(&["calendar", "is-working", "2026-01-01", "--bogus"], "--bogus");
+    fails_with_one_line(
+        &["calendar", "is-working", "2027-06-01"],
+        "no working calendar for 2027-06-01",
+    );
+}
+
+#[test]
+fn a_calendar_file_with_a_bad_line_is_refused_naming_it() {
+    let dir = std::env::temp_dir().join(format!("koshi-cal-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("calendar.toml");
+    let good = include_str!("../../../koshi-law/data/calendar.toml");
+    let bad = good.replacen("off_on = \"2024-05-08\"", "off_on = \"2024-05-09\"", 1);
+    let line = bad[..bad.find("off_on = \"2024-05-09\"").unwrap()]
+        .matches('\n')
+        .count()
+        + 1;
+    std::fs::write(&path, bad).unwrap();
+    let p = path.to_str().unwrap();
+    fails_with_one_line(
+        &["--calendar", p, "calendar", "is-working", "2026-01-05"],
+        &format!("line {line}:"),
+    );
+    fails_with_one_line(
+        &[
+            "--calendar",
+            "/nonexistent/cal.toml",
+            "calendar",
+            "is-working",
+            "2026-01-05",
+        ],
+        "cannot read the calendar file",
+    );
+    // A good replacement is used: declare 8 May 2024 a working day by removing the transfer.
+    let no_transfer = good.replacen("[[year.transfer]]\nwork_on = \"2024-05-04\"\noff_on = \"2024-05-08\"\nbasis = \"Order of the Minister of Labour and Social Protection, April 2024\"\n", "", 1);
+    std::fs::write(&path, no_transfer).unwrap();
+    let v = json(&["--calendar", p, "calendar", "is-working", "2024-05-08", "--json"]);
+    assert_eq!(v["working"], true);
+    std::fs::remove_dir_all(&dir).ok();
+}
