@@ -1,0 +1,1 @@
+//! HTTP/JSON adapters and the simulator server (to be written).
