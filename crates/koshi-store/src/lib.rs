@@ -1,0 +1,186 @@
+//! # koshi-store: all of Koshi's SQL
+//!
+//! One API over two native pools, SQLite (embedded default) and PostgreSQL, with the same SQL
+//! text (`$n` placeholders, portable types; the only backend difference, BLOB vs BYTEA, is in
+//! the migrations). Instants are stored as fixed-precision RFC 3339 UTC text, civil dates as
+//! `YYYY-MM-DD`, money as integers.
+//!
+//! Writes go through a group-commit writer: each state change is a [`Unit`] (the case row, its
+//! audit event, its outbox messages, …) executed inside its own savepoint; many units from
+//! concurrent cases share one durable commit. A unit is atomic: all of it or none of it.
+//!
+//! Architecture invariant: no other crate contains SQL.
+
+mod migrate;
+pub mod repo;
+mod writer;
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
+
+pub use writer::{Arg, Op, Unit};
+
+/// Why the store refused or failed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum StoreError {
+    /// A uniqueness or optimistic-concurrency conflict: the unit was rolled back.
+    #[error("conflict: {0}")]
+    Conflict(String),
+    /// The database failed; the unit was rolled back.
+    #[error("database error: {0}")]
+    Database(String),
+    /// The writer has stopped.
+    #[error("the store is closed")]
+    Closed,
+}
+
+impl From<sqlx::Error> for StoreError {
+    fn from(e: sqlx::Error) -> StoreError {
+        if let sqlx::Error::Database(d) = &e
+            && d.is_unique_violation()
+        {
+            return StoreError::Conflict(d.message().to_string());
+        }
+        StoreError::Database(e.to_string())
+    }
+}
+
+pub type StoreResult<T> = Result<T, StoreError>;
+
+/// The two backends.
+#[derive(Debug, Clone)]
+pub enum Db {
+    Sqlite(SqlitePool),
+    Postgres(PgPool),
+}
+
+impl Db {
+    pub fn backend(&self) -> &'static str {
+        match self {
+            Db::Sqlite(_) => "sqlite",
+            Db::Postgres(_) => "postgres",
+        }
+    }
+}
+
+/// Where the data lives.
+#[derive(Debug, Clone)]
+pub enum Location {
+    /// A SQLite file (created on first use).
+    SqliteFile(std::path::PathBuf),
+    /// A PostgreSQL URL, optionally confined to a schema (tests use one schema each).
+    Postgres { url: String, schema: Option<String> },
+}
+
+impl Location {
+    /// `KOSHI_DATABASE_URL` (postgres://…) wins; otherwise `DATA_DIR/koshi.db`.
+    pub fn resolve(database_url: Option<&str>, data_dir: &std::path::Path) -> Result<Location, StoreError> {
+        match database_url {
+            Some(u) if u.starts_with("postgres://") || u.starts_with("postgresql://") => {
+                Ok(Location::Postgres { url: u.to_string(), schema: None })
+            }
+            Some(u) if u.starts_with("sqlite:") => {
+                Ok(Location::SqliteFile(u.trim_start_matches("sqlite://").trim_start_matches("sqlite:").into()))
+            }
+            Some(u) => Err(StoreError::Database(format!(
+                "KOSHI_DATABASE_URL must start with postgres:// or sqlite: (got {:?})",
+                u.split(':').next().unwrap_or("")
+            ))),
+            None => Ok(Location::SqliteFile(data_dir.join("koshi.db"))),
+        }
+    }
+}
+
+/// The store: pools for reads, the writer for state changes.
+#[derive(Debug, Clone)]
+pub struct Store {
+    db: Db,
+    writer: writer::Writer,
+}
+
+impl Store {
+    /// Opens (creating if needed) the database and applies the migrations.
+    pub async fn open(location: &Location) -> StoreResult<Store> {
+        let db = match location {
+            Location::SqliteFile(path) => {
+                if let Some(dir) = path.parent()
+                    && !dir.as_os_str().is_empty()
+                {
+                    std::fs::create_dir_all(dir)
+                        .map_err(|e| StoreError::Database(format!("cannot create {}: {e}", dir.display())))?;
+                }
+                let opts = SqliteConnectOptions::new()
+                    .filename(path)
+                    .create_if_missing(true)
+                    .journal_mode(SqliteJournalMode::Wal)
+                    // Every commit is fsync'd: durability is not traded for speed; batching is.
+                    .synchronous(SqliteSynchronous::Full)
+                    .foreign_keys(true)
+                    .busy_timeout(Duration::from_secs(10));
+                let pool = SqlitePoolOptions::new().max_connections(8).connect_with(opts).await?;
+                Db::Sqlite(pool)
+            }
+            Location::Postgres { url, schema } => {
+                let mut opts = PgConnectOptions::from_str(url)?;
+                if let Some(s) = schema {
+                    opts = opts.options([("search_path", s.as_str())]);
+                }
+                let pool = PgPoolOptions::new().max_connections(16).connect_with(opts).await?;
+                Db::Postgres(pool)
+            }
+        };
+        migrate::apply(&db).await?;
+        let writer = writer::Writer::start(db.clone());
+        Ok(Store { db, writer })
+    }
+
+    pub fn db(&self) -> &Db {
+        &self.db
+    }
+
+    pub fn backend(&self) -> &'static str {
+        self.db.backend()
+    }
+
+    /// Executes a unit atomically; concurrent units share one durable commit.
+    pub async fn write(&self, unit: Unit) -> StoreResult<()> {
+        self.writer.submit(unit).await
+    }
+
+    /// Closes the pools (the writer stops when the last handle is dropped).
+    pub async fn close(&self) {
+        match &self.db {
+            Db::Sqlite(p) => p.close().await,
+            Db::Postgres(p) => p.close().await,
+        }
+    }
+}
+
+/// Creates a PostgreSQL schema for an isolated test database and returns its location.
+pub async fn create_test_schema(url: &str, schema: &str) -> StoreResult<Location> {
+    let pool = PgPoolOptions::new().max_connections(1).connect(url).await?;
+    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE SCHEMA IF NOT EXISTS \"{schema}\""))).execute(&pool).await?;
+    pool.close().await;
+    Ok(Location::Postgres { url: url.to_string(), schema: Some(schema.to_string()) })
+}
+
+/// Drops a test schema.
+pub async fn drop_test_schema(url: &str, schema: &str) -> StoreResult<()> {
+    let pool = PgPoolOptions::new().max_connections(1).connect(url).await?;
+    sqlx::query(sqlx::AssertSqlSafe(format!("DROP SCHEMA IF EXISTS \"{schema}\" CASCADE"))).execute(&pool).await?;
+    pool.close().await;
+    Ok(())
+}
+
+/// The canonical text of an instant: RFC 3339, UTC, microseconds (sorts as text).
+pub fn instant(t: jiff::Timestamp) -> String {
+    t.strftime("%Y-%m-%dT%H:%M:%S%.6fZ").to_string()
+}
+
+/// Parses the canonical text back.
+pub fn parse_instant(s: &str) -> StoreResult<jiff::Timestamp> {
+    s.parse().map_err(|e| StoreError::Database(format!("bad instant {s:?} in the database: {e}")))
+}

@@ -1,0 +1,172 @@
+//! Migrations: applied in order at start-up, recorded in `koshi_migrations`. The same text runs on
+//! both backends; `{blob}` is the one type that differs (BLOB on SQLite, BYTEA on PostgreSQL).
+
+use crate::{Db, StoreResult};
+
+const MIGRATIONS: &[(i64, &str, &str)] = &[(
+    1,
+    "rvp service",
+    r#"
+CREATE TABLE applications (
+    id TEXT PRIMARY KEY,
+    kind TEXT NOT NULL,
+    status TEXT NOT NULL,
+    channel TEXT NOT NULL,
+    unit TEXT NOT NULL,
+    purpose TEXT NOT NULL,
+    filed_at TEXT NOT NULL,
+    accepted_on TEXT,
+    due_on TEXT,
+    receipt TEXT NOT NULL,
+    data TEXT NOT NULL,
+    decision TEXT,
+    employer_iin TEXT,
+    household BIGINT NOT NULL DEFAULT 0,
+    person_key TEXT NOT NULL,
+    permit_number TEXT UNIQUE,
+    valid_from TEXT,
+    valid_until TEXT,
+    rules_version TEXT NOT NULL,
+    created_by TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    revision BIGINT NOT NULL DEFAULT 0
+);
+CREATE INDEX applications_status ON applications (status);
+CREATE INDEX applications_employer ON applications (employer_iin, status);
+CREATE INDEX applications_person ON applications (person_key);
+
+CREATE TABLE checks (
+    application_id TEXT NOT NULL REFERENCES applications (id),
+    check_name TEXT NOT NULL,
+    state TEXT NOT NULL,
+    finding TEXT,
+    source TEXT NOT NULL,
+    checked_at TEXT,
+    attempts BIGINT NOT NULL DEFAULT 0,
+    next_attempt_at TEXT,
+    last_error TEXT,
+    PRIMARY KEY (application_id, check_name)
+);
+CREATE INDEX checks_due ON checks (state, next_attempt_at);
+
+CREATE TABLE events (
+    id TEXT PRIMARY KEY,
+    application_id TEXT,
+    at TEXT NOT NULL,
+    actor TEXT NOT NULL,
+    action TEXT NOT NULL,
+    citation TEXT NOT NULL,
+    rules_version TEXT NOT NULL,
+    detail TEXT NOT NULL
+);
+CREATE INDEX events_application ON events (application_id, at);
+
+CREATE TABLE outbox (
+    id TEXT PRIMARY KEY,
+    topic TEXT NOT NULL,
+    application_id TEXT,
+    payload TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    state TEXT NOT NULL,
+    attempts BIGINT NOT NULL DEFAULT 0,
+    next_attempt_at TEXT NOT NULL,
+    delivered_at TEXT,
+    last_error TEXT
+);
+CREATE INDEX outbox_due ON outbox (state, next_attempt_at);
+
+CREATE TABLE outages (
+    id TEXT PRIMARY KEY,
+    registry TEXT NOT NULL,
+    started_at TEXT NOT NULL,
+    ended_at TEXT,
+    journaled_at TEXT,
+    last_error TEXT NOT NULL,
+    failed_attempts BIGINT NOT NULL DEFAULT 1
+);
+CREATE INDEX outages_registry ON outages (registry, ended_at);
+
+CREATE TABLE attachments (
+    sha256 TEXT PRIMARY KEY,
+    media_type TEXT NOT NULL,
+    size BIGINT NOT NULL,
+    content {blob} NOT NULL,
+    created_at TEXT NOT NULL
+);
+
+CREATE TABLE idempotency_keys (
+    subject TEXT NOT NULL,
+    key TEXT NOT NULL,
+    request_hash TEXT NOT NULL,
+    application_id TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    PRIMARY KEY (subject, key)
+);
+
+CREATE TABLE api_tokens (
+    id TEXT PRIMARY KEY,
+    token_hash TEXT NOT NULL UNIQUE,
+    role TEXT NOT NULL,
+    unit TEXT NOT NULL,
+    label TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    revoked_at TEXT
+);
+"#,
+)];
+
+pub(crate) async fn apply(db: &Db) -> StoreResult<()> {
+    let create = "CREATE TABLE IF NOT EXISTS koshi_migrations (version BIGINT PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)";
+    let blob = match db {
+        Db::Sqlite(_) => "BLOB",
+        Db::Postgres(_) => "BYTEA",
+    };
+    match db {
+        Db::Sqlite(pool) => {
+            sqlx::query(create).execute(pool).await?;
+            for (version, name, sql) in MIGRATIONS {
+                let done: Option<(i64,)> = sqlx::query_as("SELECT version FROM koshi_migrations WHERE version = $1")
+                    .bind(version)
+                    .fetch_optional(pool)
+                    .await?;
+                if done.is_some() {
+                    continue;
+                }
+                let mut tx = pool.begin().await?;
+                sqlx::raw_sql(sqlx::AssertSqlSafe(sql.replace("{blob}", blob))).execute(&mut *tx).await?;
+                sqlx::query("INSERT INTO koshi_migrations (version, name, applied_at) VALUES ($1, $2, $3)")
+                    .bind(version)
+                    .bind(*name)
+                    .bind(crate::instant(jiff::Timestamp::now()))
+                    .execute(&mut *tx)
+                    .await?;
+                tx.commit().await?;
+            }
+        }
+        Db::Postgres(pool) => {
+            // Several Koshi instances may start at once on one PostgreSQL: serialise migrations.
+            let mut tx = pool.begin().await?;
+            sqlx::query("SELECT pg_advisory_xact_lock(7303001)").execute(&mut *tx).await?;
+            sqlx::query(create).execute(&mut *tx).await?;
+            for (version, name, sql) in MIGRATIONS {
+                let done: Option<(i64,)> = sqlx::query_as("SELECT version FROM koshi_migrations WHERE version = $1")
+                    .bind(version)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+                if done.is_some() {
+                    continue;
+                }
+                sqlx::raw_sql(sqlx::AssertSqlSafe(sql.replace("{blob}", blob))).execute(&mut *tx).await?;
+                sqlx::query("INSERT INTO koshi_migrations (version, name, applied_at) VALUES ($1, $2, $3)")
+                    .bind(version)
+                    .bind(*name)
+                    .bind(crate::instant(jiff::Timestamp::now()))
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            tx.commit().await?;
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,518 @@
+//! Repositories: typed rows, the statements that change them (as [`Op`]s for a [`Unit`]), and
+//! the reads. Same SQL on both backends.
+
+use crate::writer::{Arg, Op};
+use crate::{Db, Store, StoreResult};
+
+macro_rules! fetch_all {
+    ($db:expr, $ty:ty, $sql:expr $(, $arg:expr)* $(,)?) => {
+        match $db {
+            Db::Sqlite(p) => sqlx::query_as::<_, $ty>($sql)$(.bind($arg))*.fetch_all(p).await?,
+            Db::Postgres(p) => sqlx::query_as::<_, $ty>($sql)$(.bind($arg))*.fetch_all(p).await?,
+        }
+    };
+}
+
+macro_rules! fetch_optional {
+    ($db:expr, $ty:ty, $sql:expr $(, $arg:expr)* $(,)?) => {
+        match $db {
+            Db::Sqlite(p) => sqlx::query_as::<_, $ty>($sql)$(.bind($arg))*.fetch_optional(p).await?,
+            Db::Postgres(p) => sqlx::query_as::<_, $ty>($sql)$(.bind($arg))*.fetch_optional(p).await?,
+        }
+    };
+}
+
+// ------------------------------------------------------------------ applications
+
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct ApplicationRow {
+    pub id: String,
+    pub kind: String,
+    pub status: String,
+    pub channel: String,
+    pub unit: String,
+    pub purpose: String,
+    pub filed_at: String,
+    pub accepted_on: Option<String>,
+    pub due_on: Option<String>,
+    pub receipt: String,
+    pub data: String,
+    pub decision: Option<String>,
+    pub employer_iin: Option<String>,
+    pub household: i64,
+    pub person_key: String,
+    pub permit_number: Option<String>,
+    pub valid_from: Option<String>,
+    pub valid_until: Option<String>,
+    pub rules_version: String,
+    pub created_by: String,
+    pub created_at: String,
+    pub updated_at: String,
+    pub revision: i64,
+}
+
+const APPLICATION_COLUMNS: &str = "id, kind, status, channel, unit, purpose, filed_at, accepted_on, due_on, receipt, data, decision, employer_iin, household, person_key, permit_number, valid_from, valid_until, rules_version, created_by, created_at, updated_at, revision";
+
+pub fn insert_application(a: &ApplicationRow) -> Op {
+    Op::new(
+        "insert application",
+        "INSERT INTO applications (id, kind, status, channel, unit, purpose, filed_at, accepted_on, due_on, receipt, data, decision, employer_iin, household, person_key, permit_number, valid_from, valid_until, rules_version, created_by, created_at, updated_at, revision) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23)",
+        vec![
+            a.id.clone().into(),
+            a.kind.clone().into(),
+            a.status.clone().into(),
+            a.channel.clone().into(),
+            a.unit.clone().into(),
+            a.purpose.clone().into(),
+            a.filed_at.clone().into(),
+            a.accepted_on.clone().into(),
+            a.due_on.clone().into(),
+            a.receipt.clone().into(),
+            a.data.clone().into(),
+            a.decision.clone().into(),
+            a.employer_iin.clone().into(),
+            a.household.into(),
+            a.person_key.clone().into(),
+            a.permit_number.clone().into(),
+            a.valid_from.clone().into(),
+            a.valid_until.clone().into(),
+            a.rules_version.clone().into(),
+            a.created_by.clone().into(),
+            a.created_at.clone().into(),
+            a.updated_at.clone().into(),
+            a.revision.into(),
+        ],
+    )
+}
+
+/// A status change guarded by the revision read before it (optimistic lock).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StatusChange {
+    pub id: String,
+    pub expected_revision: i64,
+    pub status: String,
+    pub decision: Option<String>,
+    pub permit_number: Option<String>,
+    pub valid_from: Option<String>,
+    pub valid_until: Option<String>,
+    pub updated_at: String,
+}
+
+pub fn change_status(c: &StatusChange) -> Op {
+    Op::new(
+        "change application status",
+        "UPDATE applications SET status = $1, decision = COALESCE($2, decision), permit_number = COALESCE($3, permit_number), valid_from = COALESCE($4, valid_from), valid_until = COALESCE($5, valid_until), updated_at = $6, revision = revision + 1 WHERE id = $7 AND revision = $8",
+        vec![
+            c.status.clone().into(),
+            c.decision.clone().into(),
+            c.permit_number.clone().into(),
+            c.valid_from.clone().into(),
+            c.valid_until.clone().into(),
+            c.updated_at.clone().into(),
+            c.id.clone().into(),
+            c.expected_revision.into(),
+        ],
+    )
+    .expecting(1)
+}
+
+// ------------------------------------------------------------------ checks
+
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct CheckRow {
+    pub application_id: String,
+    pub check_name: String,
+    /// `clear`, `ground`, `officer`, `waiting`
+    pub state: String,
+    pub finding: Option<String>,
+    pub source: String,
+    pub checked_at: Option<String>,
+    pub attempts: i64,
+    pub next_attempt_at: Option<String>,
+    pub last_error: Option<String>,
+}
+
+pub fn upsert_check(c: &CheckRow) -> Op {
+    Op::new(
+        "record check",
+        "INSERT INTO checks (application_id, check_name, state, finding, source, checked_at, attempts, next_attempt_at, last_error) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (application_id, check_name) DO UPDATE SET state = excluded.state, finding = excluded.finding, source = excluded.source, checked_at = excluded.checked_at, attempts = excluded.attempts, next_attempt_at = excluded.next_attempt_at, last_error = excluded.last_error",
+        vec![
+            c.application_id.clone().into(),
+            c.check_name.clone().into(),
+            c.state.clone().into(),
+            c.finding.clone().into(),
+            c.source.clone().into(),
+            c.checked_at.clone().into(),
+            c.attempts.into(),
+            c.next_attempt_at.clone().into(),
+            c.last_error.clone().into(),
+        ],
+    )
+}
+
+// ------------------------------------------------------------------ events (audit)
+
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct EventRow {
+    pub id: String,
+    pub application_id: Option<String>,
+    pub at: String,
+    pub actor: String,
+    pub action: String,
+    pub citation: String,
+    pub rules_version: String,
+    pub detail: String,
+}
+
+pub fn insert_event(e: &EventRow) -> Op {
+    Op::new(
+        "record event",
+        "INSERT INTO events (id, application_id, at, actor, action, citation, rules_version, detail) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        vec![
+            e.id.clone().into(),
+            e.application_id.clone().into(),
+            e.at.clone().into(),
+            e.actor.clone().into(),
+            e.action.clone().into(),
+            e.citation.clone().into(),
+            e.rules_version.clone().into(),
+            e.detail.clone().into(),
+        ],
+    )
+}
+
+// ------------------------------------------------------------------ outbox
+
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct OutboxRow {
+    pub id: String,
+    pub topic: String,
+    pub application_id: Option<String>,
+    pub payload: String,
+    pub created_at: String,
+    /// `pending`, `delivered`
+    pub state: String,
+    pub attempts: i64,
+    pub next_attempt_at: String,
+    pub delivered_at: Option<String>,
+    pub last_error: Option<String>,
+}
+
+pub fn insert_outbox(o: &OutboxRow) -> Op {
+    Op::new(
+        "queue outbox message",
+        "INSERT INTO outbox (id, topic, application_id, payload, created_at, state, attempts, next_attempt_at, delivered_at, last_error) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+        vec![
+            o.id.clone().into(),
+            o.topic.clone().into(),
+            o.application_id.clone().into(),
+            o.payload.clone().into(),
+            o.created_at.clone().into(),
+            o.state.clone().into(),
+            o.attempts.into(),
+            o.next_attempt_at.clone().into(),
+            o.delivered_at.clone().into(),
+            o.last_error.clone().into(),
+        ],
+    )
+}
+
+pub fn outbox_delivered(id: &str, at: &str) -> Op {
+    Op::new(
+        "mark outbox delivered",
+        "UPDATE outbox SET state = 'delivered', delivered_at = $1, attempts = attempts + 1, last_error = NULL WHERE id = $2 AND state = 'pending'",
+        vec![at.into(), id.into()],
+    )
+}
+
+pub fn outbox_failed(id: &str, next_attempt_at: &str, error: &str) -> Op {
+    Op::new(
+        "mark outbox attempt failed",
+        "UPDATE outbox SET attempts = attempts + 1, next_attempt_at = $1, last_error = $2 WHERE id = $3 AND state = 'pending'",
+        vec![next_attempt_at.into(), error.into(), id.into()],
+    )
+}
+
+// ------------------------------------------------------------------ outages (п. 9-5)
+
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct OutageRow {
+    pub id: String,
+    pub registry: String,
+    pub started_at: String,
+    pub ended_at: Option<String>,
+    pub journaled_at: Option<String>,
+    pub last_error: String,
+    pub failed_attempts: i64,
+}
+
+pub fn open_outage(o: &OutageRow) -> Op {
+    Op::new(
+        "open outage",
+        "INSERT INTO outages (id, registry, started_at, ended_at, journaled_at, last_error, failed_attempts) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        vec![
+            o.id.clone().into(),
+            o.registry.clone().into(),
+            o.started_at.clone().into(),
+            o.ended_at.clone().into(),
+            o.journaled_at.clone().into(),
+            o.last_error.clone().into(),
+            o.failed_attempts.into(),
+        ],
+    )
+}
+
+pub fn outage_failed_again(id: &str, error: &str, journal_at: Option<String>) -> Op {
+    Op::new(
+        "record outage attempt",
+        "UPDATE outages SET failed_attempts = failed_attempts + 1, last_error = $1, journaled_at = COALESCE(journaled_at, $2) WHERE id = $3 AND ended_at IS NULL",
+        vec![error.into(), journal_at.into(), id.into()],
+    )
+}
+
+pub fn close_outage(id: &str, ended_at: &str, journal_at: Option<String>) -> Op {
+    Op::new(
+        "close outage",
+        "UPDATE outages SET ended_at = $1, journaled_at = COALESCE(journaled_at, $2) WHERE id = $3 AND ended_at IS NULL",
+        vec![ended_at.into(), journal_at.into(), id.into()],
+    )
+}
+
+// ------------------------------------------------------------------ attachments
+
+pub fn insert_attachment(sha256: &str, media_type: &str, content: Vec<u8>, at: &str) -> Op {
+    let size = content.len() as i64;
+    Op::new(
+        "store attachment",
+        "INSERT INTO attachments (sha256, media_type, size, content, created_at) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (sha256) DO NOTHING",
+        vec![sha256.into(), media_type.into(), size.into(), Arg::Bytes(content), at.into()],
+    )
+}
+
+// ------------------------------------------------------------------ idempotency
+
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct IdempotencyRow {
+    pub subject: String,
+    pub key: String,
+    pub request_hash: String,
+    pub application_id: String,
+    pub created_at: String,
+}
+
+pub fn insert_idempotency(r: &IdempotencyRow) -> Op {
+    Op::new(
+        "record idempotency key",
+        "INSERT INTO idempotency_keys (subject, key, request_hash, application_id, created_at) VALUES ($1, $2, $3, $4, $5)",
+        vec![
+            r.subject.clone().into(),
+            r.key.clone().into(),
+            r.request_hash.clone().into(),
+            r.application_id.clone().into(),
+            r.created_at.clone().into(),
+        ],
+    )
+}
+
+// ------------------------------------------------------------------ API tokens
+
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct TokenRow {
+    pub id: String,
+    pub token_hash: String,
+    pub role: String,
+    pub unit: String,
+    pub label: String,
+    pub created_at: String,
+    pub revoked_at: Option<String>,
+}
+
+pub fn insert_token(t: &TokenRow) -> Op {
+    Op::new(
+        "issue token",
+        "INSERT INTO api_tokens (id, token_hash, role, unit, label, created_at, revoked_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        vec![
+            t.id.clone().into(),
+            t.token_hash.clone().into(),
+            t.role.clone().into(),
+            t.unit.clone().into(),
+            t.label.clone().into(),
+            t.created_at.clone().into(),
+            t.revoked_at.clone().into(),
+        ],
+    )
+}
+
+pub fn revoke_token(id: &str, at: &str) -> Op {
+    Op::new(
+        "revoke token",
+        "UPDATE api_tokens SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL",
+        vec![at.into(), id.into()],
+    )
+    .expecting(1)
+}
+
+// ------------------------------------------------------------------ reads
+
+impl Store {
+    pub async fn application(&self, id: &str) -> StoreResult<Option<ApplicationRow>> {
+        let sql = format!("SELECT {APPLICATION_COLUMNS} FROM applications WHERE id = $1");
+        Ok(fetch_optional!(self.db(), ApplicationRow, sqlx::AssertSqlSafe(sql), id))
+    }
+
+    pub async fn applications_in_status(&self, status: &str, limit: i64) -> StoreResult<Vec<ApplicationRow>> {
+        let sql = format!("SELECT {APPLICATION_COLUMNS} FROM applications WHERE status = $1 ORDER BY created_at LIMIT $2");
+        Ok(fetch_all!(self.db(), ApplicationRow, sqlx::AssertSqlSafe(sql), status, limit))
+    }
+
+    pub async fn count_applications(&self) -> StoreResult<i64> {
+        let r: (i64,) = match self.db() {
+            Db::Sqlite(p) => sqlx::query_as("SELECT COUNT(*) FROM applications").fetch_one(p).await?,
+            Db::Postgres(p) => sqlx::query_as("SELECT COUNT(*) FROM applications").fetch_one(p).await?,
+        };
+        Ok(r.0)
+    }
+
+    pub async fn checks(&self, application_id: &str) -> StoreResult<Vec<CheckRow>> {
+        Ok(fetch_all!(
+            self.db(),
+            CheckRow,
+            "SELECT application_id, check_name, state, finding, source, checked_at, attempts, next_attempt_at, last_error FROM checks WHERE application_id = $1 ORDER BY check_name",
+            application_id
+        ))
+    }
+
+    /// Applications with a check waiting for a retry that is due.
+    pub async fn applications_with_due_checks(&self, now: &str, limit: i64) -> StoreResult<Vec<String>> {
+        let rows: Vec<(String,)> = fetch_all!(
+            self.db(),
+            (String,),
+            "SELECT DISTINCT application_id FROM checks WHERE state = 'waiting' AND next_attempt_at <= $1 ORDER BY application_id LIMIT $2",
+            now,
+            limit
+        );
+        Ok(rows.into_iter().map(|r| r.0).collect())
+    }
+
+    pub async fn events(&self, application_id: &str) -> StoreResult<Vec<EventRow>> {
+        Ok(fetch_all!(
+            self.db(),
+            EventRow,
+            "SELECT id, application_id, at, actor, action, citation, rules_version, detail FROM events WHERE application_id = $1 ORDER BY at, id",
+            application_id
+        ))
+    }
+
+    /// Valid household-work RVPs Koshi issued to the employer on the date (п. 9-1 пп. 5).
+    pub async fn valid_household_rvps(&self, employer_iin: &str, on: &str) -> StoreResult<i64> {
+        let r: Vec<(i64,)> = fetch_all!(
+            self.db(),
+            (i64,),
+            "SELECT COUNT(*) FROM applications WHERE employer_iin = $1 AND household = 1 AND status = 'issued' AND valid_from <= $2 AND valid_until >= $2",
+            employer_iin,
+            on
+        );
+        Ok(r.first().map(|x| x.0).unwrap_or(0))
+    }
+
+    /// PR applications of the person still under consideration (п. 9-1 пп. 6).
+    pub async fn pending_pr_applications(&self, person_key: &str) -> StoreResult<i64> {
+        let r: Vec<(i64,)> = fetch_all!(
+            self.db(),
+            (i64,),
+            "SELECT COUNT(*) FROM applications WHERE person_key = $1 AND kind = 'pr' AND status NOT IN ('issued', 'refused', 'refused_to_accept', 'annulled', 'withdrawn')",
+            person_key
+        );
+        Ok(r.first().map(|x| x.0).unwrap_or(0))
+    }
+
+    pub async fn outbox_due(&self, now: &str, limit: i64) -> StoreResult<Vec<OutboxRow>> {
+        Ok(fetch_all!(
+            self.db(),
+            OutboxRow,
+            "SELECT id, topic, application_id, payload, created_at, state, attempts, next_attempt_at, delivered_at, last_error FROM outbox WHERE state = 'pending' AND next_attempt_at <= $1 ORDER BY created_at, id LIMIT $2",
+            now,
+            limit
+        ))
+    }
+
+    pub async fn outbox(&self, application_id: Option<&str>, limit: i64) -> StoreResult<Vec<OutboxRow>> {
+        Ok(match application_id {
+            Some(a) => fetch_all!(
+                self.db(),
+                OutboxRow,
+                "SELECT id, topic, application_id, payload, created_at, state, attempts, next_attempt_at, delivered_at, last_error FROM outbox WHERE application_id = $1 ORDER BY created_at, id LIMIT $2",
+                a,
+                limit
+            ),
+            None => fetch_all!(
+                self.db(),
+                OutboxRow,
+                "SELECT id, topic, application_id, payload, created_at, state, attempts, next_attempt_at, delivered_at, last_error FROM outbox ORDER BY created_at DESC, id DESC LIMIT $1",
+                limit
+            ),
+        })
+    }
+
+    pub async fn open_outage(&self, registry: &str) -> StoreResult<Option<OutageRow>> {
+        Ok(fetch_optional!(
+            self.db(),
+            OutageRow,
+            "SELECT id, registry, started_at, ended_at, journaled_at, last_error, failed_attempts FROM outages WHERE registry = $1 AND ended_at IS NULL",
+            registry
+        ))
+    }
+
+    pub async fn outages(&self, limit: i64) -> StoreResult<Vec<OutageRow>> {
+        Ok(fetch_all!(
+            self.db(),
+            OutageRow,
+            "SELECT id, registry, started_at, ended_at, journaled_at, last_error, failed_attempts FROM outages ORDER BY started_at DESC LIMIT $1",
+            limit
+        ))
+    }
+
+    pub async fn idempotency(&self, subject: &str, key: &str) -> StoreResult<Option<IdempotencyRow>> {
+        Ok(fetch_optional!(
+            self.db(),
+            IdempotencyRow,
+            "SELECT subject, key, request_hash, application_id, created_at FROM idempotency_keys WHERE subject = $1 AND key = $2",
+            subject,
+            key
+        ))
+    }
+
+    pub async fn token_by_hash(&self, token_hash: &str) -> StoreResult<Option<TokenRow>> {
+        Ok(fetch_optional!(
+            self.db(),
+            TokenRow,
+            "SELECT id, token_hash, role, unit, label, created_at, revoked_at FROM api_tokens WHERE token_hash = $1",
+            token_hash
+        ))
+    }
+
+    pub async fn tokens(&self) -> StoreResult<Vec<TokenRow>> {
+        Ok(fetch_all!(
+            self.db(),
+            TokenRow,
+            "SELECT id, token_hash, role, unit, label, created_at, revoked_at FROM api_tokens ORDER BY created_at"
+        ))
+    }
+
+    pub async fn attachment_size(&self, sha256: &str) -> StoreResult<Option<i64>> {
+        let r: Option<(i64,)> =
+            fetch_optional!(self.db(), (i64,), "SELECT size FROM attachments WHERE sha256 = $1", sha256);
+        Ok(r.map(|x| x.0))
+    }
+
+    /// Row counts of every table (for tests that assert nothing was written).
+    pub async fn table_counts(&self) -> StoreResult<Vec<(String, i64)>> {
+        let mut out = Vec::new();
+        for t in ["applications", "checks", "events", "outbox", "outages", "attachments", "idempotency_keys"] {
+            let sql = format!("SELECT COUNT(*) FROM {t}");
+            let r: Vec<(i64,)> = fetch_all!(self.db(), (i64,), sqlx::AssertSqlSafe(sql));
+            out.push((t.to_string(), r.first().map(|x| x.0).unwrap_or(0)));
+        }
+        Ok(out)
+    }
+}
