@@ -31,7 +31,9 @@ pub struct PersonQuery {
 
 impl std::fmt::Debug for PersonQuery {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("PersonQuery").field("citizenship", &self.citizenship).finish_non_exhaustive()
+        f.debug_struct("PersonQuery")
+            .field("citizenship", &self.citizenship)
+            .finish_non_exhaustive()
     }
 }
 
