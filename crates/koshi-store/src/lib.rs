@@ -79,12 +79,13 @@ impl Location {
     /// `KOSHI_DATABASE_URL` (postgres://…) wins; otherwise `DATA_DIR/koshi.db`.
     pub fn resolve(database_url: Option<&str>, data_dir: &std::path::Path) -> Result<Location, StoreError> {
         match database_url {
-            Some(u) if u.starts_with("postgres://") || u.starts_with("postgresql://") => {
-                Ok(Location::Postgres { url: u.to_string(), schema: None })
-            }
-            Some(u) if u.starts_with("sqlite:") => {
-                Ok(Location::SqliteFile(u.trim_start_matches("sqlite://").trim_start_matches("sqlite:").into()))
-            }
+            Some(u) if u.starts_with("postgres://") || u.starts_with("postgresql://") => Ok(Location::Postgres {
+                url: u.to_string(),
+                schema: None,
+            }),
+            Some(u) if u.starts_with("sqlite:") => Ok(Location::SqliteFile(
+                u.trim_start_matches("sqlite://").trim_start_matches("sqlite:").into(),
+            )),
             Some(u) => Err(StoreError::Database(format!(
                 "KOSHI_DATABASE_URL must start with postgres:// or sqlite: (got {:?})",
                 u.split(':').next().unwrap_or("")
@@ -162,15 +163,24 @@ impl Store {
 /// Creates a PostgreSQL schema for an isolated test database and returns its location.
 pub async fn create_test_schema(url: &str, schema: &str) -> StoreResult<Location> {
     let pool = PgPoolOptions::new().max_connections(1).connect(url).await?;
-    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE SCHEMA IF NOT EXISTS \"{schema}\""))).execute(&pool).await?;
+    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE SCHEMA IF NOT EXISTS \"{schema}\"")))
+        .execute(&pool)
+        .await?;
     pool.close().await;
-    Ok(Location::Postgres { url: url.to_string(), schema: Some(schema.to_string()) })
+    Ok(Location::Postgres {
+        url: url.to_string(),
+        schema: Some(schema.to_string()),
+    })
 }
 
 /// Drops a test schema.
 pub async fn drop_test_schema(url: &str, schema: &str) -> StoreResult<()> {
     let pool = PgPoolOptions::new().max_connections(1).connect(url).await?;
-    sqlx::query(sqlx::AssertSqlSafe(format!("DROP SCHEMA IF EXISTS \"{schema}\" CASCADE"))).execute(&pool).await?;
+    sqlx::query(sqlx::AssertSqlSafe(format!(
+        "DROP SCHEMA IF EXISTS \"{schema}\" CASCADE"
+    )))
+    .execute(&pool)
+    .await?;
     pool.close().await;
     Ok(())
 }
@@ -182,5 +192,6 @@ pub fn instant(t: jiff::Timestamp) -> String {
 
 /// Parses the canonical text back.
 pub fn parse_instant(s: &str) -> StoreResult<jiff::Timestamp> {
-    s.parse().map_err(|e| StoreError::Database(format!("bad instant {s:?} in the database: {e}")))
+    s.parse()
+        .map_err(|e| StoreError::Database(format!("bad instant {s:?} in the database: {e}")))
 }

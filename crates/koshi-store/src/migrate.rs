@@ -134,7 +134,9 @@ pub(crate) async fn apply(db: &Db) -> StoreResult<()> {
                     continue;
                 }
                 let mut tx = pool.begin().await?;
-                sqlx::raw_sql(sqlx::AssertSqlSafe(sql.replace("{blob}", blob))).execute(&mut *tx).await?;
+                sqlx::raw_sql(sqlx::AssertSqlSafe(sql.replace("{blob}", blob)))
+                    .execute(&mut *tx)
+                    .await?;
                 sqlx::query("INSERT INTO koshi_migrations (version, name, applied_at) VALUES ($1, $2, $3)")
                     .bind(version)
                     .bind(*name)
@@ -147,7 +149,9 @@ pub(crate) async fn apply(db: &Db) -> StoreResult<()> {
         Db::Postgres(pool) => {
             // Several Koshi instances may start at once on one PostgreSQL: serialise migrations.
             let mut tx = pool.begin().await?;
-            sqlx::query("SELECT pg_advisory_xact_lock(7303001)").execute(&mut *tx).await?;
+            sqlx::query("SELECT pg_advisory_xact_lock(7303001)")
+                .execute(&mut *tx)
+                .await?;
             sqlx::query(create).execute(&mut *tx).await?;
             for (version, name, sql) in MIGRATIONS {
                 let done: Option<(i64,)> = sqlx::query_as("SELECT version FROM koshi_migrations WHERE version = $1")
@@ -157,7 +161,9 @@ pub(crate) async fn apply(db: &Db) -> StoreResult<()> {
                 if done.is_some() {
                     continue;
                 }
-                sqlx::raw_sql(sqlx::AssertSqlSafe(sql.replace("{blob}", blob))).execute(&mut *tx).await?;
+                sqlx::raw_sql(sqlx::AssertSqlSafe(sql.replace("{blob}", blob)))
+                    .execute(&mut *tx)
+                    .await?;
                 sqlx::query("INSERT INTO koshi_migrations (version, name, applied_at) VALUES ($1, $2, $3)")
                     .bind(version)
                     .bind(*name)

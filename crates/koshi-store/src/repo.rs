@@ -285,7 +285,13 @@ pub fn insert_attachment(sha256: &str, media_type: &str, content: Vec<u8>, at: &
     Op::new(
         "store attachment",
         "INSERT INTO attachments (sha256, media_type, size, content, created_at) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (sha256) DO NOTHING",
-        vec![sha256.into(), media_type.into(), size.into(), Arg::Bytes(content), at.into()],
+        vec![
+            sha256.into(),
+            media_type.into(),
+            size.into(),
+            Arg::Bytes(content),
+            at.into(),
+        ],
     )
 }
 
@@ -361,8 +367,15 @@ impl Store {
     }
 
     pub async fn applications_in_status(&self, status: &str, limit: i64) -> StoreResult<Vec<ApplicationRow>> {
-        let sql = format!("SELECT {APPLICATION_COLUMNS} FROM applications WHERE status = $1 ORDER BY created_at LIMIT $2");
-        Ok(fetch_all!(self.db(), ApplicationRow, sqlx::AssertSqlSafe(sql), status, limit))
+        let sql =
+            format!("SELECT {APPLICATION_COLUMNS} FROM applications WHERE status = $1 ORDER BY created_at LIMIT $2");
+        Ok(fetch_all!(
+            self.db(),
+            ApplicationRow,
+            sqlx::AssertSqlSafe(sql),
+            status,
+            limit
+        ))
     }
 
     pub async fn count_applications(&self) -> StoreResult<i64> {
@@ -500,15 +513,27 @@ impl Store {
     }
 
     pub async fn attachment_size(&self, sha256: &str) -> StoreResult<Option<i64>> {
-        let r: Option<(i64,)> =
-            fetch_optional!(self.db(), (i64,), "SELECT size FROM attachments WHERE sha256 = $1", sha256);
+        let r: Option<(i64,)> = fetch_optional!(
+            self.db(),
+            (i64,),
+            "SELECT size FROM attachments WHERE sha256 = $1",
+            sha256
+        );
         Ok(r.map(|x| x.0))
     }
 
     /// Row counts of every table (for tests that assert nothing was written).
     pub async fn table_counts(&self) -> StoreResult<Vec<(String, i64)>> {
         let mut out = Vec::new();
-        for t in ["applications", "checks", "events", "outbox", "outages", "attachments", "idempotency_keys"] {
+        for t in [
+            "applications",
+            "checks",
+            "events",
+            "outbox",
+            "outages",
+            "attachments",
+            "idempotency_keys",
+        ] {
             let sql = format!("SELECT COUNT(*) FROM {t}");
             let r: Vec<(i64,)> = fetch_all!(self.db(), (i64,), sqlx::AssertSqlSafe(sql));
             out.push((t.to_string(), r.first().map(|x| x.0).unwrap_or(0)));

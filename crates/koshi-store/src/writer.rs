@@ -63,7 +63,12 @@ pub struct Op {
 
 impl Op {
     pub(crate) fn new(what: &'static str, sql: &'static str, args: Vec<Arg>) -> Op {
-        Op { sql, args, expect_rows: None, what }
+        Op {
+            sql,
+            args,
+            expect_rows: None,
+            what,
+        }
     }
     pub(crate) fn expecting(mut self, rows: u64) -> Op {
         self.expect_rows = Some(rows);
@@ -121,7 +126,10 @@ impl Writer {
             return Ok(());
         }
         let (reply, rx) = oneshot::channel();
-        self.tx.send(Job { unit, reply }).await.map_err(|_| StoreError::Closed)?;
+        self.tx
+            .send(Job { unit, reply })
+            .await
+            .map_err(|_| StoreError::Closed)?;
         rx.await.map_err(|_| StoreError::Closed)?
     }
 }
@@ -214,10 +222,16 @@ macro_rules! commit_impl {
                         return Ok(vec![outcome]);
                     }
                 } else if outcome.is_err() {
-                    sqlx::query::<$db>("ROLLBACK TO SAVEPOINT unit").execute(&mut *tx).await?;
-                    sqlx::query::<$db>("RELEASE SAVEPOINT unit").execute(&mut *tx).await?;
+                    sqlx::query::<$db>("ROLLBACK TO SAVEPOINT unit")
+                        .execute(&mut *tx)
+                        .await?;
+                    sqlx::query::<$db>("RELEASE SAVEPOINT unit")
+                        .execute(&mut *tx)
+                        .await?;
                 } else {
-                    sqlx::query::<$db>("RELEASE SAVEPOINT unit").execute(&mut *tx).await?;
+                    sqlx::query::<$db>("RELEASE SAVEPOINT unit")
+                        .execute(&mut *tx)
+                        .await?;
                 }
                 results.push(outcome);
             }

@@ -10,6 +10,7 @@ use koshi_law::calendar::WorkingCalendar;
 use koshi_law::params::Parameters;
 use koshi_law::requirements::Requirements;
 
+use crate::app;
 use crate::calendar_cmd;
 
 #[derive(Debug, Parser)]
@@ -41,6 +42,72 @@ pub enum Command {
     Rules {
         #[arg(long)]
         json: bool,
+    },
+    /// Runs the HTTP API (`/api/v1`) with background work (check retries, deliveries).
+    Serve {
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        listen: String,
+        #[command(flatten)]
+        data: DataArgs,
+        /// An HTTP registry gateway (e.g. `koshi registry-sim`); without it, built-in simulators.
+        #[arg(long, env = "KOSHI_REGISTRY_URL")]
+        registry_url: Option<String>,
+        /// Registry fixtures for the built-in simulators (TOML); default: the demo fixtures.
+        #[arg(long, env = "KOSHI_FIXTURES")]
+        fixtures: Option<PathBuf>,
+        /// Issue clean cases without an officer's confirmation (refusals always wait for one).
+        #[arg(long, env = "KOSHI_STRAIGHT_THROUGH", default_value_t = true, action = clap::ArgAction::Set)]
+        straight_through: bool,
+    },
+    /// Runs Koshi with simulated registries and demo data, and prints the address and tokens.
+    Demo {
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        listen: String,
+        #[command(flatten)]
+        data: DataArgs,
+    },
+    /// API tokens for people and other systems.
+    #[command(subcommand)]
+    Token(TokenCommand),
+    /// Serves the registry simulators over HTTP (the contract of the HTTP adapters).
+    RegistrySim {
+        #[arg(long, default_value = "127.0.0.1:8090")]
+        listen: String,
+        #[arg(long)]
+        fixtures: Option<PathBuf>,
+    },
+}
+
+#[derive(Debug, clap::Args)]
+pub struct DataArgs {
+    /// Data directory for the embedded SQLite database (ignored when KOSHI_DATABASE_URL is set).
+    #[arg(long, env = "KOSHI_DATA_DIR", default_value = "./koshi-data")]
+    pub data_dir: PathBuf,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TokenCommand {
+    /// Issues a token; it is printed once and stored only as a digest.
+    Issue {
+        #[arg(long)]
+        role: String,
+        #[arg(long)]
+        unit: String,
+        #[arg(long, default_value = "")]
+        label: String,
+        #[command(flatten)]
+        data: DataArgs,
+    },
+    /// Revokes a token by id.
+    Revoke {
+        id: String,
+        #[command(flatten)]
+        data: DataArgs,
+    },
+    /// Lists tokens (ids, roles, units; never the secrets).
+    List {
+        #[command(flatten)]
+        data: DataArgs,
     },
 }
 
@@ -114,7 +181,155 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
             rules(*json);
             Ok(ExitCode::SUCCESS)
         }
+        Command::Serve { .. } | Command::Demo { .. } | Command::Token(_) | Command::RegistrySim { .. } => {
+            let law = std::sync::Arc::new(load_law(&cli)?);
+            let rt = tokio::runtime::Builder::new_multi_thread()
+                .enable_all()
+                .build()
+                .context("cannot start the runtime")?;
+            rt.block_on(run_async(cli, law))
+        }
     }
+}
+
+fn init_logging() {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("KOSHI_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_target(false)
+        .with_writer(std::io::stderr)
+        .try_init();
+}
+
+fn fixtures(path: &Option<PathBuf>) -> Result<koshi_registries::sim::Fixtures> {
+    match path {
+        Some(p) => koshi_registries::sim::Fixtures::from_toml(&read(p, "fixtures")?)
+            .map_err(|e| anyhow::anyhow!("fixtures file {}: {e}", p.display())),
+        None => koshi_registries::sim::Fixtures::demo().map_err(|e| anyhow::anyhow!("demo fixtures: {e}")),
+    }
+}
+
+async fn run_async(cli: Cli, law: std::sync::Arc<Law>) -> Result<ExitCode> {
+    use koshi_registries::clock::SystemClock;
+    use std::sync::Arc;
+    match cli.command {
+        Command::Serve {
+            listen,
+            data,
+            registry_url,
+            fixtures: fx,
+            straight_through,
+        } => {
+            init_logging();
+            let source = match registry_url {
+                Some(u) => app::RegistrySource::Http(u),
+                None => app::RegistrySource::Simulated(fixtures(&fx)?),
+            };
+            let config = crate::service::ServiceConfig {
+                straight_through,
+                ..Default::default()
+            };
+            let a = app::App::build(
+                &app::location(&data.data_dir)?,
+                law,
+                source,
+                Arc::new(SystemClock),
+                config,
+            )
+            .await?;
+            let addr = app::parse_listen(&listen)?;
+            let listener = tokio::net::TcpListener::bind(addr)
+                .await
+                .with_context(|| format!("cannot listen on {addr}"))?;
+            tracing::info!(address = %listener.local_addr()?, backend = a.service.store.backend(), "Koshi is serving /api/v1");
+            a.serve(listener).await?;
+        }
+        Command::Demo { listen, data } => {
+            init_logging();
+            let a = app::App::build(
+                &app::location(&data.data_dir)?,
+                law,
+                app::RegistrySource::Simulated(fixtures(&None)?),
+                Arc::new(SystemClock),
+                crate::service::ServiceConfig::default(),
+            )
+            .await?;
+            let addr = app::parse_listen(&listen)?;
+            let listener = tokio::net::TcpListener::bind(addr)
+                .await
+                .with_context(|| format!("cannot listen on {addr}"))?;
+            let local = listener.local_addr()?;
+            let mut tokens = Vec::new();
+            for role in crate::api::ROLES {
+                let (_, t) = app::issue_token(&a.service.store, role, "ALM-01", "demo").await?;
+                tokens.push((role, t));
+            }
+            let seeded = crate::demo::seed(&a).await?;
+            println!("Koshi demo: http://{local}/api/v1 (OpenAPI: http://{local}/api/v1/openapi.json)");
+            println!(
+                "database: {} ({} demo applications filed now)",
+                a.service.store.backend(),
+                seeded
+            );
+            println!("tokens (unit ALM-01):");
+            for (role, t) in &tokens {
+                println!("  {role:13} {t}");
+            }
+            println!(
+                "try: curl -H 'Authorization: Bearer {}' http://{local}/api/v1/monitoring/deliveries",
+                tokens[0].1
+            );
+            a.serve(listener).await?;
+        }
+        Command::Token(TokenCommand::Issue {
+            role,
+            unit,
+            label,
+            data,
+        }) => {
+            let store = koshi_store::Store::open(&app::location(&data.data_dir)?).await?;
+            let (id, secret) = app::issue_token(&store, &role, &unit, &label).await?;
+            eprintln!("token {id} for {role} at {unit} (shown once):");
+            println!("{secret}");
+            store.close().await;
+        }
+        Command::Token(TokenCommand::Revoke { id, data }) => {
+            let store = koshi_store::Store::open(&app::location(&data.data_dir)?).await?;
+            app::revoke_token(&store, &id).await?;
+            println!("revoked {id}");
+            store.close().await;
+        }
+        Command::Token(TokenCommand::List { data }) => {
+            let store = koshi_store::Store::open(&app::location(&data.data_dir)?).await?;
+            for t in store.tokens().await? {
+                println!(
+                    "{} {:13} {:10} {} {}",
+                    t.id,
+                    t.role,
+                    t.unit,
+                    t.created_at,
+                    t.revoked_at.map(|r| format!("revoked {r}")).unwrap_or_default()
+                );
+            }
+            store.close().await;
+        }
+        Command::RegistrySim { listen, fixtures: fx } => {
+            init_logging();
+            let sim = Arc::new(koshi_registries::sim::Simulator::new(
+                fixtures(&fx)?,
+                Arc::new(SystemClock),
+            ));
+            let addr = app::parse_listen(&listen)?;
+            let listener = tokio::net::TcpListener::bind(addr)
+                .await
+                .with_context(|| format!("cannot listen on {addr}"))?;
+            println!("registry simulator: http://{}", listener.local_addr()?);
+            koshi_registries::http::serve(listener, sim).await?;
+        }
+        Command::Calendar(_) | Command::Rules { .. } => {}
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 fn rules(json: bool) {

@@ -1,16 +1,13 @@
-//! The `koshi` binary: glue between the command line and the crates that do the work.
-
-mod calendar_cmd;
-mod cli;
+//! The `koshi` binary.
 
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
-    let cli = match cli::parse() {
+    let cli = match koshi::cli::parse() {
         Ok(cli) => cli,
         Err(code) => return code,
     };
-    match cli::run(cli) {
+    match koshi::cli::run(cli) {
         Ok(code) => code,
         Err(e) => {
             // One clear line: the chain of causes, no backtrace, no panic.

@@ -14,7 +14,11 @@ struct TestDb {
 async fn sqlite() -> TestDb {
     let dir = std::env::temp_dir().join(format!("koshi-store-{}", uuid::Uuid::new_v4()));
     let store = Store::open(&Location::SqliteFile(dir.join("koshi.db"))).await.unwrap();
-    TestDb { store, cleanup: None, _dir: Some(dir) }
+    TestDb {
+        store,
+        cleanup: None,
+        _dir: Some(dir),
+    }
 }
 
 async fn postgres() -> Option<TestDb> {
@@ -22,7 +26,11 @@ async fn postgres() -> Option<TestDb> {
     let schema = format!("t_{}", uuid::Uuid::new_v4().simple());
     let loc = koshi_store::create_test_schema(&url, &schema).await.unwrap();
     let store = Store::open(&loc).await.unwrap();
-    Some(TestDb { store, cleanup: Some((url, schema)), _dir: None })
+    Some(TestDb {
+        store,
+        cleanup: Some((url, schema)),
+        _dir: None,
+    })
 }
 
 impl TestDb {
@@ -109,12 +117,24 @@ async fn idempotency_key_is_unique_per_subject(store: &Store) {
         application_id: "a1".into(),
         created_at: "2026-01-05T04:00:00.000000Z".into(),
     };
-    store.write(Unit::new().with(repo::insert_idempotency(&row))).await.unwrap();
+    store
+        .write(Unit::new().with(repo::insert_idempotency(&row)))
+        .await
+        .unwrap();
     let again = store.write(Unit::new().with(repo::insert_idempotency(&row))).await;
     assert!(matches!(again, Err(StoreError::Conflict(_))), "{again:?}");
-    let other = IdempotencyRow { subject: "tok2".into(), ..row };
-    store.write(Unit::new().with(repo::insert_idempotency(&other))).await.unwrap();
-    assert_eq!(store.idempotency("tok1", "k1").await.unwrap().unwrap().application_id, "a1");
+    let other = IdempotencyRow {
+        subject: "tok2".into(),
+        ..row
+    };
+    store
+        .write(Unit::new().with(repo::insert_idempotency(&other)))
+        .await
+        .unwrap();
+    assert_eq!(
+        store.idempotency("tok1", "k1").await.unwrap().unwrap().application_id,
+        "a1"
+    );
 }
 both!(idempotency, idempotency_key_is_unique_per_subject);
 
@@ -129,7 +149,9 @@ async fn sqlite_survives_reopen() {
     let dir = std::env::temp_dir().join(format!("koshi-store-{}", uuid::Uuid::new_v4()));
     let loc = Location::SqliteFile(dir.join("koshi.db"));
     let s = Store::open(&loc).await.unwrap();
-    s.write(Unit::new().with(repo::insert_event(&event("persisted")))).await.unwrap();
+    s.write(Unit::new().with(repo::insert_event(&event("persisted"))))
+        .await
+        .unwrap();
     s.close().await;
     drop(s);
     let s = Store::open(&loc).await.unwrap();

@@ -1,0 +1,279 @@
+//! The HTTP API under `/api/v1`: JSON, bearer tokens, RFC 9457 problems, OpenAPI 3.1 from the code.
+
+use axum::body::Bytes;
+use axum::extract::{FromRequestParts, Path, Query, State};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde::Deserialize;
+use serde::de::DeserializeOwned;
+use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
+use utoipa::OpenApi;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+
+use crate::model::*;
+use crate::problem::{FieldError, Problem};
+use crate::service::{Caller, Service};
+
+/// Roles of issue 3 (deepened by the security issue).
+pub const ROLES: [&str; 5] = ["officer", "con_operator", "portal", "auditor", "admin"];
+
+/// Largest request body (attachments are base64 inside JSON).
+pub const MAX_BODY_BYTES: usize = 48 * 1024 * 1024;
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "Koshi", description = "Residence permits for foreigners and stateless persons in Kazakhstan under the Rules of Order No. 992 (ИС МП).", version = "1"),
+    paths(create_application, get_application, decide, duplicate, outages, deliveries),
+    components(schemas(
+        ApplicationRequest, InvitingPartyInput, PersonInput, FamilyMemberInput, IdentityDocumentInput,
+        DocumentInput, AttachmentInput, RepresentativeInput, LateExceptionInput, ApplicationCreated, Receipt,
+        Ground, ApplicationView, CheckView, EventView, DecisionRequest, OfficerGround, DuplicateRequest,
+        DuplicateIssued, OutageView, DeliveryView, Problem, FieldError
+    )),
+    modifiers(&BearerAuth),
+    security(("bearer" = []))
+)]
+struct ApiDoc;
+
+struct BearerAuth;
+
+impl utoipa::Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+    }
+}
+
+/// The OpenAPI 3.1 document, generated from the handlers and types.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    ApiDoc::openapi()
+}
+
+pub fn router(service: Service) -> Router {
+    Router::new()
+        .route("/api/v1/applications", post(create_application))
+        .route("/api/v1/applications/{id}", get(get_application))
+        .route("/api/v1/applications/{id}/decision", post(decide))
+        .route("/api/v1/applications/{id}/duplicates", post(duplicate))
+        .route("/api/v1/outages", get(outages))
+        .route("/api/v1/monitoring/deliveries", get(deliveries))
+        .route("/api/v1/openapi.json", get(|| async { Json(openapi()) }))
+        .route("/health", get(|| async { Json(json!({"status": "ok"})) }))
+        .fallback(|| async { Problem::not_found("route") })
+        .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .with_state(service)
+}
+
+/// The authenticated caller, from `Authorization: Bearer …`.
+impl FromRequestParts<Service> for Caller {
+    type Rejection = Problem;
+
+    async fn from_request_parts(parts: &mut Parts, service: &Service) -> Result<Caller, Problem> {
+        let header = parts
+            .headers
+            .get(axum::http::header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .ok_or_else(|| Problem::unauthorized("a bearer token is required"))?;
+        let token = header
+            .strip_prefix("Bearer ")
+            .or_else(|| header.strip_prefix("bearer "))
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
+            .ok_or_else(|| Problem::unauthorized("the Authorization header must be 'Bearer <token>'"))?;
+        let hash = token_hash(token);
+        let row = service
+            .store
+            .token_by_hash(&hash)
+            .await?
+            .ok_or_else(|| Problem::unauthorized("the token is not valid"))?;
+        if row.revoked_at.is_some() {
+            return Err(Problem::unauthorized("the token has been revoked"));
+        }
+        Ok(Caller {
+            token_id: row.id,
+            role: row.role,
+            unit: row.unit,
+        })
+    }
+}
+
+/// Tokens are stored as SHA-256 digests: a leaked table reveals no usable token.
+pub fn token_hash(token: &str) -> String {
+    hex::encode(Sha256::digest(token.as_bytes()))
+}
+
+fn require(caller: &Caller, roles: &[&str]) -> Result<(), Problem> {
+    if roles.contains(&caller.role.as_str()) {
+        Ok(())
+    } else {
+        Err(Problem::forbidden(format!("the {} role may not do this", caller.role)))
+    }
+}
+
+/// Parses a JSON body: malformed JSON is 400, a body of the wrong shape 422; nothing is written.
+fn parse_body<T: DeserializeOwned>(body: &Bytes) -> Result<T, Problem> {
+    serde_json::from_slice(body).map_err(|e| {
+        use serde_json::error::Category;
+        match e.classify() {
+            Category::Syntax | Category::Eof | Category::Io => {
+                Problem::bad_request("malformed_json", format!("the body is not valid JSON: {e}"))
+            }
+            Category::Data => {
+                let mut p = Problem::new(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "invalid_body",
+                    format!("the body does not match the schema: {e}"),
+                );
+                p.errors.push(FieldError {
+                    pointer: "/".into(),
+                    detail: e.to_string(),
+                });
+                p
+            }
+        }
+    })
+}
+
+#[utoipa::path(
+    post, path = "/api/v1/applications", request_body = ApplicationRequest,
+    params(("Idempotency-Key" = Option<String>, Header, description = "A retried POST with the same key returns the same case")),
+    responses(
+        (status = 201, description = "Receipt of acceptance (App. 1-2) or of refusal to accept (App. 1-3)", body = ApplicationCreated),
+        (status = 400, body = Problem), (status = 401, body = Problem), (status = 403, body = Problem),
+        (status = 413, body = Problem), (status = 422, body = Problem)
+    )
+)]
+async fn create_application(
+    State(s): State<Service>,
+    caller: Caller,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, Problem> {
+    require(&caller, &["officer", "con_operator", "portal", "admin"])?;
+    let req: ApplicationRequest = parse_body(&body)?;
+    let key = headers
+        .get("idempotency-key")
+        .map(|v| v.to_str().map(str::to_string))
+        .transpose()
+        .map_err(|_| Problem::bad_request("invalid_idempotency_key", "Idempotency-Key must be visible ASCII"))?;
+    let hash = hex::encode(Sha256::digest(&body));
+    let (status, created) = s.file(&caller, req, key.as_deref(), &hash).await?;
+    let location = format!("/api/v1/applications/{}", created.id);
+    let mut r = (status, Json(created)).into_response();
+    if let Ok(v) = location.parse() {
+        r.headers_mut().insert(axum::http::header::LOCATION, v);
+    }
+    Ok(r)
+}
+
+#[utoipa::path(
+    get, path = "/api/v1/applications/{id}", params(("id" = String, Path)),
+    responses((status = 200, body = ApplicationView), (status = 401, body = Problem), (status = 404, body = Problem))
+)]
+async fn get_application(
+    State(s): State<Service>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Json<ApplicationView>, Problem> {
+    require(&caller, &["officer", "con_operator", "portal", "auditor", "admin"])?;
+    Ok(Json(s.view(&id).await?))
+}
+
+#[utoipa::path(
+    post, path = "/api/v1/applications/{id}/decision", params(("id" = String, Path)), request_body = DecisionRequest,
+    responses((status = 200, description = "The decision"), (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem))
+)]
+async fn decide(
+    State(s): State<Service>,
+    caller: Caller,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Result<Json<Value>, Problem> {
+    require(&caller, &["officer"])?;
+    let d: DecisionRequest = parse_body(&body)?;
+    Ok(Json(s.decide(&caller, &id, d).await?))
+}
+
+#[utoipa::path(
+    post, path = "/api/v1/applications/{id}/duplicates", params(("id" = String, Path)), request_body = DuplicateRequest,
+    responses((status = 201, body = DuplicateIssued), (status = 401, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem))
+)]
+async fn duplicate(
+    State(s): State<Service>,
+    caller: Caller,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Result<Response, Problem> {
+    require(&caller, &["officer"])?;
+    let d: DuplicateRequest = parse_body(&body)?;
+    Ok((StatusCode::CREATED, Json(s.duplicate(&caller, &id, d).await?)).into_response())
+}
+
+#[derive(Debug, Deserialize)]
+struct ListQuery {
+    application_id: Option<String>,
+    limit: Option<i64>,
+}
+
+#[utoipa::path(
+    get, path = "/api/v1/outages",
+    responses((status = 200, description = "The outage journal of п. 9-5", body = [OutageView]), (status = 401, body = Problem))
+)]
+async fn outages(State(s): State<Service>, caller: Caller) -> Result<Json<Vec<OutageView>>, Problem> {
+    require(&caller, &["officer", "auditor", "admin"])?;
+    let rows = s.store.outages(500).await?;
+    Ok(Json(
+        rows.into_iter()
+            .map(|o| OutageView {
+                id: o.id,
+                registry: o.registry,
+                started_at: o.started_at,
+                ended_at: o.ended_at,
+                journaled_at: o.journaled_at,
+                failed_attempts: o.failed_attempts,
+                last_error: o.last_error,
+                citation: "п. 9-5".into(),
+            })
+            .collect(),
+    ))
+}
+
+#[utoipa::path(
+    get, path = "/api/v1/monitoring/deliveries",
+    params(("application_id" = Option<String>, Query), ("limit" = Option<i64>, Query)),
+    responses((status = 200, description = "Outbox messages with their delivery state (п. 9-4)", body = [DeliveryView]), (status = 401, body = Problem))
+)]
+async fn deliveries(
+    State(s): State<Service>,
+    caller: Caller,
+    Query(q): Query<ListQuery>,
+) -> Result<Json<Vec<DeliveryView>>, Problem> {
+    require(&caller, &["officer", "auditor", "admin"])?;
+    let rows = s
+        .store
+        .outbox(q.application_id.as_deref(), q.limit.unwrap_or(200).clamp(1, 1000))
+        .await?;
+    Ok(Json(
+        rows.into_iter()
+            .map(|m| DeliveryView {
+                id: m.id,
+                topic: m.topic,
+                application_id: m.application_id,
+                state: m.state,
+                attempts: m.attempts,
+                created_at: m.created_at,
+                next_attempt_at: m.next_attempt_at,
+                delivered_at: m.delivered_at,
+                last_error: m.last_error,
+                payload: serde_json::from_str(&m.payload).unwrap_or(Value::Null),
+            })
+            .collect(),
+    ))
+}

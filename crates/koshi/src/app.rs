@@ -1,0 +1,130 @@
+//! Building and running Koshi: store, law, registries, service, HTTP server and background work.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::{Context, Result};
+use koshi_law::Law;
+use koshi_registries::Registries;
+use koshi_registries::clock::{Clock, SystemClock};
+use koshi_registries::http::HttpRegistries;
+use koshi_registries::sim::{Fixtures, Simulator};
+use koshi_store::repo::{self, TokenRow};
+use koshi_store::{Location, Store, Unit, instant};
+
+use crate::delivery::{MemorySink, Sink};
+use crate::service::{Service, ServiceConfig};
+
+/// Where registry answers come from.
+#[derive(Clone)]
+pub enum RegistrySource {
+    /// The built-in simulators, from fixtures.
+    Simulated(Fixtures),
+    /// An HTTP gateway with the registry contract (e.g. `koshi registry-sim`).
+    Http(String),
+}
+
+/// A running Koshi: the service and, when simulated, handles on the simulators.
+pub struct App {
+    pub service: Service,
+    pub sim: Option<Arc<Simulator>>,
+    pub sink: Arc<MemorySink>,
+}
+
+impl App {
+    pub async fn build(
+        location: &Location,
+        law: Arc<Law>,
+        registries: RegistrySource,
+        clock: Arc<dyn Clock>,
+        config: ServiceConfig,
+    ) -> Result<App> {
+        let store = Store::open(location).await.context("cannot open the database")?;
+        let (regs, sim) = match registries {
+            RegistrySource::Simulated(f) => {
+                let sim = Arc::new(Simulator::new(f, clock.clone()));
+                (Registries::all(sim.clone()), Some(sim))
+            }
+            RegistrySource::Http(url) => {
+                let http = HttpRegistries::new(&url, config.registry_timeout)
+                    .map_err(|e| anyhow::anyhow!("registry gateway {url}: {e}"))?;
+                (Registries::all(Arc::new(http)), None)
+            }
+        };
+        let sink = Arc::new(MemorySink::new());
+        let service = Service::new(law, store, regs, clock, sink.clone() as Arc<dyn Sink>, config);
+        Ok(App { service, sim, sink })
+    }
+
+    pub fn router(&self) -> axum::Router {
+        crate::api::router(self.service.clone())
+    }
+
+    /// Serves HTTP and runs the background work (check retries, deliveries) every second.
+    pub async fn serve(self, listener: tokio::net::TcpListener) -> Result<()> {
+        let service = self.service.clone();
+        let worker = tokio::spawn(async move {
+            let mut every = tokio::time::interval(Duration::from_secs(1));
+            loop {
+                every.tick().await;
+                if let Err(e) = service.tick().await {
+                    tracing::warn!(error = %e.detail, "background pass failed; retrying");
+                }
+            }
+        });
+        let router = self.router();
+        let r = axum::serve(listener, router).with_graceful_shutdown(shutdown()).await;
+        worker.abort();
+        self.service.settle().await;
+        r.context("the HTTP server stopped")
+    }
+}
+
+async fn shutdown() {
+    let _ = tokio::signal::ctrl_c().await;
+}
+
+/// Issues an API token: printed once, stored only as its SHA-256.
+pub async fn issue_token(store: &Store, role: &str, unit: &str, label: &str) -> Result<(String, String)> {
+    if !crate::api::ROLES.contains(&role) {
+        anyhow::bail!("unknown role {role:?}; roles: {}", crate::api::ROLES.join(", "));
+    }
+    if unit.trim().is_empty() {
+        anyhow::bail!("the unit must not be empty");
+    }
+    let secret = format!("ksh_{}{}", uuid::Uuid::new_v4().simple(), uuid::Uuid::new_v4().simple());
+    let id = uuid::Uuid::now_v7().to_string();
+    let row = TokenRow {
+        id: id.clone(),
+        token_hash: crate::api::token_hash(&secret),
+        role: role.into(),
+        unit: unit.into(),
+        label: label.into(),
+        created_at: instant(SystemClock.now()),
+        revoked_at: None,
+    };
+    store.write(Unit::new().with(repo::insert_token(&row))).await?;
+    Ok((id, secret))
+}
+
+pub async fn revoke_token(store: &Store, id: &str) -> Result<()> {
+    store
+        .write(Unit::new().with(repo::revoke_token(id, &instant(SystemClock.now()))))
+        .await
+        .map_err(|_| anyhow::anyhow!("no active token with id {id}"))
+}
+
+/// The data location every data command honours: `KOSHI_DATABASE_URL`, else `--data-dir`.
+pub fn location(data_dir: &PathBuf) -> Result<Location> {
+    let url = std::env::var("KOSHI_DATABASE_URL")
+        .ok()
+        .filter(|s| !s.trim().is_empty());
+    Location::resolve(url.as_deref(), data_dir).map_err(|e| anyhow::anyhow!("{e}"))
+}
+
+pub fn parse_listen(s: &str) -> Result<SocketAddr> {
+    s.parse()
+        .with_context(|| format!("--listen {s:?} is not an address like 127.0.0.1:8080"))
+}

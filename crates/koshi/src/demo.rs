@@ -1,0 +1,122 @@
+//! Demo data: complete, realistic filings for the fixture people, used by `koshi demo`, the
+//! integration tests and the benchmark. Every person is invented (see the registry fixtures).
+
+use koshi_law::Law;
+use koshi_registries::sim::Fixtures;
+
+use crate::model::*;
+
+/// Household employer with no legacy household RVPs (fixtures).
+pub const EMPLOYER_IIN: &str = "780412300119";
+/// Household employer already holding three household RVPs outside Koshi (fixtures).
+pub const BUSY_EMPLOYER_IIN: &str = "850923400279";
+/// A legal entity BIN (check digit valid).
+pub const COMPANY_BIN: &str = "160540012347";
+
+/// A complete RVP filing for the fixture person with `document_number`, for `purpose`, at the
+/// police desk. Documents expire well after any date the tests use.
+pub fn request(law: &Law, fixtures: &Fixtures, document_number: &str, purpose: &str) -> ApplicationRequest {
+    let person = fixtures.person(document_number);
+    let (citizenship, birth, iin) = match person {
+        Some(p) => (
+            p.citizenship.clone().unwrap_or_else(|| "UZB".into()),
+            p.birth_date.map_or_else(|| "1990-01-01".to_string(), |d| d.to_string()),
+            p.iin.clone(),
+        ),
+        None => ("UZB".to_string(), "1990-01-01".to_string(), None),
+    };
+    let p = law.requirements.purpose(purpose);
+    let party_kind = p
+        .and_then(|p| p.parties.first().copied())
+        .unwrap_or(koshi_law::requirements::PartyKind::Citizen);
+    let mut documents = vec![
+        doc("application_form", None),
+        doc("health_insurance", Some("2027-12-31")),
+        doc("fingerprint_certificate", None),
+    ];
+    if let Some(p) = p {
+        for d in &p.documents {
+            documents.push(doc(&d.kind, Some("2027-06-30")));
+        }
+    }
+    ApplicationRequest {
+        kind: "rvp".into(),
+        channel: Some("police_desk".into()),
+        filed_at: None,
+        purpose: purpose.into(),
+        inviting_party: InvitingPartyInput {
+            kind: party_kind.as_str().into(),
+            iin: party_kind.is_individual().then(|| EMPLOYER_IIN.to_string()),
+            bin: (!party_kind.is_individual()).then(|| COMPANY_BIN.to_string()),
+            name: "Демо принимающая сторона".into(),
+            address: "г. Алматы, ул. Абая, 1".into(),
+            rka: "0201400123456789".into(),
+            owns_housing: true,
+        },
+        immigrant: PersonInput {
+            surname: "DEMO".into(),
+            given_names: "PERSON".into(),
+            birth_date: birth,
+            citizenship,
+            iin,
+            document: IdentityDocumentInput {
+                kind: "passport".into(),
+                number: document_number.into(),
+                issued_on: Some("2021-01-01".into()),
+                expires_on: "2031-01-01".into(),
+            },
+            stay_until: None,
+            from_visa_free_state: true,
+            turned_16_in_kazakhstan: false,
+        },
+        family: vec![],
+        documents,
+        representative: None,
+        late_exception: None,
+        requested_until: None,
+        deliver_to: None,
+        signature: None,
+    }
+}
+
+fn doc(kind: &str, expires: Option<&str>) -> DocumentInput {
+    DocumentInput {
+        kind: kind.into(),
+        number: Some(format!("{}-001", kind.len())),
+        issued_on: Some("2025-06-01".into()),
+        expires_on: expires.map(str::to_string),
+        attachment: None,
+    }
+}
+
+/// Files a handful of demo applications (once: skipped when the database already has some).
+pub async fn seed(app: &crate::app::App) -> anyhow::Result<usize> {
+    let store = &app.service.store;
+    if store.count_applications().await? > 0 {
+        return Ok(0);
+    }
+    let Some(sim) = &app.sim else { return Ok(0) };
+    let caller = crate::service::Caller {
+        token_id: "demo-seed".into(),
+        role: "officer".into(),
+        unit: "ALM-01".into(),
+    };
+    let law = app.service.law.clone();
+    let cases = [
+        ("FA1234567", "labour_contract"),
+        ("751234567", "family_reunification"),
+        ("AC2345678", "education"),
+        ("AB7654321", "labour_leb_permit"),
+        ("401234567", "labour_contract"),
+        ("EC7654321", "missionary"),
+    ];
+    let mut n = 0;
+    for (doc, purpose) in cases {
+        let req = request(&law, sim.fixtures(), doc, purpose);
+        if app.service.file(&caller, req, None, "").await.is_ok() {
+            n += 1;
+        }
+    }
+    app.service.settle().await;
+    Ok(n)
+}

@@ -1,0 +1,15 @@
+//! # koshi: the binary's crate
+//!
+//! Glue between the outside world (CLI, HTTP) and the crates that do the work: the law
+//! (`koshi-law`), the store (`koshi-store`) and the registries (`koshi-registries`). Only this
+//! crate knows JSON and HTTP.
+
+pub mod api;
+pub mod app;
+pub mod calendar_cmd;
+pub mod cli;
+pub mod delivery;
+pub mod demo;
+pub mod model;
+pub mod problem;
+pub mod service;

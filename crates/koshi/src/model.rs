@@ -1,0 +1,322 @@
+//! The JSON shapes of the HTTP API (`/api/v1`). Only this crate knows JSON; dates travel as
+//! `YYYY-MM-DD` strings and instants as RFC 3339, parsed at the edge into domain types.
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use utoipa::ToSchema;
+
+/// `POST /api/v1/applications`
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ApplicationRequest {
+    /// `rvp` (chapter 2). `pr` arrives with the PR service.
+    pub kind: String,
+    /// `police_desk`, `con` or `portal` (п. 5). Defaults from the caller's role.
+    #[serde(default)]
+    pub channel: Option<String>,
+    /// The filing instant (RFC 3339) for back-office entry; defaults to now.
+    #[serde(default)]
+    pub filed_at: Option<String>,
+    /// Purpose of stay (see `koshi rules`, data/requirements.toml).
+    pub purpose: String,
+    pub inviting_party: InvitingPartyInput,
+    pub immigrant: PersonInput,
+    /// Family members arriving together (п. 9-1 пп. 4).
+    #[serde(default)]
+    pub family: Vec<FamilyMemberInput>,
+    #[serde(default)]
+    pub documents: Vec<DocumentInput>,
+    /// Filed by a representative (п. 5 абз. 2): a power of attorney must be among the documents.
+    #[serde(default)]
+    pub representative: Option<RepresentativeInput>,
+    /// An exception of п. 9-1 (end) for a filing after the stay expired.
+    #[serde(default)]
+    pub late_exception: Option<LateExceptionInput>,
+    /// The end of validity the inviting party asks for (never beyond the law's bounds).
+    #[serde(default)]
+    pub requested_until: Option<String>,
+    /// Where the result goes: `desk`, `con`, `portal_cabinet`. Defaults from the channel.
+    #[serde(default)]
+    pub deliver_to: Option<String>,
+    /// Portal requests: the ЭЦП signature (CMS, base64) over the request (п. 8).
+    #[serde(default)]
+    pub signature: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct InvitingPartyInput {
+    /// citizen, permanent_resident, legal_entity, educational_organisation, health_organisation,
+    /// religious_organisation, local_executive_body, aifc_administration
+    pub kind: String,
+    /// Individuals: ИИН.
+    #[serde(default)]
+    pub iin: Option<String>,
+    /// Organisations: БИН.
+    #[serde(default)]
+    pub bin: Option<String>,
+    pub name: String,
+    pub address: String,
+    /// Registration code of the address (РКА, п. 2 пп. 27).
+    pub rka: String,
+    /// Does the inviting party own the housing provided (App. 1-1 п. 8: else notarised consent)?
+    #[serde(default = "yes")]
+    pub owns_housing: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PersonInput {
+    pub surname: String,
+    pub given_names: String,
+    pub birth_date: String,
+    /// ISO 3166-1 alpha-3, or `XXX` for a stateless person.
+    pub citizenship: String,
+    #[serde(default)]
+    pub iin: Option<String>,
+    pub document: IdentityDocumentInput,
+    /// Last day of the current lawful stay (visa, visa-free period, previous permit).
+    #[serde(default)]
+    pub stay_until: Option<String>,
+    /// Arrived from a state with a visa-free agreement (п. 4 абз. 2).
+    #[serde(default)]
+    pub from_visa_free_state: bool,
+    /// Turned 16 in Kazakhstan while staying as a minor (п. 5 абз. 4).
+    #[serde(default)]
+    pub turned_16_in_kazakhstan: bool,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct FamilyMemberInput {
+    #[serde(flatten)]
+    pub person: PersonInput,
+    pub relationship: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct IdentityDocumentInput {
+    /// `passport` or `stateless_certificate`.
+    #[serde(default = "passport")]
+    pub kind: String,
+    pub number: String,
+    #[serde(default)]
+    pub issued_on: Option<String>,
+    pub expires_on: String,
+}
+
+fn passport() -> String {
+    "passport".into()
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DocumentInput {
+    /// A document kind of data/requirements.toml.
+    pub kind: String,
+    #[serde(default)]
+    pub number: Option<String>,
+    #[serde(default)]
+    pub issued_on: Option<String>,
+    #[serde(default)]
+    pub expires_on: Option<String>,
+    /// The electronic copy, stored content-addressed by SHA-256.
+    #[serde(default)]
+    pub attachment: Option<AttachmentInput>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AttachmentInput {
+    pub media_type: String,
+    /// Standard base64.
+    #[serde(default)]
+    pub content_base64: Option<String>,
+    /// Or a reference to content already stored.
+    #[serde(default)]
+    pub sha256: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RepresentativeInput {
+    pub name: String,
+    /// `notarised_power_of_attorney` or `legal_entity_order`.
+    pub authority: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+pub enum LateExceptionInput {
+    /// п. 9-1 абз. 13 пп. 1
+    OutageAct { act_number: String, failure_on: String },
+    /// п. 9-1 абз. 13 пп. 2
+    Art517Fine {
+        overstay_days: u32,
+        #[serde(default)]
+        decision_number: Option<String>,
+    },
+}
+
+/// The answer to a filing.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct ApplicationCreated {
+    pub id: String,
+    pub status: String,
+    pub receipt: Receipt,
+    pub accepted_on: Option<String>,
+    pub due_on: Option<String>,
+    pub rules_version: String,
+}
+
+/// App. 1-2 (acceptance) or App. 1-3 (refusal to accept).
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct Receipt {
+    /// `acceptance` or `refusal_to_accept`
+    #[serde(rename = "type")]
+    pub type_: String,
+    /// `App. 1-2` or `App. 1-3`
+    pub form: String,
+    pub number: String,
+    pub issued_at: String,
+    pub citation: String,
+    pub grounds: Vec<Ground>,
+    /// Portal (п. 8): the date and time the result will be ready.
+    #[serde(default)]
+    pub result_ready_at: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct Ground {
+    pub code: String,
+    #[serde(default)]
+    pub document: Option<String>,
+    #[serde(default)]
+    pub check: Option<String>,
+    pub citation: String,
+    pub detail: String,
+}
+
+/// `GET /api/v1/applications/{id}`
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct ApplicationView {
+    pub id: String,
+    pub kind: String,
+    pub status: String,
+    pub channel: String,
+    pub unit: String,
+    pub purpose: String,
+    pub filed_at: String,
+    pub accepted_on: Option<String>,
+    pub due_on: Option<String>,
+    pub overdue: bool,
+    pub rules_version: String,
+    pub receipt: Receipt,
+    pub checks: Vec<CheckView>,
+    #[schema(value_type = Object)]
+    pub decision: Option<Value>,
+    pub events: Vec<EventView>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct CheckView {
+    pub check: String,
+    pub citation: String,
+    /// `clear`, `ground`, `officer`, `waiting`
+    pub state: String,
+    #[schema(value_type = Object)]
+    pub finding: Option<Value>,
+    pub source: String,
+    pub checked_at: Option<String>,
+    pub attempts: i64,
+    pub next_attempt_at: Option<String>,
+    pub last_error: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct EventView {
+    pub at: String,
+    pub actor: String,
+    pub action: String,
+    pub citation: String,
+    pub rules_version: String,
+    #[schema(value_type = Object)]
+    pub detail: Value,
+}
+
+/// `POST /api/v1/applications/{id}/decision`
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DecisionRequest {
+    /// `confirm` (the proposed decision), `issue`, or `refuse`.
+    pub action: String,
+    /// `issue`: the end of validity when the law sets none (never beyond the passport).
+    #[serde(default)]
+    pub valid_until: Option<String>,
+    /// `refuse`: the grounds, each naming the check of п. 9-1 it rests on.
+    #[serde(default)]
+    pub grounds: Vec<OfficerGround>,
+    #[serde(default)]
+    pub comment: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct OfficerGround {
+    pub check: String,
+    pub detail: String,
+}
+
+/// `POST /api/v1/applications/{id}/duplicates` (п. 9-2)
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DuplicateRequest {
+    /// `lost` or `damaged`
+    pub reason: String,
+    /// The free-form statement to the head of the police body.
+    pub statement: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct DuplicateIssued {
+    pub application_id: String,
+    pub permit_number: String,
+    pub duplicate_number: String,
+    pub valid_from: String,
+    pub valid_until: String,
+    pub citation: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct OutageView {
+    pub id: String,
+    pub registry: String,
+    pub started_at: String,
+    pub ended_at: Option<String>,
+    /// When the outage entered the special journal (delay over one hour, п. 9-5).
+    pub journaled_at: Option<String>,
+    pub failed_attempts: i64,
+    pub last_error: String,
+    pub citation: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct DeliveryView {
+    pub id: String,
+    pub topic: String,
+    pub application_id: Option<String>,
+    /// `pending` or `delivered`
+    pub state: String,
+    pub attempts: i64,
+    pub created_at: String,
+    pub next_attempt_at: String,
+    pub delivered_at: Option<String>,
+    pub last_error: Option<String>,
+    #[schema(value_type = Object)]
+    pub payload: Value,
+}

@@ -1,0 +1,1655 @@
+//! The RVP service (chapter 2): intake, the checks of п. 9-1, the decision, delivery, duplicates.
+//! Every state change is one store unit: the case row, its audit event and its outbox messages.
+
+use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::sync::{Arc, Mutex};
+
+use axum::http::StatusCode;
+use base64::Engine;
+use jiff::civil::Date;
+use jiff::{SignedDuration, Timestamp};
+use koshi_law::Law;
+use koshi_law::citation::{self, Citation};
+use koshi_law::ident::{Bin, Iin};
+use koshi_law::requirements::{Channel, Package, PartyKind, SubmittedDocument, inviting_party_allowed};
+use koshi_law::rvp::{self, Check, Finding, LateException, RvpDecision};
+use koshi_law::terms;
+use koshi_registries::clock::Clock;
+use koshi_registries::{PersonQuery, Registries, RegistryError, RegistryKind};
+use koshi_store::repo::{self, ApplicationRow, CheckRow, EventRow, OutboxRow, StatusChange};
+use koshi_store::{Store, Unit, instant};
+use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
+use tokio::task::JoinSet;
+
+use crate::delivery::Sink;
+use crate::model::*;
+use crate::problem::Problem;
+
+/// Who is calling (from the bearer token).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Caller {
+    pub token_id: String,
+    pub role: String,
+    pub unit: String,
+}
+
+impl Caller {
+    pub fn actor(&self) -> String {
+        format!("{}@{}:{}", self.role, self.unit, self.token_id)
+    }
+}
+
+/// Service configuration.
+#[derive(Debug, Clone)]
+pub struct ServiceConfig {
+    /// A clean case is issued without an officer's confirmation (refusals always wait for one).
+    pub straight_through: bool,
+    /// Largest electronic copy accepted, in bytes.
+    pub max_attachment_bytes: usize,
+    /// Registries whose data replaces documents at ЦОН and on the portal (п. 5 абз. 3).
+    pub integrated_registries: BTreeSet<String>,
+    /// How long one registry call may take before it counts as failed.
+    pub registry_timeout: std::time::Duration,
+}
+
+impl Default for ServiceConfig {
+    fn default() -> ServiceConfig {
+        ServiceConfig {
+            straight_through: true,
+            max_attachment_bytes: 10 * 1024 * 1024,
+            integrated_registries: ["fingerprints".to_string()].into_iter().collect(),
+            registry_timeout: std::time::Duration::from_secs(10),
+        }
+    }
+}
+
+/// The application service.
+#[derive(Clone)]
+pub struct Service {
+    pub law: Arc<Law>,
+    pub store: Store,
+    pub registries: Registries,
+    pub clock: Arc<dyn Clock>,
+    pub sink: Arc<dyn Sink>,
+    pub config: Arc<ServiceConfig>,
+    inflight: Arc<Mutex<JoinSet<()>>>,
+    processing: Arc<Mutex<HashSet<String>>>,
+}
+
+const EAEU: [&str; 4] = ["ARM", "BLR", "KGZ", "RUS"];
+
+/// Statuses of an RVP case.
+pub mod status {
+    pub const REFUSED_TO_ACCEPT: &str = "refused_to_accept";
+    pub const CHECKING: &str = "checking";
+    pub const AWAITING_CONFIRMATION: &str = "awaiting_confirmation";
+    pub const AWAITING_OFFICER: &str = "awaiting_officer";
+    pub const ISSUED: &str = "issued";
+    pub const REFUSED: &str = "refused";
+}
+
+fn new_id() -> String {
+    uuid::Uuid::now_v7().to_string()
+}
+
+fn sha256_hex(data: &[u8]) -> String {
+    hex::encode(Sha256::digest(data))
+}
+
+fn parse_date(s: &str, pointer: &str) -> Result<Date, Problem> {
+    let ok_shape = s.len() == 10 && s.as_bytes()[4] == b'-' && s.as_bytes()[7] == b'-';
+    if !ok_shape {
+        return Err(Problem::unprocessable(
+            "invalid_date",
+            pointer,
+            format!("{s:?} is not a date YYYY-MM-DD"),
+        ));
+    }
+    s.parse::<Date>()
+        .map_err(|e| Problem::unprocessable("invalid_date", pointer, format!("{s:?} is not a valid date: {e}")))
+}
+
+fn opt_date(s: &Option<String>, pointer: &str) -> Result<Option<Date>, Problem> {
+    s.as_deref().map(|s| parse_date(s, pointer)).transpose()
+}
+
+fn parse_iin(s: &str, pointer: &str) -> Result<Iin, Problem> {
+    Iin::parse(s).map_err(|e| Problem::unprocessable("invalid_iin", pointer, format!("not a valid IIN: {e}")))
+}
+
+/// The person facts the registries are asked about.
+fn person_query(p: &PersonInput, birth: Date) -> PersonQuery {
+    PersonQuery {
+        document_number: p.document.number.trim().to_uppercase(),
+        citizenship: p.citizenship.trim().to_uppercase(),
+        birth_date: birth,
+        iin: p.iin.clone(),
+    }
+}
+
+fn person_key(citizenship: &str, document_number: &str) -> String {
+    sha256_hex(
+        format!(
+            "{}:{}",
+            citizenship.trim().to_uppercase(),
+            document_number.trim().to_uppercase()
+        )
+        .as_bytes(),
+    )
+}
+
+/// A validated filing, ready for the law.
+struct Filing {
+    channel: Channel,
+    filed_at: Timestamp,
+    purpose_id: String,
+    party: PartyKind,
+    employer_iin: Option<String>,
+    facts: BTreeSet<String>,
+    documents: Vec<SubmittedDocument>,
+    attachments: Vec<(String, String, Vec<u8>)>,
+    late: Option<LateException>,
+    immigrant_birth: Date,
+    family_births: Vec<Date>,
+}
+
+impl Service {
+    pub fn new(
+        law: Arc<Law>,
+        store: Store,
+        registries: Registries,
+        clock: Arc<dyn Clock>,
+        sink: Arc<dyn Sink>,
+        config: ServiceConfig,
+    ) -> Service {
+        Service {
+            law,
+            store,
+            registries,
+            clock,
+            sink,
+            config: Arc::new(config),
+            inflight: Arc::new(Mutex::new(JoinSet::new())),
+            processing: Arc::new(Mutex::new(HashSet::new())),
+        }
+    }
+
+    fn now(&self) -> Timestamp {
+        self.clock.now()
+    }
+
+    fn today(&self) -> Date {
+        self.law.calendar.civil(self.now()).date()
+    }
+
+    // ------------------------------------------------------------------ intake
+
+    fn validate(&self, caller: &Caller, req: &ApplicationRequest) -> Result<Filing, Problem> {
+        if req.kind != "rvp" {
+            return Err(Problem::unprocessable(
+                "unsupported_kind",
+                "/kind",
+                format!("kind {:?} is not served yet; this service takes \"rvp\"", req.kind),
+            ));
+        }
+        let default_channel = match caller.role.as_str() {
+            "con_operator" => "con",
+            "portal" => "portal",
+            _ => "police_desk",
+        };
+        let channel_s = req.channel.as_deref().unwrap_or(default_channel);
+        let channel = Channel::parse(channel_s).ok_or_else(|| {
+            Problem::unprocessable(
+                "unknown_channel",
+                "/channel",
+                format!("{channel_s:?} is not police_desk, con or portal"),
+            )
+        })?;
+        let allowed = match caller.role.as_str() {
+            "admin" => true,
+            "officer" => channel == Channel::PoliceDesk,
+            "con_operator" => channel == Channel::Con,
+            "portal" => channel == Channel::Portal,
+            _ => false,
+        };
+        if !allowed {
+            return Err(Problem::forbidden(format!(
+                "the {} role cannot file through the {} channel",
+                caller.role,
+                channel.as_str()
+            )));
+        }
+        let filed_at = match &req.filed_at {
+            Some(s) => s.parse::<Timestamp>().map_err(|e| {
+                Problem::unprocessable(
+                    "invalid_instant",
+                    "/filed_at",
+                    format!("{s:?} is not an RFC 3339 instant: {e}"),
+                )
+            })?,
+            None => self.now(),
+        };
+        if self.law.requirements.purpose(&req.purpose).is_none() {
+            let known: Vec<_> = self.law.requirements.purposes.iter().map(|p| p.id.as_str()).collect();
+            return Err(Problem::unprocessable(
+                "unknown_purpose",
+                "/purpose",
+                format!(
+                    "{:?} is not a purpose of stay; known: {}",
+                    req.purpose,
+                    known.join(", ")
+                ),
+            ));
+        }
+        let party = PartyKind::parse(&req.inviting_party.kind).ok_or_else(|| {
+            Problem::unprocessable(
+                "unknown_party_kind",
+                "/inviting_party/kind",
+                format!("{:?} is not a kind of inviting party", req.inviting_party.kind),
+            )
+        })?;
+        let mut employer_iin = None;
+        if party.is_individual() {
+            let iin = req.inviting_party.iin.as_deref().ok_or_else(|| {
+                Problem::unprocessable(
+                    "missing_iin",
+                    "/inviting_party/iin",
+                    "an individual inviting party is identified by IIN",
+                )
+            })?;
+            employer_iin = Some(parse_iin(iin, "/inviting_party/iin")?.as_str());
+        } else {
+            let bin = req.inviting_party.bin.as_deref().ok_or_else(|| {
+                Problem::unprocessable(
+                    "missing_bin",
+                    "/inviting_party/bin",
+                    "an organisation is identified by BIN",
+                )
+            })?;
+            Bin::parse(bin).map_err(|e| {
+                Problem::unprocessable("invalid_bin", "/inviting_party/bin", format!("not a valid BIN: {e}"))
+            })?;
+        }
+        for (v, p) in [
+            (&req.inviting_party.name, "/inviting_party/name"),
+            (&req.inviting_party.address, "/inviting_party/address"),
+            (&req.inviting_party.rka, "/inviting_party/rka"),
+            (&req.immigrant.surname, "/immigrant/surname"),
+            (&req.immigrant.document.number, "/immigrant/document/number"),
+        ] {
+            if v.trim().is_empty() {
+                return Err(Problem::unprocessable("missing_field", p, "must not be empty"));
+            }
+        }
+        let check_person = |p: &PersonInput, base: &str| -> Result<Date, Problem> {
+            let birth = parse_date(&p.birth_date, &format!("{base}/birth_date"))?;
+            if let Some(iin) = &p.iin {
+                parse_iin(iin, &format!("{base}/iin"))?;
+            }
+            let c = p.citizenship.trim();
+            if c.len() != 3 || !c.bytes().all(|b| b.is_ascii_alphabetic()) {
+                return Err(Problem::unprocessable(
+                    "invalid_citizenship",
+                    &format!("{base}/citizenship"),
+                    "expected ISO 3166-1 alpha-3 (or XXX)",
+                ));
+            }
+            parse_date(&p.document.expires_on, &format!("{base}/document/expires_on"))?;
+            opt_date(&p.document.issued_on, &format!("{base}/document/issued_on"))?;
+            opt_date(&p.stay_until, &format!("{base}/stay_until"))?;
+            Ok(birth)
+        };
+        let immigrant_birth = check_person(&req.immigrant, "/immigrant")?;
+        let mut family_births = Vec::new();
+        for (i, f) in req.family.iter().enumerate() {
+            family_births.push(check_person(&f.person, &format!("/family/{i}"))?);
+        }
+        opt_date(&req.requested_until, "/requested_until")?;
+        if let Some(d) = &req.deliver_to
+            && !["desk", "con", "portal_cabinet"].contains(&d.as_str())
+        {
+            return Err(Problem::unprocessable(
+                "unknown_delivery",
+                "/deliver_to",
+                "expected desk, con or portal_cabinet",
+            ));
+        }
+        if channel == Channel::Portal && req.signature.as_deref().is_none_or(|s| s.trim().is_empty()) {
+            return Err(Problem::unprocessable(
+                "signature_required",
+                "/signature",
+                "a portal request is signed with an ЭЦП (п. 8)",
+            ));
+        }
+
+        let mut documents = Vec::new();
+        let mut attachments = Vec::new();
+        let b64 = base64::engine::general_purpose::STANDARD;
+        for (i, d) in req.documents.iter().enumerate() {
+            if self.law.requirements.document(&d.kind).is_none() {
+                return Err(Problem::unprocessable(
+                    "unknown_document_kind",
+                    &format!("/documents/{i}/kind"),
+                    format!("{:?} is not a known document kind", d.kind),
+                ));
+            }
+            let issued_on = opt_date(&d.issued_on, &format!("/documents/{i}/issued_on"))?;
+            let expires_on = opt_date(&d.expires_on, &format!("/documents/{i}/expires_on"))?;
+            let mut has_copy = false;
+            if let Some(a) = &d.attachment {
+                match (&a.content_base64, &a.sha256) {
+                    (Some(content), _) => {
+                        // Base64 is 4/3 of the content: refuse an oversized copy before decoding.
+                        if content.len() / 4 * 3 > self.config.max_attachment_bytes + 3 {
+                            return Err(Problem::new(
+                                StatusCode::PAYLOAD_TOO_LARGE,
+                                "attachment_too_large",
+                                format!(
+                                    "document {i}: electronic copies are limited to {} bytes",
+                                    self.config.max_attachment_bytes
+                                ),
+                            ));
+                        }
+                        let bytes = b64.decode(content.trim()).map_err(|e| {
+                            Problem::unprocessable(
+                                "invalid_attachment",
+                                &format!("/documents/{i}/attachment/content_base64"),
+                                format!("not base64: {e}"),
+                            )
+                        })?;
+                        if bytes.len() > self.config.max_attachment_bytes {
+                            return Err(Problem::new(
+                                StatusCode::PAYLOAD_TOO_LARGE,
+                                "attachment_too_large",
+                                format!(
+                                    "document {i}: electronic copies are limited to {} bytes",
+                                    self.config.max_attachment_bytes
+                                ),
+                            ));
+                        }
+                        let digest = sha256_hex(&bytes);
+                        if let Some(claimed) = &a.sha256
+                            && !claimed.eq_ignore_ascii_case(&digest)
+                        {
+                            return Err(Problem::unprocessable(
+                                "attachment_digest_mismatch",
+                                &format!("/documents/{i}/attachment/sha256"),
+                                "the SHA-256 does not match the content",
+                            ));
+                        }
+                        attachments.push((digest, a.media_type.clone(), bytes));
+                        has_copy = true;
+                    }
+                    (None, Some(_)) => has_copy = true, // checked against the store in `file`
+                    (None, None) => {
+                        return Err(Problem::unprocessable(
+                            "invalid_attachment",
+                            &format!("/documents/{i}/attachment"),
+                            "give content_base64 or sha256",
+                        ));
+                    }
+                }
+            }
+            documents.push(SubmittedDocument {
+                kind: d.kind.clone(),
+                issued_on,
+                expires_on,
+                has_electronic_copy: has_copy,
+            });
+        }
+        // The identity document of the immigrant is part of the package (App. 1-1 п. 8).
+        if !documents.iter().any(|d| d.kind == "identity_document") {
+            documents.push(SubmittedDocument {
+                kind: "identity_document".into(),
+                issued_on: opt_date(&req.immigrant.document.issued_on, "/immigrant/document/issued_on")?,
+                expires_on: Some(parse_date(
+                    &req.immigrant.document.expires_on,
+                    "/immigrant/document/expires_on",
+                )?),
+                has_electronic_copy: channel == Channel::PoliceDesk
+                    || req.documents.iter().any(|d| d.attachment.is_some()),
+            });
+        }
+        let mut facts = BTreeSet::new();
+        if EAEU.contains(&req.immigrant.citizenship.trim().to_uppercase().as_str()) {
+            facts.insert("eaeu_citizen".to_string());
+        }
+        if !req.inviting_party.owns_housing {
+            facts.insert("host_not_owner".to_string());
+        }
+        if !req.family.is_empty() {
+            facts.insert("with_family".to_string());
+        }
+        if req.representative.is_some() {
+            facts.insert("filed_by_representative".to_string());
+        }
+        let late = match &req.late_exception {
+            None => None,
+            Some(LateExceptionInput::OutageAct { act_number, failure_on }) => Some(LateException::OutageAct {
+                act_number: act_number.clone(),
+                failure_on: parse_date(failure_on, "/late_exception/failure_on")?,
+            }),
+            Some(LateExceptionInput::Art517Fine { overstay_days, .. }) => Some(LateException::Art517Fine {
+                overstay_days: *overstay_days,
+            }),
+        };
+        Ok(Filing {
+            channel,
+            filed_at,
+            purpose_id: req.purpose.clone(),
+            party,
+            employer_iin,
+            facts,
+            documents,
+            attachments,
+            late,
+            immigrant_birth,
+            family_births,
+        })
+    }
+
+    /// Files an application: a receipt of acceptance or of refusal to accept, recorded either way.
+    pub async fn file(
+        &self,
+        caller: &Caller,
+        req: ApplicationRequest,
+        idempotency_key: Option<&str>,
+        request_hash: &str,
+    ) -> Result<(StatusCode, ApplicationCreated), Problem> {
+        if let Some(key) = idempotency_key {
+            if key.is_empty() || key.len() > 200 {
+                return Err(Problem::bad_request(
+                    "invalid_idempotency_key",
+                    "Idempotency-Key must be 1–200 characters",
+                ));
+            }
+            if let Some(existing) = self.store.idempotency(&caller.token_id, key).await? {
+                return self.replay(&existing, request_hash).await;
+            }
+        }
+        let f = self.validate(caller, &req)?;
+        for (i, d) in req.documents.iter().enumerate() {
+            if let Some(AttachmentInput {
+                content_base64: None,
+                sha256: Some(h),
+                ..
+            }) = &d.attachment
+                && self.store.attachment_size(&h.to_lowercase()).await?.is_none()
+            {
+                return Err(Problem::unprocessable(
+                    "unknown_attachment",
+                    &format!("/documents/{i}/attachment/sha256"),
+                    "no stored content has this SHA-256",
+                ));
+            }
+        }
+        let law = &self.law;
+        let cal = &law.calendar;
+        let civil = cal.civil(f.filed_at);
+        let deadline = cal
+            .deadline(civil, terms::RVP_TERM_WORKING_DAYS)
+            .map_err(|e| Problem::unprocessable(e.code(), "/filed_at", e.to_string()))?;
+        let version = citation::version_on(deadline.accepted_on)
+            .map_err(|e| Problem::unprocessable("no_rules_version", "/filed_at", e.to_string()))?;
+        let purpose = law
+            .requirements
+            .purpose(&f.purpose_id)
+            .ok_or_else(|| Problem::not_found("purpose"))?;
+        let filed_on = civil.date();
+
+        // The law, on the day of receipt (п. 6, п. 7, п. 8).
+        let mut grounds: Vec<Ground> = Vec::new();
+        if let Err(cite) = inviting_party_allowed(purpose, f.party, req.immigrant.from_visa_free_state) {
+            grounds.push(Ground {
+                code: "inviting_party_not_allowed".into(),
+                document: None,
+                check: None,
+                citation: cite.to_string(),
+                detail: format!("a {} cannot invite for {}", f.party.as_str(), purpose.id),
+            });
+        }
+        let integrated = if f.channel.rules().registry_data_replaces_documents {
+            self.config.integrated_registries.clone()
+        } else {
+            BTreeSet::new()
+        };
+        let pkg = Package {
+            channel: f.channel,
+            filed_on,
+            facts: &f.facts,
+            documents: &f.documents,
+            integrated_registries: &integrated,
+        };
+        for g in law.requirements.check_rvp_package(purpose, &pkg) {
+            grounds.push(Ground {
+                code: g.code.into(),
+                document: Some(g.document),
+                check: None,
+                citation: g.citation.to_string(),
+                detail: g.detail,
+            });
+        }
+        for (i, fm) in req.family.iter().enumerate() {
+            if let Ok(exp) = parse_date(&fm.person.document.expires_on, "")
+                && exp < filed_on
+            {
+                grounds.push(Ground {
+                    code: "expired_document".into(),
+                    document: Some(format!("family/{i}/identity_document")),
+                    check: None,
+                    citation: "п. 6".into(),
+                    detail: format!("the identity document of family member {} expired on {exp}", i + 1),
+                });
+            }
+        }
+        // Late applications (п. 9-1 end), including the age-16 term (п. 5 абз. 4).
+        let mut stay_until = opt_date(&req.immigrant.stay_until, "/immigrant/stay_until")?;
+        if req.immigrant.turned_16_in_kazakhstan {
+            let a = terms::age16(cal, f.immigrant_birth)
+                .map_err(|e| Problem::unprocessable(e.code(), "/immigrant/birth_date", e.to_string()))?;
+            if filed_on >= a.sixteenth_birthday {
+                stay_until = Some(stay_until.map_or(a.apply_by, |s| s.min(a.apply_by)));
+            }
+        }
+        let mut late_citation = None;
+        if let Some(until) = stay_until {
+            match rvp::late_application(until, filed_on, f.late.as_ref()) {
+                Ok(c) => late_citation = c,
+                Err((code, detail, cite)) => grounds.push(Ground {
+                    code: code.into(),
+                    document: None,
+                    check: None,
+                    citation: cite.to_string(),
+                    detail,
+                }),
+            }
+        }
+        let _ = &f.family_births;
+
+        let now = self.now();
+        let now_s = instant(now);
+        let id = new_id();
+        let accepted = grounds.is_empty();
+        let receipt = Receipt {
+            type_: if accepted { "acceptance" } else { "refusal_to_accept" }.into(),
+            form: if accepted { "App. 1-2" } else { "App. 1-3" }.into(),
+            number: format!("R-{}", &id[id.len() - 12..]),
+            issued_at: now_s.clone(),
+            citation: if accepted {
+                "п. 6 абз. 2; п. 7".into()
+            } else {
+                "п. 6 абз. 3; п. 7 абз. 3".into()
+            },
+            grounds: grounds.clone(),
+            result_ready_at: (accepted && f.channel == Channel::Portal)
+                .then(|| format!("{}T{}", deadline.due_on, cal.hours().work_end.strftime("%H:%M"))),
+        };
+        let status = if accepted {
+            status::CHECKING
+        } else {
+            status::REFUSED_TO_ACCEPT
+        };
+        let data = serde_json::to_string(&req).map_err(|e| Problem::internal(&e))?;
+        let row = ApplicationRow {
+            id: id.clone(),
+            kind: "rvp".into(),
+            status: status.into(),
+            channel: f.channel.as_str().into(),
+            unit: caller.unit.clone(),
+            purpose: purpose.id.clone(),
+            filed_at: instant(f.filed_at),
+            accepted_on: accepted.then(|| deadline.accepted_on.to_string()),
+            due_on: accepted.then(|| deadline.due_on.to_string()),
+            receipt: serde_json::to_string(&receipt).map_err(|e| Problem::internal(&e))?,
+            data,
+            decision: None,
+            employer_iin: if purpose.household {
+                f.employer_iin.clone()
+            } else {
+                None
+            },
+            household: i64::from(purpose.household),
+            person_key: person_key(&req.immigrant.citizenship, &req.immigrant.document.number),
+            permit_number: None,
+            valid_from: None,
+            valid_until: None,
+            rules_version: version.id.into(),
+            created_by: caller.actor(),
+            created_at: now_s.clone(),
+            updated_at: now_s.clone(),
+            revision: 0,
+        };
+        let mut unit = Unit::new();
+        unit.push(repo::insert_application(&row));
+        for (digest, media, bytes) in f.attachments {
+            unit.push(repo::insert_attachment(&digest, &media, bytes, &now_s));
+        }
+        let (action, citation) = if accepted {
+            ("intake.accepted", Citation::new("п. 6 абз. 2; п. 7; п. 8"))
+        } else {
+            ("intake.refused_to_accept", Citation::new("п. 6 абз. 3; п. 7 абз. 3"))
+        };
+        unit.push(repo::insert_event(&EventRow {
+            id: new_id(),
+            application_id: Some(id.clone()),
+            at: now_s.clone(),
+            actor: caller.actor(),
+            action: action.into(),
+            citation: citation.to_string(),
+            rules_version: version.id.into(),
+            detail: json!({
+                "channel": f.channel.as_str(),
+                "purpose": purpose.id,
+                "accepted_on": row.accepted_on,
+                "due_on": row.due_on,
+                "grounds": grounds,
+                "late_exception": late_citation.map(|c| c.to_string()),
+            })
+            .to_string(),
+        }));
+        unit.push(self.monitoring(
+            &id,
+            if accepted { "accepted" } else { "refused_to_accept" },
+            &now_s,
+            version.id,
+        ));
+        if accepted {
+            for check in Check::ALL {
+                unit.push(repo::upsert_check(&CheckRow {
+                    application_id: id.clone(),
+                    check_name: check.as_str().into(),
+                    state: "waiting".into(),
+                    finding: None,
+                    source: source_of(check).into(),
+                    checked_at: None,
+                    attempts: 0,
+                    next_attempt_at: Some(now_s.clone()),
+                    last_error: None,
+                }));
+            }
+        }
+        if let Some(key) = idempotency_key {
+            unit.push(repo::insert_idempotency(&repo::IdempotencyRow {
+                subject: caller.token_id.clone(),
+                key: key.to_string(),
+                request_hash: request_hash.to_string(),
+                application_id: id.clone(),
+                created_at: now_s.clone(),
+            }));
+        }
+        match self.store.write(unit).await {
+            Ok(()) => {}
+            Err(koshi_store::StoreError::Conflict(_)) if idempotency_key.is_some() => {
+                // A concurrent request with the same key won: answer with its case.
+                if let Some(existing) = self
+                    .store
+                    .idempotency(&caller.token_id, idempotency_key.unwrap_or(""))
+                    .await?
+                {
+                    return self.replay(&existing, request_hash).await;
+                }
+                return Err(Problem::conflict(
+                    "conflict",
+                    "the request conflicted with another; retry",
+                ));
+            }
+            Err(e) => return Err(e.into()),
+        }
+        tracing::info!(application = %id, status, channel = f.channel.as_str(), "application filed");
+        if accepted {
+            self.spawn_processing(id.clone());
+        }
+        Ok((
+            StatusCode::CREATED,
+            ApplicationCreated {
+                id,
+                status: status.into(),
+                receipt,
+                accepted_on: row.accepted_on,
+                due_on: row.due_on,
+                rules_version: version.id.into(),
+            },
+        ))
+    }
+
+    async fn replay(
+        &self,
+        existing: &repo::IdempotencyRow,
+        request_hash: &str,
+    ) -> Result<(StatusCode, ApplicationCreated), Problem> {
+        if existing.request_hash != request_hash {
+            return Err(Problem::unprocessable(
+                "idempotency_key_reused",
+                "/",
+                "this Idempotency-Key was used with a different request body",
+            ));
+        }
+        let row = self
+            .store
+            .application(&existing.application_id)
+            .await?
+            .ok_or_else(|| Problem::not_found("application"))?;
+        let receipt: Receipt = serde_json::from_str(&row.receipt).map_err(|e| Problem::internal(&e))?;
+        Ok((
+            StatusCode::CREATED,
+            ApplicationCreated {
+                id: row.id,
+                status: row.status,
+                receipt,
+                accepted_on: row.accepted_on,
+                due_on: row.due_on,
+                rules_version: row.rules_version,
+            },
+        ))
+    }
+
+    fn monitoring(&self, application_id: &str, stage: &str, at: &str, version: &str) -> koshi_store::Op {
+        repo::insert_outbox(&OutboxRow {
+            id: new_id(),
+            topic: "monitoring".into(),
+            application_id: Some(application_id.into()),
+            payload: json!({
+                "service": "rvp",
+                "application_id": application_id,
+                "stage": stage,
+                "at": at,
+                "rules_version": version,
+                "citation": "п. 9-4",
+            })
+            .to_string(),
+            created_at: at.into(),
+            state: "pending".into(),
+            attempts: 0,
+            next_attempt_at: at.into(),
+            delivered_at: None,
+            last_error: None,
+        })
+    }
+
+    // ------------------------------------------------------------------ checks
+
+    fn spawn_processing(&self, id: String) {
+        let me = self.clone();
+        let mut set = self.inflight.lock().unwrap_or_else(|p| p.into_inner());
+        // Reap finished tasks so the set does not grow without bound.
+        while set.try_join_next().is_some() {}
+        set.spawn(async move {
+            if let Err(e) = me.process(&id).await {
+                tracing::warn!(application = %id, error = %e.detail, "processing deferred");
+            }
+        });
+    }
+
+    /// Waits for every processing task started so far (tests and shutdown; never sleeps).
+    pub async fn settle(&self) {
+        loop {
+            let mut set = std::mem::take(&mut *self.inflight.lock().unwrap_or_else(|p| p.into_inner()));
+            if set.is_empty() {
+                return;
+            }
+            while set.join_next().await.is_some() {}
+        }
+    }
+
+    /// One pass of the background work: due check retries, then due deliveries.
+    pub async fn tick(&self) -> Result<(usize, usize), Problem> {
+        self.settle().await;
+        let now = instant(self.now());
+        let due = self.store.applications_with_due_checks(&now, 500).await?;
+        let n = due.len();
+        for id in due {
+            if let Err(e) = self.process(&id).await {
+                tracing::warn!(application = %id, error = %e.detail, "processing deferred");
+            }
+        }
+        let delivered = self.deliver_due().await?;
+        Ok((n, delivered))
+    }
+
+    /// Runs the due checks of one case concurrently, records them, and decides when all are in.
+    pub async fn process(&self, id: &str) -> Result<(), Problem> {
+        {
+            let mut p = self.processing.lock().unwrap_or_else(|p| p.into_inner());
+            if !p.insert(id.to_string()) {
+                return Ok(()); // already in hand
+            }
+        }
+        let r = self.process_inner(id).await;
+        self.processing.lock().unwrap_or_else(|p| p.into_inner()).remove(id);
+        r
+    }
+
+    async fn process_inner(&self, id: &str) -> Result<(), Problem> {
+        let Some(app) = self.store.application(id).await? else {
+            return Err(Problem::not_found("application"));
+        };
+        if app.status != status::CHECKING {
+            return Ok(());
+        }
+        let req: ApplicationRequest = serde_json::from_str(&app.data).map_err(|e| Problem::internal(&e))?;
+        let checks = self.store.checks(id).await?;
+        let now = self.now();
+        let now_s = instant(now);
+        let due: Vec<Check> = checks
+            .iter()
+            .filter(|c| c.state == "waiting" && c.next_attempt_at.as_deref().is_none_or(|t| t <= now_s.as_str()))
+            .filter_map(|c| Check::parse(&c.check_name))
+            .collect();
+        let prior: BTreeMap<String, CheckRow> = checks.into_iter().map(|c| (c.check_name.clone(), c)).collect();
+        if due.is_empty() && prior.values().any(|c| c.state == "waiting") {
+            return Ok(());
+        }
+        let on = self.law.calendar.civil(now).date();
+        let purpose = self
+            .law
+            .requirements
+            .purpose(&app.purpose)
+            .ok_or_else(|| Problem::not_found("purpose"))?;
+        let birth = parse_date(&req.immigrant.birth_date, "/immigrant/birth_date")?;
+        let q = person_query(&req.immigrant, birth);
+
+        let futures = due.iter().map(|&check| {
+            let q = q.clone();
+            let req = &req;
+            let app = &app;
+            async move { (check, self.run_check(check, &q, req, app, purpose.household, on).await) }
+        });
+        let results = futures::future::join_all(futures).await;
+
+        let mut unit = Unit::new();
+        let mut findings: BTreeMap<Check, Finding> = BTreeMap::new();
+        for (name, row) in &prior {
+            if row.state != "waiting"
+                && let (Some(c), Some(f)) = (Check::parse(name), row.finding.as_deref())
+            {
+                findings.insert(c, finding_from_json(f));
+            }
+        }
+        let mut failures: BTreeMap<RegistryKind, String> = BTreeMap::new();
+        let mut successes: BTreeSet<RegistryKind> = BTreeSet::new();
+        for (check, result) in results {
+            let previous = prior.get(check.as_str());
+            let attempts = previous.map_or(0, |p| p.attempts) + 1;
+            match result {
+                Ok((finding, sources)) => {
+                    successes.extend(sources);
+                    let state = match &finding {
+                        Finding::Clear => "clear",
+                        Finding::Ground { .. } => "ground",
+                        Finding::Officer { .. } => "officer",
+                    };
+                    unit.push(repo::upsert_check(&CheckRow {
+                        application_id: id.into(),
+                        check_name: check.as_str().into(),
+                        state: state.into(),
+                        finding: Some(finding_to_json(&finding).to_string()),
+                        source: source_of(check).into(),
+                        checked_at: Some(now_s.clone()),
+                        attempts,
+                        next_attempt_at: None,
+                        last_error: None,
+                    }));
+                    findings.insert(check, finding);
+                }
+                Err((registry, err)) => {
+                    let backoff = SignedDuration::from_secs((60i64 << (attempts - 1).min(4)).min(900));
+                    unit.push(repo::upsert_check(&CheckRow {
+                        application_id: id.into(),
+                        check_name: check.as_str().into(),
+                        state: "waiting".into(),
+                        finding: None,
+                        source: source_of(check).into(),
+                        checked_at: None,
+                        attempts,
+                        next_attempt_at: Some(instant(now.checked_add(backoff).unwrap_or(now))),
+                        last_error: Some(format!("{}: {err}", registry.as_str())),
+                    }));
+                    failures.insert(registry, err.to_string());
+                }
+            }
+        }
+        // The outage journal (п. 9-5): one open outage per failing registry, journaled once its
+        // delay passes one hour.
+        for (registry, err) in &failures {
+            match self.store.open_outage(registry.as_str()).await? {
+                None => unit.push(repo::open_outage(&repo::OutageRow {
+                    id: new_id(),
+                    registry: registry.as_str().into(),
+                    started_at: now_s.clone(),
+                    ended_at: None,
+                    journaled_at: None,
+                    last_error: err.clone(),
+                    failed_attempts: 1,
+                })),
+                Some(o) => {
+                    let started = koshi_store::parse_instant(&o.started_at)?;
+                    let journal = terms::outage_must_be_journaled(now.duration_since(started)).then(|| now_s.clone());
+                    unit.push(repo::outage_failed_again(&o.id, err, journal))
+                }
+            };
+        }
+        for registry in successes.difference(&failures.keys().copied().collect()) {
+            if let Some(o) = self.store.open_outage(registry.as_str()).await? {
+                let started = koshi_store::parse_instant(&o.started_at)?;
+                let journal = terms::outage_must_be_journaled(now.duration_since(started)).then(|| now_s.clone());
+                unit.push(repo::close_outage(&o.id, &now_s, journal));
+            }
+        }
+
+        let all_in = Check::ALL.iter().all(|c| findings.contains_key(c));
+        if all_in {
+            let list: Vec<(Check, Finding)> = findings.into_iter().collect();
+            self.decide_into(&mut unit, &app, &req, &list, now)?;
+        }
+        self.store.write(unit).await?;
+        if !failures.is_empty() {
+            tracing::info!(application = %id, failing = failures.len(), "registries unavailable; the case waits");
+        }
+        Ok(())
+    }
+
+    /// Runs one check. Returns the finding and the registries that answered, or the failing one.
+    async fn run_check(
+        &self,
+        check: Check,
+        q: &PersonQuery,
+        req: &ApplicationRequest,
+        app: &ApplicationRow,
+        household: bool,
+        on: Date,
+    ) -> Result<(Finding, Vec<RegistryKind>), (RegistryKind, RegistryError)> {
+        let r = &self.registries;
+        let t = self.config.registry_timeout;
+        async fn timed<T>(
+            kind: RegistryKind,
+            t: std::time::Duration,
+            f: impl std::future::Future<Output = Result<T, RegistryError>>,
+        ) -> Result<T, (RegistryKind, RegistryError)> {
+            match tokio::time::timeout(t, f).await {
+                Ok(Ok(v)) => Ok(v),
+                Ok(Err(e)) => Err((kind, e)),
+                Err(_) => Err((kind, RegistryError::Timeout)),
+            }
+        }
+        match check {
+            Check::Completeness => Ok((Finding::Clear, vec![])),
+            Check::BorderCrossings => {
+                let a = timed(RegistryKind::Berkut, t, r.berkut.border_crossings(q)).await?;
+                Ok((
+                    rvp::judge_border(&rvp::BorderFacts {
+                        lawful_entry_recorded: a.lawful_entry_recorded,
+                    }),
+                    vec![RegistryKind::Berkut],
+                ))
+            }
+            Check::Records => {
+                let (p, k) = tokio::join!(
+                    timed(RegistryKind::PoliceRecords, t, r.police_records.police_records(q)),
+                    timed(RegistryKind::Kpsisu, t, r.kpsisu.kpsisu_records(q))
+                );
+                let (p, k) = (p?, k?);
+                let facts = rvp::RecordFacts {
+                    convicted: p.convicted || k.convicted,
+                    wanted: p.wanted || k.wanted,
+                    unpaid_penalties: p.unpaid_penalties || k.unpaid_penalties,
+                };
+                Ok((
+                    rvp::judge_records(&facts),
+                    vec![RegistryKind::PoliceRecords, RegistryKind::Kpsisu],
+                ))
+            }
+            Check::Iin => {
+                let mut people = vec![q.clone()];
+                for f in &req.family {
+                    if let Ok(b) = parse_date(&f.person.birth_date, "") {
+                        people.push(person_query(&f.person, b));
+                    }
+                }
+                let answers =
+                    futures::future::join_all(people.iter().map(|p| timed(RegistryKind::GbdFl, t, r.gbd_fl.iin(p))))
+                        .await;
+                let mut without = 0;
+                for a in answers {
+                    if a?.iin.is_none() {
+                        without += 1;
+                    }
+                }
+                Ok((rvp::judge_iin(people.len(), without), vec![RegistryKind::GbdFl]))
+            }
+            Check::HouseholdQuota => {
+                if !household {
+                    return Ok((Finding::Clear, vec![]));
+                }
+                let employer = app.employer_iin.clone().unwrap_or_default();
+                let legacy = timed(
+                    RegistryKind::HouseholdRvps,
+                    t,
+                    r.household_rvps.household_rvps(&employer, on),
+                )
+                .await?;
+                let own = self
+                    .store
+                    .valid_household_rvps(&employer, &on.to_string())
+                    .await
+                    .map_err(|e| {
+                        (
+                            RegistryKind::HouseholdRvps,
+                            RegistryError::Unavailable(format!("ИС МП store: {e}")),
+                        )
+                    })?;
+                let count = legacy
+                    .valid_household_rvps
+                    .saturating_add(u32::try_from(own).unwrap_or(u32::MAX));
+                Ok((
+                    rvp::judge_household_quota(true, count, self.law.params.household_limit_per_employer),
+                    vec![RegistryKind::HouseholdRvps],
+                ))
+            }
+            Check::PendingPr => {
+                let legacy = timed(RegistryKind::PendingPr, t, r.pending_pr.pending_pr(q)).await?;
+                let own = self.store.pending_pr_applications(&app.person_key).await.map_err(|e| {
+                    (
+                        RegistryKind::PendingPr,
+                        RegistryError::Unavailable(format!("ИС МП store: {e}")),
+                    )
+                })?;
+                Ok((
+                    rvp::judge_pending_pr(legacy.pending || own > 0),
+                    vec![RegistryKind::PendingPr],
+                ))
+            }
+            Check::Fingerprints => {
+                let a = timed(RegistryKind::Fingerprints, t, r.fingerprints.fingerprints(q)).await?;
+                Ok((rvp::judge_fingerprints(a.registered), vec![RegistryKind::Fingerprints]))
+            }
+        }
+    }
+
+    // ------------------------------------------------------------------ decision
+
+    /// Adds the decision to the unit: issue (straight through), or wait for an officer.
+    fn decide_into(
+        &self,
+        unit: &mut Unit,
+        app: &ApplicationRow,
+        req: &ApplicationRequest,
+        findings: &[(Check, Finding)],
+        now: Timestamp,
+    ) -> Result<(), Problem> {
+        let now_s = instant(now);
+        let decision = rvp::decide(findings);
+        let proposal = match &decision {
+            RvpDecision::Issue { citation } => match self.validity(app, req, now, None) {
+                Ok(v) => {
+                    json!({"outcome": "issued", "citation": citation.to_string(), "valid_from": v.valid_from.to_string(), "valid_until": v.valid_until.to_string(), "bounds": bounds_json(&v)})
+                }
+                Err(reason) => {
+                    json!({"outcome": "officer", "reasons": [{"check": null, "code": "validity_needs_officer", "detail": reason}]})
+                }
+            },
+            RvpDecision::Refuse { grounds } => json!({
+                "outcome": "refused",
+                "form": "App. 2-1",
+                "citation": "п. 9-3",
+                "grounds": grounds.iter().map(|(c, code, detail, cite)| json!({"check": c.as_str(), "code": code, "detail": detail, "citation": cite.to_string()})).collect::<Vec<_>>(),
+            }),
+            RvpDecision::Officer { reasons } => json!({
+                "outcome": "officer",
+                "reasons": reasons.iter().map(|(c, code, detail)| json!({"check": c.as_str(), "code": code, "detail": detail})).collect::<Vec<_>>(),
+            }),
+        };
+        let outcome = proposal["outcome"].as_str().unwrap_or("officer").to_string();
+        if outcome == "issued" && self.config.straight_through {
+            let from = proposal["valid_from"].as_str().unwrap_or_default().to_string();
+            let until = proposal["valid_until"].as_str().unwrap_or_default().to_string();
+            self.issue_into(unit, app, req, "system", proposal.clone(), &from, &until, &now_s)?;
+            return Ok(());
+        }
+        let new_status = if outcome == "officer" {
+            status::AWAITING_OFFICER
+        } else {
+            status::AWAITING_CONFIRMATION
+        };
+        unit.push(repo::change_status(&StatusChange {
+            id: app.id.clone(),
+            expected_revision: app.revision,
+            status: new_status.into(),
+            decision: Some(json!({"proposed": proposal}).to_string()),
+            permit_number: None,
+            valid_from: None,
+            valid_until: None,
+            updated_at: now_s.clone(),
+        }));
+        unit.push(self.event(
+            &app.id,
+            "system",
+            "checks.completed",
+            "п. 9-1",
+            &app.rules_version,
+            json!({"proposed": proposal}),
+            &now_s,
+        ));
+        unit.push(self.monitoring(&app.id, "checks_completed", &now_s, &app.rules_version));
+        Ok(())
+    }
+
+    fn validity(
+        &self,
+        app: &ApplicationRow,
+        req: &ApplicationRequest,
+        now: Timestamp,
+        officer_until: Option<Date>,
+    ) -> Result<rvp::Validity, String> {
+        let purpose = self.law.requirements.purpose(&app.purpose).ok_or("unknown purpose")?;
+        let issued_on = self.law.calendar.civil(now).date();
+        let passport = parse_date(&req.immigrant.document.expires_on, "").ok();
+        let basis_kinds: Vec<&str> = purpose
+            .documents
+            .iter()
+            .filter(|d| d.role.as_deref() == Some("basis"))
+            .map(|d| d.kind.as_str())
+            .collect();
+        let basis = req
+            .documents
+            .iter()
+            .filter(|d| basis_kinds.contains(&d.kind.as_str()))
+            .filter_map(|d| d.expires_on.as_deref().and_then(|s| parse_date(s, "").ok()))
+            .min();
+        let requested = match officer_until {
+            Some(d) => Some(d),
+            None => req.requested_until.as_deref().and_then(|s| parse_date(s, "").ok()),
+        };
+        rvp::validity(purpose, issued_on, passport, basis, requested).map_err(|e| match e {
+            rvp::ValidityError::NoSettledTerm => "the law sets no term for this purpose and no basis document bounds it: an officer sets the end of validity".to_string(),
+            rvp::ValidityError::Empty { until } => format!("the bounds leave no day of validity (until {until})"),
+        })
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn issue_into(
+        &self,
+        unit: &mut Unit,
+        app: &ApplicationRow,
+        req: &ApplicationRequest,
+        actor: &str,
+        decision: Value,
+        from: &str,
+        until: &str,
+        now_s: &str,
+    ) -> Result<(), Problem> {
+        let year = &from[..4.min(from.len())];
+        let number = format!("KZ-RVP-{year}-{}", app.id.replace('-', "")[20..].to_uppercase());
+        let mut decision = decision;
+        decision["permit_number"] = json!(number);
+        decision["form"] = json!("App. 2");
+        decision["decided_at"] = json!(now_s);
+        decision["decided_by"] = json!(actor);
+        unit.push(repo::change_status(&StatusChange {
+            id: app.id.clone(),
+            expected_revision: app.revision,
+            status: status::ISSUED.into(),
+            decision: Some(decision.to_string()),
+            permit_number: Some(number.clone()),
+            valid_from: Some(from.into()),
+            valid_until: Some(until.into()),
+            updated_at: now_s.into(),
+        }));
+        unit.push(self.event(
+            &app.id,
+            actor,
+            "decision.issued",
+            "п. 9-1 абз. 8; App. 2",
+            &app.rules_version,
+            json!({"permit_number": number, "valid_from": from, "valid_until": until}),
+            now_s,
+        ));
+        unit.push(self.monitoring(&app.id, "issued", now_s, &app.rules_version));
+        unit.push(self.delivery(app, req, json!({"document": "rvp", "form": "App. 2", "permit_number": number, "valid_from": from, "valid_until": until}), now_s));
+        Ok(())
+    }
+
+    fn delivery(&self, app: &ApplicationRow, req: &ApplicationRequest, doc: Value, now_s: &str) -> koshi_store::Op {
+        let to = req.deliver_to.clone().unwrap_or_else(|| {
+            match app.channel.as_str() {
+                "con" => "con",
+                "portal" => "portal_cabinet",
+                _ => "desk",
+            }
+            .to_string()
+        });
+        let topic = match to.as_str() {
+            "con" => "delivery.iis_con",
+            "portal_cabinet" => "delivery.portal_cabinet",
+            _ => "delivery.desk_print",
+        };
+        repo::insert_outbox(&OutboxRow {
+            id: new_id(),
+            topic: topic.into(),
+            application_id: Some(app.id.clone()),
+            payload: json!({"application_id": app.id, "unit": app.unit, "result": doc, "citation": "п. 9-1 абз. 8–11"})
+                .to_string(),
+            created_at: now_s.into(),
+            state: "pending".into(),
+            attempts: 0,
+            next_attempt_at: now_s.into(),
+            delivered_at: None,
+            last_error: None,
+        })
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn event(
+        &self,
+        app_id: &str,
+        actor: &str,
+        action: &str,
+        citation: &str,
+        version: &str,
+        detail: Value,
+        at: &str,
+    ) -> koshi_store::Op {
+        repo::insert_event(&EventRow {
+            id: new_id(),
+            application_id: Some(app_id.into()),
+            at: at.into(),
+            actor: actor.into(),
+            action: action.into(),
+            citation: citation.into(),
+            rules_version: version.into(),
+            detail: detail.to_string(),
+        })
+    }
+
+    /// The officer's decision (confirm the proposal, issue, or refuse).
+    pub async fn decide(&self, caller: &Caller, id: &str, d: DecisionRequest) -> Result<Value, Problem> {
+        let app = self
+            .store
+            .application(id)
+            .await?
+            .ok_or_else(|| Problem::not_found("application"))?;
+        if app.status != status::AWAITING_CONFIRMATION && app.status != status::AWAITING_OFFICER {
+            return Err(Problem::conflict(
+                "not_awaiting_decision",
+                format!("the application is {}, not awaiting a decision", app.status),
+            ));
+        }
+        let req: ApplicationRequest = serde_json::from_str(&app.data).map_err(|e| Problem::internal(&e))?;
+        let current: Value = app
+            .decision
+            .as_deref()
+            .and_then(|s| serde_json::from_str(s).ok())
+            .unwrap_or(Value::Null);
+        let proposed = current["proposed"].clone();
+        let checks = self.store.checks(id).await?;
+        let found_grounds: Vec<&CheckRow> = checks.iter().filter(|c| c.state == "ground").collect();
+        let now = self.now();
+        let now_s = instant(now);
+        let mut unit = Unit::new();
+        let action = match d.action.as_str() {
+            "confirm" => match proposed["outcome"].as_str() {
+                Some("issued") => "issue_proposed",
+                Some("refused") => "refuse_proposed",
+                _ => {
+                    return Err(Problem::conflict(
+                        "nothing_to_confirm",
+                        "no automatic decision was proposed; issue or refuse",
+                    ));
+                }
+            },
+            "issue" => "issue",
+            "refuse" => "refuse",
+            other => {
+                return Err(Problem::unprocessable(
+                    "unknown_action",
+                    "/action",
+                    format!("{other:?} is not confirm, issue or refuse"),
+                ));
+            }
+        };
+        let actor = caller.actor();
+        match action {
+            "issue_proposed" | "issue" => {
+                if !found_grounds.is_empty() {
+                    return Err(Problem::conflict(
+                        "grounds_found",
+                        format!(
+                            "the checks found grounds for refusal ({}): the RVP cannot be issued",
+                            found_grounds
+                                .iter()
+                                .map(|c| c.check_name.as_str())
+                                .collect::<Vec<_>>()
+                                .join(", ")
+                        ),
+                    ));
+                }
+                let officer_until = opt_date(&d.valid_until, "/valid_until")?;
+                let v = self
+                    .validity(&app, &req, now, officer_until)
+                    .map_err(|r| Problem::unprocessable("validity_required", "/valid_until", r))?;
+                if let Some(u) = officer_until
+                    && u > v.valid_until
+                {
+                    return Err(Problem::unprocessable(
+                        "validity_beyond_bounds",
+                        "/valid_until",
+                        format!("the law bounds validity at {}", v.valid_until),
+                    ));
+                }
+                let decision = json!({"outcome": "issued", "citation": "п. 9-1 абз. 8; App. 2", "valid_from": v.valid_from.to_string(), "valid_until": v.valid_until.to_string(), "bounds": bounds_json(&v), "comment": d.comment});
+                self.issue_into(
+                    &mut unit,
+                    &app,
+                    &req,
+                    &actor,
+                    decision,
+                    &v.valid_from.to_string(),
+                    &v.valid_until.to_string(),
+                    &now_s,
+                )?;
+            }
+            _ => {
+                let grounds: Vec<Value> = if action == "refuse_proposed" {
+                    proposed["grounds"].as_array().cloned().unwrap_or_default()
+                } else {
+                    if d.grounds.is_empty() {
+                        return Err(Problem::unprocessable(
+                            "grounds_required",
+                            "/grounds",
+                            "a motivated refusal names its grounds (п. 9-3)",
+                        ));
+                    }
+                    let mut out = Vec::new();
+                    for (i, g) in d.grounds.iter().enumerate() {
+                        let c = Check::parse(&g.check).ok_or_else(|| {
+                            Problem::unprocessable(
+                                "unknown_check",
+                                &format!("/grounds/{i}/check"),
+                                format!("{:?} is not a check of п. 9-1", g.check),
+                            )
+                        })?;
+                        if g.detail.trim().is_empty() {
+                            return Err(Problem::unprocessable(
+                                "missing_field",
+                                &format!("/grounds/{i}/detail"),
+                                "a ground states its facts",
+                            ));
+                        }
+                        out.push(json!({"check": c.as_str(), "code": "officer_finding", "detail": g.detail, "citation": format!("п. 9-3; {}", c.citation())}));
+                    }
+                    out
+                };
+                let decision = json!({"outcome": "refused", "form": "App. 2-1", "citation": "п. 9-3", "grounds": grounds, "decided_at": now_s, "decided_by": actor, "comment": d.comment});
+                unit.push(repo::change_status(&StatusChange {
+                    id: app.id.clone(),
+                    expected_revision: app.revision,
+                    status: status::REFUSED.into(),
+                    decision: Some(decision.to_string()),
+                    permit_number: None,
+                    valid_from: None,
+                    valid_until: None,
+                    updated_at: now_s.clone(),
+                }));
+                unit.push(self.event(
+                    &app.id,
+                    &actor,
+                    "decision.refused",
+                    "п. 9-3; App. 2-1",
+                    &app.rules_version,
+                    json!({"grounds": grounds}),
+                    &now_s,
+                ));
+                unit.push(self.monitoring(&app.id, "refused", &now_s, &app.rules_version));
+                unit.push(self.delivery(
+                    &app,
+                    &req,
+                    json!({"document": "refusal_notice", "form": "App. 2-1", "grounds": grounds}),
+                    &now_s,
+                ));
+            }
+        }
+        self.store.write(unit).await?;
+        self.view_decision(id).await
+    }
+
+    async fn view_decision(&self, id: &str) -> Result<Value, Problem> {
+        let app = self
+            .store
+            .application(id)
+            .await?
+            .ok_or_else(|| Problem::not_found("application"))?;
+        Ok(
+            json!({"id": app.id, "status": app.status, "decision": app.decision.as_deref().and_then(|s| serde_json::from_str::<Value>(s).ok())}),
+        )
+    }
+
+    /// п. 9-2: a duplicate of a lost or damaged permit, after a check in ИС МП.
+    pub async fn duplicate(&self, caller: &Caller, id: &str, d: DuplicateRequest) -> Result<DuplicateIssued, Problem> {
+        if d.reason != "lost" && d.reason != "damaged" {
+            return Err(Problem::unprocessable(
+                "unknown_reason",
+                "/reason",
+                "expected lost or damaged",
+            ));
+        }
+        if d.statement.trim().is_empty() {
+            return Err(Problem::unprocessable(
+                "missing_field",
+                "/statement",
+                "the statement to the head of the police body is required",
+            ));
+        }
+        let app = self
+            .store
+            .application(id)
+            .await?
+            .ok_or_else(|| Problem::not_found("application"))?;
+        let (Some(number), Some(from), Some(until)) = (&app.permit_number, &app.valid_from, &app.valid_until) else {
+            return Err(Problem::conflict(
+                "no_permit",
+                "no permit was issued on this application",
+            ));
+        };
+        if app.status != status::ISSUED {
+            return Err(Problem::conflict(
+                "no_permit",
+                format!("the application is {}", app.status),
+            ));
+        }
+        let today = self.today().to_string();
+        if until.as_str() < today.as_str() {
+            return Err(Problem::conflict(
+                "permit_expired",
+                format!("the permit expired on {until}"),
+            ));
+        }
+        let req: ApplicationRequest = serde_json::from_str(&app.data).map_err(|e| Problem::internal(&e))?;
+        let n = self
+            .store
+            .events(id)
+            .await?
+            .iter()
+            .filter(|e| e.action == "duplicate.issued")
+            .count()
+            + 1;
+        let duplicate_number = format!("{number}-D{n}");
+        let now_s = instant(self.now());
+        let mut unit = Unit::new();
+        unit.push(self.event(
+            &app.id,
+            &caller.actor(),
+            "duplicate.issued",
+            "п. 9-2",
+            &app.rules_version,
+            json!({"duplicate_number": duplicate_number, "reason": d.reason}),
+            &now_s,
+        ));
+        unit.push(self.delivery(&app, &req, json!({"document": "rvp_duplicate", "form": "App. 2", "permit_number": number, "duplicate_number": duplicate_number, "valid_from": from, "valid_until": until}), &now_s));
+        unit.push(self.monitoring(&app.id, "duplicate_issued", &now_s, &app.rules_version));
+        self.store.write(unit).await?;
+        Ok(DuplicateIssued {
+            application_id: app.id.clone(),
+            permit_number: number.clone(),
+            duplicate_number,
+            valid_from: from.clone(),
+            valid_until: until.clone(),
+            citation: "п. 9-2".into(),
+        })
+    }
+
+    // ------------------------------------------------------------------ outbox
+
+    /// Delivers due outbox messages (at least once); failures retry with backoff.
+    pub async fn deliver_due(&self) -> Result<usize, Problem> {
+        let now = self.now();
+        let now_s = instant(now);
+        let due = self.store.outbox_due(&now_s, 1000).await?;
+        let mut delivered = 0;
+        let mut unit = Unit::new();
+        for m in due {
+            let payload: Value = serde_json::from_str(&m.payload).unwrap_or(Value::Null);
+            match self.sink.deliver(&m.topic, &m.id, &payload).await {
+                Ok(()) => {
+                    unit.push(repo::outbox_delivered(&m.id, &now_s));
+                    delivered += 1;
+                }
+                Err(e) => {
+                    let backoff = SignedDuration::from_secs((30i64 << m.attempts.clamp(0, 5)).min(900));
+                    unit.push(repo::outbox_failed(
+                        &m.id,
+                        &instant(now.checked_add(backoff).unwrap_or(now)),
+                        &e,
+                    ));
+                }
+            }
+        }
+        self.store.write(unit).await?;
+        Ok(delivered)
+    }
+
+    // ------------------------------------------------------------------ views
+
+    pub async fn view(&self, id: &str) -> Result<ApplicationView, Problem> {
+        let app = self
+            .store
+            .application(id)
+            .await?
+            .ok_or_else(|| Problem::not_found("application"))?;
+        let checks = self.store.checks(id).await?;
+        let events = self.store.events(id).await?;
+        let receipt: Receipt = serde_json::from_str(&app.receipt).map_err(|e| Problem::internal(&e))?;
+        let now = self.law.calendar.civil(self.now());
+        let open = matches!(
+            app.status.as_str(),
+            status::CHECKING | status::AWAITING_CONFIRMATION | status::AWAITING_OFFICER
+        );
+        let overdue = open
+            && app
+                .due_on
+                .as_deref()
+                .and_then(|d| d.parse::<Date>().ok())
+                .is_some_and(|due| {
+                    now.date() > due || (now.date() == due && now.time() >= self.law.calendar.hours().work_end)
+                });
+        Ok(ApplicationView {
+            id: app.id,
+            kind: app.kind,
+            status: app.status,
+            channel: app.channel,
+            unit: app.unit,
+            purpose: app.purpose,
+            filed_at: app.filed_at,
+            accepted_on: app.accepted_on,
+            due_on: app.due_on,
+            overdue,
+            rules_version: app.rules_version,
+            receipt,
+            checks: checks
+                .into_iter()
+                .map(|c| CheckView {
+                    citation: Check::parse(&c.check_name)
+                        .map(|x| x.citation().to_string())
+                        .unwrap_or_default(),
+                    check: c.check_name,
+                    state: c.state,
+                    finding: c.finding.and_then(|f| serde_json::from_str(&f).ok()),
+                    source: c.source,
+                    checked_at: c.checked_at,
+                    attempts: c.attempts,
+                    next_attempt_at: c.next_attempt_at,
+                    last_error: c.last_error,
+                })
+                .collect(),
+            decision: app.decision.and_then(|d| serde_json::from_str(&d).ok()),
+            events: events
+                .into_iter()
+                .map(|e| EventView {
+                    at: e.at,
+                    actor: e.actor,
+                    action: e.action,
+                    citation: e.citation,
+                    rules_version: e.rules_version,
+                    detail: serde_json::from_str(&e.detail).unwrap_or(Value::Null),
+                })
+                .collect(),
+        })
+    }
+}
+
+fn source_of(check: Check) -> &'static str {
+    match check {
+        Check::Completeness => "intake",
+        Check::BorderCrossings => "berkut",
+        Check::Records => "police_records+kpsisu",
+        Check::Iin => "gbd_fl",
+        Check::HouseholdQuota => "household_rvps+is_mp",
+        Check::PendingPr => "pending_pr+is_mp",
+        Check::Fingerprints => "fingerprints",
+    }
+}
+
+fn finding_to_json(f: &Finding) -> Value {
+    match f {
+        Finding::Clear => json!({"result": "clear"}),
+        Finding::Ground { code, detail } => json!({"result": "ground", "code": code, "detail": detail}),
+        Finding::Officer { code, detail } => json!({"result": "officer", "code": code, "detail": detail}),
+    }
+}
+
+fn finding_from_json(s: &str) -> Finding {
+    let v: Value = serde_json::from_str(s).unwrap_or(Value::Null);
+    let code = |v: &Value| -> &'static str {
+        // Codes are a closed set: map back to the static strings of the law crate.
+        const CODES: &[&str] = &[
+            "no_lawful_entry",
+            "criminal_or_penalty_record",
+            "no_iin",
+            "household_limit_reached",
+            "household_limit_not_configured",
+            "pending_pr_application",
+            "no_fingerprint_registration",
+        ];
+        let c = v["code"].as_str().unwrap_or("");
+        CODES.iter().find(|x| **x == c).copied().unwrap_or("recorded_finding")
+    };
+    match v["result"].as_str() {
+        Some("ground") => Finding::Ground {
+            code: code(&v),
+            detail: v["detail"].as_str().unwrap_or("").to_string(),
+        },
+        Some("officer") => Finding::Officer {
+            code: code(&v),
+            detail: v["detail"].as_str().unwrap_or("").to_string(),
+        },
+        _ => Finding::Clear,
+    }
+}
+
+fn bounds_json(v: &rvp::Validity) -> Value {
+    Value::Array(
+        v.bounds
+            .iter()
+            .map(|(code, d, c)| json!({"bound": code, "date": d.to_string(), "citation": c.to_string()}))
+            .collect(),
+    )
+}
