@@ -15,7 +15,7 @@ use utoipa::OpenApi;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 
 use crate::model::*;
-use crate::problem::{FieldError, Problem};
+use crate::problem::{FieldError, Problem, ProblemDocument};
 use crate::service::{Caller, Service};
 
 /// Roles of issue 3 (deepened by the security issue).
@@ -32,7 +32,7 @@ pub const MAX_BODY_BYTES: usize = 48 * 1024 * 1024;
         ApplicationRequest, InvitingPartyInput, PersonInput, FamilyMemberInput, IdentityDocumentInput,
         DocumentInput, AttachmentInput, RepresentativeInput, LateExceptionInput, ApplicationCreated, Receipt,
         Ground, ApplicationView, CheckView, EventView, DecisionRequest, OfficerGround, DuplicateRequest,
-        DuplicateIssued, OutageView, DeliveryView, Problem, FieldError
+        DuplicateIssued, OutageView, DeliveryView, ProblemDocument, FieldError
     )),
     modifiers(&BearerAuth),
     security(("bearer" = []))
@@ -146,8 +146,8 @@ fn parse_body<T: DeserializeOwned>(body: &Bytes) -> Result<T, Problem> {
     params(("Idempotency-Key" = Option<String>, Header, description = "A retried POST with the same key returns the same case")),
     responses(
         (status = 201, description = "Receipt of acceptance (App. 1-2) or of refusal to accept (App. 1-3)", body = ApplicationCreated),
-        (status = 400, body = Problem), (status = 401, body = Problem), (status = 403, body = Problem),
-        (status = 413, body = Problem), (status = 422, body = Problem)
+        (status = 400, body = ProblemDocument), (status = 401, body = ProblemDocument), (status = 403, body = ProblemDocument),
+        (status = 413, body = ProblemDocument), (status = 422, body = ProblemDocument)
     )
 )]
 async fn create_application(
@@ -175,7 +175,7 @@ async fn create_application(
 
 #[utoipa::path(
     get, path = "/api/v1/applications/{id}", params(("id" = String, Path)),
-    responses((status = 200, body = ApplicationView), (status = 401, body = Problem), (status = 404, body = Problem))
+    responses((status = 200, body = ApplicationView), (status = 401, body = ProblemDocument), (status = 404, body = ProblemDocument))
 )]
 async fn get_application(
     State(s): State<Service>,
@@ -188,7 +188,7 @@ async fn get_application(
 
 #[utoipa::path(
     post, path = "/api/v1/applications/{id}/decision", params(("id" = String, Path)), request_body = DecisionRequest,
-    responses((status = 200, description = "The decision"), (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem))
+    responses((status = 200, description = "The decision"), (status = 401, body = ProblemDocument), (status = 403, body = ProblemDocument), (status = 404, body = ProblemDocument), (status = 409, body = ProblemDocument), (status = 422, body = ProblemDocument))
 )]
 async fn decide(
     State(s): State<Service>,
@@ -203,7 +203,7 @@ async fn decide(
 
 #[utoipa::path(
     post, path = "/api/v1/applications/{id}/duplicates", params(("id" = String, Path)), request_body = DuplicateRequest,
-    responses((status = 201, body = DuplicateIssued), (status = 401, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem))
+    responses((status = 201, body = DuplicateIssued), (status = 401, body = ProblemDocument), (status = 404, body = ProblemDocument), (status = 409, body = ProblemDocument))
 )]
 async fn duplicate(
     State(s): State<Service>,
@@ -224,7 +224,7 @@ struct ListQuery {
 
 #[utoipa::path(
     get, path = "/api/v1/outages",
-    responses((status = 200, description = "The outage journal of п. 9-5", body = [OutageView]), (status = 401, body = Problem))
+    responses((status = 200, description = "The outage journal of п. 9-5", body = [OutageView]), (status = 401, body = ProblemDocument))
 )]
 async fn outages(State(s): State<Service>, caller: Caller) -> Result<Json<Vec<OutageView>>, Problem> {
     require(&caller, &["officer", "auditor", "admin"])?;
@@ -248,7 +248,7 @@ async fn outages(State(s): State<Service>, caller: Caller) -> Result<Json<Vec<Ou
 #[utoipa::path(
     get, path = "/api/v1/monitoring/deliveries",
     params(("application_id" = Option<String>, Query), ("limit" = Option<i64>, Query)),
-    responses((status = 200, description = "Outbox messages with their delivery state (п. 9-4)", body = [DeliveryView]), (status = 401, body = Problem))
+    responses((status = 200, description = "Outbox messages with their delivery state (п. 9-4)", body = [DeliveryView]), (status = 401, body = ProblemDocument))
 )]
 async fn deliveries(
     State(s): State<Service>,

@@ -1,7 +1,6 @@
 //! Building and running Koshi: store, law, registries, service, HTTP server and background work.
 
 use std::net::SocketAddr;
-use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -117,7 +116,7 @@ pub async fn revoke_token(store: &Store, id: &str) -> Result<()> {
 }
 
 /// The data location every data command honours: `KOSHI_DATABASE_URL`, else `--data-dir`.
-pub fn location(data_dir: &PathBuf) -> Result<Location> {
+pub fn location(data_dir: &std::path::Path) -> Result<Location> {
     let url = std::env::var("KOSHI_DATABASE_URL")
         .ok()
         .filter(|s| !s.trim().is_empty());

@@ -7,9 +7,28 @@ use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use utoipa::ToSchema;
 
+/// A problem, boxed so that `Result<T, Problem>` stays small.
+#[derive(Debug, Clone, Serialize)]
+#[serde(transparent)]
+pub struct Problem(Box<ProblemDocument>);
+
+impl std::ops::Deref for Problem {
+    type Target = ProblemDocument;
+    fn deref(&self) -> &ProblemDocument {
+        &self.0
+    }
+}
+
+impl std::ops::DerefMut for Problem {
+    fn deref_mut(&mut self) -> &mut ProblemDocument {
+        &mut self.0
+    }
+}
+
 /// A problem document (RFC 9457).
 #[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct Problem {
+#[schema(as = Problem)]
+pub struct ProblemDocument {
     /// `urn:koshi:problem:<code>`
     #[serde(rename = "type")]
     pub type_: String,
@@ -31,14 +50,14 @@ pub struct FieldError {
 
 impl Problem {
     pub fn new(status: StatusCode, code: &str, detail: impl Into<String>) -> Problem {
-        Problem {
+        Problem(Box::new(ProblemDocument {
             type_: format!("urn:koshi:problem:{code}"),
             title: status.canonical_reason().unwrap_or("Error").to_string(),
             status: status.as_u16(),
             detail: detail.into(),
             code: code.to_string(),
             errors: Vec::new(),
-        }
+        }))
     }
     pub fn unprocessable(code: &str, pointer: &str, detail: impl Into<String>) -> Problem {
         let detail = detail.into();

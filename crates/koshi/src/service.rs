@@ -249,6 +249,15 @@ impl Service {
                 format!("{:?} is not a kind of inviting party", req.inviting_party.kind),
             )
         })?;
+        // Any identifier given is checked, whatever the kind of party.
+        if let Some(iin) = &req.inviting_party.iin {
+            parse_iin(iin, "/inviting_party/iin")?;
+        }
+        if let Some(bin) = &req.inviting_party.bin {
+            Bin::parse(bin).map_err(|e| {
+                Problem::unprocessable("invalid_bin", "/inviting_party/bin", format!("not a valid BIN: {e}"))
+            })?;
+        }
         let mut employer_iin = None;
         if party.is_individual() {
             let iin = req.inviting_party.iin.as_deref().ok_or_else(|| {

@@ -1,5 +1,8 @@
-//! Integration tests of the `koshi` binary: one test binary for the crate.
+//! Integration tests of the `koshi` crate: one test binary. HTTP-level tests run the same body
+//! on SQLite and, when KOSHI_TEST_DATABASE_URL is set, on PostgreSQL.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod cli;
+mod harness;
+mod rvp;

@@ -1,0 +1,228 @@
+//! A Koshi per test: its own database (SQLite file or PostgreSQL schema), simulated registries,
+//! a manual clock, an HTTP server on port 0, and a token per role.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use jiff::Timestamp;
+use koshi::app::{App, RegistrySource};
+use koshi::demo;
+use koshi::model::ApplicationRequest;
+use koshi::service::ServiceConfig;
+use koshi_law::Law;
+use koshi_registries::clock::ManualClock;
+use koshi_registries::sim::Fixtures;
+use koshi_store::Location;
+use serde_json::Value;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+pub struct TestApp {
+    pub app: App,
+    pub base: String,
+    pub http: reqwest::Client,
+    pub clock: Arc<ManualClock>,
+    pub tokens: HashMap<&'static str, String>,
+    pub law: Arc<Law>,
+    pub fixtures: Fixtures,
+    cleanup: Option<(String, String)>,
+    dir: Option<std::path::PathBuf>,
+    server: tokio::task::JoinHandle<()>,
+}
+
+/// Monday 2 February 2026, 10:00 in Almaty.
+pub const T0: &str = "2026-02-02T05:00:00Z";
+
+pub struct Options {
+    pub straight_through: bool,
+    pub household_limit: Option<u32>,
+}
+
+impl Default for Options {
+    fn default() -> Options {
+        Options {
+            straight_through: true,
+            household_limit: Some(3),
+        }
+    }
+}
+
+pub async fn spawn(backend: Backend, opts: Options) -> Option<TestApp> {
+    let (location, cleanup, dir) = match backend {
+        Backend::Sqlite => {
+            let dir = std::env::temp_dir().join(format!("koshi-it-{}", uuid::Uuid::new_v4()));
+            (Location::SqliteFile(dir.join("koshi.db")), None, Some(dir))
+        }
+        Backend::Postgres => {
+            let url = std::env::var("KOSHI_TEST_DATABASE_URL").ok()?;
+            let schema = format!("it_{}", uuid::Uuid::new_v4().simple());
+            let loc = koshi_store::create_test_schema(&url, &schema).await.unwrap();
+            (loc, Some((url, schema)), None)
+        }
+    };
+    let mut law = Law::builtin().unwrap();
+    law.params.household_limit_per_employer = opts.household_limit;
+    let law = Arc::new(law);
+    let clock = Arc::new(ManualClock::new(T0.parse().unwrap()));
+    let fixtures = Fixtures::demo().unwrap();
+    let config = ServiceConfig {
+        straight_through: opts.straight_through,
+        ..Default::default()
+    };
+    let app = App::build(
+        &location,
+        law.clone(),
+        RegistrySource::Simulated(fixtures.clone()),
+        clock.clone(),
+        config,
+    )
+    .await
+    .unwrap();
+    let mut tokens = HashMap::new();
+    for role in koshi::api::ROLES {
+        let (_, t) = koshi::app::issue_token(&app.service.store, role, "ALM-01", "test")
+            .await
+            .unwrap();
+        tokens.insert(role, t);
+    }
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let router = app.router();
+    let server = tokio::spawn(async move {
+        axum::serve(listener, router).await.unwrap();
+    });
+    Some(TestApp {
+        app,
+        base,
+        http: reqwest::Client::new(),
+        clock,
+        tokens,
+        law,
+        fixtures,
+        cleanup,
+        dir,
+        server,
+    })
+}
+
+impl TestApp {
+    pub fn request(&self, document_number: &str, purpose: &str) -> ApplicationRequest {
+        demo::request(&self.law, &self.fixtures, document_number, purpose)
+    }
+
+    pub async fn post(&self, role: &str, path: &str, body: &Value) -> (u16, Value) {
+        self.post_raw(role, path, serde_json::to_vec(body).unwrap(), None).await
+    }
+
+    pub async fn post_raw(&self, role: &str, path: &str, body: Vec<u8>, key: Option<&str>) -> (u16, Value) {
+        let mut r = self
+            .http
+            .post(format!("{}{path}", self.base))
+            .header("content-type", "application/json")
+            .body(body);
+        if let Some(t) = self.tokens.get(role) {
+            r = r.bearer_auth(t);
+        } else if !role.is_empty() {
+            r = r.bearer_auth(role);
+        }
+        if let Some(k) = key {
+            r = r.header("Idempotency-Key", k);
+        }
+        let resp = r.send().await.unwrap();
+        let status = resp.status().as_u16();
+        let ct = resp
+            .headers()
+            .get("content-type")
+            .map(|v| v.to_str().unwrap().to_string())
+            .unwrap_or_default();
+        let v: Value = resp.json().await.unwrap_or(Value::Null);
+        if status >= 400 {
+            assert_eq!(ct, "application/problem+json", "{status} {v}");
+            assert!(v["type"].as_str().unwrap().starts_with("urn:koshi:problem:"), "{v}");
+        }
+        (status, v)
+    }
+
+    pub async fn get(&self, role: &str, path: &str) -> (u16, Value) {
+        let mut r = self.http.get(format!("{}{path}", self.base));
+        if let Some(t) = self.tokens.get(role) {
+            r = r.bearer_auth(t);
+        }
+        let resp = r.send().await.unwrap();
+        (resp.status().as_u16(), resp.json().await.unwrap_or(Value::Null))
+    }
+
+    /// Files and returns (status, body).
+    pub async fn file(&self, req: &ApplicationRequest) -> (u16, Value) {
+        self.post("officer", "/api/v1/applications", &serde_json::to_value(req).unwrap())
+            .await
+    }
+
+    /// Files, lets the background work run, and returns the case.
+    pub async fn file_and_process(&self, req: &ApplicationRequest) -> Value {
+        let (s, v) = self.file(req).await;
+        assert_eq!(s, 201, "{v}");
+        self.app.service.tick().await.unwrap();
+        self.case(v["id"].as_str().unwrap()).await
+    }
+
+    pub async fn case(&self, id: &str) -> Value {
+        let (s, v) = self.get("officer", &format!("/api/v1/applications/{id}")).await;
+        assert_eq!(s, 200, "{v}");
+        v
+    }
+
+    pub async fn counts(&self) -> Vec<(String, i64)> {
+        self.app.service.store.table_counts().await.unwrap()
+    }
+
+    pub fn advance(&self, minutes: i64) {
+        self.clock.advance(jiff::SignedDuration::from_mins(minutes));
+    }
+
+    pub fn now(&self) -> Timestamp {
+        use koshi_registries::clock::Clock;
+        self.clock.now()
+    }
+
+    pub async fn done(self) {
+        self.server.abort();
+        self.app.service.settle().await;
+        self.app.service.store.close().await;
+        if let Some((url, schema)) = self.cleanup {
+            koshi_store::drop_test_schema(&url, &schema).await.unwrap();
+        }
+        if let Some(d) = self.dir {
+            std::fs::remove_dir_all(d).ok();
+        }
+    }
+}
+
+/// Runs the same async test body on SQLite and PostgreSQL.
+#[macro_export]
+macro_rules! on_both {
+    ($name:ident, $opts:expr, $body:ident) => {
+        mod $name {
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                let t = $crate::harness::spawn($crate::harness::Backend::Sqlite, $opts)
+                    .await
+                    .unwrap();
+                super::$body(&t).await;
+                t.done().await;
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                let Some(t) = $crate::harness::spawn($crate::harness::Backend::Postgres, $opts).await else {
+                    return;
+                };
+                super::$body(&t).await;
+                t.done().await;
+            }
+        }
+    };
+}

@@ -1,0 +1,679 @@
+//! The RVP service over HTTP (chapter 2), on SQLite and PostgreSQL.
+
+use base64::Engine;
+use koshi_registries::RegistryKind;
+use serde_json::{Value, json};
+
+use crate::harness::{Options, TestApp};
+use crate::on_both;
+
+fn opts() -> Options {
+    Options::default()
+}
+
+fn manual() -> Options {
+    Options {
+        straight_through: false,
+        ..Options::default()
+    }
+}
+
+fn check<'a>(case: &'a Value, name: &str) -> &'a Value {
+    case["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["check"] == name)
+        .unwrap()
+}
+
+// ------------------------------------------------------------------ straight through
+
+async fn p9_1_each_purpose_goes_straight_through_to_a_permit(t: &TestApp) {
+    let purposes: Vec<String> = t.law.requirements.purposes.iter().map(|p| p.id.clone()).collect();
+    for purpose in purposes {
+        let req = t.request("FA1234567", &purpose);
+        let case = t.file_and_process(&req).await;
+        assert_eq!(case["status"], "issued", "{purpose}: {case}");
+        let d = &case["decision"];
+        assert!(d["permit_number"].as_str().unwrap().starts_with("KZ-RVP-2026-"), "{d}");
+        assert_eq!(d["valid_from"], "2026-02-02");
+        let until = d["valid_until"].as_str().unwrap();
+        assert!(until <= "2027-06-30" && until > "2026-02-02", "{purpose}: {until}");
+        assert_eq!(case["receipt"]["type"], "acceptance");
+        assert_eq!(case["receipt"]["form"], "App. 1-2");
+        assert_eq!(case["accepted_on"], "2026-02-02");
+        assert_eq!(case["due_on"], "2026-02-03");
+        assert_eq!(case["overdue"], false);
+        for c in case["checks"].as_array().unwrap() {
+            assert_eq!(c["state"], "clear", "{purpose}: {c}");
+            assert!(c["citation"].as_str().unwrap().starts_with("п. 9-1 пп."));
+            assert!(c["checked_at"].is_string());
+        }
+        let actions: Vec<&str> = case["events"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["action"].as_str().unwrap())
+            .collect();
+        assert_eq!(actions, ["intake.accepted", "decision.issued"], "{purpose}");
+        assert!(
+            case["events"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .all(|e| e["rules_version"] == "992/2024-12-08")
+        );
+    }
+    // The result and every stage reached the monitoring system and the desk printer.
+    let (s, deliveries) = t.get("auditor", "/api/v1/monitoring/deliveries?limit=1000").await;
+    assert_eq!(s, 200);
+    let list = deliveries.as_array().unwrap();
+    assert!(list.iter().all(|m| m["state"] == "delivered"), "{deliveries}");
+    assert!(list.iter().any(|m| m["topic"] == "delivery.desk_print"));
+    assert!(
+        list.iter()
+            .any(|m| m["topic"] == "monitoring" && m["payload"]["stage"] == "issued")
+    );
+}
+on_both!(
+    each_purpose,
+    super::opts(),
+    p9_1_each_purpose_goes_straight_through_to_a_permit
+);
+
+async fn rvp_validity_is_bounded_by_the_passport(t: &TestApp) {
+    let mut req = t.request("751234567", "labour_contract");
+    req.immigrant.document.expires_on = "2026-08-31".into();
+    let case = t.file_and_process(&req).await;
+    assert_eq!(case["status"], "issued");
+    assert_eq!(case["decision"]["valid_until"], "2026-08-31");
+    assert_eq!(case["decision"]["bounds"][0]["bound"], "passport");
+}
+on_both!(
+    validity_passport,
+    super::opts(),
+    rvp_validity_is_bounded_by_the_passport
+);
+
+// ------------------------------------------------------------------ the seven grounds
+
+async fn p9_3_each_refusal_ground_is_motivated_and_cited(t: &TestApp) {
+    // (fixture person, purpose, check, citation)
+    let cases = [
+        ("AB7654321", "labour_contract", "border_crossings", "п. 9-1 пп. 2"),
+        ("401234567", "labour_contract", "records", "п. 9-1 пп. 3"),
+        ("AN4567890", "labour_contract", "records", "п. 9-1 пп. 3"),
+        ("760987654", "labour_contract", "records", "п. 9-1 пп. 3"),
+        ("C01234567", "labour_contract", "iin", "п. 9-1 пп. 4"),
+        ("FA7654321", "labour_contract", "pending_pr", "п. 9-1 пп. 6"),
+        ("EC7654321", "labour_contract", "fingerprints", "п. 9-1 пп. 7"),
+    ];
+    for (doc, purpose, check_name, cite) in cases {
+        let case = t.file_and_process(&t.request(doc, purpose)).await;
+        assert_eq!(case["status"], "awaiting_confirmation", "{doc}: {case}");
+        assert_eq!(check(&case, check_name)["state"], "ground", "{doc}");
+        let proposed = &case["decision"]["proposed"];
+        assert_eq!(proposed["outcome"], "refused");
+        let id = case["id"].as_str().unwrap();
+        let (s, d) = t
+            .post(
+                "officer",
+                &format!("/api/v1/applications/{id}/decision"),
+                &json!({"action": "confirm"}),
+            )
+            .await;
+        assert_eq!(s, 200, "{d}");
+        assert_eq!(d["status"], "refused");
+        let grounds = d["decision"]["grounds"].as_array().unwrap();
+        assert_eq!(grounds.len(), 1, "{doc}: {d}");
+        assert_eq!(grounds[0]["check"], check_name);
+        assert!(grounds[0]["citation"].as_str().unwrap().contains(cite));
+        assert!(grounds[0]["citation"].as_str().unwrap().contains("п. 9-3"));
+        assert_eq!(d["decision"]["form"], "App. 2-1");
+        // An issue over a ground is impossible.
+        let (s, p) = t
+            .post(
+                "officer",
+                &format!("/api/v1/applications/{id}/decision"),
+                &json!({"action": "issue"}),
+            )
+            .await;
+        assert_eq!((s, p["code"].as_str()), (409, Some("not_awaiting_decision")));
+    }
+    // Completeness (пп. 1) is judged at intake: an incomplete package is a refusal to accept.
+    let mut req = t.request("FA1234567", "labour_contract");
+    req.documents.retain(|d| d.kind != "employment_contract");
+    let (s, v) = t.file(&req).await;
+    assert_eq!(s, 201);
+    assert_eq!(v["receipt"]["type"], "refusal_to_accept");
+}
+on_both!(
+    refusal_grounds,
+    super::opts(),
+    p9_3_each_refusal_ground_is_motivated_and_cited
+);
+
+async fn p9_1_sub5_household_limit_refuses_the_fourth_rvp(t: &TestApp) {
+    // The busy employer holds 3 household RVPs already (limit 3 in this test's configuration).
+    let mut req = t.request("AC2345678", "labour_household");
+    req.inviting_party.iin = Some(koshi::demo::BUSY_EMPLOYER_IIN.into());
+    let case = t.file_and_process(&req).await;
+    assert_eq!(case["status"], "awaiting_confirmation", "{case}");
+    assert_eq!(check(&case, "household_quota")["state"], "ground");
+    assert_eq!(
+        check(&case, "household_quota")["finding"]["code"],
+        "household_limit_reached"
+    );
+    // The other employer: permits issued by Koshi count too. Three pass, the fourth is refused.
+    for (i, doc) in ["FA1234567", "751234567", "400345678", "EB3456789"].iter().enumerate() {
+        let case = t.file_and_process(&t.request(doc, "labour_household")).await;
+        let expected = if i < 3 { "issued" } else { "awaiting_confirmation" };
+        assert_eq!(case["status"], expected, "{doc}: {case}");
+    }
+}
+on_both!(
+    household_limit,
+    super::opts(),
+    p9_1_sub5_household_limit_refuses_the_fourth_rvp
+);
+
+async fn p9_1_sub5_without_a_configured_limit_an_officer_decides(t: &TestApp) {
+    let case = t.file_and_process(&t.request("FA1234567", "labour_household")).await;
+    assert_eq!(case["status"], "awaiting_officer", "{case}");
+    assert_eq!(check(&case, "household_quota")["state"], "officer");
+    let id = case["id"].as_str().unwrap();
+    let (s, d) = t
+        .post(
+            "officer",
+            &format!("/api/v1/applications/{id}/decision"),
+            &json!({"action": "issue"}),
+        )
+        .await;
+    assert_eq!(s, 200, "{d}");
+    assert_eq!(d["status"], "issued");
+}
+on_both!(
+    household_unconfigured,
+    super::Options {
+        household_limit: None,
+        ..super::Options::default()
+    },
+    p9_1_sub5_without_a_configured_limit_an_officer_decides
+);
+
+// ------------------------------------------------------------------ intake outcomes
+
+async fn p6_incomplete_and_expired_packages_are_refused_and_recorded(t: &TestApp) {
+    let mut incomplete = t.request("FA1234567", "education");
+    incomplete
+        .documents
+        .retain(|d| d.kind != "education_petition" && d.kind != "health_insurance");
+    let (s, v) = t.file(&incomplete).await;
+    assert_eq!(s, 201);
+    assert_eq!(v["status"], "refused_to_accept");
+    assert_eq!(v["receipt"]["form"], "App. 1-3");
+    let missing: Vec<&str> = v["receipt"]["grounds"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|g| g["document"].as_str().unwrap())
+        .collect();
+    assert_eq!(missing, ["health_insurance", "education_petition"]);
+    assert!(v["accepted_on"].is_null());
+
+    let mut expired = t.request("FA1234567", "labour_contract");
+    expired.immigrant.document.expires_on = "2026-01-31".into();
+    let (s, v) = t.file(&expired).await;
+    assert_eq!(s, 201);
+    assert_eq!(v["status"], "refused_to_accept");
+    assert_eq!(v["receipt"]["grounds"][0]["code"], "expired_document");
+    // Recorded: the case exists, with its event, and the monitoring system was told.
+    let case = t.case(v["id"].as_str().unwrap()).await;
+    assert_eq!(case["events"][0]["action"], "intake.refused_to_accept");
+    assert!(case["checks"].as_array().unwrap().is_empty());
+    // EAEU citizens need no health insurance.
+    let mut eaeu = t.request("751234567", "labour_contract");
+    eaeu.documents.retain(|d| d.kind != "health_insurance");
+    let (_, v) = t.file(&eaeu).await;
+    assert_eq!(v["status"], "checking", "{v}");
+}
+on_both!(
+    intake_refusals,
+    super::opts(),
+    p6_incomplete_and_expired_packages_are_refused_and_recorded
+);
+
+async fn p4_wrong_inviting_party_is_a_refusal_to_accept(t: &TestApp) {
+    let mut req = t.request("FA1234567", "family_reunification");
+    req.inviting_party.kind = "legal_entity".into();
+    req.inviting_party.iin = None;
+    req.inviting_party.bin = Some(koshi::demo::COMPANY_BIN.into());
+    let (s, v) = t.file(&req).await;
+    assert_eq!(s, 201);
+    assert_eq!(v["receipt"]["grounds"][0]["code"], "inviting_party_not_allowed");
+    assert!(v["receipt"]["grounds"][0]["citation"].as_str().unwrap().contains("6-1"));
+}
+on_both!(
+    inviting_party,
+    super::opts(),
+    p4_wrong_inviting_party_is_a_refusal_to_accept
+);
+
+async fn p9_1_late_applications_only_under_the_exceptions(t: &TestApp) {
+    let late = |exception: Option<Value>| {
+        let mut r = serde_json::to_value(t.request("FA1234567", "labour_contract")).unwrap();
+        r["immigrant"]["stay_until"] = json!("2026-01-25");
+        if let Some(e) = exception {
+            r["late_exception"] = e;
+        }
+        r
+    };
+    let (_, v) = t.post("officer", "/api/v1/applications", &late(None)).await;
+    assert_eq!(v["status"], "refused_to_accept");
+    assert_eq!(v["receipt"]["grounds"][0]["code"], "stay_expired");
+    let (_, v) = t
+        .post(
+            "officer",
+            "/api/v1/applications",
+            &late(Some(
+                json!({"kind": "outage_act", "act_number": "A-17", "failure_on": "2026-01-24"}),
+            )),
+        )
+        .await;
+    assert_eq!(v["status"], "checking", "{v}");
+    let (_, v) = t
+        .post(
+            "officer",
+            "/api/v1/applications",
+            &late(Some(json!({"kind": "art517_fine", "overstay_days": 8}))),
+        )
+        .await;
+    assert_eq!(v["status"], "checking", "{v}");
+    let (_, v) = t
+        .post(
+            "officer",
+            "/api/v1/applications",
+            &late(Some(json!({"kind": "art517_fine", "overstay_days": 11}))),
+        )
+        .await;
+    assert_eq!(v["receipt"]["grounds"][0]["code"], "overstay_over_ten_days");
+    // п. 5: turned 16 on 10 January 2026 (born 2010-01-10); the 10 days ended 20 January.
+    let mut minor = t.request("FA1234567", "family_reunification");
+    minor.immigrant.birth_date = "2010-01-10".into();
+    minor.immigrant.turned_16_in_kazakhstan = true;
+    let (_, v) = t.file(&minor).await;
+    assert_eq!(v["status"], "refused_to_accept", "{v}");
+    assert_eq!(v["receipt"]["grounds"][0]["code"], "stay_expired");
+    minor.immigrant.birth_date = "2010-01-25".into(); // 16 on 25 January: in time until 4 February
+    let (_, v) = t.file(&minor).await;
+    assert_eq!(v["status"], "checking", "{v}");
+}
+on_both!(
+    late_applications,
+    super::opts(),
+    p9_1_late_applications_only_under_the_exceptions
+);
+
+async fn p8_after_hours_portal_filing_counts_from_the_next_working_day(t: &TestApp) {
+    let mut req = t.request("FA1234567", "labour_contract");
+    req.channel = Some("portal".into());
+    req.filed_at = Some("2026-02-06T19:30:00+05:00".into()); // Friday evening
+    for d in &mut req.documents {
+        d.attachment = Some(koshi::model::AttachmentInput {
+            media_type: "application/pdf".into(),
+            content_base64: Some(base64::engine::general_purpose::STANDARD.encode(format!("%PDF {}", d.kind))),
+            sha256: None,
+        });
+    }
+    // Without a signature the portal request is malformed (п. 8), and nothing is written.
+    let before = t.counts().await;
+    let (s, v) = t
+        .post("portal", "/api/v1/applications", &serde_json::to_value(&req).unwrap())
+        .await;
+    assert_eq!((s, v["code"].as_str()), (422, Some("signature_required")));
+    assert_eq!(t.counts().await, before);
+    req.signature = Some("MIIB-test-signature".into());
+    let (s, v) = t
+        .post("portal", "/api/v1/applications", &serde_json::to_value(&req).unwrap())
+        .await;
+    assert_eq!(s, 201, "{v}");
+    assert_eq!(v["accepted_on"], "2026-02-09");
+    assert_eq!(v["due_on"], "2026-02-10");
+    assert_eq!(v["receipt"]["result_ready_at"], "2026-02-10T18:30");
+    // The portal cannot file through the desk.
+    req.channel = Some("police_desk".into());
+    let (s, _) = t
+        .post("portal", "/api/v1/applications", &serde_json::to_value(&req).unwrap())
+        .await;
+    assert_eq!(s, 403);
+    // The result goes to the cabinet.
+    t.app.service.tick().await.unwrap();
+    let (_, d) = t
+        .get(
+            "auditor",
+            &format!(
+                "/api/v1/monitoring/deliveries?application_id={}",
+                v["id"].as_str().unwrap()
+            ),
+        )
+        .await;
+    assert!(
+        d.as_array()
+            .unwrap()
+            .iter()
+            .any(|m| m["topic"] == "delivery.portal_cabinet"),
+        "{d}"
+    );
+}
+on_both!(
+    portal_after_hours,
+    super::opts(),
+    p8_after_hours_portal_filing_counts_from_the_next_working_day
+);
+
+// ------------------------------------------------------------------ outages and monitoring
+
+async fn p9_5_a_registry_down_for_two_hours_delays_but_never_fails_the_case(t: &TestApp) {
+    let sim = t.app.sim.as_ref().unwrap();
+    let t0 = t.now();
+    sim.set_down(
+        RegistryKind::Berkut,
+        Some((t0, t0.checked_add(jiff::SignedDuration::from_hours(2)).unwrap())),
+    );
+    let case = t.file_and_process(&t.request("FA1234567", "labour_contract")).await;
+    let id = case["id"].as_str().unwrap().to_string();
+    assert_eq!(case["status"], "checking");
+    assert_eq!(check(&case, "border_crossings")["state"], "waiting");
+    assert!(
+        check(&case, "border_crossings")["last_error"]
+            .as_str()
+            .unwrap()
+            .contains("berkut")
+    );
+    assert_eq!(check(&case, "fingerprints")["state"], "clear");
+    let (_, o) = t.get("officer", "/api/v1/outages").await;
+    assert_eq!(o[0]["registry"], "berkut");
+    assert!(o[0]["journaled_at"].is_null(), "not journaled before an hour: {o}");
+    // Simulated time passes in 10-minute steps; retries follow their backoff.
+    let mut journaled_seen = false;
+    for _ in 0..14 {
+        t.advance(10);
+        t.app.service.tick().await.unwrap();
+        let (_, o) = t.get("officer", "/api/v1/outages").await;
+        journaled_seen |= o[0]["journaled_at"].is_string();
+    }
+    assert!(journaled_seen);
+    let case = t.case(&id).await;
+    assert_eq!(case["status"], "issued", "{case}");
+    assert!(check(&case, "border_crossings")["attempts"].as_i64().unwrap() >= 3);
+    let (_, o) = t.get("officer", "/api/v1/outages").await;
+    let o = &o.as_array().unwrap()[0];
+    assert!(o["ended_at"].is_string() && o["journaled_at"].is_string(), "{o}");
+    assert_eq!(o["citation"], "п. 9-5");
+    // A short outage (under an hour) is not journaled.
+    let t1 = t.now();
+    sim.set_down(
+        RegistryKind::Fingerprints,
+        Some((t1, t1.checked_add(jiff::SignedDuration::from_mins(20)).unwrap())),
+    );
+    let case = t.file_and_process(&t.request("751234567", "labour_contract")).await;
+    for _ in 0..4 {
+        t.advance(10);
+        t.app.service.tick().await.unwrap();
+    }
+    assert_eq!(t.case(case["id"].as_str().unwrap()).await["status"], "issued");
+    let (_, o) = t.get("officer", "/api/v1/outages").await;
+    let fp = o
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|x| x["registry"] == "fingerprints")
+        .unwrap();
+    assert!(fp["ended_at"].is_string() && fp["journaled_at"].is_null(), "{fp}");
+}
+on_both!(
+    registry_outage,
+    super::opts(),
+    p9_5_a_registry_down_for_two_hours_delays_but_never_fails_the_case
+);
+
+async fn p9_4_monitoring_messages_are_delivered_at_least_once_with_visible_state(t: &TestApp) {
+    t.app.sink.set_failing("monitoring", true);
+    let case = t.file_and_process(&t.request("FA1234567", "labour_contract")).await;
+    let id = case["id"].as_str().unwrap();
+    let (_, d) = t
+        .get("auditor", &format!("/api/v1/monitoring/deliveries?application_id={id}"))
+        .await;
+    let monitoring: Vec<&Value> = d
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|m| m["topic"] == "monitoring")
+        .collect();
+    assert_eq!(monitoring.len(), 2);
+    assert!(
+        monitoring
+            .iter()
+            .all(|m| m["state"] == "pending" && m["attempts"] == 1 && m["last_error"].is_string()),
+        "{d}"
+    );
+    t.app.sink.set_failing("monitoring", false);
+    t.advance(5);
+    t.app.service.tick().await.unwrap();
+    let (_, d) = t
+        .get("auditor", &format!("/api/v1/monitoring/deliveries?application_id={id}"))
+        .await;
+    assert!(d.as_array().unwrap().iter().all(|m| m["state"] == "delivered"), "{d}");
+    let stages: Vec<String> = t
+        .app
+        .sink
+        .received()
+        .iter()
+        .filter(|(topic, _, p)| topic == "monitoring" && p["application_id"] == id)
+        .map(|(_, _, p)| p["stage"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(stages, ["accepted", "issued"]);
+}
+on_both!(
+    monitoring,
+    super::opts(),
+    p9_4_monitoring_messages_are_delivered_at_least_once_with_visible_state
+);
+
+// ------------------------------------------------------------------ officer, duplicates, idempotency
+
+async fn officer_confirms_a_clean_case_when_the_policy_requires(t: &TestApp) {
+    let case = t.file_and_process(&t.request("FA1234567", "labour_contract")).await;
+    assert_eq!(case["status"], "awaiting_confirmation");
+    assert_eq!(case["decision"]["proposed"]["outcome"], "issued");
+    let id = case["id"].as_str().unwrap();
+    let (s, p) = t
+        .post(
+            "con_operator",
+            &format!("/api/v1/applications/{id}/decision"),
+            &json!({"action": "confirm"}),
+        )
+        .await;
+    assert_eq!(s, 403, "{p}");
+    let (s, p) = t
+        .post(
+            "officer",
+            &format!("/api/v1/applications/{id}/decision"),
+            &json!({"action": "maybe"}),
+        )
+        .await;
+    assert_eq!((s, p["code"].as_str()), (422, Some("unknown_action")));
+    let (s, d) = t
+        .post(
+            "officer",
+            &format!("/api/v1/applications/{id}/decision"),
+            &json!({"action": "confirm"}),
+        )
+        .await;
+    assert_eq!(s, 200, "{d}");
+    assert_eq!(d["status"], "issued");
+    assert!(
+        d["decision"]["decided_by"]
+            .as_str()
+            .unwrap()
+            .starts_with("officer@ALM-01")
+    );
+    // п. 9-2: duplicate of a lost permit.
+    let (s, dup) = t
+        .post(
+            "officer",
+            &format!("/api/v1/applications/{id}/duplicates"),
+            &json!({"reason": "lost", "statement": "Утерян в транспорте"}),
+        )
+        .await;
+    assert_eq!(s, 201, "{dup}");
+    assert!(dup["duplicate_number"].as_str().unwrap().ends_with("-D1"));
+    assert_eq!(dup["citation"], "п. 9-2");
+    let (s, _) = t
+        .post(
+            "officer",
+            &format!("/api/v1/applications/{id}/duplicates"),
+            &json!({"reason": "stolen", "statement": "x"}),
+        )
+        .await;
+    assert_eq!(s, 422);
+}
+on_both!(
+    officer_confirmation,
+    super::manual(),
+    officer_confirms_a_clean_case_when_the_policy_requires
+);
+
+async fn a_retried_post_with_the_same_idempotency_key_creates_one_case(t: &TestApp) {
+    let body = serde_json::to_vec(&t.request("FA1234567", "labour_contract")).unwrap();
+    let (s1, a) = t
+        .post_raw("officer", "/api/v1/applications", body.clone(), Some("key-42"))
+        .await;
+    let (s2, b) = t
+        .post_raw("officer", "/api/v1/applications", body.clone(), Some("key-42"))
+        .await;
+    assert_eq!((s1, s2), (201, 201));
+    assert_eq!(a["id"], b["id"]);
+    assert_eq!(t.app.service.store.count_applications().await.unwrap(), 1);
+    // Concurrent retries too.
+    let mut handles = Vec::new();
+    for _ in 0..8 {
+        let http = t.http.clone();
+        let url = format!("{}/api/v1/applications", t.base);
+        let token = t.tokens["officer"].clone();
+        let body = body.clone();
+        handles.push(tokio::spawn(async move {
+            let r = http
+                .post(url)
+                .bearer_auth(token)
+                .header("Idempotency-Key", "key-43")
+                .header("content-type", "application/json")
+                .body(body)
+                .send()
+                .await
+                .unwrap();
+            let v: Value = r.json().await.unwrap();
+            v["id"].as_str().unwrap().to_string()
+        }));
+    }
+    let mut ids = Vec::new();
+    for h in handles {
+        ids.push(h.await.unwrap());
+    }
+    ids.dedup();
+    assert_eq!(ids.len(), 1, "{ids:?}");
+    assert_eq!(t.app.service.store.count_applications().await.unwrap(), 2);
+    // The same key with another body is refused.
+    let other = serde_json::to_vec(&t.request("751234567", "labour_contract")).unwrap();
+    let (s, p) = t
+        .post_raw("officer", "/api/v1/applications", other, Some("key-42"))
+        .await;
+    assert_eq!((s, p["code"].as_str()), (422, Some("idempotency_key_reused")));
+}
+on_both!(
+    idempotency,
+    super::opts(),
+    a_retried_post_with_the_same_idempotency_key_creates_one_case
+);
+
+// ------------------------------------------------------------------ bad requests write nothing
+
+async fn bad_requests_get_a_problem_and_write_nothing(t: &TestApp) {
+    let before = t.counts().await;
+    let good = serde_json::to_value(t.request("FA1234567", "labour_contract")).unwrap();
+    let mut cases: Vec<(&str, Vec<u8>, u16, &str)> = vec![
+        ("officer", b"{\"kind\": \"rvp\",".to_vec(), 400, "malformed_json"),
+        ("officer", b"not json".to_vec(), 400, "malformed_json"),
+        ("officer", b"{\"kind\": \"rvp\"}".to_vec(), 422, "invalid_body"),
+    ];
+    let mut bad_iin = good.clone();
+    bad_iin["immigrant"]["iin"] = json!("900315300124");
+    let mut bad_party_iin = good.clone();
+    bad_party_iin["inviting_party"]["iin"] = json!("12345");
+    let mut unknown_purpose = good.clone();
+    unknown_purpose["purpose"] = json!("tourism");
+    let mut bad_date = good.clone();
+    bad_date["immigrant"]["birth_date"] = json!("1990-02-30");
+    let mut unknown_field = good.clone();
+    unknown_field["surprise"] = json!(1);
+    let mut big = good.clone();
+    let huge = base64::engine::general_purpose::STANDARD.encode(vec![7u8; 10 * 1024 * 1024 + 1]);
+    big["documents"][0]["attachment"] = json!({"media_type": "application/pdf", "content_base64": huge});
+    let mut pr = good.clone();
+    pr["kind"] = json!("pr");
+    for (v, status, code) in [
+        (bad_iin, 422, "invalid_iin"),
+        (bad_party_iin, 422, "invalid_iin"),
+        (unknown_purpose, 422, "unknown_purpose"),
+        (bad_date, 422, "invalid_date"),
+        (unknown_field, 422, "invalid_body"),
+        (big, 413, "attachment_too_large"),
+        (pr, 422, "unsupported_kind"),
+    ] {
+        cases.push(("officer", serde_json::to_vec(&v).unwrap(), status, code));
+    }
+    let good_bytes = serde_json::to_vec(&good).unwrap();
+    cases.push(("", good_bytes.clone(), 401, "unauthorized"));
+    cases.push(("ksh_not_a_token", good_bytes.clone(), 401, "unauthorized"));
+    cases.push(("auditor", good_bytes, 403, "forbidden"));
+    for (role, body, status, code) in cases {
+        let (s, p) = t.post_raw(role, "/api/v1/applications", body, None).await;
+        assert_eq!((s, p["code"].as_str().unwrap_or("")), (status, code), "{p}");
+        assert_eq!(p["status"], status);
+    }
+    assert_eq!(t.counts().await, before, "a malformed request wrote something");
+    let (s, _) = t.get("", "/api/v1/outages").await;
+    assert_eq!(s, 401);
+    let (s, p) = t.get("officer", "/api/v1/applications/nope").await;
+    assert_eq!((s, p["code"].as_str()), (404, Some("not_found")));
+}
+on_both!(
+    bad_requests,
+    super::opts(),
+    bad_requests_get_a_problem_and_write_nothing
+);
+
+// ------------------------------------------------------------------ OpenAPI
+
+#[tokio::test]
+async fn openapi_document_is_served_and_lists_the_contract() {
+    let t = crate::harness::spawn(crate::harness::Backend::Sqlite, Options::default())
+        .await
+        .unwrap();
+    let (s, doc) = t.get("", "/api/v1/openapi.json").await;
+    assert_eq!(s, 200);
+    assert!(doc["openapi"].as_str().unwrap().starts_with("3.1"));
+    for p in [
+        "/api/v1/applications",
+        "/api/v1/applications/{id}",
+        "/api/v1/applications/{id}/decision",
+        "/api/v1/outages",
+        "/api/v1/monitoring/deliveries",
+    ] {
+        assert!(doc["paths"][p].is_object(), "{p} missing");
+    }
+    assert!(doc["components"]["schemas"]["Problem"].is_object());
+    assert!(doc["components"]["securitySchemes"]["bearer"].is_object());
+    t.done().await;
+}
