@@ -34,7 +34,7 @@ CREATE TABLE applications (
 );
 CREATE INDEX applications_status ON applications (status);
 CREATE INDEX applications_employer ON applications (employer_iin, status);
-CREATE INDEX applications_person ON applications (person_key);
+CREATE INDEX applications_person ON applications (person_key, kind, status);
 
 CREATE TABLE checks (
     application_id TEXT NOT NULL REFERENCES applications (id),

@@ -75,6 +75,9 @@ pub struct Service {
     pub config: Arc<ServiceConfig>,
     inflight: Arc<Mutex<JoinSet<()>>>,
     processing: Arc<Mutex<HashSet<String>>>,
+    /// Registries with an open outage as far as this instance knows (None: not loaded yet).
+    /// Saves a query per registry per case; the journal itself lives in the database.
+    open_outages: Arc<tokio::sync::Mutex<Option<BTreeSet<String>>>>,
 }
 
 const EAEU: [&str; 4] = ["ARM", "BLR", "KGZ", "RUS"];
@@ -172,6 +175,7 @@ impl Service {
             config: Arc::new(config),
             inflight: Arc::new(Mutex::new(JoinSet::new())),
             processing: Arc::new(Mutex::new(HashSet::new())),
+            open_outages: Arc::new(tokio::sync::Mutex::new(None)),
         }
     }
 
@@ -919,30 +923,51 @@ impl Service {
             }
         }
         // The outage journal (п. 9-5): one open outage per failing registry, journaled once its
-        // delay passes one hour.
-        for (registry, err) in &failures {
-            match self.store.open_outage(registry.as_str()).await? {
-                None => unit.push(repo::open_outage(&repo::OutageRow {
-                    id: new_id(),
-                    registry: registry.as_str().into(),
-                    started_at: now_s.clone(),
-                    ended_at: None,
-                    journaled_at: None,
-                    last_error: err.clone(),
-                    failed_attempts: 1,
-                })),
-                Some(o) => {
+        // delay passes one hour; closed by the first success.
+        if !failures.is_empty() || !successes.is_empty() {
+            let mut known = self.open_outages.lock().await;
+            if known.is_none() {
+                let open: BTreeSet<String> = self
+                    .store
+                    .outages(1000)
+                    .await?
+                    .into_iter()
+                    .filter(|o| o.ended_at.is_none())
+                    .map(|o| o.registry)
+                    .collect();
+                *known = Some(open);
+            }
+            let known = known.get_or_insert_with(BTreeSet::new);
+            for (registry, err) in &failures {
+                match self.store.open_outage(registry.as_str()).await? {
+                    None => unit.push(repo::open_outage(&repo::OutageRow {
+                        id: new_id(),
+                        registry: registry.as_str().into(),
+                        started_at: now_s.clone(),
+                        ended_at: None,
+                        journaled_at: None,
+                        last_error: err.clone(),
+                        failed_attempts: 1,
+                    })),
+                    Some(o) => {
+                        let started = koshi_store::parse_instant(&o.started_at)?;
+                        let journal =
+                            terms::outage_must_be_journaled(now.duration_since(started)).then(|| now_s.clone());
+                        unit.push(repo::outage_failed_again(&o.id, err, journal))
+                    }
+                };
+                known.insert(registry.as_str().to_string());
+            }
+            for registry in successes.difference(&failures.keys().copied().collect()) {
+                if !known.contains(registry.as_str()) {
+                    continue;
+                }
+                if let Some(o) = self.store.open_outage(registry.as_str()).await? {
                     let started = koshi_store::parse_instant(&o.started_at)?;
                     let journal = terms::outage_must_be_journaled(now.duration_since(started)).then(|| now_s.clone());
-                    unit.push(repo::outage_failed_again(&o.id, err, journal))
+                    unit.push(repo::close_outage(&o.id, &now_s, journal));
                 }
-            };
-        }
-        for registry in successes.difference(&failures.keys().copied().collect()) {
-            if let Some(o) = self.store.open_outage(registry.as_str()).await? {
-                let started = koshi_store::parse_instant(&o.started_at)?;
-                let journal = terms::outage_must_be_journaled(now.duration_since(started)).then(|| now_s.clone());
-                unit.push(repo::close_outage(&o.id, &now_s, journal));
+                known.remove(registry.as_str());
             }
         }
 

@@ -1,0 +1,228 @@
+//! Cases per second straight through (intake → seven checks → permit), in process, on SQLite and
+//! (when KOSHI_TEST_DATABASE_URL or KOSHI_BENCH_DATABASE_URL is set) PostgreSQL, beside the raw
+//! durable-insert ceiling of the same database; then decision latency with 200 ms registries.
+//!
+//! `cargo bench -p koshi --bench throughput` (KOSHI_BENCH_CASES=N to change the size).
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use koshi::app::{App, RegistrySource};
+use koshi::service::{Caller, ServiceConfig};
+use koshi_law::Law;
+use koshi_registries::RegistryKind;
+use koshi_registries::clock::SystemClock;
+use koshi_registries::sim::Fixtures;
+use koshi_store::repo::{self, EventRow};
+use koshi_store::{Location, Store, Unit};
+
+const CONCURRENCY: usize = 256;
+
+fn main() {
+    let rt = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("runtime: {e}");
+            std::process::exit(1);
+        }
+    };
+    if let Err(e) = rt.block_on(run()) {
+        eprintln!("bench failed: {e:#}");
+        std::process::exit(1);
+    }
+}
+
+async fn run() -> anyhow::Result<()> {
+    let cases: usize = std::env::var("KOSHI_BENCH_CASES")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(20_000);
+    let dir = std::env::temp_dir().join(format!("koshi-bench-{}", uuid::Uuid::new_v4()));
+    let mut targets = vec![(
+        "sqlite (WAL, synchronous=FULL)",
+        Location::SqliteFile(dir.join("koshi.db")),
+        None,
+    )];
+    let pg = std::env::var("KOSHI_BENCH_DATABASE_URL")
+        .or_else(|_| std::env::var("KOSHI_TEST_DATABASE_URL"))
+        .ok();
+    if let Some(url) = &pg {
+        let schema = format!("bench_{}", uuid::Uuid::new_v4().simple());
+        let loc = koshi_store::create_test_schema(url, &schema).await?;
+        targets.push(("postgresql", loc, Some((url.clone(), schema))));
+    }
+    println!(
+        "Koshi throughput bench: {cases} cases, {CONCURRENCY} concurrent, {} cores",
+        std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1)
+    );
+    for (name, loc, cleanup) in targets {
+        let ceiling_batched = raw_ceiling(&loc, cases, CONCURRENCY).await?;
+        let ceiling_serial = raw_ceiling(&loc, 2_000.min(cases), 1).await?;
+        let app = build(&loc, Duration::ZERO).await?;
+        let rate = straight_through(&app, cases).await?;
+        println!("{name}:");
+        println!("  raw durable inserts, one commit each (serial):  {ceiling_serial:>10.0} /s");
+        println!("  raw durable inserts, group commit ({CONCURRENCY} conc.):  {ceiling_batched:>10.0} /s");
+        println!("  cases straight through, intake → permit:        {rate:>10.0} /s");
+        app.service.store.close().await;
+        let app = build(&loc, Duration::from_millis(200)).await?;
+        let lat = latency(&app, 50, 1).await?;
+        println!(
+            "  every registry answering in 200 ms, one case at a time: decision latency p50 {:.0} ms, p95 {:.0} ms, max {:.0} ms (50 cases)",
+            lat.0, lat.1, lat.2
+        );
+        let lat = latency(&app, 1000, 100).await?;
+        println!(
+            "  every registry answering in 200 ms, 100 cases in flight: decision latency p50 {:.0} ms, p95 {:.0} ms, max {:.0} ms (1,000 cases)",
+            lat.0, lat.1, lat.2
+        );
+        app.service.store.close().await;
+        if let Some((url, schema)) = cleanup {
+            koshi_store::drop_test_schema(&url, &schema).await?;
+        }
+    }
+    std::fs::remove_dir_all(&dir).ok();
+    Ok(())
+}
+
+async fn build(loc: &Location, latency: Duration) -> anyhow::Result<App> {
+    let mut law = Law::builtin().map_err(|e| anyhow::anyhow!("{e}"))?;
+    law.params.household_limit_per_employer = Some(1_000_000);
+    let fixtures = Fixtures::demo().map_err(|e| anyhow::anyhow!("{e}"))?;
+    let app = App::build(
+        loc,
+        Arc::new(law),
+        RegistrySource::Simulated(fixtures),
+        Arc::new(SystemClock),
+        ServiceConfig::default(),
+    )
+    .await?;
+    if let Some(sim) = &app.sim {
+        for k in RegistryKind::ALL {
+            sim.set_latency(k, latency);
+        }
+    }
+    Ok(app)
+}
+
+/// Durable single-row inserts: each a unit of its own, `concurrency` in flight.
+async fn raw_ceiling(loc: &Location, n: usize, concurrency: usize) -> anyhow::Result<f64> {
+    let store = Store::open(loc).await?;
+    let start = Instant::now();
+    let mut tasks = tokio::task::JoinSet::new();
+    let per = n / concurrency;
+    for w in 0..concurrency {
+        let s = store.clone();
+        tasks.spawn(async move {
+            for i in 0..per {
+                let e = EventRow {
+                    id: uuid::Uuid::now_v7().to_string(),
+                    application_id: None,
+                    at: format!("2026-02-02T05:00:00.{:06}Z", (w * per + i) % 1_000_000),
+                    actor: "bench".into(),
+                    action: "bench.insert".into(),
+                    citation: "—".into(),
+                    rules_version: "992/2024-12-08".into(),
+                    detail: "{}".into(),
+                };
+                s.write(Unit::new().with(repo::insert_event(&e))).await?;
+            }
+            Ok::<(), koshi_store::StoreError>(())
+        });
+    }
+    while let Some(r) = tasks.join_next().await {
+        r??;
+    }
+    let rate = (per * concurrency) as f64 / start.elapsed().as_secs_f64();
+    store.close().await;
+    Ok(rate)
+}
+
+fn caller() -> Caller {
+    Caller {
+        token_id: "bench".into(),
+        role: "officer".into(),
+        unit: "ALM-01".into(),
+    }
+}
+
+async fn straight_through(app: &App, n: usize) -> anyhow::Result<f64> {
+    let sim = app.sim.as_ref().ok_or_else(|| anyhow::anyhow!("no simulator"))?;
+    let base = koshi::demo::request(&app.service.law, sim.fixtures(), "FA1234567", "labour_contract");
+    let start = Instant::now();
+    let mut tasks = tokio::task::JoinSet::new();
+    let per = n / CONCURRENCY;
+    for _ in 0..CONCURRENCY {
+        let svc = app.service.clone();
+        let req = base.clone();
+        tasks.spawn(async move {
+            for _ in 0..per {
+                let (_, created) = svc
+                    .file(&caller(), req.clone(), None, "")
+                    .await
+                    .map_err(|p| anyhow::anyhow!("{}", p.detail))?;
+                svc.process(&created.id)
+                    .await
+                    .map_err(|p| anyhow::anyhow!("{}", p.detail))?;
+            }
+            Ok::<(), anyhow::Error>(())
+        });
+    }
+    while let Some(r) = tasks.join_next().await {
+        r??;
+    }
+    app.service.settle().await;
+    let elapsed = start.elapsed().as_secs_f64();
+    let issued = app
+        .service
+        .store
+        .applications_in_status("issued", i64::MAX)
+        .await?
+        .len();
+    if issued < per * CONCURRENCY {
+        anyhow::bail!("only {issued} of {} cases were issued", per * CONCURRENCY);
+    }
+    Ok((per * CONCURRENCY) as f64 / elapsed)
+}
+
+/// Time from filing to the permit, per case, with slow registries, `in_flight` cases at a time.
+async fn latency(app: &App, n: usize, in_flight: usize) -> anyhow::Result<(f64, f64, f64)> {
+    let sim = app.sim.as_ref().ok_or_else(|| anyhow::anyhow!("no simulator"))?;
+    let base = koshi::demo::request(&app.service.law, sim.fixtures(), "751234567", "labour_contract");
+    let mut tasks = tokio::task::JoinSet::new();
+    let mut ms = Vec::new();
+    for _ in 0..n {
+        if tasks.len() >= in_flight
+            && let Some(r) = tasks.join_next().await
+        {
+            ms.push(r??);
+        }
+        let svc = app.service.clone();
+        let req = base.clone();
+        tasks.spawn(async move {
+            let start = Instant::now();
+            let (_, created) = svc
+                .file(&caller(), req, None, "")
+                .await
+                .map_err(|p| anyhow::anyhow!("{}", p.detail))?;
+            svc.process(&created.id)
+                .await
+                .map_err(|p| anyhow::anyhow!("{}", p.detail))?;
+            let row = svc
+                .store
+                .application(&created.id)
+                .await?
+                .ok_or_else(|| anyhow::anyhow!("lost case"))?;
+            if row.status != "issued" {
+                anyhow::bail!("case ended {}", row.status);
+            }
+            Ok::<f64, anyhow::Error>(start.elapsed().as_secs_f64() * 1000.0)
+        });
+    }
+    while let Some(r) = tasks.join_next().await {
+        ms.push(r??);
+    }
+    ms.sort_by(|a, b| a.total_cmp(b));
+    let pct = |p: f64| ms[((ms.len() as f64 - 1.0) * p) as usize];
+    Ok((pct(0.5), pct(0.95), pct(1.0)))
+}
