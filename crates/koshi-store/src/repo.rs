@@ -1,7 +1,7 @@
 //! Repositories: typed rows, the statements that change them (as [`Op`]s for a [`Unit`]), and
 //! the reads. Same SQL on both backends.
 
-use crate::writer::{Arg, Op};
+use crate::writer::{Arg, InsertShape, Op};
 use crate::{Db, Store, StoreResult};
 
 macro_rules! fetch_all {
@@ -54,9 +54,14 @@ pub struct ApplicationRow {
 const APPLICATION_COLUMNS: &str = "id, kind, status, channel, unit, purpose, filed_at, accepted_on, due_on, receipt, data, decision, employer_iin, household, person_key, permit_number, valid_from, valid_until, rules_version, created_by, created_at, updated_at, revision";
 
 pub fn insert_application(a: &ApplicationRow) -> Op {
-    Op::new(
+    Op::insert(
         "insert application",
-        "INSERT INTO applications (id, kind, status, channel, unit, purpose, filed_at, accepted_on, due_on, receipt, data, decision, employer_iin, household, person_key, permit_number, valid_from, valid_until, rules_version, created_by, created_at, updated_at, revision) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23)",
+        InsertShape {
+            head: "INSERT INTO applications (id, kind, status, channel, unit, purpose, filed_at, accepted_on, due_on, receipt, data, decision, employer_iin, household, person_key, permit_number, valid_from, valid_until, rules_version, created_by, created_at, updated_at, revision) VALUES",
+            tail: "",
+            columns: 23,
+            rank: 0,
+        },
         vec![
             a.id.clone().into(),
             a.kind.clone().into(),
@@ -133,9 +138,14 @@ pub struct CheckRow {
 }
 
 pub fn upsert_check(c: &CheckRow) -> Op {
-    Op::new(
+    Op::insert(
         "record check",
-        "INSERT INTO checks (application_id, check_name, state, finding, source, checked_at, attempts, next_attempt_at, last_error) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (application_id, check_name) DO UPDATE SET state = excluded.state, finding = excluded.finding, source = excluded.source, checked_at = excluded.checked_at, attempts = excluded.attempts, next_attempt_at = excluded.next_attempt_at, last_error = excluded.last_error",
+        InsertShape {
+            head: "INSERT INTO checks (application_id, check_name, state, finding, source, checked_at, attempts, next_attempt_at, last_error) VALUES",
+            tail: "ON CONFLICT (application_id, check_name) DO UPDATE SET state = excluded.state, finding = excluded.finding, source = excluded.source, checked_at = excluded.checked_at, attempts = excluded.attempts, next_attempt_at = excluded.next_attempt_at, last_error = excluded.last_error",
+            columns: 9,
+            rank: 1,
+        },
         vec![
             c.application_id.clone().into(),
             c.check_name.clone().into(),
@@ -165,9 +175,14 @@ pub struct EventRow {
 }
 
 pub fn insert_event(e: &EventRow) -> Op {
-    Op::new(
+    Op::insert(
         "record event",
-        "INSERT INTO events (id, application_id, at, actor, action, citation, rules_version, detail) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        InsertShape {
+            head: "INSERT INTO events (id, application_id, at, actor, action, citation, rules_version, detail) VALUES",
+            tail: "",
+            columns: 8,
+            rank: 2,
+        },
         vec![
             e.id.clone().into(),
             e.application_id.clone().into(),
@@ -199,9 +214,14 @@ pub struct OutboxRow {
 }
 
 pub fn insert_outbox(o: &OutboxRow) -> Op {
-    Op::new(
+    Op::insert(
         "queue outbox message",
-        "INSERT INTO outbox (id, topic, application_id, payload, created_at, state, attempts, next_attempt_at, delivered_at, last_error) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+        InsertShape {
+            head: "INSERT INTO outbox (id, topic, application_id, payload, created_at, state, attempts, next_attempt_at, delivered_at, last_error) VALUES",
+            tail: "",
+            columns: 10,
+            rank: 2,
+        },
         vec![
             o.id.clone().into(),
             o.topic.clone().into(),
@@ -247,9 +267,14 @@ pub struct OutageRow {
 }
 
 pub fn open_outage(o: &OutageRow) -> Op {
-    Op::new(
+    Op::insert(
         "open outage",
-        "INSERT INTO outages (id, registry, started_at, ended_at, journaled_at, last_error, failed_attempts) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        InsertShape {
+            head: "INSERT INTO outages (id, registry, started_at, ended_at, journaled_at, last_error, failed_attempts) VALUES",
+            tail: "",
+            columns: 7,
+            rank: 2,
+        },
         vec![
             o.id.clone().into(),
             o.registry.clone().into(),
@@ -282,9 +307,14 @@ pub fn close_outage(id: &str, ended_at: &str, journal_at: Option<String>) -> Op 
 
 pub fn insert_attachment(sha256: &str, media_type: &str, content: Vec<u8>, at: &str) -> Op {
     let size = content.len() as i64;
-    Op::new(
+    Op::insert(
         "store attachment",
-        "INSERT INTO attachments (sha256, media_type, size, content, created_at) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (sha256) DO NOTHING",
+        InsertShape {
+            head: "INSERT INTO attachments (sha256, media_type, size, content, created_at) VALUES",
+            tail: "ON CONFLICT (sha256) DO NOTHING",
+            columns: 5,
+            rank: 0,
+        },
         vec![
             sha256.into(),
             media_type.into(),
@@ -307,9 +337,14 @@ pub struct IdempotencyRow {
 }
 
 pub fn insert_idempotency(r: &IdempotencyRow) -> Op {
-    Op::new(
+    Op::insert(
         "record idempotency key",
-        "INSERT INTO idempotency_keys (subject, key, request_hash, application_id, created_at) VALUES ($1, $2, $3, $4, $5)",
+        InsertShape {
+            head: "INSERT INTO idempotency_keys (subject, key, request_hash, application_id, created_at) VALUES",
+            tail: "",
+            columns: 5,
+            rank: 0,
+        },
         vec![
             r.subject.clone().into(),
             r.key.clone().into(),
@@ -334,9 +369,14 @@ pub struct TokenRow {
 }
 
 pub fn insert_token(t: &TokenRow) -> Op {
-    Op::new(
+    Op::insert(
         "issue token",
-        "INSERT INTO api_tokens (id, token_hash, role, unit, label, created_at, revoked_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        InsertShape {
+            head: "INSERT INTO api_tokens (id, token_hash, role, unit, label, created_at, revoked_at) VALUES",
+            tail: "",
+            columns: 7,
+            rank: 0,
+        },
         vec![
             t.id.clone().into(),
             t.token_hash.clone().into(),

@@ -51,11 +51,25 @@ impl From<Vec<u8>> for Arg {
     }
 }
 
+/// The shape of a plain INSERT, so that the writer can merge the same INSERT from many units into
+/// one multi-row statement: `head (…), (…) tail`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub(crate) struct InsertShape {
+    /// `INSERT INTO t (a, b, c) VALUES`
+    pub head: &'static str,
+    /// `ON CONFLICT … DO …` or empty.
+    pub tail: &'static str,
+    pub columns: usize,
+    /// Execution order in a merged batch: referenced tables first.
+    pub rank: u8,
+}
+
 /// One SQL statement of a unit. `expect_rows` turns a guarded UPDATE into an optimistic lock:
 /// a different row count rolls the unit back with a conflict.
 #[derive(Debug, Clone)]
 pub struct Op {
     pub(crate) sql: &'static str,
+    pub(crate) insert: Option<InsertShape>,
     pub(crate) args: Vec<Arg>,
     pub(crate) expect_rows: Option<u64>,
     pub(crate) what: &'static str,
@@ -65,6 +79,17 @@ impl Op {
     pub(crate) fn new(what: &'static str, sql: &'static str, args: Vec<Arg>) -> Op {
         Op {
             sql,
+            insert: None,
+            args,
+            expect_rows: None,
+            what,
+        }
+    }
+    pub(crate) fn insert(what: &'static str, shape: InsertShape, args: Vec<Arg>) -> Op {
+        debug_assert_eq!(args.len(), shape.columns);
+        Op {
+            sql: multi_row_sql(shape, 1),
+            insert: Some(shape),
             args,
             expect_rows: None,
             what,
@@ -75,6 +100,41 @@ impl Op {
         self
     }
 }
+
+/// The SQL text of `rows` rows of an insert shape. Texts are built once and kept for the life of
+/// the process (a bounded set: shapes × chunk sizes), so sqlx can cache their prepared statements.
+fn multi_row_sql(shape: InsertShape, rows: usize) -> &'static str {
+    use std::collections::HashMap;
+    use std::sync::{Mutex, OnceLock};
+    static CACHE: OnceLock<Mutex<HashMap<(InsertShape, usize), &'static str>>> = OnceLock::new();
+    let cache = CACHE.get_or_init(|| Mutex::new(HashMap::new()));
+    let mut map = cache.lock().unwrap_or_else(|p| p.into_inner());
+    map.entry((shape, rows)).or_insert_with(|| {
+        let mut sql = String::with_capacity(shape.head.len() + shape.tail.len() + rows * shape.columns * 5);
+        sql.push_str(shape.head);
+        let mut n = 0;
+        for r in 0..rows {
+            sql.push_str(if r == 0 { " (" } else { ", (" });
+            for c in 0..shape.columns {
+                n += 1;
+                if c > 0 {
+                    sql.push_str(", ");
+                }
+                sql.push('$');
+                sql.push_str(&n.to_string());
+            }
+            sql.push(')');
+        }
+        if !shape.tail.is_empty() {
+            sql.push(' ');
+            sql.push_str(shape.tail);
+        }
+        Box::leak(sql.into_boxed_str())
+    })
+}
+
+/// Row counts a merged insert is cut into (bounded parameter counts, few distinct statements).
+const CHUNKS: [usize; 5] = [256, 64, 16, 4, 1];
 
 /// A state change: all of its statements, or none.
 #[derive(Debug, Clone, Default)]
@@ -144,9 +204,21 @@ async fn run(db: Db, mut rx: mpsc::Receiver<Job>) {
                 Err(_) => break,
             }
         }
-        let results = match &db {
-            Db::Sqlite(pool) => commit_sqlite(pool, &batch).await,
-            Db::Postgres(pool) => commit_pg(pool, &batch).await,
+        let fast = if batch.len() > 1 {
+            match &db {
+                Db::Sqlite(pool) => merged_sqlite(pool, &batch).await,
+                Db::Postgres(pool) => merged_pg(pool, &batch).await,
+            }
+        } else {
+            Err(StoreError::Conflict(String::new()))
+        };
+        let results = match fast {
+            Ok(()) => Ok(batch.iter().map(|_| Ok(())).collect()),
+            // Something in the batch failed: replay it unit by unit, each in its savepoint.
+            Err(_) => match &db {
+                Db::Sqlite(pool) => commit_sqlite(pool, &batch).await,
+                Db::Postgres(pool) => commit_pg(pool, &batch).await,
+            },
         };
         match results {
             Ok(per_unit) => {
@@ -243,3 +315,58 @@ macro_rules! commit_impl {
 
 commit_impl!(commit_sqlite, Sqlite, sqlx::SqlitePool);
 commit_impl!(commit_pg, Postgres, sqlx::PgPool);
+
+/// The fast path: the whole batch in one transaction, with the same INSERT of many units merged
+/// into multi-row statements (in rank order, so referenced rows come first), then every other
+/// statement in unit order. Any error or unexpected row count rolls everything back; the caller
+/// then replays the batch unit by unit.
+macro_rules! merged_impl {
+    ($name:ident, $db:ty, $pool:ty) => {
+        async fn $name(pool: &$pool, batch: &[Job]) -> StoreResult<()> {
+            let mut groups: Vec<(InsertShape, Vec<&Op>)> = Vec::new();
+            let mut others: Vec<&Op> = Vec::new();
+            for job in batch {
+                for op in &job.unit.ops {
+                    match op.insert {
+                        Some(shape) => match groups.iter_mut().find(|(s, _)| *s == shape) {
+                            Some((_, v)) => v.push(op),
+                            None => groups.push((shape, vec![op])),
+                        },
+                        None => others.push(op),
+                    }
+                }
+            }
+            groups.sort_by_key(|(s, _)| s.rank);
+            let mut tx = pool.begin().await?;
+            for (shape, ops) in &groups {
+                let mut rest: &[&Op] = ops;
+                while !rest.is_empty() {
+                    let size = CHUNKS.iter().copied().find(|c| *c <= rest.len()).unwrap_or(1);
+                    let (chunk, tail) = rest.split_at(size);
+                    let mut q = sqlx::query::<$db>(multi_row_sql(*shape, size));
+                    for op in chunk {
+                        q = bind_all!(q, &op.args);
+                    }
+                    q.execute(&mut *tx).await?;
+                    rest = tail;
+                }
+            }
+            for op in others {
+                let r = bind_all!(sqlx::query::<$db>(op.sql), &op.args)
+                    .execute(&mut *tx)
+                    .await?;
+                if let Some(n) = op.expect_rows
+                    && r.rows_affected() != n
+                {
+                    tx.rollback().await?;
+                    return Err(StoreError::Conflict(op.what.to_string()));
+                }
+            }
+            tx.commit().await?;
+            Ok(())
+        }
+    };
+}
+
+merged_impl!(merged_sqlite, Sqlite, sqlx::SqlitePool);
+merged_impl!(merged_pg, Postgres, sqlx::PgPool);

@@ -142,6 +142,9 @@ fn person_key(citizenship: &str, document_number: &str) -> String {
     )
 }
 
+/// A case just filed, handed to its processing in memory.
+type Handoff = Box<(ApplicationRow, ApplicationRequest)>;
+
 /// A validated filing, ready for the law.
 struct Filing {
     channel: Channel,
@@ -470,6 +473,34 @@ impl Service {
         idempotency_key: Option<&str>,
         request_hash: &str,
     ) -> Result<(StatusCode, ApplicationCreated), Problem> {
+        let (status, created, handoff) = self.file_inner(caller, req, idempotency_key, request_hash).await?;
+        if let Some(h) = handoff {
+            self.spawn_processing(h);
+        }
+        Ok((status, created))
+    }
+
+    /// Files and processes in the caller's task (no background task): for back-office batch
+    /// entry and the benchmark. Returns once the checks have run (or are waiting for a registry).
+    pub async fn file_and_process(
+        &self,
+        caller: &Caller,
+        req: ApplicationRequest,
+    ) -> Result<ApplicationCreated, Problem> {
+        let (_, created, handoff) = self.file_inner(caller, req, None, "").await?;
+        if let Some(h) = handoff {
+            self.process_with(&created.id.clone(), Some(h)).await?;
+        }
+        Ok(created)
+    }
+
+    async fn file_inner(
+        &self,
+        caller: &Caller,
+        req: ApplicationRequest,
+        idempotency_key: Option<&str>,
+        request_hash: &str,
+    ) -> Result<(StatusCode, ApplicationCreated, Option<Handoff>), Problem> {
         if let Some(key) = idempotency_key {
             if key.is_empty() || key.len() > 200 {
                 return Err(Problem::bad_request(
@@ -478,7 +509,8 @@ impl Service {
                 ));
             }
             if let Some(existing) = self.store.idempotency(&caller.token_id, key).await? {
-                return self.replay(&existing, request_hash).await;
+                let (s, c) = self.replay(&existing, request_hash).await?;
+                return Ok((s, c, None));
             }
         }
         let f = self.validate(caller, &req)?;
@@ -700,7 +732,8 @@ impl Service {
                     .idempotency(&caller.token_id, idempotency_key.unwrap_or(""))
                     .await?
                 {
-                    return self.replay(&existing, request_hash).await;
+                    let (s, c) = self.replay(&existing, request_hash).await?;
+                    return Ok((s, c, None));
                 }
                 return Err(Problem::conflict(
                     "conflict",
@@ -709,21 +742,17 @@ impl Service {
             }
             Err(e) => return Err(e.into()),
         }
-        tracing::info!(application = %id, status, channel = f.channel.as_str(), "application filed");
-        if accepted {
-            self.spawn_processing(id.clone());
-        }
-        Ok((
-            StatusCode::CREATED,
-            ApplicationCreated {
-                id,
-                status: status.into(),
-                receipt,
-                accepted_on: row.accepted_on,
-                due_on: row.due_on,
-                rules_version: version.id.into(),
-            },
-        ))
+        tracing::debug!(application = %id, status, channel = f.channel.as_str(), "application filed");
+        let created = ApplicationCreated {
+            id,
+            status: status.into(),
+            receipt,
+            accepted_on: row.accepted_on.clone(),
+            due_on: row.due_on.clone(),
+            rules_version: version.id.into(),
+        };
+        let handoff = accepted.then(|| Box::new((row, req)));
+        Ok((StatusCode::CREATED, created, handoff))
     }
 
     async fn replay(
@@ -782,13 +811,14 @@ impl Service {
 
     // ------------------------------------------------------------------ checks
 
-    fn spawn_processing(&self, id: String) {
+    fn spawn_processing(&self, handoff: Handoff) {
         let me = self.clone();
+        let id = handoff.0.id.clone();
         let mut set = self.inflight.lock().unwrap_or_else(|p| p.into_inner());
         // Reap finished tasks so the set does not grow without bound.
         while set.try_join_next().is_some() {}
         set.spawn(async move {
-            if let Err(e) = me.process(&id).await {
+            if let Err(e) = me.process_with(&id, Some(handoff)).await {
                 tracing::warn!(application = %id, error = %e.detail, "processing deferred");
             }
         });
@@ -822,26 +852,55 @@ impl Service {
 
     /// Runs the due checks of one case concurrently, records them, and decides when all are in.
     pub async fn process(&self, id: &str) -> Result<(), Problem> {
+        self.process_with(id, None).await
+    }
+
+    /// As [`Service::process`], with the case just filed handed over in memory (saves reads).
+    async fn process_with(&self, id: &str, handoff: Option<Handoff>) -> Result<(), Problem> {
         {
             let mut p = self.processing.lock().unwrap_or_else(|p| p.into_inner());
             if !p.insert(id.to_string()) {
                 return Ok(()); // already in hand
             }
         }
-        let r = self.process_inner(id).await;
+        let r = self.process_inner(id, handoff).await;
         self.processing.lock().unwrap_or_else(|p| p.into_inner()).remove(id);
         r
     }
 
-    async fn process_inner(&self, id: &str) -> Result<(), Problem> {
-        let Some(app) = self.store.application(id).await? else {
-            return Err(Problem::not_found("application"));
+    async fn process_inner(&self, id: &str, handoff: Option<Handoff>) -> Result<(), Problem> {
+        let (app, req, checks) = match handoff {
+            // Just filed: every check is waiting, nothing attempted yet.
+            Some(h) => {
+                let (app, req) = *h;
+                let checks = Check::ALL
+                    .iter()
+                    .map(|c| CheckRow {
+                        application_id: app.id.clone(),
+                        check_name: c.as_str().into(),
+                        state: "waiting".into(),
+                        finding: None,
+                        source: source_of(*c).into(),
+                        checked_at: None,
+                        attempts: 0,
+                        next_attempt_at: None,
+                        last_error: None,
+                    })
+                    .collect();
+                (app, req, checks)
+            }
+            None => {
+                let Some(app) = self.store.application(id).await? else {
+                    return Err(Problem::not_found("application"));
+                };
+                if app.status != status::CHECKING {
+                    return Ok(());
+                }
+                let req: ApplicationRequest = serde_json::from_str(&app.data).map_err(|e| Problem::internal(&e))?;
+                let checks = self.store.checks(id).await?;
+                (app, req, checks)
+            }
         };
-        if app.status != status::CHECKING {
-            return Ok(());
-        }
-        let req: ApplicationRequest = serde_json::from_str(&app.data).map_err(|e| Problem::internal(&e))?;
-        let checks = self.store.checks(id).await?;
         let now = self.now();
         let now_s = instant(now);
         let due: Vec<Check> = checks
