@@ -133,8 +133,11 @@ fn multi_row_sql(shape: InsertShape, rows: usize) -> &'static str {
     })
 }
 
-/// Row counts a merged insert is cut into (bounded parameter counts, few distinct statements).
-const CHUNKS: [usize; 5] = [256, 64, 16, 4, 1];
+/// Row counts a merged insert is cut into (few distinct statements).
+const CHUNKS: [usize; 6] = [128, 32, 16, 8, 4, 1];
+/// At most this many parameters in one merged statement: binding `$n` parameters costs time
+/// growing with the statement's parameter count (measured: larger statements were slower).
+const MAX_PARAMS: usize = 256;
 
 /// A state change: all of its statements, or none.
 #[derive(Debug, Clone, Default)]
@@ -341,7 +344,11 @@ macro_rules! merged_impl {
             for (shape, ops) in &groups {
                 let mut rest: &[&Op] = ops;
                 while !rest.is_empty() {
-                    let size = CHUNKS.iter().copied().find(|c| *c <= rest.len()).unwrap_or(1);
+                    let size = CHUNKS
+                        .iter()
+                        .copied()
+                        .find(|c| *c <= rest.len() && (*c == 1 || c * shape.columns <= MAX_PARAMS))
+                        .unwrap_or(1);
                     let (chunk, tail) = rest.split_at(size);
                     let mut q = sqlx::query::<$db>(multi_row_sql(*shape, size));
                     for op in chunk {
