@@ -11,6 +11,7 @@
 //!
 //! Architecture invariant: no other crate contains SQL.
 
+pub mod audit;
 mod migrate;
 pub mod repo;
 mod writer;

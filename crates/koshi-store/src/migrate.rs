@@ -3,16 +3,39 @@
 
 use crate::{Db, StoreResult};
 
-const MIGRATIONS: &[(i64, &str, &str)] = &[(
-    1,
-    "rvp service",
-    r#"
+/// (version, name, SQL for SQLite, SQL for PostgreSQL); `None` for PostgreSQL means "the same".
+const MIGRATIONS: &[(i64, &str, &str, Option<&str>)] = &[
+    (1, "rvp service", RVP_SERVICE, None),
+    (2, "append-only audit trail", AUDIT_SQLITE, Some(AUDIT_POSTGRES)),
+];
+
+/// The audit trail cannot be changed or deleted through SQL; the hash chain shows it if someone
+/// with the rights to drop these triggers does it anyway.
+const AUDIT_SQLITE: &str = r#"
+CREATE TRIGGER events_no_update BEFORE UPDATE ON events
+BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only'); END;
+CREATE TRIGGER events_no_delete BEFORE DELETE ON events
+BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only'); END;
+"#;
+
+const AUDIT_POSTGRES: &str = r#"
+CREATE OR REPLACE FUNCTION koshi_append_only() RETURNS trigger AS $fn$
+BEGIN
+    RAISE EXCEPTION 'the audit trail is append-only';
+END
+$fn$ LANGUAGE plpgsql;
+CREATE TRIGGER events_append_only BEFORE UPDATE OR DELETE ON events
+    FOR EACH ROW EXECUTE FUNCTION koshi_append_only();
+"#;
+
+const RVP_SERVICE: &str = r#"
 CREATE TABLE applications (
     id TEXT PRIMARY KEY,
     kind TEXT NOT NULL,
     status TEXT NOT NULL,
     channel TEXT NOT NULL,
     unit TEXT NOT NULL,
+    filed_unit TEXT NOT NULL,
     purpose TEXT NOT NULL,
     filed_at TEXT NOT NULL,
     accepted_on TEXT,
@@ -58,7 +81,10 @@ CREATE TABLE events (
     action TEXT NOT NULL,
     citation TEXT NOT NULL,
     rules_version TEXT NOT NULL,
-    detail TEXT NOT NULL
+    detail TEXT NOT NULL,
+    seq BIGINT NOT NULL UNIQUE,
+    prev_hash TEXT NOT NULL,
+    hash TEXT NOT NULL
 );
 CREATE INDEX events_application ON events (application_id, at);
 
@@ -113,8 +139,7 @@ CREATE TABLE api_tokens (
     created_at TEXT NOT NULL,
     revoked_at TEXT
 );
-"#,
-)];
+"#;
 
 pub(crate) async fn apply(db: &Db) -> StoreResult<()> {
     let create = "CREATE TABLE IF NOT EXISTS koshi_migrations (version BIGINT PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)";
@@ -125,7 +150,7 @@ pub(crate) async fn apply(db: &Db) -> StoreResult<()> {
     match db {
         Db::Sqlite(pool) => {
             sqlx::query(create).execute(pool).await?;
-            for (version, name, sql) in MIGRATIONS {
+            for (version, name, sql, _) in MIGRATIONS {
                 let done: Option<(i64,)> = sqlx::query_as("SELECT version FROM koshi_migrations WHERE version = $1")
                     .bind(version)
                     .fetch_optional(pool)
@@ -153,7 +178,8 @@ pub(crate) async fn apply(db: &Db) -> StoreResult<()> {
                 .execute(&mut *tx)
                 .await?;
             sqlx::query(create).execute(&mut *tx).await?;
-            for (version, name, sql) in MIGRATIONS {
+            for (version, name, sqlite_sql, pg_sql) in MIGRATIONS {
+                let sql = pg_sql.unwrap_or(sqlite_sql);
                 let done: Option<(i64,)> = sqlx::query_as("SELECT version FROM koshi_migrations WHERE version = $1")
                     .bind(version)
                     .fetch_optional(&mut *tx)

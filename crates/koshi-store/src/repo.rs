@@ -31,6 +31,7 @@ pub struct ApplicationRow {
     pub status: String,
     pub channel: String,
     pub unit: String,
+    pub filed_unit: String,
     pub purpose: String,
     pub filed_at: String,
     pub accepted_on: Option<String>,
@@ -51,15 +52,15 @@ pub struct ApplicationRow {
     pub revision: i64,
 }
 
-const APPLICATION_COLUMNS: &str = "id, kind, status, channel, unit, purpose, filed_at, accepted_on, due_on, receipt, data, decision, employer_iin, household, person_key, permit_number, valid_from, valid_until, rules_version, created_by, created_at, updated_at, revision";
+const APPLICATION_COLUMNS: &str = "id, kind, status, channel, unit, filed_unit, purpose, filed_at, accepted_on, due_on, receipt, data, decision, employer_iin, household, person_key, permit_number, valid_from, valid_until, rules_version, created_by, created_at, updated_at, revision";
 
 pub fn insert_application(a: &ApplicationRow) -> Op {
     Op::insert(
         "insert application",
         InsertShape {
-            head: "INSERT INTO applications (id, kind, status, channel, unit, purpose, filed_at, accepted_on, due_on, receipt, data, decision, employer_iin, household, person_key, permit_number, valid_from, valid_until, rules_version, created_by, created_at, updated_at, revision) VALUES",
+            head: "INSERT INTO applications (id, kind, status, channel, unit, filed_unit, purpose, filed_at, accepted_on, due_on, receipt, data, decision, employer_iin, household, person_key, permit_number, valid_from, valid_until, rules_version, created_by, created_at, updated_at, revision) VALUES",
             tail: "",
-            columns: 23,
+            columns: 24,
             rank: 0,
         },
         vec![
@@ -68,6 +69,7 @@ pub fn insert_application(a: &ApplicationRow) -> Op {
             a.status.clone().into(),
             a.channel.clone().into(),
             a.unit.clone().into(),
+            a.filed_unit.clone().into(),
             a.purpose.clone().into(),
             a.filed_at.clone().into(),
             a.accepted_on.clone().into(),
@@ -174,13 +176,14 @@ pub struct EventRow {
     pub detail: String,
 }
 
+/// An audit event; the writer chains it (sequence number, previous hash, hash) at commit time.
 pub fn insert_event(e: &EventRow) -> Op {
-    Op::insert(
+    Op::audit(
         "record event",
         InsertShape {
-            head: "INSERT INTO events (id, application_id, at, actor, action, citation, rules_version, detail) VALUES",
+            head: "INSERT INTO events (id, application_id, at, actor, action, citation, rules_version, detail, seq, prev_hash, hash) VALUES",
             tail: "",
-            columns: 8,
+            columns: 11,
             rank: 2,
         },
         vec![

@@ -70,6 +70,8 @@ pub(crate) struct InsertShape {
 pub struct Op {
     pub(crate) sql: &'static str,
     pub(crate) insert: Option<InsertShape>,
+    /// An audit event: the writer appends its chain fields (seq, prev_hash, hash).
+    pub(crate) audit: bool,
     pub(crate) args: Vec<Arg>,
     pub(crate) expect_rows: Option<u64>,
     pub(crate) what: &'static str,
@@ -80,6 +82,7 @@ impl Op {
         Op {
             sql,
             insert: None,
+            audit: false,
             args,
             expect_rows: None,
             what,
@@ -90,6 +93,18 @@ impl Op {
         Op {
             sql: multi_row_sql(shape, 1),
             insert: Some(shape),
+            audit: false,
+            args,
+            expect_rows: None,
+            what,
+        }
+    }
+    pub(crate) fn audit(what: &'static str, shape: InsertShape, args: Vec<Arg>) -> Op {
+        debug_assert_eq!(args.len() + 3, shape.columns);
+        Op {
+            sql: multi_row_sql(shape, 1),
+            insert: Some(shape),
+            audit: true,
             args,
             expect_rows: None,
             what,
@@ -162,6 +177,30 @@ impl Unit {
     }
     pub fn is_empty(&self) -> bool {
         self.ops.is_empty()
+    }
+}
+
+/// The head of the audit chain inside a transaction.
+#[derive(Debug, Clone)]
+struct Chain {
+    seq: i64,
+    hash: String,
+}
+
+impl Chain {
+    /// The op's arguments with its chain fields appended, advancing the chain.
+    fn extend(&mut self, op: &Op) -> Vec<Arg> {
+        let mut args = op.args.clone();
+        if op.audit {
+            let seq = self.seq + 1;
+            let hash = crate::audit::entry_hash(&self.hash, seq, &crate::audit::fields_of(&op.args));
+            args.push(Arg::I64(seq));
+            args.push(Arg::Text(self.hash.clone()));
+            args.push(Arg::Text(hash.clone()));
+            self.seq = seq;
+            self.hash = hash;
+        }
+        args
     }
 }
 
@@ -255,10 +294,41 @@ macro_rules! bind_all {
     }};
 }
 
+/// Reads the chain head inside the transaction; on PostgreSQL first takes the lock that orders
+/// every instance's audit writes.
+macro_rules! chain_head {
+    ($tx:expr, $db:ty, $batch:expr) => {{
+        if $batch.iter().any(|j| j.unit.ops.iter().any(|o| o.audit)) {
+            if std::any::TypeId::of::<$db>() == std::any::TypeId::of::<Postgres>() {
+                sqlx::query::<$db>("SELECT pg_advisory_xact_lock(7303002)")
+                    .execute(&mut *$tx)
+                    .await?;
+            }
+            let head: Option<(i64, String)> =
+                sqlx::query_as::<$db, (i64, String)>("SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1")
+                    .fetch_optional(&mut *$tx)
+                    .await?;
+            match head {
+                Some((seq, hash)) => Chain { seq, hash },
+                None => Chain {
+                    seq: 0,
+                    hash: crate::audit::GENESIS.to_string(),
+                },
+            }
+        } else {
+            Chain {
+                seq: 0,
+                hash: String::new(),
+            }
+        }
+    }};
+}
+
 macro_rules! commit_impl {
     ($name:ident, $db:ty, $pool:ty) => {
         async fn $name(pool: &$pool, batch: &[Job]) -> StoreResult<Vec<StoreResult<()>>> {
             let mut tx = pool.begin().await?;
+            let mut chain = chain_head!(tx, $db, batch);
             let mut results = Vec::with_capacity(batch.len());
             let single = batch.len() == 1;
             for job in batch {
@@ -266,8 +336,10 @@ macro_rules! commit_impl {
                     sqlx::query::<$db>("SAVEPOINT unit").execute(&mut *tx).await?;
                 }
                 let mut outcome: StoreResult<()> = Ok(());
+                let chain_before = chain.clone();
                 for op in &job.unit.ops {
-                    let q = bind_all!(sqlx::query::<$db>(op.sql), &op.args);
+                    let args = chain.extend(op);
+                    let q = bind_all!(sqlx::query::<$db>(op.sql), &args);
                     match q.execute(&mut *tx).await {
                         Ok(r) => {
                             if let Some(n) = op.expect_rows
@@ -297,6 +369,7 @@ macro_rules! commit_impl {
                         return Ok(vec![outcome]);
                     }
                 } else if outcome.is_err() {
+                    chain = chain_before;
                     sqlx::query::<$db>("ROLLBACK TO SAVEPOINT unit")
                         .execute(&mut *tx)
                         .await?;
@@ -326,23 +399,29 @@ commit_impl!(commit_pg, Postgres, sqlx::PgPool);
 macro_rules! merged_impl {
     ($name:ident, $db:ty, $pool:ty) => {
         async fn $name(pool: &$pool, batch: &[Job]) -> StoreResult<()> {
-            let mut groups: Vec<(InsertShape, Vec<&Op>)> = Vec::new();
-            let mut others: Vec<&Op> = Vec::new();
-            for job in batch {
-                for op in &job.unit.ops {
+            let mut tx = pool.begin().await?;
+            let mut chain = chain_head!(tx, $db, batch);
+            // Chain fields are assigned in unit order, before statements are grouped.
+            let extended: Vec<Vec<Vec<Arg>>> = batch
+                .iter()
+                .map(|j| j.unit.ops.iter().map(|op| chain.extend(op)).collect())
+                .collect();
+            let mut groups: Vec<(InsertShape, Vec<&Vec<Arg>>)> = Vec::new();
+            let mut others: Vec<(&Op, &Vec<Arg>)> = Vec::new();
+            for (job, args) in batch.iter().zip(&extended) {
+                for (op, a) in job.unit.ops.iter().zip(args) {
                     match op.insert {
                         Some(shape) => match groups.iter_mut().find(|(s, _)| *s == shape) {
-                            Some((_, v)) => v.push(op),
-                            None => groups.push((shape, vec![op])),
+                            Some((_, v)) => v.push(a),
+                            None => groups.push((shape, vec![a])),
                         },
-                        None => others.push(op),
+                        None => others.push((op, a)),
                     }
                 }
             }
             groups.sort_by_key(|(s, _)| s.rank);
-            let mut tx = pool.begin().await?;
             for (shape, ops) in &groups {
-                let mut rest: &[&Op] = ops;
+                let mut rest: &[&Vec<Arg>] = ops;
                 while !rest.is_empty() {
                     let size = CHUNKS
                         .iter()
@@ -351,17 +430,15 @@ macro_rules! merged_impl {
                         .unwrap_or(1);
                     let (chunk, tail) = rest.split_at(size);
                     let mut q = sqlx::query::<$db>(multi_row_sql(*shape, size));
-                    for op in chunk {
-                        q = bind_all!(q, &op.args);
+                    for a in chunk {
+                        q = bind_all!(q, *a);
                     }
                     q.execute(&mut *tx).await?;
                     rest = tail;
                 }
             }
-            for op in others {
-                let r = bind_all!(sqlx::query::<$db>(op.sql), &op.args)
-                    .execute(&mut *tx)
-                    .await?;
+            for (op, a) in others {
+                let r = bind_all!(sqlx::query::<$db>(op.sql), a).execute(&mut *tx).await?;
                 if let Some(n) = op.expect_rows
                     && r.rows_affected() != n
                 {

@@ -13,6 +13,7 @@ use koshi_registries::sim::{Fixtures, Simulator};
 use koshi_store::repo::{self, TokenRow};
 use koshi_store::{Location, Store, Unit, instant};
 
+use crate::authz::Authz;
 use crate::delivery::{MemorySink, Sink};
 use crate::service::{Service, ServiceConfig};
 
@@ -53,7 +54,8 @@ impl App {
             }
         };
         let sink = Arc::new(MemorySink::new());
-        let service = Service::new(law, store, regs, clock, sink.clone() as Arc<dyn Sink>, config);
+        let authz = Arc::new(load_authz()?);
+        let service = Service::new(law, store, regs, clock, sink.clone() as Arc<dyn Sink>, config, authz);
         Ok(App { service, sim, sink })
     }
 
@@ -85,13 +87,26 @@ async fn shutdown() {
     let _ = tokio::signal::ctrl_c().await;
 }
 
+/// Units and permissions: shipped data unless `KOSHI_UNITS` / `KOSHI_PERMISSIONS` name files.
+pub fn load_authz() -> Result<Authz> {
+    let read = |var: &str, builtin: &'static str| -> Result<String> {
+        match std::env::var(var).ok().filter(|s| !s.trim().is_empty()) {
+            Some(path) => std::fs::read_to_string(&path).with_context(|| format!("cannot read {var} file {path}")),
+            None => Ok(builtin.to_string()),
+        }
+    };
+    let units = read("KOSHI_UNITS", crate::authz::BUILTIN_UNITS)?;
+    let perms = read("KOSHI_PERMISSIONS", crate::authz::BUILTIN_PERMISSIONS)?;
+    Authz::from_toml(&units, &perms).map_err(|e| anyhow::anyhow!("{e}"))
+}
+
 /// Issues an API token: printed once, stored only as its SHA-256.
 pub async fn issue_token(store: &Store, role: &str, unit: &str, label: &str) -> Result<(String, String)> {
     if !crate::api::ROLES.contains(&role) {
         anyhow::bail!("unknown role {role:?}; roles: {}", crate::api::ROLES.join(", "));
     }
-    if unit.trim().is_empty() {
-        anyhow::bail!("the unit must not be empty");
+    if load_authz()?.unit(unit).is_none() {
+        anyhow::bail!("unknown unit {unit:?}: units are configured in the units file (KOSHI_UNITS)");
     }
     let secret = format!("ksh_{}{}", uuid::Uuid::new_v4().simple(), uuid::Uuid::new_v4().simple());
     let id = uuid::Uuid::now_v7().to_string();

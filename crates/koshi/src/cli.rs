@@ -69,6 +69,9 @@ pub enum Command {
     /// API tokens for people and other systems.
     #[command(subcommand)]
     Token(TokenCommand),
+    /// The audit trail.
+    #[command(subcommand)]
+    Audit(AuditCommand),
     /// Serves the registry simulators over HTTP (the contract of the HTTP adapters).
     RegistrySim {
         #[arg(long, default_value = "127.0.0.1:8090")]
@@ -83,6 +86,17 @@ pub struct DataArgs {
     /// Data directory for the embedded SQLite database (ignored when KOSHI_DATABASE_URL is set).
     #[arg(long, env = "KOSHI_DATA_DIR", default_value = "./koshi-data")]
     pub data_dir: PathBuf,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AuditCommand {
+    /// Walks the hash chain and names the first broken entry (exit code 1 when broken).
+    Verify {
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        data: DataArgs,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -181,7 +195,11 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
             rules(*json);
             Ok(ExitCode::SUCCESS)
         }
-        Command::Serve { .. } | Command::Demo { .. } | Command::Token(_) | Command::RegistrySim { .. } => {
+        Command::Serve { .. }
+        | Command::Demo { .. }
+        | Command::Token(_)
+        | Command::Audit(_)
+        | Command::RegistrySim { .. } => {
             let law = std::sync::Arc::new(load_law(&cli)?);
             let rt = tokio::runtime::Builder::new_multi_thread()
                 .enable_all()
@@ -313,6 +331,42 @@ async fn run_async(cli: Cli, law: std::sync::Arc<Law>) -> Result<ExitCode> {
                 );
             }
             store.close().await;
+        }
+        Command::Audit(AuditCommand::Verify { json, data }) => {
+            let store = koshi_store::Store::open(&app::location(&data.data_dir)?).await?;
+            let report = store.verify_audit().await?;
+            store.close().await;
+            if json {
+                println!(
+                    "{}",
+                    serde_json::json!({
+                        "intact": report.first_broken.is_none(),
+                        "entries_verified": report.entries,
+                        "head_hash": report.head_hash,
+                        "first_broken": report.first_broken.as_ref().map(|b| serde_json::json!({"seq": b.seq, "id": b.id, "reason": b.reason})),
+                    })
+                );
+            }
+            return Ok(match report.first_broken {
+                None => {
+                    if !json {
+                        println!(
+                            "audit trail intact: {} entries, head {}",
+                            report.entries, report.head_hash
+                        );
+                    }
+                    ExitCode::SUCCESS
+                }
+                Some(b) => {
+                    if !json {
+                        println!(
+                            "audit trail BROKEN at entry {} (id {}): {}; {} entries before it verified",
+                            b.seq, b.id, b.reason, report.entries
+                        );
+                    }
+                    ExitCode::from(1)
+                }
+            });
         }
         Command::RegistrySim { listen, fixtures: fx } => {
             init_logging();

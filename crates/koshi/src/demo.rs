@@ -42,6 +42,7 @@ pub fn request(law: &Law, fixtures: &Fixtures, document_number: &str, purpose: &
     ApplicationRequest {
         kind: "rvp".into(),
         channel: Some("police_desk".into()),
+        police_unit: None,
         filed_at: None,
         purpose: purpose.into(),
         inviting_party: InvitingPartyInput {

@@ -6,6 +6,7 @@
 
 pub mod api;
 pub mod app;
+pub mod authz;
 pub mod calendar_cmd;
 pub mod cli;
 pub mod delivery;

@@ -14,6 +14,10 @@ pub struct ApplicationRequest {
     /// `police_desk`, `con` or `portal` (п. 5). Defaults from the caller's role.
     #[serde(default)]
     pub channel: Option<String>,
+    /// The police body that decides (п. 5: of the place of registration). Defaults to the caller's
+    /// unit; required in effect when filing from a ЦОН branch or the portal.
+    #[serde(default)]
+    pub police_unit: Option<String>,
     /// The filing instant (RFC 3339) for back-office entry; defaults to now.
     #[serde(default)]
     pub filed_at: Option<String>,

@@ -73,6 +73,7 @@ pub struct Service {
     pub clock: Arc<dyn Clock>,
     pub sink: Arc<dyn Sink>,
     pub config: Arc<ServiceConfig>,
+    pub authz: Arc<crate::authz::Authz>,
     inflight: Arc<Mutex<JoinSet<()>>>,
     processing: Arc<Mutex<HashSet<String>>>,
     /// Registries with an open outage as far as this instance knows (None: not loaded yet).
@@ -168,6 +169,7 @@ impl Service {
         clock: Arc<dyn Clock>,
         sink: Arc<dyn Sink>,
         config: ServiceConfig,
+        authz: Arc<crate::authz::Authz>,
     ) -> Service {
         Service {
             law,
@@ -176,6 +178,7 @@ impl Service {
             clock,
             sink,
             config: Arc::new(config),
+            authz,
             inflight: Arc::new(Mutex::new(JoinSet::new())),
             processing: Arc::new(Mutex::new(HashSet::new())),
             open_outages: Arc::new(tokio::sync::Mutex::new(None)),
@@ -213,19 +216,28 @@ impl Service {
                 format!("{channel_s:?} is not police_desk, con or portal"),
             )
         })?;
-        let allowed = match caller.role.as_str() {
-            "admin" => true,
-            "officer" => channel == Channel::PoliceDesk,
-            "con_operator" => channel == Channel::Con,
-            "portal" => channel == Channel::Portal,
-            _ => false,
+        self.authz.allow(caller, "application.file")?;
+        let channel_of_role = match caller.role.as_str() {
+            "officer" => Some(Channel::PoliceDesk),
+            "con_operator" => Some(Channel::Con),
+            "portal" => Some(Channel::Portal),
+            _ => None,
         };
-        if !allowed {
+        if channel_of_role != Some(channel) {
             return Err(Problem::forbidden(format!(
                 "the {} role cannot file through the {} channel",
                 caller.role,
                 channel.as_str()
             )));
+        }
+        if let Some(u) = &req.police_unit
+            && !self.authz.is_police(u)
+        {
+            return Err(Problem::unprocessable(
+                "unknown_police_unit",
+                "/police_unit",
+                format!("{u:?} is not a police body"),
+            ));
         }
         let filed_at = match &req.filed_at {
             Some(s) => s.parse::<Timestamp>().map_err(|e| {
@@ -641,7 +653,8 @@ impl Service {
             kind: "rvp".into(),
             status: status.into(),
             channel: f.channel.as_str().into(),
-            unit: caller.unit.clone(),
+            unit: req.police_unit.clone().unwrap_or_else(|| caller.unit.clone()),
+            filed_unit: caller.unit.clone(),
             purpose: purpose.id.clone(),
             filed_at: instant(f.filed_at),
             accepted_on: accepted.then(|| deadline.accepted_on.to_string()),
@@ -1361,6 +1374,8 @@ impl Service {
             .application(id)
             .await?
             .ok_or_else(|| Problem::not_found("application"))?;
+        self.authz
+            .allow_case(caller, "application.decide", &app.unit, &app.filed_unit)?;
         if app.status != status::AWAITING_CONFIRMATION && app.status != status::AWAITING_OFFICER {
             return Err(Problem::conflict(
                 "not_awaiting_decision",
@@ -1537,6 +1552,8 @@ impl Service {
             .application(id)
             .await?
             .ok_or_else(|| Problem::not_found("application"))?;
+        self.authz
+            .allow_case(caller, "application.duplicate", &app.unit, &app.filed_unit)?;
         let (Some(number), Some(from), Some(until)) = (&app.permit_number, &app.valid_from, &app.valid_until) else {
             return Err(Problem::conflict(
                 "no_permit",
@@ -1621,6 +1638,31 @@ impl Service {
     }
 
     // ------------------------------------------------------------------ views
+
+    /// The case for a caller allowed to read it; the read of personal data enters the audit trail.
+    pub async fn view_for(&self, caller: &Caller, id: &str) -> Result<ApplicationView, Problem> {
+        self.authz.allow(caller, "application.read")?;
+        let app = self
+            .store
+            .application(id)
+            .await?
+            .ok_or_else(|| Problem::not_found("application"))?;
+        self.authz
+            .allow_case(caller, "application.read", &app.unit, &app.filed_unit)?;
+        let now_s = instant(self.now());
+        self.store
+            .write(Unit::new().with(self.event(
+                &app.id,
+                &caller.actor(),
+                "personal_data.read",
+                "Law on Personal Data and Their Protection (access record)",
+                &app.rules_version,
+                json!({"fields": "case file"}),
+                &now_s,
+            )))
+            .await?;
+        self.view(id).await
+    }
 
     pub async fn view(&self, id: &str) -> Result<ApplicationView, Problem> {
         let app = self

@@ -55,8 +55,18 @@ async fn p9_1_each_purpose_goes_straight_through_to_a_permit(t: &TestApp) {
             .unwrap()
             .iter()
             .map(|e| e["action"].as_str().unwrap())
+            .filter(|a| *a != "personal_data.read")
             .collect();
         assert_eq!(actions, ["intake.accepted", "decision.issued"], "{purpose}");
+        // Reading the case is itself on record, with who read it.
+        let reads: Vec<&Value> = case["events"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|e| e["action"] == "personal_data.read")
+            .collect();
+        assert_eq!(reads.len(), 1, "{purpose}");
+        assert!(reads[0]["actor"].as_str().unwrap().starts_with("officer@ALM-01"));
         assert!(
             case["events"]
                 .as_array()

@@ -1,0 +1,224 @@
+//! Authorisation as data: units (who serves whom) and the permission matrix (role × action ×
+//! unit scope). Every API route names its action and asks [`Authz`]; nothing else grants access.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde::Deserialize;
+
+use crate::problem::Problem;
+use crate::service::Caller;
+
+pub const BUILTIN_UNITS: &str = include_str!("../data/units.toml");
+pub const BUILTIN_PERMISSIONS: &str = include_str!("../data/permissions.toml");
+
+/// Unit kinds that are police bodies (they decide cases).
+pub const POLICE_KINDS: [&str; 3] = ["police_department", "ums_dp", "city_district_police"];
+
+/// How far an allowed action reaches.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Scope {
+    /// The caller's unit and every unit below it.
+    OwnUnits,
+    /// Every unit.
+    All,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UnitInfo {
+    pub id: String,
+    pub kind: String,
+    #[serde(default)]
+    pub parent: Option<String>,
+    pub name_ru: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct Authz {
+    units: BTreeMap<String, UnitInfo>,
+    matrix: BTreeMap<(String, String), Scope>,
+    actions: BTreeSet<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawUnits {
+    schema: u32,
+    unit: Vec<UnitInfo>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawPermissions {
+    schema: u32,
+    permission: Vec<RawPermission>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawPermission {
+    action: String,
+    #[allow(dead_code)]
+    citation: String,
+    roles: BTreeMap<String, Scope>,
+}
+
+impl Authz {
+    pub fn builtin() -> Result<Authz, String> {
+        Authz::from_toml(BUILTIN_UNITS, BUILTIN_PERMISSIONS)
+    }
+
+    pub fn from_toml(units: &str, permissions: &str) -> Result<Authz, String> {
+        let u: RawUnits = toml::from_str(units).map_err(|e| format!("units: {e}"))?;
+        let p: RawPermissions = toml::from_str(permissions).map_err(|e| format!("permissions: {e}"))?;
+        if u.schema != 1 || p.schema != 1 {
+            return Err("units and permissions files must be schema 1".into());
+        }
+        let mut map = BTreeMap::new();
+        for unit in u.unit {
+            if map.insert(unit.id.clone(), unit.clone()).is_some() {
+                return Err(format!("units: {} is declared twice", unit.id));
+            }
+        }
+        for unit in map.values() {
+            if let Some(parent) = &unit.parent
+                && !map.contains_key(parent)
+            {
+                return Err(format!("units: {} names an unknown parent {parent}", unit.id));
+            }
+        }
+        // No cycles: every chain of parents ends.
+        for id in map.keys() {
+            let mut seen = BTreeSet::new();
+            let mut cur = Some(id.clone());
+            while let Some(c) = cur {
+                if !seen.insert(c.clone()) {
+                    return Err(format!("units: the parents of {id} form a cycle"));
+                }
+                cur = map.get(&c).and_then(|u| u.parent.clone());
+            }
+        }
+        let roles: BTreeSet<&str> = crate::api::ROLES.into_iter().collect();
+        let mut matrix = BTreeMap::new();
+        let mut actions = BTreeSet::new();
+        for perm in p.permission {
+            if !actions.insert(perm.action.clone()) {
+                return Err(format!("permissions: {} is declared twice", perm.action));
+            }
+            for (role, scope) in perm.roles {
+                if !roles.contains(role.as_str()) {
+                    return Err(format!("permissions: {}: unknown role {role}", perm.action));
+                }
+                matrix.insert((role, perm.action.clone()), scope);
+            }
+        }
+        Ok(Authz {
+            units: map,
+            matrix,
+            actions,
+        })
+    }
+
+    pub fn unit(&self, id: &str) -> Option<&UnitInfo> {
+        self.units.get(id)
+    }
+
+    pub fn is_police(&self, id: &str) -> bool {
+        self.units
+            .get(id)
+            .is_some_and(|u| POLICE_KINDS.contains(&u.kind.as_str()))
+    }
+
+    /// Does `unit` serve `other` (itself, or an ancestor of it)?
+    pub fn serves(&self, unit: &str, other: &str) -> bool {
+        let mut cur = Some(other.to_string());
+        let mut steps = 0;
+        while let Some(c) = cur {
+            if c == unit {
+                return true;
+            }
+            steps += 1;
+            if steps > self.units.len() {
+                return false;
+            }
+            cur = self.units.get(&c).and_then(|u| u.parent.clone());
+        }
+        false
+    }
+
+    /// The scope of `action` for the caller's role, or 403.
+    pub fn allow(&self, caller: &Caller, action: &str) -> Result<Scope, Problem> {
+        debug_assert!(self.actions.contains(action), "unknown action {action}");
+        self.matrix
+            .get(&(caller.role.clone(), action.to_string()))
+            .copied()
+            .ok_or_else(|| Problem::forbidden(format!("the {} role may not {action}", caller.role)))
+    }
+
+    /// As [`Authz::allow`], for one case of `case_unit` filed at `filed_unit`.
+    pub fn allow_case(&self, caller: &Caller, action: &str, case_unit: &str, filed_unit: &str) -> Result<(), Problem> {
+        match self.allow(caller, action)? {
+            Scope::All => Ok(()),
+            Scope::OwnUnits if self.serves(&caller.unit, case_unit) || self.serves(&caller.unit, filed_unit) => Ok(()),
+            Scope::OwnUnits => Err(Problem::forbidden(format!(
+                "the case belongs to unit {case_unit}, which unit {} does not serve",
+                caller.unit
+            ))),
+        }
+    }
+
+    /// Every (role, action) pair and whether it is allowed: the matrix the route tests walk.
+    pub fn matrix(&self) -> Vec<(String, String, Option<Scope>)> {
+        let mut out = Vec::new();
+        for role in crate::api::ROLES {
+            for action in &self.actions {
+                out.push((
+                    role.to_string(),
+                    action.clone(),
+                    self.matrix.get(&(role.to_string(), action.clone())).copied(),
+                ));
+            }
+        }
+        out
+    }
+
+    pub fn actions(&self) -> impl Iterator<Item = &String> {
+        self.actions.iter()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shipped_units_and_permissions_load() {
+        let a = Authz::builtin().unwrap();
+        assert!(a.serves("DP-ALM", "ALM-01"));
+        assert!(a.serves("ALM-01", "ALM-01"));
+        assert!(!a.serves("ALM-01", "ALM-02"));
+        assert!(!a.serves("ALM-01", "DP-ALM"));
+        assert!(a.is_police("ALM-01") && !a.is_police("CON-ALM-01"));
+    }
+
+    #[test]
+    fn bad_files_are_refused() {
+        let p = BUILTIN_PERMISSIONS;
+        assert!(
+            Authz::from_toml(
+                "schema = 1\n[[unit]]\nid = \"A\"\nkind = \"x\"\nname_ru = \"a\"\nparent = \"B\"\n",
+                p
+            )
+            .is_err()
+        );
+        let cyc = "schema = 1\n[[unit]]\nid = \"A\"\nkind = \"x\"\nname_ru = \"a\"\nparent = \"B\"\n[[unit]]\nid = \"B\"\nkind = \"x\"\nname_ru = \"b\"\nparent = \"A\"\n";
+        assert!(Authz::from_toml(cyc, p).unwrap_err().contains("cycle"));
+        let bad_role = p.replace("auditor = \"all\" }", "janitor = \"all\" }");
+        assert!(
+            Authz::from_toml(BUILTIN_UNITS, &bad_role)
+                .unwrap_err()
+                .contains("unknown role")
+        );
+    }
+}
