@@ -68,7 +68,24 @@ pub fn router(service: Service) -> Router {
         .route("/health", get(|| async { Json(json!({"status": "ok"})) }))
         .fallback(|| async { Problem::not_found("route") })
         .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(axum::middleware::map_response(security_headers))
         .with_state(service)
+}
+
+/// Headers on every answer: no sniffing, no framing, no referrer, no caching of personal data,
+/// and a content policy that allows nothing (the API serves JSON only).
+async fn security_headers(mut r: Response) -> Response {
+    use axum::http::HeaderValue;
+    let h = r.headers_mut();
+    h.insert("x-content-type-options", HeaderValue::from_static("nosniff"));
+    h.insert("x-frame-options", HeaderValue::from_static("DENY"));
+    h.insert("referrer-policy", HeaderValue::from_static("no-referrer"));
+    h.insert("cache-control", HeaderValue::from_static("no-store"));
+    h.insert(
+        "content-security-policy",
+        HeaderValue::from_static("default-src 'none'; frame-ancestors 'none'"),
+    );
+    r
 }
 
 /// The authenticated caller, from `Authorization: Bearer …`.

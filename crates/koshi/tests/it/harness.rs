@@ -51,6 +51,19 @@ impl Default for Options {
     }
 }
 
+/// A Koshi on SQLite in `dir` (kept after the test, for tools that inspect it).
+pub async fn spawn_at(dir: &std::path::Path) -> TestApp {
+    let mut t = spawn_with(
+        Location::SqliteFile(dir.join("koshi.db")),
+        None,
+        None,
+        Options::default(),
+    )
+    .await;
+    t.dir = None;
+    t
+}
+
 pub async fn spawn(backend: Backend, opts: Options) -> Option<TestApp> {
     let (location, cleanup, dir) = match backend {
         Backend::Sqlite => {
@@ -64,6 +77,15 @@ pub async fn spawn(backend: Backend, opts: Options) -> Option<TestApp> {
             (loc, Some((url, schema)), None)
         }
     };
+    Some(spawn_with(location, cleanup, dir, opts).await)
+}
+
+async fn spawn_with(
+    location: Location,
+    cleanup: Option<(String, String)>,
+    dir: Option<std::path::PathBuf>,
+    opts: Options,
+) -> TestApp {
     let mut law = Law::builtin().unwrap();
     law.params.household_limit_per_employer = opts.household_limit;
     let law = Arc::new(law);
@@ -95,7 +117,7 @@ pub async fn spawn(backend: Backend, opts: Options) -> Option<TestApp> {
     let server = tokio::spawn(async move {
         axum::serve(listener, router).await.unwrap();
     });
-    Some(TestApp {
+    TestApp {
         app,
         base,
         http: reqwest::Client::new(),
@@ -106,7 +128,7 @@ pub async fn spawn(backend: Backend, opts: Options) -> Option<TestApp> {
         cleanup,
         dir,
         server,
-    })
+    }
 }
 
 impl TestApp {

@@ -4,5 +4,8 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod cli;
+mod fuzz;
 mod harness;
+mod logscan;
 mod rvp;
+mod security;
