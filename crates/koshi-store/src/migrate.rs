@@ -7,7 +7,30 @@ use crate::{Db, StoreResult};
 const MIGRATIONS: &[(i64, &str, &str, Option<&str>)] = &[
     (1, "rvp service", RVP_SERVICE, None),
     (2, "append-only audit trail", AUDIT_SQLITE, Some(AUDIT_POSTGRES)),
+    (3, "accounts and sessions", ACCOUNTS, None),
 ];
+
+const ACCOUNTS: &str = r#"
+CREATE TABLE users (
+    id TEXT PRIMARY KEY,
+    username TEXT NOT NULL UNIQUE,
+    password_hash TEXT NOT NULL,
+    role TEXT NOT NULL,
+    unit TEXT NOT NULL,
+    post TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    disabled_at TEXT
+);
+CREATE TABLE sessions (
+    id_hash TEXT PRIMARY KEY,
+    user_id TEXT NOT NULL REFERENCES users (id),
+    csrf_token TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    expires_at TEXT NOT NULL,
+    revoked_at TEXT
+);
+CREATE INDEX sessions_user ON sessions (user_id);
+"#;
 
 /// The audit trail cannot be changed or deleted through SQL; the hash chain shows it if someone
 /// with the rights to drop these triggers does it anyway.

@@ -27,12 +27,12 @@ pub const MAX_BODY_BYTES: usize = 48 * 1024 * 1024;
 #[derive(OpenApi)]
 #[openapi(
     info(title = "Koshi", description = "Residence permits for foreigners and stateless persons in Kazakhstan under the Rules of Order No. 992 (ИС МП).", version = "1"),
-    paths(create_application, get_application, decide, duplicate, outages, deliveries),
+    paths(create_application, get_application, decide, duplicate, outages, deliveries, sign_in, who_am_i, sign_out),
     components(schemas(
         ApplicationRequest, InvitingPartyInput, PersonInput, FamilyMemberInput, IdentityDocumentInput,
         DocumentInput, AttachmentInput, RepresentativeInput, LateExceptionInput, ApplicationCreated, Receipt,
         Ground, ApplicationView, CheckView, EventView, DecisionRequest, OfficerGround, DuplicateRequest,
-        DuplicateIssued, OutageView, DeliveryView, ProblemDocument, FieldError
+        DuplicateIssued, OutageView, DeliveryView, ProblemDocument, FieldError, SignInRequest, SessionView
     )),
     modifiers(&BearerAuth),
     security(("bearer" = []))
@@ -64,6 +64,7 @@ pub fn router(service: Service) -> Router {
         .route("/api/v1/applications/{id}/duplicates", post(duplicate))
         .route("/api/v1/outages", get(outages))
         .route("/api/v1/monitoring/deliveries", get(deliveries))
+        .route("/api/v1/session", post(sign_in).get(who_am_i).delete(sign_out))
         .route("/api/v1/openapi.json", get(|| async { Json(openapi()) }))
         .route("/health", get(|| async { Json(json!({"status": "ok"})) }))
         .fallback(|| async { Problem::not_found("route") })
@@ -93,32 +94,76 @@ impl FromRequestParts<Service> for Caller {
     type Rejection = Problem;
 
     async fn from_request_parts(parts: &mut Parts, service: &Service) -> Result<Caller, Problem> {
-        let header = parts
-            .headers
-            .get(axum::http::header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .ok_or_else(|| Problem::unauthorized("a bearer token is required"))?;
-        let token = header
-            .strip_prefix("Bearer ")
-            .or_else(|| header.strip_prefix("bearer "))
-            .map(str::trim)
-            .filter(|t| !t.is_empty())
-            .ok_or_else(|| Problem::unauthorized("the Authorization header must be 'Bearer <token>'"))?;
-        let hash = token_hash(token);
-        let row = service
-            .store
-            .token_by_hash(&hash)
+        if let Some(header) = parts.headers.get(axum::http::header::AUTHORIZATION) {
+            let header = header
+                .to_str()
+                .map_err(|_| Problem::unauthorized("the Authorization header is not text"))?;
+            let token = header
+                .strip_prefix("Bearer ")
+                .or_else(|| header.strip_prefix("bearer "))
+                .map(str::trim)
+                .filter(|t| !t.is_empty())
+                .ok_or_else(|| Problem::unauthorized("the Authorization header must be 'Bearer <token>'"))?;
+            let hash = token_hash(token);
+            let row = service
+                .store
+                .token_by_hash(&hash)
+                .await?
+                .ok_or_else(|| Problem::unauthorized("the token is not valid"))?;
+            if row.revoked_at.is_some() {
+                return Err(Problem::unauthorized("the token has been revoked"));
+            }
+            return Ok(Caller {
+                token_id: row.id,
+                role: row.role,
+                unit: row.unit,
+            });
+        }
+        // A person's session: the cookie, and for every change the CSRF token in a header.
+        let Some(secret) = session_cookie(&parts.headers) else {
+            return Err(Problem::unauthorized("a bearer token or a session is required"));
+        };
+        let (session, user) = crate::accounts::session(&service.store, &secret, service.now())
             .await?
-            .ok_or_else(|| Problem::unauthorized("the token is not valid"))?;
-        if row.revoked_at.is_some() {
-            return Err(Problem::unauthorized("the token has been revoked"));
+            .ok_or_else(|| Problem::unauthorized("the session has ended; sign in again"))?;
+        let safe = matches!(
+            parts.method,
+            axum::http::Method::GET | axum::http::Method::HEAD | axum::http::Method::OPTIONS
+        );
+        if !safe {
+            let given = parts
+                .headers
+                .get("x-csrf-token")
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("");
+            if !crate::accounts::same_secret(given, &session.csrf_token) {
+                return Err(Problem::new(
+                    axum::http::StatusCode::FORBIDDEN,
+                    "csrf_token_invalid",
+                    "a change made with a session needs its X-CSRF-Token header",
+                ));
+            }
         }
         Ok(Caller {
-            token_id: row.id,
-            role: row.role,
-            unit: row.unit,
+            token_id: format!("user:{}", user.id),
+            role: user.role,
+            unit: user.unit,
         })
     }
+}
+
+pub const SESSION_COOKIE: &str = "koshi_session";
+
+fn session_cookie(headers: &HeaderMap) -> Option<String> {
+    headers
+        .get_all(axum::http::header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|kv| kv.trim().split_once('='))
+        .find(|(k, _)| *k == SESSION_COOKIE)
+        .map(|(_, v)| v.to_string())
+        .filter(|v| !v.is_empty() && v.len() <= 128)
 }
 
 /// Tokens are stored as SHA-256 digests: a leaked table reveals no usable token.
@@ -226,6 +271,99 @@ async fn duplicate(
     require(&s, &caller, "application.duplicate")?;
     let d: DuplicateRequest = parse_body(&body)?;
     Ok((StatusCode::CREATED, Json(s.duplicate(&caller, &id, d).await?)).into_response())
+}
+
+/// `POST /api/v1/session`
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SignInRequest {
+    pub username: String,
+    pub password: String,
+}
+
+/// The signed-in person.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct SessionView {
+    pub username: String,
+    pub role: String,
+    pub unit: String,
+    pub post: String,
+    /// Send it as `X-CSRF-Token` with every change.
+    pub csrf_token: Option<String>,
+    pub expires_at: Option<String>,
+}
+
+fn client_of(headers: &HeaderMap) -> String {
+    // Behind the reverse proxy the deployment names; otherwise the connection's address is not
+    // known to handlers, and all clients share one bucket (the per-username limit still holds).
+    headers
+        .get("x-forwarded-for")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(',').next())
+        .map(|v| v.trim().to_string())
+        .unwrap_or_else(|| "direct".into())
+}
+
+#[utoipa::path(
+    post, path = "/api/v1/session", request_body = SignInRequest, security(()),
+    responses((status = 201, description = "Signed in; the session cookie is set (HttpOnly, Secure, SameSite=Strict)", body = SessionView), (status = 401, body = ProblemDocument), (status = 429, body = ProblemDocument))
+)]
+async fn sign_in(State(s): State<Service>, headers: HeaderMap, body: Bytes) -> Result<Response, Problem> {
+    let req: SignInRequest = parse_body(&body)?;
+    let opened = crate::accounts::sign_in(
+        &s.store,
+        &s.sign_in_limiter,
+        &req.username,
+        &req.password,
+        &client_of(&headers),
+        s.now(),
+    )
+    .await?;
+    let max_age = crate::accounts::SESSION_HOURS * 3600;
+    let cookie = format!(
+        "{SESSION_COOKIE}={}; Path=/; HttpOnly; Secure; SameSite=Strict; Max-Age={max_age}",
+        opened.secret
+    );
+    let view = SessionView {
+        username: opened.user.username,
+        role: opened.user.role,
+        unit: opened.user.unit,
+        post: opened.user.post,
+        csrf_token: Some(opened.csrf_token),
+        expires_at: Some(koshi_store::instant(opened.expires_at)),
+    };
+    let mut r = (StatusCode::CREATED, Json(view)).into_response();
+    if let Ok(v) = cookie.parse() {
+        r.headers_mut().insert(axum::http::header::SET_COOKIE, v);
+    }
+    Ok(r)
+}
+
+#[utoipa::path(get, path = "/api/v1/session", responses((status = 200, body = SessionView), (status = 401, body = ProblemDocument)))]
+async fn who_am_i(State(s): State<Service>, headers: HeaderMap) -> Result<Json<SessionView>, Problem> {
+    let secret = session_cookie(&headers).ok_or_else(|| Problem::unauthorized("no session"))?;
+    let (session, user) = crate::accounts::session(&s.store, &secret, s.now())
+        .await?
+        .ok_or_else(|| Problem::unauthorized("the session has ended; sign in again"))?;
+    Ok(Json(SessionView {
+        username: user.username,
+        role: user.role,
+        unit: user.unit,
+        post: user.post,
+        csrf_token: Some(session.csrf_token),
+        expires_at: Some(session.expires_at),
+    }))
+}
+
+#[utoipa::path(delete, path = "/api/v1/session", responses((status = 204, description = "Signed out"), (status = 401, body = ProblemDocument), (status = 403, body = ProblemDocument)))]
+async fn sign_out(State(s): State<Service>, _caller: Caller, headers: HeaderMap) -> Result<Response, Problem> {
+    let secret = session_cookie(&headers).ok_or_else(|| Problem::unauthorized("no session"))?;
+    crate::accounts::sign_out(&s.store, &secret, s.now()).await?;
+    let mut r = StatusCode::NO_CONTENT.into_response();
+    if let Ok(v) = format!("{SESSION_COOKIE}=; Path=/; HttpOnly; Secure; SameSite=Strict; Max-Age=0").parse() {
+        r.headers_mut().insert(axum::http::header::SET_COOKIE, v);
+    }
+    Ok(r)
 }
 
 #[derive(Debug, Deserialize)]

@@ -72,6 +72,9 @@ pub enum Command {
     /// The audit trail.
     #[command(subcommand)]
     Audit(AuditCommand),
+    /// People's accounts.
+    #[command(subcommand)]
+    User(UserCommand),
     /// Serves the registry simulators over HTTP (the contract of the HTTP adapters).
     RegistrySim {
         #[arg(long, default_value = "127.0.0.1:8090")]
@@ -86,6 +89,26 @@ pub struct DataArgs {
     /// Data directory for the embedded SQLite database (ignored when KOSHI_DATABASE_URL is set).
     #[arg(long, env = "KOSHI_DATA_DIR", default_value = "./koshi-data")]
     pub data_dir: PathBuf,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Adds an account. The password is read from KOSHI_USER_PASSWORD or the first line of
+    /// standard input (never from an argument, which other users of the machine could see).
+    Add {
+        #[arg(long)]
+        username: String,
+        #[arg(long)]
+        role: String,
+        #[arg(long)]
+        unit: String,
+        /// The post (п. 15 approval authority): head_of_police_department,
+        /// deputy_head_of_police_department, head_of_city_district_police, head_of_ums, other.
+        #[arg(long, default_value = "other")]
+        post: String,
+        #[command(flatten)]
+        data: DataArgs,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -199,6 +222,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         | Command::Demo { .. }
         | Command::Token(_)
         | Command::Audit(_)
+        | Command::User(_)
         | Command::RegistrySim { .. } => {
             let law = std::sync::Arc::new(load_law(&cli)?);
             let rt = tokio::runtime::Builder::new_multi_thread()
@@ -229,7 +253,7 @@ fn fixtures(path: &Option<PathBuf>) -> Result<koshi_registries::sim::Fixtures> {
 }
 
 async fn run_async(cli: Cli, law: std::sync::Arc<Law>) -> Result<ExitCode> {
-    use koshi_registries::clock::SystemClock;
+    use koshi_registries::clock::{Clock, SystemClock};
     use std::sync::Arc;
     match cli.command {
         Command::Serve {
@@ -331,6 +355,29 @@ async fn run_async(cli: Cli, law: std::sync::Arc<Law>) -> Result<ExitCode> {
                 );
             }
             store.close().await;
+        }
+        Command::User(UserCommand::Add {
+            username,
+            role,
+            unit,
+            post,
+            data,
+        }) => {
+            let password = match std::env::var("KOSHI_USER_PASSWORD").ok().filter(|p| !p.is_empty()) {
+                Some(p) => p,
+                None => {
+                    let mut line = String::new();
+                    std::io::stdin()
+                        .read_line(&mut line)
+                        .context("cannot read the password from standard input")?;
+                    line.trim_end_matches(['\r', '\n']).to_string()
+                }
+            };
+            let store = koshi_store::Store::open(&app::location(&data.data_dir)?).await?;
+            let id =
+                crate::accounts::add_user(&store, &username, &password, &role, &unit, &post, SystemClock.now()).await;
+            store.close().await;
+            println!("user {} added ({role} at {unit}, post {post})", id?);
         }
         Command::Audit(AuditCommand::Verify { json, data }) => {
             let store = koshi_store::Store::open(&app::location(&data.data_dir)?).await?;

@@ -4,6 +4,7 @@
 //! (`koshi-law`), the store (`koshi-store`) and the registries (`koshi-registries`). Only this
 //! crate knows JSON and HTTP.
 
+pub mod accounts;
 pub mod api;
 pub mod app;
 pub mod authz;

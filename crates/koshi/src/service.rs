@@ -74,6 +74,7 @@ pub struct Service {
     pub sink: Arc<dyn Sink>,
     pub config: Arc<ServiceConfig>,
     pub authz: Arc<crate::authz::Authz>,
+    pub sign_in_limiter: Arc<crate::accounts::SignInLimiter>,
     inflight: Arc<Mutex<JoinSet<()>>>,
     processing: Arc<Mutex<HashSet<String>>>,
     /// Registries with an open outage as far as this instance knows (None: not loaded yet).
@@ -179,13 +180,14 @@ impl Service {
             sink,
             config: Arc::new(config),
             authz,
+            sign_in_limiter: Arc::new(crate::accounts::SignInLimiter::default()),
             inflight: Arc::new(Mutex::new(JoinSet::new())),
             processing: Arc::new(Mutex::new(HashSet::new())),
             open_outages: Arc::new(tokio::sync::Mutex::new(None)),
         }
     }
 
-    fn now(&self) -> Timestamp {
+    pub fn now(&self) -> Timestamp {
         self.clock.now()
     }
 

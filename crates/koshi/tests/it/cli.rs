@@ -155,3 +155,39 @@ fn a_calendar_file_with_a_bad_line_is_refused_naming_it() {
     assert_eq!(v["working"], true);
     std::fs::remove_dir_all(&dir).ok();
 }
+
+#[test]
+fn user_add_takes_the_password_from_the_environment_and_refuses_weak_ones() {
+    let dir = std::env::temp_dir().join(format!("koshi-user-{}", std::process::id()));
+    let d = dir.to_str().unwrap();
+    let run = |pw: &str, name: &str| {
+        Command::new(env!("CARGO_BIN_EXE_koshi"))
+            .args([
+                "user",
+                "add",
+                "--username",
+                name,
+                "--role",
+                "officer",
+                "--unit",
+                "ALM-01",
+                "--post",
+                "head_of_city_district_police",
+                "--data-dir",
+                d,
+            ])
+            .env("KOSHI_USER_PASSWORD", pw)
+            .env_remove("KOSHI_DATABASE_URL")
+            .output()
+            .unwrap()
+    };
+    let ok = run("достаточно-длинный-пароль", "d.officer");
+    assert!(ok.status.success(), "{}", String::from_utf8_lossy(&ok.stderr));
+    let again = run("достаточно-длинный-пароль", "d.officer");
+    assert_eq!(again.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&again.stderr).contains("taken"));
+    let weak = run("short", "e.officer");
+    assert_eq!(weak.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&weak.stderr).contains("at least 12"));
+    std::fs::remove_dir_all(&dir).ok();
+}

@@ -9,3 +9,4 @@ mod harness;
 mod logscan;
 mod rvp;
 mod security;
+mod sessions;

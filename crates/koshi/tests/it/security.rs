@@ -19,6 +19,9 @@ const ROUTES: &[(&str, &str, Option<&str>)] = &[
     ("get", "/api/v1/outages", Some("outages.read")),
     ("get", "/api/v1/monitoring/deliveries", Some("deliveries.read")),
     ("get", "/api/v1/openapi.json", None),
+    ("post", "/api/v1/session", Some("session")),
+    ("get", "/api/v1/session", Some("session")),
+    ("delete", "/api/v1/session", Some("session")),
     ("get", "/health", None),
 ];
 
@@ -66,6 +69,25 @@ async fn every_route_and_role_follows_the_permission_matrix(t: &TestApp) {
             r if r.ends_with("/duplicates") => json!({"reason": "lost", "statement": "утерян"}),
             _ => Value::Null,
         };
+        // People's sessions: sign-in needs no token (a bad body is 422); the rest needs a session
+        // cookie, which no API token replaces.
+        if *action == Some("session") {
+            let expected = if *method == "post" { 422 } else { 401 };
+            assert_eq!(
+                call(t, method, &path, None, &json!({})).await,
+                expected,
+                "{method} {route}"
+            );
+            for role in koshi::api::ROLES {
+                assert_eq!(
+                    call(t, method, &path, Some(role), &json!({})).await,
+                    expected,
+                    "{role} {method} {route}"
+                );
+            }
+            pairs += 1 + koshi::api::ROLES.len();
+            continue;
+        }
         // Without a token.
         let s = call(t, method, &path, None, &body).await;
         match action {
