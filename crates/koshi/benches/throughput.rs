@@ -143,6 +143,7 @@ fn caller() -> Caller {
         token_id: "bench".into(),
         role: "officer".into(),
         unit: "ALM-01".into(),
+        post: None,
     }
 }
 

@@ -117,6 +117,7 @@ impl FromRequestParts<Service> for Caller {
                 token_id: row.id,
                 role: row.role,
                 unit: row.unit,
+                post: None,
             });
         }
         // A person's session: the cookie, and for every change the CSRF token in a header.
@@ -148,6 +149,7 @@ impl FromRequestParts<Service> for Caller {
             token_id: format!("user:{}", user.id),
             role: user.role,
             unit: user.unit,
+            post: Some(user.post),
         })
     }
 }

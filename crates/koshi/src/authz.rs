@@ -34,11 +34,28 @@ pub struct UnitInfo {
     pub name_ru: String,
 }
 
+/// How far an approving post reaches (п. 15 абз. 2).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Reach {
+    OwnUnits,
+    ParentUnits,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Approval {
+    pub post: String,
+    pub unit_kinds: Vec<String>,
+    pub reach: Reach,
+}
+
 #[derive(Debug, Clone)]
 pub struct Authz {
     units: BTreeMap<String, UnitInfo>,
     matrix: BTreeMap<(String, String), Scope>,
     actions: BTreeSet<String>,
+    approvals: Vec<Approval>,
 }
 
 #[derive(Deserialize)]
@@ -53,6 +70,8 @@ struct RawUnits {
 struct RawPermissions {
     schema: u32,
     permission: Vec<RawPermission>,
+    #[serde(default)]
+    approval: Vec<Approval>,
 }
 
 #[derive(Deserialize)]
@@ -113,10 +132,16 @@ impl Authz {
                 matrix.insert((role, perm.action.clone()), scope);
             }
         }
+        for a in &p.approval {
+            if !crate::accounts::POSTS.contains(&a.post.as_str()) || a.post == "other" {
+                return Err(format!("permissions: approval by unknown post {}", a.post));
+            }
+        }
         Ok(Authz {
             units: map,
             matrix,
             actions,
+            approvals: p.approval,
         })
     }
 
@@ -168,6 +193,39 @@ impl Authz {
         }
     }
 
+    /// п. 15 абз. 2: may a person holding `post` at `approver_unit` approve a conclusion on a case
+    /// of `case_unit`? Only the heads the paragraph names, each for the units it reaches.
+    pub fn may_approve(&self, post: Option<&str>, approver_unit: &str, case_unit: &str) -> Result<(), Problem> {
+        let deny = |why: String| {
+            Err(Problem::new(
+                axum::http::StatusCode::FORBIDDEN,
+                "no_approval_authority",
+                format!("{why} (п. 15 абз. 2)"),
+            ))
+        };
+        let Some(post) = post else {
+            return deny("an approval is given by a person holding a post, not by a system token".into());
+        };
+        let kind = self.units.get(approver_unit).map(|u| u.kind.as_str()).unwrap_or("");
+        let Some(rule) = self
+            .approvals
+            .iter()
+            .find(|a| a.post == post && a.unit_kinds.iter().any(|k| k == kind))
+        else {
+            return deny(format!(
+                "the post {post} at unit {approver_unit} does not approve conclusions"
+            ));
+        };
+        let root = match rule.reach {
+            Reach::OwnUnits => Some(approver_unit.to_string()),
+            Reach::ParentUnits => self.units.get(approver_unit).and_then(|u| u.parent.clone()),
+        };
+        match root {
+            Some(r) if self.serves(&r, case_unit) => Ok(()),
+            _ => deny(format!("unit {approver_unit} does not reach unit {case_unit}")),
+        }
+    }
+
     /// Every (role, action) pair and whether it is allowed: the matrix the route tests walk.
     pub fn matrix(&self) -> Vec<(String, String, Option<Scope>)> {
         let mut out = Vec::new();
@@ -200,6 +258,31 @@ mod tests {
         assert!(!a.serves("ALM-01", "ALM-02"));
         assert!(!a.serves("ALM-01", "DP-ALM"));
         assert!(a.is_police("ALM-01") && !a.is_police("CON-ALM-01"));
+    }
+
+    #[test]
+    fn p15_approval_authority_by_post_and_unit() {
+        let a = Authz::builtin().unwrap();
+        let cases = [
+            (Some("head_of_police_department"), "DP-ALM", "ALM-01", true),
+            (Some("deputy_head_of_police_department"), "DP-ALM", "ALM-02", true),
+            (Some("head_of_city_district_police"), "ALM-01", "ALM-01", true),
+            (Some("head_of_city_district_police"), "ALM-01", "ALM-02", false),
+            (Some("head_of_ums"), "UMS-ALM", "ALM-02", true),
+            (Some("head_of_ums"), "ALM-01", "ALM-01", false),
+            (Some("head_of_police_department"), "ALM-01", "ALM-01", false),
+            (Some("other"), "DP-ALM", "ALM-01", false),
+            (None, "DP-ALM", "ALM-01", false),
+        ];
+        for (post, unit, case_unit, ok) in cases {
+            assert_eq!(
+                a.may_approve(post, unit, case_unit).is_ok(),
+                ok,
+                "{post:?} {unit} {case_unit}"
+            );
+        }
+        let e = a.may_approve(Some("other"), "ALM-01", "ALM-01").unwrap_err();
+        assert_eq!(e.code, "no_approval_authority");
     }
 
     #[test]

@@ -101,6 +101,7 @@ pub async fn seed(app: &crate::app::App) -> anyhow::Result<usize> {
         token_id: "demo-seed".into(),
         role: "officer".into(),
         unit: "ALM-01".into(),
+        post: None,
     };
     let law = app.service.law.clone();
     let cases = [

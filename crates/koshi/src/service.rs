@@ -32,6 +32,8 @@ pub struct Caller {
     pub token_id: String,
     pub role: String,
     pub unit: String,
+    /// The person's post (п. 15); system tokens hold none.
+    pub post: Option<String>,
 }
 
 impl Caller {
