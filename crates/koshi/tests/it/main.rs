@@ -7,6 +7,7 @@ mod cli;
 mod fuzz;
 mod harness;
 mod logscan;
+mod registry_http;
 mod rvp;
 mod security;
 mod sessions;
