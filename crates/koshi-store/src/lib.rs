@@ -14,6 +14,7 @@
 pub mod audit;
 mod migrate;
 pub mod repo;
+pub mod timers;
 mod writer;
 
 use std::str::FromStr;

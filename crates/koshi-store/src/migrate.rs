@@ -8,7 +8,27 @@ const MIGRATIONS: &[(i64, &str, &str, Option<&str>)] = &[
     (1, "rvp service", RVP_SERVICE, None),
     (2, "append-only audit trail", AUDIT_SQLITE, Some(AUDIT_POSTGRES)),
     (3, "accounts and sessions", ACCOUNTS, None),
+    (4, "durable timers", TIMERS, None),
 ];
+
+/// Legal clocks that survive restarts: one row per (kind, subject), claimed under a lease.
+const TIMERS: &str = r#"
+CREATE TABLE timers (
+    id TEXT PRIMARY KEY,
+    kind TEXT NOT NULL,
+    subject TEXT NOT NULL,
+    due_at TEXT NOT NULL,
+    payload TEXT NOT NULL,
+    state TEXT NOT NULL,
+    lease_owner TEXT,
+    lease_until TEXT,
+    fired_at TEXT,
+    fired_by TEXT,
+    attempts BIGINT NOT NULL DEFAULT 0
+);
+CREATE UNIQUE INDEX timers_subject ON timers (kind, subject);
+CREATE INDEX timers_due ON timers (state, due_at);
+"#;
 
 const ACCOUNTS: &str = r#"
 CREATE TABLE users (

@@ -324,10 +324,23 @@ macro_rules! chain_head {
     }};
 }
 
+/// Begins the batch's transaction. On SQLite it takes the write lock at once (`BEGIN IMMEDIATE`):
+/// a deferred transaction that reads (the audit head) before writing could otherwise fail with
+/// "database is locked" when another connection — a CLI command beside the server — wrote first.
+macro_rules! begin {
+    ($pool:expr, $db:ty) => {{
+        if std::any::TypeId::of::<$db>() == std::any::TypeId::of::<Sqlite>() {
+            $pool.begin_with("BEGIN IMMEDIATE").await?
+        } else {
+            $pool.begin().await?
+        }
+    }};
+}
+
 macro_rules! commit_impl {
     ($name:ident, $db:ty, $pool:ty) => {
         async fn $name(pool: &$pool, batch: &[Job]) -> StoreResult<Vec<StoreResult<()>>> {
-            let mut tx = pool.begin().await?;
+            let mut tx = begin!(pool, $db);
             let mut chain = chain_head!(tx, $db, batch);
             let mut results = Vec::with_capacity(batch.len());
             let single = batch.len() == 1;
@@ -399,7 +412,7 @@ commit_impl!(commit_pg, Postgres, sqlx::PgPool);
 macro_rules! merged_impl {
     ($name:ident, $db:ty, $pool:ty) => {
         async fn $name(pool: &$pool, batch: &[Job]) -> StoreResult<()> {
-            let mut tx = pool.begin().await?;
+            let mut tx = begin!(pool, $db);
             let mut chain = chain_head!(tx, $db, batch);
             // Chain fields are assigned in unit order, before statements are grouped.
             let extended: Vec<Vec<Vec<Arg>>> = batch

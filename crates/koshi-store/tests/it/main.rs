@@ -2,6 +2,8 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod timers;
+
 use koshi_store::repo::{self, EventRow, IdempotencyRow};
 use koshi_store::{Location, Store, StoreError, Unit};
 
