@@ -718,17 +718,13 @@ impl Service {
         ));
         if accepted {
             for check in Check::ALL {
-                unit.push(repo::upsert_check(&CheckRow {
-                    application_id: id.clone(),
-                    check_name: check.as_str().into(),
-                    state: "waiting".into(),
-                    finding: None,
-                    source: source_of(check).into(),
-                    checked_at: None,
-                    attempts: 0,
-                    next_attempt_at: Some(now_s.clone()),
-                    last_error: None,
-                }));
+                unit.push(repo::upsert_check(&waiting_check(
+                    &id,
+                    check,
+                    0,
+                    Some(now_s.clone()),
+                    None,
+                )));
             }
         }
         if let Some(key) = idempotency_key {
@@ -892,17 +888,7 @@ impl Service {
                 let (app, req) = *h;
                 let checks = Check::ALL
                     .iter()
-                    .map(|c| CheckRow {
-                        application_id: app.id.clone(),
-                        check_name: c.as_str().into(),
-                        state: "waiting".into(),
-                        finding: None,
-                        source: source_of(*c).into(),
-                        checked_at: None,
-                        attempts: 0,
-                        next_attempt_at: None,
-                        last_error: None,
-                    })
+                    .map(|c| waiting_check(&app.id, *c, 0, None, None))
                     .collect();
                 (app, req, checks)
             }
@@ -983,17 +969,13 @@ impl Service {
                 }
                 Err((registry, err)) => {
                     let backoff = SignedDuration::from_secs((60i64 << (attempts - 1).min(4)).min(900));
-                    unit.push(repo::upsert_check(&CheckRow {
-                        application_id: id.into(),
-                        check_name: check.as_str().into(),
-                        state: "waiting".into(),
-                        finding: None,
-                        source: source_of(check).into(),
-                        checked_at: None,
+                    unit.push(repo::upsert_check(&waiting_check(
+                        id,
+                        check,
                         attempts,
-                        next_attempt_at: Some(instant(now.checked_add(backoff).unwrap_or(now))),
-                        last_error: Some(format!("{}: {err}", registry.as_str())),
-                    }));
+                        Some(instant(now.checked_add(backoff).unwrap_or(now))),
+                        Some(format!("{}: {err}", registry.as_str())),
+                    )));
                     failures.insert(registry, err.to_string());
                 }
             }
@@ -1025,12 +1007,7 @@ impl Service {
                         last_error: err.clone(),
                         failed_attempts: 1,
                     })),
-                    Some(o) => {
-                        let started = koshi_store::parse_instant(&o.started_at)?;
-                        let journal =
-                            terms::outage_must_be_journaled(now.duration_since(started)).then(|| now_s.clone());
-                        unit.push(repo::outage_failed_again(&o.id, err, journal))
-                    }
+                    Some(o) => unit.push(repo::outage_failed_again(&o.id, err, journal_at(&o, now)?)),
                 };
                 known.insert(registry.as_str().to_string());
             }
@@ -1039,9 +1016,7 @@ impl Service {
                     continue;
                 }
                 if let Some(o) = self.store.open_outage(registry.as_str()).await? {
-                    let started = koshi_store::parse_instant(&o.started_at)?;
-                    let journal = terms::outage_must_be_journaled(now.duration_since(started)).then(|| now_s.clone());
-                    unit.push(repo::close_outage(&o.id, &now_s, journal));
+                    unit.push(repo::close_outage(&o.id, &now_s, journal_at(&o, now)?));
                 }
                 known.remove(registry.as_str());
             }
@@ -1733,6 +1708,33 @@ impl Service {
                 .collect(),
         })
     }
+}
+
+/// A check waiting for its (next) attempt.
+fn waiting_check(
+    application_id: &str,
+    check: Check,
+    attempts: i64,
+    next_attempt_at: Option<String>,
+    last_error: Option<String>,
+) -> CheckRow {
+    CheckRow {
+        application_id: application_id.into(),
+        check_name: check.as_str().into(),
+        state: "waiting".into(),
+        finding: None,
+        source: source_of(check).into(),
+        checked_at: None,
+        attempts,
+        next_attempt_at,
+        last_error,
+    }
+}
+
+/// When an open outage enters the special journal (п. 9-5): now, once its delay passes an hour.
+fn journal_at(o: &repo::OutageRow, now: Timestamp) -> Result<Option<String>, Problem> {
+    let started = koshi_store::parse_instant(&o.started_at)?;
+    Ok(terms::outage_must_be_journaled(now.duration_since(started)).then(|| instant(now)))
 }
 
 fn source_of(check: Check) -> &'static str {
