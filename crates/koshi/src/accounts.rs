@@ -162,6 +162,38 @@ impl SignInLimiter {
     }
 }
 
+/// Requests per client per minute on public endpoints (health, OpenAPI, sign-in) and with a token
+/// that does not authenticate.
+pub const PUBLIC_REQUESTS_PER_MINUTE: u32 = 120;
+
+/// A fixed-window counter per client for public endpoints (operational time, not legal time).
+#[derive(Debug, Default)]
+pub struct PublicLimiter {
+    windows: Mutex<HashMap<String, (std::time::Instant, u32)>>,
+}
+
+impl PublicLimiter {
+    /// `Err(retry_after_seconds)` once the client has used its requests in the current minute.
+    pub fn hit(&self, client: &str) -> Result<(), u64> {
+        let now = std::time::Instant::now();
+        let minute = std::time::Duration::from_secs(60);
+        let mut map = self.windows.lock().unwrap_or_else(|p| p.into_inner());
+        if map.len() > 100_000 {
+            map.retain(|_, (start, _)| now.duration_since(*start) < minute);
+        }
+        let e = map.entry(client.to_string()).or_insert((now, 0));
+        if now.duration_since(e.0) >= minute {
+            *e = (now, 0);
+        }
+        e.1 += 1;
+        if e.1 > PUBLIC_REQUESTS_PER_MINUTE {
+            Err(minute.saturating_sub(now.duration_since(e.0)).as_secs().max(1))
+        } else {
+            Ok(())
+        }
+    }
+}
+
 /// Signs in: the same answer for an unknown user and a wrong password.
 pub async fn sign_in(
     store: &Store,

@@ -70,6 +70,7 @@ pub fn router(service: Service) -> Router {
         .fallback(|| async { Problem::not_found("route") })
         .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(axum::middleware::map_response(security_headers))
+        .layer(axum::middleware::from_fn_with_state(service.clone(), rate_limit_public))
         .with_state(service)
 }
 
@@ -86,6 +87,44 @@ async fn security_headers(mut r: Response) -> Response {
         "content-security-policy",
         HeaderValue::from_static("default-src 'none'; frame-ancestors 'none'"),
     );
+    r
+}
+
+/// Public endpoints and requests whose token does not authenticate are limited per client, so
+/// that nobody can probe tokens or load the service anonymously.
+async fn rate_limit_public(
+    State(s): State<Service>,
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let path = req.uri().path();
+    let public = path == "/health"
+        || path == "/api/v1/openapi.json"
+        || (path == "/api/v1/session" && req.method() == axum::http::Method::POST);
+    let client = client_of(req.headers());
+    if public && let Err(retry) = s.public_limiter.hit(&client) {
+        return too_many(retry);
+    }
+    let r = next.run(req).await;
+    if r.status() == StatusCode::UNAUTHORIZED
+        && !public
+        && let Err(retry) = s.public_limiter.hit(&client)
+    {
+        return too_many(retry);
+    }
+    r
+}
+
+fn too_many(retry_after: u64) -> Response {
+    let mut r = Problem::new(
+        StatusCode::TOO_MANY_REQUESTS,
+        "rate_limited",
+        format!("too many requests; retry in {retry_after} seconds"),
+    )
+    .into_response();
+    if let Ok(v) = retry_after.to_string().parse() {
+        r.headers_mut().insert(axum::http::header::RETRY_AFTER, v);
+    }
     r
 }
 

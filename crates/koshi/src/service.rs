@@ -77,6 +77,7 @@ pub struct Service {
     pub config: Arc<ServiceConfig>,
     pub authz: Arc<crate::authz::Authz>,
     pub sign_in_limiter: Arc<crate::accounts::SignInLimiter>,
+    pub public_limiter: Arc<crate::accounts::PublicLimiter>,
     inflight: Arc<Mutex<JoinSet<()>>>,
     processing: Arc<Mutex<HashSet<String>>>,
     /// Registries with an open outage as far as this instance knows (None: not loaded yet).
@@ -183,6 +184,7 @@ impl Service {
             config: Arc::new(config),
             authz,
             sign_in_limiter: Arc::new(crate::accounts::SignInLimiter::default()),
+            public_limiter: Arc::new(crate::accounts::PublicLimiter::default()),
             inflight: Arc::new(Mutex::new(JoinSet::new())),
             processing: Arc::new(Mutex::new(HashSet::new())),
             open_outages: Arc::new(tokio::sync::Mutex::new(None)),

@@ -240,3 +240,53 @@ async fn responses_carry_security_headers() {
     }
     t.done().await;
 }
+
+#[tokio::test]
+async fn public_endpoints_and_bad_tokens_are_rate_limited_per_client() {
+    let t = crate::harness::spawn(crate::harness::Backend::Sqlite, Options::default())
+        .await
+        .unwrap();
+    let limit = koshi::accounts::PUBLIC_REQUESTS_PER_MINUTE;
+    for i in 0..limit {
+        let r = t
+            .http
+            .get(format!("{}/health", t.base))
+            .header("x-forwarded-for", "10.9.8.7")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status().as_u16(), 200, "request {i}");
+    }
+    let r = t
+        .http
+        .get(format!("{}/health", t.base))
+        .header("x-forwarded-for", "10.9.8.7")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 429);
+    assert!(r.headers().get("retry-after").is_some());
+    // Another client is not affected; token probing counts too.
+    let r = t
+        .http
+        .get(format!("{}/health", t.base))
+        .header("x-forwarded-for", "10.9.8.8")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 200);
+    let mut last = 0;
+    for _ in 0..=limit {
+        let r = t
+            .http
+            .get(format!("{}/api/v1/outages", t.base))
+            .header("x-forwarded-for", "10.9.8.9")
+            .bearer_auth("ksh_guess")
+            .send()
+            .await
+            .unwrap();
+        last = r.status().as_u16();
+    }
+    assert_eq!(last, 429);
+    t.done().await;
+}
