@@ -158,11 +158,7 @@ async fn straight_through(app: &App, n: usize) -> anyhow::Result<f64> {
         let req = base.clone();
         tasks.spawn(async move {
             for _ in 0..per {
-                let (_, created) = svc
-                    .file(&caller(), req.clone(), None, "")
-                    .await
-                    .map_err(|p| anyhow::anyhow!("{}", p.detail))?;
-                svc.process(&created.id)
+                svc.file_and_process(&caller(), req.clone())
                     .await
                     .map_err(|p| anyhow::anyhow!("{}", p.detail))?;
             }
@@ -202,11 +198,8 @@ async fn latency(app: &App, n: usize, in_flight: usize) -> anyhow::Result<(f64, 
         let req = base.clone();
         tasks.spawn(async move {
             let start = Instant::now();
-            let (_, created) = svc
-                .file(&caller(), req, None, "")
-                .await
-                .map_err(|p| anyhow::anyhow!("{}", p.detail))?;
-            svc.process(&created.id)
+            let created = svc
+                .file_and_process(&caller(), req)
                 .await
                 .map_err(|p| anyhow::anyhow!("{}", p.detail))?;
             let row = svc

@@ -242,7 +242,10 @@ fn parse_body<T: DeserializeOwned>(body: &Bytes) -> Result<T, Problem> {
 
 #[utoipa::path(
     post, path = "/api/v1/applications", request_body = ApplicationRequest,
-    params(("Idempotency-Key" = Option<String>, Header, description = "A retried POST with the same key returns the same case")),
+    params(
+        ("Idempotency-Key" = Option<String>, Header, description = "A retried POST with the same key returns the same case"),
+        ("Koshi-Signature" = Option<String>, Header, description = "Portal (п. 8): a detached CMS/PKCS#7 signature over the exact request body, base64")
+    ),
     responses(
         (status = 201, description = "Receipt of acceptance (App. 1-2) or of refusal to accept (App. 1-3)", body = ApplicationCreated),
         (status = 400, body = ProblemDocument), (status = 401, body = ProblemDocument), (status = 403, body = ProblemDocument),
@@ -262,8 +265,29 @@ async fn create_application(
         .map(|v| v.to_str().map(str::to_string))
         .transpose()
         .map_err(|_| Problem::bad_request("invalid_idempotency_key", "Idempotency-Key must be visible ASCII"))?;
-    let hash = hex::encode(Sha256::digest(&body));
-    let (status, created) = s.file(&caller, req, key.as_deref(), &hash).await?;
+    let signature = headers
+        .get("koshi-signature")
+        .map(|v| {
+            use base64::Engine;
+            let text = v
+                .to_str()
+                .map_err(|_| Problem::bad_request("invalid_signature_header", "Koshi-Signature must be base64"))?;
+            base64::engine::general_purpose::STANDARD
+                .decode(text.trim())
+                .map_err(|_| {
+                    Problem::bad_request(
+                        "invalid_signature_header",
+                        "Koshi-Signature must be base64 (standard alphabet)",
+                    )
+                })
+        })
+        .transpose()?;
+    let signed = crate::service::SignedBody {
+        body: &body,
+        hash: hex::encode(Sha256::digest(&body)),
+        signature,
+    };
+    let (status, created) = s.file(&caller, req, key.as_deref(), &signed).await?;
     let location = format!("/api/v1/applications/{}", created.id);
     let mut r = (status, Json(created)).into_response();
     if let Ok(v) = location.parse() {

@@ -58,6 +58,10 @@ pub enum Command {
         /// Issue clean cases without an officer's confirmation (refusals always wait for one).
         #[arg(long, env = "KOSHI_STRAIGHT_THROUGH", default_value_t = true, action = clap::ArgAction::Set)]
         straight_through: bool,
+        /// PEM file of the trusted roots (and CRLs) for portal ЭЦП (п. 8); without it portal
+        /// filings are refused with 503.
+        #[arg(long, env = "KOSHI_TRUST_STORE")]
+        trust_store: Option<PathBuf>,
     },
     /// Runs Koshi with simulated registries and demo data, and prints the address and tokens.
     Demo {
@@ -262,14 +266,23 @@ async fn run_async(cli: Cli, law: std::sync::Arc<Law>) -> Result<ExitCode> {
             registry_url,
             fixtures: fx,
             straight_through,
+            trust_store,
         } => {
             init_logging();
+            let trust_store = match trust_store {
+                Some(p) => Some(Arc::new(
+                    koshi_sign::TrustStore::from_pem(&read(&p, "trust store")?)
+                        .map_err(|e| anyhow::anyhow!("trust store {}: {e}", p.display()))?,
+                )),
+                None => None,
+            };
             let source = match registry_url {
                 Some(u) => app::RegistrySource::Http(u),
                 None => app::RegistrySource::Simulated(fixtures(&fx)?),
             };
             let config = crate::service::ServiceConfig {
                 straight_through,
+                trust_store,
                 ..Default::default()
             };
             let a = app::App::build(

@@ -76,7 +76,6 @@ pub fn request(law: &Law, fixtures: &Fixtures, document_number: &str, purpose: &
         late_exception: None,
         requested_until: None,
         deliver_to: None,
-        signature: None,
     }
 }
 
@@ -115,7 +114,12 @@ pub async fn seed(app: &crate::app::App) -> anyhow::Result<usize> {
     let mut n = 0;
     for (doc, purpose) in cases {
         let req = request(&law, sim.fixtures(), doc, purpose);
-        if app.service.file(&caller, req, None, "").await.is_ok() {
+        if app
+            .service
+            .file(&caller, req, None, &crate::service::SignedBody::default())
+            .await
+            .is_ok()
+        {
             n += 1;
         }
     }

@@ -42,9 +42,6 @@ pub struct ApplicationRequest {
     /// Where the result goes: `desk`, `con`, `portal_cabinet`. Defaults from the channel.
     #[serde(default)]
     pub deliver_to: Option<String>,
-    /// Portal requests: the ЭЦП signature (CMS, base64) over the request (п. 8).
-    #[serde(default)]
-    pub signature: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]

@@ -53,6 +53,9 @@ pub struct ServiceConfig {
     pub integrated_registries: BTreeSet<String>,
     /// How long one registry call may take before it counts as failed.
     pub registry_timeout: std::time::Duration,
+    /// Roots (and CRLs) that portal signatures must chain to (п. 8). Without one, portal filings
+    /// cannot be verified and are refused with 503.
+    pub trust_store: Option<Arc<koshi_sign::TrustStore>>,
 }
 
 impl Default for ServiceConfig {
@@ -62,6 +65,7 @@ impl Default for ServiceConfig {
             max_attachment_bytes: 10 * 1024 * 1024,
             integrated_registries: ["fingerprints".to_string()].into_iter().collect(),
             registry_timeout: std::time::Duration::from_secs(10),
+            trust_store: None,
         }
     }
 }
@@ -145,6 +149,15 @@ fn person_key(citizenship: &str, document_number: &str) -> String {
         )
         .as_bytes(),
     )
+}
+
+/// The raw request as received: its digest (idempotency) and, from the portal, the detached
+/// CMS signature over exactly these bytes.
+#[derive(Debug, Clone, Default)]
+pub struct SignedBody<'a> {
+    pub body: &'a [u8],
+    pub hash: String,
+    pub signature: Option<Vec<u8>>,
 }
 
 /// A case just filed, handed to its processing in memory.
@@ -349,13 +362,6 @@ impl Service {
                 "expected desk, con or portal_cabinet",
             ));
         }
-        if channel == Channel::Portal && req.signature.as_deref().is_none_or(|s| s.trim().is_empty()) {
-            return Err(Problem::unprocessable(
-                "signature_required",
-                "/signature",
-                "a portal request is signed with an ЭЦП (п. 8)",
-            ));
-        }
 
         let mut documents = Vec::new();
         let mut attachments = Vec::new();
@@ -483,15 +489,51 @@ impl Service {
         })
     }
 
+    /// п. 8: a portal request is signed by the service recipient with an ЭЦП. The signature must
+    /// verify against the trust store at the time of filing, over the exact body, and its signer
+    /// must be the inviting party (IIN of an individual, BIN of an organisation).
+    fn verify_signature(&self, req: &ApplicationRequest, signed: &SignedBody<'_>) -> Result<Value, Problem> {
+        let Some(cms) = &signed.signature else {
+            return Err(Problem::unprocessable(
+                "signature_required",
+                "/",
+                "a portal request carries its ЭЦП: a detached CMS signature over the body, base64, in the Koshi-Signature header (п. 8)",
+            ));
+        };
+        let Some(trust) = &self.config.trust_store else {
+            return Err(Problem::unavailable(
+                "portal signatures cannot be verified: no trust store is configured (KOSHI_TRUST_STORE)",
+            ));
+        };
+        let v = koshi_sign::verify_detached(cms, signed.body, trust, self.now())
+            .map_err(|e| Problem::unprocessable(e.code(), "/", format!("the ЭЦП is not accepted: {e}")))?;
+        let party = &req.inviting_party;
+        let matches = match (&party.iin, &party.bin) {
+            (Some(iin), _) if v.iin.as_deref() == Some(iin.trim()) => true,
+            (_, Some(bin)) if v.bin.as_deref() == Some(bin.trim()) => true,
+            _ => false,
+        };
+        if !matches {
+            return Err(Problem::unprocessable(
+                "signature_not_of_the_applicant",
+                "/inviting_party",
+                "the request is signed by someone other than the inviting party (п. 8: the service recipient signs)",
+            ));
+        }
+        Ok(
+            json!({"verified": true, "certificate_serial": v.serial, "digest": v.digest_algorithm.name(), "citation": "п. 8"}),
+        )
+    }
+
     /// Files an application: a receipt of acceptance or of refusal to accept, recorded either way.
     pub async fn file(
         &self,
         caller: &Caller,
         req: ApplicationRequest,
         idempotency_key: Option<&str>,
-        request_hash: &str,
+        signed: &SignedBody<'_>,
     ) -> Result<(StatusCode, ApplicationCreated), Problem> {
-        let (status, created, handoff) = self.file_inner(caller, req, idempotency_key, request_hash).await?;
+        let (status, created, handoff) = self.file_inner(caller, req, idempotency_key, signed).await?;
         if let Some(h) = handoff {
             self.spawn_processing(h);
         }
@@ -505,7 +547,7 @@ impl Service {
         caller: &Caller,
         req: ApplicationRequest,
     ) -> Result<ApplicationCreated, Problem> {
-        let (_, created, handoff) = self.file_inner(caller, req, None, "").await?;
+        let (_, created, handoff) = self.file_inner(caller, req, None, &SignedBody::default()).await?;
         if let Some(h) = handoff {
             self.process_with(&created.id.clone(), Some(h)).await?;
         }
@@ -517,8 +559,9 @@ impl Service {
         caller: &Caller,
         req: ApplicationRequest,
         idempotency_key: Option<&str>,
-        request_hash: &str,
+        signed: &SignedBody<'_>,
     ) -> Result<(StatusCode, ApplicationCreated, Option<Handoff>), Problem> {
+        let request_hash = signed.hash.as_str();
         if let Some(key) = idempotency_key {
             if key.is_empty() || key.len() > 200 {
                 return Err(Problem::bad_request(
@@ -532,6 +575,11 @@ impl Service {
             }
         }
         let f = self.validate(caller, &req)?;
+        let signer = if f.channel == Channel::Portal {
+            Some(self.verify_signature(&req, signed)?)
+        } else {
+            None
+        };
         for (i, d) in req.documents.iter().enumerate() {
             if let Some(AttachmentInput {
                 content_base64: None,
@@ -709,6 +757,7 @@ impl Service {
                 "due_on": row.due_on,
                 "grounds": grounds,
                 "late_exception": late_citation.map(|c| c.to_string()),
+                "signature": signer,
             })
             .to_string(),
         }));

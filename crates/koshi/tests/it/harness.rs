@@ -40,6 +40,7 @@ pub const T0: &str = "2026-02-02T05:00:00Z";
 pub struct Options {
     pub straight_through: bool,
     pub household_limit: Option<u32>,
+    pub trust_store: Option<Arc<koshi_sign::TrustStore>>,
 }
 
 impl Default for Options {
@@ -47,6 +48,7 @@ impl Default for Options {
         Options {
             straight_through: true,
             household_limit: Some(3),
+            trust_store: None,
         }
     }
 }
@@ -93,6 +95,7 @@ async fn spawn_with(
     let fixtures = Fixtures::demo().unwrap();
     let config = ServiceConfig {
         straight_through: opts.straight_through,
+        trust_store: opts.trust_store.clone(),
         ..Default::default()
     };
     let app = App::build(

@@ -7,7 +7,11 @@ mod cli;
 mod fuzz;
 mod harness;
 mod logscan;
+#[allow(dead_code)]
+#[path = "../../../koshi-sign/tests/it/pki.rs"]
+mod pki;
 mod registry_http;
 mod rvp;
 mod security;
 mod sessions;
+mod signatures;

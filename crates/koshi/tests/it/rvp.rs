@@ -325,63 +325,6 @@ on_both!(
     p9_1_late_applications_only_under_the_exceptions
 );
 
-async fn p8_after_hours_portal_filing_counts_from_the_next_working_day(t: &TestApp) {
-    let mut req = t.request("FA1234567", "labour_contract");
-    req.channel = Some("portal".into());
-    req.filed_at = Some("2026-02-06T19:30:00+05:00".into()); // Friday evening
-    for d in &mut req.documents {
-        d.attachment = Some(koshi::model::AttachmentInput {
-            media_type: "application/pdf".into(),
-            content_base64: Some(base64::engine::general_purpose::STANDARD.encode(format!("%PDF {}", d.kind))),
-            sha256: None,
-        });
-    }
-    // Without a signature the portal request is malformed (п. 8), and nothing is written.
-    let before = t.counts().await;
-    let (s, v) = t
-        .post("portal", "/api/v1/applications", &serde_json::to_value(&req).unwrap())
-        .await;
-    assert_eq!((s, v["code"].as_str()), (422, Some("signature_required")));
-    assert_eq!(t.counts().await, before);
-    req.signature = Some("MIIB-test-signature".into());
-    let (s, v) = t
-        .post("portal", "/api/v1/applications", &serde_json::to_value(&req).unwrap())
-        .await;
-    assert_eq!(s, 201, "{v}");
-    assert_eq!(v["accepted_on"], "2026-02-09");
-    assert_eq!(v["due_on"], "2026-02-10");
-    assert_eq!(v["receipt"]["result_ready_at"], "2026-02-10T18:30");
-    // The portal cannot file through the desk.
-    req.channel = Some("police_desk".into());
-    let (s, _) = t
-        .post("portal", "/api/v1/applications", &serde_json::to_value(&req).unwrap())
-        .await;
-    assert_eq!(s, 403);
-    // The result goes to the cabinet.
-    t.app.service.tick().await.unwrap();
-    let (_, d) = t
-        .get(
-            "auditor",
-            &format!(
-                "/api/v1/monitoring/deliveries?application_id={}",
-                v["id"].as_str().unwrap()
-            ),
-        )
-        .await;
-    assert!(
-        d.as_array()
-            .unwrap()
-            .iter()
-            .any(|m| m["topic"] == "delivery.portal_cabinet"),
-        "{d}"
-    );
-}
-on_both!(
-    portal_after_hours,
-    super::opts(),
-    p8_after_hours_portal_filing_counts_from_the_next_working_day
-);
-
 // ------------------------------------------------------------------ outages and monitoring
 
 async fn p9_5_a_registry_down_for_two_hours_delays_but_never_fails_the_case(t: &TestApp) {

@@ -1,0 +1,262 @@
+//! п. 8: a portal request is signed by the service recipient with an ЭЦП, verified against the
+//! trust store. A throw-away PKI is made in the test (no private key is committed).
+
+use std::sync::Arc;
+
+use base64::Engine;
+use jiff::SignedDuration;
+use serde_json::Value;
+use x509_cert::der::Encode;
+use x509_cert::ext::pkix::KeyUsages;
+
+use crate::harness::{Backend, Options, T0, TestApp};
+use crate::pki::{CmsOpts, Issued, Spec, sign};
+
+struct Pki {
+    root: Issued,
+    intermediate: Issued,
+}
+
+fn pki() -> &'static Pki {
+    static PKI: std::sync::OnceLock<Pki> = std::sync::OnceLock::new();
+    PKI.get_or_init(|| {
+        let root = Issued::root("CN=Koshi Test NCA Root,O=Koshi Test,C=KZ");
+        let intermediate = root.issue(Spec::ca("CN=Koshi Test NCA,O=Koshi Test,C=KZ", 2));
+        Pki { root, intermediate }
+    })
+}
+
+fn trust() -> Arc<koshi_sign::TrustStore> {
+    let mut t = koshi_sign::TrustStore::new();
+    t.add_der(&pki().root.cert.to_der().unwrap()).unwrap();
+    Arc::new(t)
+}
+
+/// A signer certificate for the demo company (BIN) valid around the test's clock.
+fn signer(subject_ids: &str, serial: u32, valid_days_before: i64, valid_days_after: i64) -> Issued {
+    let t0: jiff::Timestamp = T0.parse().unwrap();
+    pki().intermediate.issue(Spec {
+        subject: format!(
+            "CN=ДИРЕКТОР ДЕМО,SERIALNUMBER={subject_ids},C=KZ,OU=BIN{}",
+            koshi::demo::COMPANY_BIN
+        ),
+        serial,
+        not_before: t0 - SignedDuration::from_hours(24 * valid_days_before),
+        not_after: t0 + SignedDuration::from_hours(24 * valid_days_after),
+        ca: false,
+        key_usage: Some(KeyUsages::DigitalSignature | KeyUsages::NonRepudiation),
+    })
+}
+
+async fn post_signed(t: &TestApp, body: &[u8], signature: Option<Vec<u8>>) -> (u16, Value) {
+    let mut r = t
+        .http
+        .post(format!("{}/api/v1/applications", t.base))
+        .bearer_auth(&t.tokens["portal"])
+        .header("content-type", "application/json")
+        .body(body.to_vec());
+    if let Some(s) = signature {
+        r = r.header("koshi-signature", base64::engine::general_purpose::STANDARD.encode(s));
+    }
+    let resp = r.send().await.unwrap();
+    (resp.status().as_u16(), resp.json().await.unwrap_or(Value::Null))
+}
+
+fn portal_body(t: &TestApp, filed_at: &str) -> Vec<u8> {
+    let mut req = t.request("FA1234567", "labour_contract");
+    req.channel = Some("portal".into());
+    req.filed_at = Some(filed_at.into());
+    for d in &mut req.documents {
+        d.attachment = Some(koshi::model::AttachmentInput {
+            media_type: "application/pdf".into(),
+            content_base64: Some(base64::engine::general_purpose::STANDARD.encode(format!("%PDF {}", d.kind))),
+            sha256: None,
+        });
+    }
+    serde_json::to_vec(&req).unwrap()
+}
+
+async fn signed_portal_filing_after_hours_counts_from_the_next_working_day(t: &TestApp) {
+    let body = portal_body(t, "2026-02-06T19:30:00+05:00"); // Friday evening
+    let me = signer("BIN160540012347", 0x3001, 30, 365);
+    let cms = sign(&me, &[&pki().intermediate.cert], &body, &CmsOpts::default());
+    // Without a signature the request is malformed (п. 8), and nothing is written.
+    let before = t.counts().await;
+    let (s, v) = post_signed(t, &body, None).await;
+    assert_eq!((s, v["code"].as_str()), (422, Some("signature_required")));
+    assert_eq!(t.counts().await, before);
+    let (s, v) = post_signed(t, &body, Some(cms)).await;
+    assert_eq!(s, 201, "{v}");
+    assert_eq!(v["accepted_on"], "2026-02-09");
+    assert_eq!(v["due_on"], "2026-02-10");
+    assert_eq!(v["receipt"]["result_ready_at"], "2026-02-10T18:30");
+    let id = v["id"].as_str().unwrap().to_string();
+    t.app.service.tick().await.unwrap();
+    let case = t.case(&id).await;
+    assert_eq!(case["events"][0]["detail"]["signature"]["verified"], true);
+    let (_, d) = t
+        .get("auditor", &format!("/api/v1/monitoring/deliveries?application_id={id}"))
+        .await;
+    assert!(
+        d.as_array()
+            .unwrap()
+            .iter()
+            .any(|m| m["topic"] == "delivery.portal_cabinet"),
+        "{d}"
+    );
+}
+
+async fn bad_signatures_are_refused_with_their_reason_and_write_nothing(t: &TestApp) {
+    let body = portal_body(t, "2026-02-02T10:00:00+05:00");
+    let me = signer("BIN160540012347", 0x3002, 30, 365);
+    let before = t.counts().await;
+    let cases: Vec<(Option<Vec<u8>>, &str)> = vec![
+        // Signed, but over other content.
+        (
+            Some(sign(
+                &me,
+                &[&pki().intermediate.cert],
+                b"{\"other\": 1}",
+                &CmsOpts::default(),
+            )),
+            "content_mismatch",
+        ),
+        // Signed by someone else than the inviting party.
+        (
+            Some(sign(
+                &pki().intermediate.issue(Spec {
+                    subject: "CN=ЧУЖОЙ,SERIALNUMBER=IIN780412300119,C=KZ,OU=BIN990340000015".into(),
+                    ..Spec::signer("CN=x", 0x3003)
+                }),
+                &[&pki().intermediate.cert],
+                &body,
+                &CmsOpts::default(),
+            )),
+            "",
+        ),
+        // An expired certificate.
+        (
+            Some(sign(
+                &signer("BIN160540012347", 0x3004, 400, -1),
+                &[&pki().intermediate.cert],
+                &body,
+                &CmsOpts::default(),
+            )),
+            "certificate_expired",
+        ),
+        // A certificate of a foreign CA.
+        (
+            Some({
+                let foreign = Issued::root("CN=Foreign Root,C=XX");
+                let f = foreign.issue(Spec {
+                    not_before: T0.parse::<jiff::Timestamp>().unwrap() - SignedDuration::from_hours(24),
+                    ..Spec::signer(&format!("CN=X,OU=BIN{}", koshi::demo::COMPANY_BIN), 7)
+                });
+                sign(&f, &[], &body, &CmsOpts::default())
+            }),
+            "untrusted_chain",
+        ),
+        // Not a CMS at all.
+        (Some(b"not a signature".to_vec()), "malformed_cms"),
+    ];
+    for (sig, code) in cases {
+        let (s, v) = post_signed(t, &body, sig).await;
+        assert_eq!(s, 422, "{v}");
+        if code.is_empty() {
+            // The "someone else" case is refused either for the identity or, when the
+            // certificate's validity does not cover the test clock, for that.
+            assert!(
+                ["signature_not_of_the_applicant", "certificate_not_yet_valid"].contains(&v["code"].as_str().unwrap()),
+                "{v}"
+            );
+        } else {
+            assert_eq!(v["code"], code, "{v}");
+        }
+    }
+    // A header that is not base64.
+    let resp = t
+        .http
+        .post(format!("{}/api/v1/applications", t.base))
+        .bearer_auth(&t.tokens["portal"])
+        .header("koshi-signature", "%%%")
+        .header("content-type", "application/json")
+        .body(body.clone())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status().as_u16(), 400);
+    assert_eq!(t.counts().await, before, "refused requests wrote something");
+}
+
+async fn signer_must_be_the_inviting_party(t: &TestApp) {
+    let body = portal_body(t, "2026-02-02T10:00:00+05:00");
+    let other = pki().intermediate.issue(Spec {
+        subject: "CN=ЧУЖОЙ,SERIALNUMBER=IIN780412300119,C=KZ,OU=BIN990340000015".into(),
+        serial: 0x3005,
+        not_before: T0.parse::<jiff::Timestamp>().unwrap() - SignedDuration::from_hours(24),
+        not_after: T0.parse::<jiff::Timestamp>().unwrap() + SignedDuration::from_hours(24 * 30),
+        ca: false,
+        key_usage: Some(KeyUsages::DigitalSignature | KeyUsages::NonRepudiation),
+    });
+    let (s, v) = post_signed(
+        t,
+        &body,
+        Some(sign(&other, &[&pki().intermediate.cert], &body, &CmsOpts::default())),
+    )
+    .await;
+    assert_eq!(
+        (s, v["code"].as_str()),
+        (422, Some("signature_not_of_the_applicant")),
+        "{v}"
+    );
+}
+
+macro_rules! with_trust {
+    ($name:ident, $body:ident) => {
+        mod $name {
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                let opts = super::Options {
+                    trust_store: Some(super::trust()),
+                    ..super::Options::default()
+                };
+                let t = crate::harness::spawn(super::Backend::Sqlite, opts).await.unwrap();
+                super::$body(&t).await;
+                t.done().await;
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                let opts = super::Options {
+                    trust_store: Some(super::trust()),
+                    ..super::Options::default()
+                };
+                let Some(t) = crate::harness::spawn(super::Backend::Postgres, opts).await else {
+                    return;
+                };
+                super::$body(&t).await;
+                t.done().await;
+            }
+        }
+    };
+}
+
+with_trust!(
+    portal_after_hours,
+    signed_portal_filing_after_hours_counts_from_the_next_working_day
+);
+with_trust!(
+    bad_signatures,
+    bad_signatures_are_refused_with_their_reason_and_write_nothing
+);
+with_trust!(signer_identity, signer_must_be_the_inviting_party);
+
+#[tokio::test]
+async fn without_a_trust_store_portal_filings_are_refused_as_unverifiable() {
+    let t = crate::harness::spawn(Backend::Sqlite, Options::default())
+        .await
+        .unwrap();
+    let body = portal_body(&t, "2026-02-02T10:00:00+05:00");
+    let (s, v) = post_signed(&t, &body, Some(b"whatever".to_vec())).await;
+    assert_eq!((s, v["code"].as_str()), (503, Some("unavailable")), "{v}");
+    t.done().await;
+}
