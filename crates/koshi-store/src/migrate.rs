@@ -9,7 +9,20 @@ const MIGRATIONS: &[(i64, &str, &str, Option<&str>)] = &[
     (2, "append-only audit trail", AUDIT_SQLITE, Some(AUDIT_POSTGRES)),
     (3, "accounts and sessions", ACCOUNTS, None),
     (4, "durable timers", TIMERS, None),
+    (5, "PR journal", PR_JOURNAL, None),
 ];
+
+/// App. 8: the journal of case files of permanent residents, per police body. Its running number
+/// is the case number: assigned at commit, so it has no gaps, and unique per unit.
+const PR_JOURNAL: &str = r#"
+CREATE TABLE pr_journal (
+    unit TEXT NOT NULL,
+    number BIGINT NOT NULL,
+    application_id TEXT NOT NULL UNIQUE,
+    registered_at TEXT NOT NULL,
+    PRIMARY KEY (unit, number)
+);
+"#;
 
 /// Legal clocks that survive restarts: one row per (kind, subject), claimed under a lease.
 const TIMERS: &str = r#"

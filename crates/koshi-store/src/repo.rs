@@ -477,6 +477,20 @@ pub fn revoke_session(id_hash: &str, at: &str) -> Op {
     )
 }
 
+// ------------------------------------------------------------------ PR journal (App. 8)
+
+/// Registers a case in its unit's journal under the next number. Numbers are taken inside the
+/// commit, so they have no gaps; two instances racing for one number conflict, and the loser
+/// retries.
+pub fn register_in_journal(unit: &str, application_id: &str, at: &str) -> Op {
+    Op::new(
+        "register in the journal",
+        "INSERT INTO pr_journal (unit, number, application_id, registered_at) SELECT $1, COALESCE(MAX(number), 0) + 1, $2, $3 FROM pr_journal WHERE unit = $4",
+        vec![unit.into(), application_id.into(), at.into(), unit.into()],
+    )
+    .expecting(1)
+}
+
 // ------------------------------------------------------------------ reads
 
 impl Store {
@@ -629,6 +643,28 @@ impl Store {
             TokenRow,
             "SELECT id, token_hash, role, unit, label, created_at, revoked_at FROM api_tokens ORDER BY created_at"
         ))
+    }
+
+    /// The journal number of a PR case.
+    pub async fn journal_number(&self, application_id: &str) -> StoreResult<Option<i64>> {
+        let r: Option<(i64,)> = fetch_optional!(
+            self.db(),
+            (i64,),
+            "SELECT number FROM pr_journal WHERE application_id = $1",
+            application_id
+        );
+        Ok(r.map(|x| x.0))
+    }
+
+    /// Decisions of the person's PR cases that were refused or annulled (п. 22).
+    pub async fn pr_bars(&self, person_key: &str) -> StoreResult<Vec<String>> {
+        let rows: Vec<(Option<String>,)> = fetch_all!(
+            self.db(),
+            (Option<String>,),
+            "SELECT decision FROM applications WHERE person_key = $1 AND kind = 'pr' AND status IN ('refused', 'annulled')",
+            person_key
+        );
+        Ok(rows.into_iter().filter_map(|r| r.0).collect())
     }
 
     pub async fn user_by_name(&self, username: &str) -> StoreResult<Option<UserRow>> {

@@ -29,7 +29,7 @@ pub const MAX_BODY_BYTES: usize = 48 * 1024 * 1024;
     info(title = "Koshi", description = "Residence permits for foreigners and stateless persons in Kazakhstan under the Rules of Order No. 992 (ИС МП).", version = "1"),
     paths(create_application, get_application, decide, duplicate, outages, deliveries, sign_in, who_am_i, sign_out),
     components(schemas(
-        ApplicationRequest, InvitingPartyInput, PersonInput, FamilyMemberInput, IdentityDocumentInput,
+        ApplicationRequest, PrApplicationRequest, InvitingPartyInput, PersonInput, FamilyMemberInput, IdentityDocumentInput,
         DocumentInput, AttachmentInput, RepresentativeInput, LateExceptionInput, ApplicationCreated, Receipt,
         Ground, ApplicationView, CheckView, EventView, DecisionRequest, OfficerGround, DuplicateRequest,
         DuplicateIssued, OutageView, DeliveryView, ProblemDocument, FieldError, SignInRequest, SessionView
@@ -259,6 +259,21 @@ async fn create_application(
     body: Bytes,
 ) -> Result<Response, Problem> {
     require(&s, &caller, "application.file")?;
+    // Chapter 3 (PR) or chapter 2 (RVP), by the body's kind.
+    if serde_json::from_slice::<Value>(&body)
+        .ok()
+        .and_then(|v| v.get("kind").and_then(|k| k.as_str().map(|k| k == "pr")))
+        == Some(true)
+    {
+        let req: crate::model::PrApplicationRequest = parse_body(&body)?;
+        let (status, created) = s.file_pr(&caller, req).await?;
+        let location = format!("/api/v1/applications/{}", created.id);
+        let mut r = (status, Json(created)).into_response();
+        if let Ok(v) = location.parse() {
+            r.headers_mut().insert(axum::http::header::LOCATION, v);
+        }
+        return Ok(r);
+    }
     let req: ApplicationRequest = parse_body(&body)?;
     let key = headers
         .get("idempotency-key")

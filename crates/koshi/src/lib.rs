@@ -13,5 +13,6 @@ pub mod cli;
 pub mod delivery;
 pub mod demo;
 pub mod model;
+pub mod pr_service;
 pub mod problem;
 pub mod service;

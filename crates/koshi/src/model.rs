@@ -321,3 +321,34 @@ pub struct DeliveryView {
     #[schema(value_type = Object)]
     pub payload: Value,
 }
+
+/// `POST /api/v1/applications` with `kind: "pr"` (chapter 3).
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PrApplicationRequest {
+    /// `pr`
+    pub kind: String,
+    /// `police_desk` or `con` (п. 11: no portal for PR).
+    #[serde(default)]
+    pub channel: Option<String>,
+    #[serde(default)]
+    pub police_unit: Option<String>,
+    #[serde(default)]
+    pub filed_at: Option<String>,
+    /// The ground of п. 11: pr_visa, investor_visa, in_demand_profession_visa, visa_free_state,
+    /// refugee, ethnic_kazakh.
+    pub ground: String,
+    /// The foreigner or stateless person applying (the service recipient).
+    pub applicant: PersonInput,
+    /// Children and other family members applying together.
+    #[serde(default)]
+    pub family: Vec<FamilyMemberInput>,
+    #[serde(default)]
+    pub documents: Vec<DocumentInput>,
+    /// Facts that change the package (App. 3): refugee_or_asylum, ethnic_kazakh_from_prc,
+    /// solvency_exempt, housing_contracted, foreign_language_documents.
+    #[serde(default)]
+    pub facts: Vec<String>,
+    #[serde(default)]
+    pub representative: Option<RepresentativeInput>,
+}

@@ -84,6 +84,8 @@ pub struct Service {
     pub public_limiter: Arc<crate::accounts::PublicLimiter>,
     inflight: Arc<Mutex<JoinSet<()>>>,
     processing: Arc<Mutex<HashSet<String>>>,
+    /// This instance's name for timer leases.
+    pub instance_id: String,
     /// Registries with an open outage as far as this instance knows (None: not loaded yet).
     /// Saves a query per registry per case; the journal itself lives in the database.
     open_outages: Arc<tokio::sync::Mutex<Option<BTreeSet<String>>>>,
@@ -140,7 +142,7 @@ fn person_query(p: &PersonInput, birth: Date) -> PersonQuery {
     }
 }
 
-fn person_key(citizenship: &str, document_number: &str) -> String {
+pub(crate) fn person_key(citizenship: &str, document_number: &str) -> String {
     sha256_hex(
         format!(
             "{}:{}",
@@ -201,6 +203,7 @@ impl Service {
             inflight: Arc::new(Mutex::new(JoinSet::new())),
             processing: Arc::new(Mutex::new(HashSet::new())),
             open_outages: Arc::new(tokio::sync::Mutex::new(None)),
+            instance_id: format!("koshi-{}", uuid::Uuid::new_v4().simple()),
         }
     }
 
@@ -910,6 +913,7 @@ impl Service {
                 tracing::warn!(application = %id, error = %e.detail, "processing deferred");
             }
         }
+        self.fire_due_timers().await?;
         let delivered = self.deliver_due().await?;
         Ok((n, delivered))
     }
@@ -1635,6 +1639,52 @@ impl Service {
             valid_until: until.clone(),
             citation: "п. 9-2".into(),
         })
+    }
+
+    /// Fires the legal clocks that are due (durable timers): each exactly once, even with several
+    /// instances on one database; the mark goes into the case's audit trail with its citation.
+    pub async fn fire_due_timers(&self) -> Result<usize, Problem> {
+        let now = self.now();
+        let now_s = instant(now);
+        let lease = instant(now.checked_add(SignedDuration::from_mins(5)).unwrap_or(now));
+        let version = citation::version_on(self.law.calendar.civil(now).date())
+            .map(|v| v.id)
+            .unwrap_or("unknown");
+        let mut fired = 0;
+        loop {
+            let due = self
+                .store
+                .claim_due_timers(&self.instance_id, &now_s, &lease, 500)
+                .await?;
+            if due.is_empty() {
+                return Ok(fired);
+            }
+            for t in due {
+                let (action, cite) = match t.kind.as_str() {
+                    "pr.stage.send_to_ums" => ("pr.stage.overdue", "п. 14 пп. 2"),
+                    "pr.service_term" => ("pr.term.overdue", "App. 3 п. 3; п. 14"),
+                    _ => ("timer.fired", "—"),
+                };
+                let detail: Value = serde_json::from_str(&t.payload).unwrap_or(Value::Null);
+                let unit = Unit::new()
+                    .with(self.event(
+                        &t.subject,
+                        "system",
+                        action,
+                        cite,
+                        version,
+                        json!({"timer": t.kind, "due": detail}),
+                        &now_s,
+                    ))
+                    .with(koshi_store::timers::fired(&t.id, &self.instance_id, &now_s));
+                match self.store.write(unit).await {
+                    Ok(()) => fired += 1,
+                    // Another instance took the timer after our lease ran out: it fired there.
+                    Err(koshi_store::StoreError::Conflict(_)) => {}
+                    Err(e) => return Err(e.into()),
+                }
+            }
+        }
     }
 
     // ------------------------------------------------------------------ outbox

@@ -10,6 +10,7 @@ mod logscan;
 #[allow(dead_code)]
 #[path = "../../../koshi-sign/tests/it/pki.rs"]
 mod pki;
+mod pr;
 mod registry_http;
 mod rvp;
 mod security;

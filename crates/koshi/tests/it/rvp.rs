@@ -574,7 +574,7 @@ async fn bad_requests_get_a_problem_and_write_nothing(t: &TestApp) {
     let huge = base64::engine::general_purpose::STANDARD.encode(vec![7u8; 10 * 1024 * 1024 + 1]);
     big["documents"][0]["attachment"] = json!({"media_type": "application/pdf", "content_base64": huge});
     let mut pr = good.clone();
-    pr["kind"] = json!("pr");
+    pr["kind"] = json!("citizenship");
     for (v, status, code) in [
         (bad_iin, 422, "invalid_iin"),
         (bad_party_iin, 422, "invalid_iin"),

@@ -1,0 +1,214 @@
+//! The PR service over HTTP (chapter 3), first slice: intake, the App. 8 journal, the clocks,
+//! the п. 22 bar. On SQLite and PostgreSQL.
+
+use serde_json::{Value, json};
+
+use crate::harness::TestApp;
+use crate::on_both;
+
+/// A complete PR package for a fixture person (App. 3), filed at the desk.
+fn pr_request(t: &TestApp, document_number: &str) -> Value {
+    let p = t.fixtures.person(document_number).unwrap();
+    let documents: Vec<Value> = [
+        "application_form",
+        "exit_consent",
+        "autobiography",
+        "solvency_certificate",
+        "criminal_record_certificate",
+        "housing_document",
+        "medical_certificate",
+        "photo",
+        "state_duty_receipt",
+    ]
+    .iter()
+    .map(|kind| json!({"kind": kind, "issued_on": "2026-01-10", "expires_on": null}))
+    .collect();
+    json!({
+        "kind": "pr",
+        "ground": "visa_free_state",
+        "applicant": {
+            "surname": "DEMO", "given_names": "PR",
+            "birth_date": p.birth_date.unwrap().to_string(),
+            "citizenship": p.citizenship.clone().unwrap(),
+            "iin": p.iin.clone(),
+            "document": {"number": document_number, "expires_on": "2030-01-01"}
+        },
+        "documents": documents
+    })
+}
+
+async fn p12_p14_intake_registers_the_case_in_the_journal_and_starts_the_clocks(t: &TestApp) {
+    let (s, v) = t
+        .post("officer", "/api/v1/applications", &pr_request(t, "FA1234567"))
+        .await;
+    assert_eq!(s, 201, "{v}");
+    assert_eq!(v["status"], "registered");
+    assert_eq!(v["receipt"]["form"], "App. 6");
+    assert_eq!(v["receipt"]["number"], "ALM-01/1");
+    assert_eq!(v["accepted_on"], "2026-02-02");
+    assert_eq!(v["due_on"], "2026-04-03", "60 calendar days");
+    let id = v["id"].as_str().unwrap();
+    let timers = t.app.service.store.timers_of(id).await.unwrap();
+    let kinds: Vec<(&str, &str)> = timers.iter().map(|x| (x.kind.as_str(), x.state.as_str())).collect();
+    assert_eq!(
+        kinds,
+        [("pr.stage.send_to_ums", "pending"), ("pr.service_term", "pending")]
+    );
+    assert!(
+        timers[0].due_at.starts_with("2026-02-07T13:30"),
+        "stage 2: 5 days, end of the working day in Almaty: {}",
+        timers[0].due_at
+    );
+    // Many at once: the journal stays gapless and unique.
+    let mut handles = Vec::new();
+    for _ in 0..20 {
+        let http = t.http.clone();
+        let url = format!("{}/api/v1/applications", t.base);
+        let token = t.tokens["officer"].clone();
+        let body = pr_request(t, "751234567");
+        handles.push(tokio::spawn(async move {
+            let v: Value = http
+                .post(url)
+                .bearer_auth(token)
+                .json(&body)
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            v["receipt"]["number"]
+                .as_str()
+                .unwrap()
+                .trim_start_matches("ALM-01/")
+                .parse::<i64>()
+                .unwrap()
+        }));
+    }
+    let mut numbers = Vec::new();
+    for h in handles {
+        numbers.push(h.await.unwrap());
+    }
+    numbers.sort();
+    assert_eq!(numbers, (2..=21).collect::<Vec<i64>>());
+    // The portal does not take PR applications (п. 11).
+    let (s, _) = t
+        .post("portal", "/api/v1/applications", &pr_request(t, "FA1234567"))
+        .await;
+    assert_eq!(s, 403);
+}
+on_both!(
+    pr_intake,
+    super::super::harness::Options::default(),
+    p12_p14_intake_registers_the_case_in_the_journal_and_starts_the_clocks
+);
+
+async fn p13_p14_con_path_and_package_refusals_are_recorded(t: &TestApp) {
+    // Via a ЦОН, a person without an IIN in ГБД ФЛ gets a refusal (App. 7).
+    let mut req = pr_request(t, "C01234567");
+    req["applicant"]["iin"] = Value::Null;
+    // п. 14: the ЦОН's request goes with electronic copies of every document.
+    for d in req["documents"].as_array_mut().unwrap() {
+        d["attachment"] = json!({"media_type": "application/pdf", "content_base64": "JVBERi0xLjQK"});
+    }
+    let (s, v) = t.post("con_operator", "/api/v1/applications", &req).await;
+    assert_eq!(s, 201, "{v}");
+    assert_eq!(
+        (v["status"].as_str(), v["receipt"]["form"].as_str()),
+        (Some("refused_to_accept"), Some("App. 7"))
+    );
+    assert_eq!(v["receipt"]["grounds"][0]["code"], "no_iin");
+    // A passport valid for only 180 more days is not enough (App. 3).
+    let mut req = pr_request(t, "FA1234567");
+    req["applicant"]["document"]["expires_on"] = json!("2026-08-01");
+    let (_, v) = t.post("officer", "/api/v1/applications", &req).await;
+    assert_eq!(v["receipt"]["grounds"][0]["code"], "validity_too_short", "{v}");
+    // A certificate older than 180 days.
+    let mut req = pr_request(t, "FA1234567");
+    req["documents"][3]["issued_on"] = json!("2025-07-01");
+    let (_, v) = t.post("officer", "/api/v1/applications", &req).await;
+    assert_eq!(v["receipt"]["grounds"][0]["code"], "document_too_old", "{v}");
+    assert_eq!(v["receipt"]["grounds"][0]["document"], "solvency_certificate");
+    // Refusals to accept take no journal number.
+    assert!(v["receipt"]["number"].as_str().unwrap().starts_with("T-"));
+}
+on_both!(
+    pr_refusals,
+    super::super::harness::Options::default(),
+    p13_p14_con_path_and_package_refusals_are_recorded
+);
+
+async fn p22_reapplication_a_day_before_and_on_the_anniversary(t: &TestApp) {
+    // An earlier PR application of the person was refused by a conclusion of 3 February 2025.
+    let store = &t.app.service.store;
+    let (_, v) = t
+        .post("officer", "/api/v1/applications", &pr_request(t, "AC2345678"))
+        .await;
+    let old = store.application(v["id"].as_str().unwrap()).await.unwrap().unwrap();
+    let refused = koshi_store::repo::StatusChange {
+        id: old.id.clone(),
+        expected_revision: old.revision,
+        status: "refused".into(),
+        decision: Some(json!({"outcome": "refused", "concluded_on": "2025-02-03"}).to_string()),
+        permit_number: None,
+        valid_from: None,
+        valid_until: None,
+        updated_at: old.updated_at.clone(),
+    };
+    store
+        .write(koshi_store::Unit::new().with(koshi_store::repo::change_status(&refused)))
+        .await
+        .unwrap();
+    let mut req = pr_request(t, "AC2345678");
+    req["filed_at"] = json!("2026-02-02T10:00:00+05:00");
+    let (_, v) = t.post("officer", "/api/v1/applications", &req).await;
+    assert_eq!(v["status"], "refused_to_accept", "{v}");
+    assert_eq!(v["receipt"]["grounds"][0]["code"], "reapplication_barred");
+    assert_eq!(v["receipt"]["grounds"][0]["citation"], "п. 22");
+    req["filed_at"] = json!("2026-02-03T10:00:00+05:00");
+    let (_, v) = t.post("officer", "/api/v1/applications", &req).await;
+    assert_eq!(v["status"], "registered", "on the anniversary: {v}");
+}
+on_both!(
+    pr_bar,
+    super::super::harness::Options::default(),
+    p22_reapplication_a_day_before_and_on_the_anniversary
+);
+
+async fn p14_stage_clocks_fire_once_and_mark_the_case(t: &TestApp) {
+    let (_, v) = t
+        .post("officer", "/api/v1/applications", &pr_request(t, "FA1234567"))
+        .await;
+    let id = v["id"].as_str().unwrap().to_string();
+    t.app.service.tick().await.unwrap();
+    let count = |case: &Value, action: &str| {
+        case["events"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|e| e["action"] == action)
+            .count()
+    };
+    assert_eq!(count(&t.case(&id).await, "pr.stage.overdue"), 0, "not due yet");
+    t.advance(6 * 24 * 60); // past the 5 days of stage 2
+    t.app.service.tick().await.unwrap();
+    t.app.service.tick().await.unwrap();
+    let case = t.case(&id).await;
+    assert_eq!(count(&case, "pr.stage.overdue"), 1, "fired exactly once");
+    let e = case["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["action"] == "pr.stage.overdue")
+        .unwrap();
+    assert_eq!(e["citation"], "п. 14 пп. 2");
+    assert_eq!(count(&case, "pr.term.overdue"), 0);
+    t.advance(60 * 24 * 60); // past the 60-day term
+    t.app.service.tick().await.unwrap();
+    assert_eq!(count(&t.case(&id).await, "pr.term.overdue"), 1);
+}
+on_both!(
+    pr_clocks,
+    super::super::harness::Options::default(),
+    p14_stage_clocks_fire_once_and_mark_the_case
+);
