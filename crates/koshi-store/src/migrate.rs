@@ -10,7 +10,24 @@ const MIGRATIONS: &[(i64, &str, &str, Option<&str>)] = &[
     (3, "accounts and sessions", ACCOUNTS, None),
     (4, "durable timers", TIMERS, None),
     (5, "PR journal", PR_JOURNAL, None),
+    (6, "PR agency requests", AGENCY_REQUESTS, None),
 ];
+
+/// п. 14 пп. 2–3: what was asked of which agency, by when, and what it answered.
+const AGENCY_REQUESTS: &str = r#"
+CREATE TABLE agency_requests (
+    application_id TEXT NOT NULL,
+    agency TEXT NOT NULL,
+    sent_at TEXT NOT NULL,
+    due_on TEXT NOT NULL,
+    state TEXT NOT NULL,
+    outcome TEXT,
+    detail TEXT,
+    answered_at TEXT,
+    answered_by TEXT,
+    PRIMARY KEY (application_id, agency)
+);
+"#;
 
 /// App. 8: the journal of case files of permanent residents, per police body. Its running number
 /// is the case number: assigned at commit, so it has no gaps, and unique per unit.

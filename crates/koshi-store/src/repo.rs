@@ -491,6 +491,55 @@ pub fn register_in_journal(unit: &str, application_id: &str, at: &str) -> Op {
     .expecting(1)
 }
 
+// ------------------------------------------------------------------ PR agency requests (п. 14)
+
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct AgencyRequestRow {
+    pub application_id: String,
+    pub agency: String,
+    pub sent_at: String,
+    pub due_on: String,
+    /// `waiting` or `answered`
+    pub state: String,
+    pub outcome: Option<String>,
+    pub detail: Option<String>,
+    pub answered_at: Option<String>,
+    pub answered_by: Option<String>,
+}
+
+pub fn insert_agency_request(r: &AgencyRequestRow) -> Op {
+    Op::insert(
+        "send agency request",
+        InsertShape {
+            head: "INSERT INTO agency_requests (application_id, agency, sent_at, due_on, state, outcome, detail, answered_at, answered_by) VALUES",
+            tail: "",
+            columns: 9,
+            rank: 1,
+        },
+        vec![
+            r.application_id.clone().into(),
+            r.agency.clone().into(),
+            r.sent_at.clone().into(),
+            r.due_on.clone().into(),
+            r.state.clone().into(),
+            r.outcome.clone().into(),
+            r.detail.clone().into(),
+            r.answered_at.clone().into(),
+            r.answered_by.clone().into(),
+        ],
+    )
+}
+
+/// Records an agency's answer; fails the unit unless that agency's request is still waiting.
+pub fn answer_agency(application_id: &str, agency: &str, outcome: &str, detail: &str, at: &str, by: &str) -> Op {
+    Op::new(
+        "record agency answer",
+        "UPDATE agency_requests SET state = 'answered', outcome = $1, detail = $2, answered_at = $3, answered_by = $4 WHERE application_id = $5 AND agency = $6 AND state = 'waiting'",
+        vec![outcome.into(), detail.into(), at.into(), by.into(), application_id.into(), agency.into()],
+    )
+    .expecting(1)
+}
+
 // ------------------------------------------------------------------ reads
 
 impl Store {
@@ -642,6 +691,15 @@ impl Store {
             self.db(),
             TokenRow,
             "SELECT id, token_hash, role, unit, label, created_at, revoked_at FROM api_tokens ORDER BY created_at"
+        ))
+    }
+
+    pub async fn agency_requests(&self, application_id: &str) -> StoreResult<Vec<AgencyRequestRow>> {
+        Ok(fetch_all!(
+            self.db(),
+            AgencyRequestRow,
+            "SELECT application_id, agency, sent_at, due_on, state, outcome, detail, answered_at, answered_by FROM agency_requests WHERE application_id = $1 ORDER BY agency",
+            application_id
         ))
     }
 

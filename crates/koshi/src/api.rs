@@ -27,9 +27,9 @@ pub const MAX_BODY_BYTES: usize = 48 * 1024 * 1024;
 #[derive(OpenApi)]
 #[openapi(
     info(title = "Koshi", description = "Residence permits for foreigners and stateless persons in Kazakhstan under the Rules of Order No. 992 (ИС МП).", version = "1"),
-    paths(create_application, get_application, decide, duplicate, outages, deliveries, sign_in, who_am_i, sign_out),
+    paths(create_application, get_application, decide, duplicate, pr_requests, pr_answer, outages, deliveries, sign_in, who_am_i, sign_out),
     components(schemas(
-        ApplicationRequest, PrApplicationRequest, InvitingPartyInput, PersonInput, FamilyMemberInput, IdentityDocumentInput,
+        ApplicationRequest, PrApplicationRequest, AgencyAnswerRequest, InvitingPartyInput, PersonInput, FamilyMemberInput, IdentityDocumentInput,
         DocumentInput, AttachmentInput, RepresentativeInput, LateExceptionInput, ApplicationCreated, Receipt,
         Ground, ApplicationView, CheckView, EventView, DecisionRequest, OfficerGround, DuplicateRequest,
         DuplicateIssued, OutageView, DeliveryView, ProblemDocument, FieldError, SignInRequest, SessionView
@@ -62,6 +62,8 @@ pub fn router(service: Service) -> Router {
         .route("/api/v1/applications/{id}", get(get_application))
         .route("/api/v1/applications/{id}/decision", post(decide))
         .route("/api/v1/applications/{id}/duplicates", post(duplicate))
+        .route("/api/v1/applications/{id}/requests", post(pr_requests))
+        .route("/api/v1/applications/{id}/answers", post(pr_answer))
         .route("/api/v1/outages", get(outages))
         .route("/api/v1/monitoring/deliveries", get(deliveries))
         .route("/api/v1/session", post(sign_in).get(who_am_i).delete(sign_out))
@@ -444,6 +446,30 @@ async fn sign_out(State(s): State<Service>, _caller: Caller, headers: HeaderMap)
         r.headers_mut().insert(axum::http::header::SET_COOKIE, v);
     }
     Ok(r)
+}
+
+#[utoipa::path(
+    post, path = "/api/v1/applications/{id}/requests", params(("id" = String, Path)),
+    responses((status = 200, description = "п. 14 пп. 2–3: the requests went out, with their answer deadlines"), (status = 401, body = ProblemDocument), (status = 403, body = ProblemDocument), (status = 404, body = ProblemDocument), (status = 409, body = ProblemDocument))
+)]
+async fn pr_requests(State(s): State<Service>, caller: Caller, Path(id): Path<String>) -> Result<Json<Value>, Problem> {
+    require(&s, &caller, "application.pr_requests")?;
+    Ok(Json(s.send_pr_requests(&caller, &id).await?))
+}
+
+#[utoipa::path(
+    post, path = "/api/v1/applications/{id}/answers", params(("id" = String, Path)), request_body = AgencyAnswerRequest,
+    responses((status = 200, description = "The answer is recorded; the last one opens the conclusion window (п. 14 пп. 4)"), (status = 401, body = ProblemDocument), (status = 403, body = ProblemDocument), (status = 404, body = ProblemDocument), (status = 409, body = ProblemDocument), (status = 422, body = ProblemDocument))
+)]
+async fn pr_answer(
+    State(s): State<Service>,
+    caller: Caller,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Result<Json<Value>, Problem> {
+    require(&s, &caller, "application.agency_answer")?;
+    let a: crate::model::AgencyAnswerRequest = parse_body(&body)?;
+    Ok(Json(s.record_agency_answer(&caller, &id, a).await?))
 }
 
 #[derive(Debug, Deserialize)]

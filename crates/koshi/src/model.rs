@@ -352,3 +352,15 @@ pub struct PrApplicationRequest {
     #[serde(default)]
     pub representative: Option<RepresentativeInput>,
 }
+
+/// `POST /api/v1/applications/{id}/answers`: an agency's answer to a request of п. 14.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AgencyAnswerRequest {
+    /// ums_dp, bank, police_records, kpsisu, national_security
+    pub agency: String,
+    /// positive or negative
+    pub outcome: String,
+    #[serde(default)]
+    pub detail: String,
+}

@@ -334,3 +334,242 @@ impl Service {
         ))
     }
 }
+
+/// The agencies of п. 14 пп. 2–3 and how long each may take to answer, counted from the day the
+/// request goes out (see docs/interpretations.md).
+pub const AGENCIES: [(&str, &str); 5] = [
+    ("ums_dp", "п. 14 пп. 2"),
+    ("bank", "п. 14 пп. 3 абз. 2"),
+    ("police_records", "п. 14 пп. 3 абз. 3"),
+    ("kpsisu", "п. 14 пп. 3 абз. 4"),
+    ("national_security", "п. 14 пп. 3 абз. 5"),
+];
+
+fn answer_due(agency: &str, sent_on: Date, service_due: Date) -> Date {
+    let due = match agency {
+        "national_security" => terms::pr_stage_due(terms::PrStage::NationalSecurity, sent_on, service_due),
+        // УМС ДП's approval has no term of its own: it must leave the conclusion (10 days) and the
+        // notification (3 days) inside the service term.
+        "ums_dp" => terms::add_days(
+            service_due,
+            -(terms::PrStage::Conclusion.days() + terms::PrStage::Notification.days()),
+        ),
+        _ => terms::pr_stage_due(terms::PrStage::Requests, sent_on, service_due),
+    };
+    due.min(service_due)
+}
+
+impl Service {
+    fn end_of_working_day(&self, d: Date) -> String {
+        let at = d.at(
+            self.law.calendar.hours().work_end.hour(),
+            self.law.calendar.hours().work_end.minute(),
+            0,
+            0,
+        );
+        self.law
+            .calendar
+            .time_zone()
+            .to_zoned_datetime(at)
+            .map(|z| instant(z.timestamp()))
+            .unwrap_or_else(|_| instant(self.now()))
+    }
+
+    async fn pr_case(&self, caller: &Caller, id: &str, action: &str) -> Result<ApplicationRow, Problem> {
+        self.authz.allow(caller, action)?;
+        let app = self
+            .store
+            .application(id)
+            .await?
+            .ok_or_else(|| Problem::not_found("application"))?;
+        self.authz.allow_case(caller, action, &app.unit, &app.filed_unit)?;
+        if app.kind != "pr" {
+            return Err(Problem::conflict("not_a_pr_case", "this is not a PR case"));
+        }
+        Ok(app)
+    }
+
+    /// п. 14 пп. 2–3: the case goes to УМС ДП for approval and the bank, police, КПСиСУ and
+    /// national-security (via «Беркут») requests go out, each with its answer deadline; the
+    /// messages leave through the outbox (at least once).
+    pub async fn send_pr_requests(&self, caller: &Caller, id: &str) -> Result<serde_json::Value, Problem> {
+        let app = self.pr_case(caller, id, "application.pr_requests").await?;
+        if app.status != "registered" {
+            return Err(Problem::conflict(
+                "requests_already_sent",
+                format!("the case is {}, not registered", app.status),
+            ));
+        }
+        let now = self.now();
+        let now_s = instant(now);
+        let today = self.law.calendar.civil(now).date();
+        let service_due: Date = app.due_on.as_deref().and_then(|d| d.parse().ok()).unwrap_or(today);
+        let mut unit = Unit::new();
+        unit.push(repo::change_status(&repo::StatusChange {
+            id: app.id.clone(),
+            expected_revision: app.revision,
+            status: "awaiting_answers".into(),
+            decision: None,
+            permit_number: None,
+            valid_from: None,
+            valid_until: None,
+            updated_at: now_s.clone(),
+        }));
+        unit.push(timers::cancel("pr.stage.send_to_ums", &app.id));
+        let mut sent = Vec::new();
+        for (agency, cite) in AGENCIES {
+            let due = answer_due(agency, today, service_due);
+            unit.push(repo::insert_agency_request(&repo::AgencyRequestRow {
+                application_id: app.id.clone(),
+                agency: agency.into(),
+                sent_at: now_s.clone(),
+                due_on: due.to_string(),
+                state: "waiting".into(),
+                outcome: None,
+                detail: None,
+                answered_at: None,
+                answered_by: None,
+            }));
+            unit.push(timers::schedule(
+                &uuid::Uuid::now_v7().to_string(),
+                &format!("pr.answer_due.{agency}"),
+                &app.id,
+                &self.end_of_working_day(due),
+                &json!({"agency": agency, "due_on": due.to_string()}).to_string(),
+            ));
+            unit.push(repo::insert_outbox(&repo::OutboxRow {
+                id: uuid::Uuid::now_v7().to_string(),
+                topic: format!("agency.{agency}"),
+                application_id: Some(app.id.clone()),
+                payload: json!({"application_id": app.id, "unit": app.unit, "request": agency, "answer_by": due.to_string(), "citation": cite}).to_string(),
+                created_at: now_s.clone(),
+                state: "pending".into(),
+                attempts: 0,
+                next_attempt_at: now_s.clone(),
+                delivered_at: None,
+                last_error: None,
+            }));
+            sent.push(json!({"agency": agency, "answer_by": due.to_string(), "citation": cite}));
+        }
+        unit.push(repo::insert_event(&EventRow {
+            id: uuid::Uuid::now_v7().to_string(),
+            application_id: Some(app.id.clone()),
+            at: now_s.clone(),
+            actor: caller.actor(),
+            action: "pr.requests.sent".into(),
+            citation: "п. 14 пп. 2–3".into(),
+            rules_version: app.rules_version.clone(),
+            detail: json!({"requests": sent}).to_string(),
+        }));
+        self.store.write(unit).await?;
+        Ok(json!({"id": app.id, "status": "awaiting_answers", "requests": sent}))
+    }
+
+    /// An agency's answer. Refused (and nothing changed) unless the case waits for that agency.
+    /// The conclusion window (п. 14 пп. 4, 10 days) opens with the last answer.
+    pub async fn record_agency_answer(
+        &self,
+        caller: &Caller,
+        id: &str,
+        a: AgencyAnswerRequest,
+    ) -> Result<serde_json::Value, Problem> {
+        if !AGENCIES.iter().any(|(x, _)| *x == a.agency) {
+            return Err(Problem::unprocessable(
+                "unknown_agency",
+                "/agency",
+                format!("{:?} is not an agency of п. 14", a.agency),
+            ));
+        }
+        if a.outcome != "positive" && a.outcome != "negative" {
+            return Err(Problem::unprocessable(
+                "unknown_outcome",
+                "/outcome",
+                "expected positive or negative",
+            ));
+        }
+        for _ in 0..5 {
+            let app = self.pr_case(caller, id, "application.agency_answer").await?;
+            let requests = self.store.agency_requests(&app.id).await?;
+            let waiting = requests.iter().any(|r| r.agency == a.agency && r.state == "waiting");
+            if app.status != "awaiting_answers" || !waiting {
+                return Err(Problem::conflict(
+                    "not_waiting_for_answer",
+                    format!(
+                        "the case ({}) is not waiting for an answer from {}",
+                        app.status, a.agency
+                    ),
+                ));
+            }
+            let now = self.now();
+            let now_s = instant(now);
+            let today = self.law.calendar.civil(now).date();
+            let last = requests.iter().filter(|r| r.state == "waiting").count() == 1;
+            let mut unit = Unit::new();
+            unit.push(repo::answer_agency(
+                &app.id,
+                &a.agency,
+                &a.outcome,
+                &a.detail,
+                &now_s,
+                &caller.actor(),
+            ));
+            unit.push(timers::cancel(&format!("pr.answer_due.{}", a.agency), &app.id));
+            let status = if last { "conclusion_due" } else { "awaiting_answers" };
+            unit.push(repo::change_status(&repo::StatusChange {
+                id: app.id.clone(),
+                expected_revision: app.revision,
+                status: status.into(),
+                decision: None,
+                permit_number: None,
+                valid_from: None,
+                valid_until: None,
+                updated_at: now_s.clone(),
+            }));
+            let cite = AGENCIES
+                .iter()
+                .find(|(x, _)| *x == a.agency)
+                .map(|(_, c)| *c)
+                .unwrap_or("п. 14");
+            unit.push(repo::insert_event(&EventRow {
+                id: uuid::Uuid::now_v7().to_string(),
+                application_id: Some(app.id.clone()),
+                at: now_s.clone(),
+                actor: caller.actor(),
+                action: "pr.answer.recorded".into(),
+                citation: cite.into(),
+                rules_version: app.rules_version.clone(),
+                detail: json!({"agency": a.agency, "outcome": a.outcome}).to_string(),
+            }));
+            let mut conclusion_by = None;
+            if last {
+                let service_due: Date = app.due_on.as_deref().and_then(|d| d.parse().ok()).unwrap_or(today);
+                let due = terms::pr_stage_due(terms::PrStage::Conclusion, today, service_due);
+                conclusion_by = Some(due.to_string());
+                unit.push(timers::schedule(
+                    &uuid::Uuid::now_v7().to_string(),
+                    "pr.stage.conclusion",
+                    &app.id,
+                    &self.end_of_working_day(due),
+                    &json!({"due_on": due.to_string()}).to_string(),
+                ));
+                unit.push(repo::insert_event(&EventRow {
+                    id: uuid::Uuid::now_v7().to_string(),
+                    application_id: Some(app.id.clone()),
+                    at: now_s.clone(),
+                    actor: "system".into(),
+                    action: "pr.conclusion.window_opened".into(),
+                    citation: "п. 14 пп. 4".into(),
+                    rules_version: app.rules_version.clone(),
+                    detail: json!({"conclusion_by": due.to_string()}).to_string(),
+                }));
+            }
+            match self.store.write(unit).await {
+                Ok(()) => return Ok(json!({"id": app.id, "status": status, "conclusion_by": conclusion_by})),
+                // Another answer for the case committed first: read again and retry.
+                Err(StoreError::Conflict(_)) => continue,
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Err(Problem::conflict("conflict", "the case changed concurrently; retry"))
+    }
+}

@@ -1662,7 +1662,9 @@ impl Service {
             for t in due {
                 let (action, cite) = match t.kind.as_str() {
                     "pr.stage.send_to_ums" => ("pr.stage.overdue", "п. 14 пп. 2"),
+                    "pr.stage.conclusion" => ("pr.stage.overdue", "п. 14 пп. 4"),
                     "pr.service_term" => ("pr.term.overdue", "App. 3 п. 3; п. 14"),
+                    k if k.starts_with("pr.answer_due.") => ("pr.answer.overdue", "п. 14 пп. 3"),
                     _ => ("timer.fired", "—"),
                 };
                 let detail: Value = serde_json::from_str(&t.payload).unwrap_or(Value::Null);

@@ -212,3 +212,181 @@ on_both!(
     super::super::harness::Options::default(),
     p14_stage_clocks_fire_once_and_mark_the_case
 );
+
+async fn p14_agencies_answer_out_of_order_and_the_conclusion_window_opens_after_the_last(t: &TestApp) {
+    let (_, v) = t
+        .post("officer", "/api/v1/applications", &pr_request(t, "FA1234567"))
+        .await;
+    let id = v["id"].as_str().unwrap().to_string();
+    let answer = |agency: &str, outcome: &str| json!({"agency": agency, "outcome": outcome, "detail": "ответ получен"});
+    // An answer before any request went out changes nothing.
+    let before = t.counts().await;
+    let (s, p) = t
+        .post(
+            "officer",
+            &format!("/api/v1/applications/{id}/answers"),
+            &answer("bank", "positive"),
+        )
+        .await;
+    assert_eq!((s, p["code"].as_str()), (409, Some("not_waiting_for_answer")), "{p}");
+    assert_eq!(t.counts().await, before);
+    // п. 14 пп. 2–3: the requests go out with their deadlines.
+    let (s, r) = t
+        .post("officer", &format!("/api/v1/applications/{id}/requests"), &json!({}))
+        .await;
+    assert_eq!(s, 200, "{r}");
+    let by: Vec<(String, String)> = r["requests"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| {
+            (
+                x["agency"].as_str().unwrap().to_string(),
+                x["answer_by"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    assert!(
+        by.contains(&("national_security".into(), "2026-02-27".into())),
+        "25 days: {by:?}"
+    );
+    assert!(by.contains(&("bank".into(), "2026-02-09".into())), "7 days: {by:?}");
+    assert!(
+        by.contains(&("ums_dp".into(), "2026-03-21".into())),
+        "leaves 13 days of the 60: {by:?}"
+    );
+    let (s, _) = t
+        .post("officer", &format!("/api/v1/applications/{id}/requests"), &json!({}))
+        .await;
+    assert_eq!(s, 409, "sent once");
+    // Answers arrive out of order; the window opens only with the last one.
+    for (i, agency) in ["national_security", "bank", "kpsisu", "ums_dp"].iter().enumerate() {
+        t.advance(24 * 60);
+        let (s, v) = t
+            .post(
+                "officer",
+                &format!("/api/v1/applications/{id}/answers"),
+                &answer(agency, "positive"),
+            )
+            .await;
+        assert_eq!(s, 200, "{agency}: {v}");
+        assert_eq!(v["status"], "awaiting_answers", "answer {i}");
+    }
+    // The same agency twice, an unknown agency, a bad outcome: refused, nothing changed.
+    let before = t.counts().await;
+    let (s, p) = t
+        .post(
+            "officer",
+            &format!("/api/v1/applications/{id}/answers"),
+            &answer("bank", "negative"),
+        )
+        .await;
+    assert_eq!((s, p["code"].as_str()), (409, Some("not_waiting_for_answer")));
+    let (s, _) = t
+        .post(
+            "officer",
+            &format!("/api/v1/applications/{id}/answers"),
+            &answer("weather_service", "positive"),
+        )
+        .await;
+    assert_eq!(s, 422);
+    let (s, _) = t
+        .post(
+            "officer",
+            &format!("/api/v1/applications/{id}/answers"),
+            &answer("police_records", "maybe"),
+        )
+        .await;
+    assert_eq!(s, 422);
+    assert_eq!(t.counts().await, before);
+    let (s, v) = t
+        .post(
+            "officer",
+            &format!("/api/v1/applications/{id}/answers"),
+            &answer("police_records", "positive"),
+        )
+        .await;
+    assert_eq!(s, 200, "{v}");
+    assert_eq!(v["status"], "conclusion_due");
+    assert_eq!(
+        v["conclusion_by"], "2026-02-16",
+        "10 days after the last answer (6 Feb)"
+    );
+    let case = t.case(&id).await;
+    assert!(
+        case["events"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["action"] == "pr.conclusion.window_opened" && e["citation"] == "п. 14 пп. 4")
+    );
+    // Answered in time: no answer-overdue mark ever fires; the conclusion clock does if missed.
+    t.advance(30 * 24 * 60);
+    t.app.service.tick().await.unwrap();
+    let case = t.case(&id).await;
+    let actions: Vec<&str> = case["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["action"].as_str().unwrap())
+        .collect();
+    assert!(!actions.contains(&"pr.answer.overdue"), "{actions:?}");
+    assert!(actions.contains(&"pr.stage.overdue"), "{actions:?}");
+    // The agency messages left through the outbox.
+    let (_, d) = t
+        .get("auditor", &format!("/api/v1/monitoring/deliveries?application_id={id}"))
+        .await;
+    let topics: Vec<&str> = d
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["topic"].as_str().unwrap())
+        .collect();
+    for a in [
+        "agency.ums_dp",
+        "agency.bank",
+        "agency.police_records",
+        "agency.kpsisu",
+        "agency.national_security",
+    ] {
+        assert!(topics.contains(&a), "{a}: {topics:?}");
+    }
+}
+on_both!(
+    pr_agencies,
+    super::super::harness::Options::default(),
+    p14_agencies_answer_out_of_order_and_the_conclusion_window_opens_after_the_last
+);
+
+async fn p14_a_late_agency_is_marked_once(t: &TestApp) {
+    let (_, v) = t
+        .post("officer", "/api/v1/applications", &pr_request(t, "751234567"))
+        .await;
+    let id = v["id"].as_str().unwrap().to_string();
+    t.post("officer", &format!("/api/v1/applications/{id}/requests"), &json!({}))
+        .await;
+    t.advance(8 * 24 * 60); // past the 7 days of the bank, police and КПСиСУ
+    t.app.service.tick().await.unwrap();
+    t.app.service.tick().await.unwrap();
+    let case = t.case(&id).await;
+    let overdue = case["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["action"] == "pr.answer.overdue")
+        .count();
+    assert_eq!(overdue, 3, "bank, police, КПСиСУ — each once");
+    assert!(
+        case["events"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|e| e["action"] != "pr.stage.overdue"),
+        "stage 2 was done in time"
+    );
+}
+on_both!(
+    pr_late_agency,
+    super::super::harness::Options::default(),
+    p14_a_late_agency_is_marked_once
+);

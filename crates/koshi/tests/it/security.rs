@@ -16,6 +16,16 @@ const ROUTES: &[(&str, &str, Option<&str>)] = &[
         "/api/v1/applications/{id}/duplicates",
         Some("application.duplicate"),
     ),
+    (
+        "post",
+        "/api/v1/applications/{id}/requests",
+        Some("application.pr_requests"),
+    ),
+    (
+        "post",
+        "/api/v1/applications/{id}/answers",
+        Some("application.agency_answer"),
+    ),
     ("get", "/api/v1/outages", Some("outages.read")),
     ("get", "/api/v1/monitoring/deliveries", Some("deliveries.read")),
     ("get", "/api/v1/openapi.json", None),
@@ -66,6 +76,7 @@ async fn every_route_and_role_follows_the_permission_matrix(t: &TestApp) {
             }
             r if r.ends_with("/decision") => json!({"action": "confirm"}),
             r if r.ends_with("/duplicates") => json!({"reason": "lost", "statement": "утерян"}),
+            r if r.ends_with("/answers") => json!({"agency": "bank", "outcome": "positive"}),
             _ => Value::Null,
         };
         // People's sessions: sign-in needs no token (a bad body is 422); the rest needs a session
