@@ -27,9 +27,9 @@ pub const MAX_BODY_BYTES: usize = 48 * 1024 * 1024;
 #[derive(OpenApi)]
 #[openapi(
     info(title = "Koshi", description = "Residence permits for foreigners and stateless persons in Kazakhstan under the Rules of Order No. 992 (ИС МП).", version = "1"),
-    paths(create_application, get_application, decide, duplicate, pr_requests, pr_answer, outages, deliveries, sign_in, who_am_i, sign_out),
+    paths(create_application, get_application, decide, duplicate, pr_requests, pr_answer, pr_conclusion, pr_approval, outages, deliveries, sign_in, who_am_i, sign_out),
     components(schemas(
-        ApplicationRequest, PrApplicationRequest, AgencyAnswerRequest, InvitingPartyInput, PersonInput, FamilyMemberInput, IdentityDocumentInput,
+        ApplicationRequest, PrApplicationRequest, AgencyAnswerRequest, ConclusionRequest, InvitingPartyInput, PersonInput, FamilyMemberInput, IdentityDocumentInput,
         DocumentInput, AttachmentInput, RepresentativeInput, LateExceptionInput, ApplicationCreated, Receipt,
         Ground, ApplicationView, CheckView, EventView, DecisionRequest, OfficerGround, DuplicateRequest,
         DuplicateIssued, OutageView, DeliveryView, ProblemDocument, FieldError, SignInRequest, SessionView
@@ -64,6 +64,8 @@ pub fn router(service: Service) -> Router {
         .route("/api/v1/applications/{id}/duplicates", post(duplicate))
         .route("/api/v1/applications/{id}/requests", post(pr_requests))
         .route("/api/v1/applications/{id}/answers", post(pr_answer))
+        .route("/api/v1/applications/{id}/conclusion", post(pr_conclusion))
+        .route("/api/v1/applications/{id}/approval", post(pr_approval))
         .route("/api/v1/outages", get(outages))
         .route("/api/v1/monitoring/deliveries", get(deliveries))
         .route("/api/v1/session", post(sign_in).get(who_am_i).delete(sign_out))
@@ -470,6 +472,30 @@ async fn pr_answer(
     require(&s, &caller, "application.agency_answer")?;
     let a: crate::model::AgencyAnswerRequest = parse_body(&body)?;
     Ok(Json(s.record_agency_answer(&caller, &id, a).await?))
+}
+
+#[utoipa::path(
+    post, path = "/api/v1/applications/{id}/conclusion", params(("id" = String, Path)), request_body = ConclusionRequest,
+    responses((status = 200, description = "The conclusion (App. 9) is drafted; a refusal goes to a hearing (п. 17)"), (status = 401, body = ProblemDocument), (status = 403, body = ProblemDocument), (status = 404, body = ProblemDocument), (status = 409, body = ProblemDocument), (status = 422, body = ProblemDocument))
+)]
+async fn pr_conclusion(
+    State(s): State<Service>,
+    caller: Caller,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Result<Json<Value>, Problem> {
+    require(&s, &caller, "application.pr_conclusion")?;
+    let c: crate::model::ConclusionRequest = parse_body(&body)?;
+    Ok(Json(s.draft_conclusion(&caller, &id, c).await?))
+}
+
+#[utoipa::path(
+    post, path = "/api/v1/applications/{id}/approval", params(("id" = String, Path)),
+    responses((status = 200, description = "Approved by an authorised post (п. 15); the permit is issued or refused and the notice (App. 10) goes out"), (status = 401, body = ProblemDocument), (status = 403, body = ProblemDocument), (status = 404, body = ProblemDocument), (status = 409, body = ProblemDocument))
+)]
+async fn pr_approval(State(s): State<Service>, caller: Caller, Path(id): Path<String>) -> Result<Json<Value>, Problem> {
+    require(&s, &caller, "application.pr_approve")?;
+    Ok(Json(s.approve_conclusion(&caller, &id).await?))
 }
 
 #[derive(Debug, Deserialize)]

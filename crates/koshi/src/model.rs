@@ -364,3 +364,16 @@ pub struct AgencyAnswerRequest {
     #[serde(default)]
     pub detail: String,
 }
+
+/// `POST /api/v1/applications/{id}/conclusion`: the officer's conclusion (App. 9, п. 14 пп. 4).
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ConclusionRequest {
+    /// `issue` or `refuse`
+    pub outcome: String,
+    /// For a refusal: the grounds (Law on Public Services art. 19-1, Law on Migration art. 49).
+    #[serde(default)]
+    pub grounds: Vec<OfficerGround>,
+    #[serde(default)]
+    pub comment: Option<String>,
+}

@@ -573,3 +573,181 @@ impl Service {
         Err(Problem::conflict("conflict", "the case changed concurrently; retry"))
     }
 }
+
+impl Service {
+    /// п. 14 пп. 4: the conclusion to issue or to refuse (App. 9), once every agency answered. A
+    /// permit cannot be issued over a negative answer (no PR without the national-security
+    /// bodies' approval, Law on Migration art. 49); a refusal first goes through a hearing (п. 17).
+    pub async fn draft_conclusion(
+        &self,
+        caller: &Caller,
+        id: &str,
+        c: ConclusionRequest,
+    ) -> Result<serde_json::Value, Problem> {
+        let app = self.pr_case(caller, id, "application.pr_conclusion").await?;
+        if app.status != "conclusion_due" {
+            return Err(Problem::conflict(
+                "not_awaiting_conclusion",
+                format!("the case is {}, not awaiting a conclusion", app.status),
+            ));
+        }
+        let answers = self.store.agency_requests(&app.id).await?;
+        let negative: Vec<&str> = answers
+            .iter()
+            .filter(|a| a.outcome.as_deref() == Some("negative"))
+            .map(|a| a.agency.as_str())
+            .collect();
+        let now_s = instant(self.now());
+        let (status, conclusion) = match c.outcome.as_str() {
+            "issue" => {
+                if !negative.is_empty() {
+                    return Err(Problem::conflict(
+                        "negative_answer",
+                        format!(
+                            "a permit cannot be issued over negative answers from {} (Law on Migration art. 49)",
+                            negative.join(", ")
+                        ),
+                    ));
+                }
+                (
+                    "conclusion_drafted",
+                    json!({"outcome": "issue", "form": "App. 9", "citation": "п. 14 пп. 4", "drafted_by": caller.actor(), "drafted_at": now_s, "comment": c.comment}),
+                )
+            }
+            "refuse" => {
+                if c.grounds.is_empty() {
+                    return Err(Problem::unprocessable(
+                        "grounds_required",
+                        "/grounds",
+                        "a refusal names its grounds (п. 17)",
+                    ));
+                }
+                let grounds: Vec<_> = c
+                    .grounds
+                    .iter()
+                    .map(|g| json!({"ground": g.check, "detail": g.detail}))
+                    .collect();
+                (
+                    "hearing_required",
+                    json!({"outcome": "refuse", "form": "App. 9", "citation": "п. 14 пп. 4; п. 17", "grounds": grounds, "drafted_by": caller.actor(), "drafted_at": now_s, "comment": c.comment}),
+                )
+            }
+            other => {
+                return Err(Problem::unprocessable(
+                    "unknown_outcome",
+                    "/outcome",
+                    format!("{other:?} is not issue or refuse"),
+                ));
+            }
+        };
+        let mut unit = Unit::new();
+        unit.push(repo::change_status(&repo::StatusChange {
+            id: app.id.clone(),
+            expected_revision: app.revision,
+            status: status.into(),
+            decision: Some(json!({"conclusion": conclusion}).to_string()),
+            permit_number: None,
+            valid_from: None,
+            valid_until: None,
+            updated_at: now_s.clone(),
+        }));
+        unit.push(timers::cancel("pr.stage.conclusion", &app.id));
+        unit.push(repo::insert_event(&EventRow {
+            id: uuid::Uuid::now_v7().to_string(),
+            application_id: Some(app.id.clone()),
+            at: now_s.clone(),
+            actor: caller.actor(),
+            action: "pr.conclusion.drafted".into(),
+            citation: "п. 14 пп. 4; App. 9".into(),
+            rules_version: app.rules_version.clone(),
+            detail: conclusion.to_string(),
+        }));
+        self.store.write(unit).await?;
+        Ok(json!({"id": app.id, "status": status, "conclusion": conclusion}))
+    }
+
+    /// п. 15 абз. 2: the conclusion is approved by an authorised post of the right unit; then the
+    /// permit is issued (or refused) and the notification (App. 10) goes out within 3 days (п. 14
+    /// пп. 5) — via a ЦОН at least a day before the term ends (п. 15 абз. 1).
+    pub async fn approve_conclusion(&self, caller: &Caller, id: &str) -> Result<serde_json::Value, Problem> {
+        let app = self.pr_case(caller, id, "application.pr_approve").await?;
+        self.authz
+            .may_approve(caller.post.as_deref(), &caller.unit, &app.unit)?;
+        if app.status != "conclusion_drafted" {
+            return Err(Problem::conflict(
+                "not_awaiting_approval",
+                format!("the case is {}, not awaiting approval", app.status),
+            ));
+        }
+        let mut decision: serde_json::Value = app
+            .decision
+            .as_deref()
+            .and_then(|d| serde_json::from_str(d).ok())
+            .unwrap_or_default();
+        let outcome = decision["conclusion"]["outcome"].as_str().unwrap_or("").to_string();
+        let now = self.now();
+        let now_s = instant(now);
+        let today = self.law.calendar.civil(now).date();
+        let (status, number) = if outcome == "issue" {
+            let n = self.store.journal_number(&app.id).await?.unwrap_or(0);
+            ("issued", Some(format!("KZ-PR-{}-{}-{n:06}", today.year(), app.unit)))
+        } else {
+            ("refused", None)
+        };
+        decision["approval"] = json!({"approved_by": caller.actor(), "post": caller.post, "approved_at": now_s, "citation": "п. 15 абз. 2"});
+        decision["concluded_on"] = json!(today.to_string());
+        decision["outcome"] = json!(status);
+        if let Some(n) = &number {
+            decision["permit_number"] = json!(n);
+        }
+        let service_due: Date = app.due_on.as_deref().and_then(|d| d.parse().ok()).unwrap_or(today);
+        let notify_by = terms::pr_stage_due(terms::PrStage::Notification, today, service_due);
+        let notify_by = if app.channel == "con" {
+            notify_by.min(terms::con_delivery_due(service_due))
+        } else {
+            notify_by
+        };
+        decision["notification_by"] = json!(notify_by.to_string());
+        let mut unit = Unit::new();
+        unit.push(repo::change_status(&repo::StatusChange {
+            id: app.id.clone(),
+            expected_revision: app.revision,
+            status: status.into(),
+            decision: Some(decision.to_string()),
+            permit_number: number.clone(),
+            valid_from: number.as_ref().map(|_| today.to_string()),
+            valid_until: None,
+            updated_at: now_s.clone(),
+        }));
+        unit.push(timers::cancel("pr.service_term", &app.id));
+        unit.push(repo::insert_event(&EventRow {
+            id: uuid::Uuid::now_v7().to_string(),
+            application_id: Some(app.id.clone()),
+            at: now_s.clone(),
+            actor: caller.actor(),
+            action: format!("pr.conclusion.approved.{status}"),
+            citation: "п. 15 абз. 2".into(),
+            rules_version: app.rules_version.clone(),
+            detail: json!({"permit_number": number, "notification_by": notify_by.to_string()}).to_string(),
+        }));
+        let topic = if app.channel == "con" {
+            "delivery.iis_con"
+        } else {
+            "delivery.desk_print"
+        };
+        unit.push(repo::insert_outbox(&repo::OutboxRow {
+            id: uuid::Uuid::now_v7().to_string(),
+            topic: topic.into(),
+            application_id: Some(app.id.clone()),
+            payload: json!({"application_id": app.id, "document": "notification", "form": "App. 10", "outcome": status, "permit_number": number, "grounds": decision["conclusion"]["grounds"], "second_copy": "personal file", "citation": "п. 14 пп. 5; п. 17"}).to_string(),
+            created_at: now_s.clone(),
+            state: "pending".into(),
+            attempts: 0,
+            next_attempt_at: now_s.clone(),
+            delivered_at: None,
+            last_error: None,
+        }));
+        self.store.write(unit).await?;
+        Ok(json!({"id": app.id, "status": status, "decision": decision}))
+    }
+}

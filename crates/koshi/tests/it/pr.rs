@@ -390,3 +390,157 @@ on_both!(
     super::super::harness::Options::default(),
     p14_a_late_agency_is_marked_once
 );
+
+/// Signs a person in and returns (cookie, csrf).
+async fn person(t: &TestApp, username: &str, post: &str, unit: &str) -> (String, String) {
+    koshi::accounts::add_user(
+        &t.app.service.store,
+        username,
+        "пароль-для-теста-2026",
+        "officer",
+        unit,
+        post,
+        t.now(),
+    )
+    .await
+    .unwrap();
+    let r = t
+        .http
+        .post(format!("{}/api/v1/session", t.base))
+        .json(&json!({"username": username, "password": "пароль-для-теста-2026"}))
+        .send()
+        .await
+        .unwrap();
+    let cookie = r.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_string();
+    let v: Value = r.json().await.unwrap();
+    (cookie, v["csrf_token"].as_str().unwrap().to_string())
+}
+
+async fn approve(t: &TestApp, id: &str, who: &(String, String)) -> (u16, Value) {
+    let r = t
+        .http
+        .post(format!("{}/api/v1/applications/{id}/approval", t.base))
+        .header("cookie", &who.0)
+        .header("x-csrf-token", &who.1)
+        .send()
+        .await
+        .unwrap();
+    (r.status().as_u16(), r.json().await.unwrap_or(Value::Null))
+}
+
+async fn p15_a_pr_life_to_the_permit_approved_only_by_an_authorised_post(t: &TestApp) {
+    let (_, v) = t
+        .post("officer", "/api/v1/applications", &pr_request(t, "FA1234567"))
+        .await;
+    let id = v["id"].as_str().unwrap().to_string();
+    t.post("officer", &format!("/api/v1/applications/{id}/requests"), &json!({}))
+        .await;
+    for agency in ["bank", "ums_dp", "police_records", "national_security", "kpsisu"] {
+        t.advance(2 * 24 * 60);
+        let (s, v) = t
+            .post(
+                "officer",
+                &format!("/api/v1/applications/{id}/answers"),
+                &json!({"agency": agency, "outcome": "positive"}),
+            )
+            .await;
+        assert_eq!(s, 200, "{v}");
+    }
+    let (s, v) = t
+        .post(
+            "officer",
+            &format!("/api/v1/applications/{id}/conclusion"),
+            &json!({"outcome": "issue"}),
+        )
+        .await;
+    assert_eq!((s, v["status"].as_str()), (200, Some("conclusion_drafted")), "{v}");
+    // Approvals without the authority change nothing: a token, an ordinary post, another district's head.
+    let before = t.counts().await;
+    let (s, p) = t
+        .post("officer", &format!("/api/v1/applications/{id}/approval"), &json!({}))
+        .await;
+    assert_eq!((s, p["code"].as_str()), (403, Some("no_approval_authority")), "{p}");
+    let clerk = person(t, "clerk", "other", "ALM-01").await;
+    assert_eq!(approve(t, &id, &clerk).await.1["code"], "no_approval_authority");
+    let other_head = person(t, "head.alm02", "head_of_city_district_police", "ALM-02").await;
+    assert_eq!(approve(t, &id, &other_head).await.1["code"], "no_approval_authority");
+    let after = t.counts().await;
+    let events = |c: &Vec<(String, i64)>| c.iter().find(|(k, _)| k == "events").unwrap().1;
+    assert_eq!(
+        after.iter().filter(|(k, _)| k != "events").collect::<Vec<_>>(),
+        before.iter().filter(|(k, _)| k != "events").collect::<Vec<_>>()
+    );
+    assert_eq!(
+        events(&after),
+        events(&before),
+        "nothing recorded for refused approvals"
+    );
+    // The head of the district police approves: the permit is issued, the notice goes out.
+    let head = person(t, "head.alm01", "head_of_city_district_police", "ALM-01").await;
+    let (s, v) = approve(t, &id, &head).await;
+    assert_eq!(s, 200, "{v}");
+    assert_eq!(v["status"], "issued");
+    assert!(
+        v["decision"]["permit_number"]
+            .as_str()
+            .unwrap()
+            .starts_with("KZ-PR-2026-ALM-01-")
+    );
+    assert_eq!(
+        v["decision"]["notification_by"], "2026-02-15",
+        "3 days after approval on 12 Feb"
+    );
+    let (s, _) = approve(t, &id, &head).await;
+    assert_eq!(s, 409, "approved once");
+    t.app.service.tick().await.unwrap();
+    let (_, d) = t
+        .get("auditor", &format!("/api/v1/monitoring/deliveries?application_id={id}"))
+        .await;
+    assert!(
+        d.as_array()
+            .unwrap()
+            .iter()
+            .any(|m| m["payload"]["form"] == "App. 10" && m["state"] == "delivered"),
+        "{d}"
+    );
+    // A negative national-security answer forbids issuing (Law on Migration art. 49).
+    let (_, v) = t
+        .post("officer", "/api/v1/applications", &pr_request(t, "751234567"))
+        .await;
+    let id2 = v["id"].as_str().unwrap().to_string();
+    t.post("officer", &format!("/api/v1/applications/{id2}/requests"), &json!({}))
+        .await;
+    for agency in ["bank", "ums_dp", "police_records", "kpsisu"] {
+        t.post(
+            "officer",
+            &format!("/api/v1/applications/{id2}/answers"),
+            &json!({"agency": agency, "outcome": "positive"}),
+        )
+        .await;
+    }
+    t.post(
+        "officer",
+        &format!("/api/v1/applications/{id2}/answers"),
+        &json!({"agency": "national_security", "outcome": "negative"}),
+    )
+    .await;
+    let (s, p) = t
+        .post(
+            "officer",
+            &format!("/api/v1/applications/{id2}/conclusion"),
+            &json!({"outcome": "issue"}),
+        )
+        .await;
+    assert_eq!((s, p["code"].as_str()), (409, Some("negative_answer")), "{p}");
+}
+on_both!(
+    pr_life,
+    super::super::harness::Options::default(),
+    p15_a_pr_life_to_the_permit_approved_only_by_an_authorised_post
+);

@@ -26,6 +26,16 @@ const ROUTES: &[(&str, &str, Option<&str>)] = &[
         "/api/v1/applications/{id}/answers",
         Some("application.agency_answer"),
     ),
+    (
+        "post",
+        "/api/v1/applications/{id}/conclusion",
+        Some("application.pr_conclusion"),
+    ),
+    (
+        "post",
+        "/api/v1/applications/{id}/approval",
+        Some("application.pr_approve"),
+    ),
     ("get", "/api/v1/outages", Some("outages.read")),
     ("get", "/api/v1/monitoring/deliveries", Some("deliveries.read")),
     ("get", "/api/v1/openapi.json", None),
@@ -35,7 +45,14 @@ const ROUTES: &[(&str, &str, Option<&str>)] = &[
     ("get", "/health", None),
 ];
 
+/// The status, and whether it is the matrix refusing (403 `forbidden`), as opposed to another
+/// rule (e.g. п. 15's approval authority, 403 `no_approval_authority`).
 async fn call(t: &TestApp, method: &str, path: &str, role: Option<&str>, body: &Value) -> u16 {
+    let (s, code) = call_code(t, method, path, role, body).await;
+    if s == 403 && code != "forbidden" { 4030 } else { s }
+}
+
+async fn call_code(t: &TestApp, method: &str, path: &str, role: Option<&str>, body: &Value) -> (u16, String) {
     let url = format!("{}{path}", t.base);
     let mut r = match method {
         "post" => t
@@ -48,7 +65,10 @@ async fn call(t: &TestApp, method: &str, path: &str, role: Option<&str>, body: &
     if let Some(role) = role {
         r = r.bearer_auth(&t.tokens[role]);
     }
-    r.send().await.unwrap().status().as_u16()
+    let resp = r.send().await.unwrap();
+    let status = resp.status().as_u16();
+    let v: Value = resp.json().await.unwrap_or(Value::Null);
+    (status, v["code"].as_str().unwrap_or("").to_string())
 }
 
 async fn every_route_and_role_follows_the_permission_matrix(t: &TestApp) {
@@ -77,6 +97,7 @@ async fn every_route_and_role_follows_the_permission_matrix(t: &TestApp) {
             r if r.ends_with("/decision") => json!({"action": "confirm"}),
             r if r.ends_with("/duplicates") => json!({"reason": "lost", "statement": "утерян"}),
             r if r.ends_with("/answers") => json!({"agency": "bank", "outcome": "positive"}),
+            r if r.ends_with("/conclusion") => json!({"outcome": "issue"}),
             _ => Value::Null,
         };
         // People's sessions: sign-in needs no token (a bad body is 422); the rest needs a session
