@@ -27,9 +27,9 @@ pub const MAX_BODY_BYTES: usize = 48 * 1024 * 1024;
 #[derive(OpenApi)]
 #[openapi(
     info(title = "Koshi", description = "Residence permits for foreigners and stateless persons in Kazakhstan under the Rules of Order No. 992 (ИС МП).", version = "1"),
-    paths(create_application, get_application, decide, duplicate, pr_requests, pr_answer, pr_conclusion, pr_approval, outages, deliveries, sign_in, who_am_i, sign_out),
+    paths(create_application, get_application, decide, duplicate, pr_requests, pr_answer, pr_conclusion, pr_approval, pr_hearing_notice, pr_hearing, outages, deliveries, sign_in, who_am_i, sign_out),
     components(schemas(
-        ApplicationRequest, PrApplicationRequest, AgencyAnswerRequest, ConclusionRequest, InvitingPartyInput, PersonInput, FamilyMemberInput, IdentityDocumentInput,
+        ApplicationRequest, PrApplicationRequest, AgencyAnswerRequest, ConclusionRequest, HearingNoticeRequest, HearingRequest, InvitingPartyInput, PersonInput, FamilyMemberInput, IdentityDocumentInput,
         DocumentInput, AttachmentInput, RepresentativeInput, LateExceptionInput, ApplicationCreated, Receipt,
         Ground, ApplicationView, CheckView, EventView, DecisionRequest, OfficerGround, DuplicateRequest,
         DuplicateIssued, OutageView, DeliveryView, ProblemDocument, FieldError, SignInRequest, SessionView
@@ -66,6 +66,8 @@ pub fn router(service: Service) -> Router {
         .route("/api/v1/applications/{id}/answers", post(pr_answer))
         .route("/api/v1/applications/{id}/conclusion", post(pr_conclusion))
         .route("/api/v1/applications/{id}/approval", post(pr_approval))
+        .route("/api/v1/applications/{id}/hearing/notice", post(pr_hearing_notice))
+        .route("/api/v1/applications/{id}/hearing", post(pr_hearing))
         .route("/api/v1/outages", get(outages))
         .route("/api/v1/monitoring/deliveries", get(deliveries))
         .route("/api/v1/session", post(sign_in).get(who_am_i).delete(sign_out))
@@ -496,6 +498,36 @@ async fn pr_conclusion(
 async fn pr_approval(State(s): State<Service>, caller: Caller, Path(id): Path<String>) -> Result<Json<Value>, Problem> {
     require(&s, &caller, "application.pr_approve")?;
     Ok(Json(s.approve_conclusion(&caller, &id).await?))
+}
+
+#[utoipa::path(
+    post, path = "/api/v1/applications/{id}/hearing/notice", params(("id" = String, Path)), request_body = HearingNoticeRequest,
+    responses((status = 200, description = "The hearing notice (п. 17) went out"), (status = 401, body = ProblemDocument), (status = 403, body = ProblemDocument), (status = 409, body = ProblemDocument), (status = 422, body = ProblemDocument))
+)]
+async fn pr_hearing_notice(
+    State(s): State<Service>,
+    caller: Caller,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Result<Json<Value>, Problem> {
+    require(&s, &caller, "application.pr_conclusion")?;
+    let h: crate::model::HearingNoticeRequest = parse_body(&body)?;
+    Ok(Json(s.notify_hearing(&caller, &id, h).await?))
+}
+
+#[utoipa::path(
+    post, path = "/api/v1/applications/{id}/hearing", params(("id" = String, Path)), request_body = HearingRequest,
+    responses((status = 200, description = "The hearing is recorded with the applicant's position (п. 17)"), (status = 401, body = ProblemDocument), (status = 403, body = ProblemDocument), (status = 409, body = ProblemDocument), (status = 422, body = ProblemDocument))
+)]
+async fn pr_hearing(
+    State(s): State<Service>,
+    caller: Caller,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Result<Json<Value>, Problem> {
+    require(&s, &caller, "application.pr_conclusion")?;
+    let h: crate::model::HearingRequest = parse_body(&body)?;
+    Ok(Json(s.hold_hearing(&caller, &id, h).await?))
 }
 
 #[derive(Debug, Deserialize)]

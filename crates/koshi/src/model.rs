@@ -377,3 +377,21 @@ pub struct ConclusionRequest {
     #[serde(default)]
     pub comment: Option<String>,
 }
+
+/// `POST /api/v1/applications/{id}/hearing/notice` (п. 17)
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct HearingNoticeRequest {
+    /// The day of the hearing: from the notice, at most 2 working days after it.
+    pub hearing_on: String,
+}
+
+/// `POST /api/v1/applications/{id}/hearing` (п. 17): the hearing held.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct HearingRequest {
+    /// The applicant's position on the preliminary decision, as stated.
+    pub position: String,
+    /// `continue` (further consideration) or `refuse` (the refusal conclusion goes to approval).
+    pub result: String,
+}

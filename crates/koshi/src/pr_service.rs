@@ -688,6 +688,24 @@ impl Service {
         let now = self.now();
         let now_s = instant(now);
         let today = self.law.calendar.civil(now).date();
+        if outcome == "refuse" {
+            // п. 17: no refusal without a hearing, and the act not before 3 working days after the notice.
+            let Some(not_before) = decision["hearing"]["act_not_before"]
+                .as_str()
+                .and_then(|d| d.parse::<Date>().ok())
+            else {
+                return Err(Problem::conflict(
+                    "hearing_required",
+                    "a refusal is approved only after a hearing (п. 17)",
+                ));
+            };
+            if today < not_before {
+                return Err(Problem::conflict(
+                    "act_too_early",
+                    format!("the act may be taken from {not_before}: 3 working days after the hearing notice (п. 17)"),
+                ));
+            }
+        }
         let (status, number) = if outcome == "issue" {
             let n = self.store.journal_number(&app.id).await?.unwrap_or(0);
             ("issued", Some(format!("KZ-PR-{}-{}-{n:06}", today.year(), app.unit)))
@@ -749,5 +767,170 @@ impl Service {
         }));
         self.store.write(unit).await?;
         Ok(json!({"id": app.id, "status": status, "decision": decision}))
+    }
+}
+
+impl Service {
+    /// п. 17: the notice of a hearing on the preliminary decision to refuse. The hearing is held
+    /// within 2 working days of the notice; the act comes no earlier than 3 working days after it.
+    pub async fn notify_hearing(
+        &self,
+        caller: &Caller,
+        id: &str,
+        h: HearingNoticeRequest,
+    ) -> Result<serde_json::Value, Problem> {
+        let app = self.pr_case(caller, id, "application.pr_conclusion").await?;
+        if app.status != "hearing_required" {
+            return Err(Problem::conflict(
+                "no_hearing_due",
+                format!("the case is {}; a hearing precedes a refusal only", app.status),
+            ));
+        }
+        let hearing_on = date(&h.hearing_on, "/hearing_on")?;
+        let now = self.now();
+        let now_s = instant(now);
+        let cal = &self.law.calendar;
+        let notice_on = cal.civil(now).date();
+        let calerr = |e: koshi_law::CalendarError| Problem::unprocessable(e.code(), "/hearing_on", e.to_string());
+        if let Err(v) = terms::check_hearing_date(cal, notice_on, hearing_on).map_err(calerr)? {
+            let detail = match v {
+                terms::HearingViolation::HearingTooLate { latest } => {
+                    format!(
+                        "the hearing must be held within 2 working days of the notice of {notice_on}: by {latest} (п. 17)"
+                    )
+                }
+                _ => format!("the hearing cannot be before the notice of {notice_on} (п. 17)"),
+            };
+            return Err(Problem::unprocessable(v.code(), "/hearing_on", detail));
+        }
+        let act_not_before = terms::earliest_act_after_notice(cal, notice_on).map_err(calerr)?;
+        let mut decision: serde_json::Value = app
+            .decision
+            .as_deref()
+            .and_then(|d| serde_json::from_str(d).ok())
+            .unwrap_or_default();
+        decision["hearing"] = json!({"notice_on": notice_on.to_string(), "hearing_on": hearing_on.to_string(), "act_not_before": act_not_before.to_string(), "citation": "п. 17"});
+        let mut unit = Unit::new();
+        unit.push(repo::change_status(&repo::StatusChange {
+            id: app.id.clone(),
+            expected_revision: app.revision,
+            status: "hearing_notified".into(),
+            decision: Some(decision.to_string()),
+            permit_number: None,
+            valid_from: None,
+            valid_until: None,
+            updated_at: now_s.clone(),
+        }));
+        unit.push(repo::insert_event(&EventRow {
+            id: uuid::Uuid::now_v7().to_string(),
+            application_id: Some(app.id.clone()),
+            at: now_s.clone(),
+            actor: caller.actor(),
+            action: "pr.hearing.notified".into(),
+            citation: terms::HEARING.to_string(),
+            rules_version: app.rules_version.clone(),
+            detail: decision["hearing"].to_string(),
+        }));
+        unit.push(repo::insert_outbox(&repo::OutboxRow {
+            id: uuid::Uuid::now_v7().to_string(),
+            topic: if app.channel == "con" { "delivery.iis_con" } else { "delivery.desk_print" }.into(),
+            application_id: Some(app.id.clone()),
+            payload: json!({"application_id": app.id, "document": "hearing_notice", "hearing_on": hearing_on.to_string(), "grounds": decision["conclusion"]["grounds"], "citation": "п. 17"}).to_string(),
+            created_at: now_s.clone(),
+            state: "pending".into(),
+            attempts: 0,
+            next_attempt_at: now_s.clone(),
+            delivered_at: None,
+            last_error: None,
+        }));
+        self.store.write(unit).await?;
+        Ok(json!({"id": app.id, "status": "hearing_notified", "hearing": decision["hearing"]}))
+    }
+
+    /// п. 17: the hearing held, the applicant's position recorded; its result decides further
+    /// consideration (back to the conclusion) or the refusal conclusion goes to approval.
+    pub async fn hold_hearing(
+        &self,
+        caller: &Caller,
+        id: &str,
+        h: HearingRequest,
+    ) -> Result<serde_json::Value, Problem> {
+        let app = self.pr_case(caller, id, "application.pr_conclusion").await?;
+        if app.status != "hearing_notified" {
+            return Err(Problem::conflict(
+                "no_hearing_scheduled",
+                format!("the case is {}, no hearing is scheduled", app.status),
+            ));
+        }
+        if h.position.trim().is_empty() {
+            return Err(Problem::unprocessable(
+                "missing_field",
+                "/position",
+                "the applicant's position is recorded (or that they did not come)",
+            ));
+        }
+        let status = match h.result.as_str() {
+            "continue" => "conclusion_due",
+            "refuse" => "conclusion_drafted",
+            other => {
+                return Err(Problem::unprocessable(
+                    "unknown_result",
+                    "/result",
+                    format!("{other:?} is not continue or refuse"),
+                ));
+            }
+        };
+        let now = self.now();
+        let now_s = instant(now);
+        let today = self.law.calendar.civil(now).date();
+        let mut decision: serde_json::Value = app
+            .decision
+            .as_deref()
+            .and_then(|d| serde_json::from_str(d).ok())
+            .unwrap_or_default();
+        let notice_on: Date = decision["hearing"]["notice_on"]
+            .as_str()
+            .and_then(|d| d.parse().ok())
+            .unwrap_or(today);
+        let latest = terms::hearing_by(&self.law.calendar, notice_on)
+            .map_err(|e| Problem::unprocessable(e.code(), "/", e.to_string()))?;
+        if today > latest {
+            return Err(Problem::unprocessable(
+                "hearing_too_late",
+                "/",
+                format!(
+                    "the hearing had to be held by {latest}, 2 working days after the notice (п. 17); notify again"
+                ),
+            ));
+        }
+        decision["hearing"]["held_on"] = json!(today.to_string());
+        decision["hearing"]["position"] = json!(h.position);
+        decision["hearing"]["result"] = json!(h.result);
+        if status == "conclusion_due" {
+            decision["conclusion"] = serde_json::Value::Null;
+        }
+        let mut unit = Unit::new();
+        unit.push(repo::change_status(&repo::StatusChange {
+            id: app.id.clone(),
+            expected_revision: app.revision,
+            status: status.into(),
+            decision: Some(decision.to_string()),
+            permit_number: None,
+            valid_from: None,
+            valid_until: None,
+            updated_at: now_s.clone(),
+        }));
+        unit.push(repo::insert_event(&EventRow {
+            id: uuid::Uuid::now_v7().to_string(),
+            application_id: Some(app.id.clone()),
+            at: now_s.clone(),
+            actor: caller.actor(),
+            action: "pr.hearing.held".into(),
+            citation: terms::HEARING.to_string(),
+            rules_version: app.rules_version.clone(),
+            detail: json!({"result": h.result}).to_string(),
+        }));
+        self.store.write(unit).await?;
+        Ok(json!({"id": app.id, "status": status, "hearing": decision["hearing"]}))
     }
 }

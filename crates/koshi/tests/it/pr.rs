@@ -544,3 +544,142 @@ on_both!(
     super::super::harness::Options::default(),
     p15_a_pr_life_to_the_permit_approved_only_by_an_authorised_post
 );
+
+async fn p17_refusal_only_through_a_hearing_in_its_windows(t: &TestApp) {
+    let (_, v) = t
+        .post("officer", "/api/v1/applications", &pr_request(t, "FA1234567"))
+        .await;
+    let id = v["id"].as_str().unwrap().to_string();
+    let url = |tail: &str| format!("/api/v1/applications/{id}{tail}");
+    t.post("officer", &url("/requests"), &json!({})).await;
+    for (agency, outcome) in [
+        ("bank", "positive"),
+        ("ums_dp", "positive"),
+        ("kpsisu", "positive"),
+        ("national_security", "positive"),
+        ("police_records", "negative"),
+    ] {
+        t.post(
+            "officer",
+            &url("/answers"),
+            &json!({"agency": agency, "outcome": outcome, "detail": "учёт"}),
+        )
+        .await;
+    }
+    let (s, v) = t
+        .post("officer", &url("/conclusion"), &json!({"outcome": "refuse", "grounds": [{"check": "art_49", "detail": "нарушение законодательства о правовом положении иностранцев"}]}))
+        .await;
+    assert_eq!((s, v["status"].as_str()), (200, Some("hearing_required")), "{v}");
+    let head = person(t, "head.alm01", "head_of_city_district_police", "ALM-01").await;
+    // No refusal without a hearing.
+    let (s, p) = approve(t, &id, &head).await;
+    assert_eq!((s, p["code"].as_str()), (409, Some("not_awaiting_approval")), "{p}");
+    // A hearing scheduled too late (notice Mon 2 Feb → by Wed 4 Feb) changes nothing.
+    let before = t.counts().await;
+    let (s, p) = t
+        .post("officer", &url("/hearing/notice"), &json!({"hearing_on": "2026-02-05"}))
+        .await;
+    assert_eq!((s, p["code"].as_str()), (422, Some("hearing_too_late")), "{p}");
+    assert_eq!(t.counts().await, before);
+    let (s, v) = t
+        .post("officer", &url("/hearing/notice"), &json!({"hearing_on": "2026-02-04"}))
+        .await;
+    assert_eq!(s, 200, "{v}");
+    assert_eq!(v["hearing"]["act_not_before"], "2026-02-05");
+    t.advance(24 * 60); // Tue 3 Feb: the hearing
+    let (s, v) = t
+        .post(
+            "officer",
+            &url("/hearing"),
+            &json!({"position": "Не согласен, представлю справку", "result": "refuse"}),
+        )
+        .await;
+    assert_eq!((s, v["status"].as_str()), (200, Some("conclusion_drafted")), "{v}");
+    // The act not before 3 working days after the notice (a new session: a day has passed).
+    let head = person(t, "head2.alm01", "head_of_city_district_police", "ALM-01").await;
+    let (s, p) = approve(t, &id, &head).await;
+    assert_eq!((s, p["code"].as_str()), (409, Some("act_too_early")), "{p}");
+    t.advance(2 * 24 * 60); // Thu 5 Feb
+    let head = person(t, "head3.alm01", "head_of_city_district_police", "ALM-01").await;
+    let (s, v) = approve(t, &id, &head).await;
+    assert_eq!(s, 200, "{v}");
+    assert_eq!(v["status"], "refused");
+    assert_eq!(v["decision"]["concluded_on"], "2026-02-05");
+    assert_eq!(v["decision"]["hearing"]["position"], "Не согласен, представлю справку");
+    t.app.service.tick().await.unwrap();
+    let (_, d) = t
+        .get("auditor", &format!("/api/v1/monitoring/deliveries?application_id={id}"))
+        .await;
+    let notice = d
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["payload"]["form"] == "App. 10")
+        .unwrap();
+    assert_eq!(notice["payload"]["outcome"], "refused");
+    assert_eq!(notice["payload"]["second_copy"], "personal file");
+    assert!(
+        notice["payload"]["grounds"][0]["detail"].is_string(),
+        "the notice states the reason"
+    );
+    // The refusal now bars a new application until 5 February 2027 (п. 22).
+    let (_, v) = t
+        .post("officer", "/api/v1/applications", &pr_request(t, "FA1234567"))
+        .await;
+    assert_eq!(v["receipt"]["grounds"][0]["code"], "reapplication_barred", "{v}");
+}
+on_both!(
+    pr_refusal,
+    super::super::harness::Options::default(),
+    p17_refusal_only_through_a_hearing_in_its_windows
+);
+
+async fn p17_a_hearing_can_lead_back_to_consideration(t: &TestApp) {
+    let (_, v) = t
+        .post("officer", "/api/v1/applications", &pr_request(t, "751234567"))
+        .await;
+    let id = v["id"].as_str().unwrap().to_string();
+    let url = |tail: &str| format!("/api/v1/applications/{id}{tail}");
+    t.post("officer", &url("/requests"), &json!({})).await;
+    for agency in ["bank", "ums_dp", "kpsisu", "national_security", "police_records"] {
+        t.post(
+            "officer",
+            &url("/answers"),
+            &json!({"agency": agency, "outcome": "positive"}),
+        )
+        .await;
+    }
+    t.post(
+        "officer",
+        &url("/conclusion"),
+        &json!({"outcome": "refuse", "grounds": [{"check": "solvency", "detail": "не подтверждена"}]}),
+    )
+    .await;
+    let (s, _) = t
+        .post(
+            "officer",
+            &url("/hearing"),
+            &json!({"position": "x", "result": "continue"}),
+        )
+        .await;
+    assert_eq!(s, 409, "no hearing before its notice");
+    t.post("officer", &url("/hearing/notice"), &json!({"hearing_on": "2026-02-02"}))
+        .await;
+    let (s, v) = t
+        .post(
+            "officer",
+            &url("/hearing"),
+            &json!({"position": "Представил справку банка", "result": "continue"}),
+        )
+        .await;
+    assert_eq!((s, v["status"].as_str()), (200, Some("conclusion_due")), "{v}");
+    let (s, v) = t
+        .post("officer", &url("/conclusion"), &json!({"outcome": "issue"}))
+        .await;
+    assert_eq!((s, v["status"].as_str()), (200, Some("conclusion_drafted")), "{v}");
+}
+on_both!(
+    pr_hearing_continue,
+    super::super::harness::Options::default(),
+    p17_a_hearing_can_lead_back_to_consideration
+);
