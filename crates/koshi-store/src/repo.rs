@@ -123,6 +123,16 @@ pub fn change_status(c: &StatusChange) -> Op {
     .expecting(1)
 }
 
+/// Moves a case to another unit (п. 17-1), guarded by its revision.
+pub fn move_case(id: &str, expected_revision: i64, unit: &str, at: &str) -> Op {
+    Op::new(
+        "move case",
+        "UPDATE applications SET unit = $1, updated_at = $2, revision = revision + 1 WHERE id = $3 AND revision = $4",
+        vec![unit.into(), at.into(), id.into(), expected_revision.into()],
+    )
+    .expecting(1)
+}
+
 // ------------------------------------------------------------------ checks
 
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]

@@ -27,9 +27,9 @@ pub const MAX_BODY_BYTES: usize = 48 * 1024 * 1024;
 #[derive(OpenApi)]
 #[openapi(
     info(title = "Koshi", description = "Residence permits for foreigners and stateless persons in Kazakhstan under the Rules of Order No. 992 (ИС МП).", version = "1"),
-    paths(create_application, get_application, decide, duplicate, pr_requests, pr_answer, pr_conclusion, pr_approval, pr_hearing_notice, pr_hearing, outages, deliveries, sign_in, who_am_i, sign_out),
+    paths(create_application, get_application, decide, duplicate, pr_requests, pr_answer, pr_conclusion, pr_approval, pr_hearing_notice, pr_hearing, pr_annulment, pr_transfer, outages, deliveries, sign_in, who_am_i, sign_out),
     components(schemas(
-        ApplicationRequest, PrApplicationRequest, AgencyAnswerRequest, ConclusionRequest, HearingNoticeRequest, HearingRequest, InvitingPartyInput, PersonInput, FamilyMemberInput, IdentityDocumentInput,
+        ApplicationRequest, PrApplicationRequest, AgencyAnswerRequest, ConclusionRequest, HearingNoticeRequest, HearingRequest, AnnulmentRequest, TransferRequest, InvitingPartyInput, PersonInput, FamilyMemberInput, IdentityDocumentInput,
         DocumentInput, AttachmentInput, RepresentativeInput, LateExceptionInput, ApplicationCreated, Receipt,
         Ground, ApplicationView, CheckView, EventView, DecisionRequest, OfficerGround, DuplicateRequest,
         DuplicateIssued, OutageView, DeliveryView, ProblemDocument, FieldError, SignInRequest, SessionView
@@ -68,6 +68,8 @@ pub fn router(service: Service) -> Router {
         .route("/api/v1/applications/{id}/approval", post(pr_approval))
         .route("/api/v1/applications/{id}/hearing/notice", post(pr_hearing_notice))
         .route("/api/v1/applications/{id}/hearing", post(pr_hearing))
+        .route("/api/v1/applications/{id}/annulment", post(pr_annulment))
+        .route("/api/v1/applications/{id}/transfer", post(pr_transfer))
         .route("/api/v1/outages", get(outages))
         .route("/api/v1/monitoring/deliveries", get(deliveries))
         .route("/api/v1/session", post(sign_in).get(who_am_i).delete(sign_out))
@@ -528,6 +530,36 @@ async fn pr_hearing(
     require(&s, &caller, "application.pr_conclusion")?;
     let h: crate::model::HearingRequest = parse_body(&body)?;
     Ok(Json(s.hold_hearing(&caller, &id, h).await?))
+}
+
+#[utoipa::path(
+    post, path = "/api/v1/applications/{id}/annulment", params(("id" = String, Path)), request_body = AnnulmentRequest,
+    responses((status = 200, description = "The conclusion of annulment (App. 11) is drafted; it is approved like any conclusion (п. 15)"), (status = 401, body = ProblemDocument), (status = 403, body = ProblemDocument), (status = 409, body = ProblemDocument), (status = 422, body = ProblemDocument))
+)]
+async fn pr_annulment(
+    State(s): State<Service>,
+    caller: Caller,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Result<Json<Value>, Problem> {
+    require(&s, &caller, "application.pr_conclusion")?;
+    let a: crate::model::AnnulmentRequest = parse_body(&body)?;
+    Ok(Json(s.draft_annulment(&caller, &id, a).await?))
+}
+
+#[utoipa::path(
+    post, path = "/api/v1/applications/{id}/transfer", params(("id" = String, Path)), request_body = TransferRequest,
+    responses((status = 200, description = "The new police body took the case file (п. 17-1)"), (status = 401, body = ProblemDocument), (status = 403, body = ProblemDocument), (status = 409, body = ProblemDocument), (status = 422, body = ProblemDocument))
+)]
+async fn pr_transfer(
+    State(s): State<Service>,
+    caller: Caller,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Result<Json<Value>, Problem> {
+    require(&s, &caller, "application.pr_transfer")?;
+    let t: crate::model::TransferRequest = parse_body(&body)?;
+    Ok(Json(s.transfer_case(&caller, &id, t).await?))
 }
 
 #[derive(Debug, Deserialize)]

@@ -395,3 +395,19 @@ pub struct HearingRequest {
     /// `continue` (further consideration) or `refuse` (the refusal conclusion goes to approval).
     pub result: String,
 }
+
+/// `POST /api/v1/applications/{id}/annulment` (п. 18): the conclusion of annulment (App. 11).
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AnnulmentRequest {
+    /// The grounds (Law on Migration art. 49).
+    pub grounds: Vec<OfficerGround>,
+}
+
+/// `POST /api/v1/applications/{id}/transfer` (п. 17-1): the new police body takes the file.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TransferRequest {
+    /// The new address of residence (registered the same day).
+    pub new_address: String,
+}

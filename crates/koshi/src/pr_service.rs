@@ -673,6 +673,9 @@ impl Service {
         let app = self.pr_case(caller, id, "application.pr_approve").await?;
         self.authz
             .may_approve(caller.post.as_deref(), &caller.unit, &app.unit)?;
+        if app.status == "annulment_drafted" {
+            return self.approve_annulment(caller, app).await;
+        }
         if app.status != "conclusion_drafted" {
             return Err(Problem::conflict(
                 "not_awaiting_approval",
@@ -932,5 +935,191 @@ impl Service {
         }));
         self.store.write(unit).await?;
         Ok(json!({"id": app.id, "status": status, "hearing": decision["hearing"]}))
+    }
+}
+
+impl Service {
+    /// п. 18: the conclusion of annulment (App. 11) of an issued permit, on the grounds of art. 49.
+    pub async fn draft_annulment(
+        &self,
+        caller: &Caller,
+        id: &str,
+        a: AnnulmentRequest,
+    ) -> Result<serde_json::Value, Problem> {
+        let app = self.pr_case(caller, id, "application.pr_conclusion").await?;
+        if app.status != "issued" {
+            return Err(Problem::conflict(
+                "not_annullable",
+                format!("the case is {}; only an issued permit is annulled", app.status),
+            ));
+        }
+        if a.grounds.is_empty() || a.grounds.iter().any(|g| g.detail.trim().is_empty()) {
+            return Err(Problem::unprocessable(
+                "grounds_required",
+                "/grounds",
+                "an annulment states its grounds (Law on Migration art. 49)",
+            ));
+        }
+        let now_s = instant(self.now());
+        let mut decision: serde_json::Value = app
+            .decision
+            .as_deref()
+            .and_then(|d| serde_json::from_str(d).ok())
+            .unwrap_or_default();
+        let grounds: Vec<_> = a
+            .grounds
+            .iter()
+            .map(|g| json!({"ground": g.check, "detail": g.detail}))
+            .collect();
+        decision["annulment"] = json!({"form": "App. 11", "grounds": grounds, "drafted_by": caller.actor(), "drafted_at": now_s, "citation": "п. 18"});
+        let mut unit = Unit::new();
+        unit.push(repo::change_status(&repo::StatusChange {
+            id: app.id.clone(),
+            expected_revision: app.revision,
+            status: "annulment_drafted".into(),
+            decision: Some(decision.to_string()),
+            permit_number: None,
+            valid_from: None,
+            valid_until: None,
+            updated_at: now_s.clone(),
+        }));
+        unit.push(repo::insert_event(&EventRow {
+            id: uuid::Uuid::now_v7().to_string(),
+            application_id: Some(app.id.clone()),
+            at: now_s.clone(),
+            actor: caller.actor(),
+            action: "pr.annulment.drafted".into(),
+            citation: "п. 18; App. 11".into(),
+            rules_version: app.rules_version.clone(),
+            detail: decision["annulment"].to_string(),
+        }));
+        self.store.write(unit).await?;
+        Ok(json!({"id": app.id, "status": "annulment_drafted", "annulment": decision["annulment"]}))
+    }
+
+    /// п. 15, 19–21: the approved annulment; the notice (App. 12); departure within 30 calendar
+    /// days of the approval; an RVP for the time needed to leave.
+    async fn approve_annulment(&self, caller: &Caller, app: ApplicationRow) -> Result<serde_json::Value, Problem> {
+        let now = self.now();
+        let now_s = instant(now);
+        let today = self.law.calendar.civil(now).date();
+        let exit = koshi_law::rvp::exit_rvp(today);
+        let exit_number = format!(
+            "KZ-RVP-EXIT-{}-{}",
+            today.year(),
+            &app.id.replace('-', "")[20..].to_uppercase()
+        );
+        let mut decision: serde_json::Value = app
+            .decision
+            .as_deref()
+            .and_then(|d| serde_json::from_str(d).ok())
+            .unwrap_or_default();
+        decision["annulment"]["approved_by"] = json!(caller.actor());
+        decision["annulment"]["approved_at"] = json!(now_s);
+        decision["annulment"]["leave_by"] = json!(exit.valid_until.to_string());
+        decision["annulment"]["exit_rvp"] = json!({"number": exit_number, "valid_from": exit.valid_from.to_string(), "valid_until": exit.valid_until.to_string(), "citation": "п. 21"});
+        decision["outcome"] = json!("annulled");
+        decision["concluded_on"] = json!(today.to_string());
+        let mut unit = Unit::new();
+        unit.push(repo::change_status(&repo::StatusChange {
+            id: app.id.clone(),
+            expected_revision: app.revision,
+            status: "annulled".into(),
+            decision: Some(decision.to_string()),
+            permit_number: None,
+            valid_from: None,
+            valid_until: Some(today.to_string()),
+            updated_at: now_s.clone(),
+        }));
+        unit.push(repo::insert_event(&EventRow {
+            id: uuid::Uuid::now_v7().to_string(),
+            application_id: Some(app.id.clone()),
+            at: now_s.clone(),
+            actor: caller.actor(),
+            action: "pr.annulment.approved".into(),
+            citation: "п. 15 абз. 2; п. 19; п. 20; п. 21".into(),
+            rules_version: app.rules_version.clone(),
+            detail: decision["annulment"].to_string(),
+        }));
+        let leave_by = exit.valid_until;
+        unit.push(timers::schedule(
+            &uuid::Uuid::now_v7().to_string(),
+            "pr.exit_deadline",
+            &app.id,
+            &self.end_of_working_day(leave_by),
+            &json!({"leave_by": leave_by.to_string()}).to_string(),
+        ));
+        unit.push(repo::insert_outbox(&repo::OutboxRow {
+            id: uuid::Uuid::now_v7().to_string(),
+            topic: "delivery.desk_print".into(),
+            application_id: Some(app.id.clone()),
+            payload: json!({"application_id": app.id, "document": "annulment_notice", "form": "App. 12", "grounds": decision["annulment"]["grounds"], "leave_by": leave_by.to_string(), "exit_rvp": decision["annulment"]["exit_rvp"], "citation": "п. 19–21"}).to_string(),
+            created_at: now_s.clone(),
+            state: "pending".into(),
+            attempts: 0,
+            next_attempt_at: now_s.clone(),
+            delivered_at: None,
+            last_error: None,
+        }));
+        self.store.write(unit).await?;
+        Ok(json!({"id": app.id, "status": "annulled", "decision": decision}))
+    }
+
+    /// п. 17-1: on a change of residence the new police body requests the case file; registration
+    /// at the new address is done the same day. The case moves to the caller's unit and enters its
+    /// journal.
+    pub async fn transfer_case(
+        &self,
+        caller: &Caller,
+        id: &str,
+        t: TransferRequest,
+    ) -> Result<serde_json::Value, Problem> {
+        self.authz.allow(caller, "application.pr_transfer")?;
+        let app = self
+            .store
+            .application(id)
+            .await?
+            .ok_or_else(|| Problem::not_found("application"))?;
+        if app.kind != "pr" || app.status != "issued" {
+            return Err(Problem::conflict(
+                "not_transferable",
+                "only the case of a permanent resident (an issued PR permit) moves",
+            ));
+        }
+        if !self.authz.is_police(&caller.unit) {
+            return Err(Problem::forbidden("the case file is requested by a police body"));
+        }
+        if caller.unit == app.unit {
+            return Err(Problem::conflict(
+                "same_unit",
+                "the case is already kept by this police body",
+            ));
+        }
+        if t.new_address.trim().is_empty() {
+            return Err(Problem::unprocessable(
+                "missing_field",
+                "/new_address",
+                "the new address is registered the same day",
+            ));
+        }
+        let now = self.now();
+        let now_s = instant(now);
+        let today = self.law.calendar.civil(now).date();
+        let mut unit = Unit::new();
+        unit.push(repo::move_case(&app.id, app.revision, &caller.unit, &now_s));
+        unit.push(repo::insert_event(&EventRow {
+            id: uuid::Uuid::now_v7().to_string(),
+            application_id: Some(app.id.clone()),
+            at: now_s.clone(),
+            actor: caller.actor(),
+            action: "pr.transferred".into(),
+            citation: "п. 17-1".into(),
+            rules_version: app.rules_version.clone(),
+            detail: json!({"from": app.unit, "to": caller.unit, "registered_on": today.to_string()}).to_string(),
+        }));
+        self.store.write(unit).await?;
+        Ok(
+            json!({"id": app.id, "unit": caller.unit, "from": app.unit, "registered_on": today.to_string(), "citation": "п. 17-1"}),
+        )
     }
 }

@@ -1664,6 +1664,7 @@ impl Service {
                     "pr.stage.send_to_ums" => ("pr.stage.overdue", "п. 14 пп. 2"),
                     "pr.stage.conclusion" => ("pr.stage.overdue", "п. 14 пп. 4"),
                     "pr.service_term" => ("pr.term.overdue", "App. 3 п. 3; п. 14"),
+                    "pr.exit_deadline" => ("pr.exit_deadline.passed", "п. 20"),
                     k if k.starts_with("pr.answer_due.") => ("pr.answer.overdue", "п. 14 пп. 3"),
                     _ => ("timer.fired", "—"),
                 };

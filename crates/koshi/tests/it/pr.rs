@@ -683,3 +683,133 @@ on_both!(
     super::super::harness::Options::default(),
     p17_a_hearing_can_lead_back_to_consideration
 );
+
+/// Files, answers positively, concludes and approves: an issued PR permit. Returns the case id.
+async fn issued_pr(t: &TestApp, document_number: &str, head: &(String, String)) -> String {
+    let (_, v) = t
+        .post("officer", "/api/v1/applications", &pr_request(t, document_number))
+        .await;
+    let id = v["id"].as_str().unwrap().to_string();
+    t.post("officer", &format!("/api/v1/applications/{id}/requests"), &json!({}))
+        .await;
+    for agency in ["bank", "ums_dp", "kpsisu", "national_security", "police_records"] {
+        t.post(
+            "officer",
+            &format!("/api/v1/applications/{id}/answers"),
+            &json!({"agency": agency, "outcome": "positive"}),
+        )
+        .await;
+    }
+    t.post(
+        "officer",
+        &format!("/api/v1/applications/{id}/conclusion"),
+        &json!({"outcome": "issue"}),
+    )
+    .await;
+    let (s, v) = approve(t, &id, head).await;
+    assert_eq!((s, v["status"].as_str()), (200, Some("issued")), "{v}");
+    id
+}
+
+async fn p18_p21_annulment_with_exit_rvp_and_p17_1_transfer(t: &TestApp) {
+    let head = person(t, "head.alm01", "head_of_city_district_police", "ALM-01").await;
+    let id = issued_pr(t, "FA1234567", &head).await;
+    // п. 17-1: the Бостандык police body takes the file the day the person registers there.
+    let (_, officer2) = koshi::app::issue_token(&t.app.service.store, "officer", "ALM-02", "t")
+        .await
+        .unwrap();
+    let r = t
+        .http
+        .post(format!("{}/api/v1/applications/{id}/transfer", t.base))
+        .bearer_auth(&officer2)
+        .json(&json!({"new_address": "г. Алматы, ул. Тимирязева, 42"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 200);
+    let v: Value = r.json().await.unwrap();
+    assert_eq!(
+        (v["from"].as_str(), v["unit"].as_str(), v["registered_on"].as_str()),
+        (Some("ALM-01"), Some("ALM-02"), Some("2026-02-02"))
+    );
+    // Now ALM-02 keeps it and reads it (ALM-01 keeps read access to what it filed, its history).
+    let r = t
+        .http
+        .get(format!("{}/api/v1/applications/{id}", t.base))
+        .bearer_auth(&officer2)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 200);
+    let case: Value = r.json().await.unwrap();
+    assert_eq!(case["unit"], "ALM-02");
+    assert!(
+        case["events"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["action"] == "pr.transferred" && e["citation"] == "п. 17-1")
+    );
+    // п. 18: the annulment conclusion (App. 11), drafted by ALM-02, approved by the department's head.
+    let r = t
+        .http
+        .post(format!("{}/api/v1/applications/{id}/annulment", t.base))
+        .bearer_auth(&officer2)
+        .json(&json!({"grounds": [{"check": "art_49", "detail": "сообщил заведомо ложные сведения"}]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 200);
+    assert_eq!(
+        approve(t, &id, &head).await.1["code"],
+        "no_approval_authority",
+        "ALM-01's head does not reach ALM-02"
+    );
+    let dp_head = person(t, "head.dp", "head_of_police_department", "DP-ALM").await;
+    let (s, v) = approve(t, &id, &dp_head).await;
+    assert_eq!(s, 200, "{v}");
+    assert_eq!(v["status"], "annulled");
+    let a = &v["decision"]["annulment"];
+    assert_eq!(
+        a["leave_by"], "2026-03-04",
+        "30 calendar days after the approval (п. 20)"
+    );
+    assert_eq!(
+        (
+            a["exit_rvp"]["valid_from"].as_str(),
+            a["exit_rvp"]["valid_until"].as_str()
+        ),
+        (Some("2026-02-02"), Some("2026-03-04"))
+    );
+    assert_eq!(v["decision"]["concluded_on"], "2026-02-02");
+    t.app.service.tick().await.unwrap();
+    let (_, d) = t
+        .get("auditor", &format!("/api/v1/monitoring/deliveries?application_id={id}"))
+        .await;
+    assert!(
+        d.as_array().unwrap().iter().any(|m| m["payload"]["form"] == "App. 12"),
+        "the annulment notice (App. 12)"
+    );
+    // The exit deadline is a clock: it fires once when it passes.
+    t.advance(31 * 24 * 60);
+    t.app.service.tick().await.unwrap();
+    t.app.service.tick().await.unwrap();
+    let (_, case) = t.get("auditor", &format!("/api/v1/applications/{id}")).await;
+    let n = case["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["action"] == "pr.exit_deadline.passed")
+        .count();
+    assert_eq!(n, 1);
+    // п. 22: a year's bar from the annulment.
+    let (_, v) = t
+        .post("officer", "/api/v1/applications", &pr_request(t, "FA1234567"))
+        .await;
+    assert_eq!(v["receipt"]["grounds"][0]["code"], "reapplication_barred", "{v}");
+}
+on_both!(
+    pr_annulment,
+    super::super::harness::Options::default(),
+    p18_p21_annulment_with_exit_rvp_and_p17_1_transfer
+);

@@ -46,6 +46,16 @@ const ROUTES: &[(&str, &str, Option<&str>)] = &[
         "/api/v1/applications/{id}/hearing",
         Some("application.pr_conclusion"),
     ),
+    (
+        "post",
+        "/api/v1/applications/{id}/annulment",
+        Some("application.pr_conclusion"),
+    ),
+    (
+        "post",
+        "/api/v1/applications/{id}/transfer",
+        Some("application.pr_transfer"),
+    ),
     ("get", "/api/v1/outages", Some("outages.read")),
     ("get", "/api/v1/monitoring/deliveries", Some("deliveries.read")),
     ("get", "/api/v1/openapi.json", None),
@@ -110,6 +120,8 @@ async fn every_route_and_role_follows_the_permission_matrix(t: &TestApp) {
             r if r.ends_with("/conclusion") => json!({"outcome": "issue"}),
             r if r.ends_with("/hearing/notice") => json!({"hearing_on": "2026-02-03"}),
             r if r.ends_with("/hearing") => json!({"position": "не согласен", "result": "refuse"}),
+            r if r.ends_with("/annulment") => json!({"grounds": [{"check": "art_49", "detail": "x"}]}),
+            r if r.ends_with("/transfer") => json!({"new_address": "г. Алматы"}),
             _ => Value::Null,
         };
         // People's sessions: sign-in needs no token (a bad body is 422); the rest needs a session
