@@ -32,6 +32,8 @@ pub struct TestApp {
     cleanup: Option<(String, String)>,
     dir: Option<std::path::PathBuf>,
     server: tokio::task::JoinHandle<()>,
+    location: Location,
+    config: ServiceConfig,
 }
 
 /// Monday 2 February 2026, 10:00 in Almaty.
@@ -103,7 +105,7 @@ async fn spawn_with(
         law.clone(),
         RegistrySource::Simulated(fixtures.clone()),
         clock.clone(),
-        config,
+        config.clone(),
     )
     .await
     .unwrap();
@@ -131,10 +133,41 @@ async fn spawn_with(
         cleanup,
         dir,
         server,
+        location,
+        config,
     }
 }
 
 impl TestApp {
+    /// Stops this Koshi and starts a new one on the same database (the clock goes on): what a
+    /// restart or a crash between requests looks like. Tokens live in the database.
+    pub async fn restart(self) -> TestApp {
+        self.server.abort();
+        self.app.service.settle().await;
+        self.app.service.store.close().await;
+        let app = App::build(
+            &self.location,
+            self.law.clone(),
+            RegistrySource::Simulated(self.fixtures.clone()),
+            self.clock.clone(),
+            self.config.clone(),
+        )
+        .await
+        .unwrap();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        let router = app.router();
+        let server = tokio::spawn(async move {
+            axum::serve(listener, router).await.unwrap();
+        });
+        TestApp {
+            app,
+            base,
+            server,
+            ..self
+        }
+    }
+
     pub fn request(&self, document_number: &str, purpose: &str) -> ApplicationRequest {
         demo::request(&self.law, &self.fixtures, document_number, purpose)
     }

@@ -813,3 +813,78 @@ on_both!(
     super::super::harness::Options::default(),
     p18_p21_annulment_with_exit_rvp_and_p17_1_transfer
 );
+
+/// The restart test drives its own TestApp (it consumes it), on both databases.
+async fn p14_a_pr_life_survives_a_restart(t: TestApp) -> TestApp {
+    let (_, v) = t
+        .post("officer", "/api/v1/applications", &pr_request(&t, "AC2345678"))
+        .await;
+    let id = v["id"].as_str().unwrap().to_string();
+    t.post("officer", &format!("/api/v1/applications/{id}/requests"), &json!({}))
+        .await;
+    for agency in ["bank", "ums_dp", "kpsisu", "police_records"] {
+        t.post(
+            "officer",
+            &format!("/api/v1/applications/{id}/answers"),
+            &json!({"agency": agency, "outcome": "positive"}),
+        )
+        .await;
+    }
+    // Koshi stops; weeks pass; a new Koshi starts on the same database.
+    let t = t.restart().await;
+    t.advance(26 * 24 * 60);
+    t.app.service.tick().await.unwrap();
+    let case = t.case(&id).await;
+    assert_eq!(case["status"], "awaiting_answers");
+    let overdue: Vec<&Value> = case["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["action"] == "pr.answer.overdue")
+        .collect();
+    assert_eq!(
+        overdue.len(),
+        1,
+        "the national-security clock set before the restart fired once after it"
+    );
+    assert_eq!(overdue[0]["detail"]["due"]["agency"], "national_security");
+    // The late answer still counts; the case goes on to the permit.
+    let (s, v) = t
+        .post(
+            "officer",
+            &format!("/api/v1/applications/{id}/answers"),
+            &json!({"agency": "national_security", "outcome": "positive"}),
+        )
+        .await;
+    assert_eq!((s, v["status"].as_str()), (200, Some("conclusion_due")), "{v}");
+    t.post(
+        "officer",
+        &format!("/api/v1/applications/{id}/conclusion"),
+        &json!({"outcome": "issue"}),
+    )
+    .await;
+    let head = person(&t, "head.alm01", "head_of_city_district_police", "ALM-01").await;
+    let (s, v) = approve(&t, &id, &head).await;
+    assert_eq!((s, v["status"].as_str()), (200, Some("issued")), "{v}");
+    assert!(t.app.service.store.verify_audit().await.unwrap().first_broken.is_none());
+    t
+}
+
+mod pr_restart {
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn sqlite() {
+        let t = crate::harness::spawn(crate::harness::Backend::Sqlite, crate::harness::Options::default())
+            .await
+            .unwrap();
+        super::p14_a_pr_life_survives_a_restart(t).await.done().await;
+    }
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn postgres() {
+        let Some(t) =
+            crate::harness::spawn(crate::harness::Backend::Postgres, crate::harness::Options::default()).await
+        else {
+            return;
+        };
+        super::p14_a_pr_life_survives_a_restart(t).await.done().await;
+    }
+}
