@@ -112,6 +112,15 @@ impl Store {
         })
     }
 
+    /// (effects, distinct timers) recorded by the drill.
+    pub async fn drill_effects(&self) -> StoreResult<(i64, i64)> {
+        let sql = "SELECT COUNT(*), COUNT(DISTINCT detail) FROM events WHERE action = 'drill.fired'";
+        Ok(match self.db() {
+            Db::Postgres(p) => sqlx::query_as(sql).fetch_one(p).await?,
+            Db::Sqlite(p) => sqlx::query_as(sql).fetch_one(p).await?,
+        })
+    }
+
     /// (state, count) of all timers.
     pub async fn timer_counts(&self) -> StoreResult<Vec<(String, i64)>> {
         let sql = "SELECT state, COUNT(*) FROM timers GROUP BY state ORDER BY state";

@@ -79,6 +79,19 @@ pub enum Command {
     /// People's accounts.
     #[command(subcommand)]
     User(UserCommand),
+    /// The durable-timer drill: schedule N timers, fire them from several processes at once, and
+    /// verify each fired exactly once (see scripts/timer-drill.sh).
+    DrillTimers {
+        /// schedule, fire or verify
+        step: String,
+        #[arg(long, default_value_t = 10_000)]
+        count: usize,
+        /// This process's name for leases (fire).
+        #[arg(long, default_value = "drill")]
+        owner: String,
+        #[command(flatten)]
+        data: DataArgs,
+    },
     /// Serves the registry simulators over HTTP (the contract of the HTTP adapters).
     RegistrySim {
         #[arg(long, default_value = "127.0.0.1:8090")]
@@ -227,6 +240,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         | Command::Token(_)
         | Command::Audit(_)
         | Command::User(_)
+        | Command::DrillTimers { .. }
         | Command::RegistrySim { .. } => {
             let law = std::sync::Arc::new(load_law(&cli)?);
             let rt = tokio::runtime::Builder::new_multi_thread()
@@ -427,6 +441,17 @@ async fn run_async(cli: Cli, law: std::sync::Arc<Law>) -> Result<ExitCode> {
                     ExitCode::from(1)
                 }
             });
+        }
+        Command::DrillTimers {
+            step,
+            count,
+            owner,
+            data,
+        } => {
+            let store = koshi_store::Store::open(&app::location(&data.data_dir)?).await?;
+            let out = crate::drill::run(&store, &step, count, &owner).await;
+            store.close().await;
+            println!("{}", out?);
         }
         Command::RegistrySim { listen, fixtures: fx } => {
             init_logging();

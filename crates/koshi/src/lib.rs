@@ -12,6 +12,7 @@ pub mod calendar_cmd;
 pub mod cli;
 pub mod delivery;
 pub mod demo;
+pub mod drill;
 pub mod model;
 pub mod pr_service;
 pub mod problem;
