@@ -173,6 +173,9 @@ pub struct ApplicationCreated {
     pub accepted_on: Option<String>,
     pub due_on: Option<String>,
     pub rules_version: String,
+    /// PR (п. 14 пп. 1): the case-file numbers of the journal (App. 8), one per adult.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub case_files: Vec<String>,
 }
 
 /// App. 1-2 (acceptance) or App. 1-3 (refusal to accept).

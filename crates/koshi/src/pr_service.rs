@@ -290,6 +290,19 @@ impl Service {
             // п. 14 пп. 1: the case file is registered in the journal at once (stage 1 done at
             // intake); the clocks of the next stage and of the whole term start now.
             unit.push(repo::register_in_journal(&unit_id, &id, &now_s));
+            // One case file per adult (п. 14 пп. 1): adult family members applying together
+            // are registered under their own numbers.
+            for (i, m) in req.family.iter().enumerate() {
+                let b = date(&m.person.birth_date, &format!("/family/{i}/birth_date"))?;
+                if filed_on
+                    .since((jiff::Unit::Year, b))
+                    .map(|s| s.get_years())
+                    .unwrap_or(0)
+                    >= 18
+                {
+                    unit.push(repo::register_in_journal(&unit_id, &format!("{id}/family/{i}"), &now_s));
+                }
+            }
             let stage2_due = terms::pr_stage_due(terms::PrStage::SendToUms, accepted_on, due_on);
             for (kind, due) in [("pr.stage.send_to_ums", stage2_due), ("pr.service_term", due_on)] {
                 let at = due.at(18, 30, 0, 0);
@@ -318,8 +331,17 @@ impl Service {
             }
         }
         let mut receipt = receipt;
-        if accepted && let Some(n) = self.store.journal_number(&id).await? {
-            receipt.number = format!("{unit_id}/{n}");
+        let mut case_files = Vec::new();
+        if accepted {
+            if let Some(n) = self.store.journal_number(&id).await? {
+                receipt.number = format!("{unit_id}/{n}");
+                case_files.push(receipt.number.clone());
+            }
+            for i in 0..req.family.len() {
+                if let Some(n) = self.store.journal_number(&format!("{id}/family/{i}")).await? {
+                    case_files.push(format!("{unit_id}/{n}"));
+                }
+            }
         }
         Ok((
             StatusCode::CREATED,
@@ -330,6 +352,7 @@ impl Service {
                 accepted_on: row.accepted_on,
                 due_on: row.due_on,
                 rules_version: version.id.into(),
+                case_files,
             },
         ))
     }

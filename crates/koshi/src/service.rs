@@ -817,6 +817,7 @@ impl Service {
             accepted_on: row.accepted_on.clone(),
             due_on: row.due_on.clone(),
             rules_version: version.id.into(),
+            case_files: Vec::new(),
         };
         let handoff = accepted.then(|| Box::new((row, req)));
         Ok((StatusCode::CREATED, created, handoff))
@@ -849,6 +850,7 @@ impl Service {
                 accepted_on: row.accepted_on,
                 due_on: row.due_on,
                 rules_version: row.rules_version,
+                case_files: Vec::new(),
             },
         ))
     }

@@ -888,3 +888,37 @@ mod pr_restart {
         super::p14_a_pr_life_survives_a_restart(t).await.done().await;
     }
 }
+
+async fn p14_one_case_file_per_adult_and_children_documents(t: &TestApp) {
+    let mut req = pr_request(t, "EB3456789");
+    let member = |birth: &str, doc: &str| {
+        json!({"surname": "DEMO", "given_names": "FAMILY", "birth_date": birth, "citizenship": "CHN",
+               "document": {"number": doc, "expires_on": "2030-01-01"}, "relationship": "spouse"})
+    };
+    req["family"] = json!([member("1987-04-01", "EF1111111"), member("2015-09-01", "EF2222222")]);
+    // A child under 16 applies with the parents: the birth certificate is part of the package.
+    let (_, v) = t.post("officer", "/api/v1/applications", &req).await;
+    assert_eq!(v["receipt"]["grounds"][0]["document"], "children_documents", "{v}");
+    req["documents"]
+        .as_array_mut()
+        .unwrap()
+        .push(json!({"kind": "children_documents", "issued_on": "2016-01-10"}));
+    let (s, v) = t.post("officer", "/api/v1/applications", &req).await;
+    assert_eq!(s, 201, "{v}");
+    let files: Vec<&str> = v["case_files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x.as_str().unwrap())
+        .collect();
+    assert_eq!(
+        files,
+        ["ALM-01/1", "ALM-01/2"],
+        "the applicant and the adult spouse; the child has none"
+    );
+}
+on_both!(
+    pr_case_files,
+    super::super::harness::Options::default(),
+    p14_one_case_file_per_adult_and_children_documents
+);
