@@ -305,20 +305,7 @@ impl Service {
             }
             let stage2_due = terms::pr_stage_due(terms::PrStage::SendToUms, accepted_on, due_on);
             for (kind, due) in [("pr.stage.send_to_ums", stage2_due), ("pr.service_term", due_on)] {
-                let at = due.at(18, 30, 0, 0);
-                let due_at = law
-                    .calendar
-                    .time_zone()
-                    .to_zoned_datetime(at)
-                    .map(|z| instant(z.timestamp()))
-                    .unwrap_or_else(|_| now_s.clone());
-                unit.push(timers::schedule(
-                    &uuid::Uuid::now_v7().to_string(),
-                    kind,
-                    &id,
-                    &due_at,
-                    &json!({"due_on": due.to_string()}).to_string(),
-                ));
+                self.start_clock(&mut unit, kind, &id, due, json!({"due_on": due.to_string()}));
             }
         }
         // Two instances may race for one journal number: the loser's unit rolls back; retry.
@@ -383,6 +370,36 @@ fn answer_due(agency: &str, sent_on: Date, service_due: Date) -> Date {
 }
 
 impl Service {
+    /// A legal clock: the timer at the end of the working day it is due, and an "at risk" timer
+    /// at the end of the working day before (when that is still ahead).
+    fn start_clock(&self, unit: &mut Unit, kind: &str, subject: &str, due: Date, payload: serde_json::Value) {
+        unit.push(timers::schedule(
+            &uuid::Uuid::now_v7().to_string(),
+            kind,
+            subject,
+            &self.end_of_working_day(due),
+            &payload.to_string(),
+        ));
+        let today = self.law.calendar.civil(self.now()).date();
+        if let Ok(before) = self.law.calendar.subtract_working_days(due, 1)
+            && before > today
+        {
+            unit.push(timers::schedule(
+                &uuid::Uuid::now_v7().to_string(),
+                &format!("{kind}.at_risk"),
+                subject,
+                &self.end_of_working_day(before),
+                &payload.to_string(),
+            ));
+        }
+    }
+
+    /// Stops a clock (its stage was done) with its "at risk" companion.
+    fn stop_clock(unit: &mut Unit, kind: &str, subject: &str) {
+        unit.push(timers::cancel(kind, subject));
+        unit.push(timers::cancel(&format!("{kind}.at_risk"), subject));
+    }
+
     fn end_of_working_day(&self, d: Date) -> String {
         let at = d.at(
             self.law.calendar.hours().work_end.hour(),
@@ -438,7 +455,7 @@ impl Service {
             valid_until: None,
             updated_at: now_s.clone(),
         }));
-        unit.push(timers::cancel("pr.stage.send_to_ums", &app.id));
+        Service::stop_clock(&mut unit, "pr.stage.send_to_ums", &app.id);
         let mut sent = Vec::new();
         for (agency, cite) in AGENCIES {
             let due = answer_due(agency, today, service_due);
@@ -453,13 +470,13 @@ impl Service {
                 answered_at: None,
                 answered_by: None,
             }));
-            unit.push(timers::schedule(
-                &uuid::Uuid::now_v7().to_string(),
+            self.start_clock(
+                &mut unit,
                 &format!("pr.answer_due.{agency}"),
                 &app.id,
-                &self.end_of_working_day(due),
-                &json!({"agency": agency, "due_on": due.to_string()}).to_string(),
-            ));
+                due,
+                json!({"agency": agency, "due_on": due.to_string()}),
+            );
             unit.push(repo::insert_outbox(&repo::OutboxRow {
                 id: uuid::Uuid::now_v7().to_string(),
                 topic: format!("agency.{agency}"),
@@ -536,7 +553,7 @@ impl Service {
                 &now_s,
                 &caller.actor(),
             ));
-            unit.push(timers::cancel(&format!("pr.answer_due.{}", a.agency), &app.id));
+            Service::stop_clock(&mut unit, &format!("pr.answer_due.{}", a.agency), &app.id);
             let status = if last { "conclusion_due" } else { "awaiting_answers" };
             unit.push(repo::change_status(&repo::StatusChange {
                 id: app.id.clone(),
@@ -568,13 +585,13 @@ impl Service {
                 let service_due: Date = app.due_on.as_deref().and_then(|d| d.parse().ok()).unwrap_or(today);
                 let due = terms::pr_stage_due(terms::PrStage::Conclusion, today, service_due);
                 conclusion_by = Some(due.to_string());
-                unit.push(timers::schedule(
-                    &uuid::Uuid::now_v7().to_string(),
+                self.start_clock(
+                    &mut unit,
                     "pr.stage.conclusion",
                     &app.id,
-                    &self.end_of_working_day(due),
-                    &json!({"due_on": due.to_string()}).to_string(),
-                ));
+                    due,
+                    json!({"due_on": due.to_string()}),
+                );
                 unit.push(repo::insert_event(&EventRow {
                     id: uuid::Uuid::now_v7().to_string(),
                     application_id: Some(app.id.clone()),
@@ -674,7 +691,7 @@ impl Service {
             valid_until: None,
             updated_at: now_s.clone(),
         }));
-        unit.push(timers::cancel("pr.stage.conclusion", &app.id));
+        Service::stop_clock(&mut unit, "pr.stage.conclusion", &app.id);
         unit.push(repo::insert_event(&EventRow {
             id: uuid::Uuid::now_v7().to_string(),
             application_id: Some(app.id.clone()),
@@ -763,7 +780,7 @@ impl Service {
             valid_until: None,
             updated_at: now_s.clone(),
         }));
-        unit.push(timers::cancel("pr.service_term", &app.id));
+        Service::stop_clock(&mut unit, "pr.service_term", &app.id);
         unit.push(repo::insert_event(&EventRow {
             id: uuid::Uuid::now_v7().to_string(),
             application_id: Some(app.id.clone()),

@@ -1663,6 +1663,7 @@ impl Service {
             }
             for t in due {
                 let (action, cite) = match t.kind.as_str() {
+                    k if k.ends_with(".at_risk") => ("pr.stage.at_risk", "п. 14"),
                     "pr.stage.send_to_ums" => ("pr.stage.overdue", "п. 14 пп. 2"),
                     "pr.stage.conclusion" => ("pr.stage.overdue", "п. 14 пп. 4"),
                     "pr.service_term" => ("pr.term.overdue", "App. 3 п. 3; п. 14"),

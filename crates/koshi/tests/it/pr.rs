@@ -52,12 +52,21 @@ async fn p12_p14_intake_registers_the_case_in_the_journal_and_starts_the_clocks(
     let kinds: Vec<(&str, &str)> = timers.iter().map(|x| (x.kind.as_str(), x.state.as_str())).collect();
     assert_eq!(
         kinds,
-        [("pr.stage.send_to_ums", "pending"), ("pr.service_term", "pending")]
+        [
+            ("pr.stage.send_to_ums.at_risk", "pending"),
+            ("pr.stage.send_to_ums", "pending"),
+            ("pr.service_term.at_risk", "pending"),
+            ("pr.service_term", "pending")
+        ]
+    );
+    let due = |k: &str| timers.iter().find(|x| x.kind == k).unwrap().due_at.clone();
+    assert!(
+        due("pr.stage.send_to_ums").starts_with("2026-02-07T13:30"),
+        "stage 2: 5 days, to 18:30 Almaty"
     );
     assert!(
-        timers[0].due_at.starts_with("2026-02-07T13:30"),
-        "stage 2: 5 days, end of the working day in Almaty: {}",
-        timers[0].due_at
+        due("pr.stage.send_to_ums.at_risk").starts_with("2026-02-06T13:30"),
+        "at risk the working day before"
     );
     // Many at once: the journal stays gapless and unique.
     let mut handles = Vec::new();
@@ -190,6 +199,14 @@ async fn p14_stage_clocks_fire_once_and_mark_the_case(t: &TestApp) {
             .count()
     };
     assert_eq!(count(&t.case(&id).await, "pr.stage.overdue"), 0, "not due yet");
+    t.advance(4 * 24 * 60 + 9 * 60); // Fri 6 Feb, 19:00: the working day before the due day has ended
+    t.app.service.tick().await.unwrap();
+    let case = t.case(&id).await;
+    assert_eq!(
+        (count(&case, "pr.stage.at_risk"), count(&case, "pr.stage.overdue")),
+        (1, 0)
+    );
+    t.advance(-(4 * 24 * 60 + 9 * 60));
     t.advance(6 * 24 * 60); // past the 5 days of stage 2
     t.app.service.tick().await.unwrap();
     t.app.service.tick().await.unwrap();
