@@ -29,7 +29,7 @@ pub const MAX_BODY_BYTES: usize = 48 * 1024 * 1024;
     info(title = "Koshi", description = "Residence permits for foreigners and stateless persons in Kazakhstan under the Rules of Order No. 992 (ИС МП).", version = "1"),
     paths(create_application, get_application, decide, duplicate, pr_requests, pr_answer, pr_conclusion, pr_approval, pr_hearing_notice, pr_hearing, pr_annulment, pr_transfer, outages, deliveries, sign_in, who_am_i, sign_out),
     components(schemas(
-        ApplicationRequest, PrApplicationRequest, AgencyAnswerRequest, ConclusionRequest, HearingNoticeRequest, HearingRequest, AnnulmentRequest, TransferRequest, InvitingPartyInput, PersonInput, FamilyMemberInput, IdentityDocumentInput,
+        ApplicationRequest, PrApplicationRequest, SolvencyInput, AgencyAnswerRequest, ConclusionRequest, HearingNoticeRequest, HearingRequest, AnnulmentRequest, TransferRequest, InvitingPartyInput, PersonInput, FamilyMemberInput, IdentityDocumentInput,
         DocumentInput, AttachmentInput, RepresentativeInput, LateExceptionInput, ApplicationCreated, Receipt,
         Ground, ApplicationView, CheckView, EventView, DecisionRequest, OfficerGround, DuplicateRequest,
         DuplicateIssued, OutageView, DeliveryView, ProblemDocument, FieldError, SignInRequest, SessionView

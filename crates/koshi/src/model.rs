@@ -354,6 +354,18 @@ pub struct PrApplicationRequest {
     pub facts: Vec<String>,
     #[serde(default)]
     pub representative: Option<RepresentativeInput>,
+    /// The money the bank certificate confirms, and the average price of housing in the locality
+    /// (App. 3; Law on Migration art. 49 пп. 4). Money in tiyn.
+    #[serde(default)]
+    pub solvency: Option<SolvencyInput>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SolvencyInput {
+    pub funds_tiyn: i64,
+    #[serde(default)]
+    pub price_per_square_metre_tiyn: Option<i64>,
 }
 
 /// `POST /api/v1/applications/{id}/answers`: an agency's answer to a request of п. 14.

@@ -370,6 +370,46 @@ fn answer_due(agency: &str, sent_on: Date, service_due: Date) -> Date {
 }
 
 impl Service {
+    /// App. 3; Law on Migration art. 49 пп. 4: the money confirmed must cover 1,320 MCI and, unless
+    /// housing is contracted, 15 m² per family member — except for the exempt categories.
+    fn check_solvency(&self, app: &ApplicationRow) -> Result<serde_json::Value, Problem> {
+        let req: PrApplicationRequest = serde_json::from_str(&app.data).map_err(|e| Problem::internal(&e))?;
+        let exempt = req.facts.iter().any(|f| f == "solvency_exempt");
+        let on: Date = app
+            .accepted_on
+            .as_deref()
+            .and_then(|d| d.parse().ok())
+            .unwrap_or_else(|| self.law.calendar.civil(self.now()).date());
+        let input = koshi_law::pr::SolvencyInput {
+            on,
+            family_members: 1 + u32::try_from(req.family.len()).unwrap_or(u32::MAX),
+            housing_contracted: req.facts.iter().any(|f| f == "housing_contracted"),
+            exempt,
+            price_per_square_metre_tiyn: req.solvency.as_ref().and_then(|s| s.price_per_square_metre_tiyn),
+            funds_tiyn: req.solvency.as_ref().map_or(0, |s| s.funds_tiyn),
+        };
+        if !exempt && req.solvency.is_none() {
+            return Err(Problem::conflict(
+                "solvency_not_established",
+                "the funds confirmed by the bank are not on the case (App. 3)",
+            ));
+        }
+        let s = koshi_law::pr::solvency(&self.law.params, &input)
+            .map_err(|e| Problem::conflict("solvency_not_established", format!("{e} (App. 3)")))?;
+        if !s.sufficient {
+            return Err(Problem::conflict(
+                "insufficient_solvency",
+                format!(
+                    "the funds confirmed ({} ₸) are below the {} ₸ required ({}); a permit cannot be issued",
+                    input.funds_tiyn / koshi_law::pr::TIYN,
+                    s.required_tiyn / koshi_law::pr::TIYN,
+                    s.citation
+                ),
+            ));
+        }
+        Ok(json!({"required_tiyn": s.required_tiyn, "citation": s.citation.to_string()}))
+    }
+
     /// A legal clock: the timer at the end of the working day it is due, and an "at risk" timer
     /// at the end of the working day before (when that is still ahead).
     fn start_clock(&self, unit: &mut Unit, kind: &str, subject: &str, due: Date, payload: serde_json::Value) {
@@ -640,6 +680,7 @@ impl Service {
         let now_s = instant(self.now());
         let (status, conclusion) = match c.outcome.as_str() {
             "issue" => {
+                self.check_solvency(&app)?;
                 if !negative.is_empty() {
                     return Err(Problem::conflict(
                         "negative_answer",

@@ -33,7 +33,9 @@ fn pr_request(t: &TestApp, document_number: &str) -> Value {
             "iin": p.iin.clone(),
             "document": {"number": document_number, "expires_on": "2030-01-01"}
         },
-        "documents": documents
+        "documents": documents,
+        // 100 million ₸ confirmed; housing at 500,000 ₸ per m².
+        "solvency": {"funds_tiyn": 10_000_000_000i64, "price_per_square_metre_tiyn": 50_000_000i64}
     })
 }
 
@@ -938,4 +940,73 @@ on_both!(
     pr_case_files,
     super::super::harness::Options::default(),
     p14_one_case_file_per_adult_and_children_documents
+);
+
+async fn p49_solvency_decides_whether_a_permit_can_be_issued(t: &TestApp) {
+    // 1,320 MCI (4,325 ₸ in 2026) + 15 m² × 1 × 500,000 ₸ = 5,709,000 + 7,500,000 = 13,209,000 ₸.
+    let cases = [
+        (
+            "FA1234567",
+            json!({"funds_tiyn": 1_320_899_900i64, "price_per_square_metre_tiyn": 50_000_000i64}),
+            vec![],
+            Some("insufficient_solvency"),
+        ),
+        (
+            "751234567",
+            json!({"funds_tiyn": 1_320_900_000i64, "price_per_square_metre_tiyn": 50_000_000i64}),
+            vec![],
+            None,
+        ),
+        // Housing contracted: only the 1,320 MCI.
+        (
+            "AC2345678",
+            json!({"funds_tiyn": 570_900_000i64}),
+            vec!["housing_contracted"],
+            None,
+        ),
+        // Exempt (ethnic Kazakhs, former compatriots…): nothing required.
+        ("400345678", Value::Null, vec!["solvency_exempt"], None),
+    ];
+    for (doc, solvency, facts, expected) in cases {
+        let mut req = pr_request(t, doc);
+        req["solvency"] = solvency;
+        req["facts"] = json!(facts);
+        if facts.contains(&"solvency_exempt") {
+            let docs = req["documents"].as_array_mut().unwrap();
+            docs.retain(|d| d["kind"] != "solvency_certificate");
+        }
+        let (s, v) = t.post("officer", "/api/v1/applications", &req).await;
+        assert_eq!(s, 201, "{v}");
+        let id = v["id"].as_str().unwrap().to_string();
+        t.post("officer", &format!("/api/v1/applications/{id}/requests"), &json!({}))
+            .await;
+        for agency in ["bank", "ums_dp", "kpsisu", "national_security", "police_records"] {
+            t.post(
+                "officer",
+                &format!("/api/v1/applications/{id}/answers"),
+                &json!({"agency": agency, "outcome": "positive"}),
+            )
+            .await;
+        }
+        let (s, v) = t
+            .post(
+                "officer",
+                &format!("/api/v1/applications/{id}/conclusion"),
+                &json!({"outcome": "issue"}),
+            )
+            .await;
+        match expected {
+            Some(code) => assert_eq!((s, v["code"].as_str()), (409, Some(code)), "{doc}: {v}"),
+            None => assert_eq!(
+                (s, v["status"].as_str()),
+                (200, Some("conclusion_drafted")),
+                "{doc}: {v}"
+            ),
+        }
+    }
+}
+on_both!(
+    pr_solvency,
+    super::super::harness::Options::default(),
+    p49_solvency_decides_whether_a_permit_can_be_issued
 );
