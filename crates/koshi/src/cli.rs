@@ -62,6 +62,9 @@ pub enum Command {
         /// filings are refused with 503.
         #[arg(long, env = "KOSHI_TRUST_STORE")]
         trust_store: Option<PathBuf>,
+        /// The external service that verifies GOST 34.310 signatures (e.g. the NCA's).
+        #[arg(long, env = "KOSHI_GOST_VERIFIER_URL")]
+        gost_verifier_url: Option<String>,
     },
     /// Runs Koshi with simulated registries and demo data, and prints the address and tokens.
     Demo {
@@ -281,8 +284,16 @@ async fn run_async(cli: Cli, law: std::sync::Arc<Law>) -> Result<ExitCode> {
             fixtures: fx,
             straight_through,
             trust_store,
+            gost_verifier_url,
         } => {
             init_logging();
+            let gost_verifier: Option<Arc<dyn crate::gost::GostVerifier>> = match gost_verifier_url {
+                Some(u) => Some(Arc::new(
+                    crate::gost::HttpGostVerifier::new(&u, std::time::Duration::from_secs(10))
+                        .map_err(|e| anyhow::anyhow!(e))?,
+                )),
+                None => None,
+            };
             let trust_store = match trust_store {
                 Some(p) => Some(Arc::new(
                     koshi_sign::TrustStore::from_pem(&read(&p, "trust store")?)
@@ -297,6 +308,7 @@ async fn run_async(cli: Cli, law: std::sync::Arc<Law>) -> Result<ExitCode> {
             let config = crate::service::ServiceConfig {
                 straight_through,
                 trust_store,
+                gost_verifier,
                 ..Default::default()
             };
             let a = app::App::build(

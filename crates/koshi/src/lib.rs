@@ -13,6 +13,7 @@ pub mod cli;
 pub mod delivery;
 pub mod demo;
 pub mod drill;
+pub mod gost;
 pub mod model;
 pub mod pr_service;
 pub mod problem;

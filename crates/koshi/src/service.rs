@@ -43,7 +43,7 @@ impl Caller {
 }
 
 /// Service configuration.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct ServiceConfig {
     /// A clean case is issued without an officer's confirmation (refusals always wait for one).
     pub straight_through: bool,
@@ -56,6 +56,8 @@ pub struct ServiceConfig {
     /// Roots (and CRLs) that portal signatures must chain to (п. 8). Without one, portal filings
     /// cannot be verified and are refused with 503.
     pub trust_store: Option<Arc<koshi_sign::TrustStore>>,
+    /// The external verification service for GOST 34.310 signatures (no Rust crate verifies them).
+    pub gost_verifier: Option<Arc<dyn crate::gost::GostVerifier>>,
 }
 
 impl Default for ServiceConfig {
@@ -66,6 +68,7 @@ impl Default for ServiceConfig {
             integrated_registries: ["fingerprints".to_string()].into_iter().collect(),
             registry_timeout: std::time::Duration::from_secs(10),
             trust_store: None,
+            gost_verifier: None,
         }
     }
 }
@@ -495,7 +498,7 @@ impl Service {
     /// п. 8: a portal request is signed by the service recipient with an ЭЦП. The signature must
     /// verify against the trust store at the time of filing, over the exact body, and its signer
     /// must be the inviting party (IIN of an individual, BIN of an organisation).
-    fn verify_signature(&self, req: &ApplicationRequest, signed: &SignedBody<'_>) -> Result<Value, Problem> {
+    async fn verify_signature(&self, req: &ApplicationRequest, signed: &SignedBody<'_>) -> Result<Value, Problem> {
         let Some(cms) = &signed.signature else {
             return Err(Problem::unprocessable(
                 "signature_required",
@@ -508,12 +511,47 @@ impl Service {
                 "portal signatures cannot be verified: no trust store is configured (KOSHI_TRUST_STORE)",
             ));
         };
-        let v = koshi_sign::verify_detached(cms, signed.body, trust, self.now())
-            .map_err(|e| Problem::unprocessable(e.code(), "/", format!("the ЭЦП is not accepted: {e}")))?;
+        let (iin, bin, serial, algorithm) = match koshi_sign::verify_detached(cms, signed.body, trust, self.now()) {
+            Ok(v) => (v.iin, v.bin, v.serial, v.digest_algorithm.name().to_string()),
+            // GOST 34.310 goes to the external verification service, when one is configured.
+            Err(koshi_sign::SignatureError::GostRequiresExternalVerifier) if self.config.gost_verifier.is_some() => {
+                let verifier = self
+                    .config
+                    .gost_verifier
+                    .as_ref()
+                    .ok_or_else(|| Problem::unavailable("no GOST verifier"))?;
+                let verdict = verifier.verify(cms, signed.body).await.map_err(Problem::unavailable)?;
+                if !verdict.valid {
+                    return Err(Problem::unprocessable(
+                        "gost_signature_invalid",
+                        "/",
+                        format!(
+                            "the ЭЦП is not accepted: {}",
+                            verdict
+                                .reason
+                                .unwrap_or_else(|| "the verification service refused it".into())
+                        ),
+                    ));
+                }
+                (
+                    verdict.iin,
+                    verdict.bin,
+                    verdict.serial.unwrap_or_default(),
+                    "gost34311".to_string(),
+                )
+            }
+            Err(e) => {
+                return Err(Problem::unprocessable(
+                    e.code(),
+                    "/",
+                    format!("the ЭЦП is not accepted: {e}"),
+                ));
+            }
+        };
         let party = &req.inviting_party;
         let matches = match (&party.iin, &party.bin) {
-            (Some(iin), _) if v.iin.as_deref() == Some(iin.trim()) => true,
-            (_, Some(bin)) if v.bin.as_deref() == Some(bin.trim()) => true,
+            (Some(party_iin), _) if iin.as_deref() == Some(party_iin.trim()) => true,
+            (_, Some(party_bin)) if bin.as_deref() == Some(party_bin.trim()) => true,
             _ => false,
         };
         if !matches {
@@ -523,9 +561,7 @@ impl Service {
                 "the request is signed by someone other than the inviting party (п. 8: the service recipient signs)",
             ));
         }
-        Ok(
-            json!({"verified": true, "certificate_serial": v.serial, "digest": v.digest_algorithm.name(), "citation": "п. 8"}),
-        )
+        Ok(json!({"verified": true, "certificate_serial": serial, "digest": algorithm, "citation": "п. 8"}))
     }
 
     /// Files an application: a receipt of acceptance or of refusal to accept, recorded either way.
@@ -579,7 +615,7 @@ impl Service {
         }
         let f = self.validate(caller, &req)?;
         let signer = if f.channel == Channel::Portal {
-            Some(self.verify_signature(&req, signed)?)
+            Some(self.verify_signature(&req, signed).await?)
         } else {
             None
         };

@@ -43,6 +43,7 @@ pub struct Options {
     pub straight_through: bool,
     pub household_limit: Option<u32>,
     pub trust_store: Option<Arc<koshi_sign::TrustStore>>,
+    pub gost_verifier: Option<Arc<dyn koshi::gost::GostVerifier>>,
 }
 
 impl Default for Options {
@@ -51,6 +52,7 @@ impl Default for Options {
             straight_through: true,
             household_limit: Some(3),
             trust_store: None,
+            gost_verifier: None,
         }
     }
 }
@@ -98,6 +100,7 @@ async fn spawn_with(
     let config = ServiceConfig {
         straight_through: opts.straight_through,
         trust_store: opts.trust_store.clone(),
+        gost_verifier: opts.gost_verifier.clone(),
         ..Default::default()
     };
     let app = App::build(

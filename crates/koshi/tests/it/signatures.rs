@@ -260,3 +260,112 @@ async fn without_a_trust_store_portal_filings_are_refused_as_unverifiable() {
     assert_eq!((s, v["code"].as_str()), (503, Some("unavailable")), "{v}");
     t.done().await;
 }
+
+/// A stand-in for the NCA's GOST verification service: valid only for the content it expects,
+/// signed by the demo company.
+async fn fake_nca(expected: Vec<u8>) -> String {
+    use axum::Json;
+    use axum::routing::post;
+    let router = axum::Router::new().route(
+        "/verify",
+        post(move |Json(body): Json<Value>| {
+            let expected = expected.clone();
+            async move {
+                let content = base64::engine::general_purpose::STANDARD.decode(body["content"].as_str().unwrap_or("")).unwrap_or_default();
+                if content == expected {
+                    Json(serde_json::json!({"valid": true, "bin": koshi::demo::COMPANY_BIN, "serial": "0a0b", "subject": "CN=ДИРЕКТОР ДЕМО"}))
+                } else {
+                    Json(serde_json::json!({"valid": false, "reason": "the signature does not match the document"}))
+                }
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/verify", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
+    url
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn gost_signatures_go_to_the_external_verification_service() {
+    use crate::pki::CmsOpts;
+    // Without a GOST verifier configured, a GOST signature cannot be accepted.
+    let plain = crate::harness::spawn(
+        Backend::Sqlite,
+        Options {
+            trust_store: Some(trust()),
+            ..Options::default()
+        },
+    )
+    .await
+    .unwrap();
+    let body = portal_body(&plain, "2026-02-02T10:00:00+05:00");
+    let me = signer("BIN160540012347", 0x3101, 30, 365);
+    let gost = sign(
+        &me,
+        &[&pki().intermediate.cert],
+        &body,
+        &CmsOpts {
+            gost: true,
+            ..CmsOpts::default()
+        },
+    );
+    let (s, v) = post_signed(&plain, &body, Some(gost.clone())).await;
+    assert_eq!(
+        (s, v["code"].as_str()),
+        (422, Some("gost_requires_external_verifier")),
+        "{v}"
+    );
+    plain.done().await;
+    // With the service: accepted when it says valid, refused with its reason otherwise.
+    let url = fake_nca(body.clone()).await;
+    let verifier: Arc<dyn koshi::gost::GostVerifier> =
+        Arc::new(koshi::gost::HttpGostVerifier::new(&url, std::time::Duration::from_secs(5)).unwrap());
+    let t = crate::harness::spawn(
+        Backend::Sqlite,
+        Options {
+            trust_store: Some(trust()),
+            gost_verifier: Some(verifier),
+            ..Options::default()
+        },
+    )
+    .await
+    .unwrap();
+    let (s, v) = post_signed(&t, &body, Some(gost.clone())).await;
+    assert_eq!(s, 201, "{v}");
+    let case = t.case(v["id"].as_str().unwrap()).await;
+    assert_eq!(case["events"][0]["detail"]["signature"]["digest"], "gost34311");
+    let other = portal_body(&t, "2026-02-02T11:00:00+05:00");
+    let (s, v) = post_signed(&t, &other, Some(gost)).await;
+    assert_eq!((s, v["code"].as_str()), (422, Some("gost_signature_invalid")), "{v}");
+    assert!(v["detail"].as_str().unwrap().contains("does not match"));
+    t.done().await;
+    // The service unreachable: the filing is not taken (503), nothing is written.
+    let down: Arc<dyn koshi::gost::GostVerifier> = Arc::new(
+        koshi::gost::HttpGostVerifier::new("http://127.0.0.1:9/verify", std::time::Duration::from_secs(2)).unwrap(),
+    );
+    let t = crate::harness::spawn(
+        Backend::Sqlite,
+        Options {
+            trust_store: Some(trust()),
+            gost_verifier: Some(down),
+            ..Options::default()
+        },
+    )
+    .await
+    .unwrap();
+    let before = t.counts().await;
+    let gost = sign(
+        &me,
+        &[&pki().intermediate.cert],
+        &body,
+        &CmsOpts {
+            gost: true,
+            ..CmsOpts::default()
+        },
+    );
+    let (s, _) = post_signed(&t, &body, Some(gost)).await;
+    assert_eq!(s, 503);
+    assert_eq!(t.counts().await, before);
+    t.done().await;
+}
