@@ -286,6 +286,16 @@ impl Service {
             detail: json!({"channel": channel.as_str(), "ground": ground.id, "grounds": grounds, "due_on": row.due_on})
                 .to_string(),
         }));
+        unit.push(self.monitoring(
+            &id,
+            if accepted {
+                "pr.registered"
+            } else {
+                "pr.refused_to_accept"
+            },
+            &now_s,
+            version.id,
+        ));
         if accepted {
             // п. 14 пп. 1: the case file is registered in the journal at once (stage 1 done at
             // intake); the clocks of the next stage and of the whole term start now.
@@ -531,6 +541,7 @@ impl Service {
             }));
             sent.push(json!({"agency": agency, "answer_by": due.to_string(), "citation": cite}));
         }
+        unit.push(self.monitoring(&app.id, "pr.requests_sent", &now_s, &app.rules_version));
         unit.push(repo::insert_event(&EventRow {
             id: uuid::Uuid::now_v7().to_string(),
             application_id: Some(app.id.clone()),
@@ -832,6 +843,7 @@ impl Service {
             rules_version: app.rules_version.clone(),
             detail: json!({"permit_number": number, "notification_by": notify_by.to_string()}).to_string(),
         }));
+        unit.push(self.monitoring(&app.id, &format!("pr.{status}"), &now_s, &app.rules_version));
         let topic = if app.channel == "con" {
             "delivery.iis_con"
         } else {
@@ -1122,6 +1134,7 @@ impl Service {
             rules_version: app.rules_version.clone(),
             detail: decision["annulment"].to_string(),
         }));
+        unit.push(self.monitoring(&app.id, "pr.annulled", &now_s, &app.rules_version));
         let leave_by = exit.valid_until;
         unit.push(timers::schedule(
             &uuid::Uuid::now_v7().to_string(),

@@ -891,18 +891,18 @@ impl Service {
         ))
     }
 
-    fn monitoring(&self, application_id: &str, stage: &str, at: &str, version: &str) -> koshi_store::Op {
+    pub(crate) fn monitoring(&self, application_id: &str, stage: &str, at: &str, version: &str) -> koshi_store::Op {
         repo::insert_outbox(&OutboxRow {
             id: new_id(),
             topic: "monitoring".into(),
             application_id: Some(application_id.into()),
             payload: json!({
-                "service": "rvp",
+                "service": if stage.starts_with("pr.") { "pr" } else { "rvp" },
                 "application_id": application_id,
                 "stage": stage,
                 "at": at,
                 "rules_version": version,
-                "citation": "п. 9-4",
+                "citation": if stage.starts_with("pr.") { "п. 16" } else { "п. 9-4" },
             })
             .to_string(),
             created_at: at.into(),

@@ -528,6 +528,24 @@ async fn p15_a_pr_life_to_the_permit_approved_only_by_an_authorised_post(t: &Tes
             .any(|m| m["payload"]["form"] == "App. 10" && m["state"] == "delivered"),
         "{d}"
     );
+    // п. 16: every stage reached the monitoring system.
+    let stages: Vec<&str> = d
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|m| m["topic"] == "monitoring")
+        .map(|m| m["payload"]["stage"].as_str().unwrap())
+        .collect();
+    for stage in ["pr.registered", "pr.requests_sent", "pr.issued"] {
+        assert!(stages.contains(&stage), "{stage}: {stages:?}");
+    }
+    assert!(
+        d.as_array()
+            .unwrap()
+            .iter()
+            .filter(|m| m["topic"] == "monitoring")
+            .all(|m| m["payload"]["citation"] == "п. 16")
+    );
     // A negative national-security answer forbids issuing (Law on Migration art. 49).
     let (_, v) = t
         .post("officer", "/api/v1/applications", &pr_request(t, "751234567"))
