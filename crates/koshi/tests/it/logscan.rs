@@ -151,23 +151,38 @@ async fn koshi_audit_verify_names_the_changed_entry() {
     let ok = koshi().args(["audit", "verify", "--data-dir", data]).output().unwrap();
     assert!(ok.status.success(), "{}", String::from_utf8_lossy(&ok.stdout));
     assert!(String::from_utf8_lossy(&ok.stdout).contains("intact"));
-    // Someone with the database file drops the guard and edits entry 2.
-    let pool = sqlx::SqlitePool::connect(&format!("sqlite://{}/koshi.db", data))
-        .await
-        .unwrap();
-    sqlx::raw_sql("DROP TRIGGER events_no_update; UPDATE events SET actor = 'nobody' WHERE seq = 2")
+    // Someone with the database file drops the guards and changes, deletes or reorders a row.
+    let tampers: [(&str, &str, i64); 3] = [
+        ("changed", "UPDATE events SET actor = 'nobody' WHERE seq = 2", 2),
+        ("deleted", "DELETE FROM events WHERE seq = 2", 3),
+        (
+            "reordered",
+            "UPDATE events SET seq = -2 WHERE seq = 2; UPDATE events SET seq = 2 WHERE seq = 3; UPDATE events SET seq = 3 WHERE seq = -2",
+            2,
+        ),
+    ];
+    for (what, sql, broken_at) in tampers {
+        let copy = dir.join(what);
+        std::fs::create_dir_all(&copy).unwrap();
+        std::fs::copy(dir.join("koshi.db"), copy.join("koshi.db")).unwrap();
+        let pool = sqlx::SqlitePool::connect(&format!("sqlite://{}/koshi.db", copy.to_str().unwrap()))
+            .await
+            .unwrap();
+        sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
+            "DROP TRIGGER events_no_update; DROP TRIGGER events_no_delete; {sql}"
+        )))
         .execute(&pool)
         .await
         .unwrap();
-    pool.close().await;
-    let bad = koshi()
-        .args(["audit", "verify", "--data-dir", data, "--json"])
-        .output()
-        .unwrap();
-    assert_eq!(bad.status.code(), Some(1));
-    let v: Value = serde_json::from_slice(&bad.stdout).unwrap();
-    assert_eq!(v["intact"], false);
-    assert_eq!(v["first_broken"]["seq"], 2);
-    assert_eq!(v["entries_verified"], 1);
+        pool.close().await;
+        let bad = koshi()
+            .args(["audit", "verify", "--data-dir", copy.to_str().unwrap(), "--json"])
+            .output()
+            .unwrap();
+        assert_eq!(bad.status.code(), Some(1), "{what}");
+        let v: Value = serde_json::from_slice(&bad.stdout).unwrap();
+        assert_eq!(v["intact"], false, "{what}");
+        assert_eq!(v["first_broken"]["seq"], broken_at, "{what}: {v}");
+    }
     std::fs::remove_dir_all(&dir).ok();
 }
