@@ -379,6 +379,58 @@ fn answer_due(agency: &str, sent_on: Date, service_due: Date) -> Date {
     due.min(service_due)
 }
 
+/// A message for another system (agency, printer, ИИС ЦОН), delivered at least once.
+fn outbox_message(application_id: &str, topic: &str, payload: String, at: &str) -> koshi_store::Op {
+    repo::insert_outbox(&repo::OutboxRow {
+        id: uuid::Uuid::now_v7().to_string(),
+        topic: topic.to_string(),
+        application_id: Some(application_id.to_string()),
+        payload,
+        created_at: at.to_string(),
+        state: "pending".into(),
+        attempts: 0,
+        next_attempt_at: at.to_string(),
+        delivered_at: None,
+        last_error: None,
+    })
+}
+
+/// A PR case's status change, guarded by the revision it was read at.
+fn status_change(app: &ApplicationRow, status: &str, decision: Option<String>, at: &str) -> koshi_store::Op {
+    repo::change_status(&repo::StatusChange {
+        id: app.id.clone(),
+        expected_revision: app.revision,
+        status: status.to_string(),
+        decision,
+        permit_number: None,
+        valid_from: None,
+        valid_until: None,
+        updated_at: at.to_string(),
+    })
+}
+
+/// An audit event of a PR case, in the unit of the change it records.
+fn pr_event(
+    application_id: &str,
+    actor: &str,
+    action: &str,
+    citation: &str,
+    version: &str,
+    detail: String,
+    at: &str,
+) -> koshi_store::Op {
+    repo::insert_event(&EventRow {
+        id: uuid::Uuid::now_v7().to_string(),
+        application_id: Some(application_id.to_string()),
+        at: at.to_string(),
+        actor: actor.to_string(),
+        action: action.to_string(),
+        citation: citation.to_string(),
+        rules_version: version.to_string(),
+        detail,
+    })
+}
+
 impl Service {
     /// App. 3; Law on Migration art. 49 пп. 4: the money confirmed must cover 1,320 MCI and, unless
     /// housing is contracted, 15 m² per family member — except for the exempt categories.
@@ -495,16 +547,7 @@ impl Service {
         let today = self.law.calendar.civil(now).date();
         let service_due: Date = app.due_on.as_deref().and_then(|d| d.parse().ok()).unwrap_or(today);
         let mut unit = Unit::new();
-        unit.push(repo::change_status(&repo::StatusChange {
-            id: app.id.clone(),
-            expected_revision: app.revision,
-            status: "awaiting_answers".into(),
-            decision: None,
-            permit_number: None,
-            valid_from: None,
-            valid_until: None,
-            updated_at: now_s.clone(),
-        }));
+        unit.push(status_change(&app, "awaiting_answers", None, &now_s));
         Service::stop_clock(&mut unit, "pr.stage.send_to_ums", &app.id);
         let mut sent = Vec::new();
         for (agency, cite) in AGENCIES {
@@ -527,31 +570,19 @@ impl Service {
                 due,
                 json!({"agency": agency, "due_on": due.to_string()}),
             );
-            unit.push(repo::insert_outbox(&repo::OutboxRow {
-                id: uuid::Uuid::now_v7().to_string(),
-                topic: format!("agency.{agency}"),
-                application_id: Some(app.id.clone()),
-                payload: json!({"application_id": app.id, "unit": app.unit, "request": agency, "answer_by": due.to_string(), "citation": cite}).to_string(),
-                created_at: now_s.clone(),
-                state: "pending".into(),
-                attempts: 0,
-                next_attempt_at: now_s.clone(),
-                delivered_at: None,
-                last_error: None,
-            }));
+            unit.push(outbox_message(&app.id, &format!("agency.{agency}"), json!({"application_id": app.id, "unit": app.unit, "request": agency, "answer_by": due.to_string(), "citation": cite}).to_string(), &now_s));
             sent.push(json!({"agency": agency, "answer_by": due.to_string(), "citation": cite}));
         }
         unit.push(self.monitoring(&app.id, "pr.requests_sent", &now_s, &app.rules_version));
-        unit.push(repo::insert_event(&EventRow {
-            id: uuid::Uuid::now_v7().to_string(),
-            application_id: Some(app.id.clone()),
-            at: now_s.clone(),
-            actor: caller.actor(),
-            action: "pr.requests.sent".into(),
-            citation: "п. 14 пп. 2–3".into(),
-            rules_version: app.rules_version.clone(),
-            detail: json!({"requests": sent}).to_string(),
-        }));
+        unit.push(pr_event(
+            &app.id,
+            &caller.actor(),
+            "pr.requests.sent",
+            "п. 14 пп. 2–3",
+            &app.rules_version,
+            json!({"requests": sent}).to_string(),
+            &now_s,
+        ));
         self.store.write(unit).await?;
         Ok(json!({"id": app.id, "status": "awaiting_answers", "requests": sent}))
     }
@@ -606,31 +637,21 @@ impl Service {
             ));
             Service::stop_clock(&mut unit, &format!("pr.answer_due.{}", a.agency), &app.id);
             let status = if last { "conclusion_due" } else { "awaiting_answers" };
-            unit.push(repo::change_status(&repo::StatusChange {
-                id: app.id.clone(),
-                expected_revision: app.revision,
-                status: status.into(),
-                decision: None,
-                permit_number: None,
-                valid_from: None,
-                valid_until: None,
-                updated_at: now_s.clone(),
-            }));
+            unit.push(status_change(&app, status, None, &now_s));
             let cite = AGENCIES
                 .iter()
                 .find(|(x, _)| *x == a.agency)
                 .map(|(_, c)| *c)
                 .unwrap_or("п. 14");
-            unit.push(repo::insert_event(&EventRow {
-                id: uuid::Uuid::now_v7().to_string(),
-                application_id: Some(app.id.clone()),
-                at: now_s.clone(),
-                actor: caller.actor(),
-                action: "pr.answer.recorded".into(),
-                citation: cite.into(),
-                rules_version: app.rules_version.clone(),
-                detail: json!({"agency": a.agency, "outcome": a.outcome}).to_string(),
-            }));
+            unit.push(pr_event(
+                &app.id,
+                &caller.actor(),
+                "pr.answer.recorded",
+                cite,
+                &app.rules_version,
+                json!({"agency": a.agency, "outcome": a.outcome}).to_string(),
+                &now_s,
+            ));
             let mut conclusion_by = None;
             if last {
                 let service_due: Date = app.due_on.as_deref().and_then(|d| d.parse().ok()).unwrap_or(today);
@@ -643,16 +664,15 @@ impl Service {
                     due,
                     json!({"due_on": due.to_string()}),
                 );
-                unit.push(repo::insert_event(&EventRow {
-                    id: uuid::Uuid::now_v7().to_string(),
-                    application_id: Some(app.id.clone()),
-                    at: now_s.clone(),
-                    actor: "system".into(),
-                    action: "pr.conclusion.window_opened".into(),
-                    citation: "п. 14 пп. 4".into(),
-                    rules_version: app.rules_version.clone(),
-                    detail: json!({"conclusion_by": due.to_string()}).to_string(),
-                }));
+                unit.push(pr_event(
+                    &app.id,
+                    "system",
+                    "pr.conclusion.window_opened",
+                    "п. 14 пп. 4",
+                    &app.rules_version,
+                    json!({"conclusion_by": due.to_string()}).to_string(),
+                    &now_s,
+                ));
             }
             match self.store.write(unit).await {
                 Ok(()) => return Ok(json!({"id": app.id, "status": status, "conclusion_by": conclusion_by})),
@@ -733,27 +753,22 @@ impl Service {
             }
         };
         let mut unit = Unit::new();
-        unit.push(repo::change_status(&repo::StatusChange {
-            id: app.id.clone(),
-            expected_revision: app.revision,
-            status: status.into(),
-            decision: Some(json!({"conclusion": conclusion}).to_string()),
-            permit_number: None,
-            valid_from: None,
-            valid_until: None,
-            updated_at: now_s.clone(),
-        }));
+        unit.push(status_change(
+            &app,
+            status,
+            Some(json!({"conclusion": conclusion}).to_string()),
+            &now_s,
+        ));
         Service::stop_clock(&mut unit, "pr.stage.conclusion", &app.id);
-        unit.push(repo::insert_event(&EventRow {
-            id: uuid::Uuid::now_v7().to_string(),
-            application_id: Some(app.id.clone()),
-            at: now_s.clone(),
-            actor: caller.actor(),
-            action: "pr.conclusion.drafted".into(),
-            citation: "п. 14 пп. 4; App. 9".into(),
-            rules_version: app.rules_version.clone(),
-            detail: conclusion.to_string(),
-        }));
+        unit.push(pr_event(
+            &app.id,
+            &caller.actor(),
+            "pr.conclusion.drafted",
+            "п. 14 пп. 4; App. 9",
+            &app.rules_version,
+            conclusion.to_string(),
+            &now_s,
+        ));
         self.store.write(unit).await?;
         Ok(json!({"id": app.id, "status": status, "conclusion": conclusion}))
     }
@@ -833,34 +848,22 @@ impl Service {
             updated_at: now_s.clone(),
         }));
         Service::stop_clock(&mut unit, "pr.service_term", &app.id);
-        unit.push(repo::insert_event(&EventRow {
-            id: uuid::Uuid::now_v7().to_string(),
-            application_id: Some(app.id.clone()),
-            at: now_s.clone(),
-            actor: caller.actor(),
-            action: format!("pr.conclusion.approved.{status}"),
-            citation: "п. 15 абз. 2".into(),
-            rules_version: app.rules_version.clone(),
-            detail: json!({"permit_number": number, "notification_by": notify_by.to_string()}).to_string(),
-        }));
+        unit.push(pr_event(
+            &app.id,
+            &caller.actor(),
+            &format!("pr.conclusion.approved.{status}"),
+            "п. 15 абз. 2",
+            &app.rules_version,
+            json!({"permit_number": number, "notification_by": notify_by.to_string()}).to_string(),
+            &now_s,
+        ));
         unit.push(self.monitoring(&app.id, &format!("pr.{status}"), &now_s, &app.rules_version));
         let topic = if app.channel == "con" {
             "delivery.iis_con"
         } else {
             "delivery.desk_print"
         };
-        unit.push(repo::insert_outbox(&repo::OutboxRow {
-            id: uuid::Uuid::now_v7().to_string(),
-            topic: topic.into(),
-            application_id: Some(app.id.clone()),
-            payload: json!({"application_id": app.id, "document": "notification", "form": "App. 10", "outcome": status, "permit_number": number, "grounds": decision["conclusion"]["grounds"], "second_copy": "personal file", "citation": "п. 14 пп. 5; п. 17"}).to_string(),
-            created_at: now_s.clone(),
-            state: "pending".into(),
-            attempts: 0,
-            next_attempt_at: now_s.clone(),
-            delivered_at: None,
-            last_error: None,
-        }));
+        unit.push(outbox_message(&app.id, topic, json!({"application_id": app.id, "document": "notification", "form": "App. 10", "outcome": status, "permit_number": number, "grounds": decision["conclusion"]["grounds"], "second_copy": "personal file", "citation": "п. 14 пп. 5; п. 17"}).to_string(), &now_s));
         self.store.write(unit).await?;
         Ok(json!({"id": app.id, "status": status, "decision": decision}))
     }
@@ -907,38 +910,22 @@ impl Service {
             .unwrap_or_default();
         decision["hearing"] = json!({"notice_on": notice_on.to_string(), "hearing_on": hearing_on.to_string(), "act_not_before": act_not_before.to_string(), "citation": "п. 17"});
         let mut unit = Unit::new();
-        unit.push(repo::change_status(&repo::StatusChange {
-            id: app.id.clone(),
-            expected_revision: app.revision,
-            status: "hearing_notified".into(),
-            decision: Some(decision.to_string()),
-            permit_number: None,
-            valid_from: None,
-            valid_until: None,
-            updated_at: now_s.clone(),
-        }));
-        unit.push(repo::insert_event(&EventRow {
-            id: uuid::Uuid::now_v7().to_string(),
-            application_id: Some(app.id.clone()),
-            at: now_s.clone(),
-            actor: caller.actor(),
-            action: "pr.hearing.notified".into(),
-            citation: terms::HEARING.to_string(),
-            rules_version: app.rules_version.clone(),
-            detail: decision["hearing"].to_string(),
-        }));
-        unit.push(repo::insert_outbox(&repo::OutboxRow {
-            id: uuid::Uuid::now_v7().to_string(),
-            topic: if app.channel == "con" { "delivery.iis_con" } else { "delivery.desk_print" }.into(),
-            application_id: Some(app.id.clone()),
-            payload: json!({"application_id": app.id, "document": "hearing_notice", "hearing_on": hearing_on.to_string(), "grounds": decision["conclusion"]["grounds"], "citation": "п. 17"}).to_string(),
-            created_at: now_s.clone(),
-            state: "pending".into(),
-            attempts: 0,
-            next_attempt_at: now_s.clone(),
-            delivered_at: None,
-            last_error: None,
-        }));
+        unit.push(status_change(
+            &app,
+            "hearing_notified",
+            Some(decision.to_string()),
+            &now_s,
+        ));
+        unit.push(pr_event(
+            &app.id,
+            &caller.actor(),
+            "pr.hearing.notified",
+            terms::HEARING.as_str(),
+            &app.rules_version,
+            decision["hearing"].to_string(),
+            &now_s,
+        ));
+        unit.push(outbox_message(&app.id, if app.channel == "con" { "delivery.iis_con" } else { "delivery.desk_print" }, json!({"application_id": app.id, "document": "hearing_notice", "hearing_on": hearing_on.to_string(), "grounds": decision["conclusion"]["grounds"], "citation": "п. 17"}).to_string(), &now_s));
         self.store.write(unit).await?;
         Ok(json!({"id": app.id, "status": "hearing_notified", "hearing": decision["hearing"]}))
     }
@@ -1006,26 +993,16 @@ impl Service {
             decision["conclusion"] = serde_json::Value::Null;
         }
         let mut unit = Unit::new();
-        unit.push(repo::change_status(&repo::StatusChange {
-            id: app.id.clone(),
-            expected_revision: app.revision,
-            status: status.into(),
-            decision: Some(decision.to_string()),
-            permit_number: None,
-            valid_from: None,
-            valid_until: None,
-            updated_at: now_s.clone(),
-        }));
-        unit.push(repo::insert_event(&EventRow {
-            id: uuid::Uuid::now_v7().to_string(),
-            application_id: Some(app.id.clone()),
-            at: now_s.clone(),
-            actor: caller.actor(),
-            action: "pr.hearing.held".into(),
-            citation: terms::HEARING.to_string(),
-            rules_version: app.rules_version.clone(),
-            detail: json!({"result": h.result}).to_string(),
-        }));
+        unit.push(status_change(&app, status, Some(decision.to_string()), &now_s));
+        unit.push(pr_event(
+            &app.id,
+            &caller.actor(),
+            "pr.hearing.held",
+            terms::HEARING.as_str(),
+            &app.rules_version,
+            json!({"result": h.result}).to_string(),
+            &now_s,
+        ));
         self.store.write(unit).await?;
         Ok(json!({"id": app.id, "status": status, "hearing": decision["hearing"]}))
     }
@@ -1066,26 +1043,21 @@ impl Service {
             .collect();
         decision["annulment"] = json!({"form": "App. 11", "grounds": grounds, "drafted_by": caller.actor(), "drafted_at": now_s, "citation": "п. 18"});
         let mut unit = Unit::new();
-        unit.push(repo::change_status(&repo::StatusChange {
-            id: app.id.clone(),
-            expected_revision: app.revision,
-            status: "annulment_drafted".into(),
-            decision: Some(decision.to_string()),
-            permit_number: None,
-            valid_from: None,
-            valid_until: None,
-            updated_at: now_s.clone(),
-        }));
-        unit.push(repo::insert_event(&EventRow {
-            id: uuid::Uuid::now_v7().to_string(),
-            application_id: Some(app.id.clone()),
-            at: now_s.clone(),
-            actor: caller.actor(),
-            action: "pr.annulment.drafted".into(),
-            citation: "п. 18; App. 11".into(),
-            rules_version: app.rules_version.clone(),
-            detail: decision["annulment"].to_string(),
-        }));
+        unit.push(status_change(
+            &app,
+            "annulment_drafted",
+            Some(decision.to_string()),
+            &now_s,
+        ));
+        unit.push(pr_event(
+            &app.id,
+            &caller.actor(),
+            "pr.annulment.drafted",
+            "п. 18; App. 11",
+            &app.rules_version,
+            decision["annulment"].to_string(),
+            &now_s,
+        ));
         self.store.write(unit).await?;
         Ok(json!({"id": app.id, "status": "annulment_drafted", "annulment": decision["annulment"]}))
     }
@@ -1124,16 +1096,15 @@ impl Service {
             valid_until: Some(today.to_string()),
             updated_at: now_s.clone(),
         }));
-        unit.push(repo::insert_event(&EventRow {
-            id: uuid::Uuid::now_v7().to_string(),
-            application_id: Some(app.id.clone()),
-            at: now_s.clone(),
-            actor: caller.actor(),
-            action: "pr.annulment.approved".into(),
-            citation: "п. 15 абз. 2; п. 19; п. 20; п. 21".into(),
-            rules_version: app.rules_version.clone(),
-            detail: decision["annulment"].to_string(),
-        }));
+        unit.push(pr_event(
+            &app.id,
+            &caller.actor(),
+            "pr.annulment.approved",
+            "п. 15 абз. 2; п. 19; п. 20; п. 21",
+            &app.rules_version,
+            decision["annulment"].to_string(),
+            &now_s,
+        ));
         unit.push(self.monitoring(&app.id, "pr.annulled", &now_s, &app.rules_version));
         let leave_by = exit.valid_until;
         unit.push(timers::schedule(
@@ -1143,18 +1114,7 @@ impl Service {
             &self.end_of_working_day(leave_by),
             &json!({"leave_by": leave_by.to_string()}).to_string(),
         ));
-        unit.push(repo::insert_outbox(&repo::OutboxRow {
-            id: uuid::Uuid::now_v7().to_string(),
-            topic: "delivery.desk_print".into(),
-            application_id: Some(app.id.clone()),
-            payload: json!({"application_id": app.id, "document": "annulment_notice", "form": "App. 12", "grounds": decision["annulment"]["grounds"], "leave_by": leave_by.to_string(), "exit_rvp": decision["annulment"]["exit_rvp"], "citation": "п. 19–21"}).to_string(),
-            created_at: now_s.clone(),
-            state: "pending".into(),
-            attempts: 0,
-            next_attempt_at: now_s.clone(),
-            delivered_at: None,
-            last_error: None,
-        }));
+        unit.push(outbox_message(&app.id, "delivery.desk_print", json!({"application_id": app.id, "document": "annulment_notice", "form": "App. 12", "grounds": decision["annulment"]["grounds"], "leave_by": leave_by.to_string(), "exit_rvp": decision["annulment"]["exit_rvp"], "citation": "п. 19–21"}).to_string(), &now_s));
         self.store.write(unit).await?;
         Ok(json!({"id": app.id, "status": "annulled", "decision": decision}))
     }
@@ -1201,16 +1161,15 @@ impl Service {
         let today = self.law.calendar.civil(now).date();
         let mut unit = Unit::new();
         unit.push(repo::move_case(&app.id, app.revision, &caller.unit, &now_s));
-        unit.push(repo::insert_event(&EventRow {
-            id: uuid::Uuid::now_v7().to_string(),
-            application_id: Some(app.id.clone()),
-            at: now_s.clone(),
-            actor: caller.actor(),
-            action: "pr.transferred".into(),
-            citation: "п. 17-1".into(),
-            rules_version: app.rules_version.clone(),
-            detail: json!({"from": app.unit, "to": caller.unit, "registered_on": today.to_string()}).to_string(),
-        }));
+        unit.push(pr_event(
+            &app.id,
+            &caller.actor(),
+            "pr.transferred",
+            "п. 17-1",
+            &app.rules_version,
+            json!({"from": app.unit, "to": caller.unit, "registered_on": today.to_string()}).to_string(),
+            &now_s,
+        ));
         self.store.write(unit).await?;
         Ok(
             json!({"id": app.id, "unit": caller.unit, "from": app.unit, "registered_on": today.to_string(), "citation": "п. 17-1"}),
