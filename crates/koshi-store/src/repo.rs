@@ -713,6 +713,16 @@ impl Store {
         ))
     }
 
+    /// The journal entry (unit, number) of a PR case file.
+    pub async fn journal_entry(&self, application_id: &str) -> StoreResult<Option<(String, i64)>> {
+        Ok(fetch_optional!(
+            self.db(),
+            (String, i64),
+            "SELECT unit, number FROM pr_journal WHERE application_id = $1",
+            application_id
+        ))
+    }
+
     /// The journal number of a PR case.
     pub async fn journal_number(&self, application_id: &str) -> StoreResult<Option<i64>> {
         let r: Option<(i64,)> = fetch_optional!(

@@ -274,7 +274,13 @@ async fn create_application(
         == Some(true)
     {
         let req: crate::model::PrApplicationRequest = parse_body(&body)?;
-        let (status, created) = s.file_pr(&caller, req).await?;
+        let key = headers
+            .get("idempotency-key")
+            .map(|v| v.to_str().map(str::to_string))
+            .transpose()
+            .map_err(|_| Problem::bad_request("invalid_idempotency_key", "Idempotency-Key must be visible ASCII"))?;
+        let hash = hex::encode(Sha256::digest(&body));
+        let (status, created) = s.file_pr(&caller, req, key.as_deref(), &hash).await?;
         let location = format!("/api/v1/applications/{}", created.id);
         let mut r = (status, Json(created)).into_response();
         if let Ok(v) = location.parse() {

@@ -40,8 +40,22 @@ impl Service {
         &self,
         caller: &Caller,
         req: PrApplicationRequest,
+        idempotency_key: Option<&str>,
+        request_hash: &str,
     ) -> Result<(StatusCode, ApplicationCreated), Problem> {
         self.authz.allow(caller, "application.file")?;
+        // A retried request with the same key answers with the case it created.
+        if let Some(key) = idempotency_key {
+            if key.is_empty() || key.len() > 200 {
+                return Err(Problem::bad_request(
+                    "invalid_idempotency_key",
+                    "Idempotency-Key must be 1–200 characters",
+                ));
+            }
+            if let Some(existing) = self.store.idempotency(&caller.token_id, key).await? {
+                return self.replay(&existing, request_hash).await;
+            }
+        }
         let channel = match (caller.role.as_str(), req.channel.as_deref()) {
             ("officer", None | Some("police_desk")) => Channel::PoliceDesk,
             ("con_operator", None | Some("con")) => Channel::Con,
@@ -318,12 +332,35 @@ impl Service {
                 self.start_clock(&mut unit, kind, &id, due, json!({"due_on": due.to_string()}));
             }
         }
+        if let Some(key) = idempotency_key {
+            unit.push(repo::insert_idempotency(&repo::IdempotencyRow {
+                subject: caller.token_id.clone(),
+                key: key.to_string(),
+                request_hash: request_hash.to_string(),
+                application_id: id.clone(),
+                created_at: now_s.clone(),
+            }));
+        }
         // Two instances may race for one journal number: the loser's unit rolls back; retry.
         let mut tries = 0;
         loop {
             match self.store.write(unit.clone()).await {
                 Ok(()) => break,
                 Err(StoreError::Conflict(m)) if tries < 5 && m.contains("journal") => tries += 1,
+                // A concurrent request with the same key won: answer with its case.
+                Err(StoreError::Conflict(_)) if idempotency_key.is_some() => {
+                    if let Some(existing) = self
+                        .store
+                        .idempotency(&caller.token_id, idempotency_key.unwrap_or(""))
+                        .await?
+                    {
+                        return self.replay(&existing, request_hash).await;
+                    }
+                    return Err(Problem::conflict(
+                        "conflict",
+                        "the request conflicted with another; retry",
+                    ));
+                }
                 Err(e) => return Err(e.into()),
             }
         }

@@ -859,7 +859,17 @@ impl Service {
         Ok((StatusCode::CREATED, created, handoff))
     }
 
-    async fn replay(
+    /// A PR talon is numbered by the journal (App. 8), whose number is assigned at commit.
+    async fn journal_receipt_number(&self, row: &ApplicationRow, receipt: &mut Receipt) -> Result<(), Problem> {
+        if row.kind == "pr"
+            && let Some((unit, n)) = self.store.journal_entry(&row.id).await?
+        {
+            receipt.number = format!("{unit}/{n}");
+        }
+        Ok(())
+    }
+
+    pub(crate) async fn replay(
         &self,
         existing: &repo::IdempotencyRow,
         request_hash: &str,
@@ -876,7 +886,8 @@ impl Service {
             .application(&existing.application_id)
             .await?
             .ok_or_else(|| Problem::not_found("application"))?;
-        let receipt: Receipt = serde_json::from_str(&row.receipt).map_err(|e| Problem::internal(&e))?;
+        let mut receipt: Receipt = serde_json::from_str(&row.receipt).map_err(|e| Problem::internal(&e))?;
+        self.journal_receipt_number(&row, &mut receipt).await?;
         Ok((
             StatusCode::CREATED,
             ApplicationCreated {
@@ -1794,7 +1805,8 @@ impl Service {
             .ok_or_else(|| Problem::not_found("application"))?;
         let checks = self.store.checks(id).await?;
         let events = self.store.events(id).await?;
-        let receipt: Receipt = serde_json::from_str(&app.receipt).map_err(|e| Problem::internal(&e))?;
+        let mut receipt: Receipt = serde_json::from_str(&app.receipt).map_err(|e| Problem::internal(&e))?;
+        self.journal_receipt_number(&app, &mut receipt).await?;
         let now = self.law.calendar.civil(self.now());
         let open = matches!(
             app.status.as_str(),

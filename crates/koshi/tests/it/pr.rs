@@ -781,6 +781,10 @@ async fn p18_p21_annulment_with_exit_rvp_and_p17_1_transfer(t: &TestApp) {
     let case: Value = r.json().await.unwrap();
     assert_eq!(case["unit"], "ALM-02");
     assert!(
+        case["receipt"]["number"].as_str().unwrap().starts_with("ALM-01/"),
+        "the journal entry stays where it was made"
+    );
+    assert!(
         case["events"]
             .as_array()
             .unwrap()
@@ -1027,4 +1031,30 @@ on_both!(
     pr_solvency,
     super::super::harness::Options::default(),
     p49_solvency_decides_whether_a_permit_can_be_issued
+);
+
+async fn pr_a_retried_filing_with_the_same_idempotency_key_creates_one_case(t: &TestApp) {
+    let body = serde_json::to_vec(&pr_request(t, "FA1234567")).unwrap();
+    let mut ids = Vec::new();
+    for _ in 0..3 {
+        let (s, v) = t
+            .post_raw("officer", "/api/v1/applications", body.clone(), Some("pr-key-1"))
+            .await;
+        assert_eq!(s, 201, "{v}");
+        ids.push(v["id"].as_str().unwrap().to_string());
+        assert_eq!(v["receipt"]["number"], "ALM-01/1");
+    }
+    ids.dedup();
+    assert_eq!(ids.len(), 1);
+    assert_eq!(t.app.service.store.count_applications().await.unwrap(), 1);
+    let other = serde_json::to_vec(&pr_request(t, "751234567")).unwrap();
+    let (s, p) = t
+        .post_raw("officer", "/api/v1/applications", other, Some("pr-key-1"))
+        .await;
+    assert_eq!((s, p["code"].as_str()), (422, Some("idempotency_key_reused")));
+}
+on_both!(
+    pr_idempotency,
+    super::super::harness::Options::default(),
+    pr_a_retried_filing_with_the_same_idempotency_key_creates_one_case
 );
