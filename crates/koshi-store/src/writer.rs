@@ -188,10 +188,14 @@ struct Chain {
 }
 
 impl Chain {
-    /// The op's arguments with its chain fields appended, advancing the chain.
-    fn extend(&mut self, op: &Op) -> Vec<Arg> {
+    /// The op's arguments with its chain fields appended, advancing the chain. Only audit events
+    /// are copied; every other op's arguments are used as they are.
+    fn extend<'a>(&mut self, op: &'a Op) -> std::borrow::Cow<'a, [Arg]> {
+        if !op.audit {
+            return std::borrow::Cow::Borrowed(&op.args);
+        }
         let mut args = op.args.clone();
-        if op.audit {
+        {
             let seq = self.seq + 1;
             let hash = crate::audit::entry_hash(&self.hash, seq, &crate::audit::fields_of(&op.args));
             args.push(Arg::I64(seq));
@@ -200,7 +204,7 @@ impl Chain {
             self.seq = seq;
             self.hash = hash;
         }
-        args
+        std::borrow::Cow::Owned(args)
     }
 }
 
@@ -283,11 +287,11 @@ macro_rules! bind_all {
         let mut q = $q;
         for a in $args {
             q = match a {
-                Arg::Text(s) => q.bind(s.clone()),
-                Arg::OptText(s) => q.bind(s.clone()),
+                Arg::Text(s) => q.bind(s.as_str()),
+                Arg::OptText(s) => q.bind(s.as_deref()),
                 Arg::I64(n) => q.bind(*n),
                 Arg::OptI64(n) => q.bind(*n),
-                Arg::Bytes(b) => q.bind(b.clone()),
+                Arg::Bytes(b) => q.bind(b.as_slice()),
             };
         }
         q
@@ -352,7 +356,7 @@ macro_rules! commit_impl {
                 let chain_before = chain.clone();
                 for op in &job.unit.ops {
                     let args = chain.extend(op);
-                    let q = bind_all!(sqlx::query::<$db>(op.sql), &args);
+                    let q = bind_all!(sqlx::query::<$db>(op.sql), args.iter());
                     match q.execute(&mut *tx).await {
                         Ok(r) => {
                             if let Some(n) = op.expect_rows
@@ -415,26 +419,26 @@ macro_rules! merged_impl {
             let mut tx = begin!(pool, $db);
             let mut chain = chain_head!(tx, $db, batch);
             // Chain fields are assigned in unit order, before statements are grouped.
-            let extended: Vec<Vec<Vec<Arg>>> = batch
+            let extended: Vec<Vec<std::borrow::Cow<'_, [Arg]>>> = batch
                 .iter()
                 .map(|j| j.unit.ops.iter().map(|op| chain.extend(op)).collect())
                 .collect();
-            let mut groups: Vec<(InsertShape, Vec<&Vec<Arg>>)> = Vec::new();
-            let mut others: Vec<(&Op, &Vec<Arg>)> = Vec::new();
+            let mut groups: Vec<(InsertShape, Vec<&[Arg]>)> = Vec::new();
+            let mut others: Vec<(&Op, &[Arg])> = Vec::new();
             for (job, args) in batch.iter().zip(&extended) {
                 for (op, a) in job.unit.ops.iter().zip(args) {
                     match op.insert {
                         Some(shape) => match groups.iter_mut().find(|(s, _)| *s == shape) {
-                            Some((_, v)) => v.push(a),
-                            None => groups.push((shape, vec![a])),
+                            Some((_, v)) => v.push(a.as_ref()),
+                            None => groups.push((shape, vec![a.as_ref()])),
                         },
-                        None => others.push((op, a)),
+                        None => others.push((op, a.as_ref())),
                     }
                 }
             }
             groups.sort_by_key(|(s, _)| s.rank);
             for (shape, ops) in &groups {
-                let mut rest: &[&Vec<Arg>] = ops;
+                let mut rest: &[&[Arg]] = ops;
                 while !rest.is_empty() {
                     let size = CHUNKS
                         .iter()
