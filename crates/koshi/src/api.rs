@@ -268,61 +268,56 @@ async fn create_application(
 ) -> Result<Response, Problem> {
     require(&s, &caller, "application.file")?;
     // Chapter 3 (PR) or chapter 2 (RVP), by the body's kind.
-    if serde_json::from_slice::<Value>(&body)
+    let is_pr = serde_json::from_slice::<Value>(&body)
         .ok()
         .and_then(|v| v.get("kind").and_then(|k| k.as_str().map(|k| k == "pr")))
-        == Some(true)
-    {
+        == Some(true);
+    let (status, created) = if is_pr {
         let req: crate::model::PrApplicationRequest = parse_body(&body)?;
-        let key = headers
-            .get("idempotency-key")
-            .map(|v| v.to_str().map(str::to_string))
-            .transpose()
-            .map_err(|_| Problem::bad_request("invalid_idempotency_key", "Idempotency-Key must be visible ASCII"))?;
-        let hash = hex::encode(Sha256::digest(&body));
-        let (status, created) = s.file_pr(&caller, req, key.as_deref(), &hash).await?;
-        let location = format!("/api/v1/applications/{}", created.id);
-        let mut r = (status, Json(created)).into_response();
-        if let Ok(v) = location.parse() {
-            r.headers_mut().insert(axum::http::header::LOCATION, v);
-        }
-        return Ok(r);
-    }
-    let req: ApplicationRequest = parse_body(&body)?;
-    let key = headers
-        .get("idempotency-key")
-        .map(|v| v.to_str().map(str::to_string))
-        .transpose()
-        .map_err(|_| Problem::bad_request("invalid_idempotency_key", "Idempotency-Key must be visible ASCII"))?;
-    let signature = headers
-        .get("koshi-signature")
-        .map(|v| {
-            use base64::Engine;
-            let text = v
-                .to_str()
-                .map_err(|_| Problem::bad_request("invalid_signature_header", "Koshi-Signature must be base64"))?;
-            base64::engine::general_purpose::STANDARD
-                .decode(text.trim())
-                .map_err(|_| {
-                    Problem::bad_request(
-                        "invalid_signature_header",
-                        "Koshi-Signature must be base64 (standard alphabet)",
-                    )
-                })
-        })
-        .transpose()?;
-    let signed = crate::service::SignedBody {
-        body: &body,
-        hash: hex::encode(Sha256::digest(&body)),
-        signature,
+        let key = idempotency_key(&headers)?;
+        s.file_pr(&caller, req, key.as_deref(), &hex::encode(Sha256::digest(&body)))
+            .await?
+    } else {
+        let req: ApplicationRequest = parse_body(&body)?;
+        let key = idempotency_key(&headers)?;
+        let signature = headers
+            .get("koshi-signature")
+            .map(|v| {
+                use base64::Engine;
+                let text = v
+                    .to_str()
+                    .map_err(|_| Problem::bad_request("invalid_signature_header", "Koshi-Signature must be base64"))?;
+                base64::engine::general_purpose::STANDARD
+                    .decode(text.trim())
+                    .map_err(|_| {
+                        Problem::bad_request(
+                            "invalid_signature_header",
+                            "Koshi-Signature must be base64 (standard alphabet)",
+                        )
+                    })
+            })
+            .transpose()?;
+        let signed = crate::service::SignedBody {
+            body: &body,
+            hash: hex::encode(Sha256::digest(&body)),
+            signature,
+        };
+        s.file(&caller, req, key.as_deref(), &signed).await?
     };
-    let (status, created) = s.file(&caller, req, key.as_deref(), &signed).await?;
     let location = format!("/api/v1/applications/{}", created.id);
     let mut r = (status, Json(created)).into_response();
     if let Ok(v) = location.parse() {
         r.headers_mut().insert(axum::http::header::LOCATION, v);
     }
     Ok(r)
+}
+
+fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>, Problem> {
+    headers
+        .get("idempotency-key")
+        .map(|v| v.to_str().map(str::to_string))
+        .transpose()
+        .map_err(|_| Problem::bad_request("invalid_idempotency_key", "Idempotency-Key must be visible ASCII"))
 }
 
 #[utoipa::path(

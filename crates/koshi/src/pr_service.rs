@@ -9,13 +9,13 @@ use koshi_law::citation;
 use koshi_law::requirements::{Channel, Package, SubmittedDocument};
 use koshi_law::terms;
 use koshi_registries::PersonQuery;
-use koshi_store::repo::{self, ApplicationRow, EventRow};
+use koshi_store::repo::{self, ApplicationRow};
 use koshi_store::{StoreError, Unit, instant, timers};
 use serde_json::json;
 
 use crate::model::*;
 use crate::problem::Problem;
-use crate::service::{Caller, Service};
+use crate::service::{Caller, Service, case_event, outbox_message, parse_date, remember_key};
 
 /// Facts an applicant may declare for the App. 3 package.
 const DECLARABLE: [&str; 5] = [
@@ -25,13 +25,6 @@ const DECLARABLE: [&str; 5] = [
     "housing_contracted",
     "foreign_language_documents",
 ];
-
-fn date(s: &str, pointer: &str) -> Result<Date, Problem> {
-    s.parse::<Date>()
-        .ok()
-        .filter(|_| s.len() == 10)
-        .ok_or_else(|| Problem::unprocessable("invalid_date", pointer, format!("{s:?} is not a date YYYY-MM-DD")))
-}
 
 impl Service {
     /// Files a PR application: a talon (App. 6) or ЦОН receipt (App. 7) of acceptance with its
@@ -45,16 +38,8 @@ impl Service {
     ) -> Result<(StatusCode, ApplicationCreated), Problem> {
         self.authz.allow(caller, "application.file")?;
         // A retried request with the same key answers with the case it created.
-        if let Some(key) = idempotency_key {
-            if key.is_empty() || key.len() > 200 {
-                return Err(Problem::bad_request(
-                    "invalid_idempotency_key",
-                    "Idempotency-Key must be 1–200 characters",
-                ));
-            }
-            if let Some(existing) = self.store.idempotency(&caller.token_id, key).await? {
-                return self.replay(&existing, request_hash).await;
-            }
+        if let Some(answer) = self.seen_before(caller, idempotency_key, request_hash).await? {
+            return Ok(answer);
         }
         let channel = match (caller.role.as_str(), req.channel.as_deref()) {
             ("officer", None | Some("police_desk")) => Channel::PoliceDesk,
@@ -94,7 +79,7 @@ impl Service {
             })?,
             None => self.now(),
         };
-        let birth = date(&req.applicant.birth_date, "/applicant/birth_date")?;
+        let birth = parse_date(&req.applicant.birth_date, "/applicant/birth_date")?;
         if let Some(iin) = &req.applicant.iin {
             koshi_law::ident::Iin::parse(iin).map_err(|e| {
                 Problem::unprocessable("invalid_iin", "/applicant/iin", format!("not a valid IIN: {e}"))
@@ -116,12 +101,14 @@ impl Service {
         }
         let civil = law.calendar.civil(filed_at);
         let filed_on = civil.date();
+        // Each family member's age on the day of filing (None only if the arithmetic overflows).
+        let mut family_ages: Vec<Option<i16>> = Vec::with_capacity(req.family.len());
         for (i, m) in req.family.iter().enumerate() {
-            let b = date(&m.person.birth_date, &format!("/family/{i}/birth_date"))?;
-            let age = filed_on
-                .since((jiff::Unit::Year, b))
-                .map(|s| s.get_years())
-                .unwrap_or(99);
+            let b = parse_date(&m.person.birth_date, &format!("/family/{i}/birth_date"))?;
+            family_ages.push(filed_on.since((jiff::Unit::Year, b)).ok().map(|s| s.get_years()));
+        }
+        for age in &family_ages {
+            let age = age.unwrap_or(99);
             if age < 16 {
                 facts.insert("joint_with_children_under_16".into());
             } else if age < 18 {
@@ -145,12 +132,12 @@ impl Service {
                 issued_on: d
                     .issued_on
                     .as_deref()
-                    .map(|s| date(s, &format!("/documents/{i}/issued_on")))
+                    .map(|s| parse_date(s, &format!("/documents/{i}/issued_on")))
                     .transpose()?,
                 expires_on: d
                     .expires_on
                     .as_deref()
-                    .map(|s| date(s, &format!("/documents/{i}/expires_on")))
+                    .map(|s| parse_date(s, &format!("/documents/{i}/expires_on")))
                     .transpose()?,
                 has_electronic_copy: d.attachment.is_some() || channel == Channel::PoliceDesk,
             });
@@ -159,7 +146,7 @@ impl Service {
             documents.push(SubmittedDocument {
                 kind: "identity_document".into(),
                 issued_on: None,
-                expires_on: Some(date(
+                expires_on: Some(parse_date(
                     &req.applicant.document.expires_on,
                     "/applicant/document/expires_on",
                 )?),
@@ -284,22 +271,22 @@ impl Service {
         };
         let mut unit = Unit::new();
         unit.push(repo::insert_application(&row));
-        unit.push(repo::insert_event(&EventRow {
-            id: uuid::Uuid::now_v7().to_string(),
-            application_id: Some(id.clone()),
-            at: now_s.clone(),
-            actor: caller.actor(),
-            action: if accepted {
-                "pr.intake.accepted"
-            } else {
-                "pr.intake.refused_to_accept"
-            }
-            .into(),
-            citation: citation_text.into(),
-            rules_version: version.id.into(),
-            detail: json!({"channel": channel.as_str(), "ground": ground.id, "grounds": grounds, "due_on": row.due_on})
-                .to_string(),
-        }));
+        let action = if accepted {
+            "pr.intake.accepted"
+        } else {
+            "pr.intake.refused_to_accept"
+        };
+        let detail =
+            json!({"channel": channel.as_str(), "ground": ground.id, "grounds": grounds, "due_on": row.due_on});
+        unit.push(case_event(
+            &id,
+            &caller.actor(),
+            action,
+            citation_text,
+            version.id,
+            detail,
+            &now_s,
+        ));
         unit.push(self.monitoring(
             &id,
             if accepted {
@@ -316,14 +303,8 @@ impl Service {
             unit.push(repo::register_in_journal(&unit_id, &id, &now_s));
             // One case file per adult (п. 14 пп. 1): adult family members applying together
             // are registered under their own numbers.
-            for (i, m) in req.family.iter().enumerate() {
-                let b = date(&m.person.birth_date, &format!("/family/{i}/birth_date"))?;
-                if filed_on
-                    .since((jiff::Unit::Year, b))
-                    .map(|s| s.get_years())
-                    .unwrap_or(0)
-                    >= 18
-                {
+            for (i, age) in family_ages.iter().enumerate() {
+                if age.unwrap_or(0) >= 18 {
                     unit.push(repo::register_in_journal(&unit_id, &format!("{id}/family/{i}"), &now_s));
                 }
             }
@@ -332,14 +313,8 @@ impl Service {
                 self.start_clock(&mut unit, kind, &id, due, json!({"due_on": due.to_string()}));
             }
         }
-        if let Some(key) = idempotency_key {
-            unit.push(repo::insert_idempotency(&repo::IdempotencyRow {
-                subject: caller.token_id.clone(),
-                key: key.to_string(),
-                request_hash: request_hash.to_string(),
-                application_id: id.clone(),
-                created_at: now_s.clone(),
-            }));
+        if let Some(op) = remember_key(caller, idempotency_key, request_hash, &id, &now_s) {
+            unit.push(op);
         }
         // Two instances may race for one journal number: the loser's unit rolls back; retry.
         let mut tries = 0;
@@ -349,17 +324,7 @@ impl Service {
                 Err(StoreError::Conflict(m)) if tries < 5 && m.contains("journal") => tries += 1,
                 // A concurrent request with the same key won: answer with its case.
                 Err(StoreError::Conflict(_)) if idempotency_key.is_some() => {
-                    if let Some(existing) = self
-                        .store
-                        .idempotency(&caller.token_id, idempotency_key.unwrap_or(""))
-                        .await?
-                    {
-                        return self.replay(&existing, request_hash).await;
-                    }
-                    return Err(Problem::conflict(
-                        "conflict",
-                        "the request conflicted with another; retry",
-                    ));
+                    return self.lost_race(caller, idempotency_key, request_hash).await;
                 }
                 Err(e) => return Err(e.into()),
             }
@@ -416,22 +381,6 @@ fn answer_due(agency: &str, sent_on: Date, service_due: Date) -> Date {
     due.min(service_due)
 }
 
-/// A message for another system (agency, printer, ИИС ЦОН), delivered at least once.
-fn outbox_message(application_id: &str, topic: &str, payload: String, at: &str) -> koshi_store::Op {
-    repo::insert_outbox(&repo::OutboxRow {
-        id: uuid::Uuid::now_v7().to_string(),
-        topic: topic.to_string(),
-        application_id: Some(application_id.to_string()),
-        payload,
-        created_at: at.to_string(),
-        state: "pending".into(),
-        attempts: 0,
-        next_attempt_at: at.to_string(),
-        delivered_at: None,
-        last_error: None,
-    })
-}
-
 /// A PR case's status change, guarded by the revision it was read at.
 fn status_change(app: &ApplicationRow, status: &str, decision: Option<String>, at: &str) -> koshi_store::Op {
     repo::change_status(&repo::StatusChange {
@@ -443,28 +392,6 @@ fn status_change(app: &ApplicationRow, status: &str, decision: Option<String>, a
         valid_from: None,
         valid_until: None,
         updated_at: at.to_string(),
-    })
-}
-
-/// An audit event of a PR case, in the unit of the change it records.
-fn pr_event(
-    application_id: &str,
-    actor: &str,
-    action: &str,
-    citation: &str,
-    version: &str,
-    detail: String,
-    at: &str,
-) -> koshi_store::Op {
-    repo::insert_event(&EventRow {
-        id: uuid::Uuid::now_v7().to_string(),
-        application_id: Some(application_id.to_string()),
-        at: at.to_string(),
-        actor: actor.to_string(),
-        action: action.to_string(),
-        citation: citation.to_string(),
-        rules_version: version.to_string(),
-        detail,
     })
 }
 
@@ -611,7 +538,7 @@ impl Service {
             sent.push(json!({"agency": agency, "answer_by": due.to_string(), "citation": cite}));
         }
         unit.push(self.monitoring(&app.id, "pr.requests_sent", &now_s, &app.rules_version));
-        unit.push(pr_event(
+        unit.push(case_event(
             &app.id,
             &caller.actor(),
             "pr.requests.sent",
@@ -680,7 +607,7 @@ impl Service {
                 .find(|(x, _)| *x == a.agency)
                 .map(|(_, c)| *c)
                 .unwrap_or("п. 14");
-            unit.push(pr_event(
+            unit.push(case_event(
                 &app.id,
                 &caller.actor(),
                 "pr.answer.recorded",
@@ -701,7 +628,7 @@ impl Service {
                     due,
                     json!({"due_on": due.to_string()}),
                 );
-                unit.push(pr_event(
+                unit.push(case_event(
                     &app.id,
                     "system",
                     "pr.conclusion.window_opened",
@@ -797,7 +724,7 @@ impl Service {
             &now_s,
         ));
         Service::stop_clock(&mut unit, "pr.stage.conclusion", &app.id);
-        unit.push(pr_event(
+        unit.push(case_event(
             &app.id,
             &caller.actor(),
             "pr.conclusion.drafted",
@@ -885,7 +812,7 @@ impl Service {
             updated_at: now_s.clone(),
         }));
         Service::stop_clock(&mut unit, "pr.service_term", &app.id);
-        unit.push(pr_event(
+        unit.push(case_event(
             &app.id,
             &caller.actor(),
             &format!("pr.conclusion.approved.{status}"),
@@ -922,7 +849,7 @@ impl Service {
                 format!("the case is {}; a hearing precedes a refusal only", app.status),
             ));
         }
-        let hearing_on = date(&h.hearing_on, "/hearing_on")?;
+        let hearing_on = parse_date(&h.hearing_on, "/hearing_on")?;
         let now = self.now();
         let now_s = instant(now);
         let cal = &self.law.calendar;
@@ -953,7 +880,7 @@ impl Service {
             Some(decision.to_string()),
             &now_s,
         ));
-        unit.push(pr_event(
+        unit.push(case_event(
             &app.id,
             &caller.actor(),
             "pr.hearing.notified",
@@ -1031,7 +958,7 @@ impl Service {
         }
         let mut unit = Unit::new();
         unit.push(status_change(&app, status, Some(decision.to_string()), &now_s));
-        unit.push(pr_event(
+        unit.push(case_event(
             &app.id,
             &caller.actor(),
             "pr.hearing.held",
@@ -1086,7 +1013,7 @@ impl Service {
             Some(decision.to_string()),
             &now_s,
         ));
-        unit.push(pr_event(
+        unit.push(case_event(
             &app.id,
             &caller.actor(),
             "pr.annulment.drafted",
@@ -1133,7 +1060,7 @@ impl Service {
             valid_until: Some(today.to_string()),
             updated_at: now_s.clone(),
         }));
-        unit.push(pr_event(
+        unit.push(case_event(
             &app.id,
             &caller.actor(),
             "pr.annulment.approved",
@@ -1198,7 +1125,7 @@ impl Service {
         let today = self.law.calendar.civil(now).date();
         let mut unit = Unit::new();
         unit.push(repo::move_case(&app.id, app.revision, &caller.unit, &now_s));
-        unit.push(pr_event(
+        unit.push(case_event(
             &app.id,
             &caller.actor(),
             "pr.transferred",

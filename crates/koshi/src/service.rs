@@ -114,7 +114,65 @@ fn sha256_hex(data: &[u8]) -> String {
     hex::encode(Sha256::digest(data))
 }
 
-fn parse_date(s: &str, pointer: &str) -> Result<Date, Problem> {
+/// Records the caller's Idempotency-Key with the case it created, in the same unit.
+pub(crate) fn remember_key(
+    caller: &Caller,
+    key: Option<&str>,
+    request_hash: &str,
+    id: &str,
+    at: &str,
+) -> Option<koshi_store::Op> {
+    key.map(|key| {
+        repo::insert_idempotency(&repo::IdempotencyRow {
+            subject: caller.token_id.clone(),
+            key: key.to_string(),
+            request_hash: request_hash.to_string(),
+            application_id: id.to_string(),
+            created_at: at.to_string(),
+        })
+    })
+}
+
+/// An audit event of a case, for the unit of the change it records.
+pub(crate) fn case_event(
+    application_id: &str,
+    actor: &str,
+    action: &str,
+    citation: &str,
+    version: &str,
+    detail: impl std::fmt::Display,
+    at: &str,
+) -> koshi_store::Op {
+    repo::insert_event(&EventRow {
+        id: new_id(),
+        application_id: Some(application_id.into()),
+        at: at.into(),
+        actor: actor.into(),
+        action: action.into(),
+        citation: citation.into(),
+        rules_version: version.into(),
+        detail: detail.to_string(),
+    })
+}
+
+/// A message for another system (monitoring, printer, ИИС ЦОН, cabinet, agency), delivered at
+/// least once by the outbox.
+pub(crate) fn outbox_message(application_id: &str, topic: &str, payload: String, at: &str) -> koshi_store::Op {
+    repo::insert_outbox(&OutboxRow {
+        id: new_id(),
+        topic: topic.into(),
+        application_id: Some(application_id.into()),
+        payload,
+        created_at: at.into(),
+        state: "pending".into(),
+        attempts: 0,
+        next_attempt_at: at.into(),
+        delivered_at: None,
+        last_error: None,
+    })
+}
+
+pub(crate) fn parse_date(s: &str, pointer: &str) -> Result<Date, Problem> {
     let ok_shape = s.len() == 10 && s.as_bytes()[4] == b'-' && s.as_bytes()[7] == b'-';
     if !ok_shape {
         return Err(Problem::unprocessable(
@@ -601,17 +659,8 @@ impl Service {
         signed: &SignedBody<'_>,
     ) -> Result<(StatusCode, ApplicationCreated, Option<Handoff>), Problem> {
         let request_hash = signed.hash.as_str();
-        if let Some(key) = idempotency_key {
-            if key.is_empty() || key.len() > 200 {
-                return Err(Problem::bad_request(
-                    "invalid_idempotency_key",
-                    "Idempotency-Key must be 1–200 characters",
-                ));
-            }
-            if let Some(existing) = self.store.idempotency(&caller.token_id, key).await? {
-                let (s, c) = self.replay(&existing, request_hash).await?;
-                return Ok((s, c, None));
-            }
+        if let Some((s, c)) = self.seen_before(caller, idempotency_key, request_hash).await? {
+            return Ok((s, c, None));
         }
         let f = self.validate(caller, &req)?;
         let signer = if f.channel == Channel::Portal {
@@ -781,25 +830,24 @@ impl Service {
         } else {
             ("intake.refused_to_accept", Citation::new("п. 6 абз. 3; п. 7 абз. 3"))
         };
-        unit.push(repo::insert_event(&EventRow {
-            id: new_id(),
-            application_id: Some(id.clone()),
-            at: now_s.clone(),
-            actor: caller.actor(),
-            action: action.into(),
-            citation: citation.to_string(),
-            rules_version: version.id.into(),
-            detail: json!({
-                "channel": f.channel.as_str(),
-                "purpose": purpose.id,
-                "accepted_on": row.accepted_on,
-                "due_on": row.due_on,
-                "grounds": grounds,
-                "late_exception": late_citation.map(|c| c.to_string()),
-                "signature": signer,
-            })
-            .to_string(),
-        }));
+        let detail = json!({
+            "channel": f.channel.as_str(),
+            "purpose": purpose.id,
+            "accepted_on": row.accepted_on,
+            "due_on": row.due_on,
+            "grounds": grounds,
+            "late_exception": late_citation.map(|c| c.to_string()),
+            "signature": signer,
+        });
+        unit.push(case_event(
+            &id,
+            &caller.actor(),
+            action,
+            citation.as_str(),
+            version.id,
+            detail,
+            &now_s,
+        ));
         unit.push(self.monitoring(
             &id,
             if accepted { "accepted" } else { "refused_to_accept" },
@@ -817,31 +865,14 @@ impl Service {
                 )));
             }
         }
-        if let Some(key) = idempotency_key {
-            unit.push(repo::insert_idempotency(&repo::IdempotencyRow {
-                subject: caller.token_id.clone(),
-                key: key.to_string(),
-                request_hash: request_hash.to_string(),
-                application_id: id.clone(),
-                created_at: now_s.clone(),
-            }));
+        if let Some(op) = remember_key(caller, idempotency_key, request_hash, &id, &now_s) {
+            unit.push(op);
         }
         match self.store.write(unit).await {
             Ok(()) => {}
             Err(koshi_store::StoreError::Conflict(_)) if idempotency_key.is_some() => {
-                // A concurrent request with the same key won: answer with its case.
-                if let Some(existing) = self
-                    .store
-                    .idempotency(&caller.token_id, idempotency_key.unwrap_or(""))
-                    .await?
-                {
-                    let (s, c) = self.replay(&existing, request_hash).await?;
-                    return Ok((s, c, None));
-                }
-                return Err(Problem::conflict(
-                    "conflict",
-                    "the request conflicted with another; retry",
-                ));
+                let (s, c) = self.lost_race(caller, idempotency_key, request_hash).await?;
+                return Ok((s, c, None));
             }
             Err(e) => return Err(e.into()),
         }
@@ -859,6 +890,42 @@ impl Service {
         Ok((StatusCode::CREATED, created, handoff))
     }
 
+    /// The answer already given to this caller's Idempotency-Key, if the key was seen before.
+    pub(crate) async fn seen_before(
+        &self,
+        caller: &Caller,
+        key: Option<&str>,
+        request_hash: &str,
+    ) -> Result<Option<(StatusCode, ApplicationCreated)>, Problem> {
+        let Some(key) = key else { return Ok(None) };
+        if key.is_empty() || key.len() > 200 {
+            return Err(Problem::bad_request(
+                "invalid_idempotency_key",
+                "Idempotency-Key must be 1–200 characters",
+            ));
+        }
+        match self.store.idempotency(&caller.token_id, key).await? {
+            Some(existing) => Ok(Some(self.replay(&existing, request_hash).await?)),
+            None => Ok(None),
+        }
+    }
+
+    /// After a conflicting write: a concurrent request with the same key won; answer with its case.
+    pub(crate) async fn lost_race(
+        &self,
+        caller: &Caller,
+        key: Option<&str>,
+        request_hash: &str,
+    ) -> Result<(StatusCode, ApplicationCreated), Problem> {
+        match self.seen_before(caller, key, request_hash).await? {
+            Some(answer) => Ok(answer),
+            None => Err(Problem::conflict(
+                "conflict",
+                "the request conflicted with another; retry",
+            )),
+        }
+    }
+
     /// A PR talon is numbered by the journal (App. 8), whose number is assigned at commit.
     async fn journal_receipt_number(&self, row: &ApplicationRow, receipt: &mut Receipt) -> Result<(), Problem> {
         if row.kind == "pr"
@@ -869,7 +936,7 @@ impl Service {
         Ok(())
     }
 
-    pub(crate) async fn replay(
+    async fn replay(
         &self,
         existing: &repo::IdempotencyRow,
         request_hash: &str,
@@ -903,26 +970,16 @@ impl Service {
     }
 
     pub(crate) fn monitoring(&self, application_id: &str, stage: &str, at: &str, version: &str) -> koshi_store::Op {
-        repo::insert_outbox(&OutboxRow {
-            id: new_id(),
-            topic: "monitoring".into(),
-            application_id: Some(application_id.into()),
-            payload: json!({
-                "service": if stage.starts_with("pr.") { "pr" } else { "rvp" },
-                "application_id": application_id,
-                "stage": stage,
-                "at": at,
-                "rules_version": version,
-                "citation": if stage.starts_with("pr.") { "п. 16" } else { "п. 9-4" },
-            })
-            .to_string(),
-            created_at: at.into(),
-            state: "pending".into(),
-            attempts: 0,
-            next_attempt_at: at.into(),
-            delivered_at: None,
-            last_error: None,
-        })
+        let pr = stage.starts_with("pr.");
+        let payload = json!({
+            "service": if pr { "pr" } else { "rvp" },
+            "application_id": application_id,
+            "stage": stage,
+            "at": at,
+            "rules_version": version,
+            "citation": if pr { "п. 16" } else { "п. 9-4" },
+        });
+        outbox_message(application_id, "monitoring", payload.to_string(), at)
     }
 
     // ------------------------------------------------------------------ checks
@@ -1310,7 +1367,7 @@ impl Service {
             valid_until: None,
             updated_at: now_s.clone(),
         }));
-        unit.push(self.event(
+        unit.push(case_event(
             &app.id,
             "system",
             "checks.completed",
@@ -1384,7 +1441,7 @@ impl Service {
             valid_until: Some(until.into()),
             updated_at: now_s.into(),
         }));
-        unit.push(self.event(
+        unit.push(case_event(
             &app.id,
             actor,
             "decision.issued",
@@ -1412,42 +1469,9 @@ impl Service {
             "portal_cabinet" => "delivery.portal_cabinet",
             _ => "delivery.desk_print",
         };
-        repo::insert_outbox(&OutboxRow {
-            id: new_id(),
-            topic: topic.into(),
-            application_id: Some(app.id.clone()),
-            payload: json!({"application_id": app.id, "unit": app.unit, "result": doc, "citation": "п. 9-1 абз. 8–11"})
-                .to_string(),
-            created_at: now_s.into(),
-            state: "pending".into(),
-            attempts: 0,
-            next_attempt_at: now_s.into(),
-            delivered_at: None,
-            last_error: None,
-        })
-    }
-
-    #[allow(clippy::too_many_arguments)]
-    fn event(
-        &self,
-        app_id: &str,
-        actor: &str,
-        action: &str,
-        citation: &str,
-        version: &str,
-        detail: Value,
-        at: &str,
-    ) -> koshi_store::Op {
-        repo::insert_event(&EventRow {
-            id: new_id(),
-            application_id: Some(app_id.into()),
-            at: at.into(),
-            actor: actor.into(),
-            action: action.into(),
-            citation: citation.into(),
-            rules_version: version.into(),
-            detail: detail.to_string(),
-        })
+        let payload =
+            json!({"application_id": app.id, "unit": app.unit, "result": doc, "citation": "п. 9-1 абз. 8–11"});
+        outbox_message(&app.id, topic, payload.to_string(), now_s)
     }
 
     /// The officer's decision (confirm the proposal, issue, or refuse).
@@ -1581,7 +1605,7 @@ impl Service {
                     valid_until: None,
                     updated_at: now_s.clone(),
                 }));
-                unit.push(self.event(
+                unit.push(case_event(
                     &app.id,
                     &actor,
                     "decision.refused",
@@ -1668,7 +1692,7 @@ impl Service {
         let duplicate_number = format!("{number}-D{n}");
         let now_s = instant(self.now());
         let mut unit = Unit::new();
-        unit.push(self.event(
+        unit.push(case_event(
             &app.id,
             &caller.actor(),
             "duplicate.issued",
@@ -1720,7 +1744,7 @@ impl Service {
                 };
                 let detail: Value = serde_json::from_str(&t.payload).unwrap_or(Value::Null);
                 let unit = Unit::new()
-                    .with(self.event(
+                    .with(case_event(
                         &t.subject,
                         "system",
                         action,
@@ -1784,7 +1808,7 @@ impl Service {
             .allow_case(caller, "application.read", &app.unit, &app.filed_unit)?;
         let now_s = instant(self.now());
         self.store
-            .write(Unit::new().with(self.event(
+            .write(Unit::new().with(case_event(
                 &app.id,
                 &caller.actor(),
                 "personal_data.read",
