@@ -410,6 +410,38 @@ on_both!(
     p14_a_late_agency_is_marked_once
 );
 
+/// Every agency of п. 14 answering positively.
+const ALL_POSITIVE: [(&str, &str); 5] = [
+    ("bank", "positive"),
+    ("ums_dp", "positive"),
+    ("kpsisu", "positive"),
+    ("national_security", "positive"),
+    ("police_records", "positive"),
+];
+
+/// Sends the п. 14 requests of a case, then records these answers in order.
+async fn send_and_answer(t: &TestApp, id: &str, answers: &[(&str, &str)]) {
+    let (s, v) = t
+        .post("officer", &format!("/api/v1/applications/{id}/requests"), &json!({}))
+        .await;
+    assert_eq!(s, 200, "{v}");
+    record_answers(t, id, answers).await;
+}
+
+/// Records these answers in order (the requests already went out).
+async fn record_answers(t: &TestApp, id: &str, answers: &[(&str, &str)]) {
+    for (agency, outcome) in answers {
+        let (s, v) = t
+            .post(
+                "officer",
+                &format!("/api/v1/applications/{id}/answers"),
+                &json!({"agency": agency, "outcome": outcome}),
+            )
+            .await;
+        assert_eq!(s, 200, "{agency}: {v}");
+    }
+}
+
 /// Signs a person in and returns (cookie, csrf).
 async fn person(t: &TestApp, username: &str, post: &str, unit: &str) -> (String, String) {
     koshi::accounts::add_user(
@@ -551,22 +583,9 @@ async fn p15_a_pr_life_to_the_permit_approved_only_by_an_authorised_post(t: &Tes
         .post("officer", "/api/v1/applications", &pr_request(t, "751234567"))
         .await;
     let id2 = v["id"].as_str().unwrap().to_string();
-    t.post("officer", &format!("/api/v1/applications/{id2}/requests"), &json!({}))
-        .await;
-    for agency in ["bank", "ums_dp", "police_records", "kpsisu"] {
-        t.post(
-            "officer",
-            &format!("/api/v1/applications/{id2}/answers"),
-            &json!({"agency": agency, "outcome": "positive"}),
-        )
-        .await;
-    }
-    t.post(
-        "officer",
-        &format!("/api/v1/applications/{id2}/answers"),
-        &json!({"agency": "national_security", "outcome": "negative"}),
-    )
-    .await;
+    let mut answers = ALL_POSITIVE;
+    answers[3] = ("national_security", "negative");
+    send_and_answer(t, &id2, &answers).await;
     let (s, p) = t
         .post(
             "officer",
@@ -588,21 +607,9 @@ async fn p17_refusal_only_through_a_hearing_in_its_windows(t: &TestApp) {
         .await;
     let id = v["id"].as_str().unwrap().to_string();
     let url = |tail: &str| format!("/api/v1/applications/{id}{tail}");
-    t.post("officer", &url("/requests"), &json!({})).await;
-    for (agency, outcome) in [
-        ("bank", "positive"),
-        ("ums_dp", "positive"),
-        ("kpsisu", "positive"),
-        ("national_security", "positive"),
-        ("police_records", "negative"),
-    ] {
-        t.post(
-            "officer",
-            &url("/answers"),
-            &json!({"agency": agency, "outcome": outcome, "detail": "учёт"}),
-        )
-        .await;
-    }
+    let mut answers = ALL_POSITIVE;
+    answers[4] = ("police_records", "negative");
+    send_and_answer(t, &id, &answers).await;
     let (s, v) = t
         .post("officer", &url("/conclusion"), &json!({"outcome": "refuse", "grounds": [{"check": "art_49", "detail": "нарушение законодательства о правовом положении иностранцев"}]}))
         .await;
@@ -677,15 +684,7 @@ async fn p17_a_hearing_can_lead_back_to_consideration(t: &TestApp) {
         .await;
     let id = v["id"].as_str().unwrap().to_string();
     let url = |tail: &str| format!("/api/v1/applications/{id}{tail}");
-    t.post("officer", &url("/requests"), &json!({})).await;
-    for agency in ["bank", "ums_dp", "kpsisu", "national_security", "police_records"] {
-        t.post(
-            "officer",
-            &url("/answers"),
-            &json!({"agency": agency, "outcome": "positive"}),
-        )
-        .await;
-    }
+    send_and_answer(t, &id, &ALL_POSITIVE).await;
     t.post(
         "officer",
         &url("/conclusion"),
@@ -727,16 +726,7 @@ async fn issued_pr(t: &TestApp, document_number: &str, head: &(String, String)) 
         .post("officer", "/api/v1/applications", &pr_request(t, document_number))
         .await;
     let id = v["id"].as_str().unwrap().to_string();
-    t.post("officer", &format!("/api/v1/applications/{id}/requests"), &json!({}))
-        .await;
-    for agency in ["bank", "ums_dp", "kpsisu", "national_security", "police_records"] {
-        t.post(
-            "officer",
-            &format!("/api/v1/applications/{id}/answers"),
-            &json!({"agency": agency, "outcome": "positive"}),
-        )
-        .await;
-    }
+    send_and_answer(t, &id, &ALL_POSITIVE).await;
     t.post(
         "officer",
         &format!("/api/v1/applications/{id}/conclusion"),
@@ -861,16 +851,9 @@ async fn p14_a_pr_life_survives_a_restart(t: TestApp) -> TestApp {
         .post("officer", "/api/v1/applications", &pr_request(&t, "AC2345678"))
         .await;
     let id = v["id"].as_str().unwrap().to_string();
-    t.post("officer", &format!("/api/v1/applications/{id}/requests"), &json!({}))
-        .await;
-    for agency in ["bank", "ums_dp", "kpsisu", "police_records"] {
-        t.post(
-            "officer",
-            &format!("/api/v1/applications/{id}/answers"),
-            &json!({"agency": agency, "outcome": "positive"}),
-        )
-        .await;
-    }
+    // National security has not answered yet.
+    send_and_answer(&t, &id, &ALL_POSITIVE[..3]).await;
+    record_answers(&t, &id, &ALL_POSITIVE[4..]).await;
     // Koshi stops; weeks pass; a new Koshi starts on the same database.
     let t = t.restart().await;
     t.advance(26 * 24 * 60);
@@ -1000,16 +983,7 @@ async fn p49_solvency_decides_whether_a_permit_can_be_issued(t: &TestApp) {
         let (s, v) = t.post("officer", "/api/v1/applications", &req).await;
         assert_eq!(s, 201, "{v}");
         let id = v["id"].as_str().unwrap().to_string();
-        t.post("officer", &format!("/api/v1/applications/{id}/requests"), &json!({}))
-            .await;
-        for agency in ["bank", "ums_dp", "kpsisu", "national_security", "police_records"] {
-            t.post(
-                "officer",
-                &format!("/api/v1/applications/{id}/answers"),
-                &json!({"agency": agency, "outcome": "positive"}),
-            )
-            .await;
-        }
+        send_and_answer(t, &id, &ALL_POSITIVE).await;
         let (s, v) = t
             .post(
                 "officer",
