@@ -14,6 +14,7 @@
 pub mod audit;
 mod migrate;
 pub mod repo;
+mod sqlite_writer;
 pub mod timers;
 mod writer;
 
@@ -23,6 +24,7 @@ use std::time::Duration;
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
 
+use sqlite_writer::SqliteWriter;
 pub use writer::{Arg, Op, Unit};
 
 /// Why the store refused or failed.
@@ -136,7 +138,13 @@ impl Store {
             }
         };
         migrate::apply(&db).await?;
-        let writer = writer::Writer::start(db.clone());
+        let writer = match (&db, location) {
+            (Db::Sqlite(_), Location::SqliteFile(path)) => writer::Writer::Sqlite(SqliteWriter::start(path)?),
+            (Db::Postgres(pool), _) => writer::Writer::postgres(pool.clone()),
+            (Db::Sqlite(_), Location::Postgres { .. }) => {
+                return Err(StoreError::Database("a PostgreSQL location opened as SQLite".into()));
+            }
+        };
         Ok(Store { db, writer })
     }
 
@@ -153,8 +161,9 @@ impl Store {
         self.writer.submit(unit).await
     }
 
-    /// Closes the pools (the writer stops when the last handle is dropped).
+    /// Stops the writer (after the units already queued commit) and closes the pools.
     pub async fn close(&self) {
+        self.writer.close().await;
         match &self.db {
             Db::Sqlite(p) => p.close().await,
             Db::Postgres(p) => p.close().await,

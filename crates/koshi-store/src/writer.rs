@@ -4,11 +4,15 @@
 //! inside its own savepoint in one transaction, and commits once. A unit that fails is rolled back
 //! to its savepoint alone; the others commit. Every caller is answered only after the commit has
 //! returned, so a reply means durable.
+//!
+//! SQLite's writer is a thread of its own (`sqlite_writer`); PostgreSQL's is a task on the pool,
+//! below, which merges the same INSERT of many units into multi-row statements.
 
-use sqlx::{Postgres, Sqlite};
+use sqlx::{PgPool, Postgres};
 use tokio::sync::{mpsc, oneshot};
 
-use crate::{Db, StoreError, StoreResult};
+use crate::sqlite_writer::SqliteWriter;
+use crate::{StoreError, StoreResult};
 
 /// A bind argument, portable across both backends.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -182,15 +186,30 @@ impl Unit {
 
 /// The head of the audit chain inside a transaction.
 #[derive(Debug, Clone)]
-struct Chain {
+pub(crate) struct Chain {
     seq: i64,
     hash: String,
 }
 
 impl Chain {
+    /// For a batch without audit events.
+    pub(crate) fn empty() -> Chain {
+        Chain {
+            seq: 0,
+            hash: String::new(),
+        }
+    }
+    /// Before the first entry.
+    pub(crate) fn genesis() -> Chain {
+        Chain::at(0, crate::audit::GENESIS.to_string())
+    }
+    pub(crate) fn at(seq: i64, hash: String) -> Chain {
+        Chain { seq, hash }
+    }
+
     /// The op's arguments with its chain fields appended, advancing the chain. Only audit events
     /// are copied; every other op's arguments are used as they are.
-    fn extend<'a>(&mut self, op: &'a Op) -> std::borrow::Cow<'a, [Arg]> {
+    pub(crate) fn extend<'a>(&mut self, op: &'a Op) -> std::borrow::Cow<'a, [Arg]> {
         if !op.audit {
             return std::borrow::Cow::Borrowed(&op.args);
         }
@@ -208,39 +227,51 @@ impl Chain {
     }
 }
 
-struct Job {
-    unit: Unit,
-    reply: oneshot::Sender<StoreResult<()>>,
+pub(crate) struct Job {
+    pub(crate) unit: Unit,
+    pub(crate) reply: oneshot::Sender<StoreResult<()>>,
 }
 
+/// The writer of either backend.
 #[derive(Debug, Clone)]
-pub(crate) struct Writer {
-    tx: mpsc::Sender<Job>,
+pub(crate) enum Writer {
+    Sqlite(SqliteWriter),
+    Postgres(mpsc::Sender<Job>),
 }
 
-const MAX_BATCH: usize = 2048;
+/// At most this many units share one transaction.
+pub(crate) const MAX_BATCH: usize = 2048;
 
 impl Writer {
-    pub(crate) fn start(db: Db) -> Writer {
+    pub(crate) fn postgres(pool: PgPool) -> Writer {
         let (tx, rx) = mpsc::channel::<Job>(MAX_BATCH * 4);
-        tokio::spawn(run(db, rx));
-        Writer { tx }
+        tokio::spawn(run_pg(pool, rx));
+        Writer::Postgres(tx)
     }
 
     pub(crate) async fn submit(&self, unit: Unit) -> StoreResult<()> {
         if unit.is_empty() {
             return Ok(());
         }
-        let (reply, rx) = oneshot::channel();
-        self.tx
-            .send(Job { unit, reply })
-            .await
-            .map_err(|_| StoreError::Closed)?;
-        rx.await.map_err(|_| StoreError::Closed)?
+        match self {
+            Writer::Sqlite(w) => w.submit(unit).await,
+            Writer::Postgres(tx) => {
+                let (reply, rx) = oneshot::channel();
+                tx.send(Job { unit, reply }).await.map_err(|_| StoreError::Closed)?;
+                rx.await.map_err(|_| StoreError::Closed)?
+            }
+        }
+    }
+
+    /// Stops the SQLite writer thread (PostgreSQL's task ends with the pool).
+    pub(crate) async fn close(&self) {
+        if let Writer::Sqlite(w) = self {
+            w.close().await;
+        }
     }
 }
 
-async fn run(db: Db, mut rx: mpsc::Receiver<Job>) {
+async fn run_pg(pool: PgPool, mut rx: mpsc::Receiver<Job>) {
     let mut batch: Vec<Job> = Vec::with_capacity(MAX_BATCH);
     while let Some(first) = rx.recv().await {
         batch.push(first);
@@ -251,20 +282,14 @@ async fn run(db: Db, mut rx: mpsc::Receiver<Job>) {
             }
         }
         let fast = if batch.len() > 1 {
-            match &db {
-                Db::Sqlite(pool) => merged_sqlite(pool, &batch).await,
-                Db::Postgres(pool) => merged_pg(pool, &batch).await,
-            }
+            merged_pg(&pool, &batch).await
         } else {
             Err(StoreError::Conflict(String::new()))
         };
         let results = match fast {
             Ok(()) => Ok(batch.iter().map(|_| Ok(())).collect()),
             // Something in the batch failed: replay it unit by unit, each in its savepoint.
-            Err(_) => match &db {
-                Db::Sqlite(pool) => commit_sqlite(pool, &batch).await,
-                Db::Postgres(pool) => commit_pg(pool, &batch).await,
-            },
+            Err(_) => commit_pg(&pool, &batch).await,
         };
         match results {
             Ok(per_unit) => {
@@ -298,47 +323,30 @@ macro_rules! bind_all {
     }};
 }
 
-/// Reads the chain head inside the transaction; on PostgreSQL first takes the lock that orders
-/// every instance's audit writes.
+/// Reads the chain head inside the transaction, after taking the lock that orders every
+/// instance's audit writes.
 macro_rules! chain_head {
     ($tx:expr, $db:ty, $batch:expr) => {{
         if $batch.iter().any(|j| j.unit.ops.iter().any(|o| o.audit)) {
-            if std::any::TypeId::of::<$db>() == std::any::TypeId::of::<Postgres>() {
-                sqlx::query::<$db>("SELECT pg_advisory_xact_lock(7303002)")
-                    .execute(&mut *$tx)
-                    .await?;
-            }
+            sqlx::query::<$db>("SELECT pg_advisory_xact_lock(7303002)")
+                .execute(&mut *$tx)
+                .await?;
             let head: Option<(i64, String)> =
                 sqlx::query_as::<$db, (i64, String)>("SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1")
                     .fetch_optional(&mut *$tx)
                     .await?;
             match head {
-                Some((seq, hash)) => Chain { seq, hash },
-                None => Chain {
-                    seq: 0,
-                    hash: crate::audit::GENESIS.to_string(),
-                },
+                Some((seq, hash)) => Chain::at(seq, hash),
+                None => Chain::genesis(),
             }
         } else {
-            Chain {
-                seq: 0,
-                hash: String::new(),
-            }
+            Chain::empty()
         }
     }};
 }
 
-/// Begins the batch's transaction. On SQLite it takes the write lock at once (`BEGIN IMMEDIATE`):
-/// a deferred transaction that reads (the audit head) before writing could otherwise fail with
-/// "database is locked" when another connection — a CLI command beside the server — wrote first.
 macro_rules! begin {
-    ($pool:expr, $db:ty) => {{
-        if std::any::TypeId::of::<$db>() == std::any::TypeId::of::<Sqlite>() {
-            $pool.begin_with("BEGIN IMMEDIATE").await?
-        } else {
-            $pool.begin().await?
-        }
-    }};
+    ($pool:expr, $db:ty) => {{ $pool.begin().await? }};
 }
 
 macro_rules! commit_impl {
@@ -406,7 +414,6 @@ macro_rules! commit_impl {
     };
 }
 
-commit_impl!(commit_sqlite, Sqlite, sqlx::SqlitePool);
 commit_impl!(commit_pg, Postgres, sqlx::PgPool);
 
 /// The fast path: the whole batch in one transaction, with the same INSERT of many units merged
@@ -469,5 +476,4 @@ macro_rules! merged_impl {
     };
 }
 
-merged_impl!(merged_sqlite, Sqlite, sqlx::SqlitePool);
 merged_impl!(merged_pg, Postgres, sqlx::PgPool);
