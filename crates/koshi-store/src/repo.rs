@@ -587,12 +587,13 @@ impl Store {
         ))
     }
 
-    /// Applications with a check waiting for a retry that is due.
+    /// RVP applications in checking whose checks are due: never run yet (no check rows), or with a
+    /// check waiting for a retry that is due.
     pub async fn applications_with_due_checks(&self, now: &str, limit: i64) -> StoreResult<Vec<String>> {
         let rows: Vec<(String,)> = fetch_all!(
             self.db(),
             (String,),
-            "SELECT DISTINCT application_id FROM checks WHERE state = 'waiting' AND next_attempt_at <= $1 ORDER BY application_id LIMIT $2",
+            "SELECT a.id FROM applications a WHERE a.status = 'checking' AND a.kind = 'rvp' AND (NOT EXISTS (SELECT 1 FROM checks c WHERE c.application_id = a.id) OR EXISTS (SELECT 1 FROM checks c WHERE c.application_id = a.id AND c.state = 'waiting' AND c.next_attempt_at <= $1)) ORDER BY a.id LIMIT $2",
             now,
             limit
         );

@@ -100,12 +100,14 @@ fn open(path: &Path) -> StoreResult<Connection> {
     conn.pragma_update(None, "journal_mode", "WAL")?;
     conn.pragma_update(None, "synchronous", "FULL")?;
     conn.pragma_update(None, "foreign_keys", "ON")?;
-    conn.set_prepared_statement_cache_capacity(256);
     Ok(conn)
 }
 
 fn run(conn: Connection, mut rx: mpsc::Receiver<Msg>) {
-    let mut params = ParamMaps::default();
+    let mut stmts = Stmts {
+        conn: &conn,
+        cache: HashMap::new(),
+    };
     let mut batch: Vec<Job> = Vec::with_capacity(MAX_BATCH);
     let mut closing: Option<oneshot::Sender<()>> = None;
     while closing.is_none() {
@@ -124,7 +126,15 @@ fn run(conn: Connection, mut rx: mpsc::Receiver<Msg>) {
         if batch.is_empty() {
             continue;
         }
-        match commit(&conn, &mut params, &batch) {
+        // First all units straight in one transaction; if any of them fails, that transaction
+        // is rolled back and the batch is run again with a savepoint per unit, so that only the
+        // failing unit is refused. (Savepoints cost a sub-journal copy of every page touched:
+        // they are paid only when needed.)
+        let outcome = match commit(&mut stmts, &batch, false) {
+            Ok(r) if r.iter().all(Result::is_ok) => Ok(r),
+            _ => commit(&mut stmts, &batch, true),
+        };
+        match outcome {
             Ok(per_unit) => {
                 for (job, r) in batch.drain(..).zip(per_unit) {
                     let _ = job.reply.send(r);
@@ -145,21 +155,29 @@ fn run(conn: Connection, mut rx: mpsc::Receiver<Msg>) {
             let _ = done.send(());
         }
     }
+    drop(stmts);
     drop(conn);
     if let Some(done) = closing {
         let _ = done.send(());
     }
 }
 
-/// For each statement text, which argument each SQL parameter takes. Koshi's SQL numbers its
-/// parameters `$1…$n` (the same text runs on PostgreSQL); to SQLite those are names, indexed in
-/// order of first appearance, so the map is read off the prepared statement once.
-#[derive(Default)]
-struct ParamMaps(HashMap<&'static str, Vec<usize>>);
+/// The writer's prepared statements, each with the argument each of its SQL parameters takes,
+/// kept for the life of the connection. Koshi's SQL texts are `&'static str` (a bounded set), so
+/// a text is known by its address and length, without hashing it.
+///
+/// Koshi's SQL numbers its parameters `$1…$n` (the same text runs on PostgreSQL); to SQLite those
+/// are names, indexed in order of first appearance, so the map is read off the statement once.
+struct Stmts<'c> {
+    conn: &'c Connection,
+    cache: HashMap<(usize, usize), (rusqlite::Statement<'c>, Vec<usize>)>,
+}
 
-impl ParamMaps {
-    fn get(&mut self, sql: &'static str, stmt: &rusqlite::Statement<'_>) -> StoreResult<&[usize]> {
-        if !self.0.contains_key(sql) {
+impl<'c> Stmts<'c> {
+    fn prepare(&mut self, sql: &'static str) -> StoreResult<&mut (rusqlite::Statement<'c>, Vec<usize>)> {
+        let key = (sql.as_ptr() as usize, sql.len());
+        if !self.cache.contains_key(&key) {
+            let stmt = self.conn.prepare(sql)?;
             let n = stmt.parameter_count();
             let mut map = Vec::with_capacity(n);
             for i in 1..=n {
@@ -174,66 +192,71 @@ impl ParamMaps {
                 };
                 map.push(arg);
             }
-            self.0.insert(sql, map);
+            self.cache.insert(key, (stmt, map));
         }
-        Ok(self.0.get(sql).map(Vec::as_slice).unwrap_or(&[]))
+        self.cache
+            .get_mut(&key)
+            .ok_or_else(|| StoreError::Database("statement cache".into()))
+    }
+
+    /// Runs one statement; returns the rows it changed.
+    fn execute(&mut self, sql: &'static str, args: &[Arg]) -> StoreResult<u64> {
+        let (stmt, map) = self.prepare(sql)?;
+        for (i, &a) in map.iter().enumerate() {
+            let arg = args
+                .get(a)
+                .ok_or_else(|| StoreError::Database(format!("missing argument ${} for {sql}", a + 1)))?;
+            stmt.raw_bind_parameter(i + 1, arg)?;
+        }
+        Ok(stmt.raw_execute()? as u64)
+    }
+
+    fn chain_head(&mut self, batch: &[Job]) -> StoreResult<Chain> {
+        if !batch.iter().any(|j| j.unit.ops.iter().any(|o| o.audit)) {
+            return Ok(Chain::empty());
+        }
+        let (stmt, _) = self.prepare("SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1")?;
+        let mut rows = stmt.raw_query();
+        Ok(match rows.next()? {
+            Some(r) => Chain::at(r.get(0)?, r.get(1)?),
+            None => Chain::genesis(),
+        })
     }
 }
 
-/// Runs one statement; returns the rows it changed.
-fn execute(conn: &Connection, params: &mut ParamMaps, sql: &'static str, args: &[Arg]) -> StoreResult<u64> {
-    let mut stmt = conn.prepare_cached(sql)?;
-    let map = params.get(sql, &stmt)?;
-    for (i, &a) in map.iter().enumerate() {
-        let arg = args
-            .get(a)
-            .ok_or_else(|| StoreError::Database(format!("missing argument ${} for {sql}", a + 1)))?;
-        stmt.raw_bind_parameter(i + 1, arg)?;
-    }
-    Ok(stmt.raw_execute()? as u64)
-}
-
-fn chain_head(conn: &Connection, batch: &[Job]) -> StoreResult<Chain> {
-    if !batch.iter().any(|j| j.unit.ops.iter().any(|o| o.audit)) {
-        return Ok(Chain::empty());
-    }
-    let mut stmt = conn.prepare_cached("SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1")?;
-    let mut rows = stmt.query([])?;
-    Ok(match rows.next()? {
-        Some(r) => Chain::at(r.get(0)?, r.get(1)?),
-        None => Chain::genesis(),
-    })
-}
-
-/// One transaction for the whole batch, a savepoint per unit: a unit that fails is rolled back
-/// alone and answered with its error; the others commit.
-fn commit(conn: &Connection, params: &mut ParamMaps, batch: &[Job]) -> StoreResult<Vec<StoreResult<()>>> {
-    conn.execute_batch("BEGIN IMMEDIATE")?;
-    match units(conn, params, batch) {
-        Ok(results) => match conn.execute_batch("COMMIT") {
-            Ok(()) => Ok(results),
+/// One transaction for the whole batch. With `savepoints`, each unit runs in its own: a unit that
+/// fails is rolled back alone and answered with its error, and the others commit. Without, the
+/// first failing unit stops the batch and the transaction is rolled back.
+fn commit(stmts: &mut Stmts<'_>, batch: &[Job], savepoints: bool) -> StoreResult<Vec<StoreResult<()>>> {
+    stmts.execute("BEGIN IMMEDIATE", &[])?;
+    let run = units(stmts, batch, savepoints);
+    match run {
+        Ok(results) if savepoints || results.iter().all(Result::is_ok) => match stmts.execute("COMMIT", &[]) {
+            Ok(_) => Ok(results),
             Err(e) => {
-                let _ = conn.execute_batch("ROLLBACK");
-                Err(e.into())
+                let _ = stmts.execute("ROLLBACK", &[]);
+                Err(e)
             }
         },
-        Err(e) => {
-            let _ = conn.execute_batch("ROLLBACK");
-            Err(e)
+        other => {
+            let _ = stmts.execute("ROLLBACK", &[]);
+            other
         }
     }
 }
 
-fn units(conn: &Connection, params: &mut ParamMaps, batch: &[Job]) -> StoreResult<Vec<StoreResult<()>>> {
-    let mut chain = chain_head(conn, batch)?;
+fn units(stmts: &mut Stmts<'_>, batch: &[Job], savepoints: bool) -> StoreResult<Vec<StoreResult<()>>> {
+    let mut chain = stmts.chain_head(batch)?;
     let mut results = Vec::with_capacity(batch.len());
     for job in batch {
-        execute(conn, params, "SAVEPOINT unit", &[])?;
+        if savepoints {
+            stmts.execute("SAVEPOINT unit", &[])?;
+        }
         let before = chain.clone();
         let mut outcome: StoreResult<()> = Ok(());
         for op in &job.unit.ops {
             let args = chain.extend(op);
-            match execute(conn, params, op.sql, &args) {
+            match stmts.execute(op.sql, &args) {
                 Ok(n) => {
                     if let Some(want) = op.expect_rows
                         && n != want
@@ -255,11 +278,18 @@ fn units(conn: &Connection, params: &mut ParamMaps, batch: &[Job]) -> StoreResul
                 }
             }
         }
-        if outcome.is_err() {
-            chain = before;
-            execute(conn, params, "ROLLBACK TO SAVEPOINT unit", &[])?;
+        if !savepoints {
+            if outcome.is_err() {
+                results.push(outcome);
+                return Ok(results);
+            }
+        } else {
+            if outcome.is_err() {
+                chain = before;
+                stmts.execute("ROLLBACK TO SAVEPOINT unit", &[])?;
+            }
+            stmts.execute("RELEASE SAVEPOINT unit", &[])?;
         }
-        execute(conn, params, "RELEASE SAVEPOINT unit", &[])?;
         results.push(outcome);
     }
     Ok(results)

@@ -58,6 +58,9 @@ pub struct ServiceConfig {
     pub trust_store: Option<Arc<koshi_sign::TrustStore>>,
     /// The external verification service for GOST 34.310 signatures (no Rust crate verifies them).
     pub gost_verifier: Option<Arc<dyn crate::gost::GostVerifier>>,
+    /// Start a filed case's checks at once, in the background. Off, filed cases wait for the
+    /// next background pass (`tick`), as a case does whose instance stopped after intake.
+    pub process_on_intake: bool,
 }
 
 impl Default for ServiceConfig {
@@ -69,6 +72,7 @@ impl Default for ServiceConfig {
             registry_timeout: std::time::Duration::from_secs(10),
             trust_store: None,
             gost_verifier: None,
+            process_on_intake: true,
         }
     }
 }
@@ -631,7 +635,9 @@ impl Service {
         signed: &SignedBody<'_>,
     ) -> Result<(StatusCode, ApplicationCreated), Problem> {
         let (status, created, handoff) = self.file_inner(caller, req, idempotency_key, signed).await?;
-        if let Some(h) = handoff {
+        if let Some(h) = handoff
+            && self.config.process_on_intake
+        {
             self.spawn_processing(h);
         }
         Ok((status, created))
@@ -854,17 +860,7 @@ impl Service {
             &now_s,
             version.id,
         ));
-        if accepted {
-            for check in Check::ALL {
-                unit.push(repo::upsert_check(&waiting_check(
-                    &id,
-                    check,
-                    0,
-                    Some(now_s.clone()),
-                    None,
-                )));
-            }
-        }
+        // The checks are recorded when they first run (`checks_of` shows them waiting until then).
         if let Some(op) = remember_key(caller, idempotency_key, request_hash, &id, &now_s) {
             unit.push(op);
         }
@@ -1061,7 +1057,7 @@ impl Service {
                     return Ok(());
                 }
                 let req: ApplicationRequest = serde_json::from_str(&app.data).map_err(|e| Problem::internal(&e))?;
-                let checks = self.store.checks(id).await?;
+                let checks = self.checks_of(&app).await?;
                 (app, req, checks)
             }
         };
@@ -1193,6 +1189,21 @@ impl Service {
             tracing::info!(application = %id, failing = failures.len(), "registries unavailable; the case waits");
         }
         Ok(())
+    }
+
+    /// The seven checks of an RVP case as recorded. A case accepted for checking whose checks have
+    /// not run yet has no rows: all seven are waiting, due since the case was accepted.
+    async fn checks_of(&self, app: &ApplicationRow) -> Result<Vec<CheckRow>, Problem> {
+        let rows = self.store.checks(&app.id).await?;
+        if rows.is_empty() && app.kind == "rvp" && app.status == status::CHECKING {
+            let mut waiting: Vec<CheckRow> = Check::ALL
+                .iter()
+                .map(|c| waiting_check(&app.id, *c, 0, Some(app.created_at.clone()), None))
+                .collect();
+            waiting.sort_by(|a, b| a.check_name.cmp(&b.check_name));
+            return Ok(waiting);
+        }
+        Ok(rows)
     }
 
     /// Runs one check. Returns the finding and the registries that answered, or the failing one.
@@ -1496,7 +1507,7 @@ impl Service {
             .and_then(|s| serde_json::from_str(s).ok())
             .unwrap_or(Value::Null);
         let proposed = current["proposed"].clone();
-        let checks = self.store.checks(id).await?;
+        let checks = self.checks_of(&app).await?;
         let found_grounds: Vec<&CheckRow> = checks.iter().filter(|c| c.state == "ground").collect();
         let now = self.now();
         let now_s = instant(now);
@@ -1827,7 +1838,7 @@ impl Service {
             .application(id)
             .await?
             .ok_or_else(|| Problem::not_found("application"))?;
-        let checks = self.store.checks(id).await?;
+        let checks = self.checks_of(&app).await?;
         let events = self.store.events(id).await?;
         let mut receipt: Receipt = serde_json::from_str(&app.receipt).map_err(|e| Problem::internal(&e))?;
         self.journal_receipt_number(&app, &mut receipt).await?;

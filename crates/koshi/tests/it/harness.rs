@@ -44,6 +44,7 @@ pub struct Options {
     pub household_limit: Option<u32>,
     pub trust_store: Option<Arc<koshi_sign::TrustStore>>,
     pub gost_verifier: Option<Arc<dyn koshi::gost::GostVerifier>>,
+    pub process_on_intake: bool,
 }
 
 impl Default for Options {
@@ -53,6 +54,7 @@ impl Default for Options {
             household_limit: Some(3),
             trust_store: None,
             gost_verifier: None,
+            process_on_intake: true,
         }
     }
 }
@@ -101,6 +103,7 @@ async fn spawn_with(
         straight_through: opts.straight_through,
         trust_store: opts.trust_store.clone(),
         gost_verifier: opts.gost_verifier.clone(),
+        process_on_intake: opts.process_on_intake,
         ..Default::default()
     };
     let app = App::build(

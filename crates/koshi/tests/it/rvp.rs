@@ -630,3 +630,65 @@ async fn openapi_document_is_served_and_lists_the_contract() {
     assert!(doc["components"]["securitySchemes"]["bearer"].is_object());
     t.done().await;
 }
+
+// ------------------------------------------------------------------ crash after intake
+
+/// Accepted, then Koshi stops before the checks run (this instance leaves them to the background
+/// pass): the case shows all seven checks waiting, survives the restart, and the next pass checks
+/// and issues it. Nothing accepted is ever lost between intake and decision.
+async fn p9_1_a_case_accepted_before_a_stop_is_checked_after_restart(t: TestApp) -> TestApp {
+    let (s, v) = t.file(&t.request("FA1234567", "labour_contract")).await;
+    assert_eq!(s, 201, "{v}");
+    let id = v["id"].as_str().unwrap().to_string();
+    let case = t.case(&id).await;
+    assert_eq!(case["status"], "checking", "{case}");
+    let checks = case["checks"].as_array().unwrap();
+    assert_eq!(checks.len(), 7, "{case}");
+    for c in checks {
+        assert_eq!(c["state"], "waiting", "{c}");
+        assert_eq!(c["attempts"], 0, "{c}");
+        assert!(c["citation"].as_str().unwrap().starts_with("п. 9-1"), "{c}");
+    }
+    let t = t.restart().await;
+    assert_eq!(t.case(&id).await["status"], "checking");
+    let (processed, _) = t.app.service.tick().await.unwrap();
+    assert_eq!(processed, 1);
+    let case = t.case(&id).await;
+    assert_eq!(case["status"], "issued", "{case}");
+    let checks = case["checks"].as_array().unwrap();
+    assert_eq!(checks.len(), 7);
+    assert!(checks.iter().all(|c| c["state"] == "clear" && c["attempts"] == 1), "{case}");
+    // A second pass finds nothing due.
+    assert_eq!(t.app.service.tick().await.unwrap().0, 0);
+    t
+}
+
+fn deferred() -> Options {
+    Options {
+        process_on_intake: false,
+        ..Options::default()
+    }
+}
+
+mod rvp_restart {
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn sqlite() {
+        let t = crate::harness::spawn(crate::harness::Backend::Sqlite, super::deferred())
+            .await
+            .unwrap();
+        super::p9_1_a_case_accepted_before_a_stop_is_checked_after_restart(t)
+            .await
+            .done()
+            .await;
+    }
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn postgres() {
+        let Some(t) = crate::harness::spawn(crate::harness::Backend::Postgres, super::deferred()).await else {
+            return;
+        };
+        super::p9_1_a_case_accepted_before_a_stop_is_checked_after_restart(t)
+            .await
+            .done()
+            .await;
+    }
+}
