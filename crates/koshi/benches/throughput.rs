@@ -2,7 +2,9 @@
 //! (when KOSHI_TEST_DATABASE_URL or KOSHI_BENCH_DATABASE_URL is set) PostgreSQL, beside the raw
 //! durable-insert ceiling of the same database; then decision latency with 200 ms registries.
 //!
-//! `cargo bench -p koshi --bench throughput` (KOSHI_BENCH_CASES=N to change the size).
+//! `cargo bench -p koshi --bench throughput` (KOSHI_BENCH_CASES=N to change the size,
+//! KOSHI_BENCH_NO_LATENCY=1 to skip the latency runs, KOSHI_BENCH_ONLY_CASES=1 to skip the raw
+//! ceilings: for profiling one phase).
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -56,8 +58,14 @@ async fn run() -> anyhow::Result<()> {
         std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1)
     );
     for (name, loc, cleanup) in targets {
-        let ceiling_batched = raw_ceiling(&loc, cases, CONCURRENCY).await?;
-        let ceiling_serial = raw_ceiling(&loc, 2_000.min(cases), 1).await?;
+        let (ceiling_batched, ceiling_serial) = if std::env::var_os("KOSHI_BENCH_ONLY_CASES").is_some() {
+            (f64::NAN, f64::NAN)
+        } else {
+            (
+                raw_ceiling(&loc, cases, CONCURRENCY).await?,
+                raw_ceiling(&loc, 2_000.min(cases), 1).await?,
+            )
+        };
         let app = build(&loc, Duration::ZERO).await?;
         let rate = straight_through(&app, cases).await?;
         println!("{name}:");
@@ -65,18 +73,20 @@ async fn run() -> anyhow::Result<()> {
         println!("  raw durable inserts, group commit ({CONCURRENCY} conc.):  {ceiling_batched:>10.0} /s");
         println!("  cases straight through, intake → permit:        {rate:>10.0} /s");
         app.service.store.close().await;
-        let app = build(&loc, Duration::from_millis(200)).await?;
-        let lat = latency(&app, 50, 1).await?;
-        println!(
-            "  every registry answering in 200 ms, one case at a time: decision latency p50 {:.0} ms, p95 {:.0} ms, max {:.0} ms (50 cases)",
-            lat.0, lat.1, lat.2
-        );
-        let lat = latency(&app, 1000, 100).await?;
-        println!(
-            "  every registry answering in 200 ms, 100 cases in flight: decision latency p50 {:.0} ms, p95 {:.0} ms, max {:.0} ms (1,000 cases)",
-            lat.0, lat.1, lat.2
-        );
-        app.service.store.close().await;
+        if std::env::var_os("KOSHI_BENCH_NO_LATENCY").is_none() {
+            let app = build(&loc, Duration::from_millis(200)).await?;
+            let lat = latency(&app, 50, 1).await?;
+            println!(
+                "  every registry answering in 200 ms, one case at a time: decision latency p50 {:.0} ms, p95 {:.0} ms, max {:.0} ms (50 cases)",
+                lat.0, lat.1, lat.2
+            );
+            let lat = latency(&app, 1000, 100).await?;
+            println!(
+                "  every registry answering in 200 ms, 100 cases in flight: decision latency p50 {:.0} ms, p95 {:.0} ms, max {:.0} ms (1,000 cases)",
+                lat.0, lat.1, lat.2
+            );
+            app.service.store.close().await;
+        }
         if let Some((url, schema)) = cleanup {
             koshi_store::drop_test_schema(&url, &schema).await?;
         }

@@ -18,3 +18,7 @@ pub mod model;
 pub mod pr_service;
 pub mod problem;
 pub mod service;
+
+/// Every binary linking Koshi (the server, its tests and benchmarks) allocates with mimalloc.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
