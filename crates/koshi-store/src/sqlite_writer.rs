@@ -63,10 +63,14 @@ impl SqliteWriter {
     /// Opens the writer's own connection and starts its thread.
     pub(crate) fn start(path: &Path) -> StoreResult<SqliteWriter> {
         let conn = open(path)?;
+        // The writer does not checkpoint: a thread beside it copies the WAL back into the
+        // database file, so that commits never wait for a checkpoint.
+        conn.pragma_update(None, "wal_autocheckpoint", 0)?;
+        let checkpointer = Checkpointer::start(open(path)?)?;
         let (tx, rx) = mpsc::channel::<Msg>(MAX_BATCH * 4);
         std::thread::Builder::new()
             .name("koshi-sqlite-writer".into())
-            .spawn(move || run(conn, rx))
+            .spawn(move || run(conn, rx, checkpointer))
             .map_err(|e| StoreError::Database(format!("cannot start the writer thread: {e}")))?;
         Ok(SqliteWriter { tx })
     }
@@ -100,10 +104,68 @@ fn open(path: &Path) -> StoreResult<Connection> {
     conn.pragma_update(None, "journal_mode", "WAL")?;
     conn.pragma_update(None, "synchronous", "FULL")?;
     conn.pragma_update(None, "foreign_keys", "ON")?;
+    // 64 MiB of page cache: the indexes a case touches stay in memory.
+    conn.pragma_update(None, "cache_size", -65536)?;
     Ok(conn)
 }
 
-fn run(conn: Connection, mut rx: mpsc::Receiver<Msg>) {
+/// Copies committed WAL frames back into the database file (`PRAGMA wal_checkpoint(PASSIVE)`:
+/// never blocks the writer or a reader) a few times a second while there are new commits, and
+/// truncates the WAL when the store closes.
+struct Checkpointer {
+    commits: std::sync::Arc<std::sync::atomic::AtomicU64>,
+    stop: std::sync::mpsc::Sender<()>,
+    thread: std::thread::JoinHandle<()>,
+}
+
+const CHECKPOINT_EVERY: Duration = Duration::from_millis(200);
+
+impl Checkpointer {
+    fn start(conn: Connection) -> StoreResult<Checkpointer> {
+        use std::sync::atomic::Ordering;
+        let commits = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
+        let seen = commits.clone();
+        let (stop, stopped) = std::sync::mpsc::channel::<()>();
+        let thread = std::thread::Builder::new()
+            .name("koshi-sqlite-checkpoint".into())
+            .spawn(move || {
+                let mut done = 0;
+                loop {
+                    let finished = !matches!(
+                        stopped.recv_timeout(CHECKPOINT_EVERY),
+                        Err(std::sync::mpsc::RecvTimeoutError::Timeout)
+                    );
+                    let now = seen.load(Ordering::Acquire);
+                    if finished {
+                        if let Err(e) = conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(())) {
+                            tracing::warn!(error = %e, "final checkpoint failed; the WAL is applied on next open");
+                        }
+                        return;
+                    }
+                    if now != done {
+                        match conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(())) {
+                            Ok(()) => done = now,
+                            Err(e) => tracing::warn!(error = %e, "checkpoint failed; retrying"),
+                        }
+                    }
+                }
+            })
+            .map_err(|e| StoreError::Database(format!("cannot start the checkpoint thread: {e}")))?;
+        Ok(Checkpointer { commits, stop, thread })
+    }
+
+    fn committed(&self) {
+        self.commits.fetch_add(1, std::sync::atomic::Ordering::Release);
+    }
+
+    /// Stops the thread after a last, truncating checkpoint.
+    fn finish(self) {
+        let _ = self.stop.send(());
+        let _ = self.thread.join();
+    }
+}
+
+fn run(conn: Connection, mut rx: mpsc::Receiver<Msg>, checkpointer: Checkpointer) {
     let mut stmts = Stmts {
         conn: &conn,
         cache: HashMap::new(),
@@ -136,6 +198,7 @@ fn run(conn: Connection, mut rx: mpsc::Receiver<Msg>) {
         };
         match outcome {
             Ok(per_unit) => {
+                checkpointer.committed();
                 for (job, r) in batch.drain(..).zip(per_unit) {
                     let _ = job.reply.send(r);
                 }
@@ -157,6 +220,7 @@ fn run(conn: Connection, mut rx: mpsc::Receiver<Msg>) {
     }
     drop(stmts);
     drop(conn);
+    checkpointer.finish();
     if let Some(done) = closing {
         let _ = done.send(());
     }

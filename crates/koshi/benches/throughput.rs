@@ -91,7 +91,11 @@ async fn run() -> anyhow::Result<()> {
             koshi_store::drop_test_schema(&url, &schema).await?;
         }
     }
-    std::fs::remove_dir_all(&dir).ok();
+    if std::env::var_os("KOSHI_BENCH_KEEP").is_some() {
+        println!("kept {}", dir.display());
+    } else {
+        std::fs::remove_dir_all(&dir).ok();
+    }
     Ok(())
 }
 
