@@ -24,7 +24,7 @@ use std::time::Duration;
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
 
-use sqlite_writer::SqliteWriter;
+use sqlite_writer::{SqliteReader, SqliteWriter};
 pub use writer::{Arg, Op, Unit};
 
 /// Why the store refused or failed.
@@ -104,6 +104,8 @@ impl Location {
 pub struct Store {
     db: Db,
     writer: writer::Writer,
+    /// SQLite only: the reader thread for the counts on a case's hot path.
+    reader: Option<SqliteReader>,
 }
 
 impl Store {
@@ -138,14 +140,23 @@ impl Store {
             }
         };
         migrate::apply(&db).await?;
+        let mut reader = None;
         let writer = match (&db, location) {
-            (Db::Sqlite(_), Location::SqliteFile(path)) => writer::Writer::Sqlite(SqliteWriter::start(path)?),
+            (Db::Sqlite(_), Location::SqliteFile(path)) => {
+                reader = Some(SqliteReader::start(path)?);
+                writer::Writer::Sqlite(SqliteWriter::start(path)?)
+            }
             (Db::Postgres(pool), _) => writer::Writer::postgres(pool.clone()),
             (Db::Sqlite(_), Location::Postgres { .. }) => {
                 return Err(StoreError::Database("a PostgreSQL location opened as SQLite".into()));
             }
         };
-        Ok(Store { db, writer })
+        Ok(Store { db, writer, reader })
+    }
+
+    /// The SQLite reader thread for hot-path counts (None on PostgreSQL).
+    pub(crate) fn hot_reader(&self) -> Option<&SqliteReader> {
+        self.reader.as_ref()
     }
 
     pub fn db(&self) -> &Db {

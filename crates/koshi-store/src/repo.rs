@@ -611,24 +611,21 @@ impl Store {
 
     /// Valid household-work RVPs Koshi issued to the employer on the date (п. 9-1 пп. 5).
     pub async fn valid_household_rvps(&self, employer_iin: &str, on: &str) -> StoreResult<i64> {
-        let r: Vec<(i64,)> = fetch_all!(
-            self.db(),
-            (i64,),
-            "SELECT COUNT(*) FROM applications WHERE employer_iin = $1 AND household = 1 AND status = 'issued' AND valid_from <= $2 AND valid_until >= $2",
-            employer_iin,
-            on
-        );
+        const SQL: &str = "SELECT COUNT(*) FROM applications WHERE employer_iin = $1 AND household = 1 AND status = 'issued' AND valid_from <= $2 AND valid_until >= $2";
+        if let Some(r) = self.hot_reader() {
+            return r.count(SQL, vec![employer_iin.into(), on.into()]).await;
+        }
+        let r: Vec<(i64,)> = fetch_all!(self.db(), (i64,), SQL, employer_iin, on);
         Ok(r.first().map(|x| x.0).unwrap_or(0))
     }
 
     /// PR applications of the person still under consideration (п. 9-1 пп. 6).
     pub async fn pending_pr_applications(&self, person_key: &str) -> StoreResult<i64> {
-        let r: Vec<(i64,)> = fetch_all!(
-            self.db(),
-            (i64,),
-            "SELECT COUNT(*) FROM applications WHERE person_key = $1 AND kind = 'pr' AND status NOT IN ('issued', 'refused', 'refused_to_accept', 'annulled', 'withdrawn')",
-            person_key
-        );
+        const SQL: &str = "SELECT COUNT(*) FROM applications WHERE person_key = $1 AND kind = 'pr' AND status NOT IN ('issued', 'refused', 'refused_to_accept', 'annulled', 'withdrawn')";
+        if let Some(r) = self.hot_reader() {
+            return r.count(SQL, vec![person_key.into()]).await;
+        }
+        let r: Vec<(i64,)> = fetch_all!(self.db(), (i64,), SQL, person_key);
         Ok(r.first().map(|x| x.0).unwrap_or(0))
     }
 

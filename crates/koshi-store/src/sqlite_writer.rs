@@ -96,6 +96,68 @@ impl SqliteWriter {
     }
 }
 
+type ReadJob = Box<dyn FnOnce(&mut Stmts<'_>) + Send>;
+
+/// A thread with a read-only connection of its own, for the reads on the hot path of a case
+/// (counts the seven checks need). Reads queued together run in one read transaction (one WAL
+/// snapshot), so a busy service pays one wake-up for many reads rather than a thread switch for
+/// each.
+#[derive(Clone)]
+pub(crate) struct SqliteReader {
+    tx: mpsc::Sender<ReadJob>,
+}
+
+impl std::fmt::Debug for SqliteReader {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SqliteReader")
+    }
+}
+
+impl SqliteReader {
+    pub(crate) fn start(path: &Path) -> StoreResult<SqliteReader> {
+        let conn = open(path)?;
+        conn.pragma_update(None, "query_only", "ON")?;
+        let (tx, mut rx) = mpsc::channel::<ReadJob>(MAX_BATCH * 4);
+        std::thread::Builder::new()
+            .name("koshi-sqlite-reader".into())
+            .spawn(move || {
+                let mut stmts = Stmts {
+                    conn: &conn,
+                    cache: HashMap::new(),
+                };
+                let mut batch: Vec<ReadJob> = Vec::new();
+                while let Some(first) = rx.blocking_recv() {
+                    batch.push(first);
+                    while batch.len() < MAX_BATCH {
+                        match rx.try_recv() {
+                            Ok(j) => batch.push(j),
+                            Err(_) => break,
+                        }
+                    }
+                    let snapshot = batch.len() > 1 && stmts.execute("BEGIN", &[]).is_ok();
+                    for job in batch.drain(..) {
+                        job(&mut stmts);
+                    }
+                    if snapshot {
+                        let _ = stmts.execute("COMMIT", &[]);
+                    }
+                }
+            })
+            .map_err(|e| StoreError::Database(format!("cannot start the reader thread: {e}")))?;
+        Ok(SqliteReader { tx })
+    }
+
+    /// The single integer a query returns (a count), 0 when it returns no row.
+    pub(crate) async fn count(&self, sql: &'static str, args: Vec<Arg>) -> StoreResult<i64> {
+        let (reply, rx) = oneshot::channel();
+        let job: ReadJob = Box::new(move |stmts| {
+            let _ = reply.send(stmts.query_i64(sql, &args));
+        });
+        self.tx.send(job).await.map_err(|_| StoreError::Closed)?;
+        rx.await.map_err(|_| StoreError::Closed)?
+    }
+}
+
 fn open(path: &Path) -> StoreResult<Connection> {
     let conn = Connection::open(PathBuf::from(path))?;
     conn.busy_timeout(Duration::from_secs(10))?;
@@ -273,6 +335,22 @@ impl<'c> Stmts<'c> {
             stmt.raw_bind_parameter(i + 1, arg)?;
         }
         Ok(stmt.raw_execute()? as u64)
+    }
+
+    /// Runs a query returning one integer column; 0 when it returns no row.
+    fn query_i64(&mut self, sql: &'static str, args: &[Arg]) -> StoreResult<i64> {
+        let (stmt, map) = self.prepare(sql)?;
+        for (i, &a) in map.iter().enumerate() {
+            let arg = args
+                .get(a)
+                .ok_or_else(|| StoreError::Database(format!("missing argument ${} for {sql}", a + 1)))?;
+            stmt.raw_bind_parameter(i + 1, arg)?;
+        }
+        let mut rows = stmt.raw_query();
+        Ok(match rows.next()? {
+            Some(r) => r.get(0)?,
+            None => 0,
+        })
     }
 
     fn chain_head(&mut self, batch: &[Job]) -> StoreResult<Chain> {
