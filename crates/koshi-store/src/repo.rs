@@ -570,6 +570,17 @@ impl Store {
         ))
     }
 
+    /// How many applications are in a status.
+    pub async fn count_in_status(&self, status: &str) -> StoreResult<i64> {
+        let r: Vec<(i64,)> = fetch_all!(
+            self.db(),
+            (i64,),
+            "SELECT COUNT(*) FROM applications WHERE status = $1",
+            status
+        );
+        Ok(r.first().map(|x| x.0).unwrap_or(0))
+    }
+
     pub async fn count_applications(&self) -> StoreResult<i64> {
         let r: (i64,) = match self.db() {
             Db::Sqlite(p) => sqlx::query_as("SELECT COUNT(*) FROM applications").fetch_one(p).await?,
