@@ -12,7 +12,73 @@ const MIGRATIONS: &[(i64, &str, &str, Option<&str>)] = &[
     (5, "PR journal", PR_JOURNAL, None),
     (6, "PR agency requests", AGENCY_REQUESTS, None),
     (7, "checks are recorded when first run", CHECKS_ON_FIRST_RUN, None),
+    (8, "indexes for the work a case does", LEAN_INDEXES_SQLITE, Some(LEAN_INDEXES_POSTGRES)),
 ];
+
+/// The indexes follow the reads Koshi makes, so that a case's writes maintain no more than those:
+/// - applications by status: only open cases (the queues and the background pass); closed cases,
+///   the great majority, are never looked up by status alone. Queries repeat the index's
+///   condition word for word, so that both databases use it;
+/// - by employer: only household-work filings carry an employer (п. 9-1 пп. 5);
+/// - by person: only PR cases are looked up by person (п. 9-1 пп. 6, the п. 22 bar);
+/// - the outbox: due messages are the pending ones; a case's messages are listed by case.
+///
+/// On SQLite the checks and the outbox become WITHOUT ROWID tables: their rows live in their
+/// primary key's b-tree, one b-tree to write instead of two.
+const LEAN_INDEXES_SQLITE: &str = r#"
+DROP INDEX IF EXISTS applications_status;
+DROP INDEX IF EXISTS applications_employer;
+DROP INDEX IF EXISTS applications_person;
+CREATE INDEX applications_open ON applications (status) WHERE status NOT IN ('issued', 'refused', 'refused_to_accept', 'annulled', 'withdrawn');
+CREATE INDEX applications_employer ON applications (employer_iin, status) WHERE employer_iin IS NOT NULL;
+CREATE INDEX applications_person_pr ON applications (person_key, status) WHERE kind = 'pr';
+
+CREATE TABLE checks_v8 (
+    application_id TEXT NOT NULL REFERENCES applications (id),
+    check_name TEXT NOT NULL,
+    state TEXT NOT NULL,
+    finding TEXT,
+    source TEXT NOT NULL,
+    checked_at TEXT,
+    attempts BIGINT NOT NULL DEFAULT 0,
+    next_attempt_at TEXT,
+    last_error TEXT,
+    PRIMARY KEY (application_id, check_name)
+) WITHOUT ROWID;
+INSERT INTO checks_v8 SELECT application_id, check_name, state, finding, source, checked_at, attempts, next_attempt_at, last_error FROM checks;
+DROP TABLE checks;
+ALTER TABLE checks_v8 RENAME TO checks;
+
+CREATE TABLE outbox_v8 (
+    id TEXT PRIMARY KEY,
+    topic TEXT NOT NULL,
+    application_id TEXT,
+    payload TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    state TEXT NOT NULL,
+    attempts BIGINT NOT NULL DEFAULT 0,
+    next_attempt_at TEXT NOT NULL,
+    delivered_at TEXT,
+    last_error TEXT
+) WITHOUT ROWID;
+INSERT INTO outbox_v8 SELECT id, topic, application_id, payload, created_at, state, attempts, next_attempt_at, delivered_at, last_error FROM outbox;
+DROP TABLE outbox;
+ALTER TABLE outbox_v8 RENAME TO outbox;
+CREATE INDEX outbox_pending ON outbox (next_attempt_at) WHERE state = 'pending';
+CREATE INDEX outbox_application ON outbox (application_id, created_at);
+"#;
+
+const LEAN_INDEXES_POSTGRES: &str = r#"
+DROP INDEX IF EXISTS applications_status;
+DROP INDEX IF EXISTS applications_employer;
+DROP INDEX IF EXISTS applications_person;
+CREATE INDEX applications_open ON applications (status) WHERE status NOT IN ('issued', 'refused', 'refused_to_accept', 'annulled', 'withdrawn');
+CREATE INDEX applications_employer ON applications (employer_iin, status) WHERE employer_iin IS NOT NULL;
+CREATE INDEX applications_person_pr ON applications (person_key, status) WHERE kind = 'pr';
+DROP INDEX IF EXISTS outbox_due;
+CREATE INDEX outbox_pending ON outbox (next_attempt_at) WHERE state = 'pending';
+CREATE INDEX outbox_application ON outbox (application_id, created_at);
+"#;
 
 /// A case accepted for checking has no check rows until its checks first run (the application's
 /// status says it is waiting for all seven); due retries are found through the application, so

@@ -604,7 +604,7 @@ impl Store {
         let rows: Vec<(String,)> = fetch_all!(
             self.db(),
             (String,),
-            "SELECT a.id FROM applications a WHERE a.status = 'checking' AND a.kind = 'rvp' AND (NOT EXISTS (SELECT 1 FROM checks c WHERE c.application_id = a.id) OR EXISTS (SELECT 1 FROM checks c WHERE c.application_id = a.id AND c.state = 'waiting' AND c.next_attempt_at <= $1)) ORDER BY a.id LIMIT $2",
+            "SELECT a.id FROM applications a WHERE a.status = 'checking' AND a.status NOT IN ('issued', 'refused', 'refused_to_accept', 'annulled', 'withdrawn') AND a.kind = 'rvp' AND (NOT EXISTS (SELECT 1 FROM checks c WHERE c.application_id = a.id) OR EXISTS (SELECT 1 FROM checks c WHERE c.application_id = a.id AND c.state = 'waiting' AND c.next_attempt_at <= $1)) ORDER BY a.id LIMIT $2",
             now,
             limit
         );

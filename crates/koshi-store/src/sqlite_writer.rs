@@ -84,7 +84,7 @@ impl SqliteWriter {
             .send(Msg::Job(Job { unit, reply }))
             .await
             .map_err(|_| StoreError::Closed)?;
-        rx.await.map_err(|_| StoreError::Closed)?
+        rx.await.map_err(|_| StoreError::Closed)?.0
     }
 
     /// Stops the writer once the units already queued are committed; later writes are refused.
@@ -262,13 +262,13 @@ fn run(conn: Connection, mut rx: mpsc::Receiver<Msg>, checkpointer: Checkpointer
             Ok(per_unit) => {
                 checkpointer.committed();
                 for (job, r) in batch.drain(..).zip(per_unit) {
-                    let _ = job.reply.send(r);
+                    let _ = job.reply.send((r, job.unit));
                 }
             }
             Err(e) => {
                 tracing::error!(error = %e, units = batch.len(), "group commit failed");
                 for job in batch.drain(..) {
-                    let _ = job.reply.send(Err(e.clone()));
+                    let _ = job.reply.send((Err(e.clone()), job.unit));
                 }
             }
         }
