@@ -12,7 +12,12 @@ const MIGRATIONS: &[(i64, &str, &str, Option<&str>)] = &[
     (5, "PR journal", PR_JOURNAL, None),
     (6, "PR agency requests", AGENCY_REQUESTS, None),
     (7, "checks are recorded when first run", CHECKS_ON_FIRST_RUN, None),
-    (8, "indexes for the work a case does", LEAN_INDEXES_SQLITE, Some(LEAN_INDEXES_POSTGRES)),
+    (
+        8,
+        "indexes for the work a case does",
+        LEAN_INDEXES_SQLITE,
+        Some(LEAN_INDEXES_POSTGRES),
+    ),
 ];
 
 /// The indexes follow the reads Koshi makes, so that a case's writes maintain no more than those:

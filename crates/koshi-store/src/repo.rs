@@ -52,6 +52,16 @@ pub struct ApplicationRow {
     pub revision: i64,
 }
 
+// The reads a case makes on its way (and the background passes), named so that their query
+// plans are tested (`plan_tests`): each must be led by an index, never a scan of a table.
+const DUE_CHECKS_SQL: &str = "SELECT a.id FROM applications a WHERE a.status = 'checking' AND a.status NOT IN ('issued', 'refused', 'refused_to_accept', 'annulled', 'withdrawn') AND a.kind = 'rvp' AND (NOT EXISTS (SELECT 1 FROM checks c WHERE c.application_id = a.id) OR EXISTS (SELECT 1 FROM checks c WHERE c.application_id = a.id AND c.state = 'waiting' AND c.next_attempt_at <= $1)) ORDER BY a.id LIMIT $2";
+const HOUSEHOLD_SQL: &str = "SELECT COUNT(*) FROM applications WHERE employer_iin = $1 AND household = 1 AND status = 'issued' AND valid_from <= $2 AND valid_until >= $2";
+const PENDING_PR_SQL: &str = "SELECT COUNT(*) FROM applications WHERE person_key = $1 AND kind = 'pr' AND status NOT IN ('issued', 'refused', 'refused_to_accept', 'annulled', 'withdrawn')";
+const OUTBOX_DUE_SQL: &str = "SELECT id, topic, application_id, payload, created_at, state, attempts, next_attempt_at, delivered_at, last_error FROM outbox WHERE state = 'pending' AND next_attempt_at <= $1 ORDER BY created_at, id LIMIT $2";
+const OUTBOX_BY_CASE_SQL: &str = "SELECT id, topic, application_id, payload, created_at, state, attempts, next_attempt_at, delivered_at, last_error FROM outbox WHERE application_id = $1 ORDER BY created_at, id LIMIT $2";
+const CHECKS_SQL: &str = "SELECT application_id, check_name, state, finding, source, checked_at, attempts, next_attempt_at, last_error FROM checks WHERE application_id = $1 ORDER BY check_name";
+const EVENTS_SQL: &str = "SELECT id, application_id, at, actor, action, citation, rules_version, detail FROM events WHERE application_id = $1 ORDER BY at, id";
+
 const APPLICATION_COLUMNS: &str = "id, kind, status, channel, unit, filed_unit, purpose, filed_at, accepted_on, due_on, receipt, data, decision, employer_iin, household, person_key, permit_number, valid_from, valid_until, rules_version, created_by, created_at, updated_at, revision";
 
 pub fn insert_application(a: &ApplicationRow) -> Op {
@@ -590,75 +600,45 @@ impl Store {
     }
 
     pub async fn checks(&self, application_id: &str) -> StoreResult<Vec<CheckRow>> {
-        Ok(fetch_all!(
-            self.db(),
-            CheckRow,
-            "SELECT application_id, check_name, state, finding, source, checked_at, attempts, next_attempt_at, last_error FROM checks WHERE application_id = $1 ORDER BY check_name",
-            application_id
-        ))
+        Ok(fetch_all!(self.db(), CheckRow, CHECKS_SQL, application_id))
     }
 
     /// RVP applications in checking whose checks are due: never run yet (no check rows), or with a
     /// check waiting for a retry that is due.
     pub async fn applications_with_due_checks(&self, now: &str, limit: i64) -> StoreResult<Vec<String>> {
-        let rows: Vec<(String,)> = fetch_all!(
-            self.db(),
-            (String,),
-            "SELECT a.id FROM applications a WHERE a.status = 'checking' AND a.status NOT IN ('issued', 'refused', 'refused_to_accept', 'annulled', 'withdrawn') AND a.kind = 'rvp' AND (NOT EXISTS (SELECT 1 FROM checks c WHERE c.application_id = a.id) OR EXISTS (SELECT 1 FROM checks c WHERE c.application_id = a.id AND c.state = 'waiting' AND c.next_attempt_at <= $1)) ORDER BY a.id LIMIT $2",
-            now,
-            limit
-        );
+        let rows: Vec<(String,)> = fetch_all!(self.db(), (String,), DUE_CHECKS_SQL, now, limit);
         Ok(rows.into_iter().map(|r| r.0).collect())
     }
 
     pub async fn events(&self, application_id: &str) -> StoreResult<Vec<EventRow>> {
-        Ok(fetch_all!(
-            self.db(),
-            EventRow,
-            "SELECT id, application_id, at, actor, action, citation, rules_version, detail FROM events WHERE application_id = $1 ORDER BY at, id",
-            application_id
-        ))
+        Ok(fetch_all!(self.db(), EventRow, EVENTS_SQL, application_id))
     }
 
     /// Valid household-work RVPs Koshi issued to the employer on the date (п. 9-1 пп. 5).
     pub async fn valid_household_rvps(&self, employer_iin: &str, on: &str) -> StoreResult<i64> {
-        const SQL: &str = "SELECT COUNT(*) FROM applications WHERE employer_iin = $1 AND household = 1 AND status = 'issued' AND valid_from <= $2 AND valid_until >= $2";
         if let Some(r) = self.hot_reader() {
-            return r.count(SQL, vec![employer_iin.into(), on.into()]).await;
+            return r.count(HOUSEHOLD_SQL, vec![employer_iin.into(), on.into()]).await;
         }
-        let r: Vec<(i64,)> = fetch_all!(self.db(), (i64,), SQL, employer_iin, on);
+        let r: Vec<(i64,)> = fetch_all!(self.db(), (i64,), HOUSEHOLD_SQL, employer_iin, on);
         Ok(r.first().map(|x| x.0).unwrap_or(0))
     }
 
     /// PR applications of the person still under consideration (п. 9-1 пп. 6).
     pub async fn pending_pr_applications(&self, person_key: &str) -> StoreResult<i64> {
-        const SQL: &str = "SELECT COUNT(*) FROM applications WHERE person_key = $1 AND kind = 'pr' AND status NOT IN ('issued', 'refused', 'refused_to_accept', 'annulled', 'withdrawn')";
         if let Some(r) = self.hot_reader() {
-            return r.count(SQL, vec![person_key.into()]).await;
+            return r.count(PENDING_PR_SQL, vec![person_key.into()]).await;
         }
-        let r: Vec<(i64,)> = fetch_all!(self.db(), (i64,), SQL, person_key);
+        let r: Vec<(i64,)> = fetch_all!(self.db(), (i64,), PENDING_PR_SQL, person_key);
         Ok(r.first().map(|x| x.0).unwrap_or(0))
     }
 
     pub async fn outbox_due(&self, now: &str, limit: i64) -> StoreResult<Vec<OutboxRow>> {
-        Ok(fetch_all!(
-            self.db(),
-            OutboxRow,
-            "SELECT id, topic, application_id, payload, created_at, state, attempts, next_attempt_at, delivered_at, last_error FROM outbox WHERE state = 'pending' AND next_attempt_at <= $1 ORDER BY created_at, id LIMIT $2",
-            now,
-            limit
-        ))
+        Ok(fetch_all!(self.db(), OutboxRow, OUTBOX_DUE_SQL, now, limit))
     }
 
     pub async fn outbox(&self, application_id: Option<&str>, limit: i64) -> StoreResult<Vec<OutboxRow>> {
         Ok(match application_id {
-            Some(a) => fetch_all!(
-                self.db(),
-                OutboxRow,
-                "SELECT id, topic, application_id, payload, created_at, state, attempts, next_attempt_at, delivered_at, last_error FROM outbox WHERE application_id = $1 ORDER BY created_at, id LIMIT $2",
-                a,
-                limit
-            ),
+            Some(a) => fetch_all!(self.db(), OutboxRow, OUTBOX_BY_CASE_SQL, a, limit),
             None => fetch_all!(
                 self.db(),
                 OutboxRow,
@@ -808,5 +788,55 @@ impl Store {
             out.push((t.to_string(), r.first().map(|x| x.0).unwrap_or(0)));
         }
         Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod plan_tests {
+    use super::*;
+
+    /// SQLite's plan for each hot read: an index leads it, no table is scanned whole. (PostgreSQL
+    /// chooses by statistics, so its plans are not fixed for a test on an empty database.)
+    #[tokio::test]
+    async fn hot_reads_are_led_by_indexes() {
+        let dir = std::env::temp_dir().join(format!("koshi-plan-{}", uuid::Uuid::new_v4()));
+        let store = Store::open(&crate::Location::SqliteFile(dir.join("koshi.db")))
+            .await
+            .unwrap();
+        // A connection of its own, opened after the migrations: EXPLAIN plans with the schema a
+        // connection has loaded, and a pool connection opened earlier may still hold the old one.
+        use sqlx::Connection;
+        let mut conn = sqlx::SqliteConnection::connect(&format!("sqlite://{}", dir.join("koshi.db").display()))
+            .await
+            .unwrap();
+        for (name, sql, args) in [
+            ("due checks", DUE_CHECKS_SQL, 2),
+            ("household RVPs", HOUSEHOLD_SQL, 2),
+            ("pending PR", PENDING_PR_SQL, 1),
+            ("outbox due", OUTBOX_DUE_SQL, 2),
+            ("outbox of a case", OUTBOX_BY_CASE_SQL, 2),
+            ("checks of a case", CHECKS_SQL, 1),
+            ("events of a case", EVENTS_SQL, 1),
+        ] {
+            let mut q =
+                sqlx::query_as::<_, (i64, i64, i64, String)>(sqlx::AssertSqlSafe(format!("EXPLAIN QUERY PLAN {sql}")));
+            for _ in 0..args {
+                q = q.bind("x");
+            }
+            let plan: Vec<String> = q.fetch_all(&mut conn).await.unwrap().into_iter().map(|r| r.3).collect();
+            assert!(
+                plan.iter().any(|l| l.contains("USING INDEX")
+                    || l.contains("USING COVERING INDEX")
+                    || l.contains("USING PRIMARY KEY")),
+                "{name}: no index in {plan:?}"
+            );
+            for line in &plan {
+                let scan = line.starts_with("SCAN ") && !line.contains(" USING ");
+                assert!(!scan, "{name}: scans a whole table: {plan:?}");
+            }
+        }
+        conn.close().await.ok();
+        store.close().await;
+        std::fs::remove_dir_all(&dir).ok();
     }
 }

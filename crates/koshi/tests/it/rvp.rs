@@ -657,7 +657,10 @@ async fn p9_1_a_case_accepted_before_a_stop_is_checked_after_restart(t: TestApp)
     assert_eq!(case["status"], "issued", "{case}");
     let checks = case["checks"].as_array().unwrap();
     assert_eq!(checks.len(), 7);
-    assert!(checks.iter().all(|c| c["state"] == "clear" && c["attempts"] == 1), "{case}");
+    assert!(
+        checks.iter().all(|c| c["state"] == "clear" && c["attempts"] == 1),
+        "{case}"
+    );
     // A second pass finds nothing due.
     assert_eq!(t.app.service.tick().await.unwrap().0, 0);
     t
