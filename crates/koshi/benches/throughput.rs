@@ -2,9 +2,10 @@
 //! (when KOSHI_TEST_DATABASE_URL or KOSHI_BENCH_DATABASE_URL is set) PostgreSQL, beside the raw
 //! durable-insert ceiling of the same database; then decision latency with 200 ms registries.
 //!
-//! `cargo bench -p koshi --bench throughput` (KOSHI_BENCH_CASES=N to change the size,
-//! KOSHI_BENCH_NO_LATENCY=1 to skip the latency runs, KOSHI_BENCH_ONLY_CASES=1 to skip the raw
-//! ceilings: for profiling one phase).
+//! `cargo bench -p koshi --bench throughput`. Knobs: KOSHI_BENCH_CASES=N (size, 20,000),
+//! KOSHI_BENCH_CONCURRENCY=N (cases in flight, 256), KOSHI_BENCH_NO_LATENCY=1 (skip the latency
+//! runs), KOSHI_BENCH_ONLY_CASES=1 (skip the raw ceilings), KOSHI_BENCH_KEEP=1 (keep the SQLite
+//! file): the last three for profiling one phase.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -18,7 +19,15 @@ use koshi_registries::sim::Fixtures;
 use koshi_store::repo::{self, EventRow};
 use koshi_store::{Location, Store, Unit};
 
-const CONCURRENCY: usize = 256;
+/// Cases in flight at once (KOSHI_BENCH_CONCURRENCY to change): the group commit's batches grow
+/// with it.
+fn concurrency() -> usize {
+    std::env::var("KOSHI_BENCH_CONCURRENCY")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .filter(|n| *n > 0)
+        .unwrap_or(256)
+}
 
 fn main() {
     let rt = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
@@ -54,7 +63,8 @@ async fn run() -> anyhow::Result<()> {
         targets.push(("postgresql", loc, Some((url.clone(), schema))));
     }
     println!(
-        "Koshi throughput bench: {cases} cases, {CONCURRENCY} concurrent, {} cores",
+        "Koshi throughput bench: {cases} cases, {} concurrent, {} cores",
+        concurrency(),
         std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1)
     );
     for (name, loc, cleanup) in targets {
@@ -62,7 +72,7 @@ async fn run() -> anyhow::Result<()> {
             (f64::NAN, f64::NAN)
         } else {
             (
-                raw_ceiling(&loc, cases, CONCURRENCY).await?,
+                raw_ceiling(&loc, cases, concurrency()).await?,
                 raw_ceiling(&loc, 2_000.min(cases), 1).await?,
             )
         };
@@ -70,7 +80,10 @@ async fn run() -> anyhow::Result<()> {
         let rate = straight_through(&app, cases).await?;
         println!("{name}:");
         println!("  raw durable inserts, one commit each (serial):  {ceiling_serial:>10.0} /s");
-        println!("  raw durable inserts, group commit ({CONCURRENCY} conc.):  {ceiling_batched:>10.0} /s");
+        println!(
+            "  raw durable inserts, group commit ({} conc.):  {ceiling_batched:>10.0} /s",
+            concurrency()
+        );
         println!("  cases straight through, intake → permit:        {rate:>10.0} /s");
         app.service.store.close().await;
         if std::env::var_os("KOSHI_BENCH_NO_LATENCY").is_none() {
@@ -166,8 +179,9 @@ async fn straight_through(app: &App, n: usize) -> anyhow::Result<f64> {
     let base = koshi::demo::request(&app.service.law, sim.fixtures(), "FA1234567", "labour_contract");
     let start = Instant::now();
     let mut tasks = tokio::task::JoinSet::new();
-    let per = n / CONCURRENCY;
-    for _ in 0..CONCURRENCY {
+    let conc = concurrency();
+    let per = n / conc;
+    for _ in 0..conc {
         let svc = app.service.clone();
         let req = base.clone();
         tasks.spawn(async move {
@@ -185,10 +199,10 @@ async fn straight_through(app: &App, n: usize) -> anyhow::Result<f64> {
     app.service.settle().await;
     let elapsed = start.elapsed().as_secs_f64();
     let issued = usize::try_from(app.service.store.count_in_status("issued").await?)?;
-    if issued < per * CONCURRENCY {
-        anyhow::bail!("only {issued} of {} cases were issued", per * CONCURRENCY);
+    if issued < per * conc {
+        anyhow::bail!("only {issued} of {} cases were issued", per * conc);
     }
-    Ok((per * CONCURRENCY) as f64 / elapsed)
+    Ok((per * conc) as f64 / elapsed)
 }
 
 /// Time from filing to the permit, per case, with slow registries, `in_flight` cases at a time.
