@@ -163,6 +163,47 @@ async fn sqlite_survives_reopen() {
     std::fs::remove_dir_all(dir).ok();
 }
 
+/// Closing waits for the units already queued, then refuses later writes (never drops them
+/// silently), and leaves the WAL copied into the database file.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_close_commits_what_was_queued_and_refuses_the_rest() {
+    let dir = std::env::temp_dir().join(format!("koshi-store-{}", uuid::Uuid::new_v4()));
+    let loc = Location::SqliteFile(dir.join("koshi.db"));
+    let s = Store::open(&loc).await.unwrap();
+    let mut queued = Vec::new();
+    for i in 0..200 {
+        let s = s.clone();
+        queued.push(tokio::spawn(async move {
+            s.write(Unit::new().with(repo::insert_event(&event(&format!("queued-{i}")))))
+                .await
+        }));
+    }
+    // Let the writes reach the writer's queue before closing.
+    tokio::task::yield_now().await;
+    s.close().await;
+    let mut committed = 0;
+    for h in queued {
+        match h.await.unwrap() {
+            Ok(()) => committed += 1,
+            Err(StoreError::Closed) => {}
+            Err(e) => panic!("a queued write failed with {e}"),
+        }
+    }
+    assert_eq!(
+        s.write(Unit::new().with(repo::insert_event(&event("late")))).await,
+        Err(StoreError::Closed)
+    );
+    let wal = std::fs::metadata(dir.join("koshi.db-wal")).map(|m| m.len()).unwrap_or(0);
+    assert_eq!(wal, 0, "the WAL is checkpointed and truncated at close");
+    drop(s);
+    // Every write that was answered Ok is in the file; nothing else is.
+    let s = Store::open(&loc).await.unwrap();
+    let counts = s.table_counts().await.unwrap();
+    assert_eq!(counts.iter().find(|(t, _)| t == "events").unwrap().1, committed);
+    s.close().await;
+    std::fs::remove_dir_all(dir).ok();
+}
+
 // ------------------------------------------------------------------ audit chain
 
 async fn write_events(store: &Store, n: usize) {
