@@ -193,7 +193,9 @@ async fn sqlite_close_commits_what_was_queued_and_refuses_the_rest() {
         s.write(Unit::new().with(repo::insert_event(&event("late")))).await,
         Err(StoreError::Closed)
     );
-    let wal = std::fs::metadata(dir.join("koshi.db-wal")).map(|m| m.len()).unwrap_or(0);
+    let wal = std::fs::metadata(dir.join("koshi.db-wal"))
+        .map(|m| m.len())
+        .unwrap_or(0);
     assert_eq!(wal, 0, "the WAL is checkpointed and truncated at close");
     drop(s);
     // Every write that was answered Ok is in the file; nothing else is.
