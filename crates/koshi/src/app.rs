@@ -79,12 +79,34 @@ impl App {
         let r = axum::serve(listener, router).with_graceful_shutdown(shutdown()).await;
         worker.abort();
         self.service.settle().await;
+        // The writer commits what is queued, and the WAL is copied back into the database.
+        self.service.store.close().await;
         r.context("the HTTP server stopped")
     }
 }
 
+/// Ctrl-C, or SIGTERM (what service managers send to stop a process).
 async fn shutdown() {
-    let _ = tokio::signal::ctrl_c().await;
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        let term = async {
+            match signal(SignalKind::terminate()) {
+                Ok(mut s) => {
+                    s.recv().await;
+                }
+                Err(_) => std::future::pending::<()>().await,
+            }
+        };
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            () = term => {}
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
 }
 
 /// Units and permissions: shipped data unless `KOSHI_UNITS` / `KOSHI_PERMISSIONS` name files.
