@@ -325,8 +325,8 @@ impl<'c> Stmts<'c> {
             .ok_or_else(|| StoreError::Database("statement cache".into()))
     }
 
-    /// Runs one statement; returns the rows it changed.
-    fn execute(&mut self, sql: &'static str, args: &[Arg]) -> StoreResult<u64> {
+    /// The statement for `sql`, prepared once, with `args` bound to its parameters.
+    fn bound(&mut self, sql: &'static str, args: &[Arg]) -> StoreResult<&mut rusqlite::Statement<'c>> {
         let (stmt, map) = self.prepare(sql)?;
         for (i, &a) in map.iter().enumerate() {
             let arg = args
@@ -334,19 +334,17 @@ impl<'c> Stmts<'c> {
                 .ok_or_else(|| StoreError::Database(format!("missing argument ${} for {sql}", a + 1)))?;
             stmt.raw_bind_parameter(i + 1, arg)?;
         }
-        Ok(stmt.raw_execute()? as u64)
+        Ok(stmt)
+    }
+
+    /// Runs one statement; returns the rows it changed.
+    fn execute(&mut self, sql: &'static str, args: &[Arg]) -> StoreResult<u64> {
+        Ok(self.bound(sql, args)?.raw_execute()? as u64)
     }
 
     /// Runs a query returning one integer column; 0 when it returns no row.
     fn query_i64(&mut self, sql: &'static str, args: &[Arg]) -> StoreResult<i64> {
-        let (stmt, map) = self.prepare(sql)?;
-        for (i, &a) in map.iter().enumerate() {
-            let arg = args
-                .get(a)
-                .ok_or_else(|| StoreError::Database(format!("missing argument ${} for {sql}", a + 1)))?;
-            stmt.raw_bind_parameter(i + 1, arg)?;
-        }
-        let mut rows = stmt.raw_query();
+        let mut rows = self.bound(sql, args)?.raw_query();
         Ok(match rows.next()? {
             Some(r) => r.get(0)?,
             None => 0,
@@ -357,8 +355,9 @@ impl<'c> Stmts<'c> {
         if !batch.iter().any(|j| j.unit.ops.iter().any(|o| o.audit)) {
             return Ok(Chain::empty());
         }
-        let (stmt, _) = self.prepare("SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1")?;
-        let mut rows = stmt.raw_query();
+        let mut rows = self
+            .bound("SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1", &[])?
+            .raw_query();
         Ok(match rows.next()? {
             Some(r) => Chain::at(r.get(0)?, r.get(1)?),
             None => Chain::genesis(),

@@ -348,14 +348,10 @@ macro_rules! chain_head {
     }};
 }
 
-macro_rules! begin {
-    ($pool:expr, $db:ty) => {{ $pool.begin().await? }};
-}
-
 macro_rules! commit_impl {
     ($name:ident, $db:ty, $pool:ty) => {
         async fn $name(pool: &$pool, batch: &[Job]) -> StoreResult<Vec<StoreResult<()>>> {
-            let mut tx = begin!(pool, $db);
+            let mut tx = pool.begin().await?;
             let mut chain = chain_head!(tx, $db, batch);
             let mut results = Vec::with_capacity(batch.len());
             let single = batch.len() == 1;
@@ -426,7 +422,7 @@ commit_impl!(commit_pg, Postgres, sqlx::PgPool);
 macro_rules! merged_impl {
     ($name:ident, $db:ty, $pool:ty) => {
         async fn $name(pool: &$pool, batch: &[Job]) -> StoreResult<()> {
-            let mut tx = begin!(pool, $db);
+            let mut tx = pool.begin().await?;
             let mut chain = chain_head!(tx, $db, batch);
             // Chain fields are assigned in unit order, before statements are grouped.
             let extended: Vec<Vec<std::borrow::Cow<'_, [Arg]>>> = batch

@@ -1043,10 +1043,7 @@ impl Service {
             // Just filed: every check is waiting, nothing attempted yet.
             Some(h) => {
                 let (app, req) = *h;
-                let checks = Check::ALL
-                    .iter()
-                    .map(|c| waiting_check(&app.id, *c, 0, None, None))
-                    .collect();
+                let checks = not_yet_run(&app);
                 (app, req, checks)
             }
             None => {
@@ -1196,12 +1193,7 @@ impl Service {
     async fn checks_of(&self, app: &ApplicationRow) -> Result<Vec<CheckRow>, Problem> {
         let rows = self.store.checks(&app.id).await?;
         if rows.is_empty() && app.kind == "rvp" && app.status == status::CHECKING {
-            let mut waiting: Vec<CheckRow> = Check::ALL
-                .iter()
-                .map(|c| waiting_check(&app.id, *c, 0, Some(app.created_at.clone()), None))
-                .collect();
-            waiting.sort_by(|a, b| a.check_name.cmp(&b.check_name));
-            return Ok(waiting);
+            return Ok(not_yet_run(app));
         }
         Ok(rows)
     }
@@ -1898,6 +1890,17 @@ impl Service {
                 .collect(),
         })
     }
+}
+
+/// The seven checks of a case whose checks have not run yet: waiting, never attempted, due since
+/// the case was accepted; in the order the store lists recorded checks (by name).
+fn not_yet_run(app: &ApplicationRow) -> Vec<CheckRow> {
+    let mut waiting: Vec<CheckRow> = Check::ALL
+        .iter()
+        .map(|c| waiting_check(&app.id, *c, 0, Some(app.created_at.clone()), None))
+        .collect();
+    waiting.sort_by(|a, b| a.check_name.cmp(&b.check_name));
+    waiting
 }
 
 /// A check waiting for its (next) attempt.
