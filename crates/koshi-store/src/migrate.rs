@@ -18,6 +18,12 @@ const MIGRATIONS: &[(i64, &str, &str, Option<&str>)] = &[
         LEAN_INDEXES_SQLITE,
         Some(LEAN_INDEXES_POSTGRES),
     ),
+    (
+        9,
+        "the filed application apart from the case's state",
+        FILED_APART,
+        None,
+    ),
 ];
 
 /// The indexes follow the reads Koshi makes, so that a case's writes maintain no more than those:
@@ -89,6 +95,21 @@ CREATE INDEX outbox_application ON outbox (application_id, created_at);
 /// status says it is waiting for all seven); due retries are found through the application, so
 /// the index over every check's state is no longer read.
 const CHECKS_ON_FIRST_RUN: &str = "DROP INDEX IF EXISTS checks_due;";
+
+/// What was filed (the request as received and the receipt given for it) never changes after
+/// intake; the case's state (status, decision, permit) changes at every stage. They live in two
+/// tables so that a stage change rewrites a short row instead of the whole filing: the filing is
+/// written once, at intake.
+const FILED_APART: &str = r#"
+CREATE TABLE application_filings (
+    id TEXT PRIMARY KEY REFERENCES applications (id),
+    receipt TEXT NOT NULL,
+    data TEXT NOT NULL
+);
+INSERT INTO application_filings (id, receipt, data) SELECT id, receipt, data FROM applications;
+ALTER TABLE applications DROP COLUMN receipt;
+ALTER TABLE applications DROP COLUMN data;
+"#;
 
 /// п. 14 пп. 2–3: what was asked of which agency, by when, and what it answered.
 const AGENCY_REQUESTS: &str = r#"
@@ -292,6 +313,11 @@ CREATE TABLE api_tokens (
 "#;
 
 pub(crate) async fn apply(db: &Db) -> StoreResult<()> {
+    apply_until(db, i64::MAX).await
+}
+
+/// Applies the migrations up to and including `last` (tests build older schemas with it).
+async fn apply_until(db: &Db, last: i64) -> StoreResult<()> {
     let create = "CREATE TABLE IF NOT EXISTS koshi_migrations (version BIGINT PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)";
     let blob = match db {
         Db::Sqlite(_) => "BLOB",
@@ -300,7 +326,7 @@ pub(crate) async fn apply(db: &Db) -> StoreResult<()> {
     match db {
         Db::Sqlite(pool) => {
             sqlx::query(create).execute(pool).await?;
-            for (version, name, sql, _) in MIGRATIONS {
+            for (version, name, sql, _) in MIGRATIONS.iter().filter(|m| m.0 <= last) {
                 let done: Option<(i64,)> = sqlx::query_as("SELECT version FROM koshi_migrations WHERE version = $1")
                     .bind(version)
                     .fetch_optional(pool)
@@ -328,7 +354,7 @@ pub(crate) async fn apply(db: &Db) -> StoreResult<()> {
                 .execute(&mut *tx)
                 .await?;
             sqlx::query(create).execute(&mut *tx).await?;
-            for (version, name, sqlite_sql, pg_sql) in MIGRATIONS {
+            for (version, name, sqlite_sql, pg_sql) in MIGRATIONS.iter().filter(|m| m.0 <= last) {
                 let sql = pg_sql.unwrap_or(sqlite_sql);
                 let done: Option<(i64,)> = sqlx::query_as("SELECT version FROM koshi_migrations WHERE version = $1")
                     .bind(version)
@@ -351,4 +377,66 @@ pub(crate) async fn apply(db: &Db) -> StoreResult<()> {
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{Location, Store};
+
+    /// Migration 9 moves every filing out of `applications`: a case written before it reads the
+    /// same after it, on each database.
+    async fn filings_survive_the_split(loc: Location) {
+        let db = match &loc {
+            Location::SqliteFile(path) => {
+                let opts = sqlx::sqlite::SqliteConnectOptions::new()
+                    .filename(path)
+                    .create_if_missing(true);
+                Db::Sqlite(sqlx::SqlitePool::connect_with(opts).await.unwrap())
+            }
+            Location::Postgres { url, schema } => {
+                let opts = std::str::FromStr::from_str(url).map(|o: sqlx::postgres::PgConnectOptions| {
+                    o.options([("search_path", schema.as_deref().unwrap_or("public"))])
+                });
+                Db::Postgres(sqlx::PgPool::connect_with(opts.unwrap()).await.unwrap())
+            }
+        };
+        apply_until(&db, 8).await.unwrap();
+        let insert = "INSERT INTO applications (id, kind, status, channel, unit, filed_unit, purpose, filed_at, receipt, data, household, person_key, rules_version, created_by, created_at, updated_at) VALUES ('a1', 'rvp', 'checking', 'police_desk', 'ALM-01', 'ALM-01', 'labour_contract', '2026-02-02T05:00:00.000000Z', '{\"type\":\"acceptance\"}', '{\"kind\":\"rvp\"}', 0, 'UZB:FA1', '992/2024-12-08', 'officer', '2026-02-02T05:00:00.000000Z', '2026-02-02T05:00:00.000000Z')";
+        match &db {
+            Db::Sqlite(p) => {
+                sqlx::query(insert).execute(p).await.unwrap();
+                p.close().await;
+            }
+            Db::Postgres(p) => {
+                sqlx::query(insert).execute(p).await.unwrap();
+                p.close().await;
+            }
+        }
+        let store = Store::open(&loc).await.unwrap();
+        let a = store.application("a1").await.unwrap().expect("the case is still there");
+        assert_eq!(a.receipt, r#"{"type":"acceptance"}"#);
+        assert_eq!(a.data, r#"{"kind":"rvp"}"#);
+        assert_eq!(a.status, "checking");
+        store.close().await;
+    }
+
+    #[tokio::test]
+    async fn filings_survive_the_split_sqlite() {
+        let dir = std::env::temp_dir().join(format!("koshi-migrate-{}", uuid::Uuid::new_v4()));
+        std::fs::create_dir_all(&dir).unwrap();
+        filings_survive_the_split(Location::SqliteFile(dir.join("koshi.db"))).await;
+        std::fs::remove_dir_all(&dir).ok();
+    }
+
+    #[tokio::test]
+    async fn filings_survive_the_split_postgres() {
+        let Ok(url) = std::env::var("KOSHI_TEST_DATABASE_URL") else {
+            return;
+        };
+        let schema = format!("t_{}", uuid::Uuid::new_v4().simple());
+        let loc = crate::create_test_schema(&url, &schema).await.unwrap();
+        filings_survive_the_split(loc).await;
+        crate::drop_test_schema(&url, &schema).await.unwrap();
+    }
 }

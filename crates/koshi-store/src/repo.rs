@@ -62,44 +62,57 @@ const OUTBOX_BY_CASE_SQL: &str = "SELECT id, topic, application_id, payload, cre
 const CHECKS_SQL: &str = "SELECT application_id, check_name, state, finding, source, checked_at, attempts, next_attempt_at, last_error FROM checks WHERE application_id = $1 ORDER BY check_name";
 const EVENTS_SQL: &str = "SELECT id, application_id, at, actor, action, citation, rules_version, detail FROM events WHERE application_id = $1 ORDER BY at, id";
 
-const APPLICATION_COLUMNS: &str = "id, kind, status, channel, unit, filed_unit, purpose, filed_at, accepted_on, due_on, receipt, data, decision, employer_iin, household, person_key, permit_number, valid_from, valid_until, rules_version, created_by, created_at, updated_at, revision";
+/// An application is read whole: its state (`applications`) with its filing
+/// (`application_filings`, written once at intake).
+const APPLICATION_SELECT: &str = "SELECT a.id, a.kind, a.status, a.channel, a.unit, a.filed_unit, a.purpose, a.filed_at, a.accepted_on, a.due_on, f.receipt, f.data, a.decision, a.employer_iin, a.household, a.person_key, a.permit_number, a.valid_from, a.valid_until, a.rules_version, a.created_by, a.created_at, a.updated_at, a.revision FROM applications a JOIN application_filings f ON f.id = a.id";
 
-pub fn insert_application(a: &ApplicationRow) -> Op {
-    Op::insert(
-        "insert application",
-        InsertShape {
-            head: "INSERT INTO applications (id, kind, status, channel, unit, filed_unit, purpose, filed_at, accepted_on, due_on, receipt, data, decision, employer_iin, household, person_key, permit_number, valid_from, valid_until, rules_version, created_by, created_at, updated_at, revision) VALUES",
-            tail: "",
-            columns: 24,
-            rank: 0,
-        },
-        vec![
-            a.id.clone().into(),
-            a.kind.clone().into(),
-            a.status.clone().into(),
-            a.channel.clone().into(),
-            a.unit.clone().into(),
-            a.filed_unit.clone().into(),
-            a.purpose.clone().into(),
-            a.filed_at.clone().into(),
-            a.accepted_on.clone().into(),
-            a.due_on.clone().into(),
-            a.receipt.clone().into(),
-            a.data.clone().into(),
-            a.decision.clone().into(),
-            a.employer_iin.clone().into(),
-            a.household.into(),
-            a.person_key.clone().into(),
-            a.permit_number.clone().into(),
-            a.valid_from.clone().into(),
-            a.valid_until.clone().into(),
-            a.rules_version.clone().into(),
-            a.created_by.clone().into(),
-            a.created_at.clone().into(),
-            a.updated_at.clone().into(),
-            a.revision.into(),
-        ],
-    )
+/// A new application: its state row and its filing (two statements, one unit).
+pub fn insert_application(a: &ApplicationRow) -> [Op; 2] {
+    [
+        Op::insert(
+            "insert application",
+            InsertShape {
+                head: "INSERT INTO applications (id, kind, status, channel, unit, filed_unit, purpose, filed_at, accepted_on, due_on, decision, employer_iin, household, person_key, permit_number, valid_from, valid_until, rules_version, created_by, created_at, updated_at, revision) VALUES",
+                tail: "",
+                columns: 22,
+                rank: 0,
+            },
+            vec![
+                a.id.clone().into(),
+                a.kind.clone().into(),
+                a.status.clone().into(),
+                a.channel.clone().into(),
+                a.unit.clone().into(),
+                a.filed_unit.clone().into(),
+                a.purpose.clone().into(),
+                a.filed_at.clone().into(),
+                a.accepted_on.clone().into(),
+                a.due_on.clone().into(),
+                a.decision.clone().into(),
+                a.employer_iin.clone().into(),
+                a.household.into(),
+                a.person_key.clone().into(),
+                a.permit_number.clone().into(),
+                a.valid_from.clone().into(),
+                a.valid_until.clone().into(),
+                a.rules_version.clone().into(),
+                a.created_by.clone().into(),
+                a.created_at.clone().into(),
+                a.updated_at.clone().into(),
+                a.revision.into(),
+            ],
+        ),
+        Op::insert(
+            "insert application filing",
+            InsertShape {
+                head: "INSERT INTO application_filings (id, receipt, data) VALUES",
+                tail: "",
+                columns: 3,
+                rank: 1,
+            },
+            vec![a.id.clone().into(), a.receipt.clone().into(), a.data.clone().into()],
+        ),
+    ]
 }
 
 /// A status change guarded by the revision read before it (optimistic lock).
@@ -564,13 +577,12 @@ pub fn answer_agency(application_id: &str, agency: &str, outcome: &str, detail: 
 
 impl Store {
     pub async fn application(&self, id: &str) -> StoreResult<Option<ApplicationRow>> {
-        let sql = format!("SELECT {APPLICATION_COLUMNS} FROM applications WHERE id = $1");
+        let sql = format!("{APPLICATION_SELECT} WHERE a.id = $1");
         Ok(fetch_optional!(self.db(), ApplicationRow, sqlx::AssertSqlSafe(sql), id))
     }
 
     pub async fn applications_in_status(&self, status: &str, limit: i64) -> StoreResult<Vec<ApplicationRow>> {
-        let sql =
-            format!("SELECT {APPLICATION_COLUMNS} FROM applications WHERE status = $1 ORDER BY created_at LIMIT $2");
+        let sql = format!("{APPLICATION_SELECT} WHERE a.status = $1 ORDER BY a.created_at LIMIT $2");
         Ok(fetch_all!(
             self.db(),
             ApplicationRow,

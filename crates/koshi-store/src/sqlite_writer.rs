@@ -166,8 +166,11 @@ fn open(path: &Path) -> StoreResult<Connection> {
     conn.pragma_update(None, "journal_mode", "WAL")?;
     conn.pragma_update(None, "synchronous", "FULL")?;
     conn.pragma_update(None, "foreign_keys", "ON")?;
-    // 64 MiB of page cache: the indexes a case touches stay in memory.
-    conn.pragma_update(None, "cache_size", -65536)?;
+    // 8 MiB of page cache: the pages a batch touches (the right edges of the b-trees) stay in
+    // memory. Not more: every commit scans the cache's whole hash table once (SQLite truncates the
+    // cache to the database size at the end of each transaction), measured at 4% of the writer's
+    // time with 64 MiB and 0.1% with 2 MiB (it grows with the cache).
+    conn.pragma_update(None, "cache_size", -8192)?;
     Ok(conn)
 }
 

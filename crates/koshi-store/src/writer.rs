@@ -172,6 +172,10 @@ impl Unit {
         self.ops.push(op);
         self
     }
+    pub fn push_all(&mut self, ops: impl IntoIterator<Item = Op>) -> &mut Unit {
+        self.ops.extend(ops);
+        self
+    }
     pub fn with(mut self, op: Op) -> Unit {
         self.ops.push(op);
         self

@@ -77,7 +77,11 @@ async fn run() -> anyhow::Result<()> {
             )
         };
         let app = build(&loc, Duration::ZERO).await?;
+        let io_before = io_counters();
+        let cpu_before = cpu_seconds();
         let rate = straight_through(&app, cases).await?;
+        let io = io_counters().zip(io_before).map(|(a, b)| (a.0 - b.0, a.1 - b.1));
+        let cpu = cpu_seconds().zip(cpu_before).map(|(a, b)| a - b);
         println!("{name}:");
         println!("  raw durable inserts, one commit each (serial):  {ceiling_serial:>10.0} /s");
         println!(
@@ -85,6 +89,14 @@ async fn run() -> anyhow::Result<()> {
             concurrency()
         );
         println!("  cases straight through, intake → permit:        {rate:>10.0} /s");
+        if let (Some((wchar, written)), Some(cpu)) = (io, cpu) {
+            println!(
+                "    per case: {:.0} µs of CPU (all threads), {:.1} KiB passed to write(), {:.1} KiB written to storage",
+                cpu * 1e6 / cases as f64,
+                wchar as f64 / 1024.0 / cases as f64,
+                written as f64 / 1024.0 / cases as f64
+            );
+        }
         app.service.store.close().await;
         if std::env::var_os("KOSHI_BENCH_NO_LATENCY").is_none() {
             let app = build(&loc, Duration::from_millis(200)).await?;
@@ -163,6 +175,27 @@ async fn raw_ceiling(loc: &Location, n: usize, concurrency: usize) -> anyhow::Re
     let rate = (per * concurrency) as f64 / start.elapsed().as_secs_f64();
     store.close().await;
     Ok(rate)
+}
+
+/// This process's write counters (Linux `/proc/self/io`): bytes passed to write calls, bytes
+/// sent to storage. None elsewhere.
+fn io_counters() -> Option<(u64, u64)> {
+    let text = std::fs::read_to_string("/proc/self/io").ok()?;
+    let field = |name: &str| {
+        text.lines()
+            .find_map(|l| l.strip_prefix(name)?.trim().parse::<u64>().ok())
+    };
+    Some((field("wchar:")?, field("write_bytes:")?))
+}
+
+/// CPU seconds this process has used, all threads (Linux `/proc/self/stat`). None elsewhere.
+fn cpu_seconds() -> Option<f64> {
+    let text = std::fs::read_to_string("/proc/self/stat").ok()?;
+    let rest = &text[text.rfind(')')? + 2..];
+    let f: Vec<&str> = rest.split_whitespace().collect();
+    // Fields 14 and 15 of stat (utime, stime), counted from the state field (3) onwards.
+    let ticks: u64 = f.get(11)?.parse::<u64>().ok()? + f.get(12)?.parse::<u64>().ok()?;
+    Some(ticks as f64 / 100.0) // USER_HZ is 100 on Linux
 }
 
 fn caller() -> Caller {

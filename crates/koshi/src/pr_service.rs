@@ -270,7 +270,7 @@ impl Service {
             revision: 0,
         };
         let mut unit = Unit::new();
-        unit.push(repo::insert_application(&row));
+        unit.push_all(repo::insert_application(&row));
         let action = if accepted {
             "pr.intake.accepted"
         } else {

@@ -827,7 +827,7 @@ impl Service {
             revision: 0,
         };
         let mut unit = Unit::new();
-        unit.push(repo::insert_application(&row));
+        unit.push_all(repo::insert_application(&row));
         for (digest, media, bytes) in f.attachments {
             unit.push(repo::insert_attachment(&digest, &media, bytes, &now_s));
         }
