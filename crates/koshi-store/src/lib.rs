@@ -13,6 +13,7 @@
 
 pub mod audit;
 mod migrate;
+mod pg_writer;
 pub mod repo;
 mod sqlite_writer;
 pub mod timers;
@@ -146,7 +147,9 @@ impl Store {
                 reader = Some(SqliteReader::start(path)?);
                 writer::Writer::Sqlite(SqliteWriter::start(path)?)
             }
-            (Db::Postgres(pool), _) => writer::Writer::postgres(pool.clone()),
+            (Db::Postgres(pool), _) => {
+                writer::Writer::Postgres(pg_writer::PgWriter::start(pool.connect_options().as_ref().clone()).await?)
+            }
             (Db::Sqlite(_), Location::Postgres { .. }) => {
                 return Err(StoreError::Database("a PostgreSQL location opened as SQLite".into()));
             }

@@ -144,6 +144,7 @@ pub fn change_status(c: &StatusChange) -> Op {
         ],
     )
     .expecting(1)
+    .batched_on_postgres("UPDATE applications AS t SET status = u.status, decision = COALESCE(u.decision, t.decision), permit_number = COALESCE(u.permit_number, t.permit_number), valid_from = COALESCE(u.valid_from, t.valid_from), valid_until = COALESCE(u.valid_until, t.valid_until), updated_at = u.updated_at, revision = t.revision + 1 FROM UNNEST($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::int8[]) AS u (status, decision, permit_number, valid_from, valid_until, updated_at, id, expected) WHERE t.id = u.id AND t.revision = u.expected")
 }
 
 /// Moves a case to another unit (п. 17-1), guarded by its revision.
@@ -172,12 +173,28 @@ pub struct CheckRow {
     pub last_error: Option<String>,
 }
 
+const CHECK_INSERT: &str = "INSERT INTO checks (application_id, check_name, state, finding, source, checked_at, attempts, next_attempt_at, last_error) VALUES";
+
+/// A check's first record: its row must not exist yet (a second first run conflicts).
+pub fn insert_check(c: &CheckRow) -> Op {
+    check_op("record first check", "", c)
+}
+
+/// A check recorded again (a retry, or its result after waiting).
 pub fn upsert_check(c: &CheckRow) -> Op {
-    Op::insert(
+    check_op(
         "record check",
+        "ON CONFLICT (application_id, check_name) DO UPDATE SET state = excluded.state, finding = excluded.finding, source = excluded.source, checked_at = excluded.checked_at, attempts = excluded.attempts, next_attempt_at = excluded.next_attempt_at, last_error = excluded.last_error",
+        c,
+    )
+}
+
+fn check_op(what: &'static str, tail: &'static str, c: &CheckRow) -> Op {
+    Op::insert(
+        what,
         InsertShape {
-            head: "INSERT INTO checks (application_id, check_name, state, finding, source, checked_at, attempts, next_attempt_at, last_error) VALUES",
-            tail: "ON CONFLICT (application_id, check_name) DO UPDATE SET state = excluded.state, finding = excluded.finding, source = excluded.source, checked_at = excluded.checked_at, attempts = excluded.attempts, next_attempt_at = excluded.next_attempt_at, last_error = excluded.last_error",
+            head: CHECK_INSERT,
+            tail,
             columns: 9,
             rank: 1,
         },

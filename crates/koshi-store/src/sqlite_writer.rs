@@ -18,7 +18,7 @@ use rusqlite::types::{ToSqlOutput, ValueRef};
 use rusqlite::{Connection, ErrorCode, ToSql};
 use tokio::sync::{mpsc, oneshot};
 
-use crate::writer::{Arg, Chain, Job, MAX_BATCH, Unit};
+use crate::writer::{Arg, Chain, Job, MAX_BATCH, Msg};
 use crate::{StoreError, StoreResult};
 
 impl ToSql for Arg {
@@ -48,15 +48,9 @@ impl From<rusqlite::Error> for StoreError {
     }
 }
 
-enum Msg {
-    Job(Job),
-    /// Finish the units already queued, close the connection, then answer.
-    Close(oneshot::Sender<()>),
-}
-
 #[derive(Debug, Clone)]
 pub(crate) struct SqliteWriter {
-    tx: mpsc::Sender<Msg>,
+    pub(crate) tx: mpsc::Sender<Msg>,
 }
 
 impl SqliteWriter {
@@ -73,26 +67,6 @@ impl SqliteWriter {
             .spawn(move || run(conn, rx, checkpointer))
             .map_err(|e| StoreError::Database(format!("cannot start the writer thread: {e}")))?;
         Ok(SqliteWriter { tx })
-    }
-
-    pub(crate) async fn submit(&self, unit: Unit) -> StoreResult<()> {
-        if unit.is_empty() {
-            return Ok(());
-        }
-        let (reply, rx) = oneshot::channel();
-        self.tx
-            .send(Msg::Job(Job { unit, reply }))
-            .await
-            .map_err(|_| StoreError::Closed)?;
-        rx.await.map_err(|_| StoreError::Closed)?.0
-    }
-
-    /// Stops the writer once the units already queued are committed; later writes are refused.
-    pub(crate) async fn close(&self) {
-        let (done, rx) = oneshot::channel();
-        if self.tx.send(Msg::Close(done)).await.is_ok() {
-            let _ = rx.await;
-        }
     }
 }
 

@@ -5,12 +5,14 @@
 //! to its savepoint alone; the others commit. Every caller is answered only after the commit has
 //! returned, so a reply means durable.
 //!
-//! SQLite's writer is a thread of its own (`sqlite_writer`); PostgreSQL's is a task on the pool,
-//! below, which merges the same INSERT of many units into multi-row statements.
+//! Each backend's writer is a thread of its own: SQLite's (`sqlite_writer`) owns a connection
+//! and runs the statements itself; PostgreSQL's (`pg_writer`) runs a small runtime of its own,
+//! so that its round trips never queue behind the cases' tasks, and sends the same INSERT (or
+//! guarded UPDATE) of many units as one statement over arrays.
 
-use sqlx::{PgPool, Postgres};
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::oneshot;
 
+use crate::pg_writer::PgWriter;
 use crate::sqlite_writer::SqliteWriter;
 use crate::{StoreError, StoreResult};
 
@@ -79,6 +81,10 @@ pub struct Op {
     pub(crate) args: Vec<Arg>,
     pub(crate) expect_rows: Option<u64>,
     pub(crate) what: &'static str,
+    /// PostgreSQL: the same UPDATE for many rows in one statement, taking one array per argument
+    /// (`… FROM UNNEST($1::text[], …) AS u(…) WHERE …`). Only for guarded one-row updates: the
+    /// batch must change exactly one row per unit.
+    pub(crate) pg_batch: Option<&'static str>,
 }
 
 impl Op {
@@ -90,29 +96,36 @@ impl Op {
             args,
             expect_rows: None,
             what,
+            pg_batch: None,
         }
     }
     pub(crate) fn insert(what: &'static str, shape: InsertShape, args: Vec<Arg>) -> Op {
         debug_assert_eq!(args.len(), shape.columns);
         Op {
-            sql: multi_row_sql(shape, 1),
+            sql: insert_sql(shape),
             insert: Some(shape),
             audit: false,
             args,
             expect_rows: None,
             what,
+            pg_batch: None,
         }
     }
     pub(crate) fn audit(what: &'static str, shape: InsertShape, args: Vec<Arg>) -> Op {
         debug_assert_eq!(args.len() + 3, shape.columns);
         Op {
-            sql: multi_row_sql(shape, 1),
+            sql: insert_sql(shape),
             insert: Some(shape),
             audit: true,
             args,
             expect_rows: None,
             what,
+            pg_batch: None,
         }
+    }
+    pub(crate) fn batched_on_postgres(mut self, sql: &'static str) -> Op {
+        self.pg_batch = Some(sql);
+        self
     }
     pub(crate) fn expecting(mut self, rows: u64) -> Op {
         self.expect_rows = Some(rows);
@@ -120,30 +133,33 @@ impl Op {
     }
 }
 
-/// The SQL text of `rows` rows of an insert shape. Texts are built once and kept for the life of
-/// the process (a bounded set: shapes × chunk sizes), so sqlx can cache their prepared statements.
-fn multi_row_sql(shape: InsertShape, rows: usize) -> &'static str {
+/// The one-row SQL text of an insert shape, built once per shape and kept for the life of the
+/// process (a bounded set), so that statements are prepared once. Shapes are known by the
+/// addresses of their `&'static str` parts: no hashing of the texts on a case's path.
+fn insert_sql(shape: InsertShape) -> &'static str {
     use std::collections::HashMap;
     use std::sync::{Mutex, OnceLock};
-    static CACHE: OnceLock<Mutex<HashMap<(InsertShape, usize), &'static str>>> = OnceLock::new();
+    type Key = (usize, usize, usize);
+    static CACHE: OnceLock<Mutex<HashMap<Key, &'static str>>> = OnceLock::new();
+    let key = (
+        shape.head.as_ptr() as usize,
+        shape.tail.as_ptr() as usize,
+        shape.tail.len(),
+    );
     let cache = CACHE.get_or_init(|| Mutex::new(HashMap::new()));
     let mut map = cache.lock().unwrap_or_else(|p| p.into_inner());
-    map.entry((shape, rows)).or_insert_with(|| {
-        let mut sql = String::with_capacity(shape.head.len() + shape.tail.len() + rows * shape.columns * 5);
+    map.entry(key).or_insert_with(|| {
+        let mut sql = String::with_capacity(shape.head.len() + shape.tail.len() + shape.columns * 5);
         sql.push_str(shape.head);
-        let mut n = 0;
-        for r in 0..rows {
-            sql.push_str(if r == 0 { " (" } else { ", (" });
-            for c in 0..shape.columns {
-                n += 1;
-                if c > 0 {
-                    sql.push_str(", ");
-                }
-                sql.push('$');
-                sql.push_str(&n.to_string());
+        sql.push_str(" (");
+        for c in 1..=shape.columns {
+            if c > 1 {
+                sql.push_str(", ");
             }
-            sql.push(')');
+            sql.push('$');
+            sql.push_str(&c.to_string());
         }
+        sql.push(')');
         if !shape.tail.is_empty() {
             sql.push(' ');
             sql.push_str(shape.tail);
@@ -151,12 +167,6 @@ fn multi_row_sql(shape: InsertShape, rows: usize) -> &'static str {
         Box::leak(sql.into_boxed_str())
     })
 }
-
-/// Row counts a merged insert is cut into (few distinct statements).
-const CHUNKS: [usize; 6] = [128, 32, 16, 8, 4, 1];
-/// At most this many parameters in one merged statement: binding `$n` parameters costs time
-/// growing with the statement's parameter count (measured: larger statements were slower).
-const MAX_PARAMS: usize = 256;
 
 /// A state change: all of its statements, or none.
 #[derive(Debug, Clone, Default)]
@@ -239,244 +249,48 @@ pub(crate) struct Job {
     pub(crate) reply: oneshot::Sender<(StoreResult<()>, Unit)>,
 }
 
-/// The writer of either backend.
+/// The writer of either backend: a thread of its own, fed through a channel.
 #[derive(Debug, Clone)]
 pub(crate) enum Writer {
     Sqlite(SqliteWriter),
-    Postgres(mpsc::Sender<Job>),
+    Postgres(PgWriter),
 }
 
 /// At most this many units share one transaction.
 pub(crate) const MAX_BATCH: usize = 2048;
 
 impl Writer {
-    pub(crate) fn postgres(pool: PgPool) -> Writer {
-        let (tx, rx) = mpsc::channel::<Job>(MAX_BATCH * 4);
-        tokio::spawn(run_pg(pool, rx));
-        Writer::Postgres(tx)
-    }
-
     pub(crate) async fn submit(&self, unit: Unit) -> StoreResult<()> {
         if unit.is_empty() {
             return Ok(());
         }
-        match self {
-            Writer::Sqlite(w) => w.submit(unit).await,
-            Writer::Postgres(tx) => {
-                let (reply, rx) = oneshot::channel();
-                tx.send(Job { unit, reply }).await.map_err(|_| StoreError::Closed)?;
-                rx.await.map_err(|_| StoreError::Closed)?.0
-            }
-        }
+        let (reply, rx) = oneshot::channel();
+        let tx = match self {
+            Writer::Sqlite(w) => &w.tx,
+            Writer::Postgres(w) => &w.tx,
+        };
+        tx.send(Msg::Job(Job { unit, reply }))
+            .await
+            .map_err(|_| StoreError::Closed)?;
+        rx.await.map_err(|_| StoreError::Closed)?.0
     }
 
-    /// Stops the SQLite writer thread (PostgreSQL's task ends with the pool).
+    /// Stops the writer once the units already queued are committed; later writes are refused.
     pub(crate) async fn close(&self) {
-        if let Writer::Sqlite(w) = self {
-            w.close().await;
+        let tx = match self {
+            Writer::Sqlite(w) => &w.tx,
+            Writer::Postgres(w) => &w.tx,
+        };
+        let (done, rx) = oneshot::channel();
+        if tx.send(Msg::Close(done)).await.is_ok() {
+            let _ = rx.await;
         }
     }
 }
 
-async fn run_pg(pool: PgPool, mut rx: mpsc::Receiver<Job>) {
-    let mut batch: Vec<Job> = Vec::with_capacity(MAX_BATCH);
-    while let Some(first) = rx.recv().await {
-        batch.push(first);
-        while batch.len() < MAX_BATCH {
-            match rx.try_recv() {
-                Ok(j) => batch.push(j),
-                Err(_) => break,
-            }
-        }
-        let fast = if batch.len() > 1 {
-            merged_pg(&pool, &batch).await
-        } else {
-            Err(StoreError::Conflict(String::new()))
-        };
-        let results = match fast {
-            Ok(()) => Ok(batch.iter().map(|_| Ok(())).collect()),
-            // Something in the batch failed: replay it unit by unit, each in its savepoint.
-            Err(_) => commit_pg(&pool, &batch).await,
-        };
-        match results {
-            Ok(per_unit) => {
-                for (job, r) in batch.drain(..).zip(per_unit) {
-                    let _ = job.reply.send((r, job.unit));
-                }
-            }
-            Err(e) => {
-                tracing::error!(error = %e, units = batch.len(), "group commit failed");
-                for job in batch.drain(..) {
-                    let _ = job.reply.send((Err(e.clone()), job.unit));
-                }
-            }
-        }
-    }
+/// What a writer thread is sent.
+pub(crate) enum Msg {
+    Job(Job),
+    /// Finish the units already queued, close the connection, then answer.
+    Close(oneshot::Sender<()>),
 }
-
-macro_rules! bind_all {
-    ($q:expr, $args:expr) => {{
-        let mut q = $q;
-        for a in $args {
-            q = match a {
-                Arg::Text(s) => q.bind(s.as_str()),
-                Arg::OptText(s) => q.bind(s.as_deref()),
-                Arg::I64(n) => q.bind(*n),
-                Arg::OptI64(n) => q.bind(*n),
-                Arg::Bytes(b) => q.bind(b.as_slice()),
-            };
-        }
-        q
-    }};
-}
-
-/// Reads the chain head inside the transaction, after taking the lock that orders every
-/// instance's audit writes.
-macro_rules! chain_head {
-    ($tx:expr, $db:ty, $batch:expr) => {{
-        if $batch.iter().any(|j| j.unit.ops.iter().any(|o| o.audit)) {
-            sqlx::query::<$db>("SELECT pg_advisory_xact_lock(7303002)")
-                .execute(&mut *$tx)
-                .await?;
-            let head: Option<(i64, String)> =
-                sqlx::query_as::<$db, (i64, String)>("SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1")
-                    .fetch_optional(&mut *$tx)
-                    .await?;
-            match head {
-                Some((seq, hash)) => Chain::at(seq, hash),
-                None => Chain::genesis(),
-            }
-        } else {
-            Chain::empty()
-        }
-    }};
-}
-
-macro_rules! commit_impl {
-    ($name:ident, $db:ty, $pool:ty) => {
-        async fn $name(pool: &$pool, batch: &[Job]) -> StoreResult<Vec<StoreResult<()>>> {
-            let mut tx = pool.begin().await?;
-            let mut chain = chain_head!(tx, $db, batch);
-            let mut results = Vec::with_capacity(batch.len());
-            let single = batch.len() == 1;
-            for job in batch {
-                if !single {
-                    sqlx::query::<$db>("SAVEPOINT unit").execute(&mut *tx).await?;
-                }
-                let mut outcome: StoreResult<()> = Ok(());
-                let chain_before = chain.clone();
-                for op in &job.unit.ops {
-                    let args = chain.extend(op);
-                    let q = bind_all!(sqlx::query::<$db>(op.sql), args.iter());
-                    match q.execute(&mut *tx).await {
-                        Ok(r) => {
-                            if let Some(n) = op.expect_rows
-                                && r.rows_affected() != n
-                            {
-                                outcome = Err(StoreError::Conflict(format!(
-                                    "{}: expected {n} row(s), changed {}",
-                                    op.what,
-                                    r.rows_affected()
-                                )));
-                                break;
-                            }
-                        }
-                        Err(e) => {
-                            let e = StoreError::from(e);
-                            outcome = Err(match e {
-                                StoreError::Conflict(m) => StoreError::Conflict(format!("{}: {m}", op.what)),
-                                other => other,
-                            });
-                            break;
-                        }
-                    }
-                }
-                if single {
-                    if outcome.is_err() {
-                        tx.rollback().await?;
-                        return Ok(vec![outcome]);
-                    }
-                } else if outcome.is_err() {
-                    chain = chain_before;
-                    sqlx::query::<$db>("ROLLBACK TO SAVEPOINT unit")
-                        .execute(&mut *tx)
-                        .await?;
-                    sqlx::query::<$db>("RELEASE SAVEPOINT unit")
-                        .execute(&mut *tx)
-                        .await?;
-                } else {
-                    sqlx::query::<$db>("RELEASE SAVEPOINT unit")
-                        .execute(&mut *tx)
-                        .await?;
-                }
-                results.push(outcome);
-            }
-            tx.commit().await?;
-            Ok(results)
-        }
-    };
-}
-
-commit_impl!(commit_pg, Postgres, sqlx::PgPool);
-
-/// The fast path: the whole batch in one transaction, with the same INSERT of many units merged
-/// into multi-row statements (in rank order, so referenced rows come first), then every other
-/// statement in unit order. Any error or unexpected row count rolls everything back; the caller
-/// then replays the batch unit by unit.
-macro_rules! merged_impl {
-    ($name:ident, $db:ty, $pool:ty) => {
-        async fn $name(pool: &$pool, batch: &[Job]) -> StoreResult<()> {
-            let mut tx = pool.begin().await?;
-            let mut chain = chain_head!(tx, $db, batch);
-            // Chain fields are assigned in unit order, before statements are grouped.
-            let extended: Vec<Vec<std::borrow::Cow<'_, [Arg]>>> = batch
-                .iter()
-                .map(|j| j.unit.ops.iter().map(|op| chain.extend(op)).collect())
-                .collect();
-            let mut groups: Vec<(InsertShape, Vec<&[Arg]>)> = Vec::new();
-            let mut others: Vec<(&Op, &[Arg])> = Vec::new();
-            for (job, args) in batch.iter().zip(&extended) {
-                for (op, a) in job.unit.ops.iter().zip(args) {
-                    match op.insert {
-                        Some(shape) => match groups.iter_mut().find(|(s, _)| *s == shape) {
-                            Some((_, v)) => v.push(a.as_ref()),
-                            None => groups.push((shape, vec![a.as_ref()])),
-                        },
-                        None => others.push((op, a.as_ref())),
-                    }
-                }
-            }
-            groups.sort_by_key(|(s, _)| s.rank);
-            for (shape, ops) in &groups {
-                let mut rest: &[&[Arg]] = ops;
-                while !rest.is_empty() {
-                    let size = CHUNKS
-                        .iter()
-                        .copied()
-                        .find(|c| *c <= rest.len() && (*c == 1 || c * shape.columns <= MAX_PARAMS))
-                        .unwrap_or(1);
-                    let (chunk, tail) = rest.split_at(size);
-                    let mut q = sqlx::query::<$db>(multi_row_sql(*shape, size));
-                    for a in chunk {
-                        q = bind_all!(q, *a);
-                    }
-                    q.execute(&mut *tx).await?;
-                    rest = tail;
-                }
-            }
-            for (op, a) in others {
-                let r = bind_all!(sqlx::query::<$db>(op.sql), a).execute(&mut *tx).await?;
-                if let Some(n) = op.expect_rows
-                    && r.rows_affected() != n
-                {
-                    tx.rollback().await?;
-                    return Err(StoreError::Conflict(op.what.to_string()));
-                }
-            }
-            tx.commit().await?;
-            Ok(())
-        }
-    };
-}
-
-merged_impl!(merged_pg, Postgres, sqlx::PgPool);

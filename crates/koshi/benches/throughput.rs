@@ -5,7 +5,7 @@
 //! `cargo bench -p koshi --bench throughput`. Knobs: KOSHI_BENCH_CASES=N (size, 20,000),
 //! KOSHI_BENCH_CONCURRENCY=N (cases in flight, 256), KOSHI_BENCH_NO_LATENCY=1 (skip the latency
 //! runs), KOSHI_BENCH_ONLY_CASES=1 (skip the raw ceilings), KOSHI_BENCH_KEEP=1 (keep the SQLite
-//! file): the last three for profiling one phase.
+//! file), KOSHI_BENCH_SKIP_SQLITE=1 (PostgreSQL only): the last four for profiling one phase.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -49,11 +49,14 @@ async fn run() -> anyhow::Result<()> {
         .and_then(|s| s.parse().ok())
         .unwrap_or(20_000);
     let dir = std::env::temp_dir().join(format!("koshi-bench-{}", uuid::Uuid::new_v4()));
-    let mut targets = vec![(
-        "sqlite (WAL, synchronous=FULL)",
-        Location::SqliteFile(dir.join("koshi.db")),
-        None,
-    )];
+    let mut targets = Vec::new();
+    if std::env::var_os("KOSHI_BENCH_SKIP_SQLITE").is_none() {
+        targets.push((
+            "sqlite (WAL, synchronous=FULL)",
+            Location::SqliteFile(dir.join("koshi.db")),
+            None,
+        ));
+    }
     let pg = std::env::var("KOSHI_BENCH_DATABASE_URL")
         .or_else(|_| std::env::var("KOSHI_TEST_DATABASE_URL"))
         .ok();

@@ -1039,12 +1039,13 @@ impl Service {
     }
 
     async fn process_inner(&self, id: &str, handoff: Option<Handoff>) -> Result<(), Problem> {
-        let (app, req, checks) = match handoff {
+        // `stored`: whether the checks have rows yet (they are recorded when they first run).
+        let (app, req, checks, stored) = match handoff {
             // Just filed: every check is waiting, nothing attempted yet.
             Some(h) => {
                 let (app, req) = *h;
                 let checks = not_yet_run(&app);
-                (app, req, checks)
+                (app, req, checks, false)
             }
             None => {
                 let Some(app) = self.store.application(id).await? else {
@@ -1054,10 +1055,15 @@ impl Service {
                     return Ok(());
                 }
                 let req: ApplicationRequest = serde_json::from_str(&app.data).map_err(|e| Problem::internal(&e))?;
-                let checks = self.checks_of(&app).await?;
-                (app, req, checks)
+                let rows = self.store.checks(&app.id).await?;
+                let stored = !rows.is_empty();
+                let checks = if stored { rows } else { not_yet_run(&app) };
+                (app, req, checks, stored)
             }
         };
+        // The first run inserts the seven rows (a concurrent first run elsewhere then conflicts
+        // and this one is dropped, to be taken up again); later runs update them.
+        let record = if stored { repo::upsert_check } else { repo::insert_check };
         let now = self.now();
         let now_s = instant(now);
         let due: Vec<Check> = checks
@@ -1108,7 +1114,7 @@ impl Service {
                         Finding::Ground { .. } => "ground",
                         Finding::Officer { .. } => "officer",
                     };
-                    unit.push(repo::upsert_check(&CheckRow {
+                    unit.push(record(&CheckRow {
                         application_id: id.into(),
                         check_name: check.as_str().into(),
                         state: state.into(),
@@ -1123,7 +1129,7 @@ impl Service {
                 }
                 Err((registry, err)) => {
                     let backoff = SignedDuration::from_secs((60i64 << (attempts - 1).min(4)).min(900));
-                    unit.push(repo::upsert_check(&waiting_check(
+                    unit.push(record(&waiting_check(
                         id,
                         check,
                         attempts,

@@ -111,6 +111,107 @@ async fn concurrent_units_commit_and_a_failing_unit_leaves_nothing(store: &Store
 }
 both!(group_commit, concurrent_units_commit_and_a_failing_unit_leaves_nothing);
 
+fn application(i: usize) -> repo::ApplicationRow {
+    repo::ApplicationRow {
+        id: format!("a{i:04}"),
+        kind: "rvp".into(),
+        status: "checking".into(),
+        channel: "police_desk".into(),
+        unit: "ALM-01".into(),
+        filed_unit: "ALM-01".into(),
+        purpose: "labour_contract".into(),
+        filed_at: "2026-01-05T04:00:00.000000Z".into(),
+        accepted_on: Some("2026-01-05".into()),
+        due_on: Some("2026-01-06".into()),
+        receipt: format!(r#"{{"number":"R-{i}"}}"#),
+        data: format!(r#"{{"n":{i}}}"#),
+        decision: None,
+        employer_iin: i.is_multiple_of(2).then(|| "900315300123".to_string()),
+        household: i.is_multiple_of(2).into(),
+        person_key: format!("UZB:FA{i}"),
+        permit_number: None,
+        valid_from: None,
+        valid_until: None,
+        rules_version: "992/2024-12-08".into(),
+        created_by: "test".into(),
+        created_at: "2026-01-05T04:00:00.000000Z".into(),
+        updated_at: "2026-01-05T04:00:00.000000Z".into(),
+        revision: 0,
+    }
+}
+
+/// Many cases filed and then decided concurrently share commits (on PostgreSQL: one statement
+/// per kind of row for the whole batch); a status change made against a stale revision is
+/// refused alone, and every other case gets exactly its own decision.
+async fn concurrent_cases_are_filed_and_decided_each_its_own(store: &Store) {
+    let n = 120;
+    let mut handles = Vec::new();
+    for i in 0..n {
+        let s = store.clone();
+        handles.push(tokio::spawn(async move {
+            let mut u = Unit::new();
+            u.push_all(repo::insert_application(&application(i)));
+            s.write(u).await
+        }));
+    }
+    for h in handles {
+        h.await.unwrap().unwrap();
+    }
+    // Wave 1: every case but 7 is decided. Wave 2: case 7 against a stale revision, beside
+    // cases 100.. annulled against their current one.
+    let change = |i: usize, expected_revision: i64, status: &str| repo::StatusChange {
+        id: format!("a{i:04}"),
+        expected_revision,
+        status: status.into(),
+        decision: (status == "issued").then(|| format!(r#"{{"case":{i}}}"#)),
+        permit_number: (status == "issued").then(|| format!("KZ-RVP-2026-{i:06}")),
+        valid_from: (status == "issued").then(|| "2026-01-06".to_string()),
+        valid_until: (status == "issued" && !i.is_multiple_of(3)).then(|| "2027-01-05".to_string()),
+        updated_at: "2026-01-06T04:00:00.000000Z".into(),
+    };
+    for wave in [
+        (0..n).filter(|i| *i != 7).map(|i| (i, 0, "issued")).collect::<Vec<_>>(),
+        std::iter::once((7, 5, "issued"))
+            .chain((100..n).map(|i| (i, 1, "annulled")))
+            .collect(),
+    ] {
+        let mut handles = Vec::new();
+        for (i, rev, status) in wave {
+            let s = store.clone();
+            let c = change(i, rev, status);
+            handles.push(tokio::spawn(async move {
+                (i, s.write(Unit::new().with(repo::change_status(&c))).await)
+            }));
+        }
+        for h in handles {
+            let (i, r) = h.await.unwrap();
+            if i == 7 {
+                assert!(matches!(r, Err(StoreError::Conflict(_))), "case 7: {r:?}");
+            } else {
+                r.unwrap();
+            }
+        }
+    }
+    for i in 0..n {
+        let a = store.application(&format!("a{i:04}")).await.unwrap().unwrap();
+        assert_eq!(a.data, format!(r#"{{"n":{i}}}"#));
+        assert_eq!(a.receipt, format!(r#"{{"number":"R-{i}"}}"#));
+        assert_eq!(a.employer_iin.is_some(), i.is_multiple_of(2));
+        if i == 7 {
+            assert_eq!((a.status.as_str(), a.revision, a.decision), ("checking", 0, None));
+            continue;
+        }
+        let annulled = i >= 100;
+        assert_eq!(a.status, if annulled { "annulled" } else { "issued" });
+        assert_eq!(a.revision, if annulled { 2 } else { 1 });
+        // COALESCE: what a change leaves absent stays as it was.
+        assert_eq!(a.decision, Some(format!(r#"{{"case":{i}}}"#)));
+        assert_eq!(a.permit_number, Some(format!("KZ-RVP-2026-{i:06}")));
+        assert_eq!(a.valid_until.is_some(), !i.is_multiple_of(3));
+    }
+}
+both!(cases_in_batches, concurrent_cases_are_filed_and_decided_each_its_own);
+
 async fn idempotency_key_is_unique_per_subject(store: &Store) {
     let row = IdempotencyRow {
         subject: "tok1".into(),
