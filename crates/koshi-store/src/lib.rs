@@ -210,13 +210,55 @@ pub async fn drop_test_schema(url: &str, schema: &str) -> StoreResult<()> {
     Ok(())
 }
 
-/// The canonical text of an instant: RFC 3339, UTC, microseconds (sorts as text).
+/// The canonical text of an instant: RFC 3339, UTC, microseconds (sorts as text), e.g.
+/// `2026-02-02T05:00:00.000000Z`. Written directly (it is on every write's path); the test
+/// holds it to jiff's `%Y-%m-%dT%H:%M:%S%.6fZ`.
 pub fn instant(t: jiff::Timestamp) -> String {
-    t.strftime("%Y-%m-%dT%H:%M:%S%.6fZ").to_string()
+    use std::fmt::Write;
+    let dt = jiff::tz::Offset::UTC.to_datetime(t);
+    let mut s = String::with_capacity(27);
+    let _ = write!(
+        s,
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:06}Z",
+        dt.year(),
+        dt.month(),
+        dt.day(),
+        dt.hour(),
+        dt.minute(),
+        dt.second(),
+        dt.subsec_nanosecond() / 1000
+    );
+    s
 }
 
 /// Parses the canonical text back.
 pub fn parse_instant(s: &str) -> StoreResult<jiff::Timestamp> {
     s.parse()
         .map_err(|e| StoreError::Database(format!("bad instant {s:?} in the database: {e}")))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn instants_are_written_as_jiff_writes_them() {
+        let mut t = jiff::Timestamp::from_second(1_700_000_000).unwrap();
+        for step in [
+            0i64,
+            1,
+            999,
+            1_000,
+            123_456_789,
+            86_399_999_999_999,
+            31_622_400_000_000_007,
+        ] {
+            t = t.checked_add(jiff::SignedDuration::from_nanos(step)).unwrap();
+            assert_eq!(super::instant(t), t.strftime("%Y-%m-%dT%H:%M:%S%.6fZ").to_string());
+            assert_eq!(
+                super::parse_instant(&super::instant(t)).unwrap().as_microsecond(),
+                t.as_microsecond()
+            );
+        }
+        let epoch = jiff::Timestamp::UNIX_EPOCH;
+        assert_eq!(super::instant(epoch), "1970-01-01T00:00:00.000000Z");
+    }
 }

@@ -128,18 +128,18 @@ pub struct StatusChange {
     pub updated_at: String,
 }
 
-pub fn change_status(c: &StatusChange) -> Op {
+pub fn change_status(c: StatusChange) -> Op {
     Op::new(
         "change application status",
         "UPDATE applications SET status = $1, decision = COALESCE($2, decision), permit_number = COALESCE($3, permit_number), valid_from = COALESCE($4, valid_from), valid_until = COALESCE($5, valid_until), updated_at = $6, revision = revision + 1 WHERE id = $7 AND revision = $8",
         vec![
-            c.status.clone().into(),
-            c.decision.clone().into(),
-            c.permit_number.clone().into(),
-            c.valid_from.clone().into(),
-            c.valid_until.clone().into(),
-            c.updated_at.clone().into(),
-            c.id.clone().into(),
+            c.status.into(),
+            c.decision.into(),
+            c.permit_number.into(),
+            c.valid_from.into(),
+            c.valid_until.into(),
+            c.updated_at.into(),
+            c.id.into(),
             c.expected_revision.into(),
         ],
     )
@@ -176,12 +176,12 @@ pub struct CheckRow {
 const CHECK_INSERT: &str = "INSERT INTO checks (application_id, check_name, state, finding, source, checked_at, attempts, next_attempt_at, last_error) VALUES";
 
 /// A check's first record: its row must not exist yet (a second first run conflicts).
-pub fn insert_check(c: &CheckRow) -> Op {
+pub fn insert_check(c: CheckRow) -> Op {
     check_op("record first check", "", c)
 }
 
 /// A check recorded again (a retry, or its result after waiting).
-pub fn upsert_check(c: &CheckRow) -> Op {
+pub fn upsert_check(c: CheckRow) -> Op {
     check_op(
         "record check",
         "ON CONFLICT (application_id, check_name) DO UPDATE SET state = excluded.state, finding = excluded.finding, source = excluded.source, checked_at = excluded.checked_at, attempts = excluded.attempts, next_attempt_at = excluded.next_attempt_at, last_error = excluded.last_error",
@@ -189,7 +189,7 @@ pub fn upsert_check(c: &CheckRow) -> Op {
     )
 }
 
-fn check_op(what: &'static str, tail: &'static str, c: &CheckRow) -> Op {
+fn check_op(what: &'static str, tail: &'static str, c: CheckRow) -> Op {
     Op::insert(
         what,
         InsertShape {
@@ -199,15 +199,15 @@ fn check_op(what: &'static str, tail: &'static str, c: &CheckRow) -> Op {
             rank: 1,
         },
         vec![
-            c.application_id.clone().into(),
-            c.check_name.clone().into(),
-            c.state.clone().into(),
-            c.finding.clone().into(),
-            c.source.clone().into(),
-            c.checked_at.clone().into(),
+            c.application_id.into(),
+            c.check_name.into(),
+            c.state.into(),
+            c.finding.into(),
+            c.source.into(),
+            c.checked_at.into(),
             c.attempts.into(),
-            c.next_attempt_at.clone().into(),
-            c.last_error.clone().into(),
+            c.next_attempt_at.into(),
+            c.last_error.into(),
         ],
     )
 }
@@ -227,7 +227,7 @@ pub struct EventRow {
 }
 
 /// An audit event; the writer chains it (sequence number, previous hash, hash) at commit time.
-pub fn insert_event(e: &EventRow) -> Op {
+pub fn insert_event(e: EventRow) -> Op {
     Op::audit(
         "record event",
         InsertShape {
@@ -237,14 +237,14 @@ pub fn insert_event(e: &EventRow) -> Op {
             rank: 2,
         },
         vec![
-            e.id.clone().into(),
-            e.application_id.clone().into(),
-            e.at.clone().into(),
-            e.actor.clone().into(),
-            e.action.clone().into(),
-            e.citation.clone().into(),
-            e.rules_version.clone().into(),
-            e.detail.clone().into(),
+            e.id.into(),
+            e.application_id.into(),
+            e.at.into(),
+            e.actor.into(),
+            e.action.into(),
+            e.citation.into(),
+            e.rules_version.into(),
+            e.detail.into(),
         ],
     )
 }
@@ -266,7 +266,7 @@ pub struct OutboxRow {
     pub last_error: Option<String>,
 }
 
-pub fn insert_outbox(o: &OutboxRow) -> Op {
+pub fn insert_outbox(o: OutboxRow) -> Op {
     Op::insert(
         "queue outbox message",
         InsertShape {
@@ -276,16 +276,16 @@ pub fn insert_outbox(o: &OutboxRow) -> Op {
             rank: 2,
         },
         vec![
-            o.id.clone().into(),
-            o.topic.clone().into(),
-            o.application_id.clone().into(),
-            o.payload.clone().into(),
-            o.created_at.clone().into(),
-            o.state.clone().into(),
+            o.id.into(),
+            o.topic.into(),
+            o.application_id.into(),
+            o.payload.into(),
+            o.created_at.into(),
+            o.state.into(),
             o.attempts.into(),
-            o.next_attempt_at.clone().into(),
-            o.delivered_at.clone().into(),
-            o.last_error.clone().into(),
+            o.next_attempt_at.into(),
+            o.delivered_at.into(),
+            o.last_error.into(),
         ],
     )
 }

@@ -189,7 +189,7 @@ async fn raw_ceiling(loc: &Location, n: usize, concurrency: usize) -> anyhow::Re
                     rules_version: "992/2024-12-08".into(),
                     detail: "{}".into(),
                 };
-                s.write(Unit::new().with(repo::insert_event(&e))).await?;
+                s.write(Unit::new().with(repo::insert_event(e))).await?;
             }
             Ok::<(), koshi_store::StoreError>(())
         });

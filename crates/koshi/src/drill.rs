@@ -55,7 +55,7 @@ pub async fn run(store: &Store, step: &str, count: usize, owner: &str) -> anyhow
                         };
                         s.write(
                             Unit::new()
-                                .with(repo::insert_event(&effect))
+                                .with(repo::insert_event(effect))
                                 .with(timers::fired(&t.id, &owner, &at)),
                         )
                         .await

@@ -383,7 +383,7 @@ fn answer_due(agency: &str, sent_on: Date, service_due: Date) -> Date {
 
 /// A PR case's status change, guarded by the revision it was read at.
 fn status_change(app: &ApplicationRow, status: &str, decision: Option<String>, at: &str) -> koshi_store::Op {
-    repo::change_status(&repo::StatusChange {
+    repo::change_status(repo::StatusChange {
         id: app.id.clone(),
         expected_revision: app.revision,
         status: status.to_string(),
@@ -801,7 +801,7 @@ impl Service {
         };
         decision["notification_by"] = json!(notify_by.to_string());
         let mut unit = Unit::new();
-        unit.push(repo::change_status(&repo::StatusChange {
+        unit.push(repo::change_status(repo::StatusChange {
             id: app.id.clone(),
             expected_revision: app.revision,
             status: status.into(),
@@ -1050,7 +1050,7 @@ impl Service {
         decision["outcome"] = json!("annulled");
         decision["concluded_on"] = json!(today.to_string());
         let mut unit = Unit::new();
-        unit.push(repo::change_status(&repo::StatusChange {
+        unit.push(repo::change_status(repo::StatusChange {
             id: app.id.clone(),
             expected_revision: app.revision,
             status: "annulled".into(),

@@ -147,7 +147,7 @@ pub(crate) fn case_event(
     detail: impl std::fmt::Display,
     at: &str,
 ) -> koshi_store::Op {
-    repo::insert_event(&EventRow {
+    repo::insert_event(EventRow {
         id: new_id(),
         application_id: Some(application_id.into()),
         at: at.into(),
@@ -162,7 +162,7 @@ pub(crate) fn case_event(
 /// A message for another system (monitoring, printer, ИИС ЦОН, cabinet, agency), delivered at
 /// least once by the outbox.
 pub(crate) fn outbox_message(application_id: &str, topic: &str, payload: String, at: &str) -> koshi_store::Op {
-    repo::insert_outbox(&OutboxRow {
+    repo::insert_outbox(OutboxRow {
         id: new_id(),
         topic: topic.into(),
         application_id: Some(application_id.into()),
@@ -966,16 +966,28 @@ impl Service {
     }
 
     pub(crate) fn monitoring(&self, application_id: &str, stage: &str, at: &str, version: &str) -> koshi_store::Op {
+        /// A stage change as the monitoring system receives it (п. 9-4, п. 16); keys in
+        /// alphabetical order, as every other payload Koshi writes.
+        #[derive(serde::Serialize)]
+        struct StageChange<'a> {
+            application_id: &'a str,
+            at: &'a str,
+            citation: &'a str,
+            rules_version: &'a str,
+            service: &'a str,
+            stage: &'a str,
+        }
         let pr = stage.starts_with("pr.");
-        let payload = json!({
-            "service": if pr { "pr" } else { "rvp" },
-            "application_id": application_id,
-            "stage": stage,
-            "at": at,
-            "rules_version": version,
-            "citation": if pr { "п. 16" } else { "п. 9-4" },
-        });
-        outbox_message(application_id, "monitoring", payload.to_string(), at)
+        let payload = StageChange {
+            application_id,
+            at,
+            citation: if pr { "п. 16" } else { "п. 9-4" },
+            rules_version: version,
+            service: if pr { "pr" } else { "rvp" },
+            stage,
+        };
+        let payload = serde_json::to_string(&payload).unwrap_or_default();
+        outbox_message(application_id, "monitoring", payload, at)
     }
 
     // ------------------------------------------------------------------ checks
@@ -1114,11 +1126,14 @@ impl Service {
                         Finding::Ground { .. } => "ground",
                         Finding::Officer { .. } => "officer",
                     };
-                    unit.push(record(&CheckRow {
+                    unit.push(record(CheckRow {
                         application_id: id.into(),
                         check_name: check.as_str().into(),
                         state: state.into(),
-                        finding: Some(finding_to_json(&finding).to_string()),
+                        finding: Some(match &finding {
+                            Finding::Clear => r#"{"result":"clear"}"#.to_string(),
+                            other => finding_to_json(other).to_string(),
+                        }),
                         source: source_of(check).into(),
                         checked_at: Some(now_s.clone()),
                         attempts,
@@ -1129,7 +1144,7 @@ impl Service {
                 }
                 Err((registry, err)) => {
                     let backoff = SignedDuration::from_secs((60i64 << (attempts - 1).min(4)).min(900));
-                    unit.push(record(&waiting_check(
+                    unit.push(record(waiting_check(
                         id,
                         check,
                         attempts,
@@ -1366,7 +1381,7 @@ impl Service {
         } else {
             status::AWAITING_CONFIRMATION
         };
-        unit.push(repo::change_status(&StatusChange {
+        unit.push(repo::change_status(StatusChange {
             id: app.id.clone(),
             expected_revision: app.revision,
             status: new_status.into(),
@@ -1440,7 +1455,7 @@ impl Service {
         decision["form"] = json!("App. 2");
         decision["decided_at"] = json!(now_s);
         decision["decided_by"] = json!(actor);
-        unit.push(repo::change_status(&StatusChange {
+        unit.push(repo::change_status(StatusChange {
             id: app.id.clone(),
             expected_revision: app.revision,
             status: status::ISSUED.into(),
@@ -1604,7 +1619,7 @@ impl Service {
                     out
                 };
                 let decision = json!({"outcome": "refused", "form": "App. 2-1", "citation": "п. 9-3", "grounds": grounds, "decided_at": now_s, "decided_by": actor, "comment": d.comment});
-                unit.push(repo::change_status(&StatusChange {
+                unit.push(repo::change_status(StatusChange {
                     id: app.id.clone(),
                     expected_revision: app.revision,
                     status: status::REFUSED.into(),

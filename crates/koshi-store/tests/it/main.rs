@@ -86,11 +86,11 @@ async fn concurrent_units_commit_and_a_failing_unit_leaves_nothing(store: &Store
         let s = store.clone();
         handles.push(tokio::spawn(async move {
             let mut u = Unit::new();
-            u.push(repo::insert_event(&event(&format!("e{i}"))));
+            u.push(repo::insert_event(event(&format!("e{i}"))));
             if i == 100 {
                 // Duplicate primary key inside the same unit: the whole unit must vanish.
-                u.push(repo::insert_event(&event("e100-extra")));
-                u.push(repo::insert_event(&event("e100-extra")));
+                u.push(repo::insert_event(event("e100-extra")));
+                u.push(repo::insert_event(event("e100-extra")));
             }
             s.write(u).await
         }));
@@ -180,7 +180,7 @@ async fn concurrent_cases_are_filed_and_decided_each_its_own(store: &Store) {
             let s = store.clone();
             let c = change(i, rev, status);
             handles.push(tokio::spawn(async move {
-                (i, s.write(Unit::new().with(repo::change_status(&c))).await)
+                (i, s.write(Unit::new().with(repo::change_status(c))).await)
             }));
         }
         for h in handles {
@@ -252,7 +252,7 @@ async fn sqlite_survives_reopen() {
     let dir = std::env::temp_dir().join(format!("koshi-store-{}", uuid::Uuid::new_v4()));
     let loc = Location::SqliteFile(dir.join("koshi.db"));
     let s = Store::open(&loc).await.unwrap();
-    s.write(Unit::new().with(repo::insert_event(&event("persisted"))))
+    s.write(Unit::new().with(repo::insert_event(event("persisted"))))
         .await
         .unwrap();
     s.close().await;
@@ -275,7 +275,7 @@ async fn sqlite_close_commits_what_was_queued_and_refuses_the_rest() {
     for i in 0..200 {
         let s = s.clone();
         queued.push(tokio::spawn(async move {
-            s.write(Unit::new().with(repo::insert_event(&event(&format!("queued-{i}")))))
+            s.write(Unit::new().with(repo::insert_event(event(&format!("queued-{i}")))))
                 .await
         }));
     }
@@ -291,7 +291,7 @@ async fn sqlite_close_commits_what_was_queued_and_refuses_the_rest() {
         }
     }
     assert_eq!(
-        s.write(Unit::new().with(repo::insert_event(&event("late")))).await,
+        s.write(Unit::new().with(repo::insert_event(event("late")))).await,
         Err(StoreError::Closed)
     );
     let wal = std::fs::metadata(dir.join("koshi.db-wal"))
@@ -317,7 +317,7 @@ async fn write_events(store: &Store, n: usize) {
         handles.push(tokio::spawn(async move {
             let mut e = event(&format!("ev{i:03}"));
             e.detail = format!("{{\"n\": {i}}}");
-            s.write(Unit::new().with(repo::insert_event(&e))).await.unwrap();
+            s.write(Unit::new().with(repo::insert_event(e))).await.unwrap();
         }));
     }
     for h in handles {

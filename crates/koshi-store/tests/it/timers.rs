@@ -50,7 +50,7 @@ async fn worker(store: Store, owner: &'static str, now: &'static str, lease: &'s
                 };
                 s.write(
                     Unit::new()
-                        .with(repo::insert_event(&effect))
+                        .with(repo::insert_event(effect))
                         .with(timers::fired(&t.id, owner, now)),
                 )
                 .await
@@ -99,7 +99,7 @@ async fn drill(loc: &Location, n: usize) {
     let late = c
         .write(
             Unit::new()
-                .with(repo::insert_event(&EventRow {
+                .with(repo::insert_event(EventRow {
                     id: uuid::Uuid::now_v7().to_string(),
                     application_id: None,
                     at: AFTER_LEASE.into(),

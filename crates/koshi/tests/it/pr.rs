@@ -167,7 +167,7 @@ async fn p22_reapplication_a_day_before_and_on_the_anniversary(t: &TestApp) {
         updated_at: old.updated_at.clone(),
     };
     store
-        .write(koshi_store::Unit::new().with(koshi_store::repo::change_status(&refused)))
+        .write(koshi_store::Unit::new().with(koshi_store::repo::change_status(refused)))
         .await
         .unwrap();
     let mut req = pr_request(t, "AC2345678");
