@@ -307,6 +307,53 @@ async fn sqlite_close_commits_what_was_queued_and_refuses_the_rest() {
     std::fs::remove_dir_all(dir).ok();
 }
 
+/// Under a steady stream of commits the WAL is started over from time to time rather than
+/// growing with every frame ever written. 40,000 units of a 2 KB row write at least 19,500
+/// frames (4 KiB pages); the WAL restarts past 4,096.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_wal_is_started_over_under_steady_writes() {
+    use sqlx::Connection;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    const UNITS: usize = 40_000;
+    let dir = std::env::temp_dir().join(format!("koshi-store-{}", uuid::Uuid::new_v4()));
+    let loc = Location::SqliteFile(dir.join("koshi.db"));
+    let s = Store::open(&loc).await.unwrap();
+    let next = std::sync::Arc::new(AtomicUsize::new(0));
+    let mut writers = Vec::new();
+    for _ in 0..64 {
+        let (s, next) = (s.clone(), next.clone());
+        writers.push(tokio::spawn(async move {
+            loop {
+                let i = next.fetch_add(1, Ordering::Relaxed);
+                if i >= UNITS {
+                    return;
+                }
+                let mut e = event(&format!("e{i}"));
+                e.detail = "x".repeat(2000);
+                s.write(Unit::new().with(repo::insert_event(e))).await.unwrap();
+            }
+        }));
+    }
+    for w in writers {
+        w.await.unwrap();
+    }
+    let mut conn = sqlx::SqliteConnection::connect(&format!("sqlite://{}", dir.join("koshi.db").display()))
+        .await
+        .unwrap();
+    // (busy, frames in the WAL, frames checkpointed)
+    let (_, frames, _): (i64, i64, i64) = sqlx::query_as("PRAGMA wal_checkpoint(PASSIVE)")
+        .fetch_one(&mut conn)
+        .await
+        .unwrap();
+    assert!(
+        (frames as usize) < UNITS / 4,
+        "the WAL holds {frames} frames after {UNITS} commits: it was never started over"
+    );
+    conn.close().await.unwrap();
+    s.close().await;
+    std::fs::remove_dir_all(dir).ok();
+}
+
 // ------------------------------------------------------------------ audit chain
 
 async fn write_events(store: &Store, n: usize) {
