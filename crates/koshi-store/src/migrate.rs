@@ -24,6 +24,12 @@ const MIGRATIONS: &[(i64, &str, &str, Option<&str>)] = &[
         FILED_APART,
         None,
     ),
+    (
+        10,
+        "a case's checks on one sheet",
+        CHECK_SHEETS_SQLITE,
+        Some(CHECK_SHEETS_POSTGRES),
+    ),
 ];
 
 /// The indexes follow the reads Koshi makes, so that a case's writes maintain no more than those:
@@ -109,6 +115,39 @@ CREATE TABLE application_filings (
 INSERT INTO application_filings (id, receipt, data) SELECT id, receipt, data FROM applications;
 ALTER TABLE applications DROP COLUMN receipt;
 ALTER TABLE applications DROP COLUMN data;
+"#;
+
+/// The seven checks of a case run together and are recorded together: one row per case (the
+/// list as JSON, by check name, and the earliest retry of a waiting check) instead of seven,
+/// so that recording them is one write, not seven, each with its foreign-key lookup.
+const CHECK_SHEETS_SQLITE: &str = r#"
+CREATE TABLE check_sheets (
+    application_id TEXT PRIMARY KEY REFERENCES applications (id),
+    checks TEXT NOT NULL,
+    next_attempt_at TEXT
+);
+INSERT INTO check_sheets (application_id, checks, next_attempt_at)
+SELECT application_id,
+       json_group_array(json_object('check_name', check_name, 'state', state, 'finding', finding, 'source', source, 'checked_at', checked_at, 'attempts', attempts, 'next_attempt_at', next_attempt_at, 'last_error', last_error)),
+       MIN(CASE WHEN state = 'waiting' THEN COALESCE(next_attempt_at, '') END)
+FROM (SELECT * FROM checks ORDER BY application_id, check_name)
+GROUP BY application_id;
+DROP TABLE checks;
+"#;
+
+const CHECK_SHEETS_POSTGRES: &str = r#"
+CREATE TABLE check_sheets (
+    application_id TEXT PRIMARY KEY REFERENCES applications (id),
+    checks TEXT NOT NULL,
+    next_attempt_at TEXT
+);
+INSERT INTO check_sheets (application_id, checks, next_attempt_at)
+SELECT application_id,
+       json_agg(json_build_object('check_name', check_name, 'state', state, 'finding', finding, 'source', source, 'checked_at', checked_at, 'attempts', attempts, 'next_attempt_at', next_attempt_at, 'last_error', last_error) ORDER BY check_name)::text,
+       MIN(CASE WHEN state = 'waiting' THEN COALESCE(next_attempt_at, '') END)
+FROM checks
+GROUP BY application_id;
+DROP TABLE checks;
 "#;
 
 /// п. 14 пп. 2–3: what was asked of which agency, by when, and what it answered.
@@ -384,8 +423,8 @@ mod tests {
     use super::*;
     use crate::{Location, Store};
 
-    /// Migration 9 moves every filing out of `applications`: a case written before it reads the
-    /// same after it, on each database.
+    /// Migrations 9 and 10 move every filing out of `applications` and a case's check rows onto
+    /// its check sheet: a case written before them reads the same after them, on each database.
     async fn filings_survive_the_split(loc: Location) {
         let db = match &loc {
             Location::SqliteFile(path) => {
@@ -403,13 +442,16 @@ mod tests {
         };
         apply_until(&db, 8).await.unwrap();
         let insert = "INSERT INTO applications (id, kind, status, channel, unit, filed_unit, purpose, filed_at, receipt, data, household, person_key, rules_version, created_by, created_at, updated_at) VALUES ('a1', 'rvp', 'checking', 'police_desk', 'ALM-01', 'ALM-01', 'labour_contract', '2026-02-02T05:00:00.000000Z', '{\"type\":\"acceptance\"}', '{\"kind\":\"rvp\"}', 0, 'UZB:FA1', '992/2024-12-08', 'officer', '2026-02-02T05:00:00.000000Z', '2026-02-02T05:00:00.000000Z')";
+        let checks = "INSERT INTO checks (application_id, check_name, state, finding, source, checked_at, attempts, next_attempt_at, last_error) VALUES ('a1', 'records', 'clear', '{\"result\":\"clear\"}', 'police_records+kpsisu', '2026-02-02T05:01:00.000000Z', 1, NULL, NULL), ('a1', 'border_crossings', 'waiting', NULL, 'berkut', NULL, 2, '2026-02-02T05:03:00.000000Z', 'berkut: timeout')";
         match &db {
             Db::Sqlite(p) => {
                 sqlx::query(insert).execute(p).await.unwrap();
+                sqlx::query(checks).execute(p).await.unwrap();
                 p.close().await;
             }
             Db::Postgres(p) => {
                 sqlx::query(insert).execute(p).await.unwrap();
+                sqlx::query(checks).execute(p).await.unwrap();
                 p.close().await;
             }
         }
@@ -418,6 +460,34 @@ mod tests {
         assert_eq!(a.receipt, r#"{"type":"acceptance"}"#);
         assert_eq!(a.data, r#"{"kind":"rvp"}"#);
         assert_eq!(a.status, "checking");
+        // Migration 10: the case's check rows are now its sheet, by name, field for field.
+        let checks = store.checks("a1").await.unwrap();
+        assert_eq!(checks.len(), 2);
+        assert_eq!(
+            (
+                checks[0].check_name.as_str(),
+                checks[0].state.as_str(),
+                checks[0].attempts
+            ),
+            ("border_crossings", "waiting", 2)
+        );
+        assert_eq!(
+            checks[0].next_attempt_at.as_deref(),
+            Some("2026-02-02T05:03:00.000000Z")
+        );
+        assert_eq!(checks[0].last_error.as_deref(), Some("berkut: timeout"));
+        assert_eq!(checks[0].finding, None);
+        assert_eq!(checks[1].check_name, "records");
+        assert_eq!(checks[1].finding.as_deref(), Some(r#"{"result":"clear"}"#));
+        assert_eq!(checks[1].checked_at.as_deref(), Some("2026-02-02T05:01:00.000000Z"));
+        assert_eq!(checks[1].application_id, "a1");
+        // The waiting check's retry is due at 05:03, not before.
+        let due = |at: &'static str| {
+            let store = store.clone();
+            async move { store.applications_with_due_checks(at, 10).await.unwrap() }
+        };
+        assert!(due("2026-02-02T05:02:59.000000Z").await.is_empty());
+        assert_eq!(due("2026-02-02T05:03:00.000000Z").await, vec!["a1".to_string()]);
         store.close().await;
     }
 

@@ -54,12 +54,12 @@ pub struct ApplicationRow {
 
 // The reads a case makes on its way (and the background passes), named so that their query
 // plans are tested (`plan_tests`): each must be led by an index, never a scan of a table.
-const DUE_CHECKS_SQL: &str = "SELECT a.id FROM applications a WHERE a.status = 'checking' AND a.status NOT IN ('issued', 'refused', 'refused_to_accept', 'annulled', 'withdrawn') AND a.kind = 'rvp' AND (NOT EXISTS (SELECT 1 FROM checks c WHERE c.application_id = a.id) OR EXISTS (SELECT 1 FROM checks c WHERE c.application_id = a.id AND c.state = 'waiting' AND c.next_attempt_at <= $1)) ORDER BY a.id LIMIT $2";
+const DUE_CHECKS_SQL: &str = "SELECT a.id FROM applications a WHERE a.status = 'checking' AND a.status NOT IN ('issued', 'refused', 'refused_to_accept', 'annulled', 'withdrawn') AND a.kind = 'rvp' AND NOT EXISTS (SELECT 1 FROM check_sheets c WHERE c.application_id = a.id AND (c.next_attempt_at IS NULL OR c.next_attempt_at > $1)) ORDER BY a.id LIMIT $2";
 const HOUSEHOLD_SQL: &str = "SELECT COUNT(*) FROM applications WHERE employer_iin = $1 AND household = 1 AND status = 'issued' AND valid_from <= $2 AND valid_until >= $2";
 const PENDING_PR_SQL: &str = "SELECT COUNT(*) FROM applications WHERE person_key = $1 AND kind = 'pr' AND status NOT IN ('issued', 'refused', 'refused_to_accept', 'annulled', 'withdrawn')";
 const OUTBOX_DUE_SQL: &str = "SELECT id, topic, application_id, payload, created_at, state, attempts, next_attempt_at, delivered_at, last_error FROM outbox WHERE state = 'pending' AND next_attempt_at <= $1 ORDER BY created_at, id LIMIT $2";
 const OUTBOX_BY_CASE_SQL: &str = "SELECT id, topic, application_id, payload, created_at, state, attempts, next_attempt_at, delivered_at, last_error FROM outbox WHERE application_id = $1 ORDER BY created_at, id LIMIT $2";
-const CHECKS_SQL: &str = "SELECT application_id, check_name, state, finding, source, checked_at, attempts, next_attempt_at, last_error FROM checks WHERE application_id = $1 ORDER BY check_name";
+const CHECKS_SQL: &str = "SELECT checks FROM check_sheets WHERE application_id = $1";
 const EVENTS_SQL: &str = "SELECT id, application_id, at, actor, action, citation, rules_version, detail FROM events WHERE application_id = $1 ORDER BY at, id";
 
 /// An application is read whole: its state (`applications`) with its filing
@@ -159,8 +159,11 @@ pub fn move_case(id: &str, expected_revision: i64, unit: &str, at: &str) -> Op {
 
 // ------------------------------------------------------------------ checks
 
-#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+/// One of a case's checks. A case's checks are kept together, on one sheet (`check_sheets`: the
+/// list as JSON, with the earliest due retry beside it), written whole each time they run.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct CheckRow {
+    #[serde(skip)]
     pub application_id: String,
     pub check_name: String,
     /// `clear`, `ground`, `officer`, `waiting`
@@ -173,43 +176,42 @@ pub struct CheckRow {
     pub last_error: Option<String>,
 }
 
-const CHECK_INSERT: &str = "INSERT INTO checks (application_id, check_name, state, finding, source, checked_at, attempts, next_attempt_at, last_error) VALUES";
-
-/// A check's first record: its row must not exist yet (a second first run conflicts).
-pub fn insert_check(c: CheckRow) -> Op {
-    check_op("record first check", "", c)
-}
-
-/// A check recorded again (a retry, or its result after waiting).
-pub fn upsert_check(c: CheckRow) -> Op {
-    check_op(
-        "record check",
-        "ON CONFLICT (application_id, check_name) DO UPDATE SET state = excluded.state, finding = excluded.finding, source = excluded.source, checked_at = excluded.checked_at, attempts = excluded.attempts, next_attempt_at = excluded.next_attempt_at, last_error = excluded.last_error",
-        c,
-    )
-}
-
-fn check_op(what: &'static str, tail: &'static str, c: CheckRow) -> Op {
-    Op::insert(
-        what,
-        InsertShape {
-            head: CHECK_INSERT,
-            tail,
-            columns: 9,
-            rank: 1,
-        },
-        vec![
-            c.application_id.into(),
-            c.check_name.into(),
-            c.state.into(),
-            c.finding.into(),
-            c.source.into(),
-            c.checked_at.into(),
-            c.attempts.into(),
-            c.next_attempt_at.into(),
-            c.last_error.into(),
-        ],
-    )
+/// Records a case's checks, all of them (in the order of their names). `first`: the case has
+/// no sheet yet (a second first record conflicts); otherwise the sheet is replaced. The sheet
+/// keeps the earliest retry of a waiting check (a waiting check with no time is due at once),
+/// so that the background pass finds due cases by index.
+pub fn record_checks(application_id: &str, checks: &[&CheckRow], first: bool) -> Op {
+    let mut sorted: Vec<&CheckRow> = checks.to_vec();
+    sorted.sort_by(|a, b| a.check_name.cmp(&b.check_name));
+    let next = sorted
+        .iter()
+        .filter(|c| c.state == "waiting")
+        .map(|c| c.next_attempt_at.as_deref().unwrap_or(""))
+        .min()
+        .map(str::to_string);
+    // Plain strings and integers only: serializing them cannot fail.
+    let sheet = serde_json::to_string(&sorted).unwrap_or_else(|_| "[]".into());
+    let args = vec![application_id.into(), sheet.into(), next.into()];
+    if first {
+        Op::insert(
+            "record first checks",
+            InsertShape {
+                head: "INSERT INTO check_sheets (application_id, checks, next_attempt_at) VALUES",
+                tail: "",
+                columns: 3,
+                rank: 1,
+            },
+            args,
+        )
+    } else {
+        Op::new(
+            "record checks",
+            "UPDATE check_sheets SET checks = $2, next_attempt_at = $3 WHERE application_id = $1",
+            args,
+        )
+        .expecting(1)
+        .batched_on_postgres("UPDATE check_sheets AS t SET checks = u.checks, next_attempt_at = u.next_attempt_at FROM UNNEST($1::text[], $2::text[], $3::text[]) AS u (application_id, checks, next_attempt_at) WHERE t.application_id = u.application_id")
+    }
 }
 
 // ------------------------------------------------------------------ events (audit)
@@ -628,8 +630,20 @@ impl Store {
         Ok(r.0)
     }
 
+    /// A case's checks, by name; none before they first run.
     pub async fn checks(&self, application_id: &str) -> StoreResult<Vec<CheckRow>> {
-        Ok(fetch_all!(self.db(), CheckRow, CHECKS_SQL, application_id))
+        let sheet: Option<(String,)> = fetch_optional!(self.db(), (String,), CHECKS_SQL, application_id);
+        let Some((sheet,)) = sheet else {
+            return Ok(Vec::new());
+        };
+        let mut rows: Vec<CheckRow> = serde_json::from_str(&sheet).map_err(|e| {
+            crate::StoreError::Database(format!("the check sheet of {application_id} is unreadable: {e}"))
+        })?;
+        for r in &mut rows {
+            r.application_id = application_id.to_string();
+        }
+        rows.sort_by(|a, b| a.check_name.cmp(&b.check_name));
+        Ok(rows)
     }
 
     /// RVP applications in checking whose checks are due: never run yet (no check rows), or with a
@@ -805,7 +819,8 @@ impl Store {
         let mut out = Vec::new();
         for t in [
             "applications",
-            "checks",
+            "application_filings",
+            "check_sheets",
             "events",
             "outbox",
             "outages",

@@ -1073,9 +1073,6 @@ impl Service {
                 (app, req, checks, stored)
             }
         };
-        // The first run inserts the seven rows (a concurrent first run elsewhere then conflicts
-        // and this one is dropped, to be taken up again); later runs update them.
-        let record = if stored { repo::upsert_check } else { repo::insert_check };
         let now = self.now();
         let now_s = instant(now);
         let due: Vec<Check> = checks
@@ -1105,6 +1102,8 @@ impl Service {
         let results = futures::future::join_all(futures).await;
 
         let mut unit = Unit::new();
+        // The sheet as it will be recorded: the checks run now replace their earlier rows.
+        let mut sheet: BTreeMap<String, CheckRow> = BTreeMap::new();
         let mut findings: BTreeMap<Check, Finding> = BTreeMap::new();
         for (name, row) in &prior {
             if row.state != "waiting"
@@ -1126,35 +1125,55 @@ impl Service {
                         Finding::Ground { .. } => "ground",
                         Finding::Officer { .. } => "officer",
                     };
-                    unit.push(record(CheckRow {
-                        application_id: id.into(),
-                        check_name: check.as_str().into(),
-                        state: state.into(),
-                        finding: Some(match &finding {
-                            Finding::Clear => r#"{"result":"clear"}"#.to_string(),
-                            other => finding_to_json(other).to_string(),
-                        }),
-                        source: source_of(check).into(),
-                        checked_at: Some(now_s.clone()),
-                        attempts,
-                        next_attempt_at: None,
-                        last_error: None,
-                    }));
+                    sheet.insert(
+                        check.as_str().into(),
+                        CheckRow {
+                            application_id: id.into(),
+                            check_name: check.as_str().into(),
+                            state: state.into(),
+                            finding: Some(match &finding {
+                                Finding::Clear => r#"{"result":"clear"}"#.to_string(),
+                                other => finding_to_json(other).to_string(),
+                            }),
+                            source: source_of(check).into(),
+                            checked_at: Some(now_s.clone()),
+                            attempts,
+                            next_attempt_at: None,
+                            last_error: None,
+                        },
+                    );
                     findings.insert(check, finding);
                 }
                 Err((registry, err)) => {
                     let backoff = SignedDuration::from_secs((60i64 << (attempts - 1).min(4)).min(900));
-                    unit.push(record(waiting_check(
-                        id,
-                        check,
-                        attempts,
-                        Some(instant(now.checked_add(backoff).unwrap_or(now))),
-                        Some(format!("{}: {err}", registry.as_str())),
-                    )));
+                    sheet.insert(
+                        check.as_str().into(),
+                        waiting_check(
+                            id,
+                            check,
+                            attempts,
+                            Some(instant(now.checked_add(backoff).unwrap_or(now))),
+                            Some(format!("{}: {err}", registry.as_str())),
+                        ),
+                    );
                     failures.insert(registry, err.to_string());
                 }
             }
         }
+        // All seven, in one record: the first run inserts the sheet (a concurrent first run
+        // elsewhere then conflicts and this one is dropped, to be taken up again); later runs
+        // replace it.
+        let recorded: Vec<&CheckRow> = prior
+            .iter()
+            .map(|(name, row)| sheet.get(name).unwrap_or(row))
+            .chain(
+                sheet
+                    .iter()
+                    .filter(|(name, _)| !prior.contains_key(*name))
+                    .map(|(_, r)| r),
+            )
+            .collect();
+        unit.push(repo::record_checks(id, &recorded, !stored));
         // The outage journal (п. 9-5): one open outage per failing registry, journaled once its
         // delay passes one hour; closed by the first success.
         if !failures.is_empty() || !successes.is_empty() {
