@@ -162,8 +162,8 @@ struct Checkpointer {
 }
 
 const CHECKPOINT_EVERY: Duration = Duration::from_millis(200);
-/// A WAL longer than this many frames (16 MiB of 4 KiB pages) is started over at the next
-/// checkpoint (see the checkpoint loop).
+/// A WAL longer than this many frames (32 MiB of 8 KiB pages) is started over: see
+/// `Checkpointer::catch_up`.
 const RESTART_ABOVE_FRAMES: i64 = 4096;
 
 impl Checkpointer {

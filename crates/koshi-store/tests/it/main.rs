@@ -308,8 +308,8 @@ async fn sqlite_close_commits_what_was_queued_and_refuses_the_rest() {
 }
 
 /// Under a steady stream of commits the WAL is started over from time to time rather than
-/// growing with every frame ever written. 40,000 units of a 2 KB row write at least 19,500
-/// frames (4 KiB pages); the WAL restarts past 4,096.
+/// growing with every frame ever written. 40,000 units of a 4 KB row write at least 19,500
+/// frames (8 KiB pages); the WAL restarts past 4,096.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sqlite_wal_is_started_over_under_steady_writes() {
     use sqlx::Connection;
@@ -329,7 +329,7 @@ async fn sqlite_wal_is_started_over_under_steady_writes() {
                     return;
                 }
                 let mut e = event(&format!("e{i}"));
-                e.detail = "x".repeat(2000);
+                e.detail = "x".repeat(4000);
                 s.write(Unit::new().with(repo::insert_event(e))).await.unwrap();
             }
         }));
