@@ -17,11 +17,13 @@ pub fn entry_hash(prev_hash: &str, seq: i64, fields: &[Option<&str>; 8]) -> Stri
     let mut h = Sha256::new();
     h.update(b"koshi-audit-v1\n");
     h.update(prev_hash.as_bytes());
-    h.update(format!("\n{seq}\n").as_bytes());
+    // Numbers are written into a buffer on the stack: this runs for every event, on the writer.
+    let mut buf = [0u8; 24];
+    h.update(decimal(&mut buf, "\n", seq, "\n"));
     for f in fields {
         match f {
             Some(v) => {
-                h.update(format!("{}:", v.len()).as_bytes());
+                h.update(decimal(&mut buf, "", v.len() as i64, ":"));
                 h.update(v.as_bytes());
             }
             None => h.update(b"-"),
@@ -29,6 +31,16 @@ pub fn entry_hash(prev_hash: &str, seq: i64, fields: &[Option<&str>; 8]) -> Stri
         h.update(b"\n");
     }
     hex::encode(h.finalize())
+}
+
+/// `before`, `n` in decimal, `after`, in `buf` (as `format!` would write them).
+fn decimal<'b>(buf: &'b mut [u8; 24], before: &str, n: i64, after: &str) -> &'b [u8] {
+    use std::io::Write;
+    let mut cur = std::io::Cursor::new(&mut buf[..]);
+    // 24 bytes hold a newline, any i64 and a separator.
+    let _ = write!(cur, "{before}{n}{after}");
+    let end = cur.position() as usize;
+    &buf[..end]
 }
 
 /// The eight content fields of an event op's arguments.
@@ -140,5 +152,66 @@ impl Store {
             head_hash: prev,
             first_broken: None,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use sha2::{Digest, Sha256};
+
+    /// The encoding as first written (with `format!`): chains recorded before stay verifiable.
+    fn reference(prev: &str, seq: i64, fields: &[Option<&str>; 8]) -> String {
+        let mut h = Sha256::new();
+        h.update(b"koshi-audit-v1\n");
+        h.update(prev.as_bytes());
+        h.update(format!("\n{seq}\n").as_bytes());
+        for f in fields {
+            match f {
+                Some(v) => {
+                    h.update(format!("{}:", v.len()).as_bytes());
+                    h.update(v.as_bytes());
+                }
+                None => h.update(b"-"),
+            }
+            h.update(b"\n");
+        }
+        hex::encode(h.finalize())
+    }
+
+    #[test]
+    fn entry_hash_is_unchanged() {
+        let long = "д".repeat(40_000);
+        for (seq, fields) in [
+            (
+                1,
+                [
+                    Some("id"),
+                    None,
+                    Some("2026-01-05T04:00:00.000000Z"),
+                    Some("a"),
+                    Some("b"),
+                    Some("п. 9"),
+                    Some("v"),
+                    Some("{}"),
+                ],
+            ),
+            (i64::MAX, [None; 8]),
+            (i64::MIN, [Some(""); 8]),
+            (
+                1_234_567,
+                [
+                    Some(long.as_str()),
+                    Some("x"),
+                    None,
+                    None,
+                    None,
+                    None,
+                    None,
+                    Some(long.as_str()),
+                ],
+            ),
+        ] {
+            assert_eq!(super::entry_hash("prev", seq, &fields), reference("prev", seq, &fields));
+        }
     }
 }

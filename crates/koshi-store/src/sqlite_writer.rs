@@ -337,12 +337,14 @@ impl<'c> Stmts<'c> {
             .ok_or_else(|| StoreError::Database("statement cache".into()))
     }
 
-    /// The statement for `sql`, prepared once, with `args` bound to its parameters.
-    fn bound(&mut self, sql: &'static str, args: &[Arg]) -> StoreResult<&mut rusqlite::Statement<'c>> {
+    /// The statement for `sql`, prepared once, with `args` and then `more` bound to its
+    /// parameters (`$1…` are `args`, numbered on into `more`).
+    fn bound(&mut self, sql: &'static str, args: &[Arg], more: &[Arg]) -> StoreResult<&mut rusqlite::Statement<'c>> {
         let (stmt, map) = self.prepare(sql)?;
         for (i, &a) in map.iter().enumerate() {
             let arg = args
                 .get(a)
+                .or_else(|| more.get(a.wrapping_sub(args.len())))
                 .ok_or_else(|| StoreError::Database(format!("missing argument ${} for {sql}", a + 1)))?;
             stmt.raw_bind_parameter(i + 1, arg)?;
         }
@@ -351,12 +353,17 @@ impl<'c> Stmts<'c> {
 
     /// Runs one statement; returns the rows it changed.
     fn execute(&mut self, sql: &'static str, args: &[Arg]) -> StoreResult<u64> {
-        Ok(self.bound(sql, args)?.raw_execute()? as u64)
+        self.execute_more(sql, args, &[])
+    }
+
+    /// As `execute`, with `more` arguments after `args` (an audit event's chain fields).
+    fn execute_more(&mut self, sql: &'static str, args: &[Arg], more: &[Arg]) -> StoreResult<u64> {
+        Ok(self.bound(sql, args, more)?.raw_execute()? as u64)
     }
 
     /// Runs a query returning one integer column; 0 when it returns no row.
     fn query_i64(&mut self, sql: &'static str, args: &[Arg]) -> StoreResult<i64> {
-        let mut rows = self.bound(sql, args)?.raw_query();
+        let mut rows = self.bound(sql, args, &[])?.raw_query();
         Ok(match rows.next()? {
             Some(r) => r.get(0)?,
             None => 0,
@@ -368,7 +375,7 @@ impl<'c> Stmts<'c> {
             return Ok(Chain::empty());
         }
         let mut rows = self
-            .bound("SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1", &[])?
+            .bound("SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1", &[], &[])?
             .raw_query();
         Ok(match rows.next()? {
             Some(r) => Chain::at(r.get(0)?, r.get(1)?),
@@ -408,8 +415,8 @@ fn units(stmts: &mut Stmts<'_>, batch: &[Job], savepoints: bool) -> StoreResult<
         let before = chain.clone();
         let mut outcome: StoreResult<()> = Ok(());
         for op in &job.unit.ops {
-            let args = chain.extend(op);
-            match stmts.execute(op.sql, &args) {
+            let more = chain.advance(op);
+            match stmts.execute_more(op.sql, &op.args, more.as_ref().map_or(&[], |m| &m[..])) {
                 Ok(n) => {
                     if let Some(want) = op.expect_rows
                         && n != want

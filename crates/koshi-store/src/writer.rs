@@ -221,23 +221,30 @@ impl Chain {
         Chain { seq, hash }
     }
 
+    /// The op's chain fields (sequence number, previous hash, hash), advancing the chain; none
+    /// for an op that is not an audit event. They follow the op's own arguments.
+    pub(crate) fn advance(&mut self, op: &Op) -> Option<[Arg; 3]> {
+        if !op.audit {
+            return None;
+        }
+        let seq = self.seq + 1;
+        let hash = crate::audit::entry_hash(&self.hash, seq, &crate::audit::fields_of(&op.args));
+        let prev = std::mem::replace(&mut self.hash, hash.clone());
+        self.seq = seq;
+        Some([Arg::I64(seq), Arg::Text(prev), Arg::Text(hash)])
+    }
+
     /// The op's arguments with its chain fields appended, advancing the chain. Only audit events
     /// are copied; every other op's arguments are used as they are.
     pub(crate) fn extend<'a>(&mut self, op: &'a Op) -> std::borrow::Cow<'a, [Arg]> {
-        if !op.audit {
-            return std::borrow::Cow::Borrowed(&op.args);
+        match self.advance(op) {
+            None => std::borrow::Cow::Borrowed(&op.args),
+            Some(chain) => {
+                let mut args = op.args.clone();
+                args.extend(chain);
+                std::borrow::Cow::Owned(args)
+            }
         }
-        let mut args = op.args.clone();
-        {
-            let seq = self.seq + 1;
-            let hash = crate::audit::entry_hash(&self.hash, seq, &crate::audit::fields_of(&op.args));
-            args.push(Arg::I64(seq));
-            args.push(Arg::Text(self.hash.clone()));
-            args.push(Arg::Text(hash.clone()));
-            self.seq = seq;
-            self.hash = hash;
-        }
-        std::borrow::Cow::Owned(args)
     }
 }
 

@@ -1094,10 +1094,10 @@ impl Service {
         let q = person_query(&req.immigrant, birth);
 
         let futures = due.iter().map(|&check| {
-            let q = q.clone();
+            let q = &q;
             let req = &req;
             let app = &app;
-            async move { (check, self.run_check(check, &q, req, app, purpose.household, on).await) }
+            async move { (check, self.run_check(check, q, req, app, purpose.household, on).await) }
         });
         let results = futures::future::join_all(futures).await;
 
@@ -1392,7 +1392,7 @@ impl Service {
         if outcome == "issued" && self.config.straight_through {
             let from = proposal["valid_from"].as_str().unwrap_or_default().to_string();
             let until = proposal["valid_until"].as_str().unwrap_or_default().to_string();
-            self.issue_into(unit, app, req, "system", proposal.clone(), &from, &until, &now_s)?;
+            self.issue_into(unit, app, req, "system", proposal, &from, &until, &now_s)?;
             return Ok(());
         }
         let new_status = if outcome == "officer" {
