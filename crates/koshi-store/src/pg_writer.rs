@@ -10,7 +10,7 @@ use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::{PgPool, Postgres};
 use tokio::sync::{mpsc, oneshot};
 
-use crate::writer::{Arg, Chain, InsertShape, Job, MAX_BATCH, Msg, Op};
+use crate::writer::{Arg, Chain, InsertShape, Job, MAX_BATCH, Msg, Op, answer, gather, refuse_the_rest};
 use crate::{StoreError, StoreResult};
 
 #[derive(Debug, Clone)]
@@ -56,18 +56,8 @@ async fn run(pool: &PgPool, mut rx: mpsc::Receiver<Msg>) {
     let mut batch: Vec<Job> = Vec::with_capacity(MAX_BATCH);
     let mut closing: Option<oneshot::Sender<()>> = None;
     while closing.is_none() {
-        match rx.recv().await {
-            None => break,
-            Some(Msg::Close(done)) => closing = Some(done),
-            Some(Msg::Job(j)) => batch.push(j),
-        }
-        while batch.len() < MAX_BATCH && closing.is_none() {
-            match rx.try_recv() {
-                Ok(Msg::Job(j)) => batch.push(j),
-                Ok(Msg::Close(done)) => closing = Some(done),
-                Err(_) => break,
-            }
-        }
+        let Some(first) = rx.recv().await else { break };
+        closing = gather(first, &mut rx, &mut batch);
         if batch.is_empty() {
             continue;
         }
@@ -76,37 +66,14 @@ async fn run(pool: &PgPool, mut rx: mpsc::Receiver<Msg>) {
         } else {
             Err(StoreError::Conflict(String::new()))
         };
-        let results = match fast {
+        let outcome = match fast {
             Ok(()) => Ok(batch.iter().map(|_| Ok(())).collect()),
             // Something in the batch failed: replay it unit by unit, each in its savepoint.
             Err(_) => one_by_one(pool, &batch).await,
         };
-        match results {
-            Ok(per_unit) => {
-                for (job, r) in batch.drain(..).zip(per_unit) {
-                    let _ = job.reply.send((r, job.unit));
-                }
-            }
-            Err(e) => {
-                tracing::error!(error = %e, units = batch.len(), "group commit failed");
-                for job in batch.drain(..) {
-                    let _ = job.reply.send((Err(e.clone()), job.unit));
-                }
-            }
-        }
+        answer(&mut batch, outcome);
     }
-    // Later writes find the channel closed and are refused.
-    rx.close();
-    while let Ok(m) = rx.try_recv() {
-        match m {
-            Msg::Job(job) => {
-                let _ = job.reply.send((Err(StoreError::Closed), job.unit));
-            }
-            Msg::Close(done) => {
-                let _ = done.send(());
-            }
-        }
-    }
+    refuse_the_rest(&mut rx);
     if let Some(done) = closing {
         let _ = done.send(());
     }

@@ -18,7 +18,7 @@ use rusqlite::types::{ToSqlOutput, ValueRef};
 use rusqlite::{Connection, ErrorCode, ToSql};
 use tokio::sync::{mpsc, oneshot};
 
-use crate::writer::{Arg, Chain, Job, MAX_BATCH, Msg};
+use crate::writer::{Arg, Chain, Job, MAX_BATCH, Msg, answer, gather, refuse_the_rest};
 use crate::{StoreError, StoreResult};
 
 impl ToSql for Arg {
@@ -246,18 +246,8 @@ fn run(conn: Connection, mut rx: mpsc::Receiver<Msg>, checkpointer: Checkpointer
     let mut batch: Vec<Job> = Vec::with_capacity(MAX_BATCH);
     let mut closing: Option<oneshot::Sender<()>> = None;
     while closing.is_none() {
-        match rx.blocking_recv() {
-            None => break,
-            Some(Msg::Close(done)) => closing = Some(done),
-            Some(Msg::Job(j)) => batch.push(j),
-        }
-        while batch.len() < MAX_BATCH && closing.is_none() {
-            match rx.try_recv() {
-                Ok(Msg::Job(j)) => batch.push(j),
-                Ok(Msg::Close(done)) => closing = Some(done),
-                Err(_) => break,
-            }
-        }
+        let Some(first) = rx.blocking_recv() else { break };
+        closing = gather(first, &mut rx, &mut batch);
         if batch.is_empty() {
             continue;
         }
@@ -269,29 +259,16 @@ fn run(conn: Connection, mut rx: mpsc::Receiver<Msg>, checkpointer: Checkpointer
             Ok(r) if r.iter().all(Result::is_ok) => Ok(r),
             _ => commit(&mut stmts, &batch, true),
         };
-        match outcome {
-            Ok(per_unit) => {
-                checkpointer.committed();
-                for (job, r) in batch.drain(..).zip(per_unit) {
-                    let _ = job.reply.send((r, job.unit));
-                }
-                checkpointer.catch_up(&conn);
-            }
-            Err(e) => {
-                tracing::error!(error = %e, units = batch.len(), "group commit failed");
-                for job in batch.drain(..) {
-                    let _ = job.reply.send((Err(e.clone()), job.unit));
-                }
-            }
+        let committed = outcome.is_ok();
+        if committed {
+            checkpointer.committed();
+        }
+        answer(&mut batch, outcome);
+        if committed {
+            checkpointer.catch_up(&conn);
         }
     }
-    rx.close();
-    // Units that raced the close are refused, not lost silently: their callers see Closed.
-    while let Ok(m) = rx.try_recv() {
-        if let Msg::Close(done) = m {
-            let _ = done.send(());
-        }
-    }
+    refuse_the_rest(&mut rx);
     drop(stmts);
     drop(conn);
     checkpointer.finish();

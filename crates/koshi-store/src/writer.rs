@@ -295,6 +295,62 @@ impl Writer {
     }
 }
 
+/// Adds to `batch` the message `first` and every message waiting behind it (up to
+/// `MAX_BATCH` units). Returns the close request if one came (the units before it still run).
+pub(crate) fn gather(
+    first: Msg,
+    rx: &mut tokio::sync::mpsc::Receiver<Msg>,
+    batch: &mut Vec<Job>,
+) -> Option<oneshot::Sender<()>> {
+    let mut next = Some(first);
+    while let Some(m) = next {
+        match m {
+            Msg::Close(done) => return Some(done),
+            Msg::Job(j) => batch.push(j),
+        }
+        next = if batch.len() < MAX_BATCH {
+            rx.try_recv().ok()
+        } else {
+            None
+        };
+    }
+    None
+}
+
+/// Answers every unit of the batch, handing it back: with its own outcome, or with the error
+/// that failed the whole batch.
+pub(crate) fn answer(batch: &mut Vec<Job>, outcome: StoreResult<Vec<StoreResult<()>>>) {
+    match outcome {
+        Ok(per_unit) => {
+            for (job, r) in batch.drain(..).zip(per_unit) {
+                let _ = job.reply.send((r, job.unit));
+            }
+        }
+        Err(e) => {
+            tracing::error!(error = %e, units = batch.len(), "group commit failed");
+            for job in batch.drain(..) {
+                let _ = job.reply.send((Err(e.clone()), job.unit));
+            }
+        }
+    }
+}
+
+/// After the writer stops: later writes find the channel closed; units that raced the close
+/// are refused (their callers see `Closed`), never lost silently; close requests are answered.
+pub(crate) fn refuse_the_rest(rx: &mut tokio::sync::mpsc::Receiver<Msg>) {
+    rx.close();
+    while let Ok(m) = rx.try_recv() {
+        match m {
+            Msg::Job(job) => {
+                let _ = job.reply.send((Err(StoreError::Closed), job.unit));
+            }
+            Msg::Close(done) => {
+                let _ = done.send(());
+            }
+        }
+    }
+}
+
 /// What a writer thread is sent.
 pub(crate) enum Msg {
     Job(Job),

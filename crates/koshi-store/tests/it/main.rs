@@ -307,6 +307,45 @@ async fn sqlite_close_commits_what_was_queued_and_refuses_the_rest() {
     std::fs::remove_dir_all(dir).ok();
 }
 
+/// PostgreSQL's writer (a thread of its own) closes as SQLite's does: what was queued is
+/// answered, later writes are refused, and every write answered Ok is in the database.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_close_commits_what_was_queued_and_refuses_the_rest() {
+    let Ok(url) = std::env::var("KOSHI_TEST_DATABASE_URL") else {
+        return;
+    };
+    let schema = format!("t_{}", uuid::Uuid::new_v4().simple());
+    let loc = koshi_store::create_test_schema(&url, &schema).await.unwrap();
+    let s = Store::open(&loc).await.unwrap();
+    let mut queued = Vec::new();
+    for i in 0..200 {
+        let s = s.clone();
+        queued.push(tokio::spawn(async move {
+            s.write(Unit::new().with(repo::insert_event(event(&format!("queued-{i}")))))
+                .await
+        }));
+    }
+    tokio::task::yield_now().await;
+    s.close().await;
+    let mut committed = 0;
+    for h in queued {
+        match h.await.unwrap() {
+            Ok(()) => committed += 1,
+            Err(StoreError::Closed) => {}
+            Err(e) => panic!("a queued write failed with {e}"),
+        }
+    }
+    assert_eq!(
+        s.write(Unit::new().with(repo::insert_event(event("late")))).await,
+        Err(StoreError::Closed)
+    );
+    let s = Store::open(&loc).await.unwrap();
+    let counts = s.table_counts().await.unwrap();
+    assert_eq!(counts.iter().find(|(t, _)| t == "events").unwrap().1, committed);
+    s.close().await;
+    koshi_store::drop_test_schema(&url, &schema).await.unwrap();
+}
+
 /// Under a steady stream of commits the WAL is started over from time to time rather than
 /// growing with every frame ever written. 40,000 units of a 4 KB row write at least 19,500
 /// frames (8 KiB pages); the WAL restarts past 4,096.
