@@ -109,13 +109,18 @@ async fn run() -> anyhow::Result<()> {
             concurrency(),
             fast.latency()
         );
-        if let (Some((wchar, written)), Some(cpu)) = (io, cpu) {
-            println!(
+        match (io, cpu, cleanup.is_some()) {
+            (Some((wchar, written)), Some(cpu), false) => println!(
                 "    per case: {:.0} µs of CPU (all threads), {:.1} KiB passed to write(), {:.1} KiB written to storage",
                 cpu * 1e6 / cases as f64,
                 wchar as f64 / 1024.0 / cases as f64,
                 written as f64 / 1024.0 / cases as f64
-            );
+            ),
+            (_, Some(cpu), true) => println!(
+                "    per case: {:.0} µs of Koshi's CPU (the server's own work is in its processes, not counted)",
+                cpu * 1e6 / cases as f64
+            ),
+            _ => {}
         }
         app.service.store.close().await;
         if std::env::var_os("KOSHI_BENCH_NO_LATENCY").is_none() {
