@@ -30,6 +30,12 @@ const MIGRATIONS: &[(i64, &str, &str, Option<&str>)] = &[
         CHECK_SHEETS_SQLITE,
         Some(CHECK_SHEETS_POSTGRES),
     ),
+    (
+        11,
+        "audit events keyed by their sequence number",
+        EVENTS_BY_SEQ_SQLITE,
+        Some("SELECT 1;"),
+    ),
 ];
 
 /// The indexes follow the reads Koshi makes, so that a case's writes maintain no more than those:
@@ -148,6 +154,37 @@ SELECT application_id,
 FROM checks
 GROUP BY application_id;
 DROP TABLE checks;
+"#;
+
+/// SQLite: the audit trail's rows live in the b-tree of their sequence number (`INTEGER PRIMARY
+/// KEY`, the rowid), which the chain is read and extended by, instead of a rowid of their own
+/// plus a separate unique index on `seq`: one b-tree fewer to write per event. The append-only
+/// triggers are made again on the new table. (PostgreSQL keeps its table: a no-op there.)
+const EVENTS_BY_SEQ_SQLITE: &str = r#"
+DROP TRIGGER IF EXISTS events_no_update;
+DROP TRIGGER IF EXISTS events_no_delete;
+CREATE TABLE events_v11 (
+    seq INTEGER PRIMARY KEY,
+    id TEXT NOT NULL UNIQUE,
+    application_id TEXT,
+    at TEXT NOT NULL,
+    actor TEXT NOT NULL,
+    action TEXT NOT NULL,
+    citation TEXT NOT NULL,
+    rules_version TEXT NOT NULL,
+    detail TEXT NOT NULL,
+    prev_hash TEXT NOT NULL,
+    hash TEXT NOT NULL
+);
+INSERT INTO events_v11 (seq, id, application_id, at, actor, action, citation, rules_version, detail, prev_hash, hash)
+SELECT seq, id, application_id, at, actor, action, citation, rules_version, detail, prev_hash, hash FROM events ORDER BY seq;
+DROP TABLE events;
+ALTER TABLE events_v11 RENAME TO events;
+CREATE INDEX events_application ON events (application_id, at);
+CREATE TRIGGER events_no_update BEFORE UPDATE ON events
+BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only'); END;
+CREATE TRIGGER events_no_delete BEFORE DELETE ON events
+BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only'); END;
 "#;
 
 /// п. 14 пп. 2–3: what was asked of which agency, by when, and what it answered.
@@ -423,9 +460,10 @@ mod tests {
     use super::*;
     use crate::{Location, Store};
 
-    /// Migrations 9 and 10 move every filing out of `applications` and a case's check rows onto
-    /// its check sheet: a case written before them reads the same after them, on each database.
-    async fn filings_survive_the_split(loc: Location) {
+    /// Migrations 9–11 move every filing out of `applications`, a case's check rows onto its
+    /// check sheet, and (SQLite) the audit trail into a table keyed by sequence number: a case
+    /// written before them reads the same after them, on each database, and its chain holds.
+    async fn cases_written_before_migrations_read_the_same(loc: Location) {
         let db = match &loc {
             Location::SqliteFile(path) => {
                 let opts = sqlx::sqlite::SqliteConnectOptions::new()
@@ -443,15 +481,33 @@ mod tests {
         apply_until(&db, 8).await.unwrap();
         let insert = "INSERT INTO applications (id, kind, status, channel, unit, filed_unit, purpose, filed_at, receipt, data, household, person_key, rules_version, created_by, created_at, updated_at) VALUES ('a1', 'rvp', 'checking', 'police_desk', 'ALM-01', 'ALM-01', 'labour_contract', '2026-02-02T05:00:00.000000Z', '{\"type\":\"acceptance\"}', '{\"kind\":\"rvp\"}', 0, 'UZB:FA1', '992/2024-12-08', 'officer', '2026-02-02T05:00:00.000000Z', '2026-02-02T05:00:00.000000Z')";
         let checks = "INSERT INTO checks (application_id, check_name, state, finding, source, checked_at, attempts, next_attempt_at, last_error) VALUES ('a1', 'records', 'clear', '{\"result\":\"clear\"}', 'police_records+kpsisu', '2026-02-02T05:01:00.000000Z', 1, NULL, NULL), ('a1', 'border_crossings', 'waiting', NULL, 'berkut', NULL, 2, '2026-02-02T05:03:00.000000Z', 'berkut: timeout')";
+        // An audit event, chained as the writer chains it.
+        let fields = [
+            Some("e1"),
+            Some("a1"),
+            Some("2026-02-02T05:00:00.000000Z"),
+            Some("officer"),
+            Some("intake.accepted"),
+            Some("п. 6"),
+            Some("992/2024-12-08"),
+            Some("{}"),
+        ];
+        let hash = crate::audit::entry_hash(crate::audit::GENESIS, 1, &fields);
+        let event = format!(
+            "INSERT INTO events (id, application_id, at, actor, action, citation, rules_version, detail, seq, prev_hash, hash) VALUES ('e1', 'a1', '2026-02-02T05:00:00.000000Z', 'officer', 'intake.accepted', 'п. 6', '992/2024-12-08', '{{}}', 1, '{}', '{hash}')",
+            crate::audit::GENESIS
+        );
         match &db {
             Db::Sqlite(p) => {
                 sqlx::query(insert).execute(p).await.unwrap();
                 sqlx::query(checks).execute(p).await.unwrap();
+                sqlx::query(sqlx::AssertSqlSafe(event)).execute(p).await.unwrap();
                 p.close().await;
             }
             Db::Postgres(p) => {
                 sqlx::query(insert).execute(p).await.unwrap();
                 sqlx::query(checks).execute(p).await.unwrap();
+                sqlx::query(sqlx::AssertSqlSafe(event)).execute(p).await.unwrap();
                 p.close().await;
             }
         }
@@ -488,25 +544,53 @@ mod tests {
         };
         assert!(due("2026-02-02T05:02:59.000000Z").await.is_empty());
         assert_eq!(due("2026-02-02T05:03:00.000000Z").await, vec!["a1".to_string()]);
+        // Migration 11 (SQLite): the audit trail kept its entries, its chain and its guard.
+        let report = store.verify_audit().await.unwrap();
+        assert_eq!((report.entries, report.first_broken), (1, None));
+        assert_eq!(store.events("a1").await.unwrap()[0].action, "intake.accepted");
+        let update = "UPDATE events SET detail = 'x' WHERE seq = 1";
+        let refused = match store.db() {
+            Db::Sqlite(p) => sqlx::query(update).execute(p).await.is_err(),
+            Db::Postgres(p) => sqlx::query(update).execute(p).await.is_err(),
+        };
+        assert!(refused, "the audit trail must stay append-only");
+        // The chain goes on from the migrated head.
+        store
+            .write(
+                crate::Unit::new().with(crate::repo::insert_event(crate::repo::EventRow {
+                    id: "e2".into(),
+                    application_id: Some("a1".into()),
+                    at: "2026-02-02T05:04:00.000000Z".into(),
+                    actor: "system".into(),
+                    action: "checks.completed".into(),
+                    citation: "п. 9-1".into(),
+                    rules_version: "992/2024-12-08".into(),
+                    detail: "{}".into(),
+                })),
+            )
+            .await
+            .unwrap();
+        let report = store.verify_audit().await.unwrap();
+        assert_eq!((report.entries, report.first_broken), (2, None));
         store.close().await;
     }
 
     #[tokio::test]
-    async fn filings_survive_the_split_sqlite() {
+    async fn cases_written_before_migrations_read_the_same_sqlite() {
         let dir = std::env::temp_dir().join(format!("koshi-migrate-{}", uuid::Uuid::new_v4()));
         std::fs::create_dir_all(&dir).unwrap();
-        filings_survive_the_split(Location::SqliteFile(dir.join("koshi.db"))).await;
+        cases_written_before_migrations_read_the_same(Location::SqliteFile(dir.join("koshi.db"))).await;
         std::fs::remove_dir_all(&dir).ok();
     }
 
     #[tokio::test]
-    async fn filings_survive_the_split_postgres() {
+    async fn cases_written_before_migrations_read_the_same_postgres() {
         let Ok(url) = std::env::var("KOSHI_TEST_DATABASE_URL") else {
             return;
         };
         let schema = format!("t_{}", uuid::Uuid::new_v4().simple());
         let loc = crate::create_test_schema(&url, &schema).await.unwrap();
-        filings_survive_the_split(loc).await;
+        cases_written_before_migrations_read_the_same(loc).await;
         crate::drop_test_schema(&url, &schema).await.unwrap();
     }
 }
