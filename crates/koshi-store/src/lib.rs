@@ -6,8 +6,9 @@
 //! `YYYY-MM-DD`, money as integers.
 //!
 //! Writes go through a group-commit writer: each state change is a [`Unit`] (the case row, its
-//! audit event, its outbox messages, …) executed inside its own savepoint; many units from
-//! concurrent cases share one durable commit. A unit is atomic: all of it or none of it.
+//! audit event, its outbox messages, …); many units from concurrent cases share one durable
+//! commit, and a unit that fails is refused alone (the batch is replayed with a savepoint per
+//! unit). A unit is atomic: all of it or none of it.
 //!
 //! Architecture invariant: no other crate contains SQL.
 

@@ -57,8 +57,8 @@ impl From<Vec<u8>> for Arg {
     }
 }
 
-/// The shape of a plain INSERT, so that the writer can merge the same INSERT from many units into
-/// one multi-row statement: `head (…), (…) tail`.
+/// The shape of a plain INSERT (`head (…) tail`), so that PostgreSQL's writer can send the same
+/// INSERT of many units as one statement (`head … SELECT * FROM UNNEST(…) tail`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub(crate) struct InsertShape {
     /// `INSERT INTO t (a, b, c) VALUES`
