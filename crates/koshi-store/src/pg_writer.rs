@@ -13,6 +13,13 @@ use tokio::sync::{mpsc, oneshot};
 use crate::writer::{Arg, Chain, InsertShape, Job, MAX_BATCH, Msg, Op, answer, gather, refuse_the_rest};
 use crate::{StoreError, StoreResult};
 
+/// The writer connection's planner settings (see `PgWriter::start`).
+const KEYED_PLANS: [(&str, &str); 3] = [
+    ("enable_seqscan", "off"),
+    ("enable_hashjoin", "off"),
+    ("enable_mergejoin", "off"),
+];
+
 #[derive(Debug, Clone)]
 pub(crate) struct PgWriter {
     pub(crate) tx: mpsc::Sender<Msg>,
@@ -21,6 +28,12 @@ pub(crate) struct PgWriter {
 impl PgWriter {
     /// Connects the writer's own connection and starts its thread.
     pub(crate) async fn start(opts: PgConnectOptions) -> StoreResult<PgWriter> {
+        // The writer touches rows only by key. Its statements are prepared once and PostgreSQL
+        // may keep one generic plan for each: planned while a table was still small, a batched
+        // UPDATE … FROM UNNEST kept a hash join over a scan of the whole table as it grew
+        // (measured: 687 scans reading 13 million rows in a 60,000-case run; throughput fell by
+        // a third). On this connection only, index lookups are the plans it can choose.
+        let opts = opts.options(KEYED_PLANS);
         let (tx, rx) = mpsc::channel::<Msg>(MAX_BATCH * 4);
         let (ready, started) = oneshot::channel::<StoreResult<()>>();
         std::thread::Builder::new()
@@ -328,4 +341,63 @@ async fn merged(pool: &PgPool, batch: &[Job]) -> StoreResult<()> {
     }
     tx.commit().await?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// With the writer's settings, the batched status change plans as index lookups even in the
+    /// generic plan of a table that was empty when planned (the case that scanned whole tables).
+    #[tokio::test]
+    async fn batched_updates_plan_as_index_lookups() {
+        let Ok(url) = std::env::var("KOSHI_TEST_DATABASE_URL") else {
+            return;
+        };
+        let schema = format!("t_{}", uuid::Uuid::new_v4().simple());
+        let loc = crate::create_test_schema(&url, &schema).await.unwrap();
+        let store = crate::Store::open(&loc).await.unwrap();
+        store.close().await;
+        let opts: PgConnectOptions = url.parse().unwrap();
+        let opts = opts.options([("search_path", schema.as_str())]).options(KEYED_PLANS);
+        let pool = PgPoolOptions::new()
+            .max_connections(1)
+            .connect_with(opts)
+            .await
+            .unwrap();
+        let change = crate::repo::change_status(crate::repo::StatusChange {
+            id: "a".into(),
+            expected_revision: 0,
+            status: "issued".into(),
+            decision: None,
+            permit_number: None,
+            valid_from: None,
+            valid_until: None,
+            updated_at: "t".into(),
+        });
+        let batched = change.pg_batch.expect("the status change has a batched form");
+        let mut tx = pool.begin().await.unwrap();
+        sqlx::query("SET LOCAL plan_cache_mode = force_generic_plan")
+            .execute(&mut *tx)
+            .await
+            .unwrap();
+        sqlx::query(sqlx::AssertSqlSafe(format!(
+            "PREPARE batched (text[], text[], text[], text[], text[], text[], text[], int8[]) AS {batched}"
+        )))
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+        let plan: Vec<(String,)> =
+            sqlx::query_as("EXPLAIN EXECUTE batched ('{x}', '{x}', '{x}', '{x}', '{x}', '{x}', '{a}', '{0}')")
+                .fetch_all(&mut *tx)
+                .await
+                .unwrap();
+        let plan: Vec<String> = plan.into_iter().map(|r| r.0).collect();
+        let text = plan.join("\n");
+        assert!(text.contains("Index Scan"), "{text}");
+        assert!(!text.contains("Seq Scan on applications"), "{text}");
+        tx.rollback().await.unwrap();
+        pool.close().await;
+        crate::drop_test_schema(&url, &schema).await.unwrap();
+    }
 }
