@@ -58,6 +58,9 @@ const DUE_CHECKS_SQL: &str = "SELECT a.id FROM applications a WHERE a.status = '
 const HOUSEHOLD_SQL: &str = "SELECT COUNT(*) FROM applications WHERE employer_iin = $1 AND household = 1 AND status = 'issued' AND valid_from <= $2 AND valid_until >= $2";
 const PENDING_PR_SQL: &str = "SELECT COUNT(*) FROM applications WHERE person_key = $1 AND kind = 'pr' AND status NOT IN ('issued', 'refused', 'refused_to_accept', 'annulled', 'withdrawn')";
 const OUTBOX_DUE_SQL: &str = "SELECT id, topic, application_id, payload, created_at, state, attempts, next_attempt_at, delivered_at, last_error FROM outbox WHERE state = 'pending' AND next_attempt_at <= $1 ORDER BY created_at, id LIMIT $2";
+/// The newest messages first. Ids are UUIDv7 (time-ordered), so the primary key gives the order
+/// and the read stops at the limit, instead of sorting the whole outbox on every call.
+const OUTBOX_LATEST_SQL: &str = "SELECT id, topic, application_id, payload, created_at, state, attempts, next_attempt_at, delivered_at, last_error FROM outbox ORDER BY id DESC LIMIT $1";
 const OUTBOX_BY_CASE_SQL: &str = "SELECT id, topic, application_id, payload, created_at, state, attempts, next_attempt_at, delivered_at, last_error FROM outbox WHERE application_id = $1 ORDER BY created_at, id LIMIT $2";
 const CHECKS_SQL: &str = "SELECT checks FROM check_sheets WHERE application_id = $1";
 const EVENTS_SQL: &str = "SELECT id, application_id, at, actor, action, citation, rules_version, detail FROM events WHERE application_id = $1 ORDER BY at, id";
@@ -682,12 +685,7 @@ impl Store {
     pub async fn outbox(&self, application_id: Option<&str>, limit: i64) -> StoreResult<Vec<OutboxRow>> {
         Ok(match application_id {
             Some(a) => fetch_all!(self.db(), OutboxRow, OUTBOX_BY_CASE_SQL, a, limit),
-            None => fetch_all!(
-                self.db(),
-                OutboxRow,
-                "SELECT id, topic, application_id, payload, created_at, state, attempts, next_attempt_at, delivered_at, last_error FROM outbox ORDER BY created_at DESC, id DESC LIMIT $1",
-                limit
-            ),
+            None => fetch_all!(self.db(), OutboxRow, OUTBOX_LATEST_SQL, limit),
         })
     }
 
@@ -879,6 +877,22 @@ mod plan_tests {
                 assert!(!scan, "{name}: scans a whole table: {plan:?}");
             }
         }
+        // The latest deliveries are read in primary-key order up to the limit: no sort of the
+        // whole outbox.
+        let plan: Vec<String> = sqlx::query_as::<_, (i64, i64, i64, String)>(sqlx::AssertSqlSafe(format!(
+            "EXPLAIN QUERY PLAN {OUTBOX_LATEST_SQL}"
+        )))
+        .bind(10)
+        .fetch_all(&mut conn)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|r| r.3)
+        .collect();
+        assert!(
+            !plan.iter().any(|l| l.contains("TEMP B-TREE")),
+            "latest deliveries: {plan:?}"
+        );
         conn.close().await.ok();
         store.close().await;
         std::fs::remove_dir_all(&dir).ok();

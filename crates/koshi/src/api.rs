@@ -595,7 +595,7 @@ async fn outages(State(s): State<Service>, caller: Caller) -> Result<Json<Vec<Ou
 #[utoipa::path(
     get, path = "/api/v1/monitoring/deliveries",
     params(("application_id" = Option<String>, Query), ("limit" = Option<i64>, Query)),
-    responses((status = 200, description = "Outbox messages with their delivery state (п. 9-4)", body = [DeliveryView]), (status = 401, body = ProblemDocument))
+    responses((status = 200, description = "Outbox messages with their delivery state (п. 9-4): a case's in the order they were queued; without `application_id`, the newest first", body = [DeliveryView]), (status = 401, body = ProblemDocument))
 )]
 async fn deliveries(
     State(s): State<Service>,
