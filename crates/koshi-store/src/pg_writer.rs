@@ -204,6 +204,9 @@ impl Column<'_> {
 fn columns<'a>(rows: &[&'a [Arg]]) -> StoreResult<Vec<Column<'a>>> {
     let width = rows.first().map_or(0, |r| r.len());
     let mixed = || StoreError::Database("a batched statement's rows disagree in their types".into());
+    if rows.iter().any(|r| r.len() != width) {
+        return Err(mixed());
+    }
     let mut out = Vec::with_capacity(width);
     for c in 0..width {
         let col = match rows[0].get(c) {
@@ -235,9 +238,6 @@ fn columns<'a>(rows: &[&'a [Arg]]) -> StoreResult<Vec<Column<'a>>> {
             ),
             None => return Err(mixed()),
         };
-        if rows.iter().any(|r| r.len() != width) {
-            return Err(mixed());
-        }
         out.push(col);
     }
     Ok(out)

@@ -1067,9 +1067,7 @@ impl Service {
                     return Ok(());
                 }
                 let req: ApplicationRequest = serde_json::from_str(&app.data).map_err(|e| Problem::internal(&e))?;
-                let rows = self.store.checks(&app.id).await?;
-                let stored = !rows.is_empty();
-                let checks = if stored { rows } else { not_yet_run(&app) };
+                let (checks, stored) = self.sheet_of(&app).await?;
                 (app, req, checks, stored)
             }
         };
@@ -1080,8 +1078,9 @@ impl Service {
             .filter(|c| c.state == "waiting" && c.next_attempt_at.as_deref().is_none_or(|t| t <= now_s.as_str()))
             .filter_map(|c| Check::parse(&c.check_name))
             .collect();
-        let prior: BTreeMap<String, CheckRow> = checks.into_iter().map(|c| (c.check_name.clone(), c)).collect();
-        if due.is_empty() && prior.values().any(|c| c.state == "waiting") {
+        // The sheet as it will be recorded: the checks run now replace their earlier rows.
+        let mut sheet: BTreeMap<String, CheckRow> = checks.into_iter().map(|c| (c.check_name.clone(), c)).collect();
+        if due.is_empty() && sheet.values().any(|c| c.state == "waiting") {
             return Ok(());
         }
         let on = self.law.calendar.civil(now).date();
@@ -1102,10 +1101,8 @@ impl Service {
         let results = futures::future::join_all(futures).await;
 
         let mut unit = Unit::new();
-        // The sheet as it will be recorded: the checks run now replace their earlier rows.
-        let mut sheet: BTreeMap<String, CheckRow> = BTreeMap::new();
         let mut findings: BTreeMap<Check, Finding> = BTreeMap::new();
-        for (name, row) in &prior {
+        for (name, row) in &sheet {
             if row.state != "waiting"
                 && let (Some(c), Some(f)) = (Check::parse(name), row.finding.as_deref())
             {
@@ -1115,8 +1112,7 @@ impl Service {
         let mut failures: BTreeMap<RegistryKind, String> = BTreeMap::new();
         let mut successes: BTreeSet<RegistryKind> = BTreeSet::new();
         for (check, result) in results {
-            let previous = prior.get(check.as_str());
-            let attempts = previous.map_or(0, |p| p.attempts) + 1;
+            let attempts = sheet.get(check.as_str()).map_or(0, |p| p.attempts) + 1;
             match result {
                 Ok((finding, sources)) => {
                     successes.extend(sources);
@@ -1163,16 +1159,7 @@ impl Service {
         // All seven, in one record: the first run inserts the sheet (a concurrent first run
         // elsewhere then conflicts and this one is dropped, to be taken up again); later runs
         // replace it.
-        let recorded: Vec<&CheckRow> = prior
-            .iter()
-            .map(|(name, row)| sheet.get(name).unwrap_or(row))
-            .chain(
-                sheet
-                    .iter()
-                    .filter(|(name, _)| !prior.contains_key(*name))
-                    .map(|(_, r)| r),
-            )
-            .collect();
+        let recorded: Vec<&CheckRow> = sheet.values().collect();
         unit.push(repo::record_checks(id, &recorded, !stored));
         // The outage journal (п. 9-5): one open outage per failing registry, journaled once its
         // delay passes one hour; closed by the first success.
@@ -1231,11 +1218,17 @@ impl Service {
     /// The seven checks of an RVP case as recorded. A case accepted for checking whose checks have
     /// not run yet has no rows: all seven are waiting, due since the case was accepted.
     async fn checks_of(&self, app: &ApplicationRow) -> Result<Vec<CheckRow>, Problem> {
+        Ok(self.sheet_of(app).await?.0)
+    }
+
+    /// As [`Service::checks_of`], and whether the case has a recorded sheet yet.
+    async fn sheet_of(&self, app: &ApplicationRow) -> Result<(Vec<CheckRow>, bool), Problem> {
         let rows = self.store.checks(&app.id).await?;
         if rows.is_empty() && app.kind == "rvp" && app.status == status::CHECKING {
-            return Ok(not_yet_run(app));
+            return Ok((not_yet_run(app), false));
         }
-        Ok(rows)
+        let stored = !rows.is_empty();
+        Ok((rows, stored))
     }
 
     /// Runs one check. Returns the finding and the registries that answered, or the failing one.
