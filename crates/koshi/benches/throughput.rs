@@ -22,33 +22,29 @@ use koshi_registries::sim::Fixtures;
 use koshi_store::repo::{self, EventRow};
 use koshi_store::{Location, Store, Unit};
 
-/// Cases in flight at once (KOSHI_BENCH_CONCURRENCY to change): the group commit's batches grow
-/// with it.
+/// A positive number from the environment, or `default`.
+fn knob(name: &str, default: usize) -> usize {
+    std::env::var(name)
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .filter(|n| *n > 0)
+        .unwrap_or(default)
+}
+
+/// Cases in flight at once: the group commit's batches grow with it.
 fn concurrency() -> usize {
-    std::env::var("KOSHI_BENCH_CONCURRENCY")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .filter(|n| *n > 0)
-        .unwrap_or(256)
+    knob("KOSHI_BENCH_CONCURRENCY", 256)
 }
 
-/// How many times the straight-through run is made (KOSHI_BENCH_REPEAT, 3).
+/// How many times the straight-through run is made.
 fn repeats() -> usize {
-    std::env::var("KOSHI_BENCH_REPEAT")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .filter(|n| *n > 0)
-        .unwrap_or(3)
+    knob("KOSHI_BENCH_REPEAT", 3)
 }
 
-/// Cases in flight with 200 ms registries (KOSHI_BENCH_SLOW_CONCURRENCY): a case then takes at
-/// least 200 ms, so the rate is bounded by this number × 5 per second.
+/// Cases in flight with 200 ms registries: a case then takes at least 200 ms, so the rate is
+/// bounded by this number × 5 per second.
 fn slow_concurrency() -> usize {
-    std::env::var("KOSHI_BENCH_SLOW_CONCURRENCY")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .filter(|n| *n > 0)
-        .unwrap_or(4096)
+    knob("KOSHI_BENCH_SLOW_CONCURRENCY", 4096)
 }
 
 fn main() {
@@ -66,10 +62,7 @@ fn main() {
 }
 
 async fn run() -> anyhow::Result<()> {
-    let cases: usize = std::env::var("KOSHI_BENCH_CASES")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(20_000);
+    let cases = knob("KOSHI_BENCH_CASES", 20_000);
     let dir = std::env::temp_dir().join(format!("koshi-bench-{}", uuid::Uuid::new_v4()));
     let mut targets = Vec::new();
     if std::env::var_os("KOSHI_BENCH_SKIP_SQLITE").is_none() {

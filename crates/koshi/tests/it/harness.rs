@@ -122,12 +122,7 @@ async fn spawn_with(
             .unwrap();
         tokens.insert(role, t);
     }
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    let router = app.router();
-    let server = tokio::spawn(async move {
-        axum::serve(listener, router).await.unwrap();
-    });
+    let (base, server) = serve(&app).await;
     TestApp {
         app,
         base,
@@ -142,6 +137,17 @@ async fn spawn_with(
         location,
         config,
     }
+}
+
+/// Serves the app's API on a free local port: its base URL and the server task.
+async fn serve(app: &App) -> (String, tokio::task::JoinHandle<()>) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let router = app.router();
+    let server = tokio::spawn(async move {
+        axum::serve(listener, router).await.unwrap();
+    });
+    (base, server)
 }
 
 impl TestApp {
@@ -160,12 +166,7 @@ impl TestApp {
         )
         .await
         .unwrap();
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let base = format!("http://{}", listener.local_addr().unwrap());
-        let router = app.router();
-        let server = tokio::spawn(async move {
-            axum::serve(listener, router).await.unwrap();
-        });
+        let (base, server) = serve(&app).await;
         TestApp {
             app,
             base,
