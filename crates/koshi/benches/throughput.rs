@@ -104,6 +104,7 @@ async fn run() -> anyhow::Result<()> {
             runs.push(run_cases(&app, "FA1234567", cases, concurrency()).await?);
         }
         let done = cases * runs.len();
+        let in_order: Vec<String> = runs.iter().map(|r| format!("{:.0}", r.rate)).collect();
         let io = io_counters().zip(io_before).map(|(a, b)| (a.0 - b.0, a.1 - b.1));
         let cpu = cpu_seconds().zip(cpu_before).map(|(a, b)| a - b);
         runs.sort_by(|a, b| a.rate.total_cmp(&b.rate));
@@ -122,6 +123,7 @@ async fn run() -> anyhow::Result<()> {
             concurrency(),
             fast.latency()
         );
+        println!("    runs in order: {} /s", in_order.join(", "));
         match (io, cpu, cleanup.is_some()) {
             (Some((wchar, written)), Some(cpu), false) => println!(
                 "    per case: {:.0} µs of CPU (all threads), {:.1} KiB passed to write(), {:.1} KiB written to storage",
