@@ -171,11 +171,16 @@ pub struct CheckRow {
     pub check_name: String,
     /// `clear`, `ground`, `officer`, `waiting`
     pub state: String,
+    // On the sheet an absent value is left out rather than written as null (seven times a case).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub finding: Option<String>,
     pub source: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub checked_at: Option<String>,
     pub attempts: i64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub next_attempt_at: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_error: Option<String>,
 }
 
