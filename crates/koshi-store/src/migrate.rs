@@ -36,7 +36,6 @@ const MIGRATIONS: &[(i64, &str, &str, Option<&str>)] = &[
         EVENTS_BY_SEQ_SQLITE,
         Some("SELECT 1;"),
     ),
-    (12, "cases waiting for their checks", CHECKING_INDEX, None),
 ];
 
 /// The indexes follow the reads Koshi makes, so that a case's writes maintain no more than those:
@@ -186,17 +185,6 @@ CREATE TRIGGER events_no_update BEFORE UPDATE ON events
 BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only'); END;
 CREATE TRIGGER events_no_delete BEFORE DELETE ON events
 BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only'); END;
-"#;
-
-/// The one read of applications by status is the background pass's: cases accepted for checking
-/// (`status = 'checking'`), in id order. The index holds exactly those, in that order. It
-/// replaces an index over every open status whose condition was a five-value `NOT IN`: SQLite
-/// builds a temporary table for such a list each time a statement evaluates it, and the insert
-/// at intake and the status change at the decision both evaluate it (measured: about 5% of the
-/// SQLite writer's time).
-const CHECKING_INDEX: &str = r#"
-DROP INDEX IF EXISTS applications_open;
-CREATE INDEX applications_checking ON applications (id) WHERE status = 'checking';
 "#;
 
 /// п. 14 пп. 2–3: what was asked of which agency, by when, and what it answered.
