@@ -97,6 +97,7 @@ async fn run() -> anyhow::Result<()> {
         let app = build(&loc, Duration::ZERO).await?;
         let io_before = io_counters();
         let cpu_before = cpu_seconds();
+        let threads_before = thread_cpu();
         // The straight-through run is repeated (this kind of machine varies by ±15% from run to
         // run): the median run is reported, with the range.
         let mut runs = Vec::new();
@@ -136,6 +137,9 @@ async fn run() -> anyhow::Result<()> {
                 cpu * 1e6 / done as f64
             ),
             _ => {}
+        }
+        if cleanup.is_none() {
+            println!("    CPU per case by thread: {}", thread_cpu_since(&threads_before, done));
         }
         app.service.store.close().await;
         if std::env::var_os("KOSHI_BENCH_NO_LATENCY").is_none() {
@@ -241,6 +245,44 @@ fn cpu_seconds() -> Option<f64> {
     // Fields 14 and 15 of stat (utime, stime), counted from the state field (3) onwards.
     let ticks: u64 = f.get(11)?.parse::<u64>().ok()? + f.get(12)?.parse::<u64>().ok()?;
     Some(ticks as f64 / 100.0) // USER_HZ is 100 on Linux
+}
+
+/// CPU seconds per thread name (Linux `/proc/self/task/*/stat`; the kernel keeps 15 characters
+/// of a name), summed over the threads of that name. Empty elsewhere.
+fn thread_cpu() -> std::collections::BTreeMap<String, f64> {
+    let mut by_name = std::collections::BTreeMap::new();
+    let Ok(dir) = std::fs::read_dir("/proc/self/task") else {
+        return by_name;
+    };
+    for task in dir.flatten() {
+        let Ok(text) = std::fs::read_to_string(task.path().join("stat")) else {
+            continue;
+        };
+        let (Some(open), Some(close)) = (text.find('('), text.rfind(')')) else {
+            continue;
+        };
+        let name = text[open + 1..close].to_string();
+        let f: Vec<&str> = text[close + 2..].split_whitespace().collect();
+        let ticks = f.get(11).and_then(|u| u.parse::<u64>().ok()).unwrap_or(0)
+            + f.get(12).and_then(|s| s.parse::<u64>().ok()).unwrap_or(0);
+        *by_name.entry(name).or_insert(0.0) += ticks as f64 / 100.0;
+    }
+    by_name
+}
+
+/// Microseconds of CPU per case by thread name since `before` (threads that ended meanwhile are
+/// not counted), largest first.
+fn thread_cpu_since(before: &std::collections::BTreeMap<String, f64>, cases: usize) -> String {
+    let mut rows: Vec<(String, f64)> = thread_cpu()
+        .into_iter()
+        .map(|(name, s)| {
+            let d = s - before.get(&name).copied().unwrap_or(0.0);
+            (name, d * 1e6 / cases as f64)
+        })
+        .filter(|(_, us)| *us >= 0.5)
+        .collect();
+    rows.sort_by(|a, b| b.1.total_cmp(&a.1));
+    rows.iter().map(|(n, us)| format!("{n} {us:.0} µs")).collect::<Vec<_>>().join(", ")
 }
 
 fn caller() -> Caller {
