@@ -30,11 +30,16 @@ macro_rules! fetch_optional {
 macro_rules! open_case {
     ($col:literal) => {
         concat!(
-            $col, " <> 'issued' AND ",
-            $col, " <> 'refused' AND ",
-            $col, " <> 'refused_to_accept' AND ",
-            $col, " <> 'annulled' AND ",
-            $col, " <> 'withdrawn'"
+            $col,
+            " <> 'issued' AND ",
+            $col,
+            " <> 'refused' AND ",
+            $col,
+            " <> 'refused_to_accept' AND ",
+            $col,
+            " <> 'annulled' AND ",
+            $col,
+            " <> 'withdrawn'"
         )
     };
 }
@@ -69,9 +74,16 @@ pub struct ApplicationRow {
 
 // The reads a case makes on its way (and the background passes), named so that their query
 // plans are tested (`plan_tests`): each must be led by an index, never a scan of a table.
-const DUE_CHECKS_SQL: &str = concat!("SELECT a.id FROM applications a WHERE a.status = 'checking' AND ", open_case!("a.status"), " AND a.kind = 'rvp' AND NOT EXISTS (SELECT 1 FROM check_sheets c WHERE c.application_id = a.id AND (c.next_attempt_at IS NULL OR c.next_attempt_at > $1)) ORDER BY a.id LIMIT $2");
+const DUE_CHECKS_SQL: &str = concat!(
+    "SELECT a.id FROM applications a WHERE a.status = 'checking' AND ",
+    open_case!("a.status"),
+    " AND a.kind = 'rvp' AND NOT EXISTS (SELECT 1 FROM check_sheets c WHERE c.application_id = a.id AND (c.next_attempt_at IS NULL OR c.next_attempt_at > $1)) ORDER BY a.id LIMIT $2"
+);
 const HOUSEHOLD_SQL: &str = "SELECT COUNT(*) FROM applications WHERE employer_iin = $1 AND household = 1 AND status = 'issued' AND valid_from <= $2 AND valid_until >= $2";
-const PENDING_PR_SQL: &str = concat!("SELECT COUNT(*) FROM applications WHERE person_key = $1 AND kind = 'pr' AND ", open_case!("status"));
+const PENDING_PR_SQL: &str = concat!(
+    "SELECT COUNT(*) FROM applications WHERE person_key = $1 AND kind = 'pr' AND ",
+    open_case!("status")
+);
 /// Due messages in the order they fell due (a first attempt is due when it is queued; ids are
 /// UUIDv7, so ties go in order of queueing): the order of the pending index, so that a backlog is
 /// read up to the limit rather than sorted whole on every pass (measured with 100,000 pending:
@@ -919,7 +931,10 @@ mod plan_tests {
         assert!(!sorts(&latest), "latest deliveries: {latest:?}");
         // The background pass finds cases waiting for checks through the index of open cases.
         let due = plan(&mut conn, DUE_CHECKS_SQL, 2).await;
-        assert!(due.iter().any(|l| l.contains("applications_open")), "due checks: {due:?}");
+        assert!(
+            due.iter().any(|l| l.contains("applications_open")),
+            "due checks: {due:?}"
+        );
 
         // No statement on a case's path builds a temporary b-tree (SQLite does, every time a
         // statement runs, for an IN list of more than two constants; the index of open cases

@@ -139,7 +139,10 @@ async fn run() -> anyhow::Result<()> {
             _ => {}
         }
         if cleanup.is_none() {
-            println!("    CPU per case by thread: {}", thread_cpu_since(&threads_before, done));
+            println!(
+                "    CPU per case by thread: {}",
+                thread_cpu_since(&threads_before, done)
+            );
         }
         app.service.store.close().await;
         if std::env::var_os("KOSHI_BENCH_NO_LATENCY").is_none() {
@@ -282,7 +285,10 @@ fn thread_cpu_since(before: &std::collections::BTreeMap<String, f64>, cases: usi
         .filter(|(_, us)| *us >= 0.5)
         .collect();
     rows.sort_by(|a, b| b.1.total_cmp(&a.1));
-    rows.iter().map(|(n, us)| format!("{n} {us:.0} µs")).collect::<Vec<_>>().join(", ")
+    rows.iter()
+        .map(|(n, us)| format!("{n} {us:.0} µs"))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 fn caller() -> Caller {

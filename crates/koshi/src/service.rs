@@ -1363,6 +1363,10 @@ impl Service {
         let decision = rvp::decide(findings);
         let proposal = match &decision {
             RvpDecision::Issue { citation } => match self.validity(app, req, now, None) {
+                Ok(v) if self.config.straight_through => {
+                    let citation = citation.to_string();
+                    return self.issue_into(unit, app, req, "system", Issue::new(&citation, &v, None), &now_s);
+                }
                 Ok(v) => {
                     json!({"outcome": "issued", "citation": citation.to_string(), "valid_from": v.valid_from.to_string(), "valid_until": v.valid_until.to_string(), "bounds": bounds_json(&v)})
                 }
@@ -1382,12 +1386,6 @@ impl Service {
             }),
         };
         let outcome = proposal["outcome"].as_str().unwrap_or("officer").to_string();
-        if outcome == "issued" && self.config.straight_through {
-            let from = proposal["valid_from"].as_str().unwrap_or_default().to_string();
-            let until = proposal["valid_until"].as_str().unwrap_or_default().to_string();
-            self.issue_into(unit, app, req, "system", proposal, &from, &until, &now_s)?;
-            return Ok(());
-        }
         let new_status = if outcome == "officer" {
             status::AWAITING_OFFICER
         } else {
@@ -1448,33 +1446,56 @@ impl Service {
         })
     }
 
-    #[allow(clippy::too_many_arguments)]
+    /// Issues the RVP (App. 2): the status change with the decision, its audit event, the stage
+    /// for monitoring and the document to the channel's destination. The payloads are written from
+    /// typed values, keys in alphabetical order as every payload Koshi writes.
     fn issue_into(
         &self,
         unit: &mut Unit,
         app: &ApplicationRow,
         req: &ApplicationRequest,
         actor: &str,
-        decision: Value,
-        from: &str,
-        until: &str,
+        issue: Issue<'_>,
         now_s: &str,
     ) -> Result<(), Problem> {
-        let year = &from[..4.min(from.len())];
-        let number = format!("KZ-RVP-{year}-{}", app.id.replace('-', "")[20..].to_uppercase());
-        let mut decision = decision;
-        decision["permit_number"] = json!(number);
-        decision["form"] = json!("App. 2");
-        decision["decided_at"] = json!(now_s);
-        decision["decided_by"] = json!(actor);
+        let from = issue.validity.valid_from.to_string();
+        let until = issue.validity.valid_until.to_string();
+        let number = permit_number(&from, &app.id);
+        let decision = IssuedDecision {
+            bounds: issue.bounds(),
+            citation: issue.citation,
+            comment: issue.comment,
+            decided_at: now_s,
+            decided_by: actor,
+            form: "App. 2",
+            outcome: "issued",
+            permit_number: &number,
+            valid_from: &from,
+            valid_until: &until,
+        };
+        let decision = serde_json::to_string(&decision).map_err(|e| Problem::internal(&e))?;
+        let permit = PermitFacts {
+            permit_number: &number,
+            valid_from: &from,
+            valid_until: &until,
+        };
+        let detail = serde_json::to_string(&permit).map_err(|e| Problem::internal(&e))?;
+        let document = PermitDocument {
+            document: "rvp",
+            form: "App. 2",
+            permit_number: &number,
+            valid_from: &from,
+            valid_until: &until,
+        };
+        let delivery = self.delivery(app, req, &document, now_s)?;
         unit.push(repo::change_status(StatusChange {
             id: app.id.clone(),
             expected_revision: app.revision,
             status: status::ISSUED.into(),
-            decision: Some(decision.to_string()),
+            decision: Some(decision),
             permit_number: Some(number.clone()),
-            valid_from: Some(from.into()),
-            valid_until: Some(until.into()),
+            valid_from: Some(from.clone()),
+            valid_until: Some(until.clone()),
             updated_at: now_s.into(),
         }));
         unit.push(case_event(
@@ -1483,31 +1504,49 @@ impl Service {
             "decision.issued",
             "п. 9-1 абз. 8; App. 2",
             &app.rules_version,
-            json!({"permit_number": number, "valid_from": from, "valid_until": until}),
+            detail,
             now_s,
         ));
         unit.push(self.monitoring(&app.id, "issued", now_s, &app.rules_version));
-        unit.push(self.delivery(app, req, json!({"document": "rvp", "form": "App. 2", "permit_number": number, "valid_from": from, "valid_until": until}), now_s));
+        unit.push(delivery);
         Ok(())
     }
 
-    fn delivery(&self, app: &ApplicationRow, req: &ApplicationRequest, doc: Value, now_s: &str) -> koshi_store::Op {
-        let to = req.deliver_to.clone().unwrap_or_else(|| {
-            match app.channel.as_str() {
-                "con" => "con",
-                "portal" => "portal_cabinet",
-                _ => "desk",
-            }
-            .to_string()
+    /// The result for the channel's destination (desk print, ИИС ЦОН, portal cabinet), queued in
+    /// the outbox.
+    fn delivery<D: serde::Serialize>(
+        &self,
+        app: &ApplicationRow,
+        req: &ApplicationRequest,
+        doc: &D,
+        now_s: &str,
+    ) -> Result<koshi_store::Op, Problem> {
+        let to = req.deliver_to.as_deref().unwrap_or(match app.channel.as_str() {
+            "con" => "con",
+            "portal" => "portal_cabinet",
+            _ => "desk",
         });
-        let topic = match to.as_str() {
+        let topic = match to {
             "con" => "delivery.iis_con",
             "portal_cabinet" => "delivery.portal_cabinet",
             _ => "delivery.desk_print",
         };
-        let payload =
-            json!({"application_id": app.id, "unit": app.unit, "result": doc, "citation": "п. 9-1 абз. 8–11"});
-        outbox_message(&app.id, topic, payload.to_string(), now_s)
+        /// Keys in alphabetical order, as every payload Koshi writes.
+        #[derive(serde::Serialize)]
+        struct Delivery<'a, D> {
+            application_id: &'a str,
+            citation: &'a str,
+            result: &'a D,
+            unit: &'a str,
+        }
+        let payload = serde_json::to_string(&Delivery {
+            application_id: &app.id,
+            citation: "п. 9-1 абз. 8–11",
+            result: doc,
+            unit: &app.unit,
+        })
+        .map_err(|e| Problem::internal(&e))?;
+        Ok(outbox_message(&app.id, topic, payload, now_s))
     }
 
     /// The officer's decision (confirm the proposal, issue, or refuse).
@@ -1587,15 +1626,12 @@ impl Service {
                         format!("the law bounds validity at {}", v.valid_until),
                     ));
                 }
-                let decision = json!({"outcome": "issued", "citation": "п. 9-1 абз. 8; App. 2", "valid_from": v.valid_from.to_string(), "valid_until": v.valid_until.to_string(), "bounds": bounds_json(&v), "comment": d.comment});
                 self.issue_into(
                     &mut unit,
                     &app,
                     &req,
                     &actor,
-                    decision,
-                    &v.valid_from.to_string(),
-                    &v.valid_until.to_string(),
+                    Issue::new("п. 9-1 абз. 8; App. 2", &v, Some(d.comment.as_deref())),
                     &now_s,
                 )?;
             }
@@ -1654,9 +1690,9 @@ impl Service {
                 unit.push(self.delivery(
                     &app,
                     &req,
-                    json!({"document": "refusal_notice", "form": "App. 2-1", "grounds": grounds}),
+                    &json!({"document": "refusal_notice", "form": "App. 2-1", "grounds": grounds}),
                     &now_s,
-                ));
+                )?);
             }
         }
         self.store.write(unit).await?;
@@ -1737,7 +1773,7 @@ impl Service {
             json!({"duplicate_number": duplicate_number, "reason": d.reason}),
             &now_s,
         ));
-        unit.push(self.delivery(&app, &req, json!({"document": "rvp_duplicate", "form": "App. 2", "permit_number": number, "duplicate_number": duplicate_number, "valid_from": from, "valid_until": until}), &now_s));
+        unit.push(self.delivery(&app, &req, &json!({"document": "rvp_duplicate", "form": "App. 2", "permit_number": number, "duplicate_number": duplicate_number, "valid_from": from, "valid_until": until}), &now_s)?);
         unit.push(self.monitoring(&app.id, "duplicate_issued", &now_s, &app.rules_version));
         self.store.write(unit).await?;
         Ok(DuplicateIssued {
@@ -2012,6 +2048,87 @@ fn finding_from_json(s: &str) -> Finding {
     }
 }
 
+/// The number of an RVP (App. 2): the year it takes effect and the last twelve hex digits of the
+/// case id (the random part of a UUIDv7), upper case.
+fn permit_number(valid_from: &str, application_id: &str) -> String {
+    let year = &valid_from[..4.min(valid_from.len())];
+    let hex: String = application_id.chars().filter(|c| *c != '-').skip(20).collect();
+    format!("KZ-RVP-{year}-{}", hex.to_uppercase())
+}
+
+/// What an issuance rests on: the citation of the decision, the validity with the bounds the law
+/// applied, and (an officer's decision) the officer's comment.
+pub(crate) struct Issue<'a> {
+    citation: &'a str,
+    validity: &'a rvp::Validity,
+    /// Present (possibly null) on an officer's decision, absent on a straight-through one.
+    comment: Option<Option<&'a str>>,
+}
+
+impl<'a> Issue<'a> {
+    fn new(citation: &'a str, validity: &'a rvp::Validity, comment: Option<Option<&'a str>>) -> Issue<'a> {
+        Issue {
+            citation,
+            validity,
+            comment,
+        }
+    }
+
+    fn bounds(&self) -> Vec<Bound> {
+        self.validity
+            .bounds
+            .iter()
+            .map(|(code, d, c)| Bound {
+                bound: code,
+                citation: c.to_string(),
+                date: d.to_string(),
+            })
+            .collect()
+    }
+}
+
+/// A bound applied to an RVP's validity (keys in alphabetical order, as `bounds_json` writes).
+#[derive(serde::Serialize)]
+struct Bound {
+    bound: &'static str,
+    citation: String,
+    date: String,
+}
+
+/// The decision recorded on an issued case (keys in alphabetical order).
+#[derive(serde::Serialize)]
+struct IssuedDecision<'a> {
+    bounds: Vec<Bound>,
+    citation: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    comment: Option<Option<&'a str>>,
+    decided_at: &'a str,
+    decided_by: &'a str,
+    form: &'a str,
+    outcome: &'a str,
+    permit_number: &'a str,
+    valid_from: &'a str,
+    valid_until: &'a str,
+}
+
+/// The permit's number and validity (the audit event of an issuance).
+#[derive(serde::Serialize)]
+struct PermitFacts<'a> {
+    permit_number: &'a str,
+    valid_from: &'a str,
+    valid_until: &'a str,
+}
+
+/// The issued RVP as delivered to the channel's destination.
+#[derive(serde::Serialize)]
+struct PermitDocument<'a> {
+    document: &'a str,
+    form: &'a str,
+    permit_number: &'a str,
+    valid_from: &'a str,
+    valid_until: &'a str,
+}
+
 fn bounds_json(v: &rvp::Validity) -> Value {
     Value::Array(
         v.bounds
@@ -2019,4 +2136,84 @@ fn bounds_json(v: &rvp::Validity) -> Value {
             .map(|(code, d, c)| json!({"bound": code, "date": d.to_string(), "citation": c.to_string()}))
             .collect(),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The typed payloads of an issuance write the same JSON, byte for byte, as the `json!`
+    /// values they replaced (keys in alphabetical order), for a straight-through decision and an
+    /// officer's (with and without a comment).
+    #[test]
+    fn issuance_payloads_are_written_as_before() {
+        let d = |s: &str| -> Date { s.parse().unwrap_or_default() };
+        let v = rvp::Validity {
+            valid_from: d("2026-02-02"),
+            valid_until: d("2027-02-01"),
+            bounds: vec![
+                (
+                    "purpose_max_term",
+                    d("2027-02-01"),
+                    Citation::owned("App. 1-1 п. 8 (x)".into()),
+                ),
+                ("basis_document", d("2027-06-30"), Citation::new("App. 1-1 п. 8")),
+            ],
+        };
+        let id = "01a22d52-3a96-73f3-a435-3c9b86704167";
+        let number = permit_number("2026-02-02", id);
+        assert_eq!(
+            number,
+            format!("KZ-RVP-2026-{}", id.replace('-', "")[20..].to_uppercase())
+        );
+        for (citation, comment) in [
+            ("п. 9-1 абз. 8", None),
+            ("п. 9-1 абз. 8; App. 2", Some(None)),
+            ("п. 9-1 абз. 8; App. 2", Some(Some("по «заявлению»\n"))),
+        ] {
+            let issue = Issue::new(citation, &v, comment);
+            let typed = serde_json::to_string(&IssuedDecision {
+                bounds: issue.bounds(),
+                citation,
+                comment,
+                decided_at: "2026-02-02T05:00:00.000000Z",
+                decided_by: "system",
+                form: "App. 2",
+                outcome: "issued",
+                permit_number: &number,
+                valid_from: "2026-02-02",
+                valid_until: "2027-02-01",
+            })
+            .unwrap_or_default();
+            let mut old = json!({"outcome": "issued", "citation": citation, "valid_from": "2026-02-02", "valid_until": "2027-02-01", "bounds": bounds_json(&v)});
+            if let Some(c) = comment {
+                old["comment"] = json!(c);
+            }
+            old["permit_number"] = json!(number);
+            old["form"] = json!("App. 2");
+            old["decided_at"] = json!("2026-02-02T05:00:00.000000Z");
+            old["decided_by"] = json!("system");
+            assert_eq!(typed, old.to_string());
+        }
+        let facts = PermitFacts {
+            permit_number: &number,
+            valid_from: "2026-02-02",
+            valid_until: "2027-02-01",
+        };
+        assert_eq!(
+            serde_json::to_string(&facts).unwrap_or_default(),
+            json!({"permit_number": number, "valid_from": "2026-02-02", "valid_until": "2027-02-01"}).to_string()
+        );
+        let doc = PermitDocument {
+            document: "rvp",
+            form: "App. 2",
+            permit_number: &number,
+            valid_from: "2026-02-02",
+            valid_until: "2027-02-01",
+        };
+        assert_eq!(
+            serde_json::to_string(&doc).unwrap_or_default(),
+            json!({"document": "rvp", "form": "App. 2", "permit_number": number, "valid_from": "2026-02-02", "valid_until": "2027-02-01"}).to_string()
+        );
+    }
 }
