@@ -1128,7 +1128,7 @@ impl Service {
                             check_name: check.as_str().into(),
                             state: state.into(),
                             finding: Some(match &finding {
-                                Finding::Clear => r#"{"result":"clear"}"#.to_string(),
+                                Finding::Clear => repo::CLEAR_FINDING.to_string(),
                                 other => finding_to_json(other).to_string(),
                             }),
                             source: source_of(check).into(),

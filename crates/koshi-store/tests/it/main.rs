@@ -488,3 +488,62 @@ async fn audit_verify_finds_reordered_rows(store: &Store) {
     assert!(b.reason.contains("previous hash"), "{b:?}");
 }
 both!(audit_reordered, audit_verify_finds_reordered_rows);
+
+/// A check sheet reads back as it was recorded, for every kind of check: a clear check (whose
+/// finding is left off the stored sheet and given back on reading), a ground, a check for the
+/// officer and one waiting for a retry; a later record replaces the sheet.
+async fn check_sheets_read_back_as_recorded(store: &Store) {
+    let mut u = Unit::new();
+    u.push_all(repo::insert_application(&application(1)));
+    store.write(u).await.unwrap();
+    let id = "a0001";
+    let check = |name: &str, state: &str, finding: Option<&str>, next: Option<&str>| repo::CheckRow {
+        application_id: id.into(),
+        check_name: name.into(),
+        state: state.into(),
+        finding: finding.map(str::to_string),
+        source: "berkut".into(),
+        checked_at: (state != "waiting").then(|| "2026-01-05T04:00:00.000000Z".to_string()),
+        attempts: 1,
+        next_attempt_at: next.map(str::to_string),
+        last_error: next.map(|_| "berkut: timeout".to_string()),
+    };
+    let first = vec![
+        check("border_crossings", "clear", Some(repo::CLEAR_FINDING), None),
+        check(
+            "records",
+            "ground",
+            Some(r#"{"code":"criminal_or_penalty_record","detail":"d","result":"ground"}"#),
+            None,
+        ),
+        check(
+            "household_quota",
+            "officer",
+            Some(r#"{"code":"household_limit_not_configured","detail":"d","result":"officer"}"#),
+            None,
+        ),
+        check("iin", "waiting", None, Some("2026-01-05T04:01:00.000000Z")),
+    ];
+    let refs: Vec<&repo::CheckRow> = first.iter().collect();
+    store
+        .write(Unit::new().with(repo::record_checks(id, &refs, true)))
+        .await
+        .unwrap();
+    let mut want = first.clone();
+    want.sort_by(|a, b| a.check_name.cmp(&b.check_name));
+    assert_eq!(store.checks(id).await.unwrap(), want);
+    // The retry found nothing: the sheet is replaced, every check clear.
+    let second: Vec<repo::CheckRow> = first
+        .iter()
+        .map(|c| check(&c.check_name, "clear", Some(repo::CLEAR_FINDING), None))
+        .collect();
+    let refs: Vec<&repo::CheckRow> = second.iter().collect();
+    store
+        .write(Unit::new().with(repo::record_checks(id, &refs, false)))
+        .await
+        .unwrap();
+    let mut want = second.clone();
+    want.sort_by(|a, b| a.check_name.cmp(&b.check_name));
+    assert_eq!(store.checks(id).await.unwrap(), want);
+}
+both!(check_sheets, check_sheets_read_back_as_recorded);
