@@ -5,7 +5,7 @@
 //!
 //! `cargo bench -p koshi --bench throughput`. Knobs: KOSHI_BENCH_CASES=N (size, 20,000),
 //! KOSHI_BENCH_CONCURRENCY=N (cases in flight, 256), KOSHI_BENCH_REPEAT=N (straight-through
-//! runs, 3; the median is reported), KOSHI_BENCH_SLOW_CONCURRENCY=N (in flight with 200 ms
+//! runs, 3; the median is reported), KOSHI_BENCH_VERBOSE=1 (each run's CPU per case by thread), KOSHI_BENCH_SLOW_CONCURRENCY=N (in flight with 200 ms
 //! registries, 4,096), KOSHI_BENCH_NO_LATENCY=1 (skip the latency
 //! runs), KOSHI_BENCH_ONLY_CASES=1 (skip the raw ceilings), KOSHI_BENCH_KEEP=1 (keep the SQLite
 //! file), KOSHI_BENCH_SKIP_SQLITE=1 (PostgreSQL only): the last four for profiling one phase.
@@ -101,8 +101,32 @@ async fn run() -> anyhow::Result<()> {
         // The straight-through run is repeated (this kind of machine varies by ±15% from run to
         // run): the median run is reported, with the range.
         let mut runs = Vec::new();
+        let verbose = std::env::var_os("KOSHI_BENCH_VERBOSE").is_some();
         for _ in 0..repeats() {
+            let before = thread_cpu_split();
             runs.push(run_cases(&app, "FA1234567", cases, concurrency()).await?);
+            if verbose {
+                // Each run's CPU per case by thread, user + system: a run that is slow shows
+                // which thread did more work in it, and whether in the kernel.
+                let after = thread_cpu_split();
+                let per = |name: &str| {
+                    let (u0, s0) = before.get(name).copied().unwrap_or_default();
+                    let (u1, s1) = after.get(name).copied().unwrap_or_default();
+                    format!(
+                        "{name} {:.0}+{:.0}",
+                        (u1 - u0) * 1e6 / cases as f64,
+                        (s1 - s0) * 1e6 / cases as f64
+                    )
+                };
+                let rate = runs.last().map_or(0.0, |r| r.rate);
+                println!(
+                    "    run: {rate:>6.0} /s; µs of CPU per case, user+system: {}, {}, {}, {}",
+                    per("koshi-sqlite-wr"),
+                    per("tokio-rt-worker"),
+                    per("koshi-sqlite-ch"),
+                    per("koshi-sqlite-re")
+                );
+            }
         }
         let done = cases * runs.len();
         let in_order: Vec<String> = runs.iter().map(|r| format!("{:.0}", r.rate)).collect();
@@ -253,6 +277,14 @@ fn cpu_seconds() -> Option<f64> {
 /// CPU seconds per thread name (Linux `/proc/self/task/*/stat`; the kernel keeps 15 characters
 /// of a name), summed over the threads of that name. Empty elsewhere.
 fn thread_cpu() -> std::collections::BTreeMap<String, f64> {
+    thread_cpu_split()
+        .into_iter()
+        .map(|(name, (user, system))| (name, user + system))
+        .collect()
+}
+
+/// As `thread_cpu`, user and system seconds apart.
+fn thread_cpu_split() -> std::collections::BTreeMap<String, (f64, f64)> {
     let mut by_name = std::collections::BTreeMap::new();
     let Ok(dir) = std::fs::read_dir("/proc/self/task") else {
         return by_name;
@@ -266,9 +298,10 @@ fn thread_cpu() -> std::collections::BTreeMap<String, f64> {
         };
         let name = text[open + 1..close].to_string();
         let f: Vec<&str> = text[close + 2..].split_whitespace().collect();
-        let ticks = f.get(11).and_then(|u| u.parse::<u64>().ok()).unwrap_or(0)
-            + f.get(12).and_then(|s| s.parse::<u64>().ok()).unwrap_or(0);
-        *by_name.entry(name).or_insert(0.0) += ticks as f64 / 100.0;
+        let ticks = |i: usize| f.get(i).and_then(|t| t.parse::<u64>().ok()).unwrap_or(0) as f64 / 100.0;
+        let e: &mut (f64, f64) = by_name.entry(name).or_default();
+        e.0 += ticks(11);
+        e.1 += ticks(12);
     }
     by_name
 }
