@@ -104,6 +104,7 @@ async fn run() -> anyhow::Result<()> {
         let verbose = std::env::var_os("KOSHI_BENCH_VERBOSE").is_some();
         for _ in 0..repeats() {
             let before = thread_cpu_split();
+            let read_before = thread_read_bytes("koshi-sqlite-wr");
             runs.push(run_cases(&app, "FA1234567", cases, concurrency()).await?);
             if verbose {
                 // Each run's CPU per case by thread, user + system: a run that is slow shows
@@ -119,12 +120,16 @@ async fn run() -> anyhow::Result<()> {
                     )
                 };
                 let rate = runs.last().map_or(0.0, |r| r.rate);
+                // What the writer read back from the files: near nothing while its page cache
+                // holds the b-trees' upper pages.
+                let read = thread_read_bytes("koshi-sqlite-wr").saturating_sub(read_before);
                 println!(
-                    "    run: {rate:>6.0} /s; µs of CPU per case, user+system: {}, {}, {}, {}",
+                    "    run: {rate:>6.0} /s; µs of CPU per case, user+system: {}, {}, {}, {}; writer read {:.1} KiB a case",
                     per("koshi-sqlite-wr"),
                     per("tokio-rt-worker"),
                     per("koshi-sqlite-ch"),
-                    per("koshi-sqlite-re")
+                    per("koshi-sqlite-re"),
+                    read as f64 / 1024.0 / cases as f64
                 );
             }
         }
@@ -281,6 +286,24 @@ fn thread_cpu() -> std::collections::BTreeMap<String, f64> {
         .into_iter()
         .map(|(name, (user, system))| (name, user + system))
         .collect()
+}
+
+/// Bytes the threads of this name have read through system calls (Linux
+/// `/proc/self/task/*/io`, `rchar`); 0 elsewhere.
+fn thread_read_bytes(name: &str) -> u64 {
+    let mut total = 0;
+    for task in std::fs::read_dir("/proc/self/task").into_iter().flatten().flatten() {
+        let comm = std::fs::read_to_string(task.path().join("comm")).unwrap_or_default();
+        if comm.trim_end() != name {
+            continue;
+        }
+        let io = std::fs::read_to_string(task.path().join("io")).unwrap_or_default();
+        total += io
+            .lines()
+            .find_map(|l| l.strip_prefix("rchar:")?.trim().parse::<u64>().ok())
+            .unwrap_or(0);
+    }
+    total
 }
 
 /// As `thread_cpu`, user and system seconds apart.
