@@ -469,3 +469,23 @@ fn units(stmts: &mut Stmts<'_>, batch: &[Job], savepoints: bool) -> StoreResult<
     }
     Ok(results)
 }
+
+#[cfg(test)]
+mod tests {
+    /// The bundled SQLite is built as `.cargo/config.toml` says (a build from outside the
+    /// workspace, or with LIBSQLITE3_FLAGS overridden, would silently lose it): no process-wide
+    /// memory statistics, and a page cache of its own for each connection, so that the readers
+    /// cannot recycle the writer's pages.
+    #[test]
+    fn bundled_sqlite_is_built_with_the_workspace_options() {
+        let conn = rusqlite::Connection::open_in_memory().unwrap();
+        let mut stmt = conn.prepare("PRAGMA compile_options").unwrap();
+        let options: Vec<String> = stmt
+            .query_map([], |r| r.get::<_, String>(0))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert!(options.iter().any(|o| o == "DEFAULT_MEMSTATUS=0"), "{options:?}");
+        assert!(!options.iter().any(|o| o == "ENABLE_MEMORY_MANAGEMENT"), "{options:?}");
+    }
+}
