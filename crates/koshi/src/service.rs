@@ -2075,16 +2075,20 @@ impl<'a> Issue<'a> {
     }
 
     fn bounds(&self) -> Vec<Bound> {
-        self.validity
-            .bounds
-            .iter()
-            .map(|(code, d, c)| Bound {
-                bound: code,
-                citation: c.to_string(),
-                date: d.to_string(),
-            })
-            .collect()
+        bounds(self.validity)
     }
+}
+
+/// The bounds the law applied to a validity, as the decision records them.
+fn bounds(v: &rvp::Validity) -> Vec<Bound> {
+    v.bounds
+        .iter()
+        .map(|(code, d, c)| Bound {
+            bound: code,
+            citation: c.to_string(),
+            date: d.to_string(),
+        })
+        .collect()
 }
 
 /// A bound applied to an RVP's validity (keys in alphabetical order, as `bounds_json` writes).
@@ -2129,13 +2133,9 @@ struct PermitDocument<'a> {
     valid_until: &'a str,
 }
 
+/// The bounds as a JSON value, for a proposal that waits for an officer.
 fn bounds_json(v: &rvp::Validity) -> Value {
-    Value::Array(
-        v.bounds
-            .iter()
-            .map(|(code, d, c)| json!({"bound": code, "date": d.to_string(), "citation": c.to_string()}))
-            .collect(),
-    )
+    serde_json::to_value(bounds(v)).unwrap_or(Value::Null)
 }
 
 #[cfg(test)]
@@ -2185,7 +2185,13 @@ mod tests {
                 valid_until: "2027-02-01",
             })
             .unwrap_or_default();
-            let mut old = json!({"outcome": "issued", "citation": citation, "valid_from": "2026-02-02", "valid_until": "2027-02-01", "bounds": bounds_json(&v)});
+            let old_bounds: Vec<Value> = v
+                .bounds
+                .iter()
+                .map(|(code, d, c)| json!({"bound": code, "date": d.to_string(), "citation": c.to_string()}))
+                .collect();
+            assert_eq!(bounds_json(&v), Value::Array(old_bounds.clone()));
+            let mut old = json!({"outcome": "issued", "citation": citation, "valid_from": "2026-02-02", "valid_until": "2027-02-01", "bounds": old_bounds});
             if let Some(c) = comment {
                 old["comment"] = json!(c);
             }
