@@ -836,15 +836,16 @@ impl Service {
         } else {
             ("intake.refused_to_accept", Citation::new("п. 6 абз. 3; п. 7 абз. 3"))
         };
-        let detail = json!({
-            "channel": f.channel.as_str(),
-            "purpose": purpose.id,
-            "accepted_on": row.accepted_on,
-            "due_on": row.due_on,
-            "grounds": grounds,
-            "late_exception": late_citation.map(|c| c.to_string()),
-            "signature": signer,
-        });
+        let detail = serde_json::to_string(&IntakeDetail {
+            accepted_on: row.accepted_on.as_deref(),
+            channel: f.channel.as_str(),
+            due_on: row.due_on.as_deref(),
+            grounds: serde_json::to_value(&grounds).map_err(|e| Problem::internal(&e))?,
+            late_exception: late_citation.map(|c| c.to_string()),
+            purpose: &purpose.id,
+            signature: signer.as_ref(),
+        })
+        .map_err(|e| Problem::internal(&e))?;
         unit.push(case_event(
             &id,
             &caller.actor(),
@@ -2115,6 +2116,19 @@ struct IssuedDecision<'a> {
     valid_until: &'a str,
 }
 
+/// The audit event of an intake (keys in alphabetical order). The grounds are a JSON value, so
+/// that their keys are in alphabetical order too, as in every payload Koshi writes.
+#[derive(serde::Serialize)]
+struct IntakeDetail<'a> {
+    accepted_on: Option<&'a str>,
+    channel: &'a str,
+    due_on: Option<&'a str>,
+    grounds: Value,
+    late_exception: Option<String>,
+    purpose: &'a str,
+    signature: Option<&'a Value>,
+}
+
 /// The permit's number and validity (the audit event of an issuance).
 #[derive(serde::Serialize)]
 struct PermitFacts<'a> {
@@ -2142,9 +2156,10 @@ fn bounds_json(v: &rvp::Validity) -> Value {
 mod tests {
     use super::*;
 
-    /// The typed payloads of an issuance write the same JSON, byte for byte, as the `json!`
-    /// values they replaced (keys in alphabetical order), for a straight-through decision and an
-    /// officer's (with and without a comment).
+    /// The typed payloads of an intake and an issuance write the same JSON, byte for byte, as the
+    /// `json!` values they replaced (keys in alphabetical order): the intake's audit event with
+    /// and without grounds, and the decision for a straight-through issuance and an officer's
+    /// (with and without a comment).
     #[test]
     fn issuance_payloads_are_written_as_before() {
         let d = |s: &str| -> Date { s.parse().unwrap_or_default() };
@@ -2199,6 +2214,46 @@ mod tests {
             old["form"] = json!("App. 2");
             old["decided_at"] = json!("2026-02-02T05:00:00.000000Z");
             old["decided_by"] = json!("system");
+            assert_eq!(typed, old.to_string());
+        }
+        // The audit event of an intake: accepted, and refused with grounds, a late exception and
+        // a signer.
+        let ground = Ground {
+            code: "expired_document".into(),
+            document: Some("passport".into()),
+            check: None,
+            citation: "п. 6".into(),
+            detail: "expired on 2026-01-01".into(),
+        };
+        let signer = json!({"subject": "CN=Иванов", "algorithm": "gost"});
+        for (accepted_on, grounds, late, signature) in [
+            (Some("2026-02-02"), vec![], None, None),
+            (
+                None,
+                vec![ground.clone(), ground],
+                Some("п. 9-1 пп. 1".to_string()),
+                Some(&signer),
+            ),
+        ] {
+            let typed = serde_json::to_string(&IntakeDetail {
+                accepted_on,
+                channel: "portal",
+                due_on: accepted_on,
+                grounds: serde_json::to_value(&grounds).unwrap_or_default(),
+                late_exception: late.clone(),
+                purpose: "labour_contract",
+                signature,
+            })
+            .unwrap_or_default();
+            let old = json!({
+                "channel": "portal",
+                "purpose": "labour_contract",
+                "accepted_on": accepted_on,
+                "due_on": accepted_on,
+                "grounds": grounds,
+                "late_exception": late,
+                "signature": signature,
+            });
             assert_eq!(typed, old.to_string());
         }
         let facts = PermitFacts {
