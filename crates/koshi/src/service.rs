@@ -177,24 +177,38 @@ pub(crate) fn outbox_message(application_id: &str, topic: &str, payload: String,
 }
 
 pub(crate) fn parse_date(s: &str, pointer: &str) -> Result<Date, Problem> {
+    date_at(s, || pointer.to_string())
+}
+
+/// As `parse_date`, with the JSON pointer of the field written only if the date is wrong (a
+/// filing's dates are checked at every intake: the pointers were formatted for nothing).
+fn date_at(s: &str, pointer: impl FnOnce() -> String) -> Result<Date, Problem> {
     let ok_shape = s.len() == 10 && s.as_bytes()[4] == b'-' && s.as_bytes()[7] == b'-';
     if !ok_shape {
         return Err(Problem::unprocessable(
             "invalid_date",
-            pointer,
+            &pointer(),
             format!("{s:?} is not a date YYYY-MM-DD"),
         ));
     }
     s.parse::<Date>()
-        .map_err(|e| Problem::unprocessable("invalid_date", pointer, format!("{s:?} is not a valid date: {e}")))
+        .map_err(|e| Problem::unprocessable("invalid_date", &pointer(), format!("{s:?} is not a valid date: {e}")))
 }
 
 fn opt_date(s: &Option<String>, pointer: &str) -> Result<Option<Date>, Problem> {
-    s.as_deref().map(|s| parse_date(s, pointer)).transpose()
+    opt_date_at(s, || pointer.to_string())
+}
+
+fn opt_date_at(s: &Option<String>, pointer: impl FnOnce() -> String) -> Result<Option<Date>, Problem> {
+    s.as_deref().map(|s| date_at(s, pointer)).transpose()
 }
 
 fn parse_iin(s: &str, pointer: &str) -> Result<Iin, Problem> {
-    Iin::parse(s).map_err(|e| Problem::unprocessable("invalid_iin", pointer, format!("not a valid IIN: {e}")))
+    iin_at(s, || pointer.to_string())
+}
+
+fn iin_at(s: &str, pointer: impl FnOnce() -> String) -> Result<Iin, Problem> {
+    Iin::parse(s).map_err(|e| Problem::unprocessable("invalid_iin", &pointer(), format!("not a valid IIN: {e}")))
 }
 
 /// The person facts the registries are asked about.
@@ -398,9 +412,9 @@ impl Service {
             }
         }
         let check_person = |p: &PersonInput, base: &str| -> Result<Date, Problem> {
-            let birth = parse_date(&p.birth_date, &format!("{base}/birth_date"))?;
+            let birth = date_at(&p.birth_date, || format!("{base}/birth_date"))?;
             if let Some(iin) = &p.iin {
-                parse_iin(iin, &format!("{base}/iin"))?;
+                iin_at(iin, || format!("{base}/iin"))?;
             }
             let c = p.citizenship.trim();
             if c.len() != 3 || !c.bytes().all(|b| b.is_ascii_alphabetic()) {
@@ -410,9 +424,9 @@ impl Service {
                     "expected ISO 3166-1 alpha-3 (or XXX)",
                 ));
             }
-            parse_date(&p.document.expires_on, &format!("{base}/document/expires_on"))?;
-            opt_date(&p.document.issued_on, &format!("{base}/document/issued_on"))?;
-            opt_date(&p.stay_until, &format!("{base}/stay_until"))?;
+            date_at(&p.document.expires_on, || format!("{base}/document/expires_on"))?;
+            opt_date_at(&p.document.issued_on, || format!("{base}/document/issued_on"))?;
+            opt_date_at(&p.stay_until, || format!("{base}/stay_until"))?;
             Ok(birth)
         };
         let immigrant_birth = check_person(&req.immigrant, "/immigrant")?;
@@ -442,8 +456,8 @@ impl Service {
                     format!("{:?} is not a known document kind", d.kind),
                 ));
             }
-            let issued_on = opt_date(&d.issued_on, &format!("/documents/{i}/issued_on"))?;
-            let expires_on = opt_date(&d.expires_on, &format!("/documents/{i}/expires_on"))?;
+            let issued_on = opt_date_at(&d.issued_on, || format!("/documents/{i}/issued_on"))?;
+            let expires_on = opt_date_at(&d.expires_on, || format!("/documents/{i}/expires_on"))?;
             let mut has_copy = false;
             if let Some(a) = &d.attachment {
                 match (&a.content_base64, &a.sha256) {

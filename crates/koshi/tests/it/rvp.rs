@@ -576,10 +576,10 @@ async fn bad_requests_get_a_problem_and_write_nothing(t: &TestApp) {
     let mut pr = good.clone();
     pr["kind"] = json!("citizenship");
     for (v, status, code) in [
-        (bad_iin, 422, "invalid_iin"),
+        (bad_iin.clone(), 422, "invalid_iin"),
         (bad_party_iin, 422, "invalid_iin"),
         (unknown_purpose, 422, "unknown_purpose"),
-        (bad_date, 422, "invalid_date"),
+        (bad_date.clone(), 422, "invalid_date"),
         (unknown_field, 422, "invalid_body"),
         (big, 413, "attachment_too_large"),
         (pr, 422, "unsupported_kind"),
@@ -594,6 +594,24 @@ async fn bad_requests_get_a_problem_and_write_nothing(t: &TestApp) {
         let (s, p) = t.post_raw(role, "/api/v1/applications", body, None).await;
         assert_eq!((s, p["code"].as_str().unwrap_or("")), (status, code), "{p}");
         assert_eq!(p["status"], status);
+    }
+    // Field errors name the field, wherever it is in the filing.
+    let mut bad_document_date = good.clone();
+    bad_document_date["documents"][0]["expires_on"] = json!("2026-13-01");
+    let mut bad_passport_date = good.clone();
+    bad_passport_date["immigrant"]["document"]["expires_on"] = json!("soon");
+    for (v, code, pointer) in [
+        (bad_date, "invalid_date", "/immigrant/birth_date"),
+        (bad_iin, "invalid_iin", "/immigrant/iin"),
+        (bad_document_date, "invalid_date", "/documents/0/expires_on"),
+        (bad_passport_date, "invalid_date", "/immigrant/document/expires_on"),
+    ] {
+        let (s, p) = t
+            .post_raw("officer", "/api/v1/applications", serde_json::to_vec(&v).unwrap(), None)
+            .await;
+        assert_eq!(s, 422, "{p}");
+        assert_eq!(p["code"], code, "{p}");
+        assert_eq!(p["errors"][0]["pointer"], pointer, "{p}");
     }
     assert_eq!(t.counts().await, before, "a malformed request wrote something");
     let (s, _) = t.get("", "/api/v1/outages").await;
