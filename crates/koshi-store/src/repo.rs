@@ -202,8 +202,11 @@ pub struct CheckRow {
     pub check_name: String,
     /// `clear`, `ground`, `officer`, `waiting`
     pub state: String,
-    // On the sheet an absent value is left out rather than written as null (seven times a case).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    // On the sheet an absent value is left out rather than written as null (seven times a case),
+    // and so is a clear check's finding (`CLEAR_FINDING`, 33 bytes a check): a check's state is
+    // derived from its finding, so the finding of a `clear` check is always that one, and
+    // `Store::checks` gives it back.
+    #[serde(default, skip_serializing_if = "is_absent_or_clear")]
     pub finding: Option<String>,
     pub source: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -218,6 +221,11 @@ pub struct CheckRow {
 /// The finding of a check that found nothing.
 pub const CLEAR_FINDING: &str = r#"{"result":"clear"}"#;
 
+/// A finding left off the sheet: none, or the one of a clear check.
+fn is_absent_or_clear(finding: &Option<String>) -> bool {
+    finding.as_deref().is_none_or(|f| f == CLEAR_FINDING)
+}
+
 /// Records a case's checks, all of them (in the order of their names). `first`: the case has
 /// no sheet yet (a second first record conflicts); otherwise the sheet is replaced. The sheet
 /// keeps the earliest retry of a waiting check (a waiting check with no time is due at once),
@@ -231,41 +239,8 @@ pub fn record_checks(application_id: &str, checks: &[&CheckRow], first: bool) ->
         .map(|c| c.next_attempt_at.as_deref().unwrap_or(""))
         .min()
         .map(str::to_string);
-    /// A check as the sheet holds it: a clear check's finding is its state (`CLEAR_FINDING`), so
-    /// it is left out and given back on reading (`Store::checks`), 33 bytes a check.
-    #[derive(serde::Serialize)]
-    struct OnSheet<'a> {
-        check_name: &'a str,
-        state: &'a str,
-        #[serde(skip_serializing_if = "Option::is_none")]
-        finding: Option<&'a str>,
-        source: &'a str,
-        #[serde(skip_serializing_if = "Option::is_none")]
-        checked_at: Option<&'a str>,
-        attempts: i64,
-        #[serde(skip_serializing_if = "Option::is_none")]
-        next_attempt_at: Option<&'a str>,
-        #[serde(skip_serializing_if = "Option::is_none")]
-        last_error: Option<&'a str>,
-    }
-    let on_sheet: Vec<OnSheet<'_>> = sorted
-        .iter()
-        .map(|c| OnSheet {
-            check_name: &c.check_name,
-            state: &c.state,
-            finding: c
-                .finding
-                .as_deref()
-                .filter(|f| !(c.state == "clear" && *f == CLEAR_FINDING)),
-            source: &c.source,
-            checked_at: c.checked_at.as_deref(),
-            attempts: c.attempts,
-            next_attempt_at: c.next_attempt_at.as_deref(),
-            last_error: c.last_error.as_deref(),
-        })
-        .collect();
     // Plain strings and integers only: serializing them cannot fail.
-    let sheet = serde_json::to_string(&on_sheet).unwrap_or_else(|_| "[]".into());
+    let sheet = serde_json::to_string(&sorted).unwrap_or_else(|_| "[]".into());
     let args = vec![application_id.into(), sheet.into(), next.into()];
     if first {
         Op::insert(

@@ -1477,7 +1477,7 @@ impl Service {
         let until = issue.validity.valid_until.to_string();
         let number = permit_number(&from, &app.id);
         let decision = IssuedDecision {
-            bounds: issue.bounds(),
+            bounds: bounds(issue.validity),
             citation: issue.citation,
             comment: issue.comment,
             decided_at: now_s,
@@ -1508,9 +1508,9 @@ impl Service {
             expected_revision: app.revision,
             status: status::ISSUED.into(),
             decision: Some(decision),
-            permit_number: Some(number.clone()),
-            valid_from: Some(from.clone()),
-            valid_until: Some(until.clone()),
+            permit_number: Some(number),
+            valid_from: Some(from),
+            valid_until: Some(until),
             updated_at: now_s.into(),
         }));
         unit.push(case_event(
@@ -2088,10 +2088,6 @@ impl<'a> Issue<'a> {
             comment,
         }
     }
-
-    fn bounds(&self) -> Vec<Bound> {
-        bounds(self.validity)
-    }
 }
 
 /// The bounds the law applied to a validity, as the decision records them.
@@ -2200,9 +2196,8 @@ mod tests {
             ("п. 9-1 абз. 8; App. 2", Some(None)),
             ("п. 9-1 абз. 8; App. 2", Some(Some("по «заявлению»\n"))),
         ] {
-            let issue = Issue::new(citation, &v, comment);
             let typed = serde_json::to_string(&IssuedDecision {
-                bounds: issue.bounds(),
+                bounds: bounds(&v),
                 citation,
                 comment,
                 decided_at: "2026-02-02T05:00:00.000000Z",

@@ -524,26 +524,20 @@ async fn check_sheets_read_back_as_recorded(store: &Store) {
         ),
         check("iin", "waiting", None, Some("2026-01-05T04:01:00.000000Z")),
     ];
-    let refs: Vec<&repo::CheckRow> = first.iter().collect();
-    store
-        .write(Unit::new().with(repo::record_checks(id, &refs, true)))
-        .await
-        .unwrap();
-    let mut want = first.clone();
-    want.sort_by(|a, b| a.check_name.cmp(&b.check_name));
-    assert_eq!(store.checks(id).await.unwrap(), want);
     // The retry found nothing: the sheet is replaced, every check clear.
     let second: Vec<repo::CheckRow> = first
         .iter()
         .map(|c| check(&c.check_name, "clear", Some(repo::CLEAR_FINDING), None))
         .collect();
-    let refs: Vec<&repo::CheckRow> = second.iter().collect();
-    store
-        .write(Unit::new().with(repo::record_checks(id, &refs, false)))
-        .await
-        .unwrap();
-    let mut want = second.clone();
-    want.sort_by(|a, b| a.check_name.cmp(&b.check_name));
-    assert_eq!(store.checks(id).await.unwrap(), want);
+    for (rows, first_record) in [(first, true), (second, false)] {
+        let refs: Vec<&repo::CheckRow> = rows.iter().collect();
+        store
+            .write(Unit::new().with(repo::record_checks(id, &refs, first_record)))
+            .await
+            .unwrap();
+        let mut want = rows.clone();
+        want.sort_by(|a, b| a.check_name.cmp(&b.check_name));
+        assert_eq!(store.checks(id).await.unwrap(), want);
+    }
 }
 both!(check_sheets, check_sheets_read_back_as_recorded);
