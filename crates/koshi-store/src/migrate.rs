@@ -538,11 +538,7 @@ mod tests {
         let checks = store.checks("a1").await.unwrap();
         assert_eq!(checks.len(), 2);
         assert_eq!(
-            (
-                checks[0].check_name.as_str(),
-                checks[0].state.as_str(),
-                checks[0].attempts
-            ),
+            (&*checks[0].check_name, &*checks[0].state, checks[0].attempts),
             ("border_crossings", "waiting", 2)
         );
         assert_eq!(

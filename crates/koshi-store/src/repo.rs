@@ -1,6 +1,8 @@
 //! Repositories: typed rows, the statements that change them (as [`Op`]s for a [`Unit`]), and
 //! the reads. Same SQL on both backends.
 
+use std::borrow::Cow;
+
 use crate::writer::{Arg, InsertShape, Op};
 use crate::{Db, Store, StoreResult};
 
@@ -195,20 +197,24 @@ pub fn move_case(id: &str, expected_revision: i64, unit: &str, at: &str) -> Op {
 
 /// One of a case's checks. A case's checks are kept together, on one sheet (`check_sheets`: the
 /// list as JSON, with the earliest due retry beside it), written whole each time they run.
+///
+/// A check's name, state and source, and a clear check's finding, are words of a fixed set:
+/// borrowed from Koshi's constants when a case's checks run (no allocation for each of the
+/// seven, each time they run), owned when a sheet is read back.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct CheckRow {
     #[serde(skip)]
     pub application_id: String,
-    pub check_name: String,
+    pub check_name: Cow<'static, str>,
     /// `clear`, `ground`, `officer`, `waiting`
-    pub state: String,
+    pub state: Cow<'static, str>,
     // On the sheet an absent value is left out rather than written as null (seven times a case),
     // and so is a clear check's finding (`CLEAR_FINDING`, 33 bytes a check): a check's state is
     // derived from its finding, so the finding of a `clear` check is always that one, and
     // `Store::checks` gives it back.
     #[serde(default, skip_serializing_if = "is_absent_or_clear")]
-    pub finding: Option<String>,
-    pub source: String,
+    pub finding: Option<Cow<'static, str>>,
+    pub source: Cow<'static, str>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub checked_at: Option<String>,
     pub attempts: i64,
@@ -222,7 +228,7 @@ pub struct CheckRow {
 pub const CLEAR_FINDING: &str = r#"{"result":"clear"}"#;
 
 /// A finding left off the sheet: none, or the one of a clear check.
-fn is_absent_or_clear(finding: &Option<String>) -> bool {
+fn is_absent_or_clear(finding: &Option<Cow<'static, str>>) -> bool {
     finding.as_deref().is_none_or(|f| f == CLEAR_FINDING)
 }
 
@@ -693,7 +699,7 @@ impl Store {
             r.application_id = application_id.to_string();
             // A clear check's finding is left off the sheet (`record_checks`).
             if r.finding.is_none() && r.state == "clear" {
-                r.finding = Some(CLEAR_FINDING.to_string());
+                r.finding = Some(Cow::Borrowed(CLEAR_FINDING));
             }
         }
         rows.sort_by(|a, b| a.check_name.cmp(&b.check_name));

@@ -1,6 +1,7 @@
 //! The RVP service (chapter 2): intake, the checks of п. 9-1, the decision, delivery, duplicates.
 //! Every state change is one store unit: the case row, its audit event and its outbox messages.
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::sync::{Arc, Mutex};
 
@@ -1094,7 +1095,8 @@ impl Service {
             .filter_map(|c| Check::parse(&c.check_name))
             .collect();
         // The sheet as it will be recorded: the checks run now replace their earlier rows.
-        let mut sheet: BTreeMap<String, CheckRow> = checks.into_iter().map(|c| (c.check_name.clone(), c)).collect();
+        let mut sheet: BTreeMap<Cow<'static, str>, CheckRow> =
+            checks.into_iter().map(|c| (c.check_name.clone(), c)).collect();
         if due.is_empty() && sheet.values().any(|c| c.state == "waiting") {
             return Ok(());
         }
@@ -1137,16 +1139,16 @@ impl Service {
                         Finding::Officer { .. } => "officer",
                     };
                     sheet.insert(
-                        check.as_str().into(),
+                        Cow::Borrowed(check.as_str()),
                         CheckRow {
                             application_id: id.into(),
-                            check_name: check.as_str().into(),
-                            state: state.into(),
+                            check_name: Cow::Borrowed(check.as_str()),
+                            state: Cow::Borrowed(state),
                             finding: Some(match &finding {
-                                Finding::Clear => repo::CLEAR_FINDING.to_string(),
-                                other => finding_to_json(other).to_string(),
+                                Finding::Clear => Cow::Borrowed(repo::CLEAR_FINDING),
+                                other => Cow::Owned(finding_to_json(other).to_string()),
                             }),
-                            source: source_of(check).into(),
+                            source: Cow::Borrowed(source_of(check)),
                             checked_at: Some(now_s.clone()),
                             attempts,
                             next_attempt_at: None,
@@ -1158,7 +1160,7 @@ impl Service {
                 Err((registry, err)) => {
                     let backoff = SignedDuration::from_secs((60i64 << (attempts - 1).min(4)).min(900));
                     sheet.insert(
-                        check.as_str().into(),
+                        Cow::Borrowed(check.as_str()),
                         waiting_check(
                             id,
                             check,
@@ -1622,7 +1624,7 @@ impl Service {
                             "the checks found grounds for refusal ({}): the RVP cannot be issued",
                             found_grounds
                                 .iter()
-                                .map(|c| c.check_name.as_str())
+                                .map(|c| &*c.check_name)
                                 .collect::<Vec<_>>()
                                 .join(", ")
                         ),
@@ -1950,10 +1952,10 @@ impl Service {
                     citation: Check::parse(&c.check_name)
                         .map(|x| x.citation().to_string())
                         .unwrap_or_default(),
-                    check: c.check_name,
-                    state: c.state,
+                    check: c.check_name.into_owned(),
+                    state: c.state.into_owned(),
                     finding: c.finding.and_then(|f| serde_json::from_str(&f).ok()),
-                    source: c.source,
+                    source: c.source.into_owned(),
                     checked_at: c.checked_at,
                     attempts: c.attempts,
                     next_attempt_at: c.next_attempt_at,
@@ -1997,10 +1999,10 @@ fn waiting_check(
 ) -> CheckRow {
     CheckRow {
         application_id: application_id.into(),
-        check_name: check.as_str().into(),
-        state: "waiting".into(),
+        check_name: Cow::Borrowed(check.as_str()),
+        state: Cow::Borrowed("waiting"),
         finding: None,
-        source: source_of(check).into(),
+        source: Cow::Borrowed(source_of(check)),
         checked_at: None,
         attempts,
         next_attempt_at,

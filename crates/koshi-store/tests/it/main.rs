@@ -499,9 +499,9 @@ async fn check_sheets_read_back_as_recorded(store: &Store) {
     let id = "a0001";
     let check = |name: &str, state: &str, finding: Option<&str>, next: Option<&str>| repo::CheckRow {
         application_id: id.into(),
-        check_name: name.into(),
-        state: state.into(),
-        finding: finding.map(str::to_string),
+        check_name: name.to_string().into(),
+        state: state.to_string().into(),
+        finding: finding.map(|f| f.to_string().into()),
         source: "berkut".into(),
         checked_at: (state != "waiting").then(|| "2026-01-05T04:00:00.000000Z".to_string()),
         attempts: 1,
