@@ -52,7 +52,7 @@ pub(crate) fn fields_of(args: &[Arg]) -> [Option<&str>; 8] {
     let mut out = [None; 8];
     for (o, a) in out.iter_mut().zip(args) {
         *o = match a {
-            Arg::Text(s) => Some(s.as_str()),
+            Arg::Text(s) => Some(s.as_ref()),
             Arg::OptText(s) => s.as_deref(),
             _ => None,
         };

@@ -550,7 +550,6 @@ mod tests {
         assert_eq!(checks[1].check_name, "records");
         assert_eq!(checks[1].finding.as_deref(), Some(r#"{"result":"clear"}"#));
         assert_eq!(checks[1].checked_at.as_deref(), Some("2026-02-02T05:01:00.000000Z"));
-        assert_eq!(checks[1].application_id, "a1");
         // The waiting check's retry is due at 05:03, not before.
         let due = |at: &'static str| {
             let store = store.clone();

@@ -97,7 +97,7 @@ macro_rules! bind_all {
         let mut q = $q;
         for a in $args {
             q = match a {
-                Arg::Text(s) => q.bind(s.as_str()),
+                Arg::Text(s) => q.bind(s.as_ref()),
                 Arg::OptText(s) => q.bind(s.as_deref()),
                 Arg::I64(n) => q.bind(*n),
                 Arg::OptI64(n) => q.bind(*n),
@@ -213,7 +213,7 @@ fn columns<'a>(rows: &[&'a [Arg]]) -> StoreResult<Vec<Column<'a>>> {
             Some(Arg::Text(_) | Arg::OptText(_)) => Column::Text(
                 rows.iter()
                     .map(|r| match r.get(c) {
-                        Some(Arg::Text(s)) => Ok(Some(s.as_str())),
+                        Some(Arg::Text(s)) => Ok(Some(s.as_ref())),
                         Some(Arg::OptText(s)) => Ok(s.as_deref()),
                         _ => Err(mixed()),
                     })

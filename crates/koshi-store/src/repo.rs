@@ -203,8 +203,6 @@ pub fn move_case(id: &str, expected_revision: i64, unit: &str, at: &str) -> Op {
 /// seven, each time they run), owned when a sheet is read back.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct CheckRow {
-    #[serde(skip)]
-    pub application_id: String,
     pub check_name: Cow<'static, str>,
     /// `clear`, `ground`, `officer`, `waiting`
     pub state: Cow<'static, str>,
@@ -284,8 +282,38 @@ pub struct EventRow {
     pub detail: String,
 }
 
+/// An audit event to record. Its action, citation and rules version are most often Koshi's own
+/// constants: borrowed, not copied for each event.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewEvent {
+    pub id: String,
+    pub application_id: Option<String>,
+    pub at: String,
+    pub actor: String,
+    pub action: Cow<'static, str>,
+    pub citation: Cow<'static, str>,
+    pub rules_version: Cow<'static, str>,
+    pub detail: String,
+}
+
+impl From<EventRow> for NewEvent {
+    fn from(e: EventRow) -> NewEvent {
+        NewEvent {
+            id: e.id,
+            application_id: e.application_id,
+            at: e.at,
+            actor: e.actor,
+            action: e.action.into(),
+            citation: e.citation.into(),
+            rules_version: e.rules_version.into(),
+            detail: e.detail,
+        }
+    }
+}
+
 /// An audit event; the writer chains it (sequence number, previous hash, hash) at commit time.
-pub fn insert_event(e: EventRow) -> Op {
+pub fn insert_event(e: impl Into<NewEvent>) -> Op {
+    let e = e.into();
     Op::audit(
         "record event",
         InsertShape {
@@ -325,6 +353,44 @@ pub struct OutboxRow {
 }
 
 pub fn insert_outbox(o: OutboxRow) -> Op {
+    outbox_op(vec![
+        o.id.into(),
+        o.topic.into(),
+        o.application_id.into(),
+        o.payload.into(),
+        o.created_at.into(),
+        o.state.into(),
+        o.attempts.into(),
+        o.next_attempt_at.into(),
+        o.delivered_at.into(),
+        o.last_error.into(),
+    ])
+}
+
+/// A new message, pending from `at` (its first attempt is due at once). Its topic is most often
+/// one of Koshi's constants: borrowed, not copied for each message.
+pub fn queue_message(
+    id: String,
+    topic: Cow<'static, str>,
+    application_id: Option<String>,
+    payload: String,
+    at: String,
+) -> Op {
+    outbox_op(vec![
+        id.into(),
+        topic.into(),
+        application_id.into(),
+        payload.into(),
+        at.clone().into(),
+        Arg::fixed("pending"),
+        0i64.into(),
+        at.into(),
+        Arg::OptText(None),
+        Arg::OptText(None),
+    ])
+}
+
+fn outbox_op(args: Vec<Arg>) -> Op {
     Op::insert(
         "queue outbox message",
         InsertShape {
@@ -333,18 +399,7 @@ pub fn insert_outbox(o: OutboxRow) -> Op {
             columns: 10,
             rank: 2,
         },
-        vec![
-            o.id.into(),
-            o.topic.into(),
-            o.application_id.into(),
-            o.payload.into(),
-            o.created_at.into(),
-            o.state.into(),
-            o.attempts.into(),
-            o.next_attempt_at.into(),
-            o.delivered_at.into(),
-            o.last_error.into(),
-        ],
+        args,
     )
 }
 
@@ -696,7 +751,6 @@ impl Store {
             crate::StoreError::Database(format!("the check sheet of {application_id} is unreadable: {e}"))
         })?;
         for r in &mut rows {
-            r.application_id = application_id.to_string();
             // A clear check's finding is left off the sheet (`record_checks`).
             if r.finding.is_none() && r.state == "clear" {
                 r.finding = Some(Cow::Borrowed(CLEAR_FINDING));

@@ -10,35 +10,51 @@
 //! so that its round trips never queue behind the cases' tasks, and sends the same INSERT (or
 //! guarded UPDATE) of many units as one statement over arrays.
 
+use std::borrow::Cow;
+
 use tokio::sync::oneshot;
 
 use crate::pg_writer::PgWriter;
 use crate::sqlite_writer::SqliteWriter;
 use crate::{StoreError, StoreResult};
 
-/// A bind argument, portable across both backends.
+/// A bind argument, portable across both backends. Text is owned, or borrowed from the program
+/// when it is one of Koshi's fixed words (a topic, a state, an action: `Arg::fixed`), so that
+/// those cost no allocation each time a case writes them.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Arg {
-    Text(String),
-    OptText(Option<String>),
+    Text(Cow<'static, str>),
+    OptText(Option<Cow<'static, str>>),
     I64(i64),
     OptI64(Option<i64>),
     Bytes(Vec<u8>),
 }
 
+impl Arg {
+    /// One of Koshi's fixed words, bound without a copy of its own.
+    pub fn fixed(s: &'static str) -> Arg {
+        Arg::Text(Cow::Borrowed(s))
+    }
+}
+
 impl From<&str> for Arg {
     fn from(s: &str) -> Arg {
-        Arg::Text(s.to_string())
+        Arg::Text(Cow::Owned(s.to_string()))
     }
 }
 impl From<String> for Arg {
     fn from(s: String) -> Arg {
+        Arg::Text(Cow::Owned(s))
+    }
+}
+impl From<Cow<'static, str>> for Arg {
+    fn from(s: Cow<'static, str>) -> Arg {
         Arg::Text(s)
     }
 }
 impl From<Option<String>> for Arg {
     fn from(s: Option<String>) -> Arg {
-        Arg::OptText(s)
+        Arg::OptText(s.map(Cow::Owned))
     }
 }
 impl From<i64> for Arg {
@@ -231,7 +247,7 @@ impl Chain {
         let hash = crate::audit::entry_hash(&self.hash, seq, &crate::audit::fields_of(&op.args));
         let prev = std::mem::replace(&mut self.hash, hash.clone());
         self.seq = seq;
-        Some([Arg::I64(seq), Arg::Text(prev), Arg::Text(hash)])
+        Some([Arg::I64(seq), Arg::from(prev), Arg::from(hash)])
     }
 
     /// The op's arguments with its chain fields appended, advancing the chain. Only audit events

@@ -534,7 +534,7 @@ impl Service {
                 due,
                 json!({"agency": agency, "due_on": due.to_string()}),
             );
-            unit.push(outbox_message(&app.id, &format!("agency.{agency}"), json!({"application_id": app.id, "unit": app.unit, "request": agency, "answer_by": due.to_string(), "citation": cite}).to_string(), &now_s));
+            unit.push(outbox_message(&app.id, format!("agency.{agency}"), json!({"application_id": app.id, "unit": app.unit, "request": agency, "answer_by": due.to_string(), "citation": cite}).to_string(), &now_s));
             sent.push(json!({"agency": agency, "answer_by": due.to_string(), "citation": cite}));
         }
         unit.push(self.monitoring(&app.id, "pr.requests_sent", &now_s, &app.rules_version));
@@ -815,7 +815,7 @@ impl Service {
         unit.push(case_event(
             &app.id,
             &caller.actor(),
-            &format!("pr.conclusion.approved.{status}"),
+            format!("pr.conclusion.approved.{status}"),
             "п. 15 абз. 2",
             &app.rules_version,
             json!({"permit_number": number, "notification_by": notify_by.to_string()}).to_string(),

@@ -17,7 +17,7 @@ use koshi_law::rvp::{self, Check, Finding, LateException, RvpDecision};
 use koshi_law::terms;
 use koshi_registries::clock::Clock;
 use koshi_registries::{PersonQuery, Registries, RegistryError, RegistryKind};
-use koshi_store::repo::{self, ApplicationRow, CheckRow, EventRow, OutboxRow, StatusChange};
+use koshi_store::repo::{self, ApplicationRow, CheckRow, StatusChange};
 use koshi_store::{Store, Unit, instant};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
@@ -142,39 +142,37 @@ pub(crate) fn remember_key(
 pub(crate) fn case_event(
     application_id: &str,
     actor: &str,
-    action: &str,
+    action: impl Into<Cow<'static, str>>,
     citation: &str,
     version: &str,
     detail: impl std::fmt::Display,
     at: &str,
 ) -> koshi_store::Op {
-    repo::insert_event(EventRow {
+    repo::insert_event(repo::NewEvent {
         id: new_id(),
         application_id: Some(application_id.into()),
         at: at.into(),
         actor: actor.into(),
         action: action.into(),
-        citation: citation.into(),
-        rules_version: version.into(),
+        citation: Cow::Owned(citation.into()),
+        // One of the versions Koshi knows (all of them, in practice): its id is borrowed.
+        rules_version: citation::VERSIONS
+            .iter()
+            .find(|v| v.id == version)
+            .map_or_else(|| Cow::Owned(version.to_string()), |v| Cow::Borrowed(v.id)),
         detail: detail.to_string(),
     })
 }
 
 /// A message for another system (monitoring, printer, ИИС ЦОН, cabinet, agency), delivered at
 /// least once by the outbox.
-pub(crate) fn outbox_message(application_id: &str, topic: &str, payload: String, at: &str) -> koshi_store::Op {
-    repo::insert_outbox(OutboxRow {
-        id: new_id(),
-        topic: topic.into(),
-        application_id: Some(application_id.into()),
-        payload,
-        created_at: at.into(),
-        state: "pending".into(),
-        attempts: 0,
-        next_attempt_at: at.into(),
-        delivered_at: None,
-        last_error: None,
-    })
+pub(crate) fn outbox_message(
+    application_id: &str,
+    topic: impl Into<Cow<'static, str>>,
+    payload: String,
+    at: &str,
+) -> koshi_store::Op {
+    repo::queue_message(new_id(), topic.into(), Some(application_id.into()), payload, at.into())
 }
 
 pub(crate) fn parse_date(s: &str, pointer: &str) -> Result<Date, Problem> {
@@ -1141,7 +1139,6 @@ impl Service {
                     sheet.insert(
                         Cow::Borrowed(check.as_str()),
                         CheckRow {
-                            application_id: id.into(),
                             check_name: Cow::Borrowed(check.as_str()),
                             state: Cow::Borrowed(state),
                             finding: Some(match &finding {
@@ -1162,7 +1159,6 @@ impl Service {
                     sheet.insert(
                         Cow::Borrowed(check.as_str()),
                         waiting_check(
-                            id,
                             check,
                             attempts,
                             Some(instant(now.checked_add(backoff).unwrap_or(now))),
@@ -1983,22 +1979,15 @@ impl Service {
 fn not_yet_run(app: &ApplicationRow) -> Vec<CheckRow> {
     let mut waiting: Vec<CheckRow> = Check::ALL
         .iter()
-        .map(|c| waiting_check(&app.id, *c, 0, Some(app.created_at.clone()), None))
+        .map(|c| waiting_check(*c, 0, Some(app.created_at.clone()), None))
         .collect();
     waiting.sort_by(|a, b| a.check_name.cmp(&b.check_name));
     waiting
 }
 
 /// A check waiting for its (next) attempt.
-fn waiting_check(
-    application_id: &str,
-    check: Check,
-    attempts: i64,
-    next_attempt_at: Option<String>,
-    last_error: Option<String>,
-) -> CheckRow {
+fn waiting_check(check: Check, attempts: i64, next_attempt_at: Option<String>, last_error: Option<String>) -> CheckRow {
     CheckRow {
-        application_id: application_id.into(),
         check_name: Cow::Borrowed(check.as_str()),
         state: Cow::Borrowed("waiting"),
         finding: None,

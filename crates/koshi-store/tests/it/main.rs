@@ -498,7 +498,6 @@ async fn check_sheets_read_back_as_recorded(store: &Store) {
     store.write(u).await.unwrap();
     let id = "a0001";
     let check = |name: &str, state: &str, finding: Option<&str>, next: Option<&str>| repo::CheckRow {
-        application_id: id.into(),
         check_name: name.to_string().into(),
         state: state.to_string().into(),
         finding: finding.map(|f| f.to_string().into()),
