@@ -9,6 +9,8 @@
 //! registries, 4,096), KOSHI_BENCH_NO_LATENCY=1 (skip the latency
 //! runs), KOSHI_BENCH_ONLY_CASES=1 (skip the raw ceilings), KOSHI_BENCH_KEEP=1 (keep the SQLite
 //! file), KOSHI_BENCH_SKIP_SQLITE=1 (PostgreSQL only): the last four for profiling one phase.
+//! The runtime has as many workers as `koshi serve` gives it (`koshi::worker_threads`;
+//! KOSHI_WORKER_THREADS=N overrides, as there).
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -48,7 +50,13 @@ fn slow_concurrency() -> usize {
 }
 
 fn main() {
-    let rt = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    // Sized as `koshi serve` sizes its runtime (KOSHI_WORKER_THREADS overrides, as there).
+    let workers = std::env::var("KOSHI_WORKER_THREADS").ok().and_then(|v| v.parse().ok());
+    let rt = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(koshi::worker_threads(workers))
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("runtime: {e}");
@@ -81,9 +89,10 @@ async fn run() -> anyhow::Result<()> {
         targets.push(("postgresql", loc, Some((url.clone(), schema))));
     }
     println!(
-        "Koshi throughput bench: {cases} cases, {} concurrent, {} cores",
+        "Koshi throughput bench: {cases} cases, {} concurrent, {} cores, {} runtime worker(s)",
         concurrency(),
-        std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1)
+        std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1),
+        tokio::runtime::Handle::current().metrics().num_workers()
     );
     for (name, loc, cleanup) in targets {
         let (ceiling_batched, ceiling_serial) = if std::env::var_os("KOSHI_BENCH_ONLY_CASES").is_some() {

@@ -29,6 +29,11 @@ pub struct Cli {
     /// A parameters file replacing the shipped one.
     #[arg(long, global = true, env = "KOSHI_PARAMETERS", value_name = "PATH")]
     pub parameters: Option<PathBuf>,
+    /// Worker threads of the async runtime (default: one fewer than the cores, at least one;
+    /// the store's writer keeps a thread of its own).
+    #[arg(long, global = true, env = "KOSHI_WORKER_THREADS", value_name = "N",
+          value_parser = clap::value_parser!(u16).range(1..=1024))]
+    pub worker_threads: Option<u16>,
     #[command(subcommand)]
     pub command: Command,
 }
@@ -247,6 +252,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         | Command::RegistrySim { .. } => {
             let law = std::sync::Arc::new(load_law(&cli)?);
             let rt = tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(crate::worker_threads(cli.worker_threads.map(usize::from)))
                 .enable_all()
                 .build()
                 .context("cannot start the runtime")?;
