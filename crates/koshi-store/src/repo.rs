@@ -1051,8 +1051,11 @@ mod plan_tests {
             updated_at: "t".into(),
         });
         let [app, filing] = insert_application(&row);
+        let shape = app.insert.expect("an insert shape");
         for (name, sql, args) in [
             ("insert application", app.sql, 22),
+            // As the SQLite writer inserts a batch's applications: one statement of many rows.
+            ("insert 4 applications", crate::writer::insert_rows_sql(shape, 4), 88),
             ("insert filing", filing.sql, 3),
             ("change status", status.sql, 8),
             ("pending PR", PENDING_PR_SQL, 1),

@@ -1,9 +1,11 @@
 //! The SQLite group-commit writer: one OS thread owning one connection.
 //!
 //! SQLite admits one writer at a time, so Koshi gives it exactly one: a thread that takes every
-//! unit waiting (up to a bound), runs each inside its own savepoint in one `BEGIN IMMEDIATE`
-//! transaction with cached prepared statements, and commits once (`synchronous=FULL`: the commit
-//! is fsync'd). Every caller is answered only after the commit has returned, so a reply means
+//! unit waiting (up to a bound), runs them all in one `BEGIN IMMEDIATE` transaction with cached
+//! prepared statements (the rows of each kind of INSERT in statements of many rows, as
+//! PostgreSQL's writer does; should anything fail, the batch runs again statement by statement
+//! with a savepoint per unit, so that only the failing unit is refused), and commits once
+//! (`synchronous=FULL`: the commit is fsync'd). Every caller is answered only after the commit has returned, so a reply means
 //! durable. Running the statements on the thread that owns the connection, rather than handing
 //! each one to a driver's worker thread and back, is what lets thousands of cases share a commit
 //! without paying a thread switch per statement.
@@ -18,7 +20,7 @@ use rusqlite::types::{ToSqlOutput, ValueRef};
 use rusqlite::{Connection, ErrorCode, ToSql};
 use tokio::sync::{mpsc, oneshot};
 
-use crate::writer::{Arg, Chain, Job, MAX_BATCH, Msg, answer, gather, refuse_the_rest};
+use crate::writer::{Arg, Chain, InsertShape, Job, MAX_BATCH, Msg, Op, answer, gather, refuse_the_rest};
 use crate::{StoreError, StoreResult};
 
 impl ToSql for Arg {
@@ -289,13 +291,14 @@ fn run(conn: Connection, mut rx: mpsc::Receiver<Msg>, checkpointer: Checkpointer
         if batch.is_empty() {
             continue;
         }
-        // First all units straight in one transaction; if any of them fails, that transaction
-        // is rolled back and the batch is run again with a savepoint per unit, so that only the
-        // failing unit is refused. (Savepoints cost a sub-journal copy of every page touched:
-        // they are paid only when needed.)
-        let outcome = match commit(&mut stmts, &batch, false) {
-            Ok(r) if r.iter().all(Result::is_ok) => Ok(r),
-            _ => commit(&mut stmts, &batch, true),
+        // First all units at once in one transaction, the rows of each kind of INSERT in
+        // statements of many rows (`merged`); if anything fails, that transaction is rolled back
+        // and the batch is run again statement by statement with a savepoint per unit, so that
+        // only the failing unit is refused. (Savepoints cost a sub-journal copy of every page
+        // touched: they are paid only when needed.)
+        let outcome = match commit_merged(&mut stmts, &batch) {
+            Ok(()) => Ok(batch.iter().map(|_| Ok(())).collect()),
+            Err(_) => commit_one_by_one(&mut stmts, &batch),
         };
         let committed = outcome.is_ok();
         if committed {
@@ -376,6 +379,29 @@ impl<'c> Stmts<'c> {
         Ok(self.bound(sql, args, more)?.raw_execute()? as u64)
     }
 
+    /// Inserts `rows` (each the arguments of one row of `shape`, in column order) with one
+    /// statement, prepared once for each shape and number of rows.
+    fn insert_rows(&mut self, shape: InsertShape, rows: &[&[Arg]]) -> StoreResult<()> {
+        let sql = crate::writer::insert_rows_sql(shape, rows.len());
+        let (stmt, _) = self.prepare(sql)?;
+        let mut i = 0;
+        for row in rows {
+            if row.len() != shape.columns {
+                return Err(StoreError::Database(format!(
+                    "a row of {} arguments for an insert of {} columns",
+                    row.len(),
+                    shape.columns
+                )));
+            }
+            for arg in *row {
+                i += 1;
+                stmt.raw_bind_parameter(i, arg)?;
+            }
+        }
+        stmt.raw_execute()?;
+        Ok(())
+    }
+
     /// Runs a query returning one integer column; 0 when it returns no row.
     fn query_i64(&mut self, sql: &'static str, args: &[Arg]) -> StoreResult<i64> {
         let mut rows = self.bound(sql, args, &[])?.raw_query();
@@ -399,34 +425,93 @@ impl<'c> Stmts<'c> {
     }
 }
 
-/// One transaction for the whole batch. With `savepoints`, each unit runs in its own: a unit that
-/// fails is rolled back alone and answered with its error, and the others commit. Without, the
-/// first failing unit stops the batch and the transaction is rolled back.
-fn commit(stmts: &mut Stmts<'_>, batch: &[Job], savepoints: bool) -> StoreResult<Vec<StoreResult<()>>> {
+/// Rows of one INSERT shape put in one statement at most (SQLite allows 32,766 parameters; a case's
+/// widest row has 22 columns). Groups are cut in powers of two, so each shape has at most seven
+/// statement texts.
+const MERGE_ROWS: usize = 64;
+
+/// The fast path, as PostgreSQL's writer takes it (`pg_writer::merged`), so that both databases run
+/// a batch's statements in the same order: the chain fields assigned in unit order, then every
+/// kind of INSERT (in rank order: referenced rows first) as statements of many rows, then every
+/// other statement in unit order. A statement of many rows opens its cursors and runs its program
+/// once, not once a row. Any error or unexpected row count rolls the whole batch back.
+fn commit_merged(stmts: &mut Stmts<'_>, batch: &[Job]) -> StoreResult<()> {
     stmts.execute("BEGIN IMMEDIATE", &[])?;
-    let run = units(stmts, batch, savepoints);
-    match run {
-        Ok(results) if savepoints || results.iter().all(Result::is_ok) => match stmts.execute("COMMIT", &[]) {
-            Ok(_) => Ok(results),
-            Err(e) => {
-                let _ = stmts.execute("ROLLBACK", &[]);
-                Err(e)
-            }
-        },
-        other => {
+    match run_merged(stmts, batch).and_then(|()| stmts.execute("COMMIT", &[]).map(|_| ())) {
+        Ok(()) => Ok(()),
+        Err(e) => {
             let _ = stmts.execute("ROLLBACK", &[]);
-            other
+            Err(e)
         }
     }
 }
 
-fn units(stmts: &mut Stmts<'_>, batch: &[Job], savepoints: bool) -> StoreResult<Vec<StoreResult<()>>> {
+fn run_merged(stmts: &mut Stmts<'_>, batch: &[Job]) -> StoreResult<()> {
+    let mut chain = stmts.chain_head(batch)?;
+    let extended: Vec<Vec<std::borrow::Cow<'_, [Arg]>>> = batch
+        .iter()
+        .map(|j| j.unit.ops.iter().map(|op| chain.extend(op)).collect())
+        .collect();
+    let mut inserts: Vec<(InsertShape, Vec<&[Arg]>)> = Vec::new();
+    let mut others: Vec<(&Op, &[Arg])> = Vec::new();
+    for (job, args) in batch.iter().zip(&extended) {
+        for (op, a) in job.unit.ops.iter().zip(args) {
+            match op.insert {
+                Some(shape) if op.expect_rows.is_none() => match inserts.iter_mut().find(|(s, _)| *s == shape) {
+                    Some((_, rows)) => rows.push(a.as_ref()),
+                    None => inserts.push((shape, vec![a.as_ref()])),
+                },
+                _ => others.push((op, a.as_ref())),
+            }
+        }
+    }
+    inserts.sort_by_key(|(s, _)| s.rank);
+    for (shape, rows) in &inserts {
+        let mut rest = &rows[..];
+        while !rest.is_empty() {
+            let n = if rest.len() >= MERGE_ROWS {
+                MERGE_ROWS
+            } else {
+                1 << rest.len().ilog2()
+            };
+            let (now, later) = rest.split_at(n);
+            stmts.insert_rows(*shape, now)?;
+            rest = later;
+        }
+    }
+    for (op, args) in others {
+        let n = stmts.execute(op.sql, args)?;
+        if let Some(want) = op.expect_rows
+            && n != want
+        {
+            return Err(StoreError::Conflict(format!(
+                "{}: expected {want} row(s), changed {n}",
+                op.what
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// The slow path: the whole batch in one transaction, statement by statement, each unit in a
+/// savepoint of its own: a unit that fails is rolled back alone and answered with its error, and
+/// the others commit.
+fn commit_one_by_one(stmts: &mut Stmts<'_>, batch: &[Job]) -> StoreResult<Vec<StoreResult<()>>> {
+    stmts.execute("BEGIN IMMEDIATE", &[])?;
+    match units(stmts, batch).and_then(|results| stmts.execute("COMMIT", &[]).map(|_| results)) {
+        Ok(results) => Ok(results),
+        Err(e) => {
+            let _ = stmts.execute("ROLLBACK", &[]);
+            Err(e)
+        }
+    }
+}
+
+fn units(stmts: &mut Stmts<'_>, batch: &[Job]) -> StoreResult<Vec<StoreResult<()>>> {
     let mut chain = stmts.chain_head(batch)?;
     let mut results = Vec::with_capacity(batch.len());
     for job in batch {
-        if savepoints {
-            stmts.execute("SAVEPOINT unit", &[])?;
-        }
+        stmts.execute("SAVEPOINT unit", &[])?;
         let before = chain.clone();
         let mut outcome: StoreResult<()> = Ok(());
         for op in &job.unit.ops {
@@ -453,18 +538,11 @@ fn units(stmts: &mut Stmts<'_>, batch: &[Job], savepoints: bool) -> StoreResult<
                 }
             }
         }
-        if !savepoints {
-            if outcome.is_err() {
-                results.push(outcome);
-                return Ok(results);
-            }
-        } else {
-            if outcome.is_err() {
-                chain = before;
-                stmts.execute("ROLLBACK TO SAVEPOINT unit", &[])?;
-            }
-            stmts.execute("RELEASE SAVEPOINT unit", &[])?;
+        if outcome.is_err() {
+            chain = before;
+            stmts.execute("ROLLBACK TO SAVEPOINT unit", &[])?;
         }
+        stmts.execute("RELEASE SAVEPOINT unit", &[])?;
         results.push(outcome);
     }
     Ok(results)

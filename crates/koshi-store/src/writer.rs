@@ -1,14 +1,17 @@
 //! The group-commit writer.
 //!
-//! Units arrive on a channel; the writer takes everything waiting (up to a bound), runs each unit
-//! inside its own savepoint in one transaction, and commits once. A unit that fails is rolled back
-//! to its savepoint alone; the others commit. Every caller is answered only after the commit has
-//! returned, so a reply means durable.
+//! Units arrive on a channel; the writer takes everything waiting (up to a bound), runs them all
+//! in one transaction, and commits once: first the rows of each kind of INSERT together (in
+//! `InsertShape::rank` order), then every other statement in unit order. If anything fails, the
+//! transaction is rolled back and the batch runs again, statement by statement, each unit in a
+//! savepoint of its own: a unit that fails is rolled back alone; the others commit. Every caller
+//! is answered only after the commit has returned, so a reply means durable.
 //!
 //! Each backend's writer is a thread of its own: SQLite's (`sqlite_writer`) owns a connection
-//! and runs the statements itself; PostgreSQL's (`pg_writer`) runs a small runtime of its own,
-//! so that its round trips never queue behind the cases' tasks, and sends the same INSERT (or
-//! guarded UPDATE) of many units as one statement over arrays.
+//! and runs the statements itself, an INSERT of many rows as one statement of many `VALUES`;
+//! PostgreSQL's (`pg_writer`) runs a small runtime of its own, so that its round trips never
+//! queue behind the cases' tasks, and sends the same INSERT (or guarded UPDATE) of many units as
+//! one statement over arrays.
 
 use std::borrow::Cow;
 
@@ -176,6 +179,48 @@ fn insert_sql(shape: InsertShape) -> &'static str {
             sql.push_str(&c.to_string());
         }
         sql.push(')');
+        if !shape.tail.is_empty() {
+            sql.push(' ');
+            sql.push_str(shape.tail);
+        }
+        Box::leak(sql.into_boxed_str())
+    })
+}
+
+/// SQLite: the SQL text of an insert of `rows` rows of `shape` at once (`INSERT OR ROLLBACK INTO
+/// … (?, …), (?, …) tail`, the parameters in order: row by row, column by column), built once
+/// per shape and number of rows and kept for the life of the process (a bounded set: the writer
+/// asks only for powers of two up to its limit), so that its statement is prepared once.
+///
+/// `OR ROLLBACK`: a row that breaks a constraint ends the whole transaction at once, which is
+/// what the writer does then anyway (it runs the batch again unit by unit). A plain INSERT of many
+/// rows would instead keep a statement journal, a copy of every page the statement changes, to
+/// undo just that statement: measured at 16 KiB more written per case.
+pub(crate) fn insert_rows_sql(shape: InsertShape, rows: usize) -> &'static str {
+    use std::collections::HashMap;
+    use std::sync::{Mutex, OnceLock};
+    type Key = (usize, usize, usize, usize);
+    static CACHE: OnceLock<Mutex<HashMap<Key, &'static str>>> = OnceLock::new();
+    let key = (
+        shape.head.as_ptr() as usize,
+        shape.tail.as_ptr() as usize,
+        shape.tail.len(),
+        rows,
+    );
+    let cache = CACHE.get_or_init(|| Mutex::new(HashMap::new()));
+    let mut map = cache.lock().unwrap_or_else(|p| p.into_inner());
+    map.entry(key).or_insert_with(|| {
+        let row = format!("({})", vec!["?"; shape.columns].join(", "));
+        let mut sql = String::with_capacity(shape.head.len() + shape.tail.len() + rows * (row.len() + 2) + 2);
+        match shape.head.strip_prefix("INSERT INTO ") {
+            Some(rest) => {
+                sql.push_str("INSERT OR ROLLBACK INTO ");
+                sql.push_str(rest);
+            }
+            None => sql.push_str(shape.head),
+        }
+        sql.push(' ');
+        sql.push_str(&vec![row; rows].join(", "));
         if !shape.tail.is_empty() {
             sql.push(' ');
             sql.push_str(shape.tail);

@@ -111,6 +111,51 @@ async fn concurrent_units_commit_and_a_failing_unit_leaves_nothing(store: &Store
 }
 both!(group_commit, concurrent_units_commit_and_a_failing_unit_leaves_nothing);
 
+/// Concurrent cases share statements of many rows (each kind of INSERT once for the batch);
+/// one unit whose row references a case that does not exist fails the shared statement, and is
+/// then refused alone: every other case is written whole, and nothing of the failing unit is.
+async fn a_unit_breaking_a_reference_is_refused_alone(store: &Store) {
+    let mut handles = Vec::new();
+    for i in 0..120 {
+        let s = store.clone();
+        handles.push(tokio::spawn(async move {
+            let mut u = Unit::new();
+            let [app, filing] = repo::insert_application(&application(i));
+            if i == 60 {
+                // The filing of a case never filed (no application row), then an event.
+                u.push(filing);
+                u.push(repo::insert_event(event("orphan-event")));
+            } else {
+                u.push(app)
+                    .push(filing)
+                    .push(repo::insert_event(event(&format!("e{i}"))));
+            }
+            s.write(u).await
+        }));
+    }
+    let mut ok = 0;
+    let mut failed = 0;
+    for h in handles {
+        match h.await.unwrap() {
+            Ok(()) => ok += 1,
+            Err(_) => failed += 1,
+        }
+    }
+    assert_eq!((ok, failed), (119, 1));
+    let counts = store.table_counts().await.unwrap();
+    let count = |t: &str| counts.iter().find(|(n, _)| n == t).unwrap().1;
+    assert_eq!(
+        (count("applications"), count("application_filings"), count("events")),
+        (119, 119, 119)
+    );
+    assert!(store.application("a0060").await.unwrap().is_none());
+    assert!(store.application("a0061").await.unwrap().is_some());
+    let audit = store.verify_audit().await.unwrap();
+    assert!(audit.first_broken.is_none(), "{audit:?}");
+    assert_eq!(audit.entries, 119);
+}
+both!(merged_inserts, a_unit_breaking_a_reference_is_refused_alone);
+
 fn application(i: usize) -> repo::ApplicationRow {
     repo::ApplicationRow {
         id: format!("a{i:04}"),
