@@ -379,21 +379,21 @@ impl<'c> Stmts<'c> {
         Ok(self.bound(sql, args, more)?.raw_execute()? as u64)
     }
 
-    /// Inserts `rows` (each the arguments of one row of `shape`, in column order) with one
-    /// statement, prepared once for each shape and number of rows.
-    fn insert_rows(&mut self, shape: InsertShape, rows: &[&[Arg]]) -> StoreResult<()> {
+    /// Inserts `rows` (each the arguments of one row of `shape`, in column order: the op's own,
+    /// then its chain fields) with one statement, prepared once for each shape and number of rows.
+    fn insert_rows(&mut self, shape: InsertShape, rows: &[(&[Arg], &[Arg])]) -> StoreResult<()> {
         let sql = crate::writer::insert_rows_sql(shape, rows.len());
         let (stmt, _) = self.prepare(sql)?;
         let mut i = 0;
-        for row in rows {
-            if row.len() != shape.columns {
+        for (args, more) in rows {
+            if args.len() + more.len() != shape.columns {
                 return Err(StoreError::Database(format!(
                     "a row of {} arguments for an insert of {} columns",
-                    row.len(),
+                    args.len() + more.len(),
                     shape.columns
                 )));
             }
-            for arg in *row {
+            for arg in args.iter().chain(more.iter()) {
                 i += 1;
                 stmt.raw_bind_parameter(i, arg)?;
             }
@@ -448,20 +448,24 @@ fn commit_merged(stmts: &mut Stmts<'_>, batch: &[Job]) -> StoreResult<()> {
 
 fn run_merged(stmts: &mut Stmts<'_>, batch: &[Job]) -> StoreResult<()> {
     let mut chain = stmts.chain_head(batch)?;
-    let extended: Vec<Vec<std::borrow::Cow<'_, [Arg]>>> = batch
+    // Each op's chain fields (an audit event's), assigned in unit order; bound after its own
+    // arguments, which are not copied.
+    let chained: Vec<Vec<Option<[Arg; 3]>>> = batch
         .iter()
-        .map(|j| j.unit.ops.iter().map(|op| chain.extend(op)).collect())
+        .map(|j| j.unit.ops.iter().map(|op| chain.advance(op)).collect())
         .collect();
-    let mut inserts: Vec<(InsertShape, Vec<&[Arg]>)> = Vec::new();
-    let mut others: Vec<(&Op, &[Arg])> = Vec::new();
-    for (job, args) in batch.iter().zip(&extended) {
-        for (op, a) in job.unit.ops.iter().zip(args) {
+    type Row<'a> = (&'a [Arg], &'a [Arg]);
+    let mut inserts: Vec<(InsertShape, Vec<Row<'_>>)> = Vec::new();
+    let mut others: Vec<(&Op, Row<'_>)> = Vec::new();
+    for (job, more) in batch.iter().zip(&chained) {
+        for (op, more) in job.unit.ops.iter().zip(more) {
+            let row = (&op.args[..], more.as_ref().map_or(&[][..], |m| &m[..]));
             match op.insert {
                 Some(shape) if op.expect_rows.is_none() => match inserts.iter_mut().find(|(s, _)| *s == shape) {
-                    Some((_, rows)) => rows.push(a.as_ref()),
-                    None => inserts.push((shape, vec![a.as_ref()])),
+                    Some((_, rows)) => rows.push(row),
+                    None => inserts.push((shape, vec![row])),
                 },
-                _ => others.push((op, a.as_ref())),
+                _ => others.push((op, row)),
             }
         }
     }
@@ -479,8 +483,8 @@ fn run_merged(stmts: &mut Stmts<'_>, batch: &[Job]) -> StoreResult<()> {
             rest = later;
         }
     }
-    for (op, args) in others {
-        let n = stmts.execute(op.sql, args)?;
+    for (op, (args, more)) in others {
+        let n = stmts.execute_more(op.sql, args, more)?;
         if let Some(want) = op.expect_rows
             && n != want
         {
