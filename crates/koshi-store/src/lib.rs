@@ -106,7 +106,7 @@ impl Location {
 pub struct Store {
     db: Db,
     writer: writer::Writer,
-    /// SQLite only: the reader thread for the counts on a case's hot path.
+    /// SQLite only: the read connections for the counts on a case's hot path.
     reader: Option<SqliteReader>,
 }
 
@@ -162,7 +162,7 @@ impl Store {
         Ok(Store { db, writer, reader })
     }
 
-    /// The SQLite reader thread for hot-path counts (None on PostgreSQL).
+    /// The SQLite read connections for hot-path counts (None on PostgreSQL).
     pub(crate) fn hot_reader(&self) -> Option<&SqliteReader> {
         self.reader.as_ref()
     }

@@ -774,7 +774,7 @@ impl Store {
     /// Valid household-work RVPs Koshi issued to the employer on the date (п. 9-1 пп. 5).
     pub async fn valid_household_rvps(&self, employer_iin: &str, on: &str) -> StoreResult<i64> {
         if let Some(r) = self.hot_reader() {
-            return r.count(HOUSEHOLD_SQL, vec![employer_iin.into(), on.into()]).await;
+            return r.count(HOUSEHOLD_SQL, &[employer_iin.into(), on.into()]);
         }
         let r: Vec<(i64,)> = fetch_all!(self.db(), (i64,), HOUSEHOLD_SQL, employer_iin, on);
         Ok(r.first().map(|x| x.0).unwrap_or(0))
@@ -783,7 +783,7 @@ impl Store {
     /// PR applications of the person still under consideration (п. 9-1 пп. 6).
     pub async fn pending_pr_applications(&self, person_key: &str) -> StoreResult<i64> {
         if let Some(r) = self.hot_reader() {
-            return r.count(PENDING_PR_SQL, vec![person_key.into()]).await;
+            return r.count(PENDING_PR_SQL, &[person_key.into()]);
         }
         let r: Vec<(i64,)> = fetch_all!(self.db(), (i64,), PENDING_PR_SQL, person_key);
         Ok(r.first().map(|x| x.0).unwrap_or(0))
