@@ -5,12 +5,13 @@
 //! prepared statements (the rows of each kind of INSERT in statements of many rows, as
 //! PostgreSQL's writer does; should anything fail, the batch runs again statement by statement
 //! with a savepoint per unit, so that only the failing unit is refused), and commits once
-//! (`synchronous=FULL`: the commit is fsync'd). Every caller is answered only after the commit has returned, so a reply means
-//! durable. Running the statements on the thread that owns the connection, rather than handing
-//! each one to a driver's worker thread and back, is what lets thousands of cases share a commit
-//! without paying a thread switch per statement.
+//! (`synchronous=FULL`: the commit is fsync'd). Every caller is answered only after the commit
+//! has returned, so a reply means durable. Running the statements on the thread that owns the
+//! connection, rather than handing each one to a driver's worker thread and back, is what lets
+//! thousands of cases share a commit without paying a thread switch per statement.
 //!
-//! Reads stay on the sqlx pool (WAL lets them run beside the writer).
+//! Reads stay on the sqlx pool (WAL lets them run beside the writer), but for the counts on a
+//! case's hot path, which run on the calling thread (`SqliteReader`).
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -343,7 +344,7 @@ fn run(conn: Connection, mut rx: mpsc::Receiver<Msg>, checkpointer: Checkpointer
             continue;
         }
         // First all units at once in one transaction, the rows of each kind of INSERT in
-        // statements of many rows (`merged`); if anything fails, that transaction is rolled back
+        // statements of many rows (`commit_merged`); if anything fails, that transaction is rolled back
         // and the batch is run again statement by statement with a savepoint per unit, so that
         // only the failing unit is refused. (Savepoints cost a sub-journal copy of every page
         // touched: they are paid only when needed.)
