@@ -808,6 +808,17 @@ impl Service {
         } else {
             status::REFUSED_TO_ACCEPT
         };
+        // The filing as received, but for its electronic copies: those are stored once, by their
+        // SHA-256 (`attachments`), and the filing names them by it instead of holding them again.
+        let mut req = req;
+        let mut digests = f.attachments.iter().map(|(digest, _, _)| digest);
+        for d in &mut req.documents {
+            if let Some(a) = &mut d.attachment
+                && a.content_base64.take().is_some()
+            {
+                a.sha256 = digests.next().cloned();
+            }
+        }
         let data = serde_json::to_string(&req).map_err(|e| Problem::internal(&e))?;
         let row = ApplicationRow {
             id: id.clone(),

@@ -550,6 +550,41 @@ on_both!(
     a_retried_post_with_the_same_idempotency_key_creates_one_case
 );
 
+// ------------------------------------------------------------------ electronic copies
+
+/// An electronic copy filed with its content is stored once, content-addressed: the filing kept
+/// with the case names it by its SHA-256 and does not hold the content again. The case is then
+/// checked and decided from that filing as from any other.
+async fn electronic_copies_are_stored_once_by_digest(t: &TestApp) {
+    let content = b"%PDF-1.4 employment contract".to_vec();
+    let digest = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(&content));
+    let mut req = serde_json::to_value(t.request("FA1234567", "labour_contract")).unwrap();
+    req["documents"][0]["attachment"] = json!({
+        "media_type": "application/pdf",
+        "content_base64": base64::engine::general_purpose::STANDARD.encode(&content),
+    });
+    let (s, v) = t.post("officer", "/api/v1/applications", &req).await;
+    assert_eq!(s, 201, "{v}");
+    let id = v["id"].as_str().unwrap();
+    let store = &t.app.service.store;
+    assert_eq!(
+        store.attachment_size(&digest).await.unwrap(),
+        Some(content.len() as i64)
+    );
+    let filed: Value = serde_json::from_str(&store.application(id).await.unwrap().unwrap().data).unwrap();
+    let attachment = &filed["documents"][0]["attachment"];
+    assert_eq!(attachment["sha256"], json!(digest), "{filed}");
+    assert!(attachment.get("content_base64").is_none_or(Value::is_null), "{filed}");
+    assert_eq!(attachment["media_type"], "application/pdf");
+    t.app.service.tick().await.unwrap();
+    assert_eq!(t.case(id).await["status"], "issued");
+}
+on_both!(
+    electronic_copies,
+    super::opts(),
+    electronic_copies_are_stored_once_by_digest
+);
+
 // ------------------------------------------------------------------ bad requests write nothing
 
 async fn bad_requests_get_a_problem_and_write_nothing(t: &TestApp) {
