@@ -15,7 +15,7 @@ use serde_json::json;
 
 use crate::model::*;
 use crate::problem::Problem;
-use crate::service::{Caller, Service, case_event, outbox_message, parse_date, remember_key};
+use crate::service::{Caller, Service, by_digest, case_event, outbox_message, parse_date, remember_key};
 
 /// Facts an applicant may declare for the App. 3 package.
 const DECLARABLE: [&str; 5] = [
@@ -32,7 +32,7 @@ impl Service {
     pub async fn file_pr(
         &self,
         caller: &Caller,
-        req: PrApplicationRequest,
+        mut req: PrApplicationRequest,
         idempotency_key: Option<&str>,
         request_hash: &str,
     ) -> Result<(StatusCode, ApplicationCreated), Problem> {
@@ -119,6 +119,9 @@ impl Service {
             }
         }
         let mut documents = Vec::new();
+        // Electronic copies, as for an RVP filing: decoded within the size limit, stored once by
+        // their SHA-256, and named by it in the filing kept with the case.
+        let mut copies = Vec::new();
         for (i, d) in req.documents.iter().enumerate() {
             if law.requirements.document(&d.kind).is_none() {
                 return Err(Problem::unprocessable(
@@ -126,6 +129,11 @@ impl Service {
                     &format!("/documents/{i}/kind"),
                     format!("{:?} is not a known document kind", d.kind),
                 ));
+            }
+            if let Some(a) = &d.attachment
+                && let Some(copy) = self.electronic_copy(i, a)?
+            {
+                copies.push(copy);
             }
             documents.push(SubmittedDocument {
                 kind: d.kind.clone(),
@@ -142,6 +150,7 @@ impl Service {
                 has_electronic_copy: d.attachment.is_some() || channel == Channel::PoliceDesk,
             });
         }
+        self.known_copies(&req.documents).await?;
         if !documents.iter().any(|d| d.kind == "identity_document") {
             documents.push(SubmittedDocument {
                 kind: "identity_document".into(),
@@ -243,6 +252,7 @@ impl Service {
             result_ready_at: None,
         };
         let status = if accepted { "registered" } else { "refused_to_accept" };
+        by_digest(&mut req.documents, &copies);
         let row = ApplicationRow {
             id: id.clone(),
             kind: "pr".into(),
@@ -271,6 +281,9 @@ impl Service {
         };
         let mut unit = Unit::new();
         unit.push_all(repo::insert_application(&row));
+        for (digest, media, bytes) in copies {
+            unit.push(repo::insert_attachment(&digest, &media, bytes, &now_s));
+        }
         let action = if accepted {
             "pr.intake.accepted"
         } else {

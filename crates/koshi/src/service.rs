@@ -446,7 +446,6 @@ impl Service {
 
         let mut documents = Vec::new();
         let mut attachments = Vec::new();
-        let b64 = base64::engine::general_purpose::STANDARD;
         for (i, d) in req.documents.iter().enumerate() {
             if self.law.requirements.document(&d.kind).is_none() {
                 return Err(Problem::unprocessable(
@@ -459,58 +458,10 @@ impl Service {
             let expires_on = opt_date_at(&d.expires_on, || format!("/documents/{i}/expires_on"))?;
             let mut has_copy = false;
             if let Some(a) = &d.attachment {
-                match (&a.content_base64, &a.sha256) {
-                    (Some(content), _) => {
-                        // Base64 is 4/3 of the content: refuse an oversized copy before decoding.
-                        if content.len() / 4 * 3 > self.config.max_attachment_bytes + 3 {
-                            return Err(Problem::new(
-                                StatusCode::PAYLOAD_TOO_LARGE,
-                                "attachment_too_large",
-                                format!(
-                                    "document {i}: electronic copies are limited to {} bytes",
-                                    self.config.max_attachment_bytes
-                                ),
-                            ));
-                        }
-                        let bytes = b64.decode(content.trim()).map_err(|e| {
-                            Problem::unprocessable(
-                                "invalid_attachment",
-                                &format!("/documents/{i}/attachment/content_base64"),
-                                format!("not base64: {e}"),
-                            )
-                        })?;
-                        if bytes.len() > self.config.max_attachment_bytes {
-                            return Err(Problem::new(
-                                StatusCode::PAYLOAD_TOO_LARGE,
-                                "attachment_too_large",
-                                format!(
-                                    "document {i}: electronic copies are limited to {} bytes",
-                                    self.config.max_attachment_bytes
-                                ),
-                            ));
-                        }
-                        let digest = sha256_hex(&bytes);
-                        if let Some(claimed) = &a.sha256
-                            && !claimed.eq_ignore_ascii_case(&digest)
-                        {
-                            return Err(Problem::unprocessable(
-                                "attachment_digest_mismatch",
-                                &format!("/documents/{i}/attachment/sha256"),
-                                "the SHA-256 does not match the content",
-                            ));
-                        }
-                        attachments.push((digest, a.media_type.clone(), bytes));
-                        has_copy = true;
-                    }
-                    (None, Some(_)) => has_copy = true, // checked against the store in `file`
-                    (None, None) => {
-                        return Err(Problem::unprocessable(
-                            "invalid_attachment",
-                            &format!("/documents/{i}/attachment"),
-                            "give content_base64 or sha256",
-                        ));
-                    }
+                if let Some(copy) = self.electronic_copy(i, a)? {
+                    attachments.push(copy);
                 }
+                has_copy = true;
             }
             documents.push(SubmittedDocument {
                 kind: d.kind.clone(),
@@ -639,6 +590,87 @@ impl Service {
         Ok(json!({"verified": true, "certificate_serial": serial, "digest": algorithm, "citation": "п. 8"}))
     }
 
+    /// The electronic copy given for document `i`: its content decoded, within the size limit,
+    /// with its SHA-256 (checked against one given beside it): `(digest, media type, bytes)`; or
+    /// none when it refers to content already stored by its SHA-256 (checked by
+    /// `known_copies`).
+    pub(crate) fn electronic_copy(
+        &self,
+        i: usize,
+        a: &AttachmentInput,
+    ) -> Result<Option<(String, String, Vec<u8>)>, Problem> {
+        let b64 = base64::engine::general_purpose::STANDARD;
+        match (&a.content_base64, &a.sha256) {
+            (Some(content), _) => {
+                // Base64 is 4/3 of the content: refuse an oversized copy before decoding.
+                if content.len() / 4 * 3 > self.config.max_attachment_bytes + 3 {
+                    return Err(Problem::new(
+                        StatusCode::PAYLOAD_TOO_LARGE,
+                        "attachment_too_large",
+                        format!(
+                            "document {i}: electronic copies are limited to {} bytes",
+                            self.config.max_attachment_bytes
+                        ),
+                    ));
+                }
+                let bytes = b64.decode(content.trim()).map_err(|e| {
+                    Problem::unprocessable(
+                        "invalid_attachment",
+                        &format!("/documents/{i}/attachment/content_base64"),
+                        format!("not base64: {e}"),
+                    )
+                })?;
+                if bytes.len() > self.config.max_attachment_bytes {
+                    return Err(Problem::new(
+                        StatusCode::PAYLOAD_TOO_LARGE,
+                        "attachment_too_large",
+                        format!(
+                            "document {i}: electronic copies are limited to {} bytes",
+                            self.config.max_attachment_bytes
+                        ),
+                    ));
+                }
+                let digest = sha256_hex(&bytes);
+                if let Some(claimed) = &a.sha256
+                    && !claimed.eq_ignore_ascii_case(&digest)
+                {
+                    return Err(Problem::unprocessable(
+                        "attachment_digest_mismatch",
+                        &format!("/documents/{i}/attachment/sha256"),
+                        "the SHA-256 does not match the content",
+                    ));
+                }
+                Ok(Some((digest, a.media_type.clone(), bytes)))
+            }
+            (None, Some(_)) => Ok(None),
+            (None, None) => Err(Problem::unprocessable(
+                "invalid_attachment",
+                &format!("/documents/{i}/attachment"),
+                "give content_base64 or sha256",
+            )),
+        }
+    }
+
+    /// Every stored copy the documents refer to by SHA-256 alone exists.
+    pub(crate) async fn known_copies(&self, documents: &[DocumentInput]) -> Result<(), Problem> {
+        for (i, d) in documents.iter().enumerate() {
+            if let Some(AttachmentInput {
+                content_base64: None,
+                sha256: Some(h),
+                ..
+            }) = &d.attachment
+                && self.store.attachment_size(&h.to_lowercase()).await?.is_none()
+            {
+                return Err(Problem::unprocessable(
+                    "unknown_attachment",
+                    &format!("/documents/{i}/attachment/sha256"),
+                    "no stored content has this SHA-256",
+                ));
+            }
+        }
+        Ok(())
+    }
+
     /// Files an application: a receipt of acceptance or of refusal to accept, recorded either way.
     pub async fn file(
         &self,
@@ -687,21 +719,7 @@ impl Service {
         } else {
             None
         };
-        for (i, d) in req.documents.iter().enumerate() {
-            if let Some(AttachmentInput {
-                content_base64: None,
-                sha256: Some(h),
-                ..
-            }) = &d.attachment
-                && self.store.attachment_size(&h.to_lowercase()).await?.is_none()
-            {
-                return Err(Problem::unprocessable(
-                    "unknown_attachment",
-                    &format!("/documents/{i}/attachment/sha256"),
-                    "no stored content has this SHA-256",
-                ));
-            }
-        }
+        self.known_copies(&req.documents).await?;
         let law = &self.law;
         let cal = &law.calendar;
         let civil = cal.civil(f.filed_at);
@@ -811,14 +829,7 @@ impl Service {
         // The filing as received, but for its electronic copies: those are stored once, by their
         // SHA-256 (`attachments`), and the filing names them by it instead of holding them again.
         let mut req = req;
-        let mut digests = f.attachments.iter().map(|(digest, _, _)| digest);
-        for d in &mut req.documents {
-            if let Some(a) = &mut d.attachment
-                && a.content_base64.take().is_some()
-            {
-                a.sha256 = digests.next().cloned();
-            }
-        }
+        by_digest(&mut req.documents, &f.attachments);
         let data = serde_json::to_string(&req).map_err(|e| Problem::internal(&e))?;
         let row = ApplicationRow {
             id: id.clone(),
@@ -1987,6 +1998,19 @@ impl Service {
 
 /// The seven checks of a case whose checks have not run yet: waiting, never attempted, due since
 /// the case was accepted; in the order the store lists recorded checks (by name).
+/// The documents as kept with the filing: each electronic copy given with its content (in
+/// `copies`, in document order) named by its SHA-256 instead.
+pub(crate) fn by_digest(documents: &mut [DocumentInput], copies: &[(String, String, Vec<u8>)]) {
+    let mut digests = copies.iter().map(|(digest, _, _)| digest);
+    for d in documents {
+        if let Some(a) = &mut d.attachment
+            && a.content_base64.take().is_some()
+        {
+            a.sha256 = digests.next().cloned();
+        }
+    }
+}
+
 fn not_yet_run(app: &ApplicationRow) -> Vec<CheckRow> {
     let mut waiting: Vec<CheckRow> = Check::ALL
         .iter()

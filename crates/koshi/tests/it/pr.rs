@@ -1,6 +1,7 @@
 //! The PR service over HTTP (chapter 3), first slice: intake, the App. 8 journal, the clocks,
 //! the п. 22 bar. On SQLite and PostgreSQL.
 
+use base64::Engine;
 use serde_json::{Value, json};
 
 use crate::harness::TestApp;
@@ -129,6 +130,33 @@ async fn p13_p14_con_path_and_package_refusals_are_recorded(t: &TestApp) {
         (Some("refused_to_accept"), Some("App. 7"))
     );
     assert_eq!(v["receipt"]["grounds"][0]["code"], "no_iin");
+    // The copies are stored once, by SHA-256, and the filing kept with the case names them by it.
+    let digest = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(b"%PDF-1.4\n"));
+    let store = &t.app.service.store;
+    assert_eq!(store.attachment_size(&digest).await.unwrap(), Some(9));
+    let id = v["id"].as_str().unwrap();
+    let filed: Value = serde_json::from_str(&store.application(id).await.unwrap().unwrap().data).unwrap();
+    for d in filed["documents"].as_array().unwrap() {
+        assert_eq!(d["attachment"]["sha256"], json!(digest), "{filed}");
+        assert!(
+            d["attachment"].get("content_base64").is_none_or(Value::is_null),
+            "{filed}"
+        );
+    }
+    // A copy that is not base64, or is over the size limit, is refused before anything is written.
+    let before = t.counts().await;
+    let mut bad = pr_request(t, "FA1234567");
+    bad["documents"][0]["attachment"] = json!({"media_type": "application/pdf", "content_base64": "%%%"});
+    let (s, p) = t.post("officer", "/api/v1/applications", &bad).await;
+    assert_eq!((s, p["code"].as_str()), (422, Some("invalid_attachment")), "{p}");
+    let huge = base64::engine::general_purpose::STANDARD.encode(vec![7u8; 10 * 1024 * 1024 + 1]);
+    bad["documents"][0]["attachment"] = json!({"media_type": "application/pdf", "content_base64": huge});
+    let (s, p) = t.post("officer", "/api/v1/applications", &bad).await;
+    assert_eq!((s, p["code"].as_str()), (413, Some("attachment_too_large")), "{p}");
+    bad["documents"][0]["attachment"] = json!({"media_type": "application/pdf", "sha256": "0".repeat(64)});
+    let (s, p) = t.post("officer", "/api/v1/applications", &bad).await;
+    assert_eq!((s, p["code"].as_str()), (422, Some("unknown_attachment")), "{p}");
+    assert_eq!(t.counts().await, before);
     // A passport valid for only 180 more days is not enough (App. 3).
     let mut req = pr_request(t, "FA1234567");
     req["applicant"]["document"]["expires_on"] = json!("2026-08-01");
