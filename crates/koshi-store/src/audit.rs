@@ -30,7 +30,11 @@ pub fn entry_hash(prev_hash: &str, seq: i64, fields: &[Option<&str>; 8]) -> Stri
         }
         h.update(b"\n");
     }
-    hex::encode(h.finalize())
+    // Written into a buffer and copied once: `hex::encode` pushes the 64 digits one `char` at a
+    // time. 32 bytes always take 64 digits, and hex digits are ASCII.
+    let mut out = [0u8; 64];
+    let _ = hex::encode_to_slice(h.finalize(), &mut out);
+    std::str::from_utf8(&out).unwrap_or_default().to_owned()
 }
 
 /// `before`, `n` in decimal, `after`, in `buf` (as `format!` would write them). `itoa` writes the
