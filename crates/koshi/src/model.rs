@@ -12,14 +12,14 @@ pub struct ApplicationRequest {
     /// `rvp` (chapter 2). `pr` arrives with the PR service.
     pub kind: String,
     /// `police_desk`, `con` or `portal` (п. 5). Defaults from the caller's role.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub channel: Option<String>,
     /// The police body that decides (п. 5: of the place of registration). Defaults to the caller's
     /// unit; required in effect when filing from a ЦОН branch or the portal.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub police_unit: Option<String>,
     /// The filing instant (RFC 3339) for back-office entry; defaults to now.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub filed_at: Option<String>,
     /// Purpose of stay (see `koshi rules`, data/requirements.toml).
     pub purpose: String,
@@ -31,16 +31,16 @@ pub struct ApplicationRequest {
     #[serde(default)]
     pub documents: Vec<DocumentInput>,
     /// Filed by a representative (п. 5 абз. 2): a power of attorney must be among the documents.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub representative: Option<RepresentativeInput>,
     /// An exception of п. 9-1 (end) for a filing after the stay expired.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub late_exception: Option<LateExceptionInput>,
     /// The end of validity the inviting party asks for (never beyond the law's bounds).
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub requested_until: Option<String>,
     /// Where the result goes: `desk`, `con`, `portal_cabinet`. Defaults from the channel.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub deliver_to: Option<String>,
 }
 
@@ -51,10 +51,10 @@ pub struct InvitingPartyInput {
     /// religious_organisation, local_executive_body, aifc_administration
     pub kind: String,
     /// Individuals: ИИН.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub iin: Option<String>,
     /// Organisations: БИН.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub bin: Option<String>,
     pub name: String,
     pub address: String,
@@ -77,11 +77,11 @@ pub struct PersonInput {
     pub birth_date: String,
     /// ISO 3166-1 alpha-3, or `XXX` for a stateless person.
     pub citizenship: String,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub iin: Option<String>,
     pub document: IdentityDocumentInput,
     /// Last day of the current lawful stay (visa, visa-free period, previous permit).
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub stay_until: Option<String>,
     /// Arrived from a state with a visa-free agreement (п. 4 абз. 2).
     #[serde(default)]
@@ -106,7 +106,7 @@ pub struct IdentityDocumentInput {
     #[serde(default = "passport")]
     pub kind: String,
     pub number: String,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub issued_on: Option<String>,
     pub expires_on: String,
 }
@@ -120,14 +120,14 @@ fn passport() -> String {
 pub struct DocumentInput {
     /// A document kind of data/requirements.toml.
     pub kind: String,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub number: Option<String>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub issued_on: Option<String>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub expires_on: Option<String>,
     /// The electronic copy, stored content-addressed by SHA-256.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub attachment: Option<AttachmentInput>,
 }
 
@@ -136,10 +136,10 @@ pub struct DocumentInput {
 pub struct AttachmentInput {
     pub media_type: String,
     /// Standard base64.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub content_base64: Option<String>,
     /// Or a reference to content already stored.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sha256: Option<String>,
 }
 
@@ -332,11 +332,11 @@ pub struct PrApplicationRequest {
     /// `pr`
     pub kind: String,
     /// `police_desk` or `con` (п. 11: no portal for PR).
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub channel: Option<String>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub police_unit: Option<String>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub filed_at: Option<String>,
     /// The ground of п. 11: pr_visa, investor_visa, in_demand_profession_visa, visa_free_state,
     /// refugee, ethnic_kazakh.
@@ -352,11 +352,11 @@ pub struct PrApplicationRequest {
     /// solvency_exempt, housing_contracted, foreign_language_documents.
     #[serde(default)]
     pub facts: Vec<String>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub representative: Option<RepresentativeInput>,
     /// The money the bank certificate confirms, and the average price of housing in the locality
     /// (App. 3; Law on Migration art. 49 пп. 4). Money in tiyn.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub solvency: Option<SolvencyInput>,
 }
 
@@ -364,7 +364,7 @@ pub struct PrApplicationRequest {
 #[serde(deny_unknown_fields)]
 pub struct SolvencyInput {
     pub funds_tiyn: i64,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub price_per_square_metre_tiyn: Option<i64>,
 }
 
