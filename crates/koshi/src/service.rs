@@ -830,6 +830,7 @@ impl Service {
         // SHA-256 (`attachments`), and the filing names them by it instead of holding them again.
         let mut req = req;
         by_digest(&mut req.documents, &f.attachments);
+        let actor = caller.actor();
         let data = serde_json::to_string(&req).map_err(|e| Problem::internal(&e))?;
         let row = ApplicationRow {
             id: id.clone(),
@@ -856,7 +857,7 @@ impl Service {
             valid_from: None,
             valid_until: None,
             rules_version: version.id.into(),
-            created_by: caller.actor(),
+            created_by: actor.clone(),
             created_at: now_s.clone(),
             updated_at: now_s.clone(),
             revision: 0,
@@ -883,7 +884,7 @@ impl Service {
         .map_err(|e| Problem::internal(&e))?;
         unit.push(case_event(
             &id,
-            &caller.actor(),
+            &actor,
             action,
             citation.as_str(),
             version.id,
