@@ -471,9 +471,15 @@ const MERGE_ROWS: usize = 64;
 /// other statement in unit order. A statement of many rows opens its cursors and runs its program
 /// once, not once a row. Any error or unexpected row count rolls the whole batch back.
 fn commit_merged(stmts: &mut Stmts<'_>, batch: &[Job]) -> StoreResult<()> {
+    transaction(stmts, |s| run_merged(s, batch))
+}
+
+/// `run` inside one `BEGIN IMMEDIATE` transaction, committed if it succeeds and rolled back if it
+/// or the commit fails.
+fn transaction<T>(stmts: &mut Stmts<'_>, run: impl FnOnce(&mut Stmts<'_>) -> StoreResult<T>) -> StoreResult<T> {
     stmts.execute("BEGIN IMMEDIATE", &[])?;
-    match run_merged(stmts, batch).and_then(|()| stmts.execute("COMMIT", &[]).map(|_| ())) {
-        Ok(()) => Ok(()),
+    match run(stmts).and_then(|done| stmts.execute("COMMIT", &[]).map(|_| done)) {
+        Ok(done) => Ok(done),
         Err(e) => {
             let _ = stmts.execute("ROLLBACK", &[]);
             Err(e)
@@ -541,14 +547,7 @@ fn run_merged(stmts: &mut Stmts<'_>, batch: &[Job]) -> StoreResult<()> {
 /// savepoint of its own: a unit that fails is rolled back alone and answered with its error, and
 /// the others commit.
 fn commit_one_by_one(stmts: &mut Stmts<'_>, batch: &[Job]) -> StoreResult<Vec<StoreResult<()>>> {
-    stmts.execute("BEGIN IMMEDIATE", &[])?;
-    match units(stmts, batch).and_then(|results| stmts.execute("COMMIT", &[]).map(|_| results)) {
-        Ok(results) => Ok(results),
-        Err(e) => {
-            let _ = stmts.execute("ROLLBACK", &[]);
-            Err(e)
-        }
-    }
+    transaction(stmts, |s| units(s, batch))
 }
 
 fn units(stmts: &mut Stmts<'_>, batch: &[Job]) -> StoreResult<Vec<StoreResult<()>>> {

@@ -153,21 +153,10 @@ impl Op {
 }
 
 /// The one-row SQL text of an insert shape, built once per shape and kept for the life of the
-/// process (a bounded set), so that statements are prepared once. Shapes are known by the
-/// addresses of their `&'static str` parts: no hashing of the texts on a case's path.
+/// process (a bounded set), so that statements are prepared once.
 fn insert_sql(shape: InsertShape) -> &'static str {
-    use std::collections::HashMap;
-    use std::sync::{Mutex, OnceLock};
-    type Key = (usize, usize, usize);
-    static CACHE: OnceLock<Mutex<HashMap<Key, &'static str>>> = OnceLock::new();
-    let key = (
-        shape.head.as_ptr() as usize,
-        shape.tail.as_ptr() as usize,
-        shape.tail.len(),
-    );
-    let cache = CACHE.get_or_init(|| Mutex::new(HashMap::new()));
-    let mut map = cache.lock().unwrap_or_else(|p| p.into_inner());
-    map.entry(key).or_insert_with(|| {
+    // No SQLite text asks for 0 rows: 0 stands for this one-row form.
+    interned(shape, 0, || {
         let mut sql = String::with_capacity(shape.head.len() + shape.tail.len() + shape.columns * 5);
         sql.push_str(shape.head);
         sql.push_str(" (");
@@ -183,7 +172,7 @@ fn insert_sql(shape: InsertShape) -> &'static str {
             sql.push(' ');
             sql.push_str(shape.tail);
         }
-        Box::leak(sql.into_boxed_str())
+        sql
     })
 }
 
@@ -197,19 +186,7 @@ fn insert_sql(shape: InsertShape) -> &'static str {
 /// rows would instead keep a statement journal, a copy of every page the statement changes, to
 /// undo just that statement: measured at 16 KiB more written per case.
 pub(crate) fn insert_rows_sql(shape: InsertShape, rows: usize) -> &'static str {
-    use std::collections::HashMap;
-    use std::sync::{Mutex, OnceLock};
-    type Key = (usize, usize, usize, usize);
-    static CACHE: OnceLock<Mutex<HashMap<Key, &'static str>>> = OnceLock::new();
-    let key = (
-        shape.head.as_ptr() as usize,
-        shape.tail.as_ptr() as usize,
-        shape.tail.len(),
-        rows,
-    );
-    let cache = CACHE.get_or_init(|| Mutex::new(HashMap::new()));
-    let mut map = cache.lock().unwrap_or_else(|p| p.into_inner());
-    map.entry(key).or_insert_with(|| {
+    interned(shape, rows, || {
         let row = format!("({})", vec!["?"; shape.columns].join(", "));
         let mut sql = String::with_capacity(shape.head.len() + shape.tail.len() + rows * (row.len() + 2) + 2);
         match shape.head.strip_prefix("INSERT INTO ") {
@@ -225,8 +202,27 @@ pub(crate) fn insert_rows_sql(shape: InsertShape, rows: usize) -> &'static str {
             sql.push(' ');
             sql.push_str(shape.tail);
         }
-        Box::leak(sql.into_boxed_str())
+        sql
     })
+}
+
+/// The SQL text `build` makes for a shape and a number of rows, built the first time it is asked
+/// for and kept for the life of the process. Shapes are known by the addresses of their
+/// `&'static str` parts: no hashing of the texts on a case's path.
+fn interned(shape: InsertShape, rows: usize, build: impl FnOnce() -> String) -> &'static str {
+    use std::collections::HashMap;
+    use std::sync::{Mutex, OnceLock};
+    type Key = (usize, usize, usize, usize);
+    static CACHE: OnceLock<Mutex<HashMap<Key, &'static str>>> = OnceLock::new();
+    let key = (
+        shape.head.as_ptr() as usize,
+        shape.tail.as_ptr() as usize,
+        shape.tail.len(),
+        rows,
+    );
+    let cache = CACHE.get_or_init(|| Mutex::new(HashMap::new()));
+    let mut map = cache.lock().unwrap_or_else(|p| p.into_inner());
+    map.entry(key).or_insert_with(|| Box::leak(build().into_boxed_str()))
 }
 
 /// A state change: all of its statements, or none.

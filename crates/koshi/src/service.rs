@@ -600,18 +600,19 @@ impl Service {
         a: &AttachmentInput,
     ) -> Result<Option<(String, String, Vec<u8>)>, Problem> {
         let b64 = base64::engine::general_purpose::STANDARD;
+        let limit = self.config.max_attachment_bytes;
+        let too_large = || {
+            Problem::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "attachment_too_large",
+                format!("document {i}: electronic copies are limited to {limit} bytes"),
+            )
+        };
         match (&a.content_base64, &a.sha256) {
             (Some(content), _) => {
                 // Base64 is 4/3 of the content: refuse an oversized copy before decoding.
-                if content.len() / 4 * 3 > self.config.max_attachment_bytes + 3 {
-                    return Err(Problem::new(
-                        StatusCode::PAYLOAD_TOO_LARGE,
-                        "attachment_too_large",
-                        format!(
-                            "document {i}: electronic copies are limited to {} bytes",
-                            self.config.max_attachment_bytes
-                        ),
-                    ));
+                if content.len() / 4 * 3 > limit + 3 {
+                    return Err(too_large());
                 }
                 let bytes = b64.decode(content.trim()).map_err(|e| {
                     Problem::unprocessable(
@@ -620,15 +621,8 @@ impl Service {
                         format!("not base64: {e}"),
                     )
                 })?;
-                if bytes.len() > self.config.max_attachment_bytes {
-                    return Err(Problem::new(
-                        StatusCode::PAYLOAD_TOO_LARGE,
-                        "attachment_too_large",
-                        format!(
-                            "document {i}: electronic copies are limited to {} bytes",
-                            self.config.max_attachment_bytes
-                        ),
-                    ));
+                if bytes.len() > limit {
+                    return Err(too_large());
                 }
                 let digest = sha256_hex(&bytes);
                 if let Some(claimed) = &a.sha256
