@@ -2,8 +2,10 @@
 //!
 //! Every covered day is classified once at load time; afterwards every question (is it a working
 //! day, add N working days, count between two dates) is an array lookup. Dates outside the
-//! covered years are an error, never a guess: a deadline computed without the holidays of its
-//! year would be a wrong deadline.
+//! years the data holds are official or expected; any later year, up to [`LAST_DERIVED_YEAR`], is
+//! derived from the statutory holidays as provisional, so that the service never stops for want
+//! of a data file, and every computation says how settled the years it read are
+//! ([`YearStatus`]). Dates before the data's first year are an error, never a guess.
 
 use std::fmt;
 
@@ -13,15 +15,15 @@ use jiff::{Timestamp, ToSpan};
 use serde::Deserialize;
 use toml::Spanned;
 
-/// The calendar shipped with Koshi (2024–2026, from legal-facts §6).
+/// The calendar shipped with Koshi (2024–2026 official, 2027 expected; legal-facts §6).
 pub const BUILTIN_CALENDAR: &str = include_str!("../data/calendar.toml");
 
 /// Why a date cannot be answered, or why a calendar file is refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum CalendarError {
-    /// The date lies in a year the calendar data does not cover.
+    /// The date lies before the first year of the calendar data or after the last derived year.
     #[error(
-        "no working calendar for {date}: the calendar covers {first_year}–{last_year}; add the year to the calendar data"
+        "no working calendar for {date}: the calendar covers {first_year}–{last_year} (later years than the data are derived as provisional)"
     )]
     NotCovered {
         date: Date,
@@ -144,14 +146,100 @@ pub struct Deadline {
     pub filed: DateTime,
     pub accepted_on: Date,
     pub due_on: Date,
+    /// The least settled year the computation read (see [`YearStatus`]).
+    pub calendar_status: YearStatus,
 }
 
-/// The working calendar: classified days over the covered years.
+/// How far the calendar is known for a year (legal-facts §6.3).
+///
+/// Ordered from the most to the least settled: a computation spanning several years takes the
+/// least settled status among them ([`WorkingCalendar::status_between`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum YearStatus {
+    /// The published production calendar: statutory holidays, the Kurban Ait date set by the
+    /// Spiritual Administration and every ministerial transfer of days off.
+    Official,
+    /// Statutory holidays with their carry-overs and an announced but unconfirmed Kurban Ait
+    /// date; transfers of days off not yet published.
+    Expected,
+    /// Derived from the statutory rules alone (Law No. 267-II art. 1, 5; Labour Code art. 84
+    /// p. 5) for a year the data does not hold: no Kurban Ait, no transfers.
+    Provisional,
+}
+
+impl YearStatus {
+    /// Stable machine code, as it appears in JSON (`calendar_status`) and in data files.
+    pub fn code(self) -> &'static str {
+        match self {
+            YearStatus::Official => "official",
+            YearStatus::Expected => "expected",
+            YearStatus::Provisional => "provisional",
+        }
+    }
+
+    /// Parses a code of [`YearStatus::code`]; anything else is `None`, never a default.
+    pub fn from_code(code: &str) -> Option<YearStatus> {
+        match code {
+            "official" => Some(YearStatus::Official),
+            "expected" => Some(YearStatus::Expected),
+            "provisional" => Some(YearStatus::Provisional),
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for YearStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.code())
+    }
+}
+
+/// The statutory basis of a year derived without data.
+pub const PROVISIONAL_BASIS: &str = "derived from the statutory holidays and their carry-over alone (Law No. 267-II «О праздниках в Республике Казахстан» art. 1, 5; Labour Code art. 84 p. 5); Kurban Ait and transfers of days off not yet known";
+
+/// The last year the calendar derives; a date after it is an input error, not a term.
+pub const LAST_DERIVED_YEAR: i16 = 2199;
+
+/// One year of calendar data: its status, Kurban Ait and the ministerial transfers of days off,
+/// as read from the shipped file or from a year file an administrator loads.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct YearData {
+    pub year: i16,
+    pub status: YearStatus,
+    /// The first day of Kurban Ait; required for an official year.
+    pub kurban_ait: Option<Date>,
+    pub transfers: Vec<Transfer>,
+    /// Where the year's data comes from (a production calendar, an order, an announcement).
+    pub source: String,
+    /// Lines of the file the year was read from, for errors found when the year is combined
+    /// with the holidays (year, Kurban Ait, each transfer's two dates).
+    lines: YearLines,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+struct YearLines {
+    year: usize,
+    kurban: usize,
+    transfers: Vec<(usize, usize)>,
+}
+
+/// What every year shares: the zone, the working hours and the statutory holidays.
 #[derive(Debug, Clone)]
-pub struct WorkingCalendar {
+struct Statute {
     time_zone: TimeZone,
     hours: WorkingHours,
+    /// Fixed-date holidays, then Kurban Ait as the last entry.
     holidays: Vec<Holiday>,
+    fixed: Vec<FixedHoliday>,
+}
+
+/// The working calendar: classified days from the first year of the data through
+/// [`LAST_DERIVED_YEAR`], each year official, expected or provisional.
+#[derive(Debug, Clone)]
+pub struct WorkingCalendar {
+    statute: Statute,
+    /// The years the data holds, in order.
+    years: Vec<YearData>,
     transfers: Vec<Transfer>,
     first_year: i16,
     last_year: i16,
@@ -163,8 +251,8 @@ pub struct WorkingCalendar {
     working: Vec<u32>,
 }
 
-/// A fixed-date holiday: index, month, day, first year, span in the file.
-type FixedHoliday = (u16, i8, i8, Option<i16>, std::ops::Range<usize>);
+/// A fixed-date holiday: index, month, day, first year, line in the file.
+type FixedHoliday = (u16, i8, i8, Option<i16>, usize);
 
 /// Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's `days_from_civil`).
 #[inline]
@@ -204,22 +292,14 @@ impl WorkingCalendar {
 
     /// Loads a calendar file, refusing a malformed or contradictory one with the line at fault.
     pub fn from_toml(text: &str) -> Result<WorkingCalendar, CalendarFileError> {
-        let line_of = |offset: usize| text[..offset.min(text.len())].matches('\n').count() + 1;
-        let raw: RawCalendar = toml::from_str(text).map_err(|e| CalendarFileError {
-            line: e.span().map(|s| line_of(s.start)).unwrap_or(1),
-            message: e.message().trim().to_string(),
-        })?;
+        let line_of = |offset: usize| line_at(text, offset);
+        let raw: RawCalendar = toml::from_str(text).map_err(|e| toml_error(text, &e))?;
         let err = |span: std::ops::Range<usize>, message: String| CalendarFileError {
             line: line_of(span.start),
             message,
         };
 
-        if *raw.schema.get_ref() != 1 {
-            return Err(err(
-                raw.schema.span(),
-                format!("unsupported schema {}; this Koshi reads schema 1", raw.schema.get_ref()),
-            ));
-        }
+        check_schema(&raw.schema, &err)?;
         let time_zone = jiff::tz::db().get(raw.time_zone.get_ref()).map_err(|_| {
             err(
                 raw.time_zone.span(),
@@ -228,46 +308,6 @@ impl WorkingCalendar {
         })?;
         let hours = raw.hours.parse(&err)?;
 
-        // Years: contiguous, each once.
-        if raw.year.is_empty() {
-            return Err(CalendarFileError {
-                line: 1,
-                message: "the calendar declares no [[year]]".into(),
-            });
-        }
-        let mut years: Vec<&RawYear> = raw.year.iter().collect();
-        years.sort_by_key(|y| *y.year.get_ref());
-        for pair in years.windows(2) {
-            let (a, b) = (*pair[0].year.get_ref(), *pair[1].year.get_ref());
-            if a == b {
-                return Err(err(pair[1].year.span(), format!("year {b} is declared twice")));
-            }
-            if b != a + 1 {
-                return Err(err(
-                    pair[1].year.span(),
-                    format!("years must be contiguous: {a} is followed by {b}"),
-                ));
-            }
-        }
-        let first_year = *years[0].year.get_ref();
-        let last_year = *years[years.len() - 1].year.get_ref();
-        if !(1900..=2200).contains(&first_year) || !(1900..=2200).contains(&last_year) {
-            return Err(err(years[0].year.span(), "years must lie between 1900 and 2200".into()));
-        }
-        let first_date = Date::new(first_year, 1, 1).map_err(|e| err(years[0].year.span(), e.to_string()))?;
-        let last_date = Date::new(last_year, 12, 31).map_err(|e| err(years[0].year.span(), e.to_string()))?;
-        let first_day = day_number(first_date);
-        let n = (day_number(last_date) - first_day + 1) as usize;
-        let idx = |d: Date| (day_number(d) - first_day) as usize;
-
-        let mut status: Vec<DayStatus> = (0..n)
-            .map(|i| match date_from_number(first_day + i as i32).weekday() {
-                Weekday::Saturday | Weekday::Sunday => DayStatus::Weekend,
-                _ => DayStatus::Working,
-            })
-            .collect();
-
-        // Fixed-date holidays, then Kurban Ait per year.
         let mut holidays: Vec<Holiday> = Vec::new();
         let mut fixed: Vec<FixedHoliday> = Vec::new();
         let mut seen_md = std::collections::HashSet::new();
@@ -307,9 +347,8 @@ impl WorkingCalendar {
                 kind,
                 carry_over: *h.carry_over.get_ref(),
             });
-            fixed.push(((holidays.len() - 1) as u16, m, d, h.since, h.date.span()));
+            fixed.push(((holidays.len() - 1) as u16, m, d, h.since, line_of(h.date.span().start)));
         }
-        let kurban_index = holidays.len() as u16;
         holidays.push(Holiday {
             name_ru: "Курбан айт (первый день)".into(),
             name_en: "Kurban Ait (first day)".into(),
@@ -317,43 +356,135 @@ impl WorkingCalendar {
             carry_over: false,
         });
 
+        if raw.year.is_empty() {
+            return Err(CalendarFileError {
+                line: 1,
+                message: "the calendar declares no [[year]]".into(),
+            });
+        }
+        let years = raw.year.iter().map(|y| y.parse(text)).collect::<Result<Vec<_>, _>>()?;
+        let statute = Statute {
+            time_zone,
+            hours,
+            holidays,
+            fixed,
+        };
+        WorkingCalendar::build(statute, years)
+    }
+
+    /// Reads a year file an administrator loads while Koshi runs: `schema = 1` and one or more
+    /// `[[year]]` tables of the shipped file's form, each with its `status`. The years are checked
+    /// on their own here and against the holidays by [`WorkingCalendar::with_years`].
+    pub fn parse_year_file(text: &str) -> Result<Vec<YearData>, CalendarFileError> {
+        let raw: RawYearFile = toml::from_str(text).map_err(|e| toml_error(text, &e))?;
+        let err = |span: std::ops::Range<usize>, message: String| CalendarFileError {
+            line: line_at(text, span.start),
+            message,
+        };
+        check_schema(&raw.schema, &err)?;
+        if raw.year.is_empty() {
+            return Err(CalendarFileError {
+                line: 1,
+                message: "the file declares no [[year]]".into(),
+            });
+        }
+        raw.year.iter().map(|y| y.parse(text)).collect()
+    }
+
+    /// This calendar with `years` replacing (or adding to) the years of its data, checked as
+    /// the shipped file is. A year already official cannot be replaced by a less settled one,
+    /// and no year before the first one of the data can be added (the statute changed; earlier
+    /// years cannot be derived).
+    pub fn with_years(&self, years: &[YearData]) -> Result<WorkingCalendar, CalendarFileError> {
+        let mut merged = self.years.clone();
+        for y in years {
+            if y.year < self.first_year {
+                return Err(CalendarFileError {
+                    line: y.lines.year,
+                    message: format!(
+                        "year {} is before the calendar's first year {}; past years are not derived",
+                        y.year, self.first_year
+                    ),
+                });
+            }
+            match merged.iter_mut().find(|m| m.year == y.year) {
+                Some(m) if y.status > m.status => {
+                    return Err(CalendarFileError {
+                        line: y.lines.year,
+                        message: format!(
+                            "year {} is already {}; {} data cannot replace it",
+                            y.year, m.status, y.status
+                        ),
+                    });
+                }
+                Some(m) => *m = y.clone(),
+                None => merged.push(y.clone()),
+            }
+        }
+        WorkingCalendar::build(self.statute.clone(), merged)
+    }
+
+    /// Classifies every day from the first year of the data through [`LAST_DERIVED_YEAR`].
+    fn build(statute: Statute, mut years: Vec<YearData>) -> Result<WorkingCalendar, CalendarFileError> {
+        years.sort_by_key(|y| y.year);
+        for pair in years.windows(2) {
+            if pair[0].year == pair[1].year {
+                return Err(CalendarFileError {
+                    line: pair[1].lines.year,
+                    message: format!("year {} is declared twice", pair[1].year),
+                });
+            }
+        }
+        let first_year = years[0].year;
+        if let Some(y) = years.iter().find(|y| !(1900..=LAST_DERIVED_YEAR).contains(&y.year)) {
+            return Err(CalendarFileError {
+                line: y.lines.year,
+                message: format!("years must lie between 1900 and {LAST_DERIVED_YEAR}"),
+            });
+        }
+        let last_year = LAST_DERIVED_YEAR;
+        let first_day = day_number(Date::new(first_year, 1, 1).unwrap_or(Date::MIN));
+        let n = (day_number(Date::new(last_year, 12, 31).unwrap_or(Date::MAX)) - first_day + 1) as usize;
+        let idx = |d: Date| (day_number(d) - first_day) as usize;
+        let holidays = &statute.holidays;
+        let kurban_index = (holidays.len() - 1) as u16;
+
+        let mut status: Vec<DayStatus> = (0..n)
+            .map(|i| match date_from_number(first_day + i as i32).weekday() {
+                Weekday::Saturday | Weekday::Sunday => DayStatus::Weekend,
+                _ => DayStatus::Working,
+            })
+            .collect();
+
         let mut carry_candidates: Vec<(usize, u16)> = Vec::new();
         for y in first_year..=last_year {
-            for (hi, m, d, since, span) in &fixed {
+            for &(hi, m, d, since, line) in &statute.fixed {
                 if since.is_some_and(|s| y < s) {
                     continue;
                 }
-                let date =
-                    Date::new(y, *m, *d).map_err(|_| err(span.clone(), format!("{y}-{m:02}-{d:02} does not exist")))?;
+                let date = Date::new(y, m, d).map_err(|_| CalendarFileError {
+                    line,
+                    message: format!("{y}-{m:02}-{d:02} does not exist"),
+                })?;
                 let i = idx(date);
                 let was_weekend = status[i] == DayStatus::Weekend;
-                status[i] = DayStatus::Holiday(*hi);
-                if was_weekend && holidays[*hi as usize].carry_over {
-                    carry_candidates.push((i, *hi));
+                status[i] = DayStatus::Holiday(hi);
+                if was_weekend && holidays[hi as usize].carry_over {
+                    carry_candidates.push((i, hi));
                 }
             }
         }
-        let mut transfers = Vec::new();
         for y in &years {
-            let yr = *y.year.get_ref();
-            let kurban = parse_date(y.kurban_ait.get_ref()).ok_or_else(|| {
-                err(
-                    y.kurban_ait.span(),
-                    format!("{:?} is not a date YYYY-MM-DD", y.kurban_ait.get_ref()),
-                )
-            })?;
-            if kurban.year() != yr {
-                return Err(err(y.kurban_ait.span(), format!("Kurban Ait {kurban} is not in {yr}")));
-            }
+            let Some(kurban) = y.kurban_ait else { continue };
             let i = idx(kurban);
             if let DayStatus::Holiday(other) = status[i] {
-                return Err(err(
-                    y.kurban_ait.span(),
-                    format!(
+                return Err(CalendarFileError {
+                    line: y.lines.kurban,
+                    message: format!(
                         "Kurban Ait {kurban} coincides with {}",
                         holidays[other as usize].name_en
                     ),
-                ));
+                });
             }
             status[i] = DayStatus::Holiday(kurban_index);
         }
@@ -373,45 +504,27 @@ impl WorkingCalendar {
             }
         }
         // Ministerial transfers.
+        let mut transfers = Vec::new();
         for y in &years {
-            let yr = *y.year.get_ref();
-            for t in &y.transfer {
-                let work_on = parse_date(t.work_on.get_ref()).ok_or_else(|| {
-                    err(
-                        t.work_on.span(),
-                        format!("{:?} is not a date YYYY-MM-DD", t.work_on.get_ref()),
-                    )
-                })?;
-                let off_on = parse_date(t.off_on.get_ref()).ok_or_else(|| {
-                    err(
-                        t.off_on.span(),
-                        format!("{:?} is not a date YYYY-MM-DD", t.off_on.get_ref()),
-                    )
-                })?;
-                for (d, span) in [(work_on, t.work_on.span()), (off_on, t.off_on.span())] {
-                    if d.year() != yr {
-                        return Err(err(span, format!("{d} is not in {yr}")));
-                    }
+            for (t, &(work_line, off_line)) in y.transfers.iter().zip(&y.lines.transfers) {
+                if status[idx(t.work_on)] != DayStatus::Weekend {
+                    return Err(CalendarFileError {
+                        line: work_line,
+                        message: format!(
+                            "{} is not an ordinary weekend day, so it cannot be made a working day",
+                            t.work_on
+                        ),
+                    });
                 }
-                if status[idx(work_on)] != DayStatus::Weekend {
-                    return Err(err(
-                        t.work_on.span(),
-                        format!("{work_on} is not an ordinary weekend day, so it cannot be made a working day"),
-                    ));
+                if status[idx(t.off_on)] != DayStatus::Working {
+                    return Err(CalendarFileError {
+                        line: off_line,
+                        message: format!("{} is not an ordinary working day, so it cannot be given off", t.off_on),
+                    });
                 }
-                if status[idx(off_on)] != DayStatus::Working {
-                    return Err(err(
-                        t.off_on.span(),
-                        format!("{off_on} is not an ordinary working day, so it cannot be given off"),
-                    ));
-                }
-                status[idx(work_on)] = DayStatus::WorkingByTransfer { off_on };
-                status[idx(off_on)] = DayStatus::TransferredOff { worked_on: work_on };
-                transfers.push(Transfer {
-                    work_on,
-                    off_on,
-                    basis: t.basis.clone(),
-                });
+                status[idx(t.work_on)] = DayStatus::WorkingByTransfer { off_on: t.off_on };
+                status[idx(t.off_on)] = DayStatus::TransferredOff { worked_on: t.work_on };
+                transfers.push(t.clone());
             }
         }
 
@@ -428,9 +541,8 @@ impl WorkingCalendar {
         rank.push(count);
 
         Ok(WorkingCalendar {
-            time_zone,
-            hours,
-            holidays,
+            statute,
+            years,
             transfers,
             first_year,
             last_year,
@@ -442,20 +554,57 @@ impl WorkingCalendar {
     }
 
     pub fn time_zone(&self) -> &TimeZone {
-        &self.time_zone
+        &self.statute.time_zone
     }
     pub fn hours(&self) -> &WorkingHours {
-        &self.hours
+        &self.statute.hours
     }
     pub fn holidays(&self) -> &[Holiday] {
-        &self.holidays
+        &self.statute.holidays
     }
     pub fn transfers(&self) -> &[Transfer] {
         &self.transfers
     }
-    /// The first and last covered years.
+    /// The first and last covered years: the first year of the data, and the last derived one.
     pub fn covered_years(&self) -> (i16, i16) {
         (self.first_year, self.last_year)
+    }
+
+    /// The years the data holds, in order, with their status and source.
+    pub fn data_years(&self) -> &[YearData] {
+        &self.years
+    }
+
+    /// The status of a year: from the data, or provisional for a later year the data does not
+    /// hold; `None` outside the covered years.
+    pub fn year_status(&self, year: i16) -> Option<YearStatus> {
+        if !(self.first_year..=self.last_year).contains(&year) {
+            return None;
+        }
+        Some(
+            self.years
+                .iter()
+                .find(|y| y.year == year)
+                .map_or(YearStatus::Provisional, |y| y.status),
+        )
+    }
+
+    /// The least settled status of the years from `from` to `to` (in either order): the status
+    /// of a computation that reads the calendar over that span.
+    pub fn status_between(&self, from: Date, to: Date) -> YearStatus {
+        let (a, b) = if from <= to { (from, to) } else { (to, from) };
+        (a.year()..=b.year())
+            .map(|y| self.year_status(y).unwrap_or(YearStatus::Provisional))
+            .max()
+            .unwrap_or(YearStatus::Provisional)
+    }
+
+    /// What a year's calendar rests on, for citations: the status and the source of its data.
+    pub fn basis(&self, year: i16) -> String {
+        match self.years.iter().find(|y| y.year == year) {
+            Some(y) => format!("working calendar {year}: {} ({})", y.status, y.source),
+            None => format!("working calendar {year}: provisional ({PROVISIONAL_BASIS})"),
+        }
     }
 
     #[inline]
@@ -494,13 +643,13 @@ impl WorkingCalendar {
             }
             DayStatus::Weekend => "weekend".into(),
             DayStatus::Holiday(h) => {
-                let h = &self.holidays[h as usize];
+                let h = &self.statute.holidays[h as usize];
                 format!("{} ({})", h.name_en, h.kind.label())
             }
             DayStatus::CarryOver { holiday, from } => {
                 format!(
                     "day off carried over from {} on {from}, a weekend",
-                    self.holidays[holiday as usize].name_en
+                    self.statute.holidays[holiday as usize].name_en
                 )
             }
             DayStatus::TransferredOff { worked_on } => {
@@ -581,7 +730,7 @@ impl WorkingCalendar {
 
     /// The civil date and time in the calendar's zone (Asia/Almaty) of an instant.
     pub fn civil(&self, at: Timestamp) -> DateTime {
-        self.time_zone.to_datetime(at)
+        self.statute.time_zone.to_datetime(at)
     }
 
     /// The day a filing counts as accepted (п. 8: after working hours, on a weekend or a
@@ -590,7 +739,7 @@ impl WorkingCalendar {
     #[inline]
     pub fn accepted_on(&self, filed: DateTime) -> Result<Date, CalendarError> {
         let day = filed.date();
-        if self.is_working(day)? && filed.time() < self.hours.work_end {
+        if self.is_working(day)? && filed.time() < self.statute.hours.work_end {
             Ok(day)
         } else {
             self.next_working_day(day)
@@ -607,6 +756,7 @@ impl WorkingCalendar {
             filed,
             accepted_on,
             due_on,
+            calendar_status: self.status_between(filed.date(), due_on),
         })
     }
 
@@ -728,12 +878,117 @@ struct RawHoliday {
 #[serde(deny_unknown_fields)]
 struct RawYear {
     year: Spanned<i16>,
-    kurban_ait: Spanned<String>,
-    #[allow(dead_code)]
+    /// `official` (the default, for files written before statuses existed) or `expected`.
+    status: Option<Spanned<String>>,
+    kurban_ait: Option<Spanned<String>>,
     #[serde(default)]
     source: String,
     #[serde(default)]
     transfer: Vec<RawTransfer>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawYearFile {
+    schema: Spanned<u32>,
+    #[serde(default)]
+    year: Vec<RawYear>,
+}
+
+impl RawYear {
+    /// Checks a year on its own: its status, and that each date is a date of that year.
+    fn parse(&self, text: &str) -> Result<YearData, CalendarFileError> {
+        let err = |span: std::ops::Range<usize>, message: String| CalendarFileError {
+            line: line_at(text, span.start),
+            message,
+        };
+        let yr = *self.year.get_ref();
+        let date_in_year = |s: &Spanned<String>| -> Result<Date, CalendarFileError> {
+            let d = parse_date(s.get_ref())
+                .ok_or_else(|| err(s.span(), format!("{:?} is not a date YYYY-MM-DD", s.get_ref())))?;
+            if d.year() != yr {
+                return Err(err(s.span(), format!("{d} is not in {yr}")));
+            }
+            Ok(d)
+        };
+        let status = match &self.status {
+            None => YearStatus::Official,
+            Some(s) => match YearStatus::from_code(s.get_ref()) {
+                Some(YearStatus::Provisional) => {
+                    return Err(err(
+                        s.span(),
+                        "a provisional year is derived, never declared: omit the year or give official or expected data".into(),
+                    ));
+                }
+                Some(st) => st,
+                None => {
+                    return Err(err(
+                        s.span(),
+                        format!("year status {:?} is not one of official, expected", s.get_ref()),
+                    ));
+                }
+            },
+        };
+        let kurban_ait = match &self.kurban_ait {
+            Some(k) => Some(date_in_year(k)?),
+            None if status == YearStatus::Official => {
+                return Err(err(
+                    self.year.span(),
+                    format!("official year {yr} needs its kurban_ait date"),
+                ));
+            }
+            None => None,
+        };
+        let mut transfers = Vec::new();
+        let mut lines = YearLines {
+            year: line_at(text, self.year.span().start),
+            kurban: self.kurban_ait.as_ref().map_or(0, |k| line_at(text, k.span().start)),
+            transfers: Vec::new(),
+        };
+        for t in &self.transfer {
+            transfers.push(Transfer {
+                work_on: date_in_year(&t.work_on)?,
+                off_on: date_in_year(&t.off_on)?,
+                basis: t.basis.clone(),
+            });
+            lines.transfers.push((
+                line_at(text, t.work_on.span().start),
+                line_at(text, t.off_on.span().start),
+            ));
+        }
+        Ok(YearData {
+            year: yr,
+            status,
+            kurban_ait,
+            transfers,
+            source: self.source.clone(),
+            lines,
+        })
+    }
+}
+
+fn line_at(text: &str, offset: usize) -> usize {
+    text[..offset.min(text.len())].matches('\n').count() + 1
+}
+
+fn toml_error(text: &str, e: &toml::de::Error) -> CalendarFileError {
+    CalendarFileError {
+        line: e.span().map(|s| line_at(text, s.start)).unwrap_or(1),
+        message: e.message().trim().to_string(),
+    }
+}
+
+fn check_schema(
+    schema: &Spanned<u32>,
+    err: &impl Fn(std::ops::Range<usize>, String) -> CalendarFileError,
+) -> Result<(), CalendarFileError> {
+    if *schema.get_ref() != 1 {
+        return Err(err(
+            schema.span(),
+            format!("unsupported schema {}; this Koshi reads schema 1", schema.get_ref()),
+        ));
+    }
+    Ok(())
 }
 
 #[derive(Deserialize)]

@@ -90,6 +90,62 @@ impl Parameters {
         })
     }
 
+    /// These parameters with the MCI of a file an administrator loads while Koshi runs
+    /// (`schema = 1` and one or more `[[mci]]` tables of the shipped file's form), each
+    /// replacing or adding its year.
+    pub fn with_mci_file(&self, text: &str) -> Result<(Parameters, Vec<Mci>), ParametersFileError> {
+        let line_of = |offset: usize| text[..offset.min(text.len())].matches('\n').count() + 1;
+        let raw: RawMciFile = toml::from_str(text).map_err(|e| ParametersFileError {
+            line: e.span().map(|s| line_of(s.start)).unwrap_or(1),
+            message: e.message().trim().to_string(),
+        })?;
+        if raw.schema != 1 {
+            return Err(ParametersFileError {
+                line: 1,
+                message: format!("unsupported schema {}; this Koshi reads schema 1", raw.schema),
+            });
+        }
+        if raw.mci.is_empty() {
+            return Err(ParametersFileError {
+                line: 1,
+                message: "the file declares no [[mci]]".into(),
+            });
+        }
+        let mut next = self.clone();
+        let mut loaded = Vec::new();
+        for m in raw.mci {
+            if m.tenge <= 0 {
+                return Err(ParametersFileError {
+                    line: 1,
+                    message: format!("MCI for {} must be positive", m.year),
+                });
+            }
+            if !(2000..=2199).contains(&m.year) {
+                return Err(ParametersFileError {
+                    line: 1,
+                    message: format!("MCI year {} is out of range", m.year),
+                });
+            }
+            if loaded.iter().any(|l: &Mci| l.year == m.year) {
+                return Err(ParametersFileError {
+                    line: 1,
+                    message: format!("MCI for {} is given twice", m.year),
+                });
+            }
+            let mci = Mci {
+                year: m.year,
+                tenge: m.tenge,
+                source: m.source,
+                status: m.status,
+            };
+            next.mci.retain(|x| x.year != mci.year);
+            next.mci.push(mci.clone());
+            loaded.push(mci);
+        }
+        next.mci.sort_by_key(|m| m.year);
+        Ok((next, loaded))
+    }
+
     /// The MCI in force in `year`, in tenge.
     pub fn mci(&self, year: i16) -> Option<&Mci> {
         self.mci.iter().find(|m| m.year == year)
@@ -104,6 +160,14 @@ struct Raw {
     solvency: RawSolvency,
     household: RawHousehold,
     pr: RawPr,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawMciFile {
+    schema: u32,
+    #[serde(default)]
+    mci: Vec<RawMci>,
 }
 
 #[derive(Deserialize)]

@@ -352,13 +352,13 @@ pub fn validity(
 }
 
 /// п. 21: the RVP issued on annulment runs until the exit deadline of п. 20.
-pub fn exit_rvp(approved_on: Date) -> Validity {
-    let until = crate::terms::annulment_exit_by(approved_on);
-    Validity {
+pub fn exit_rvp(cal: &crate::calendar::WorkingCalendar, approved_on: Date) -> Result<Validity, crate::CalendarError> {
+    let until = crate::terms::annulment_exit_by(cal, approved_on)?;
+    Ok(Validity {
         valid_from: approved_on,
         valid_until: until,
         bounds: vec![("annulment_exit", until, Citation::new("п. 20; п. 21"))],
-    }
+    })
 }
 
 /// A family member's permit never outlasts the principal's.

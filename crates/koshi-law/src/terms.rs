@@ -65,10 +65,18 @@ pub const ANNULMENT_EXIT: Citation = Citation::new("п. 20");
 /// п. 21: an RVP for the time needed to leave.
 pub const EXIT_RVP: Citation = Citation::new("п. 21");
 
-/// The last day to leave after an annulment approved on `approved_on` (no carry-over: leaving
-/// the country is possible on any day).
-pub fn annulment_exit_by(approved_on: Date) -> Date {
-    add_days(approved_on, ANNULMENT_EXIT_DAYS)
+/// The last day to leave after an annulment approved on `approved_on`: 30 calendar days, the
+/// approval day not counted; a term ending on a day off ends on the next working day (the Civil
+/// Code rule, read alike for every term set for the applicant: see [`applicant_term_end`]).
+pub fn annulment_exit_by(cal: &WorkingCalendar, approved_on: Date) -> Result<Date, CalendarError> {
+    applicant_term_end(cal, add_days(approved_on, ANNULMENT_EXIT_DAYS))
+}
+
+/// The one rule for a term set for the applicant that ends on `last_day`: when that day is a day
+/// off, the term ends on the next working day (Civil Code art. 183 [SECONDARY]; used by the
+/// age-16 term of п. 5 and the exit term of п. 20–21).
+pub fn applicant_term_end(cal: &WorkingCalendar, last_day: Date) -> Result<Date, CalendarError> {
+    cal.working_day_on_or_after(last_day)
 }
 
 /// п. 17: hearing before a refusal.
@@ -272,8 +280,11 @@ mod tests {
 
     #[test]
     fn p20_exit_within_thirty_calendar_days_of_approval() {
-        assert_eq!(annulment_exit_by(date(2026, 1, 10)), date(2026, 2, 9));
-        assert_eq!(annulment_exit_by(date(2025, 12, 20)), date(2026, 1, 19));
+        let c = cal();
+        assert_eq!(annulment_exit_by(&c, date(2026, 1, 10)).unwrap(), date(2026, 2, 9));
+        assert_eq!(annulment_exit_by(&c, date(2025, 12, 20)).unwrap(), date(2026, 1, 19));
+        // Day 30 is Sunday 8 March 2026 (a holiday), and 9 March its carry-over: Tuesday 10 March.
+        assert_eq!(annulment_exit_by(&c, date(2026, 2, 6)).unwrap(), date(2026, 3, 10));
     }
 
     #[test]

@@ -5,13 +5,14 @@ use std::collections::BTreeSet;
 use jiff::civil::{Date, DateTime, date};
 use proptest::prelude::*;
 
-use crate::calendar::{CalendarError, DayStatus, WorkingCalendar};
+use crate::calendar::{CalendarError, DayStatus, WorkingCalendar, YearStatus};
 use crate::requirements::{Channel, Package, PartyKind, Requirements, SubmittedDocument, inviting_party_allowed};
 use crate::rvp::{self, Check, Finding, LateException, RvpDecision};
 use crate::{Law, terms};
 
 fn cal() -> WorkingCalendar {
-    WorkingCalendar::builtin().unwrap()
+    static CAL: std::sync::OnceLock<WorkingCalendar> = std::sync::OnceLock::new();
+    CAL.get_or_init(|| WorkingCalendar::builtin().unwrap()).clone()
 }
 
 fn dt(s: &str) -> DateTime {
@@ -117,12 +118,174 @@ fn calendar_religious_days_on_weekends_are_not_carried_over() {
 }
 
 #[test]
-fn calendar_outside_covered_years_is_an_error_not_a_guess() {
+fn calendar_years_past_the_data_are_derived_and_say_so() {
     let c = cal();
-    let e = c.is_working(date(2027, 1, 4)).unwrap_err();
+    assert_eq!(c.year_status(2026), Some(YearStatus::Official));
+    assert_eq!(c.year_status(2027), Some(YearStatus::Expected));
+    assert_eq!(c.year_status(2028), Some(YearStatus::Provisional));
+    assert_eq!(c.year_status(2150), Some(YearStatus::Provisional));
+    assert_eq!(c.year_status(2023), None);
+    // Past years are never derived: the statute changed (Republic Day, Independence Day).
+    let e = c.is_working(date(2023, 12, 29)).unwrap_err();
     assert_eq!(e.code(), "calendar_year_not_covered");
-    assert!(c.add_working_days(date(2026, 12, 31), 1).is_err());
-    assert!(c.is_working(date(2023, 12, 29)).is_err());
+    assert!(c.basis(2027).starts_with("working calendar 2027: expected"));
+    assert!(c.basis(2031).contains("Law No. 267-II"));
+}
+
+#[test]
+fn calendar_2027_is_the_statutory_derivation_of_legal_facts() {
+    // legal-facts §6.3, 2027 [DERIVED]: every weekday off, and 247 working days.
+    let c = cal();
+    let off = [
+        ("2027-01-01", "holiday"),
+        ("2027-01-04", "holiday_carry_over"),
+        ("2027-01-07", "holiday"),
+        ("2027-03-08", "holiday"),
+        ("2027-03-22", "holiday"),
+        ("2027-03-23", "holiday"),
+        ("2027-03-24", "holiday_carry_over"),
+        ("2027-05-03", "holiday_carry_over"),
+        ("2027-05-07", "holiday"),
+        ("2027-05-10", "holiday_carry_over"),
+        ("2027-07-06", "holiday"),
+        ("2027-08-30", "holiday"),
+        ("2027-10-25", "holiday"),
+        ("2027-12-16", "holiday"),
+    ];
+    for (d, code) in off {
+        assert_eq!(c.status(d.parse().unwrap()).unwrap().code(), code, "{d}");
+    }
+    let weekday_offs = c
+        .non_working_days(date(2027, 1, 1), date(2027, 12, 31))
+        .unwrap()
+        .into_iter()
+        .filter(|(d, _)| d.weekday().to_monday_one_offset() <= 5)
+        .count();
+    assert_eq!(weekday_offs, off.len());
+    assert_eq!(
+        c.working_days_between(date(2026, 12, 31), date(2027, 12, 31)).unwrap(),
+        247
+    );
+    // Kurban Ait is expected on Sunday 16 May: no day off either way.
+    assert_eq!(c.status(date(2027, 5, 16)).unwrap().code(), "holiday");
+    assert!(c.is_working(date(2027, 5, 17)).unwrap());
+}
+
+#[test]
+fn deadline_into_2027_is_accepted_and_expected() {
+    // The CLI contract: filed 30 December 2026 after hours, one working day.
+    let d = cal().deadline(dt("2026-12-30T19:00"), 1).unwrap();
+    assert_eq!(d.accepted_on, date(2026, 12, 31));
+    assert_eq!(d.due_on, date(2027, 1, 5));
+    assert_eq!(d.calendar_status, YearStatus::Expected);
+    // Entirely within an official year.
+    assert_eq!(
+        cal().deadline(dt("2026-12-01T10:00"), 1).unwrap().calendar_status,
+        YearStatus::Official
+    );
+    // A term falling in 2029 is provisional.
+    let p = cal().deadline(dt("2029-03-20T10:00"), 1).unwrap();
+    assert_eq!(p.calendar_status, YearStatus::Provisional);
+    // 21 March 2029 (Wednesday) is Nauryz: due the next working day after 23 March.
+    assert_eq!(p.due_on, date(2029, 3, 26));
+}
+
+const OFFICIAL_2027: &str = r#"
+schema = 1
+
+[[year]]
+year = 2027
+status = "official"
+kurban_ait = "2027-05-17"
+source = "test: production calendar 2027"
+
+[[year.transfer]]
+work_on = "2027-01-09"
+off_on = "2027-01-08"
+basis = "test: order of the Minister of Labour"
+"#;
+
+#[test]
+fn loading_an_official_year_replaces_the_expected_one() {
+    let c = cal();
+    let years = WorkingCalendar::parse_year_file(OFFICIAL_2027).unwrap();
+    let c2 = c.with_years(&years).unwrap();
+    assert_eq!(c2.year_status(2027), Some(YearStatus::Official));
+    assert_eq!(c2.status(date(2027, 1, 8)).unwrap().code(), "transferred_day_off");
+    assert_eq!(c2.status(date(2027, 1, 9)).unwrap().code(), "working_by_transfer");
+    assert_eq!(c2.status(date(2027, 5, 17)).unwrap().code(), "holiday");
+    let d = c2.deadline(dt("2027-01-07T10:00"), 1).unwrap();
+    // 7 January is a holiday; accepted on 8 January? No: the 8th is given off, the 9th worked.
+    assert_eq!(d.accepted_on, date(2027, 1, 9));
+    assert_eq!(d.due_on, date(2027, 1, 11));
+    assert_eq!(d.calendar_status, YearStatus::Official);
+    // The other years are untouched; an official year cannot be replaced by expected data.
+    assert_eq!(c2.year_status(2026), Some(YearStatus::Official));
+    let back = WorkingCalendar::parse_year_file(&OFFICIAL_2027.replace("\"official\"", "\"expected\"")).unwrap();
+    let e = c2.with_years(&back).unwrap_err();
+    assert!(e.message.contains("already official"), "{e}");
+    // A year before the data is refused, never derived.
+    let past = WorkingCalendar::parse_year_file(&OFFICIAL_2027.replace("2027", "2023")).unwrap();
+    assert!(
+        c.with_years(&past)
+            .unwrap_err()
+            .message
+            .contains("before the calendar's first year")
+    );
+}
+
+#[test]
+fn year_files_are_refused_with_the_line() {
+    let cases: &[(&str, &str, &str, usize)] = &[
+        (
+            "status = \"official\"",
+            "status = \"final\"",
+            "not one of official, expected",
+            6,
+        ),
+        (
+            "status = \"official\"",
+            "status = \"provisional\"",
+            "derived, never declared",
+            6,
+        ),
+        (
+            "kurban_ait = \"2027-05-17\"",
+            "kurban_ait = \"2026-05-17\"",
+            "is not in 2027",
+            7,
+        ),
+        ("kurban_ait = \"2027-05-17\"\n", "", "needs its kurban_ait", 5),
+        (
+            "off_on = \"2027-01-08\"",
+            "off_on = \"2027-01-10\"",
+            "not an ordinary working day",
+            12,
+        ),
+        (
+            "work_on = \"2027-01-09\"",
+            "work_on = \"2027-01-11\"",
+            "not an ordinary weekend",
+            11,
+        ),
+        (
+            "kurban_ait = \"2027-05-17\"",
+            "kurban_ait = \"2027-05-09\"",
+            "coincides with Victory Day",
+            7,
+        ),
+        ("schema = 1", "schema = 2", "unsupported schema", 2),
+        ("[[year]]", "bogus = 1\n[[year]]", "unknown field", 4),
+    ];
+    for (from, to, needle, line) in cases {
+        assert!(OFFICIAL_2027.contains(from), "{from}");
+        let bad = OFFICIAL_2027.replacen(from, to, 1);
+        let e = WorkingCalendar::parse_year_file(&bad)
+            .and_then(|y| cal().with_years(&y))
+            .unwrap_err();
+        assert!(e.message.contains(needle), "{from} → {to}: {e}");
+        assert_eq!(e.line, *line, "{from} → {to}: {e}");
+    }
 }
 
 #[test]
@@ -189,7 +352,11 @@ fn calendar_bad_files_are_refused_with_the_line() {
             "kind = \"religious\"\ncarry_over = true",
             "never carried over",
         ),
-        ("year = 2026", "year = 2028", "contiguous"),
+        (
+            "year = 2026\nstatus = \"official\"\nkurban_ait = \"2026-05-27\"",
+            "year = 2025\nstatus = \"official\"\nkurban_ait = \"2025-06-06\"",
+            "declared twice",
+        ),
         (
             "work = [\"09:00\", \"18:30\"]",
             "work = [\"18:30\", \"09:00\"]",
@@ -202,7 +369,7 @@ fn calendar_bad_files_are_refused_with_the_line() {
         let bad = good.replacen(from, to, 1);
         let err = WorkingCalendar::from_toml(&bad).unwrap_err();
         assert!(err.message.contains(needle), "{from} → {to}: {err}");
-        let expected_line = bad[..bad.find(to).unwrap()].matches('\n').count() + 1;
+        let expected_line = bad[..bad.rfind(to).unwrap()].matches('\n').count() + 1;
         let to_lines = to.matches('\n').count();
         assert!(
             (expected_line..=expected_line + to_lines + 1).contains(&err.line),
@@ -229,7 +396,29 @@ fn covered_date() -> impl Strategy<Value = Date> {
     (0i64..(365 * 3 - 40)).prop_map(|n| date(2024, 1, 1).checked_add(jiff::Span::new().days(n)).unwrap())
 }
 
+fn filing_instant_2024_to_2035() -> impl Strategy<Value = DateTime> {
+    (0i64..(12 * 365 * 24 * 60)).prop_map(|m| {
+        dt("2024-01-01T00:00")
+            .checked_add(jiff::Span::new().minutes(m))
+            .unwrap()
+    })
+}
+
 proptest! {
+    /// Any filing from 2024 to 2035 gets an acceptance day and a due date on working days, with
+    /// the calendar status of the years read: never an error about the calendar.
+    #[test]
+    fn any_filing_2024_to_2035_has_a_working_due_date(filed in filing_instant_2024_to_2035(), n in 0u32..10) {
+        let c = cal();
+        let d = c.deadline(filed, n).unwrap();
+        prop_assert!(c.is_working(d.accepted_on).unwrap());
+        prop_assert!(c.is_working(d.due_on).unwrap());
+        prop_assert_eq!(c.working_days_between(d.accepted_on, d.due_on).unwrap(), i64::from(n));
+        let expected = if d.due_on.year() <= 2026 { YearStatus::Official }
+            else if d.due_on.year() == 2027 { YearStatus::Expected } else { YearStatus::Provisional };
+        prop_assert_eq!(d.calendar_status, expected);
+    }
+
     #[test]
     fn adding_n_working_days_then_counting_gives_n(d in covered_date(), n in 0u32..60) {
         let c = cal();
@@ -281,16 +470,16 @@ proptest! {
 
 #[test]
 fn calendar_errors_name_the_year() {
-    let e = cal().status(date(2030, 1, 1)).unwrap_err();
+    let e = cal().status(date(2023, 1, 1)).unwrap_err();
     assert!(matches!(
         e,
         CalendarError::NotCovered {
             first_year: 2024,
-            last_year: 2026,
+            last_year: 2199,
             ..
         }
     ));
-    assert!(e.to_string().contains("2024–2026"));
+    assert!(e.to_string().contains("2024–2199"));
 }
 
 // ------------------------------------------------------------------ requirements and intake
@@ -721,8 +910,9 @@ fn rvp_validity_never_beyond_passport_or_basis() {
 
 #[test]
 fn p21_exit_rvp_runs_to_the_exit_deadline() {
-    let v = rvp::exit_rvp(date(2026, 4, 1));
-    assert_eq!(v.valid_until, date(2026, 5, 1));
+    // Day 30 is Friday 1 May 2026, Unity Day: the exit RVP runs to Monday 4 May.
+    let v = rvp::exit_rvp(&cal(), date(2026, 4, 1)).unwrap();
+    assert_eq!(v.valid_until, date(2026, 5, 4));
 }
 
 #[test]
@@ -737,7 +927,7 @@ fn rules_catalogue_ids_are_unique_and_cite_something() {
 #[test]
 fn shipped_data_loads() {
     let law = Law::builtin().unwrap();
-    assert_eq!(law.calendar.covered_years(), (2024, 2026));
+    assert_eq!(law.calendar.covered_years(), (2024, 2199));
     assert!(law.params.household_limit_per_employer.is_none());
     assert_eq!(law.params.pr_service_term_days, 60);
     let r = Requirements::builtin().unwrap();

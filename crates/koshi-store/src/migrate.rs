@@ -42,7 +42,23 @@ const MIGRATIONS: &[(i64, &str, &str, Option<&str>)] = &[
         OPEN_BY_COMPARISONS,
         None,
     ),
+    (13, "law data loaded while Koshi runs", LAW_DATA, None),
 ];
+
+/// Official calendar years and MCI figures an administrator loads while Koshi runs: each load
+/// kept whole (the file as given, its digest), in order of its time-ordered id. Every instance
+/// builds its law from the shipped data and these loads, in order.
+const LAW_DATA: &str = r#"
+CREATE TABLE law_data_loads (
+    id TEXT PRIMARY KEY,
+    kind TEXT NOT NULL,
+    content TEXT NOT NULL,
+    sha256 TEXT NOT NULL,
+    summary TEXT NOT NULL,
+    loaded_by TEXT NOT NULL,
+    loaded_at TEXT NOT NULL
+);
+"#;
 
 /// The index of open cases holds the same rows as before (every case not in one of the five final
 /// states), but its condition is written as five comparisons instead of `status NOT IN (…)`.

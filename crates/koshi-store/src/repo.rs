@@ -703,6 +703,54 @@ pub fn answer_agency(application_id: &str, agency: &str, outcome: &str, detail: 
     .expecting(1)
 }
 
+// ------------------------------------------------------------------ terms and law data
+
+/// Sets a case's acceptance day and term again (a calendar year loaded while it was open),
+/// guarded by its revision.
+pub fn retime_case(id: &str, expected_revision: i64, accepted_on: &str, due_on: &str, at: &str) -> Op {
+    Op::new(
+        "retime case",
+        "UPDATE applications SET accepted_on = $1, due_on = $2, updated_at = $3, revision = revision + 1 WHERE id = $4 AND revision = $5",
+        vec![
+            accepted_on.into(),
+            due_on.into(),
+            at.into(),
+            id.into(),
+            expected_revision.into(),
+        ],
+    )
+    .expecting(1)
+}
+
+/// A load of law data (`calendar` or `mci`) as kept.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct LawDataRow {
+    pub id: String,
+    pub kind: String,
+    pub content: String,
+    pub sha256: String,
+    pub summary: String,
+    pub loaded_by: String,
+    pub loaded_at: String,
+}
+
+pub fn insert_law_data(r: &LawDataRow) -> Op {
+    Op::new(
+        "load law data",
+        "INSERT INTO law_data_loads (id, kind, content, sha256, summary, loaded_by, loaded_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        vec![
+            r.id.clone().into(),
+            r.kind.clone().into(),
+            r.content.clone().into(),
+            r.sha256.clone().into(),
+            r.summary.clone().into(),
+            r.loaded_by.clone().into(),
+            r.loaded_at.clone().into(),
+        ],
+    )
+    .expecting(1)
+}
+
 // ------------------------------------------------------------------ reads
 
 impl Store {
@@ -720,6 +768,32 @@ impl Store {
             status,
             limit
         ))
+    }
+
+    /// Open cases whose term ends on or after `from` (YYYY-MM-DD): the ones a calendar year
+    /// loaded while they are open may move.
+    pub async fn open_cases_due_from(&self, from: &str) -> StoreResult<Vec<ApplicationRow>> {
+        let sql = format!(
+            "{APPLICATION_SELECT} WHERE {} AND a.due_on >= $1 ORDER BY a.id",
+            open_case!("a.status")
+        );
+        Ok(fetch_all!(self.db(), ApplicationRow, sqlx::AssertSqlSafe(sql), from))
+    }
+
+    /// Every load of law data, oldest first.
+    pub async fn law_data_loads(&self) -> StoreResult<Vec<LawDataRow>> {
+        Ok(fetch_all!(
+            self.db(),
+            LawDataRow,
+            "SELECT id, kind, content, sha256, summary, loaded_by, loaded_at FROM law_data_loads ORDER BY id"
+        ))
+    }
+
+    /// The id of the latest load of law data, to notice one made by another instance.
+    pub async fn latest_law_data(&self) -> StoreResult<Option<String>> {
+        let r: Option<(Option<String>,)> =
+            fetch_optional!(self.db(), (Option<String>,), "SELECT MAX(id) FROM law_data_loads");
+        Ok(r.and_then(|x| x.0))
     }
 
     /// How many applications are in a status.
@@ -875,15 +949,16 @@ impl Store {
         Ok(r.map(|x| x.0))
     }
 
-    /// Decisions of the person's PR cases that were refused or annulled (п. 22).
-    pub async fn pr_bars(&self, person_key: &str) -> StoreResult<Vec<String>> {
+    /// Decisions of the person's PR cases that were refused or annulled (п. 22); `None` for
+    /// such a case whose decision is missing, which the caller must treat as unreadable.
+    pub async fn pr_bars(&self, person_key: &str) -> StoreResult<Vec<Option<String>>> {
         let rows: Vec<(Option<String>,)> = fetch_all!(
             self.db(),
             (Option<String>,),
             "SELECT decision FROM applications WHERE person_key = $1 AND kind = 'pr' AND status IN ('refused', 'annulled')",
             person_key
         );
-        Ok(rows.into_iter().filter_map(|r| r.0).collect())
+        Ok(rows.into_iter().map(|r| r.0).collect())
     }
 
     pub async fn user_by_name(&self, username: &str) -> StoreResult<Option<UserRow>> {

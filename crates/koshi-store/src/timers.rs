@@ -60,6 +60,15 @@ pub fn fired(id: &str, owner: &str, at: &str) -> Op {
     .expecting(1)
 }
 
+/// Moves a pending timer to a new instant (its term was computed again).
+pub fn reschedule(kind: &str, subject: &str, due_at: &str, payload: &str) -> Op {
+    Op::new(
+        "reschedule timer",
+        "UPDATE timers SET due_at = $1, payload = $2 WHERE kind = $3 AND subject = $4 AND state = 'pending'",
+        vec![due_at.into(), payload.into(), kind.into(), subject.into()],
+    )
+}
+
 /// Cancels a pending timer (the clock stopped: the stage was done in time).
 pub fn cancel(kind: &str, subject: &str) -> Op {
     Op::new(

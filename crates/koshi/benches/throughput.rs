@@ -391,7 +391,7 @@ impl Run {
 /// `in_flight` workers files its next case when its last is decided). Every case must end issued.
 async fn run_cases(app: &App, passport: &str, n: usize, in_flight: usize) -> anyhow::Result<Run> {
     let sim = app.sim.as_ref().ok_or_else(|| anyhow::anyhow!("no simulator"))?;
-    let base = koshi::demo::request(&app.service.law, sim.fixtures(), passport, "labour_contract");
+    let base = koshi::demo::request(&app.service.law(), sim.fixtures(), passport, "labour_contract");
     let issued_before = app.service.store.count_in_status("issued").await?;
     let in_flight = in_flight.clamp(1, n.max(1));
     let per = n / in_flight;

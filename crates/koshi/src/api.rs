@@ -27,12 +27,13 @@ pub const MAX_BODY_BYTES: usize = 48 * 1024 * 1024;
 #[derive(OpenApi)]
 #[openapi(
     info(title = "Koshi", description = "Residence permits for foreigners and stateless persons in Kazakhstan under the Rules of Order No. 992 (ИС МП).", version = "1"),
-    paths(create_application, get_application, decide, duplicate, pr_requests, pr_answer, pr_conclusion, pr_approval, pr_hearing_notice, pr_hearing, pr_annulment, pr_transfer, outages, deliveries, sign_in, who_am_i, sign_out),
+    paths(create_application, get_application, decide, duplicate, pr_requests, pr_answer, pr_conclusion, pr_approval, pr_hearing_notice, pr_hearing, pr_annulment, pr_transfer, outages, deliveries, sign_in, who_am_i, sign_out, load_law_data, law_data),
     components(schemas(
         ApplicationRequest, PrApplicationRequest, SolvencyInput, AgencyAnswerRequest, ConclusionRequest, HearingNoticeRequest, HearingRequest, AnnulmentRequest, TransferRequest, InvitingPartyInput, PersonInput, FamilyMemberInput, IdentityDocumentInput,
         DocumentInput, AttachmentInput, RepresentativeInput, LateExceptionInput, ApplicationCreated, Receipt,
         Ground, ApplicationView, CheckView, EventView, DecisionRequest, OfficerGround, DuplicateRequest,
-        DuplicateIssued, OutageView, DeliveryView, ProblemDocument, FieldError, SignInRequest, SessionView
+        DuplicateIssued, OutageView, DeliveryView, ProblemDocument, FieldError, SignInRequest, SessionView,
+        crate::lawdata::LawDataLoaded, crate::lawdata::Retimed, crate::lawdata::NotRetimed
     )),
     modifiers(&BearerAuth),
     security(("bearer" = []))
@@ -71,6 +72,8 @@ pub fn router(service: Service) -> Router {
         .route("/api/v1/applications/{id}/annulment", post(pr_annulment))
         .route("/api/v1/applications/{id}/transfer", post(pr_transfer))
         .route("/api/v1/outages", get(outages))
+        .route("/api/v1/admin/law-data", get(law_data))
+        .route("/api/v1/admin/law-data/{kind}", post(load_law_data))
         .route("/api/v1/monitoring/deliveries", get(deliveries))
         .route("/api/v1/session", post(sign_in).get(who_am_i).delete(sign_out))
         .route("/api/v1/openapi.json", get(|| async { Json(openapi()) }))
@@ -567,6 +570,75 @@ async fn pr_transfer(
 struct ListQuery {
     application_id: Option<String>,
     limit: Option<i64>,
+}
+
+#[utoipa::path(
+    post, path = "/api/v1/admin/law-data/{kind}",
+    params(("kind" = String, Path, description = "`calendar` (a year file: schema 1 and its [[year]] tables) or `mci` (schema 1 and its [[mci]] tables)")),
+    request_body(content = String, content_type = "application/toml"),
+    responses(
+        (status = 201, description = "Loaded, applied at once and on every instance within a second; the open cases' terms recomputed (never an announced date earlier)", body = crate::lawdata::LawDataLoaded),
+        (status = 401, body = ProblemDocument), (status = 403, body = ProblemDocument), (status = 404, body = ProblemDocument),
+        (status = 413, body = ProblemDocument), (status = 415, body = ProblemDocument), (status = 422, body = ProblemDocument)
+    )
+)]
+async fn load_law_data(
+    State(s): State<Service>,
+    caller: Caller,
+    Path(kind): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, Problem> {
+    require(&s, &caller, "law_data.load")?;
+    let media = headers
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .map(|v| v.split(';').next().unwrap_or("").trim().to_ascii_lowercase());
+    if media.as_deref() != Some("application/toml") {
+        return Err(Problem::new(
+            axum::http::StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+            "a law data file is sent as Content-Type: application/toml",
+        ));
+    }
+    let text = std::str::from_utf8(&body)
+        .map_err(|_| Problem::bad_request("invalid_encoding", "a law data file is UTF-8 text"))?;
+    let loaded = s.load_law_data(&caller.actor(), &kind, text).await?;
+    Ok((axum::http::StatusCode::CREATED, Json(loaded)).into_response())
+}
+
+#[utoipa::path(
+    get, path = "/api/v1/admin/law-data",
+    responses((status = 200, description = "The calendar's years with their status and source, the MCI by year, and every load of law data made while Koshi ran"), (status = 401, body = ProblemDocument), (status = 403, body = ProblemDocument))
+)]
+async fn law_data(State(s): State<Service>, caller: Caller) -> Result<Json<Value>, Problem> {
+    require(&s, &caller, "law_data.read")?;
+    s.refresh_law().await?;
+    let law = s.law();
+    let years: Vec<Value> = law
+        .calendar
+        .data_years()
+        .iter()
+        .map(|y| json!({"year": y.year, "status": y.status.code(), "source": y.source, "kurban_ait": y.kurban_ait.map(|d| d.to_string()), "transfers": y.transfers.len()}))
+        .collect();
+    let mci: Vec<Value> = law
+        .params
+        .mci
+        .iter()
+        .map(|m| json!({"year": m.year, "tenge": m.tenge, "status": m.status.as_str(), "source": m.source}))
+        .collect();
+    let loads: Vec<Value> = s
+        .store
+        .law_data_loads()
+        .await?
+        .into_iter()
+        .map(|l| json!({"id": l.id, "kind": l.kind, "sha256": l.sha256, "summary": l.summary, "loaded_by": l.loaded_by, "loaded_at": l.loaded_at}))
+        .collect();
+    Ok(Json(json!({
+        "calendar": {"years": years, "later_years": "provisional", "provisional_basis": koshi_law::calendar::PROVISIONAL_BASIS},
+        "mci": mci,
+        "loads": loads,
+    })))
 }
 
 #[utoipa::path(

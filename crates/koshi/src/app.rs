@@ -56,6 +56,12 @@ impl App {
         let sink = Arc::new(MemorySink::new());
         let authz = Arc::new(load_authz()?);
         let service = Service::new(law, store, regs, clock, sink.clone() as Arc<dyn Sink>, config, authz);
+        // Official years and MCI figures loaded while an earlier process ran: a load that cannot
+        // be applied stops the start, rather than serving on a law older than the one announced.
+        service
+            .refresh_law()
+            .await
+            .map_err(|e| anyhow::anyhow!("law data in the database: {}", e.detail))?;
         Ok(App { service, sim, sink })
     }
 

@@ -62,6 +62,17 @@ pub enum CalendarCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Loads a year's official calendar (a file of schema 1 and its [[year]] tables, as in
+    /// crates/koshi-law/data/calendar.toml) into the database, while Koshi runs: validated,
+    /// audited, applied by every instance within a second, and the open cases' terms recomputed
+    /// (a date announced to an applicant is never moved earlier).
+    Load {
+        file: std::path::PathBuf,
+        #[command(flatten)]
+        data: crate::cli::DataArgs,
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 pub fn parse_date(s: &str) -> Result<Date> {
@@ -106,15 +117,17 @@ fn emit(json: bool, value: serde_json::Value, text: String) {
 pub fn run(law: &Law, cmd: &CalendarCommand) -> Result<ExitCode> {
     let cal = &law.calendar;
     match cmd {
+        CalendarCommand::Load { .. } => bail!("calendar load runs on the database: see `koshi calendar load --help`"),
         CalendarCommand::IsWorking { date, json } => {
             let d = parse_date(date)?;
             let s = cal.status(d)?;
             let reason = cal.describe(s);
+            let status = cal.status_between(d, d);
             emit(
                 *json,
-                json!({"date": d.to_string(), "working": s.is_working(), "reason": reason, "reason_code": s.code()}),
+                json!({"date": d.to_string(), "working": s.is_working(), "reason": reason, "reason_code": s.code(), "calendar_status": status.code()}),
                 format!(
-                    "{d}: {} ({reason})",
+                    "{d}: {} ({reason}; calendar {status})",
                     if s.is_working() { "working day" } else { "day off" }
                 ),
             );
@@ -133,12 +146,14 @@ pub fn run(law: &Law, cmd: &CalendarCommand) -> Result<ExitCode> {
                 .collect();
             let version = citation::version_on(d.accepted_on).ok().map(|v| v.id);
             let filed_s = f.strftime("%Y-%m-%dT%H:%M").to_string();
+            let basis = cal.basis(d.due_on.year());
             let text = format!(
-                "filed {filed_s} → accepted on {} → due on {} ({working_days} working day(s), {} day(s) off skipped; {})",
+                "filed {filed_s} → accepted on {} → due on {} ({working_days} working day(s), {} day(s) off skipped; {}; calendar {}: {basis})",
                 d.accepted_on,
                 d.due_on,
                 skipped.len(),
-                terms::RVP_TERM
+                terms::RVP_TERM,
+                d.calendar_status,
             );
             emit(
                 *json,
@@ -150,6 +165,8 @@ pub fn run(law: &Law, cmd: &CalendarCommand) -> Result<ExitCode> {
                     "skipped": skipped,
                     "citation": terms::RVP_TERM.as_str(),
                     "rules_version": version,
+                    "calendar_status": d.calendar_status.code(),
+                    "calendar_basis": basis,
                 }),
                 text,
             );
@@ -206,14 +223,67 @@ pub fn run(law: &Law, cmd: &CalendarCommand) -> Result<ExitCode> {
                     .collect();
                 println!(
                     "{}",
-                    json!({"year": year, "working_days": working, "weekday_days_off": list})
+                    json!({"year": year, "working_days": working, "weekday_days_off": list, "calendar_status": cal.status_between(first, first).code(), "calendar_basis": cal.basis(*year)})
                 );
             } else {
-                println!("{year}: {working} working days; weekdays off:");
+                println!("{year}: {working} working days ({}); weekdays off:", cal.basis(*year));
                 for (d, s) in weekday_offs {
                     println!("  {d} {:9} {}", format!("{:?}", d.weekday()), cal.describe(*s));
                 }
             }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `koshi calendar load FILE` and `koshi mci load FILE`: a load of law data into the database,
+/// as an administrator (the same path as `POST /api/v1/admin/law-data/{kind}`).
+pub async fn load(
+    law: std::sync::Arc<Law>,
+    kind: &str,
+    file: &std::path::Path,
+    data_dir: &std::path::Path,
+    json_out: bool,
+) -> Result<ExitCode> {
+    let text = std::fs::read_to_string(file).map_err(|e| anyhow!("cannot read {}: {e}", file.display()))?;
+    let a = crate::app::App::build(
+        &crate::app::location(data_dir)?,
+        law,
+        crate::app::RegistrySource::Simulated(
+            koshi_registries::sim::Fixtures::demo().map_err(|e| anyhow!("demo fixtures: {e}"))?,
+        ),
+        std::sync::Arc::new(koshi_registries::clock::SystemClock),
+        crate::service::ServiceConfig {
+            process_on_intake: false,
+            ..Default::default()
+        },
+    )
+    .await?;
+    let who = std::env::var("USER").unwrap_or_else(|_| "unknown".into());
+    let actor = format!("admin@cli:{who}");
+    let r = a.service.load_law_data(&actor, kind, &text).await;
+    a.service.store.close().await;
+    let r = r.map_err(|p| anyhow!("{}", p.detail))?;
+    if json_out {
+        println!("{}", serde_json::to_string(&r)?);
+    } else {
+        println!("loaded {} {} (sha256 {}): {}", r.kind, r.id, r.sha256, r.summary);
+        println!(
+            "open cases recomputed: {}; not recomputed (need an officer): {}",
+            r.recomputed.len(),
+            r.not_recomputed.len()
+        );
+        for c in &r.recomputed {
+            println!(
+                "  {} due {} → {}{}",
+                c.application_id,
+                c.due_on[0],
+                c.due_on[1],
+                if c.announced_kept { " (announced date kept)" } else { "" }
+            );
+        }
+        for c in &r.not_recomputed {
+            println!("  {} NOT recomputed: {}", c.application_id, c.reason);
         }
     }
     Ok(ExitCode::SUCCESS)

@@ -43,6 +43,9 @@ pub enum Command {
     /// The Kazakhstan working calendar and the service clock.
     #[command(subcommand)]
     Calendar(calendar_cmd::CalendarCommand),
+    /// The monthly calculation index (МРП) by year.
+    #[command(subcommand)]
+    Mci(MciCommand),
     /// Every implemented rule with its citation.
     Rules {
         #[arg(long)]
@@ -106,6 +109,20 @@ pub enum Command {
         listen: String,
         #[arg(long)]
         fixtures: Option<PathBuf>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum MciCommand {
+    /// Loads the MCI of a year (a file of schema 1 and its [[mci]] tables, as in
+    /// crates/koshi-law/data/parameters.toml) into the database while Koshi runs; a PR solvency
+    /// check waiting for the figure can then be made.
+    Load {
+        file: PathBuf,
+        #[command(flatten)]
+        data: DataArgs,
+        #[arg(long)]
+        json: bool,
     },
 }
 
@@ -235,15 +252,13 @@ pub fn load_law(cli: &Cli) -> Result<Law> {
 
 pub fn run(cli: Cli) -> Result<ExitCode> {
     match &cli.command {
-        Command::Calendar(cmd) => {
-            let law = load_law(&cli)?;
-            calendar_cmd::run(&law, cmd)
-        }
         Command::Rules { json } => {
             rules(*json);
             Ok(ExitCode::SUCCESS)
         }
-        Command::Serve { .. }
+        Command::Calendar(calendar_cmd::CalendarCommand::Load { .. })
+        | Command::Mci(_)
+        | Command::Serve { .. }
         | Command::Demo { .. }
         | Command::Token(_)
         | Command::Audit(_)
@@ -257,6 +272,10 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
                 .build()
                 .context("cannot start the runtime")?;
             rt.block_on(run_async(cli, law))
+        }
+        Command::Calendar(cmd) => {
+            let law = load_law(&cli)?;
+            calendar_cmd::run(&law, cmd)
         }
     }
 }
@@ -483,6 +502,12 @@ async fn run_async(cli: Cli, law: std::sync::Arc<Law>) -> Result<ExitCode> {
                 .with_context(|| format!("cannot listen on {addr}"))?;
             println!("registry simulator: http://{}", listener.local_addr()?);
             koshi_registries::http::serve(listener, sim).await?;
+        }
+        Command::Calendar(calendar_cmd::CalendarCommand::Load { file, data, json }) => {
+            return calendar_cmd::load(law, "calendar", &file, &data.data_dir, json).await;
+        }
+        Command::Mci(MciCommand::Load { file, data, json }) => {
+            return calendar_cmd::load(law, "mci", &file, &data.data_dir, json).await;
         }
         Command::Calendar(_) | Command::Rules { .. } => {}
     }

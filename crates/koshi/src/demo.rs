@@ -102,7 +102,7 @@ pub async fn seed(app: &crate::app::App) -> anyhow::Result<usize> {
         unit: "ALM-01".into(),
         post: None,
     };
-    let law = app.service.law.clone();
+    let law = app.service.law();
     let cases = [
         ("FA1234567", "labour_contract"),
         ("751234567", "family_reunification"),

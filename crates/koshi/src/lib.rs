@@ -14,6 +14,7 @@ pub mod delivery;
 pub mod demo;
 pub mod drill;
 pub mod gost;
+pub mod lawdata;
 pub mod model;
 pub mod pr_service;
 pub mod problem;

@@ -173,6 +173,10 @@ pub struct ApplicationCreated {
     pub accepted_on: Option<String>,
     pub due_on: Option<String>,
     pub rules_version: String,
+    /// How settled the working calendar of the case's terms is: `official`, `expected` or
+    /// `provisional` (README, "Calendar years"); absent for a refusal to accept.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub calendar_status: Option<String>,
     /// PR (п. 14 пп. 1): the case-file numbers of the journal (App. 8), one per adult.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub case_files: Vec<String>,
@@ -193,6 +197,12 @@ pub struct Receipt {
     /// Portal (п. 8): the date and time the result will be ready.
     #[serde(default)]
     pub result_ready_at: Option<String>,
+    /// The status of the working calendar the dates on this receipt were computed on, when it
+    /// is not the official one (`expected`, `provisional`), with its basis.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub calendar_status: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub calendar_basis: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
@@ -219,6 +229,9 @@ pub struct ApplicationView {
     pub accepted_on: Option<String>,
     pub due_on: Option<String>,
     pub overdue: bool,
+    /// How settled the working calendar of the terms is now (`official`, `expected`,
+    /// `provisional`): terms on a non-official year are recomputed when the year is loaded.
+    pub calendar_status: Option<String>,
     pub rules_version: String,
     pub receipt: Receipt,
     pub checks: Vec<CheckView>,

@@ -51,7 +51,7 @@ impl Service {
                 )));
             }
         };
-        let law = &self.law;
+        let law = self.law();
         let ground = law.requirements.pr_ground(&req.ground).ok_or_else(|| {
             let known: Vec<_> = law.requirements.pr_grounds.iter().map(|g| g.id.as_str()).collect();
             Problem::unprocessable(
@@ -170,8 +170,30 @@ impl Service {
         let mut grounds: Vec<Ground> = Vec::new();
         // п. 22: not earlier than a year after a refusal or an annulment.
         for decision in self.store.pr_bars(&person_key).await? {
-            let v: serde_json::Value = serde_json::from_str(&decision).unwrap_or_default();
-            if let Some(on) = v["concluded_on"].as_str().and_then(|s| s.parse::<Date>().ok()) {
+            // The year runs from the day the conclusion was drawn up («вынесения»), not from its
+            // approval (п. 20 «утверждения»): the drafting instant of the annulment or of the
+            // refusal conclusion. A prior decision that cannot be read stops the filing for a
+            // person: it is never read as "no bar".
+            let unreadable = || {
+                Problem::conflict(
+                    "prior_decision_unreadable",
+                    "a refused or annulled PR case of this person cannot be read: the п. 22 bar cannot be checked; an officer must look at it",
+                )
+            };
+            let decision = decision.ok_or_else(unreadable)?;
+            let v: serde_json::Value = serde_json::from_str(&decision).map_err(|_| unreadable())?;
+            let drafted = if v["outcome"] == "annulled" {
+                &v["annulment"]["drafted_at"]
+            } else {
+                &v["conclusion"]["drafted_at"]
+            };
+            let drawn_on = drafted
+                .as_str()
+                .and_then(|s| koshi_store::parse_instant(s).ok())
+                .map(|t| law.calendar.civil(t).date())
+                .ok_or_else(unreadable)?;
+            {
+                let on = drawn_on;
                 let earliest = terms::reapplication_earliest(on);
                 if filed_on < earliest {
                     grounds.push(Ground {
@@ -250,6 +272,8 @@ impl Service {
             citation: citation_text.into(),
             grounds: grounds.clone(),
             result_ready_at: None,
+            calendar_status: None,
+            calendar_basis: None,
         };
         let status = if accepted { "registered" } else { "refused_to_accept" };
         by_digest(&mut req.documents, &copies);
@@ -361,6 +385,12 @@ impl Service {
                 id,
                 status: status.into(),
                 receipt,
+                calendar_status: crate::lawdata::calendar_status_of(
+                    &self.law(),
+                    row.accepted_on.as_deref(),
+                    row.due_on.as_deref(),
+                )
+                .map(|s| s.code().to_string()),
                 accepted_on: row.accepted_on,
                 due_on: row.due_on,
                 rules_version: version.id.into(),
@@ -418,7 +448,7 @@ impl Service {
             .accepted_on
             .as_deref()
             .and_then(|d| d.parse().ok())
-            .unwrap_or_else(|| self.law.calendar.civil(self.now()).date());
+            .unwrap_or_else(|| self.law().calendar.civil(self.now()).date());
         let input = koshi_law::pr::SolvencyInput {
             on,
             family_members: 1 + u32::try_from(req.family.len()).unwrap_or(u32::MAX),
@@ -433,7 +463,7 @@ impl Service {
                 "the funds confirmed by the bank are not on the case (App. 3)",
             ));
         }
-        let s = koshi_law::pr::solvency(&self.law.params, &input)
+        let s = koshi_law::pr::solvency(&self.law().params, &input)
             .map_err(|e| Problem::conflict("solvency_not_established", format!("{e} (App. 3)")))?;
         if !s.sufficient {
             return Err(Problem::conflict(
@@ -459,8 +489,8 @@ impl Service {
             &self.end_of_working_day(due),
             &payload.to_string(),
         ));
-        let today = self.law.calendar.civil(self.now()).date();
-        if let Ok(before) = self.law.calendar.subtract_working_days(due, 1)
+        let today = self.law().calendar.civil(self.now()).date();
+        if let Ok(before) = self.law().calendar.subtract_working_days(due, 1)
             && before > today
         {
             unit.push(timers::schedule(
@@ -481,12 +511,12 @@ impl Service {
 
     fn end_of_working_day(&self, d: Date) -> String {
         let at = d.at(
-            self.law.calendar.hours().work_end.hour(),
-            self.law.calendar.hours().work_end.minute(),
+            self.law().calendar.hours().work_end.hour(),
+            self.law().calendar.hours().work_end.minute(),
             0,
             0,
         );
-        self.law
+        self.law()
             .calendar
             .time_zone()
             .to_zoned_datetime(at)
@@ -521,7 +551,7 @@ impl Service {
         }
         let now = self.now();
         let now_s = instant(now);
-        let today = self.law.calendar.civil(now).date();
+        let today = self.law().calendar.civil(now).date();
         let service_due: Date = app.due_on.as_deref().and_then(|d| d.parse().ok()).unwrap_or(today);
         let mut unit = Unit::new();
         unit.push(status_change(&app, "awaiting_answers", None, &now_s));
@@ -601,7 +631,7 @@ impl Service {
             }
             let now = self.now();
             let now_s = instant(now);
-            let today = self.law.calendar.civil(now).date();
+            let today = self.law().calendar.civil(now).date();
             let last = requests.iter().filter(|r| r.state == "waiting").count() == 1;
             let mut unit = Unit::new();
             unit.push(repo::answer_agency(
@@ -774,7 +804,7 @@ impl Service {
         let outcome = decision["conclusion"]["outcome"].as_str().unwrap_or("").to_string();
         let now = self.now();
         let now_s = instant(now);
-        let today = self.law.calendar.civil(now).date();
+        let today = self.law().calendar.civil(now).date();
         if outcome == "refuse" {
             // п. 17: no refusal without a hearing, and the act not before 3 working days after the notice.
             let Some(not_before) = decision["hearing"]["act_not_before"]
@@ -865,7 +895,7 @@ impl Service {
         let hearing_on = parse_date(&h.hearing_on, "/hearing_on")?;
         let now = self.now();
         let now_s = instant(now);
-        let cal = &self.law.calendar;
+        let cal = &self.law().calendar;
         let notice_on = cal.civil(now).date();
         let calerr = |e: koshi_law::CalendarError| Problem::unprocessable(e.code(), "/hearing_on", e.to_string());
         if let Err(v) = terms::check_hearing_date(cal, notice_on, hearing_on).map_err(calerr)? {
@@ -942,7 +972,7 @@ impl Service {
         };
         let now = self.now();
         let now_s = instant(now);
-        let today = self.law.calendar.civil(now).date();
+        let today = self.law().calendar.civil(now).date();
         let mut decision: serde_json::Value = app
             .decision
             .as_deref()
@@ -952,7 +982,7 @@ impl Service {
             .as_str()
             .and_then(|d| d.parse().ok())
             .unwrap_or(today);
-        let latest = terms::hearing_by(&self.law.calendar, notice_on)
+        let latest = terms::hearing_by(&self.law().calendar, notice_on)
             .map_err(|e| Problem::unprocessable(e.code(), "/", e.to_string()))?;
         if today > latest {
             return Err(Problem::unprocessable(
@@ -1044,8 +1074,9 @@ impl Service {
     async fn approve_annulment(&self, caller: &Caller, app: ApplicationRow) -> Result<serde_json::Value, Problem> {
         let now = self.now();
         let now_s = instant(now);
-        let today = self.law.calendar.civil(now).date();
-        let exit = koshi_law::rvp::exit_rvp(today);
+        let today = self.law().calendar.civil(now).date();
+        let exit = koshi_law::rvp::exit_rvp(&self.law().calendar, today)
+            .map_err(|e| Problem::conflict(e.code(), e.to_string()))?;
         let exit_number = format!(
             "KZ-RVP-EXIT-{}-{}",
             today.year(),
@@ -1135,7 +1166,7 @@ impl Service {
         }
         let now = self.now();
         let now_s = instant(now);
-        let today = self.law.calendar.civil(now).date();
+        let today = self.law().calendar.civil(now).date();
         let mut unit = Unit::new();
         unit.push(repo::move_case(&app.id, app.revision, &caller.unit, &now_s));
         unit.push(case_event(

@@ -10,6 +10,7 @@ use base64::Engine;
 use jiff::civil::Date;
 use jiff::{SignedDuration, Timestamp};
 use koshi_law::Law;
+use koshi_law::calendar::YearStatus;
 use koshi_law::citation::{self, Citation};
 use koshi_law::ident::{Bin, Iin};
 use koshi_law::requirements::{Channel, Package, PartyKind, SubmittedDocument, inviting_party_allowed};
@@ -81,7 +82,13 @@ impl Default for ServiceConfig {
 /// The application service.
 #[derive(Clone)]
 pub struct Service {
-    pub law: Arc<Law>,
+    /// The law in force: the shipped (or configured) data with the loads of `law_data_loads`
+    /// applied, swapped whole when an administrator loads a year (`Service::law`).
+    pub(crate) law: Arc<arc_swap::ArcSwap<Law>>,
+    /// The law as configured at start, before any load.
+    pub(crate) base_law: Arc<Law>,
+    /// The latest load of law data this instance applied.
+    pub(crate) law_loaded: Arc<tokio::sync::Mutex<Option<String>>>,
     pub store: Store,
     pub registries: Registries,
     pub clock: Arc<dyn Clock>,
@@ -269,7 +276,9 @@ impl Service {
         authz: Arc<crate::authz::Authz>,
     ) -> Service {
         Service {
-            law,
+            law: Arc::new(arc_swap::ArcSwap::new(law.clone())),
+            base_law: law,
+            law_loaded: Arc::new(tokio::sync::Mutex::new(None)),
             store,
             registries,
             clock,
@@ -289,8 +298,13 @@ impl Service {
         self.clock.now()
     }
 
+    /// The law in force now (a load may replace it between two calls).
+    pub fn law(&self) -> Arc<Law> {
+        self.law.load_full()
+    }
+
     fn today(&self) -> Date {
-        self.law.calendar.civil(self.now()).date()
+        self.law().calendar.civil(self.now()).date()
     }
 
     // ------------------------------------------------------------------ intake
@@ -349,8 +363,9 @@ impl Service {
             })?,
             None => self.now(),
         };
-        if self.law.requirements.purpose(&req.purpose).is_none() {
-            let known: Vec<_> = self.law.requirements.purposes.iter().map(|p| p.id.as_str()).collect();
+        if self.law().requirements.purpose(&req.purpose).is_none() {
+            let law = self.law();
+            let known: Vec<_> = law.requirements.purposes.iter().map(|p| p.id.as_str()).collect();
             return Err(Problem::unprocessable(
                 "unknown_purpose",
                 "/purpose",
@@ -447,7 +462,7 @@ impl Service {
         let mut documents = Vec::new();
         let mut attachments = Vec::new();
         for (i, d) in req.documents.iter().enumerate() {
-            if self.law.requirements.document(&d.kind).is_none() {
+            if self.law().requirements.document(&d.kind).is_none() {
                 return Err(Problem::unprocessable(
                     "unknown_document_kind",
                     &format!("/documents/{i}/kind"),
@@ -714,7 +729,7 @@ impl Service {
             None
         };
         self.known_copies(&req.documents).await?;
-        let law = &self.law;
+        let law = self.law();
         let cal = &law.calendar;
         let civil = cal.civil(f.filed_at);
         let deadline = cal
@@ -814,6 +829,10 @@ impl Service {
             grounds: grounds.clone(),
             result_ready_at: (accepted && f.channel == Channel::Portal)
                 .then(|| format!("{}T{}", deadline.due_on, cal.hours().work_end.strftime("%H:%M"))),
+            calendar_status: (accepted && deadline.calendar_status != YearStatus::Official)
+                .then(|| deadline.calendar_status.code().to_string()),
+            calendar_basis: (accepted && deadline.calendar_status != YearStatus::Official)
+                .then(|| cal.basis(deadline.due_on.year())),
         };
         let status = if accepted {
             status::CHECKING
@@ -911,6 +930,7 @@ impl Service {
             accepted_on: row.accepted_on.clone(),
             due_on: row.due_on.clone(),
             rules_version: version.id.into(),
+            calendar_status: accepted.then(|| deadline.calendar_status.code().to_string()),
             case_files: Vec::new(),
         };
         let handoff = accepted.then(|| Box::new((row, req)));
@@ -988,6 +1008,12 @@ impl Service {
                 id: row.id,
                 status: row.status,
                 receipt,
+                calendar_status: crate::lawdata::calendar_status_of(
+                    &self.law(),
+                    row.accepted_on.as_deref(),
+                    row.due_on.as_deref(),
+                )
+                .map(|s| s.code().to_string()),
                 accepted_on: row.accepted_on,
                 due_on: row.due_on,
                 rules_version: row.rules_version,
@@ -1050,6 +1076,10 @@ impl Service {
     /// One pass of the background work: due check retries, then due deliveries.
     pub async fn tick(&self) -> Result<(usize, usize), Problem> {
         self.settle().await;
+        // Law data another instance loaded (an official year, an MCI figure).
+        if let Err(e) = self.refresh_law().await {
+            tracing::error!(error = %e.detail, "law data loaded elsewhere cannot be applied; the law in force is unchanged");
+        }
         let now = instant(self.now());
         let due = self.store.applications_with_due_checks(&now, 500).await?;
         let n = due.len();
@@ -1115,9 +1145,9 @@ impl Service {
         if due.is_empty() && sheet.values().any(|c| c.state == "waiting") {
             return Ok(());
         }
-        let on = self.law.calendar.civil(now).date();
-        let purpose = self
-            .law
+        let law = self.law();
+        let on = law.calendar.civil(now).date();
+        let purpose = law
             .requirements
             .purpose(&app.purpose)
             .ok_or_else(|| Problem::not_found("purpose"))?;
@@ -1354,7 +1384,7 @@ impl Service {
                     .valid_household_rvps
                     .saturating_add(u32::try_from(own).unwrap_or(u32::MAX));
                 Ok((
-                    rvp::judge_household_quota(true, count, self.law.params.household_limit_per_employer),
+                    rvp::judge_household_quota(true, count, self.law().params.household_limit_per_employer),
                     vec![RegistryKind::HouseholdRvps],
                 ))
             }
@@ -1451,8 +1481,9 @@ impl Service {
         now: Timestamp,
         officer_until: Option<Date>,
     ) -> Result<rvp::Validity, String> {
-        let purpose = self.law.requirements.purpose(&app.purpose).ok_or("unknown purpose")?;
-        let issued_on = self.law.calendar.civil(now).date();
+        let law = self.law();
+        let purpose = law.requirements.purpose(&app.purpose).ok_or("unknown purpose")?;
+        let issued_on = law.calendar.civil(now).date();
         let passport = parse_date(&req.immigrant.document.expires_on, "").ok();
         let basis_kinds: Vec<&str> = purpose
             .documents
@@ -1822,7 +1853,7 @@ impl Service {
         let now = self.now();
         let now_s = instant(now);
         let lease = instant(now.checked_add(SignedDuration::from_mins(5)).unwrap_or(now));
-        let version = citation::version_on(self.law.calendar.civil(now).date())
+        let version = citation::version_on(self.law().calendar.civil(now).date())
             .map(|v| v.id)
             .unwrap_or("unknown");
         let mut fired = 0;
@@ -1933,7 +1964,7 @@ impl Service {
         let events = self.store.events(id).await?;
         let mut receipt: Receipt = serde_json::from_str(&app.receipt).map_err(|e| Problem::internal(&e))?;
         self.journal_receipt_number(&app, &mut receipt).await?;
-        let now = self.law.calendar.civil(self.now());
+        let now = self.law().calendar.civil(self.now());
         let open = matches!(
             app.status.as_str(),
             status::CHECKING | status::AWAITING_CONFIRMATION | status::AWAITING_OFFICER
@@ -1944,7 +1975,7 @@ impl Service {
                 .as_deref()
                 .and_then(|d| d.parse::<Date>().ok())
                 .is_some_and(|due| {
-                    now.date() > due || (now.date() == due && now.time() >= self.law.calendar.hours().work_end)
+                    now.date() > due || (now.date() == due && now.time() >= self.law().calendar.hours().work_end)
                 });
         Ok(ApplicationView {
             id: app.id,
@@ -1954,6 +1985,12 @@ impl Service {
             unit: app.unit,
             purpose: app.purpose,
             filed_at: app.filed_at,
+            calendar_status: crate::lawdata::calendar_status_of(
+                &self.law(),
+                app.accepted_on.as_deref(),
+                app.due_on.as_deref(),
+            )
+            .map(|s| s.code().to_string()),
             accepted_on: app.accepted_on,
             due_on: app.due_on,
             overdue,

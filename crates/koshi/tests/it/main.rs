@@ -4,6 +4,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod cli;
+mod continuity;
 mod fuzz;
 mod harness;
 mod logscan;

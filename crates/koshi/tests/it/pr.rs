@@ -178,7 +178,9 @@ on_both!(
 );
 
 async fn p22_reapplication_a_day_before_and_on_the_anniversary(t: &TestApp) {
-    // An earlier PR application of the person was refused by a conclusion of 3 February 2025.
+    // An earlier PR application of the person was refused by a conclusion drawn up on
+    // 3 February 2025 and approved on 7 February: the year runs from the drawing up (п. 22
+    // «вынесения»), not from the approval.
     let store = &t.app.service.store;
     let (_, v) = t
         .post("officer", "/api/v1/applications", &pr_request(t, "AC2345678"))
@@ -188,7 +190,11 @@ async fn p22_reapplication_a_day_before_and_on_the_anniversary(t: &TestApp) {
         id: old.id.clone(),
         expected_revision: old.revision,
         status: "refused".into(),
-        decision: Some(json!({"outcome": "refused", "concluded_on": "2025-02-03"}).to_string()),
+        decision: Some(
+            json!({"outcome": "refused", "concluded_on": "2025-02-07",
+                   "conclusion": {"outcome": "refuse", "drafted_at": "2025-02-03T06:00:00Z"}})
+            .to_string(),
+        ),
         permit_number: None,
         valid_from: None,
         valid_until: None,
@@ -207,6 +213,31 @@ async fn p22_reapplication_a_day_before_and_on_the_anniversary(t: &TestApp) {
     req["filed_at"] = json!("2026-02-03T10:00:00+05:00");
     let (_, v) = t.post("officer", "/api/v1/applications", &req).await;
     assert_eq!(v["status"], "registered", "on the anniversary: {v}");
+
+    // A prior decision that cannot be read is never read as "no bar": the filing stops for a
+    // person, and nothing is written.
+    let old = store.application(&old.id).await.unwrap().unwrap();
+    let broken = koshi_store::repo::StatusChange {
+        id: old.id.clone(),
+        expected_revision: old.revision,
+        status: "refused".into(),
+        decision: Some("{\"outcome\": \"refused\"".into()),
+        permit_number: None,
+        valid_from: None,
+        valid_until: None,
+        updated_at: old.updated_at.clone(),
+    };
+    store
+        .write(koshi_store::Unit::new().with(koshi_store::repo::change_status(broken)))
+        .await
+        .unwrap();
+    let before = t.counts().await;
+    let mut req = pr_request(t, "AC2345678");
+    req["filed_at"] = json!("2026-02-04T10:00:00+05:00");
+    let (s, v) = t.post("officer", "/api/v1/applications", &req).await;
+    assert_eq!(s, 409, "{v}");
+    assert_eq!(v["code"], "prior_decision_unreadable");
+    assert_eq!(t.counts().await, before);
 }
 on_both!(
     pr_bar,

@@ -57,6 +57,8 @@ const ROUTES: &[(&str, &str, Option<&str>)] = &[
         Some("application.pr_transfer"),
     ),
     ("get", "/api/v1/outages", Some("outages.read")),
+    ("get", "/api/v1/admin/law-data", Some("law_data.read")),
+    ("post", "/api/v1/admin/law-data/{kind}", Some("law_data.load")),
     ("get", "/api/v1/monitoring/deliveries", Some("deliveries.read")),
     ("get", "/api/v1/openapi.json", None),
     ("post", "/api/v1/session", Some("session")),

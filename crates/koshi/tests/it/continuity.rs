@@ -1,0 +1,215 @@
+//! Koshi keeps serving past its calendar data (issue 13): terms reaching a year the data holds
+//! as expected, or does not hold at all, are accepted and say so; an official year loaded while
+//! Koshi runs recomputes the open cases' terms, audited, without moving an announced date earlier.
+
+use serde_json::{Value, json};
+
+use crate::harness::{Options, TestApp};
+use crate::on_both;
+
+fn manual() -> Options {
+    Options {
+        straight_through: false,
+        ..Options::default()
+    }
+}
+
+/// An official 2027 that gives Tuesday 5 January off in exchange for Saturday 9 January.
+const OFFICIAL_2027: &str = r#"
+schema = 1
+
+[[year]]
+year = 2027
+status = "official"
+kurban_ait = "2027-05-16"
+source = "test: production calendar 2027"
+
+[[year.transfer]]
+work_on = "2027-01-09"
+off_on = "2027-01-05"
+basis = "test: order of the Minister of Labour"
+"#;
+
+fn at(t: &TestApp, almaty: &str) {
+    let civil = jiff::civil::DateTime::strptime("%Y-%m-%dT%H:%M", almaty).unwrap();
+    let ts = t.law.calendar.time_zone().to_zoned_datetime(civil).unwrap().timestamp();
+    t.clock.set(ts);
+}
+
+async fn load(t: &TestApp, role: &str, kind: &str, content_type: &str, body: &str) -> (u16, Value) {
+    let r = t
+        .http
+        .post(format!("{}/api/v1/admin/law-data/{kind}", t.base))
+        .bearer_auth(&t.tokens[role])
+        .header("content-type", content_type)
+        .body(body.to_string())
+        .send()
+        .await
+        .unwrap();
+    let status = r.status().as_u16();
+    (status, r.json().await.unwrap_or(Value::Null))
+}
+
+fn far_documents(req: &mut koshi::model::ApplicationRequest) {
+    req.immigrant.document.expires_on = "2040-01-01".into();
+    for d in &mut req.documents {
+        if d.expires_on.is_some() {
+            d.expires_on = Some("2040-01-01".into());
+        }
+    }
+}
+
+async fn terms_into_2027_are_accepted_expected_and_recomputed_when_official(t: &TestApp) {
+    // A desk RVP filed on 31 December 2026 at 10:00: the term ends in 2027.
+    at(t, "2026-12-31T10:00");
+    let (s, a) = t.file(&t.request("FA1234567", "labour_contract")).await;
+    assert_eq!(s, 201, "{a}");
+    assert_eq!(a["receipt"]["type"], "acceptance", "{a}");
+    assert_eq!(a["accepted_on"], "2026-12-31");
+    assert_eq!(a["due_on"], "2027-01-05");
+    assert_eq!(a["calendar_status"], "expected");
+    assert_eq!(a["receipt"]["calendar_status"], "expected");
+    assert!(
+        a["receipt"]["calendar_basis"]
+            .as_str()
+            .unwrap()
+            .contains("2027: expected"),
+        "{a}"
+    );
+    let a_id = a["id"].as_str().unwrap().to_string();
+
+    // Filed on Friday 8 January 2027: due Monday 11 January on the expected calendar.
+    at(t, "2027-01-08T10:00");
+    let mut req = t.request("AC2345678", "education");
+    far_documents(&mut req);
+    let (s, b) = t.file(&req).await;
+    assert_eq!(s, 201, "{b}");
+    assert_eq!(b["due_on"], "2027-01-11", "{b}");
+    let b_id = b["id"].as_str().unwrap().to_string();
+    t.app.service.tick().await.unwrap();
+
+    // Refused loads change nothing.
+    let before = t.counts().await;
+    let (s, p) = load(t, "officer", "calendar", "application/toml", OFFICIAL_2027).await;
+    assert_eq!(s, 403, "{p}");
+    let (s, p) = load(t, "admin", "calendar", "text/plain", OFFICIAL_2027).await;
+    assert_eq!(s, 415, "{p}");
+    let bad = OFFICIAL_2027.replace("off_on = \"2027-01-05\"", "off_on = \"2027-01-10\"");
+    let (s, p) = load(t, "admin", "calendar", "application/toml", &bad).await;
+    assert_eq!(s, 422, "{p}");
+    assert!(p["detail"].as_str().unwrap().contains("line 12"), "{p}");
+    assert!(
+        p["detail"].as_str().unwrap().contains("not an ordinary working day"),
+        "{p}"
+    );
+    let (s, _) = load(t, "admin", "bogus", "application/toml", OFFICIAL_2027).await;
+    assert_eq!(s, 404);
+    assert_eq!(t.counts().await, before);
+
+    // The official year: 5 January becomes a day off, 9 January a working Saturday.
+    let (s, r) = load(t, "admin", "calendar", "application/toml", OFFICIAL_2027).await;
+    assert_eq!(s, 201, "{r}");
+    assert!(r["summary"].as_str().unwrap().starts_with("2027: official"), "{r}");
+    let moved = r["recomputed"].as_array().unwrap();
+    assert_eq!(moved.len(), 1, "{r}");
+    assert_eq!(moved[0]["application_id"], a_id.as_str());
+    assert_eq!(moved[0]["due_on"], json!(["2027-01-05", "2027-01-06"]));
+    assert_eq!(moved[0]["calendar_status"], "official");
+
+    let a = t.case(&a_id).await;
+    assert_eq!(a["due_on"], "2027-01-06");
+    assert_eq!(a["accepted_on"], "2026-12-31");
+    assert_eq!(a["calendar_status"], "official");
+    let ev = a["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["action"] == "case.terms_recomputed")
+        .unwrap_or_else(|| panic!("no recomputation event: {a}"));
+    assert_eq!(ev["citation"], "п. 7; п. 8; п. 9");
+    // Monitoring is told.
+    let (_, d) = t
+        .get(
+            "officer",
+            &format!("/api/v1/monitoring/deliveries?application_id={a_id}"),
+        )
+        .await;
+    assert!(
+        d.as_array()
+            .unwrap()
+            .iter()
+            .any(|m| m["payload"]["stage"] == "terms_recomputed"),
+        "{d}"
+    );
+    // The official calendar would end B's term on Saturday 9 January, before the announced
+    // Monday 11 January: the announced date stands.
+    let b = t.case(&b_id).await;
+    assert_eq!(b["due_on"], "2027-01-11", "{b}");
+
+    // A new filing reads the official year at once; a term in 2029 is provisional.
+    at(t, "2027-01-08T19:00");
+    let mut req = t.request("751234567", "family_reunification");
+    far_documents(&mut req);
+    let (s, c) = t.file(&req).await;
+    assert_eq!(s, 201, "{c}");
+    assert_eq!(c["due_on"], "2027-01-11", "{c}");
+    assert_eq!(c["accepted_on"], "2027-01-09", "{c}");
+    assert_eq!(c["calendar_status"], "official");
+    at(t, "2029-03-20T10:00");
+    let mut req = t.request("401234567", "labour_contract");
+    far_documents(&mut req);
+    let (s, p) = t.file(&req).await;
+    assert_eq!(s, 201, "{p}");
+    assert_eq!(p["receipt"]["type"], "acceptance", "{p}");
+    assert_eq!(p["due_on"], "2029-03-26", "{p}");
+    assert_eq!(p["calendar_status"], "provisional");
+    assert!(
+        p["receipt"]["calendar_basis"]
+            .as_str()
+            .unwrap()
+            .contains("Law No. 267-II"),
+        "{p}"
+    );
+
+    // The audit trail holds the load, and the listing shows the year official.
+    let (s, l) = t.get("admin", "/api/v1/admin/law-data").await;
+    assert_eq!(s, 200, "{l}");
+    let y2027 = l["calendar"]["years"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|y| y["year"] == 2027)
+        .unwrap();
+    assert_eq!(y2027["status"], "official");
+    assert_eq!(l["loads"].as_array().unwrap().len(), 1);
+    let events = t.app.service.store.verify_audit().await.unwrap();
+    assert!(events.first_broken.is_none());
+}
+
+on_both!(
+    terms_into_2027_are_accepted_expected_and_recomputed_when_official,
+    super::manual(),
+    terms_into_2027_are_accepted_expected_and_recomputed_when_official
+);
+
+/// A load survives a restart: the next process builds its law from the database.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_loaded_year_survives_a_restart_and_an_mci_can_be_loaded() {
+    let t = crate::harness::spawn(crate::harness::Backend::Sqlite, manual())
+        .await
+        .unwrap();
+    let (s, r) = load(&t, "admin", "calendar", "application/toml", OFFICIAL_2027).await;
+    assert_eq!(s, 201, "{r}");
+    let mci = "schema = 1\n[[mci]]\nyear = 2027\ntenge = 4500\nsource = \"test: budget law 2027\"\nstatus = \"ok\"\n";
+    let (s, r) = load(&t, "admin", "mci", "application/toml", mci).await;
+    assert_eq!(s, 201, "{r}");
+    let t = t.restart().await;
+    let law = t.app.service.law();
+    assert_eq!(
+        law.calendar.year_status(2027),
+        Some(koshi_law::calendar::YearStatus::Official)
+    );
+    assert!(!law.calendar.is_working("2027-01-05".parse().unwrap()).unwrap());
+    assert_eq!(law.params.mci(2027).map(|m| m.tenge), Some(4500));
+    t.done().await;
+}
