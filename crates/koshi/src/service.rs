@@ -1165,10 +1165,18 @@ impl Service {
         let mut unit = Unit::new();
         let mut findings: BTreeMap<Check, Finding> = BTreeMap::new();
         for (name, row) in &sheet {
-            if row.state != "waiting"
-                && let (Some(c), Some(f)) = (Check::parse(name), row.finding.as_deref())
-            {
-                findings.insert(c, finding_from_json(f));
+            if row.state == "waiting" {
+                continue;
+            }
+            match Check::parse(name) {
+                Some(c) => {
+                    findings.insert(c, finding_from_json(name, &row.state, row.finding.as_deref()));
+                }
+                // Not one of the seven checks: it decides nothing, and each of the seven that
+                // has no finding is "not run", which sends the case to an officer.
+                None => {
+                    tracing::error!(application = %app.id, check = %name, "a stored check of an unknown name is ignored")
+                }
             }
         }
         let mut failures: BTreeMap<RegistryKind, String> = BTreeMap::new();
@@ -1853,9 +1861,6 @@ impl Service {
         let now = self.now();
         let now_s = instant(now);
         let lease = instant(now.checked_add(SignedDuration::from_mins(5)).unwrap_or(now));
-        let version = citation::version_on(self.law().calendar.civil(now).date())
-            .map(|v| v.id)
-            .unwrap_or("unknown");
         let mut fired = 0;
         loop {
             let due = self
@@ -1875,7 +1880,28 @@ impl Service {
                     k if k.starts_with("pr.answer_due.") => ("pr.answer.overdue", "п. 14 пп. 3"),
                     _ => ("timer.fired", "—"),
                 };
-                let detail: Value = serde_json::from_str(&t.payload).unwrap_or(Value::Null);
+                // The event is recorded under the case's own version of the Rules; a case that
+                // cannot be read, or a version Koshi does not know, leaves the timer unfired (it
+                // is claimed again when its lease ends) and is logged for operations: never an
+                // event recorded under an unknown version.
+                let version = match self.store.application(&t.subject).await {
+                    Ok(Some(app)) => citation::VERSIONS
+                        .iter()
+                        .find(|v| v.id == app.rules_version)
+                        .map(|v| v.id),
+                    _ => None,
+                };
+                let Some(version) = version else {
+                    tracing::error!(timer = %t.id, kind = %t.kind, case = %t.subject, "timer not fired: its case or the case's rules version cannot be read");
+                    continue;
+                };
+                let detail: Value = match serde_json::from_str(&t.payload) {
+                    Ok(v) => v,
+                    Err(e) => {
+                        tracing::error!(timer = %t.id, kind = %t.kind, error = %e, "timer not fired: its payload cannot be read");
+                        continue;
+                    }
+                };
                 let unit = Unit::new()
                     .with(case_event(
                         &t.subject,
@@ -2092,32 +2118,58 @@ fn finding_to_json(f: &Finding) -> Value {
     }
 }
 
-fn finding_from_json(s: &str) -> Finding {
-    let v: Value = serde_json::from_str(s).unwrap_or(Value::Null);
-    let code = |v: &Value| -> &'static str {
-        // Codes are a closed set: map back to the static strings of the law crate.
-        const CODES: &[&str] = &[
-            "no_lawful_entry",
-            "criminal_or_penalty_record",
-            "no_iin",
-            "household_limit_reached",
-            "household_limit_not_configured",
-            "pending_pr_application",
-            "no_fingerprint_registration",
-        ];
-        let c = v["code"].as_str().unwrap_or("");
-        CODES.iter().find(|x| **x == c).copied().unwrap_or("recorded_finding")
+/// A stored check finding, read back for the decision. Anything but a well-formed finding of a
+/// known kind and code that agrees with the row's state is unreadable, and an unreadable finding
+/// sends the case to an officer with the reason: it is never read as "clear".
+fn finding_from_json(check: &str, state: &str, stored: Option<&str>) -> Finding {
+    let unreadable = |why: String| Finding::Officer {
+        code: "stored_finding_unreadable",
+        detail: format!("the stored finding of check {check} cannot be read ({why}); an officer must establish it"),
     };
-    match v["result"].as_str() {
-        Some("ground") => Finding::Ground {
-            code: code(&v),
-            detail: v["detail"].as_str().unwrap_or("").to_string(),
+    let Some(s) = stored else {
+        return unreadable(format!("state {state:?} with no finding"));
+    };
+    let v: Value = match serde_json::from_str(s) {
+        Ok(v) => v,
+        Err(e) => return unreadable(format!("not JSON: {e}")),
+    };
+    // Codes are a closed set: map back to the static strings of the law crate.
+    const CODES: &[&str] = &[
+        "no_lawful_entry",
+        "criminal_or_penalty_record",
+        "no_iin",
+        "household_limit_reached",
+        "household_limit_not_configured",
+        "pending_pr_application",
+        "no_fingerprint_registration",
+        "check_not_run",
+        "stored_finding_unreadable",
+    ];
+    let result = v["result"].as_str().unwrap_or("");
+    if result != state {
+        return unreadable(format!("result {result:?} disagrees with state {state:?}"));
+    }
+    let coded = |v: &Value| -> Result<(&'static str, String), String> {
+        let c = v["code"].as_str().ok_or("no code")?;
+        let code = CODES
+            .iter()
+            .find(|x| **x == c)
+            .copied()
+            .ok_or_else(|| format!("unknown code {c:?}"))?;
+        let detail = v["detail"].as_str().ok_or("no detail")?.to_string();
+        Ok((code, detail))
+    };
+    match result {
+        "clear" => Finding::Clear,
+        "ground" => match coded(&v) {
+            Ok((code, detail)) => Finding::Ground { code, detail },
+            Err(why) => unreadable(why),
         },
-        Some("officer") => Finding::Officer {
-            code: code(&v),
-            detail: v["detail"].as_str().unwrap_or("").to_string(),
+        "officer" => match coded(&v) {
+            Ok((code, detail)) => Finding::Officer { code, detail },
+            Err(why) => unreadable(why),
         },
-        _ => Finding::Clear,
+        other => unreadable(format!("unknown result {other:?}")),
     }
 }
 

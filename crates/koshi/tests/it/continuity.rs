@@ -213,3 +213,40 @@ async fn a_loaded_year_survives_a_restart_and_an_mci_can_be_loaded() {
     assert_eq!(law.params.mci(2027).map(|m| m.tenge), Some(4500));
     t.done().await;
 }
+
+/// A check finding that cannot be read (here edited in the database) stops the case for an
+/// officer with the reason; the case is never issued on it.
+async fn a_corrupted_check_finding_stops_the_case_for_an_officer(t: &TestApp) {
+    use koshi_registries::RegistryKind;
+    let sim = t.app.sim.as_ref().unwrap();
+    let t0 = t.now();
+    sim.set_down(
+        RegistryKind::Berkut,
+        Some((t0, t0.checked_add(jiff::SignedDuration::from_hours(2)).unwrap())),
+    );
+    let case = t.file_and_process(&t.request("FA1234567", "labour_contract")).await;
+    let id = case["id"].as_str().unwrap().to_string();
+    assert_eq!(case["status"], "checking", "{case}");
+    // The fingerprints check was clear; its stored row now says "ground" with no finding.
+    let sql = "UPDATE check_sheets SET checks = REPLACE(checks, '\"check_name\":\"fingerprints\",\"state\":\"clear\"', '\"check_name\":\"fingerprints\",\"state\":\"ground\"') WHERE application_id = $1";
+    let changed = match t.app.service.store.db() {
+        koshi_store::Db::Sqlite(p) => sqlx::query(sql).bind(&id).execute(p).await.unwrap().rows_affected(),
+        koshi_store::Db::Postgres(p) => sqlx::query(sql).bind(&id).execute(p).await.unwrap().rows_affected(),
+    };
+    assert_eq!(changed, 1);
+    sim.set_down(RegistryKind::Berkut, None);
+    t.advance(30);
+    t.app.service.tick().await.unwrap();
+    let case = t.case(&id).await;
+    assert_eq!(case["status"], "awaiting_officer", "{case}");
+    let reasons = case["decision"]["proposed"]["reasons"].to_string();
+    assert!(reasons.contains("stored_finding_unreadable"), "{case}");
+    assert!(reasons.contains("fingerprints"), "{case}");
+    assert!(case["decision"]["permit_number"].is_null(), "{case}");
+}
+
+on_both!(
+    corrupted_finding,
+    crate::harness::Options::default(),
+    a_corrupted_check_finding_stops_the_case_for_an_officer
+);
