@@ -489,17 +489,23 @@ impl Service {
             &self.end_of_working_day(due),
             &payload.to_string(),
         ));
-        let today = self.law().calendar.civil(self.now()).date();
-        if let Ok(before) = self.law().calendar.subtract_working_days(due, 1)
-            && before > today
-        {
-            unit.push(timers::schedule(
-                &uuid::Uuid::now_v7().to_string(),
-                &format!("{kind}.at_risk"),
-                subject,
-                &self.end_of_working_day(before),
-                &payload.to_string(),
-            ));
+        let law = self.law();
+        let today = law.calendar.civil(self.now()).date();
+        match law.calendar.subtract_working_days(due, 1) {
+            Ok(before) if before > today => {
+                unit.push(timers::schedule(
+                    &uuid::Uuid::now_v7().to_string(),
+                    &format!("{kind}.at_risk"),
+                    subject,
+                    &self.end_of_working_day(before),
+                    &payload.to_string(),
+                ));
+            }
+            Ok(_) => {} // the day before is already here: the clock is at risk from the start
+            // Never dropped in silence: the calendar cannot place the day before the term.
+            Err(e) => {
+                tracing::error!(case = %subject, clock = kind, error = %e, "the at-risk instant of a legal clock cannot be computed")
+            }
         }
     }
 
