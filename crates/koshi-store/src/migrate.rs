@@ -43,7 +43,20 @@ const MIGRATIONS: &[(i64, &str, &str, Option<&str>)] = &[
         None,
     ),
     (13, "law data loaded while Koshi runs", LAW_DATA, None),
+    (14, "the drill clock", DRILL_CLOCK, None),
 ];
+
+/// A database a drill ran on with a simulated clock keeps the clock's offset here; the row also
+/// marks the database as a drill's, which the system clock then refuses to serve (and a database
+/// with cases but no row refuses a simulated clock).
+const DRILL_CLOCK: &str = r#"
+CREATE TABLE drill_clock (
+    id BIGINT PRIMARY KEY,
+    offset_ms BIGINT NOT NULL,
+    started_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL
+);
+"#;
 
 /// Official calendar years and MCI figures an administrator loads while Koshi runs: each load
 /// kept whole (the file as given, its digest), in order of its time-ordered id. Every instance

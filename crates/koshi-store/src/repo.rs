@@ -751,6 +751,15 @@ pub fn insert_law_data(r: &LawDataRow) -> Op {
     .expecting(1)
 }
 
+/// Keeps the drill clock's offset (one row; its presence marks a drill database).
+pub fn set_drill_clock(offset_ms: i64, at: &str) -> Op {
+    Op::new(
+        "set drill clock",
+        "INSERT INTO drill_clock (id, offset_ms, started_at, updated_at) VALUES (1, $1, $2, $2) ON CONFLICT (id) DO UPDATE SET offset_ms = $1, updated_at = $2",
+        vec![offset_ms.into(), at.into()],
+    )
+}
+
 // ------------------------------------------------------------------ reads
 
 impl Store {
@@ -778,6 +787,12 @@ impl Store {
             open_case!("a.status")
         );
         Ok(fetch_all!(self.db(), ApplicationRow, sqlx::AssertSqlSafe(sql), from))
+    }
+
+    /// The drill clock's offset, when the database is a drill's.
+    pub async fn drill_clock(&self) -> StoreResult<Option<i64>> {
+        let r: Option<(i64,)> = fetch_optional!(self.db(), (i64,), "SELECT offset_ms FROM drill_clock WHERE id = 1");
+        Ok(r.map(|x| x.0))
     }
 
     /// Every load of law data, oldest first.

@@ -27,7 +27,7 @@ pub const MAX_BODY_BYTES: usize = 48 * 1024 * 1024;
 #[derive(OpenApi)]
 #[openapi(
     info(title = "Koshi", description = "Residence permits for foreigners and stateless persons in Kazakhstan under the Rules of Order No. 992 (ИС МП).", version = "1"),
-    paths(create_application, get_application, decide, duplicate, pr_requests, pr_answer, pr_conclusion, pr_approval, pr_hearing_notice, pr_hearing, pr_annulment, pr_transfer, outages, deliveries, sign_in, who_am_i, sign_out, load_law_data, law_data),
+    paths(create_application, get_application, decide, duplicate, pr_requests, pr_answer, pr_conclusion, pr_approval, pr_hearing_notice, pr_hearing, pr_annulment, pr_transfer, outages, deliveries, sign_in, who_am_i, sign_out, load_law_data, law_data, move_clock),
     components(schemas(
         ApplicationRequest, PrApplicationRequest, SolvencyInput, AgencyAnswerRequest, ConclusionRequest, HearingNoticeRequest, HearingRequest, AnnulmentRequest, TransferRequest, InvitingPartyInput, PersonInput, FamilyMemberInput, IdentityDocumentInput,
         DocumentInput, AttachmentInput, RepresentativeInput, LateExceptionInput, ApplicationCreated, Receipt,
@@ -73,6 +73,7 @@ pub fn router(service: Service) -> Router {
         .route("/api/v1/applications/{id}/transfer", post(pr_transfer))
         .route("/api/v1/outages", get(outages))
         .route("/api/v1/admin/law-data", get(law_data))
+        .route("/api/v1/admin/clock", post(move_clock))
         .route("/api/v1/admin/law-data/{kind}", post(load_law_data))
         .route("/api/v1/monitoring/deliveries", get(deliveries))
         .route("/api/v1/session", post(sign_in).get(who_am_i).delete(sign_out))
@@ -81,8 +82,20 @@ pub fn router(service: Service) -> Router {
         .fallback(|| async { Problem::not_found("route") })
         .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(axum::middleware::map_response(security_headers))
+        .layer(axum::middleware::map_response_with_state(service.clone(), clock_header))
         .layer(axum::middleware::from_fn_with_state(service.clone(), rate_limit_public))
         .with_state(service)
+}
+
+/// Drill mode: every answer says the clock is simulated, and what it reads.
+async fn clock_header(State(s): State<Service>, mut r: Response) -> Response {
+    if s.config.drill_clock.is_some() {
+        let v = format!("simulated; now={}", koshi_store::instant(s.now()));
+        if let Ok(v) = axum::http::HeaderValue::from_str(&v) {
+            r.headers_mut().insert("koshi-clock", v);
+        }
+    }
+    r
 }
 
 /// Headers on every answer: no sniffing, no framing, no referrer, no caching of personal data,
@@ -605,6 +618,35 @@ async fn load_law_data(
         .map_err(|_| Problem::bad_request("invalid_encoding", "a law data file is UTF-8 text"))?;
     let loaded = s.load_law_data(&caller.actor(), &kind, text).await?;
     Ok((axum::http::StatusCode::CREATED, Json(loaded)).into_response())
+}
+
+/// A move of a drill's simulated clock.
+#[derive(Debug, serde::Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ClockMove {
+    /// An ISO 8601 duration to move ahead by, e.g. `PT2H`.
+    pub advance: Option<String>,
+    /// An instant to move to (never backwards), e.g. `2026-12-30T19:00:00+05:00`.
+    pub set: Option<String>,
+}
+
+#[utoipa::path(
+    post, path = "/api/v1/admin/clock", request_body = ClockMove,
+    responses(
+        (status = 200, description = "Drill mode only: the simulated clock moved ahead; the legal clocks due by then fire on the next background pass"),
+        (status = 401, body = ProblemDocument), (status = 403, body = ProblemDocument),
+        (status = 409, description = "Koshi runs on the real clock", body = ProblemDocument), (status = 422, body = ProblemDocument)
+    )
+)]
+async fn move_clock(State(s): State<Service>, caller: Caller, body: Bytes) -> Result<Json<Value>, Problem> {
+    require(&s, &caller, "clock.move")?;
+    let m: ClockMove = parse_body(&body)?;
+    let moved = s
+        .move_drill_clock(&caller.actor(), m.advance.as_deref(), m.set.as_deref())
+        .await?;
+    // The legal clocks now due fire at once rather than on the next second's pass.
+    s.tick().await?;
+    Ok(Json(moved))
 }
 
 #[utoipa::path(

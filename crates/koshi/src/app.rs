@@ -42,6 +42,7 @@ impl App {
         config: ServiceConfig,
     ) -> Result<App> {
         let store = Store::open(location).await.context("cannot open the database")?;
+        check_clock(&store, config.drill_clock.as_deref()).await?;
         let (regs, sim) = match registries {
             RegistrySource::Simulated(f) => {
                 let sim = Arc::new(Simulator::new(f, clock.clone()));
@@ -88,6 +89,38 @@ impl App {
         // The writer commits what is queued, and the WAL is copied back into the database.
         self.service.store.close().await;
         r.context("the HTTP server stopped")
+    }
+}
+
+/// A drill's simulated clock and the real clock never share a database: a database that holds
+/// cases filed on the real clock refuses a simulated one, and a drill's database (it keeps the
+/// drill clock's offset) refuses the real clock. A drill resumes its clock where it stopped.
+async fn check_clock(store: &Store, drill: Option<&koshi_registries::clock::SimulatedClock>) -> Result<()> {
+    let offset = store.drill_clock().await?;
+    match (drill, offset) {
+        (Some(clock), Some(offset)) => {
+            if offset > clock.offset_ms() {
+                clock
+                    .advance(jiff::SignedDuration::from_millis(offset - clock.offset_ms()))
+                    .map_err(|e| anyhow::anyhow!(e))?;
+            }
+            Ok(())
+        }
+        (Some(clock), None) => {
+            if store.count_applications().await? > 0 {
+                anyhow::bail!(
+                    "this database holds cases filed on the real clock: a simulated clock is refused (a drill runs on a database of its own)"
+                );
+            }
+            store
+                .write(Unit::new().with(repo::set_drill_clock(clock.offset_ms(), &instant(SystemClock.now()))))
+                .await?;
+            Ok(())
+        }
+        (None, Some(_)) => anyhow::bail!(
+            "this database was used for a drill with a simulated clock: Koshi will not serve it on the real clock"
+        ),
+        (None, None) => Ok(()),
     }
 }
 

@@ -73,6 +73,8 @@ pub enum Command {
         /// The external service that verifies GOST 34.310 signatures (e.g. the NCA's).
         #[arg(long, env = "KOSHI_GOST_VERIFIER_URL")]
         gost_verifier_url: Option<String>,
+        #[command(flatten)]
+        clock: ClockArgs,
     },
     /// Runs Koshi with simulated registries and demo data, and prints the address and tokens.
     Demo {
@@ -80,6 +82,8 @@ pub enum Command {
         listen: String,
         #[command(flatten)]
         data: DataArgs,
+        #[command(flatten)]
+        clock: ClockArgs,
     },
     /// API tokens for people and other systems.
     #[command(subcommand)]
@@ -124,6 +128,31 @@ pub enum MciCommand {
         #[arg(long)]
         json: bool,
     },
+}
+
+/// The clock Koshi reads. `simulated` is drill mode: the clock starts at the machine's time (or
+/// where the drill's database left it) and an administrator moves it ahead through
+/// `POST /api/v1/admin/clock`; every answer carries `Koshi-Clock: simulated`. It is a command-line
+/// choice only (no environment variable or file can set it), and a database that holds cases
+/// filed on the real clock refuses it, as a drill's database refuses the real clock.
+#[derive(Debug, clap::Args)]
+pub struct ClockArgs {
+    #[arg(long, value_parser = ["system", "simulated"], default_value = "system")]
+    pub clock: String,
+}
+
+impl ClockArgs {
+    fn drill(&self) -> Option<std::sync::Arc<koshi_registries::clock::SimulatedClock>> {
+        (self.clock == "simulated").then(|| std::sync::Arc::new(koshi_registries::clock::SimulatedClock::new(0)))
+    }
+    fn clock(
+        drill: &Option<std::sync::Arc<koshi_registries::clock::SimulatedClock>>,
+    ) -> std::sync::Arc<dyn koshi_registries::clock::Clock> {
+        match drill {
+            Some(c) => c.clone(),
+            None => std::sync::Arc::new(koshi_registries::clock::SystemClock),
+        }
+    }
 }
 
 #[derive(Debug, clap::Args)]
@@ -310,8 +339,10 @@ async fn run_async(cli: Cli, law: std::sync::Arc<Law>) -> Result<ExitCode> {
             straight_through,
             trust_store,
             gost_verifier_url,
+            clock,
         } => {
             init_logging();
+            let drill = clock.drill();
             let gost_verifier: Option<Arc<dyn crate::gost::GostVerifier>> = match gost_verifier_url {
                 Some(u) => Some(Arc::new(
                     crate::gost::HttpGostVerifier::new(&u, std::time::Duration::from_secs(10))
@@ -334,16 +365,20 @@ async fn run_async(cli: Cli, law: std::sync::Arc<Law>) -> Result<ExitCode> {
                 straight_through,
                 trust_store,
                 gost_verifier,
+                drill_clock: drill.clone(),
                 ..Default::default()
             };
             let a = app::App::build(
                 &app::location(&data.data_dir)?,
                 law,
                 source,
-                Arc::new(SystemClock),
+                ClockArgs::clock(&drill),
                 config,
             )
             .await?;
+            if drill.is_some() {
+                tracing::warn!(now = %a.service.now(), "DRILL MODE: the clock is simulated; never serve applicants from this process");
+            }
             let addr = app::parse_listen(&listen)?;
             let listener = tokio::net::TcpListener::bind(addr)
                 .await
@@ -351,16 +386,26 @@ async fn run_async(cli: Cli, law: std::sync::Arc<Law>) -> Result<ExitCode> {
             tracing::info!(address = %listener.local_addr()?, backend = a.service.store.backend(), "Koshi is serving /api/v1");
             a.serve(listener).await?;
         }
-        Command::Demo { listen, data } => {
+        Command::Demo { listen, data, clock } => {
             init_logging();
+            let drill = clock.drill();
             let a = app::App::build(
                 &app::location(&data.data_dir)?,
                 law,
                 app::RegistrySource::Simulated(fixtures(&None)?),
-                Arc::new(SystemClock),
-                crate::service::ServiceConfig::default(),
+                ClockArgs::clock(&drill),
+                crate::service::ServiceConfig {
+                    drill_clock: drill.clone(),
+                    ..Default::default()
+                },
             )
             .await?;
+            if drill.is_some() {
+                println!(
+                    "DRILL MODE: the clock is simulated (now {}); move it with POST /api/v1/admin/clock",
+                    a.service.now()
+                );
+            }
             let addr = app::parse_listen(&listen)?;
             let listener = tokio::net::TcpListener::bind(addr)
                 .await

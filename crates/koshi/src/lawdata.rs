@@ -363,3 +363,77 @@ pub fn calendar_status_of(law: &Law, accepted_on: Option<&str>, due_on: Option<&
     let d: Date = due_on?.parse().ok()?;
     Some(law.calendar.status_between(a, d))
 }
+
+impl Service {
+    /// Drill mode only: moves the simulated clock ahead (`advance`, an ISO 8601 duration such as
+    /// `PT2H`) or to an instant (`set`, RFC 3339), never backwards; the new offset is kept in the
+    /// database so the drill resumes there after a restart. Audited.
+    pub async fn move_drill_clock(
+        &self,
+        actor: &str,
+        advance: Option<&str>,
+        set: Option<&str>,
+    ) -> Result<serde_json::Value, Problem> {
+        let Some(clock) = self.config.drill_clock.as_ref() else {
+            return Err(Problem::conflict(
+                "clock_not_simulated",
+                "this Koshi runs on the real clock; the clock moves only in a drill (koshi serve --clock simulated)",
+            ));
+        };
+        let before = self.now();
+        let moved = match (advance, set) {
+            (Some(a), None) => {
+                let by: jiff::SignedDuration = a.parse().map_err(|e| {
+                    Problem::unprocessable(
+                        "invalid_duration",
+                        "/advance",
+                        format!("{a:?} is not an ISO 8601 duration such as PT2H: {e}"),
+                    )
+                })?;
+                if by.is_zero() || by.is_negative() {
+                    return Err(Problem::unprocessable(
+                        "clock_backwards",
+                        "/advance",
+                        "the simulated clock only moves ahead",
+                    ));
+                }
+                clock.advance(by)
+            }
+            (None, Some(t)) => {
+                let at: jiff::Timestamp = t.parse().map_err(|e| {
+                    Problem::unprocessable(
+                        "invalid_instant",
+                        "/set",
+                        format!("{t:?} is not an RFC 3339 instant: {e}"),
+                    )
+                })?;
+                clock.set(at)
+            }
+            _ => {
+                return Err(Problem::unprocessable(
+                    "invalid_clock_move",
+                    "/",
+                    "give exactly one of advance (e.g. \"PT2H\") or set (e.g. \"2026-12-30T19:00:00+05:00\")",
+                ));
+            }
+        }
+        .map_err(|e| Problem::unprocessable("clock_backwards", "/set", e))?;
+        let at = instant(moved);
+        let version = koshi_law::citation::version_on(self.law().calendar.civil(moved).date())
+            .map_err(|e| Problem::conflict("no_rules_version", e.to_string()))?;
+        let unit = Unit::new()
+            .with(repo::set_drill_clock(clock.offset_ms(), &at))
+            .with(repo::insert_event(repo::NewEvent {
+                id: uuid::Uuid::now_v7().to_string(),
+                application_id: None,
+                at: at.clone(),
+                actor: actor.into(),
+                action: "drill.clock_moved".into(),
+                citation: "—".into(),
+                rules_version: version.id.into(),
+                detail: json!({"from": instant(before), "to": at}).to_string(),
+            }));
+        self.store.write(unit).await?;
+        Ok(json!({"clock": "simulated", "now": at, "was": instant(before), "offset_ms": clock.offset_ms()}))
+    }
+}

@@ -63,6 +63,10 @@ pub struct ServiceConfig {
     /// Start a filed case's checks at once, in the background. Off, filed cases wait for the
     /// next background pass (`tick`), as a case does whose instance stopped after intake.
     pub process_on_intake: bool,
+    /// Drill mode: the service's clock is this simulated clock, which an administrator moves
+    /// (`POST /api/v1/admin/clock`); every answer says so (`Koshi-Clock: simulated`). Only the
+    /// command line's `--clock simulated` sets it, never the environment (README, "Drills").
+    pub drill_clock: Option<Arc<koshi_registries::clock::SimulatedClock>>,
 }
 
 impl Default for ServiceConfig {
@@ -75,6 +79,7 @@ impl Default for ServiceConfig {
             trust_store: None,
             gost_verifier: None,
             process_on_intake: true,
+            drill_clock: None,
         }
     }
 }

@@ -250,3 +250,125 @@ on_both!(
     crate::harness::Options::default(),
     a_corrupted_check_finding_stops_the_case_for_an_officer
 );
+
+/// Drill mode: a simulated clock an administrator moves ahead through the API, never backwards;
+/// every answer says the clock is simulated; the drill resumes its clock after a restart; and a
+/// drill's database refuses the real clock.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn drill_clock_moves_ahead_only_says_so_and_never_meets_the_real_clock() {
+    use koshi::app::{App, RegistrySource};
+    use koshi_registries::clock::{Clock, SimulatedClock, SystemClock};
+    use std::sync::Arc;
+    let dir = std::env::temp_dir().join(format!("koshi-drill-{}", uuid::Uuid::new_v4()));
+    let location = koshi_store::Location::SqliteFile(dir.join("koshi.db"));
+    let law = Arc::new(koshi_law::Law::builtin().unwrap());
+    let fixtures = koshi_registries::sim::Fixtures::demo().unwrap();
+    let build = |clock: Option<Arc<SimulatedClock>>| {
+        let (law, fixtures, location) = (law.clone(), fixtures.clone(), location.clone());
+        async move {
+            let c: Arc<dyn Clock> = match &clock {
+                Some(c) => c.clone(),
+                None => Arc::new(SystemClock),
+            };
+            App::build(
+                &location,
+                law,
+                RegistrySource::Simulated(fixtures),
+                c,
+                koshi::service::ServiceConfig {
+                    drill_clock: clock,
+                    ..Default::default()
+                },
+            )
+            .await
+        }
+    };
+    let clock = Arc::new(SimulatedClock::new(0));
+    let app = build(Some(clock.clone())).await.unwrap();
+    let (_, admin) = koshi::app::issue_token(&app.service.store, "admin", "ALM-01", "drill")
+        .await
+        .unwrap();
+    let (_, officer) = koshi::app::issue_token(&app.service.store, "officer", "ALM-01", "drill")
+        .await
+        .unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let router = app.router();
+    let server = tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
+    let http = reqwest::Client::new();
+    let mv = |token: String, body: Value| {
+        let (http, base) = (http.clone(), base.clone());
+        async move {
+            let r = http
+                .post(format!("{base}/api/v1/admin/clock"))
+                .bearer_auth(token)
+                .json(&body)
+                .send()
+                .await
+                .unwrap();
+            let header = r.headers().get("koshi-clock").map(|v| v.to_str().unwrap().to_string());
+            (r.status().as_u16(), header, r.json::<Value>().await.unwrap())
+        }
+    };
+    let before = SystemClock.now();
+    let (s, h, v) = mv(admin.clone(), json!({"advance": "PT2H"})).await;
+    assert_eq!(s, 200, "{v}");
+    assert!(h.unwrap().starts_with("simulated; now="));
+    let now: jiff::Timestamp = v["now"].as_str().unwrap().parse().unwrap();
+    assert!(
+        now >= before.checked_add(jiff::SignedDuration::from_hours(2)).unwrap(),
+        "{v}"
+    );
+    // Never backwards, never by a negative or malformed amount; never by an officer.
+    let (s, h, v) = mv(admin.clone(), json!({"set": "2020-01-01T00:00:00Z"})).await;
+    assert_eq!((s, v["code"].as_str()), (422, Some("clock_backwards")), "{v}");
+    assert!(h.is_some(), "problems carry the header too");
+    let (s, _, v) = mv(admin.clone(), json!({"advance": "-PT1H"})).await;
+    assert_eq!(s, 422, "{v}");
+    let (s, _, v) = mv(admin.clone(), json!({"advance": "PT1H", "set": "2030-01-01T00:00:00Z"})).await;
+    assert_eq!(s, 422, "{v}");
+    let (s, _, _) = mv(officer.clone(), json!({"advance": "PT1H"})).await;
+    assert_eq!(s, 403);
+    let (s, _, v) = mv(admin.clone(), json!({"set": "2030-01-01T10:00:00+05:00"})).await;
+    assert_eq!(s, 200, "{v}");
+    server.abort();
+    app.service.settle().await;
+    app.service.store.close().await;
+
+    // The drill resumes where its clock stood; the real clock is refused on its database.
+    let again = Arc::new(SimulatedClock::new(0));
+    let app = build(Some(again.clone())).await.unwrap();
+    assert!(again.now() >= "2030-01-01T05:00:00Z".parse::<jiff::Timestamp>().unwrap());
+    app.service.store.close().await;
+    let refused = build(None).await.err().unwrap().to_string();
+    assert!(refused.contains("used for a drill"), "{refused}");
+    std::fs::remove_dir_all(dir).ok();
+}
+
+/// A database holding cases filed on the real clock refuses a simulated clock.
+async fn a_real_database_refuses_a_simulated_clock(t: &TestApp) {
+    let (s, v) = t.file(&t.request("FA1234567", "labour_contract")).await;
+    assert_eq!(s, 201, "{v}");
+    let clock = std::sync::Arc::new(koshi_registries::clock::SimulatedClock::new(0));
+    let e = koshi::app::App::build(
+        t.location(),
+        t.law.clone(),
+        koshi::app::RegistrySource::Simulated(t.fixtures.clone()),
+        clock.clone(),
+        koshi::service::ServiceConfig {
+            drill_clock: Some(clock),
+            ..Default::default()
+        },
+    )
+    .await
+    .err()
+    .unwrap()
+    .to_string();
+    assert!(e.contains("cases filed on the real clock"), "{e}");
+}
+
+on_both!(
+    simulated_clock_refused,
+    crate::harness::Options::default(),
+    a_real_database_refuses_a_simulated_clock
+);

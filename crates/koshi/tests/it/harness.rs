@@ -249,6 +249,10 @@ impl TestApp {
         self.clock.advance(jiff::SignedDuration::from_mins(minutes));
     }
 
+    pub fn location(&self) -> &Location {
+        &self.location
+    }
+
     pub fn now(&self) -> Timestamp {
         use koshi_registries::clock::Clock;
         self.clock.now()

@@ -59,6 +59,7 @@ const ROUTES: &[(&str, &str, Option<&str>)] = &[
     ("get", "/api/v1/outages", Some("outages.read")),
     ("get", "/api/v1/admin/law-data", Some("law_data.read")),
     ("post", "/api/v1/admin/law-data/{kind}", Some("law_data.load")),
+    ("post", "/api/v1/admin/clock", Some("clock.move")),
     ("get", "/api/v1/monitoring/deliveries", Some("deliveries.read")),
     ("get", "/api/v1/openapi.json", None),
     ("post", "/api/v1/session", Some("session")),
