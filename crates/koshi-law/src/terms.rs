@@ -51,6 +51,15 @@ pub fn age16(cal: &WorkingCalendar, birth_date: Date) -> Result<Age16, CalendarE
     })
 }
 
+/// How long before the 16th birthday of a minor family member the recipient is reminded of the
+/// п. 5 абз. 4 term (the Rules set no lead time; a month leaves time to gather the documents).
+pub const AGE16_REMINDER_DAYS: i64 = 30;
+
+/// The day the recipient is reminded that a minor turns 16 (never before `today`).
+pub fn age16_reminder_on(sixteenth_birthday: Date) -> Date {
+    add_days(sixteenth_birthday, -AGE16_REMINDER_DAYS)
+}
+
 /// п. 22: a new PR application not earlier than one year after the refusal conclusion or the
 /// annulment. The anniversary itself is allowed (reading favourable to the applicant).
 pub const REAPPLICATION: Citation = Citation::new("п. 22");

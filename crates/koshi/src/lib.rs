@@ -10,6 +10,7 @@ pub mod app;
 pub mod authz;
 pub mod calendar_cmd;
 pub mod cli;
+pub mod clocks;
 pub mod delivery;
 pub mod demo;
 pub mod drill;

@@ -10,7 +10,7 @@ use koshi_law::requirements::{Channel, Package, SubmittedDocument};
 use koshi_law::terms;
 use koshi_registries::PersonQuery;
 use koshi_store::repo::{self, ApplicationRow};
-use koshi_store::{StoreError, Unit, instant, timers};
+use koshi_store::{StoreError, Unit, instant};
 use serde_json::json;
 
 use crate::model::*;
@@ -346,8 +346,20 @@ impl Service {
                 }
             }
             let stage2_due = terms::pr_stage_due(terms::PrStage::SendToUms, accepted_on, due_on);
-            for (kind, due) in [("pr.stage.send_to_ums", stage2_due), ("pr.service_term", due_on)] {
-                self.start_clock(&mut unit, kind, &id, due, json!({"due_on": due.to_string()}));
+            let mut clocks = vec![("pr.stage.send_to_ums", stage2_due), ("pr.service_term", due_on)];
+            if channel == Channel::Con {
+                // п. 15 абз. 1: the result reaches the ЦОН a day before the term ends.
+                clocks.push(("pr.con_delivery", terms::con_delivery_due(due_on)));
+            }
+            for (kind, due) in clocks {
+                self.start_clock(
+                    &mut unit,
+                    kind,
+                    &id,
+                    due,
+                    json!({"due_on": due.to_string()}),
+                    version.id,
+                );
             }
         }
         if let Some(op) = remember_key(caller, idempotency_key, request_hash, &id, &now_s) {
@@ -479,57 +491,6 @@ impl Service {
         Ok(json!({"required_tiyn": s.required_tiyn, "citation": s.citation.to_string()}))
     }
 
-    /// A legal clock: the timer at the end of the working day it is due, and an "at risk" timer
-    /// at the end of the working day before (when that is still ahead).
-    fn start_clock(&self, unit: &mut Unit, kind: &str, subject: &str, due: Date, payload: serde_json::Value) {
-        unit.push(timers::schedule(
-            &uuid::Uuid::now_v7().to_string(),
-            kind,
-            subject,
-            &self.end_of_working_day(due),
-            &payload.to_string(),
-        ));
-        let law = self.law();
-        let today = law.calendar.civil(self.now()).date();
-        match law.calendar.subtract_working_days(due, 1) {
-            Ok(before) if before > today => {
-                unit.push(timers::schedule(
-                    &uuid::Uuid::now_v7().to_string(),
-                    &format!("{kind}.at_risk"),
-                    subject,
-                    &self.end_of_working_day(before),
-                    &payload.to_string(),
-                ));
-            }
-            Ok(_) => {} // the day before is already here: the clock is at risk from the start
-            // Never dropped in silence: the calendar cannot place the day before the term.
-            Err(e) => {
-                tracing::error!(case = %subject, clock = kind, error = %e, "the at-risk instant of a legal clock cannot be computed")
-            }
-        }
-    }
-
-    /// Stops a clock (its stage was done) with its "at risk" companion.
-    fn stop_clock(unit: &mut Unit, kind: &str, subject: &str) {
-        unit.push(timers::cancel(kind, subject));
-        unit.push(timers::cancel(&format!("{kind}.at_risk"), subject));
-    }
-
-    fn end_of_working_day(&self, d: Date) -> String {
-        let at = d.at(
-            self.law().calendar.hours().work_end.hour(),
-            self.law().calendar.hours().work_end.minute(),
-            0,
-            0,
-        );
-        self.law()
-            .calendar
-            .time_zone()
-            .to_zoned_datetime(at)
-            .map(|z| instant(z.timestamp()))
-            .unwrap_or_else(|_| instant(self.now()))
-    }
-
     async fn pr_case(&self, caller: &Caller, id: &str, action: &str) -> Result<ApplicationRow, Problem> {
         self.authz.allow(caller, action)?;
         let app = self
@@ -582,6 +543,7 @@ impl Service {
                 &app.id,
                 due,
                 json!({"agency": agency, "due_on": due.to_string()}),
+                &app.rules_version,
             );
             unit.push(outbox_message(&app.id, format!("agency.{agency}"), json!({"application_id": app.id, "unit": app.unit, "request": agency, "answer_by": due.to_string(), "citation": cite}).to_string(), &now_s));
             sent.push(json!({"agency": agency, "answer_by": due.to_string(), "citation": cite}));
@@ -676,6 +638,7 @@ impl Service {
                     &app.id,
                     due,
                     json!({"due_on": due.to_string()}),
+                    &app.rules_version,
                 );
                 unit.push(case_event(
                     &app.id,
@@ -876,6 +839,15 @@ impl Service {
         } else {
             "delivery.desk_print"
         };
+        // п. 14 пп. 5 (and п. 15 for a ЦОН): the clock runs until the notification is delivered.
+        self.start_clock(
+            &mut unit,
+            "pr.notification",
+            &app.id,
+            notify_by,
+            json!({"notify_by": notify_by.to_string()}),
+            &app.rules_version,
+        );
         unit.push(outbox_message(&app.id, topic, json!({"application_id": app.id, "document": "notification", "form": "App. 10", "outcome": status, "permit_number": number, "grounds": decision["conclusion"]["grounds"], "second_copy": "personal file", "citation": "п. 14 пп. 5; п. 17"}).to_string(), &now_s));
         self.store.write(unit).await?;
         Ok(json!({"id": app.id, "status": status, "decision": decision}))
@@ -1121,13 +1093,14 @@ impl Service {
         ));
         unit.push(self.monitoring(&app.id, "pr.annulled", &now_s, &app.rules_version));
         let leave_by = exit.valid_until;
-        unit.push(timers::schedule(
-            &uuid::Uuid::now_v7().to_string(),
+        self.start_clock(
+            &mut unit,
             "pr.exit_deadline",
             &app.id,
-            &self.end_of_working_day(leave_by),
-            &json!({"leave_by": leave_by.to_string()}).to_string(),
-        ));
+            leave_by,
+            json!({"leave_by": leave_by.to_string()}),
+            &app.rules_version,
+        );
         unit.push(outbox_message(&app.id, "delivery.desk_print", json!({"application_id": app.id, "document": "annulment_notice", "form": "App. 12", "grounds": decision["annulment"]["grounds"], "leave_by": leave_by.to_string(), "exit_rvp": decision["annulment"]["exit_rvp"], "citation": "п. 19–21"}).to_string(), &now_s));
         self.store.write(unit).await?;
         Ok(json!({"id": app.id, "status": "annulled", "decision": decision}))

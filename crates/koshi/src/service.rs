@@ -815,7 +815,6 @@ impl Service {
                 }),
             }
         }
-        let _ = &f.family_births;
 
         let now = self.now();
         let now_s = instant(now);
@@ -915,6 +914,14 @@ impl Service {
             &now_s,
             version.id,
         ));
+        // п. 5 абз. 4: each minor family member's age-16 term, a clock from now on.
+        if accepted {
+            for (i, birth) in f.family_births.iter().enumerate() {
+                if terms::add_years(*birth, 16) > filed_on {
+                    self.start_age16(&mut unit, &id, i, *birth, version.id);
+                }
+            }
+        }
         // The checks are recorded when they first run (`checks_of` shows them waiting until then).
         if let Some(op) = remember_key(caller, idempotency_key, request_hash, &id, &now_s) {
             unit.push(op);
@@ -1280,6 +1287,9 @@ impl Service {
         if all_in {
             let list: Vec<(Check, Finding)> = findings.into_iter().collect();
             self.decide_into(&mut unit, &app, &req, &list, now)?;
+        } else {
+            // Registries keep the case waiting: its working day is a clock (п. 9).
+            self.start_rvp_term(&mut unit, &app);
         }
         self.store.write(unit).await?;
         if !failures.is_empty() {
@@ -1458,6 +1468,8 @@ impl Service {
                 "reasons": reasons.iter().map(|(c, code, detail)| json!({"check": c.as_str(), "code": code, "detail": detail})).collect::<Vec<_>>(),
             }),
         };
+        // The case waits for a person now: its working day is a clock (п. 9).
+        self.start_rvp_term(unit, app);
         let outcome = proposal["outcome"].as_str().unwrap_or("officer").to_string();
         let new_status = if outcome == "officer" {
             status::AWAITING_OFFICER
@@ -1876,28 +1888,27 @@ impl Service {
                 return Ok(fired);
             }
             for t in due {
-                let (action, cite) = match t.kind.as_str() {
-                    k if k.ends_with(".at_risk") => ("pr.stage.at_risk", "п. 14"),
-                    "pr.stage.send_to_ums" => ("pr.stage.overdue", "п. 14 пп. 2"),
-                    "pr.stage.conclusion" => ("pr.stage.overdue", "п. 14 пп. 4"),
-                    "pr.service_term" => ("pr.term.overdue", "App. 3 п. 3; п. 14"),
-                    "pr.exit_deadline" => ("pr.exit_deadline.passed", "п. 20"),
-                    k if k.starts_with("pr.answer_due.") => ("pr.answer.overdue", "п. 14 пп. 3"),
-                    _ => ("timer.fired", "—"),
+                let Some((action, cite)) = crate::clocks::meaning(&t.kind) else {
+                    tracing::error!(timer = %t.id, kind = %t.kind, "timer not fired: Koshi does not know its kind");
+                    continue;
                 };
                 // The event is recorded under the case's own version of the Rules; a case that
                 // cannot be read, or a version Koshi does not know, leaves the timer unfired (it
                 // is claimed again when its lease ends) and is logged for operations: never an
                 // event recorded under an unknown version.
-                let version = match self.store.application(&t.subject).await {
-                    Ok(Some(app)) => citation::VERSIONS
-                        .iter()
-                        .find(|v| v.id == app.rules_version)
-                        .map(|v| v.id),
-                    _ => None,
+                let app = match self.store.application(&t.subject).await {
+                    Ok(Some(app)) => app,
+                    _ => {
+                        tracing::error!(timer = %t.id, kind = %t.kind, case = %t.subject, "timer not fired: its case cannot be read");
+                        continue;
+                    }
                 };
-                let Some(version) = version else {
-                    tracing::error!(timer = %t.id, kind = %t.kind, case = %t.subject, "timer not fired: its case or the case's rules version cannot be read");
+                let Some(version) = citation::VERSIONS
+                    .iter()
+                    .find(|v| v.id == app.rules_version)
+                    .map(|v| v.id)
+                else {
+                    tracing::error!(timer = %t.id, kind = %t.kind, case = %t.subject, "timer not fired: the case's rules version is unknown");
                     continue;
                 };
                 let detail: Value = match serde_json::from_str(&t.payload) {
@@ -1907,8 +1918,15 @@ impl Service {
                         continue;
                     }
                 };
-                let unit = Unit::new()
-                    .with(case_event(
+                let mut unit = Unit::new().with(koshi_store::timers::fired(&t.id, &self.instance_id, &now_s));
+                let closed = matches!(
+                    app.status.as_str(),
+                    "issued" | "refused" | "refused_to_accept" | "annulled" | "withdrawn"
+                );
+                // A term that ends with its case (the RVP's working day) marks nothing once the
+                // case is decided: the clock simply ends.
+                if !(closed && crate::clocks::ends_with_case(&t.kind)) {
+                    unit.push(case_event(
                         &t.subject,
                         "system",
                         action,
@@ -1916,8 +1934,19 @@ impl Service {
                         version,
                         json!({"timer": t.kind, "due": detail}),
                         &now_s,
-                    ))
-                    .with(koshi_store::timers::fired(&t.id, &self.instance_id, &now_s));
+                    ));
+                    unit.push(self.monitoring(&t.subject, action, &now_s, version));
+                    if action == "rvp.age16.reminder" {
+                        // п. 5 абз. 4: the recipient is reminded through the case's channel that
+                        // the minor must apply within ten days of turning 16.
+                        unit.push(outbox_message(
+                            &t.subject,
+                            result_topic(&app.channel),
+                            json!({"application_id": t.subject, "document": "age16_reminder", "member": detail["member"], "sixteenth_birthday": detail["sixteenth_birthday"], "apply_by": detail["due_on"], "citation": "п. 5 абз. 4"}).to_string(),
+                            &now_s,
+                        ));
+                    }
+                }
                 match self.store.write(unit).await {
                     Ok(()) => fired += 1,
                     // Another instance took the timer after our lease ran out: it fired there.
@@ -1942,6 +1971,16 @@ impl Service {
             match self.sink.deliver(&m.topic, &m.id, &payload).await {
                 Ok(()) => {
                     unit.push(repo::outbox_delivered(&m.id, &now_s));
+                    // The notification reached its recipient (п. 14 пп. 5) and, for a ЦОН, the
+                    // ЦОН (п. 15): their clocks stop.
+                    if payload["document"] == "notification"
+                        && let Some(case) = m.application_id.as_deref()
+                    {
+                        Service::stop_clock(&mut unit, "pr.notification", case);
+                        if m.topic == "delivery.iis_con" {
+                            Service::stop_clock(&mut unit, "pr.con_delivery", case);
+                        }
+                    }
                     delivered += 1;
                 }
                 Err(e) => {
@@ -2098,6 +2137,16 @@ fn waiting_check(check: Check, attempts: i64, next_attempt_at: Option<String>, l
 }
 
 /// When an open outage enters the special journal (п. 9-5): now, once its delay passes an hour.
+/// The channel a case's messages to its recipient go through (п. 9-2 абз. 4; п. 14 пп. 5): the
+/// ЦОН's ИИС for a ЦОН filing, the portal cabinet for a portal filing, the desk otherwise.
+pub(crate) fn result_topic(channel: &str) -> &'static str {
+    match channel {
+        "con" => "delivery.iis_con",
+        "portal" => "delivery.portal_cabinet",
+        _ => "delivery.desk_print",
+    }
+}
+
 fn journal_at(o: &repo::OutageRow, now: Timestamp) -> Result<Option<String>, Problem> {
     let started = koshi_store::parse_instant(&o.started_at)?;
     Ok(terms::outage_must_be_journaled(now.duration_since(started)).then(|| instant(now)))

@@ -372,3 +372,123 @@ on_both!(
     crate::harness::Options::default(),
     a_real_database_refuses_a_simulated_clock
 );
+
+fn count_actions(case: &Value, action: &str) -> usize {
+    case["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["action"] == action)
+        .count()
+}
+
+/// The RVP's working day (п. 9) and a minor's age-16 term (п. 5 абз. 4) as durable clocks: each
+/// fires once, at risk (or reminded) then overdue (or missed), across restarts.
+async fn rvp_clocks_fire_once_across_restarts(t: TestApp) -> TestApp {
+    // Monday 2 February 2026, 10:00: an RVP that waits for an officer's confirmation.
+    let (s, a) = t.file(&t.request("FA1234567", "labour_contract")).await;
+    assert_eq!(s, 201, "{a}");
+    let a_id = a["id"].as_str().unwrap().to_string();
+    t.app.service.tick().await.unwrap();
+    assert_eq!(t.case(&a_id).await["status"], "awaiting_confirmation");
+    // A family RVP with a minor who turns 16 on 15 March 2026.
+    let mut req = t.request("751234567", "family_reunification");
+    let mut minor = req.immigrant.clone();
+    minor.birth_date = "2010-03-15".into();
+    minor.iin = None;
+    minor.document.number = "N0000001".into();
+    req.family = vec![koshi::model::FamilyMemberInput {
+        person: minor,
+        relationship: "child".into(),
+    }];
+    let (s, b) = t.file(&req).await;
+    assert_eq!(s, 201, "{b}");
+    assert_eq!(b["receipt"]["type"], "acceptance", "{b}");
+    let b_id = b["id"].as_str().unwrap().to_string();
+    let timers = t.app.service.store.timers_of(&b_id).await.unwrap();
+    let kinds: Vec<(&str, &str)> = timers.iter().map(|t| (t.kind.as_str(), t.due_at.as_str())).collect();
+    // Reminded a month before the birthday (9:00); missed after 25 March, a day off (Nauryz
+    // carry-over), so the term ends on Thursday 26 March at 18:30.
+    assert!(
+        kinds.contains(&("rvp.age16.0.at_risk", "2026-02-13T04:00:00.000000Z")),
+        "{kinds:?}"
+    );
+    assert!(
+        kinds.contains(&("rvp.age16.0", "2026-03-26T13:30:00.000000Z")),
+        "{kinds:?}"
+    );
+
+    let t = t.restart().await;
+    at(&t, "2026-02-02T19:00");
+    t.app.service.tick().await.unwrap();
+    let a = t.case(&a_id).await;
+    assert_eq!(count_actions(&a, "rvp.term.at_risk"), 1, "{a}");
+    assert_eq!(count_actions(&a, "rvp.term.overdue"), 0, "{a}");
+
+    let t = t.restart().await;
+    at(&t, "2026-02-03T19:00");
+    t.app.service.tick().await.unwrap();
+    t.app.service.tick().await.unwrap();
+    let a = t.case(&a_id).await;
+    assert_eq!(count_actions(&a, "rvp.term.at_risk"), 1, "{a}");
+    assert_eq!(count_actions(&a, "rvp.term.overdue"), 1, "{a}");
+    let (_, d) = t
+        .get(
+            "officer",
+            &format!("/api/v1/monitoring/deliveries?application_id={a_id}"),
+        )
+        .await;
+    let stages: Vec<&str> = d
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|m| m["payload"]["stage"].as_str())
+        .collect();
+    assert!(
+        stages.contains(&"rvp.term.at_risk") && stages.contains(&"rvp.term.overdue"),
+        "{stages:?}"
+    );
+
+    at(&t, "2026-02-13T10:00");
+    t.app.service.tick().await.unwrap();
+    let b = t.case(&b_id).await;
+    assert_eq!(count_actions(&b, "rvp.age16.reminder"), 1, "{b}");
+    let (_, d) = t
+        .get(
+            "officer",
+            &format!("/api/v1/monitoring/deliveries?application_id={b_id}"),
+        )
+        .await;
+    let reminder = d
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["payload"]["document"] == "age16_reminder")
+        .unwrap_or_else(|| panic!("no reminder: {d}"));
+    assert_eq!(reminder["topic"], "delivery.desk_print");
+    assert_eq!(reminder["payload"]["apply_by"], "2026-03-26");
+    let t = t.restart().await;
+    at(&t, "2026-03-27T10:00");
+    t.app.service.tick().await.unwrap();
+    t.app.service.tick().await.unwrap();
+    let b = t.case(&b_id).await;
+    assert_eq!(count_actions(&b, "rvp.age16.reminder"), 1, "{b}");
+    assert_eq!(count_actions(&b, "rvp.age16.missed"), 1, "{b}");
+    t
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rvp_clocks_fire_once_across_restarts_sqlite() {
+    let t = crate::harness::spawn(crate::harness::Backend::Sqlite, manual())
+        .await
+        .unwrap();
+    rvp_clocks_fire_once_across_restarts(t).await.done().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rvp_clocks_fire_once_across_restarts_postgres() {
+    let Some(t) = crate::harness::spawn(crate::harness::Backend::Postgres, manual()).await else {
+        return;
+    };
+    rvp_clocks_fire_once_across_restarts(t).await.done().await;
+}

@@ -1,0 +1,226 @@
+//! Legal clocks: every term of the Rules as a durable timer (`koshi_store::timers`) at the end of
+//! the working day it ends on, with an "at risk" companion at the end of the working day before.
+//! A clock starts in the unit of the event that starts its term and stops in the unit of the
+//! event that ends it; a fired clock writes an audit event and a monitoring stage
+//! (`Service::fire_due_timers`). A clock whose instants cannot be computed is an error that is
+//! logged and recorded on the case, never dropped in silence.
+
+use jiff::civil::Date;
+use koshi_store::{Unit, instant, timers};
+use serde_json::json;
+
+use crate::service::{Service, case_event};
+
+/// What a fired clock means: (audit action = monitoring stage, citation). `None`: a kind Koshi
+/// does not know, which is never fired as if it meant something.
+pub(crate) fn meaning(kind: &str) -> Option<(&'static str, &'static str)> {
+    let (base, at_risk) = match kind.strip_suffix(".at_risk") {
+        Some(b) => (b, true),
+        None => (kind, false),
+    };
+    let m = match (base, at_risk) {
+        ("rvp.term", false) => ("rvp.term.overdue", "п. 9"),
+        ("rvp.term", true) => ("rvp.term.at_risk", "п. 9"),
+        ("pr.con_delivery", false) => ("pr.con_delivery.overdue", "п. 15 абз. 1"),
+        ("pr.con_delivery", true) => ("pr.con_delivery.at_risk", "п. 15 абз. 1"),
+        ("pr.notification", false) => ("pr.notification.overdue", "п. 14 пп. 5"),
+        ("pr.notification", true) => ("pr.notification.at_risk", "п. 14 пп. 5"),
+        ("pr.exit_deadline", false) => ("pr.exit_deadline.passed", "п. 20"),
+        ("pr.exit_deadline", true) => ("pr.exit_deadline.at_risk", "п. 20"),
+        ("pr.stage.send_to_ums", false) => ("pr.stage.overdue", "п. 14 пп. 2"),
+        ("pr.stage.conclusion", false) => ("pr.stage.overdue", "п. 14 пп. 4"),
+        ("pr.service_term", false) => ("pr.term.overdue", "App. 3 п. 3; п. 14"),
+        ("pr.stage.send_to_ums" | "pr.stage.conclusion" | "pr.service_term", true) => ("pr.stage.at_risk", "п. 14"),
+        (k, false) if k.starts_with("pr.answer_due.") => ("pr.answer.overdue", "п. 14 пп. 3"),
+        (k, true) if k.starts_with("pr.answer_due.") => ("pr.stage.at_risk", "п. 14"),
+        (k, false) if k.starts_with("rvp.age16.") => ("rvp.age16.missed", "п. 5 абз. 4"),
+        (k, true) if k.starts_with("rvp.age16.") => ("rvp.age16.reminder", "п. 5 абз. 4"),
+        _ => return None,
+    };
+    Some(m)
+}
+
+/// Clocks that end with their case: a fire after the case closed marks nothing.
+pub(crate) fn ends_with_case(kind: &str) -> bool {
+    kind.starts_with("rvp.term")
+}
+
+impl Service {
+    /// Starts a legal clock ending on `due`; its "at risk" companion at the end of the working day
+    /// before, when that is still ahead.
+    pub(crate) fn start_clock(
+        &self,
+        unit: &mut Unit,
+        kind: &str,
+        subject: &str,
+        due: Date,
+        payload: serde_json::Value,
+        version: &str,
+    ) {
+        let law = self.law();
+        let now = self.now();
+        let payload_s = payload.to_string();
+        let failed = |unit: &mut Unit, what: &str, e: String| {
+            tracing::error!(case = %subject, clock = kind, error = %e, "a legal clock cannot be computed: {what}");
+            unit.push(case_event(
+                subject,
+                "system",
+                "clock.not_computed",
+                "—",
+                version,
+                json!({"clock": kind, "due": due.to_string(), "what": what, "error": e}),
+                &instant(now),
+            ));
+        };
+        let end = match self.end_of_working_day(due) {
+            Ok(t) => t,
+            Err(e) => return failed(unit, "its end", e),
+        };
+        let before = match law.calendar.subtract_working_days(due, 1) {
+            Ok(b) => b,
+            Err(e) => {
+                unit.push(timers::schedule(
+                    &uuid::Uuid::now_v7().to_string(),
+                    kind,
+                    subject,
+                    &end,
+                    &payload_s,
+                ));
+                return failed(unit, "its at-risk instant", e.to_string());
+            }
+        };
+        let at_risk = match self.end_of_working_day(before) {
+            Ok(t) => t,
+            Err(e) => {
+                unit.push(timers::schedule(
+                    &uuid::Uuid::now_v7().to_string(),
+                    kind,
+                    subject,
+                    &end,
+                    &payload_s,
+                ));
+                return failed(unit, "its at-risk instant", e);
+            }
+        };
+        unit.push(timers::schedule(
+            &uuid::Uuid::now_v7().to_string(),
+            kind,
+            subject,
+            &end,
+            &payload_s,
+        ));
+        // Already at risk when it starts (the day before has ended): no mark to wait for.
+        if at_risk > instant(now) {
+            unit.push(timers::schedule(
+                &uuid::Uuid::now_v7().to_string(),
+                &format!("{kind}.at_risk"),
+                subject,
+                &at_risk,
+                &payload_s,
+            ));
+        }
+    }
+
+    /// Stops a clock (its term was met) with its "at risk" companion.
+    pub(crate) fn stop_clock(unit: &mut Unit, kind: &str, subject: &str) {
+        unit.push(timers::cancel(kind, subject));
+        unit.push(timers::cancel(&format!("{kind}.at_risk"), subject));
+    }
+
+    /// The end of working time (18:30 Almaty) on `d`, as an instant.
+    pub(crate) fn end_of_working_day(&self, d: Date) -> Result<String, String> {
+        let law = self.law();
+        let end = law.calendar.hours().work_end;
+        law.calendar
+            .time_zone()
+            .to_zoned_datetime(d.at(end.hour(), end.minute(), 0, 0))
+            .map(|z| instant(z.timestamp()))
+            .map_err(|e| e.to_string())
+    }
+}
+
+impl Service {
+    /// п. 9: the RVP's one working day, for a case that is not decided in its first pass (a
+    /// straight-through case is decided at once and needs no clock). Scheduling again changes
+    /// nothing.
+    pub(crate) fn start_rvp_term(&self, unit: &mut Unit, app: &koshi_store::repo::ApplicationRow) {
+        match app.due_on.as_deref().map(str::parse::<Date>) {
+            Some(Ok(due)) => self.start_clock(
+                unit,
+                "rvp.term",
+                &app.id,
+                due,
+                json!({"due_on": due.to_string()}),
+                &app.rules_version,
+            ),
+            other => {
+                tracing::error!(case = %app.id, "the RVP term cannot be read: no clock");
+                unit.push(case_event(
+                    &app.id,
+                    "system",
+                    "clock.not_computed",
+                    "—",
+                    &app.rules_version,
+                    json!({"clock": "rvp.term", "what": "its term", "error": format!("{other:?}")}),
+                    &instant(self.now()),
+                ));
+            }
+        }
+    }
+
+    /// п. 5 абз. 4: a minor family member recorded with an RVP must apply within ten days of
+    /// turning 16. The clock ends on that last day (the missed mark); its reminder fires a month
+    /// before the birthday and reaches the recipient through the case's channel. The term is an
+    /// obligation to remind of and to mark when missed, never a ground to refuse.
+    pub(crate) fn start_age16(&self, unit: &mut Unit, case_id: &str, member: usize, birth: Date, version: &str) {
+        let law = self.law();
+        let now = self.now();
+        let kind = format!("rvp.age16.{member}");
+        let fail = |unit: &mut Unit, e: String| {
+            tracing::error!(case = %case_id, clock = %kind, error = %e, "the age-16 clock cannot be computed");
+            unit.push(case_event(
+                case_id,
+                "system",
+                "clock.not_computed",
+                "п. 5 абз. 4",
+                version,
+                json!({"clock": kind, "what": "the age-16 term", "error": e}),
+                &instant(now),
+            ));
+        };
+        let a = match koshi_law::terms::age16(&law.calendar, birth) {
+            Ok(a) => a,
+            Err(e) => return fail(unit, e.to_string()),
+        };
+        let end = match self.end_of_working_day(a.apply_by) {
+            Ok(t) => t,
+            Err(e) => return fail(unit, e),
+        };
+        let payload = json!({"member": member, "sixteenth_birthday": a.sixteenth_birthday.to_string(), "due_on": a.apply_by.to_string()}).to_string();
+        unit.push(timers::schedule(
+            &uuid::Uuid::now_v7().to_string(),
+            &kind,
+            case_id,
+            &end,
+            &payload,
+        ));
+        let remind_on = koshi_law::terms::age16_reminder_on(a.sixteenth_birthday);
+        let remind_at = law
+            .calendar
+            .time_zone()
+            .to_zoned_datetime(remind_on.at(9, 0, 0, 0))
+            .map(|z| z.timestamp().max(now));
+        match remind_at {
+            Ok(t) => {
+                unit.push(timers::schedule(
+                    &uuid::Uuid::now_v7().to_string(),
+                    &format!("{kind}.at_risk"),
+                    case_id,
+                    &instant(t),
+                    &payload,
+                ));
+            }
+            Err(e) => fail(unit, e.to_string()),
+        }
+    }
+}
