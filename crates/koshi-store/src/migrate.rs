@@ -44,7 +44,20 @@ const MIGRATIONS: &[(i64, &str, &str, Option<&str>)] = &[
     ),
     (13, "law data loaded while Koshi runs", LAW_DATA, None),
     (14, "the drill clock", DRILL_CLOCK, None),
+    (
+        15,
+        "the outage journal names what was delayed and done",
+        OUTAGE_DETAIL,
+        None,
+    ),
 ];
+
+/// п. 9-5: the journal records, besides the system, start and end, the messages delayed and
+/// what was done.
+const OUTAGE_DETAIL: &str = r#"
+ALTER TABLE outages ADD COLUMN delayed BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE outages ADD COLUMN action TEXT NOT NULL DEFAULT '';
+"#;
 
 /// A database a drill ran on with a simulated clock keeps the clock's offset here; the row also
 /// marks the database as a drill's, which the system clock then refuses to serve (and a database

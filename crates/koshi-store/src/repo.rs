@@ -430,15 +430,19 @@ pub struct OutageRow {
     pub journaled_at: Option<String>,
     pub last_error: String,
     pub failed_attempts: i64,
+    /// Messages (requests, deliveries) the outage delayed.
+    pub delayed: i64,
+    /// What was done about it (retries, the closing success).
+    pub action: String,
 }
 
 pub fn open_outage(o: &OutageRow) -> Op {
     Op::insert(
         "open outage",
         InsertShape {
-            head: "INSERT INTO outages (id, registry, started_at, ended_at, journaled_at, last_error, failed_attempts) VALUES",
+            head: "INSERT INTO outages (id, registry, started_at, ended_at, journaled_at, last_error, failed_attempts, delayed, action) VALUES",
             tail: "",
-            columns: 7,
+            columns: 9,
             rank: 2,
         },
         vec![
@@ -449,23 +453,25 @@ pub fn open_outage(o: &OutageRow) -> Op {
             o.journaled_at.clone().into(),
             o.last_error.clone().into(),
             o.failed_attempts.into(),
+            o.delayed.into(),
+            o.action.clone().into(),
         ],
     )
 }
 
-pub fn outage_failed_again(id: &str, error: &str, journal_at: Option<String>) -> Op {
+pub fn outage_failed_again(id: &str, error: &str, journal_at: Option<String>, delayed: i64) -> Op {
     Op::new(
         "record outage attempt",
-        "UPDATE outages SET failed_attempts = failed_attempts + 1, last_error = $1, journaled_at = COALESCE(journaled_at, $2) WHERE id = $3 AND ended_at IS NULL",
-        vec![error.into(), journal_at.into(), id.into()],
+        "UPDATE outages SET failed_attempts = failed_attempts + 1, last_error = $1, journaled_at = COALESCE(journaled_at, $2), delayed = delayed + $4 WHERE id = $3 AND ended_at IS NULL",
+        vec![error.into(), journal_at.into(), id.into(), delayed.into()],
     )
 }
 
-pub fn close_outage(id: &str, ended_at: &str, journal_at: Option<String>) -> Op {
+pub fn close_outage(id: &str, ended_at: &str, journal_at: Option<String>, action: &str) -> Op {
     Op::new(
         "close outage",
-        "UPDATE outages SET ended_at = $1, journaled_at = COALESCE(journaled_at, $2) WHERE id = $3 AND ended_at IS NULL",
-        vec![ended_at.into(), journal_at.into(), id.into()],
+        "UPDATE outages SET ended_at = $1, journaled_at = COALESCE(journaled_at, $2), action = $4 WHERE id = $3 AND ended_at IS NULL",
+        vec![ended_at.into(), journal_at.into(), id.into(), action.into()],
     )
 }
 
@@ -893,7 +899,7 @@ impl Store {
         Ok(fetch_optional!(
             self.db(),
             OutageRow,
-            "SELECT id, registry, started_at, ended_at, journaled_at, last_error, failed_attempts FROM outages WHERE registry = $1 AND ended_at IS NULL",
+            "SELECT id, registry, started_at, ended_at, journaled_at, last_error, failed_attempts, delayed, action FROM outages WHERE registry = $1 AND ended_at IS NULL",
             registry
         ))
     }
@@ -902,7 +908,7 @@ impl Store {
         Ok(fetch_all!(
             self.db(),
             OutageRow,
-            "SELECT id, registry, started_at, ended_at, journaled_at, last_error, failed_attempts FROM outages ORDER BY started_at DESC LIMIT $1",
+            "SELECT id, registry, started_at, ended_at, journaled_at, last_error, failed_attempts, delayed, action FROM outages ORDER BY started_at DESC LIMIT $1",
             limit
         ))
     }

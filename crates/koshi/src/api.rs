@@ -699,6 +699,8 @@ async fn outages(State(s): State<Service>, caller: Caller) -> Result<Json<Vec<Ou
                 ended_at: o.ended_at,
                 journaled_at: o.journaled_at,
                 failed_attempts: o.failed_attempts,
+                delayed: o.delayed,
+                action: o.action,
                 last_error: o.last_error,
                 citation: "п. 9-5".into(),
             })

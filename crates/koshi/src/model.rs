@@ -318,6 +318,10 @@ pub struct OutageView {
     /// When the outage entered the special journal (delay over one hour, п. 9-5).
     pub journaled_at: Option<String>,
     pub failed_attempts: i64,
+    /// Messages (registry requests, deliveries) the outage delayed.
+    pub delayed: i64,
+    /// What was done about it.
+    pub action: String,
     pub last_error: String,
     pub citation: String,
 }

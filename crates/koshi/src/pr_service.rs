@@ -231,7 +231,24 @@ impl Service {
                 birth_date: birth,
                 iin: req.applicant.iin.clone(),
             };
-            match self.registries.gbd_fl.iin(&q).await {
+            let answer = self.registries.gbd_fl.iin(&q).await;
+            // The outage journal (п. 9-5) follows ГБД ФЛ as the ЦОН sees it.
+            {
+                let mut unit = Unit::new();
+                let system = "gbd_fl@con".to_string();
+                let (failing, answered) = match &answer {
+                    Err(e) => (
+                        std::iter::once((system, (e.to_string(), 1))).collect(),
+                        std::collections::BTreeSet::new(),
+                    ),
+                    Ok(_) => (std::collections::BTreeMap::new(), std::iter::once(system).collect()),
+                };
+                self.journal_outages(&mut unit, &failing, &answered, self.now()).await?;
+                if !unit.is_empty() {
+                    self.store.write(unit).await?;
+                }
+            }
+            match answer {
                 Ok(a) if a.iin.is_some() => {}
                 Ok(_) => grounds.push(Ground {
                     code: "no_iin".into(),

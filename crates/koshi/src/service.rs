@@ -1243,45 +1243,12 @@ impl Service {
         unit.push(repo::record_checks(id, &recorded, !stored));
         // The outage journal (п. 9-5): one open outage per failing registry, journaled once its
         // delay passes one hour; closed by the first success.
-        if !failures.is_empty() || !successes.is_empty() {
-            let mut known = self.open_outages.lock().await;
-            if known.is_none() {
-                let open: BTreeSet<String> = self
-                    .store
-                    .outages(1000)
-                    .await?
-                    .into_iter()
-                    .filter(|o| o.ended_at.is_none())
-                    .map(|o| o.registry)
-                    .collect();
-                *known = Some(open);
-            }
-            let known = known.get_or_insert_with(BTreeSet::new);
-            for (registry, err) in &failures {
-                match self.store.open_outage(registry.as_str()).await? {
-                    None => unit.push(repo::open_outage(&repo::OutageRow {
-                        id: new_id(),
-                        registry: registry.as_str().into(),
-                        started_at: now_s.clone(),
-                        ended_at: None,
-                        journaled_at: None,
-                        last_error: err.clone(),
-                        failed_attempts: 1,
-                    })),
-                    Some(o) => unit.push(repo::outage_failed_again(&o.id, err, journal_at(&o, now)?)),
-                };
-                known.insert(registry.as_str().to_string());
-            }
-            for registry in successes.difference(&failures.keys().copied().collect()) {
-                if !known.contains(registry.as_str()) {
-                    continue;
-                }
-                if let Some(o) = self.store.open_outage(registry.as_str()).await? {
-                    unit.push(repo::close_outage(&o.id, &now_s, journal_at(&o, now)?));
-                }
-                known.remove(registry.as_str());
-            }
-        }
+        let failing: BTreeMap<String, (String, i64)> = failures
+            .iter()
+            .map(|(r, e)| (r.as_str().to_string(), (e.clone(), 1)))
+            .collect();
+        let answered: BTreeSet<String> = successes.iter().map(|r| r.as_str().to_string()).collect();
+        self.journal_outages(&mut unit, &failing, &answered, now).await?;
 
         let all_in = Check::ALL.iter().all(|c| findings.contains_key(c));
         if all_in {
@@ -1966,11 +1933,15 @@ impl Service {
         let due = self.store.outbox_due(&now_s, 1000).await?;
         let mut delivered = 0;
         let mut unit = Unit::new();
+        let mut failing: BTreeMap<String, (String, i64)> = BTreeMap::new();
+        let mut answered: BTreeSet<String> = BTreeSet::new();
         for m in due {
+            let system = format!("outbox:{}", m.topic);
             let payload: Value = serde_json::from_str(&m.payload).unwrap_or(Value::Null);
             match self.sink.deliver(&m.topic, &m.id, &payload).await {
                 Ok(()) => {
                     unit.push(repo::outbox_delivered(&m.id, &now_s));
+                    answered.insert(system);
                     // The notification reached its recipient (п. 14 пп. 5) and, for a ЦОН, the
                     // ЦОН (п. 15): their clocks stop.
                     if payload["document"] == "notification"
@@ -1984,6 +1955,9 @@ impl Service {
                     delivered += 1;
                 }
                 Err(e) => {
+                    // A message counts as delayed once, at its first failed attempt.
+                    let entry = failing.entry(system).or_insert_with(|| (e.clone(), 0));
+                    entry.1 += i64::from(m.attempts == 0);
                     let backoff = SignedDuration::from_secs((30i64 << m.attempts.clamp(0, 5)).min(900));
                     unit.push(repo::outbox_failed(
                         &m.id,
@@ -1993,6 +1967,7 @@ impl Service {
                 }
             }
         }
+        self.journal_outages(&mut unit, &failing, &answered, now).await?;
         self.store.write(unit).await?;
         Ok(delivered)
     }
@@ -2144,6 +2119,77 @@ pub(crate) fn result_topic(channel: &str) -> &'static str {
         "con" => "delivery.iis_con",
         "portal" => "delivery.portal_cabinet",
         _ => "delivery.desk_print",
+    }
+}
+
+impl Service {
+    /// The outage journal of п. 9-5, for every system Koshi sends messages to or asks (the
+    /// registries of the checks, ГБД ФЛ at a ЦОН, each outbox destination as `outbox:<topic>`):
+    /// one open outage per failing system, its delayed messages counted, journaled once the delay
+    /// passes one hour, closed by the first success with what was done.
+    pub(crate) async fn journal_outages(
+        &self,
+        unit: &mut Unit,
+        failures: &BTreeMap<String, (String, i64)>,
+        successes: &BTreeSet<String>,
+        now: Timestamp,
+    ) -> Result<(), Problem> {
+        if failures.is_empty() && successes.is_empty() {
+            return Ok(());
+        }
+        let now_s = instant(now);
+        let mut known = self.open_outages.lock().await;
+        if known.is_none() {
+            let open: BTreeSet<String> = self
+                .store
+                .outages(1000)
+                .await?
+                .into_iter()
+                .filter(|o| o.ended_at.is_none())
+                .map(|o| o.registry)
+                .collect();
+            *known = Some(open);
+        }
+        let known = known.get_or_insert_with(BTreeSet::new);
+        for (system, (err, delayed)) in failures {
+            match self.store.open_outage(system).await? {
+                None => unit.push(repo::open_outage(&repo::OutageRow {
+                    id: new_id(),
+                    registry: system.clone(),
+                    started_at: now_s.clone(),
+                    ended_at: None,
+                    journaled_at: None,
+                    last_error: err.clone(),
+                    failed_attempts: 1,
+                    delayed: *delayed,
+                    action: outage_action(system).into(),
+                })),
+                Some(o) => unit.push(repo::outage_failed_again(&o.id, err, journal_at(&o, now)?, *delayed)),
+            };
+            known.insert(system.clone());
+        }
+        for system in successes {
+            if failures.contains_key(system) || !known.contains(system) {
+                continue;
+            }
+            if let Some(o) = self.store.open_outage(system).await? {
+                let action = format!("{}; answered again at {now_s}", outage_action(system));
+                unit.push(repo::close_outage(&o.id, &now_s, journal_at(&o, now)?, &action));
+            }
+            known.remove(system);
+        }
+        Ok(())
+    }
+}
+
+/// What Koshi does while a system is out (п. 9-5: measures to find and remove the cause).
+fn outage_action(system: &str) -> &'static str {
+    if system.starts_with("outbox:") {
+        "messages kept in the outbox and delivered again with backoff (at least once)"
+    } else if system == "gbd_fl@con" {
+        "ЦОН filings not taken (503): the operator files again when ГБД ФЛ answers"
+    } else {
+        "the cases wait with their checks retried with backoff; none is decided on a missing answer"
     }
 }
 

@@ -492,3 +492,46 @@ async fn rvp_clocks_fire_once_across_restarts_postgres() {
     };
     rvp_clocks_fire_once_across_restarts(t).await.done().await;
 }
+
+/// п. 9-5 for every destination: a receiver down for 90 minutes of simulated time gives one
+/// journal entry naming it, with the messages it delayed and what was done; nothing is lost.
+async fn a_receiver_down_for_ninety_minutes_is_journaled_once(t: &TestApp) {
+    t.app.sink.set_failing("monitoring", true);
+    let case = t.file_and_process(&t.request("FA1234567", "labour_contract")).await;
+    let id = case["id"].as_str().unwrap().to_string();
+    for _ in 0..9 {
+        t.advance(10);
+        t.app.service.tick().await.unwrap();
+    }
+    t.app.sink.set_failing("monitoring", false);
+    t.advance(15);
+    t.app.service.tick().await.unwrap();
+    t.app.service.tick().await.unwrap();
+    let (_, o) = t.get("officer", "/api/v1/outages").await;
+    let entries: Vec<&Value> = o
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["registry"] == "outbox:monitoring")
+        .collect();
+    assert_eq!(entries.len(), 1, "{o}");
+    let e = entries[0];
+    assert!(e["journaled_at"].is_string(), "delayed over an hour: {e}");
+    assert!(e["ended_at"].is_string(), "{e}");
+    assert!(e["delayed"].as_i64().unwrap() >= 2, "{e}");
+    assert!(e["action"].as_str().unwrap().contains("outbox"), "{e}");
+    assert!(e["last_error"].as_str().unwrap().contains("monitoring"), "{e}");
+    assert_eq!(e["citation"], "п. 9-5");
+    // No other destination was journaled, and every message was delivered in the end.
+    assert_eq!(o.as_array().unwrap().len(), 1, "{o}");
+    let (_, d) = t
+        .get("officer", &format!("/api/v1/monitoring/deliveries?application_id={id}"))
+        .await;
+    assert!(d.as_array().unwrap().iter().all(|m| m["state"] == "delivered"), "{d}");
+}
+
+on_both!(
+    receiver_outage,
+    crate::harness::Options::default(),
+    a_receiver_down_for_ninety_minutes_is_journaled_once
+);
