@@ -113,6 +113,16 @@ impl Store {
         })
     }
 
+    /// Pending timers due at or after `from` (an instant): the ones a calendar year loaded while
+    /// they wait may move.
+    pub async fn pending_timers_from(&self, from: &str) -> StoreResult<Vec<TimerRow>> {
+        let sql = "SELECT id, kind, subject, due_at, payload, state, lease_owner, lease_until, fired_at, fired_by, attempts FROM timers WHERE state = 'pending' AND due_at >= $1 ORDER BY due_at, kind";
+        Ok(match self.db() {
+            Db::Postgres(p) => sqlx::query_as(sql).bind(from).fetch_all(p).await?,
+            Db::Sqlite(p) => sqlx::query_as(sql).bind(from).fetch_all(p).await?,
+        })
+    }
+
     pub async fn timers_of(&self, subject: &str) -> StoreResult<Vec<TimerRow>> {
         let sql = "SELECT id, kind, subject, due_at, payload, state, lease_owner, lease_until, fired_at, fired_by, attempts FROM timers WHERE subject = $1 ORDER BY due_at, kind";
         Ok(match self.db() {

@@ -44,6 +44,8 @@ pub struct LawDataLoaded {
     pub recomputed: Vec<Retimed>,
     /// Open cases whose terms could not be read: each is named for an officer, none changed.
     pub not_recomputed: Vec<NotRetimed>,
+    /// Pending legal clocks placed again on the loaded calendar.
+    pub clocks_moved: usize,
 }
 
 /// An open case whose terms a calendar load changed.
@@ -202,12 +204,15 @@ impl Service {
             rules_version: version.id.into(),
             detail: json!({"load": row.id, "sha256": row.sha256, "summary": summary}).to_string(),
         }));
-        let (recomputed, not_recomputed) = match from_year {
+        let (recomputed, not_recomputed, clocks_moved) = match from_year {
             Some(y) => {
-                self.retime_open_cases(&next, y, actor, &now_s, &row.id, &mut unit)
-                    .await?
+                let (r, n) = self
+                    .retime_open_cases(&next, y, actor, &now_s, &row.id, &mut unit)
+                    .await?;
+                let moved = self.retime_clocks(&next, y, &r, &mut unit).await?;
+                (r, n, moved)
             }
-            None => (Vec::new(), Vec::new()),
+            None => (Vec::new(), Vec::new(), 0),
         };
         match self.store.write(unit).await {
             Ok(()) => {}
@@ -220,7 +225,7 @@ impl Service {
             self.law.store(Arc::new(next));
             *applied = Some(row.id.clone());
         }
-        tracing::info!(load = %row.id, kind, cases = recomputed.len(), unreadable = not_recomputed.len(), "law data loaded");
+        tracing::info!(load = %row.id, kind, cases = recomputed.len(), unreadable = not_recomputed.len(), clocks = clocks_moved, "law data loaded");
         Ok(LawDataLoaded {
             id: row.id,
             kind: kind.into(),
@@ -229,7 +234,110 @@ impl Service {
             loaded_at: now_s,
             recomputed,
             not_recomputed,
+            clocks_moved,
         })
+    }
+
+    /// The pending legal clocks that read the calendar from `from_year` on, placed again on
+    /// `law`: an "at risk" mark on the new working day before its term; the RVP's working day on
+    /// its recomputed term; a minor's age-16 term (a term set for the applicant) never earlier.
+    /// Returns how many moved.
+    async fn retime_clocks(
+        &self,
+        law: &Law,
+        from_year: i16,
+        retimed: &[Retimed],
+        unit: &mut Unit,
+    ) -> Result<usize, LoadError> {
+        let from = law
+            .calendar
+            .time_zone()
+            .to_zoned_datetime(Date::new(from_year, 1, 1).unwrap_or(Date::MIN).at(0, 0, 0, 0))
+            .map(|z| instant(z.timestamp()))
+            .map_err(|e| LoadError::Problem(Problem::internal(&e)))?;
+        let timers = self
+            .store
+            .pending_timers_from(&from)
+            .await
+            .map_err(|e| LoadError::Problem(e.into()))?;
+        let end_of = |d: Date| -> Option<String> {
+            let end = law.calendar.hours().work_end;
+            law.calendar
+                .time_zone()
+                .to_zoned_datetime(d.at(end.hour(), end.minute(), 0, 0))
+                .ok()
+                .map(|z| instant(z.timestamp()))
+        };
+        let mut moved = 0;
+        for t in timers {
+            let payload: serde_json::Value = match serde_json::from_str(&t.payload) {
+                Ok(v) => v,
+                Err(e) => {
+                    tracing::error!(timer = %t.id, kind = %t.kind, error = %e, "a pending clock cannot be read: not moved");
+                    continue;
+                }
+            };
+            let date_of = |key: &str| payload[key].as_str().and_then(|s| s.parse::<Date>().ok());
+            let (due_at, new_payload) = if t.kind.starts_with("rvp.age16.") && !t.kind.ends_with(".at_risk") {
+                // The minor's last day: ten days after the birthday, on the next working day.
+                let (Some(birthday), Some(old)) = (date_of("sixteenth_birthday"), date_of("due_on")) else {
+                    continue;
+                };
+                let Ok(new) = koshi_law::terms::applicant_term_end(
+                    &law.calendar,
+                    terms::add_days(birthday, koshi_law::terms::AGE16_DAYS),
+                ) else {
+                    continue;
+                };
+                let due = new.max(old);
+                let mut p = payload.clone();
+                p["due_on"] = json!(due.to_string());
+                (end_of(due), p)
+            } else if t.kind == "rvp.term" {
+                let Some(r) = retimed.iter().find(|r| r.application_id == t.subject) else {
+                    continue;
+                };
+                let Ok(due) = r.due_on[1].parse::<Date>() else { continue };
+                let mut p = payload.clone();
+                p["due_on"] = json!(due.to_string());
+                (end_of(due), p)
+            } else if t.kind.ends_with(".at_risk") && !t.kind.starts_with("rvp.age16.") {
+                let base = t.kind.trim_end_matches(".at_risk");
+                let term = if base == "rvp.term" {
+                    retimed
+                        .iter()
+                        .find(|r| r.application_id == t.subject)
+                        .and_then(|r| r.due_on[1].parse::<Date>().ok())
+                        .or_else(|| date_of("due_on"))
+                } else {
+                    date_of("due_on")
+                        .or_else(|| date_of("leave_by"))
+                        .or_else(|| date_of("notify_by"))
+                };
+                let Some(term) = term else { continue };
+                let Ok(before) = law.calendar.subtract_working_days(term, 1) else {
+                    continue;
+                };
+                let mut p = payload.clone();
+                if base == "rvp.term" {
+                    p["due_on"] = json!(term.to_string());
+                }
+                (end_of(before), p)
+            } else {
+                continue;
+            };
+            let Some(due_at) = due_at else { continue };
+            if due_at != t.due_at || new_payload != payload {
+                unit.push(koshi_store::timers::reschedule(
+                    &t.kind,
+                    &t.subject,
+                    &due_at,
+                    &new_payload.to_string(),
+                ));
+                moved += 1;
+            }
+        }
+        Ok(moved)
     }
 
     /// The terms of every open case that reads the years from `from_year` on, computed again on

@@ -145,6 +145,14 @@ async fn terms_into_2027_are_accepted_expected_and_recomputed_when_official(t: &
     // Monday 11 January: the announced date stands.
     let b = t.case(&b_id).await;
     assert_eq!(b["due_on"], "2027-01-11", "{b}");
+    // B's working-day clock keeps its term, but its "at risk" mark moves to the end of the new
+    // working day before it: Saturday 9 January, worked by the transfer.
+    assert!(r["clocks_moved"].as_u64().unwrap() >= 1, "{r}");
+    let timers = t.app.service.store.timers_of(&b_id).await.unwrap();
+    let at_risk = timers.iter().find(|x| x.kind == "rvp.term.at_risk").unwrap();
+    assert_eq!(at_risk.due_at, "2027-01-09T13:30:00.000000Z");
+    let term = timers.iter().find(|x| x.kind == "rvp.term").unwrap();
+    assert_eq!(term.due_at, "2027-01-11T13:30:00.000000Z");
 
     // A new filing reads the official year at once; a term in 2029 is provisional.
     at(t, "2027-01-08T19:00");
