@@ -473,11 +473,7 @@ impl Service {
     fn check_solvency(&self, app: &ApplicationRow) -> Result<serde_json::Value, Problem> {
         let req: PrApplicationRequest = serde_json::from_str(&app.data).map_err(|e| Problem::internal(&e))?;
         let exempt = req.facts.iter().any(|f| f == "solvency_exempt");
-        let on: Date = app
-            .accepted_on
-            .as_deref()
-            .and_then(|d| d.parse().ok())
-            .unwrap_or_else(|| self.law().calendar.civil(self.now()).date());
+        let on = stored_date(app.accepted_on.as_deref(), "acceptance day")?;
         let input = koshi_law::pr::SolvencyInput {
             on,
             family_members: 1 + u32::try_from(req.family.len()).unwrap_or(u32::MAX),
@@ -536,7 +532,7 @@ impl Service {
         let now = self.now();
         let now_s = instant(now);
         let today = self.law().calendar.civil(now).date();
-        let service_due: Date = app.due_on.as_deref().and_then(|d| d.parse().ok()).unwrap_or(today);
+        let service_due = stored_date(app.due_on.as_deref(), "service term")?;
         let mut unit = Unit::new();
         unit.push(status_change(&app, "awaiting_answers", None, &now_s));
         Service::stop_clock(&mut unit, "pr.stage.send_to_ums", &app.id);
@@ -646,7 +642,7 @@ impl Service {
             ));
             let mut conclusion_by = None;
             if last {
-                let service_due: Date = app.due_on.as_deref().and_then(|d| d.parse().ok()).unwrap_or(today);
+                let service_due = stored_date(app.due_on.as_deref(), "service term")?;
                 let due = terms::pr_stage_due(terms::PrStage::Conclusion, today, service_due);
                 conclusion_by = Some(due.to_string());
                 self.start_clock(
@@ -696,6 +692,18 @@ impl Service {
             ));
         }
         let answers = self.store.agency_requests(&app.id).await?;
+        // Every agency's answer is on the case and reads positive or negative; anything else
+        // (missing, unanswered, an unknown outcome) is never read as "not negative".
+        for (agency, _) in AGENCIES {
+            match answers
+                .iter()
+                .find(|a| a.agency == agency)
+                .and_then(|a| a.outcome.as_deref())
+            {
+                Some("positive" | "negative") => {}
+                _ => return Err(unreadable(&format!("answer of {agency}"))),
+            }
+        }
         let negative: Vec<&str> = answers
             .iter()
             .filter(|a| a.outcome.as_deref() == Some("negative"))
@@ -782,12 +790,11 @@ impl Service {
                 format!("the case is {}, not awaiting approval", app.status),
             ));
         }
-        let mut decision: serde_json::Value = app
-            .decision
-            .as_deref()
-            .and_then(|d| serde_json::from_str(d).ok())
-            .unwrap_or_default();
-        let outcome = decision["conclusion"]["outcome"].as_str().unwrap_or("").to_string();
+        let mut decision: serde_json::Value = stored_decision(&app)?;
+        let outcome = match decision["conclusion"]["outcome"].as_str() {
+            Some(o @ ("issue" | "refuse")) => o.to_string(),
+            _ => return Err(unreadable("conclusion (its outcome)")),
+        };
         let now = self.now();
         let now_s = instant(now);
         let today = self.law().calendar.civil(now).date();
@@ -810,7 +817,11 @@ impl Service {
             }
         }
         let (status, number) = if outcome == "issue" {
-            let n = self.store.journal_number(&app.id).await?.unwrap_or(0);
+            let n = self
+                .store
+                .journal_number(&app.id)
+                .await?
+                .ok_or_else(|| unreadable("journal entry (App. 8)"))?;
             ("issued", Some(format!("KZ-PR-{}-{}-{n:06}", today.year(), app.unit)))
         } else {
             ("refused", None)
@@ -821,7 +832,7 @@ impl Service {
         if let Some(n) = &number {
             decision["permit_number"] = json!(n);
         }
-        let service_due: Date = app.due_on.as_deref().and_then(|d| d.parse().ok()).unwrap_or(today);
+        let service_due = stored_date(app.due_on.as_deref(), "service term")?;
         let notify_by = terms::pr_stage_due(terms::PrStage::Notification, today, service_due);
         let notify_by = if app.channel == "con" {
             notify_by.min(terms::con_delivery_due(service_due))
@@ -905,11 +916,7 @@ impl Service {
             return Err(Problem::unprocessable(v.code(), "/hearing_on", detail));
         }
         let act_not_before = terms::earliest_act_after_notice(cal, notice_on).map_err(calerr)?;
-        let mut decision: serde_json::Value = app
-            .decision
-            .as_deref()
-            .and_then(|d| serde_json::from_str(d).ok())
-            .unwrap_or_default();
+        let mut decision: serde_json::Value = stored_decision(&app)?;
         decision["hearing"] = json!({"notice_on": notice_on.to_string(), "hearing_on": hearing_on.to_string(), "act_not_before": act_not_before.to_string(), "citation": "п. 17"});
         let mut unit = Unit::new();
         unit.push(status_change(
@@ -968,15 +975,8 @@ impl Service {
         let now = self.now();
         let now_s = instant(now);
         let today = self.law().calendar.civil(now).date();
-        let mut decision: serde_json::Value = app
-            .decision
-            .as_deref()
-            .and_then(|d| serde_json::from_str(d).ok())
-            .unwrap_or_default();
-        let notice_on: Date = decision["hearing"]["notice_on"]
-            .as_str()
-            .and_then(|d| d.parse().ok())
-            .unwrap_or(today);
+        let mut decision: serde_json::Value = stored_decision(&app)?;
+        let notice_on = stored_date(decision["hearing"]["notice_on"].as_str(), "hearing notice date")?;
         let latest = terms::hearing_by(&self.law().calendar, notice_on)
             .map_err(|e| Problem::unprocessable(e.code(), "/", e.to_string()))?;
         if today > latest {
@@ -1033,11 +1033,7 @@ impl Service {
             ));
         }
         let now_s = instant(self.now());
-        let mut decision: serde_json::Value = app
-            .decision
-            .as_deref()
-            .and_then(|d| serde_json::from_str(d).ok())
-            .unwrap_or_default();
+        let mut decision: serde_json::Value = stored_decision(&app)?;
         let grounds: Vec<_> = a
             .grounds
             .iter()
@@ -1077,11 +1073,7 @@ impl Service {
             today.year(),
             &app.id.replace('-', "")[20..].to_uppercase()
         );
-        let mut decision: serde_json::Value = app
-            .decision
-            .as_deref()
-            .and_then(|d| serde_json::from_str(d).ok())
-            .unwrap_or_default();
+        let mut decision: serde_json::Value = stored_decision(&app)?;
         decision["annulment"]["approved_by"] = json!(caller.actor());
         decision["annulment"]["approved_at"] = json!(now_s);
         decision["annulment"]["leave_by"] = json!(exit.valid_until.to_string());
@@ -1179,4 +1171,26 @@ impl Service {
             json!({"id": app.id, "unit": caller.unit, "from": app.unit, "registered_on": today.to_string(), "citation": "п. 17-1"}),
         )
     }
+}
+
+/// A stored part of a case that a step cannot do without and cannot read: the step is refused
+/// for a person to look (409), nothing is written, and nothing is rebuilt from a default.
+fn unreadable(what: &str) -> Problem {
+    Problem::conflict(
+        "stored_record_unreadable",
+        format!("the case's stored {what} cannot be read; an officer must look at the case before this step"),
+    )
+}
+
+/// The case's decision record, which every step after the conclusion builds on.
+fn stored_decision(app: &ApplicationRow) -> Result<serde_json::Value, Problem> {
+    let d = app.decision.as_deref().ok_or_else(|| unreadable("decision"))?;
+    match serde_json::from_str::<serde_json::Value>(d) {
+        Ok(v) if v.is_object() => Ok(v),
+        _ => Err(unreadable("decision")),
+    }
+}
+
+fn stored_date(v: Option<&str>, what: &str) -> Result<Date, Problem> {
+    v.and_then(|d| d.parse().ok()).ok_or_else(|| unreadable(what))
 }

@@ -1333,9 +1333,22 @@ impl Service {
             }
             Check::Iin => {
                 let mut people = vec![q.clone()];
-                for f in &req.family {
-                    if let Ok(b) = parse_date(&f.person.birth_date, "") {
-                        people.push(person_query(&f.person, b));
+                for (i, f) in req.family.iter().enumerate() {
+                    match parse_date(&f.person.birth_date, "") {
+                        Ok(b) => people.push(person_query(&f.person, b)),
+                        // A family member who cannot be asked about is never left out of the check.
+                        Err(_) => {
+                            return Ok((
+                                Finding::Officer {
+                                    code: "stored_finding_unreadable",
+                                    detail: format!(
+                                        "the stored birth date of family member {} cannot be read: the IIN check cannot ask ГБД ФЛ",
+                                        i + 1
+                                    ),
+                                },
+                                vec![],
+                            ));
+                        }
                     }
                 }
                 let answers =
@@ -1353,7 +1366,19 @@ impl Service {
                 if !household {
                     return Ok((Finding::Clear, vec![]));
                 }
-                let employer = app.employer_iin.clone().unwrap_or_default();
+                let Some(employer) = app.employer_iin.clone() else {
+                    // A household filing whose employer is not on the case cannot be counted:
+                    // an officer establishes it (never counted as an employer with none).
+                    return Ok((
+                        Finding::Officer {
+                            code: "household_employer_unknown",
+                            detail:
+                                "the household employer's IIN is not on the case: the household RVPs cannot be counted"
+                                    .into(),
+                        },
+                        vec![],
+                    ));
+                };
                 let legacy = timed(
                     RegistryKind::HouseholdRvps,
                     t,
@@ -1476,22 +1501,29 @@ impl Service {
         let law = self.law();
         let purpose = law.requirements.purpose(&app.purpose).ok_or("unknown purpose")?;
         let issued_on = law.calendar.civil(now).date();
-        let passport = parse_date(&req.immigrant.document.expires_on, "").ok();
+        let unreadable = |what: &str| format!("the stored {what} cannot be read: an officer sets the end of validity");
+        let passport =
+            Some(parse_date(&req.immigrant.document.expires_on, "").map_err(|_| unreadable("passport expiry"))?);
         let basis_kinds: Vec<&str> = purpose
             .documents
             .iter()
             .filter(|d| d.role.as_deref() == Some("basis"))
             .map(|d| d.kind.as_str())
             .collect();
-        let basis = req
-            .documents
-            .iter()
-            .filter(|d| basis_kinds.contains(&d.kind.as_str()))
-            .filter_map(|d| d.expires_on.as_deref().and_then(|s| parse_date(s, "").ok()))
-            .min();
+        let mut basis: Option<Date> = None;
+        for d in req.documents.iter().filter(|d| basis_kinds.contains(&d.kind.as_str())) {
+            if let Some(s) = d.expires_on.as_deref() {
+                let e = parse_date(s, "").map_err(|_| unreadable("basis document's end"))?;
+                basis = Some(basis.map_or(e, |b| b.min(e)));
+            }
+        }
         let requested = match officer_until {
             Some(d) => Some(d),
-            None => req.requested_until.as_deref().and_then(|s| parse_date(s, "").ok()),
+            None => req
+                .requested_until
+                .as_deref()
+                .map(|s| parse_date(s, "").map_err(|_| unreadable("requested end")))
+                .transpose()?,
         };
         rvp::validity(purpose, issued_on, passport, basis, requested).map_err(|e| match e {
             rvp::ValidityError::NoSettledTerm => "the law sets no term for this purpose and no basis document bounds it: an officer sets the end of validity".to_string(),
@@ -1618,11 +1650,16 @@ impl Service {
             ));
         }
         let req: ApplicationRequest = serde_json::from_str(&app.data).map_err(|e| Problem::internal(&e))?;
-        let current: Value = app
-            .decision
-            .as_deref()
-            .and_then(|s| serde_json::from_str(s).ok())
-            .unwrap_or(Value::Null);
+        // A proposal that cannot be read is never read as "nothing proposed".
+        let current: Value = match app.decision.as_deref() {
+            None => Value::Null,
+            Some(s) => serde_json::from_str(s).map_err(|_| {
+                Problem::conflict(
+                    "stored_record_unreadable",
+                    "the case's stored proposal cannot be read; it must be looked at before a decision",
+                )
+            })?,
+        };
         let proposed = current["proposed"].clone();
         let checks = self.checks_of(&app).await?;
         let found_grounds: Vec<&CheckRow> = checks.iter().filter(|c| c.state == "ground").collect();
@@ -1690,7 +1727,16 @@ impl Service {
             }
             _ => {
                 let grounds: Vec<Value> = if action == "refuse_proposed" {
-                    proposed["grounds"].as_array().cloned().unwrap_or_default()
+                    // п. 9-3: a refusal names its grounds; a proposal without them is not one.
+                    match proposed["grounds"].as_array() {
+                        Some(g) if !g.is_empty() => g.clone(),
+                        _ => {
+                            return Err(Problem::conflict(
+                                "stored_record_unreadable",
+                                "the proposed refusal names no grounds that can be read; refuse with grounds instead",
+                            ));
+                        }
+                    }
                 } else {
                     if d.grounds.is_empty() {
                         return Err(Problem::unprocessable(
@@ -1937,7 +1983,20 @@ impl Service {
         let mut answered: BTreeSet<String> = BTreeSet::new();
         for m in due {
             let system = format!("outbox:{}", m.topic);
-            let payload: Value = serde_json::from_str(&m.payload).unwrap_or(Value::Null);
+            // A message that cannot be read is never delivered as an empty one: it stays in the
+            // outbox, failed, for operations to see.
+            let payload: Value = match serde_json::from_str(&m.payload) {
+                Ok(v) => v,
+                Err(e) => {
+                    tracing::error!(message = %m.id, topic = %m.topic, error = %e, "an outbox message cannot be read: not delivered");
+                    unit.push(repo::outbox_failed(
+                        &m.id,
+                        &instant(now.checked_add(SignedDuration::from_hours(1)).unwrap_or(now)),
+                        "payload unreadable",
+                    ));
+                    continue;
+                }
+            };
             match self.sink.deliver(&m.topic, &m.id, &payload).await {
                 Ok(()) => {
                     unit.push(repo::outbox_delivered(&m.id, &now_s));
@@ -2242,6 +2301,7 @@ fn finding_from_json(check: &str, state: &str, stored: Option<&str>) -> Finding 
         "household_limit_not_configured",
         "pending_pr_application",
         "no_fingerprint_registration",
+        "household_employer_unknown",
         "check_not_run",
         "stored_finding_unreadable",
     ];

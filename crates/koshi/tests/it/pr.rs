@@ -1091,3 +1091,74 @@ on_both!(
     super::super::harness::Options::default(),
     pr_a_retried_filing_with_the_same_idempotency_key_creates_one_case
 );
+
+/// Nothing fails open: a conclusion that cannot be read is never approved (it would have been
+/// read as a refusal without a hearing); an intact one starts the notification clock, which the
+/// delivered notification stops.
+async fn pr_an_unreadable_conclusion_is_never_approved(t: &TestApp) {
+    let (_, v) = t
+        .post("officer", "/api/v1/applications", &pr_request(t, "FA1234567"))
+        .await;
+    let id = v["id"].as_str().unwrap().to_string();
+    send_and_answer(t, &id, &ALL_POSITIVE).await;
+    let (s, v) = t
+        .post(
+            "officer",
+            &format!("/api/v1/applications/{id}/conclusion"),
+            &json!({"outcome": "issue"}),
+        )
+        .await;
+    assert_eq!(s, 200, "{v}");
+    let store = &t.app.service.store;
+    let app = store.application(&id).await.unwrap().unwrap();
+    let intact = app.decision.clone();
+    let corrupt = |revision: i64, decision: Option<String>| koshi_store::repo::StatusChange {
+        id: id.clone(),
+        expected_revision: revision,
+        status: "conclusion_drafted".into(),
+        decision,
+        permit_number: None,
+        valid_from: None,
+        valid_until: None,
+        updated_at: app.updated_at.clone(),
+    };
+    store
+        .write(koshi_store::Unit::new().with(koshi_store::repo::change_status(corrupt(
+            app.revision,
+            Some("{\"conclusion\": {\"outcome\": 7}}".into()),
+        ))))
+        .await
+        .unwrap();
+    let head = person(t, "head.alm01", "head_of_city_district_police", "ALM-01").await;
+    let before = t.counts().await;
+    let (s, p) = approve(t, &id, &head).await;
+    assert_eq!((s, p["code"].as_str()), (409, Some("stored_record_unreadable")), "{p}");
+    assert_eq!(t.counts().await, before);
+    assert_eq!(t.case(&id).await["status"], "conclusion_drafted");
+
+    // Put right, the approval goes through and the notification's clock runs until delivery.
+    let app = store.application(&id).await.unwrap().unwrap();
+    store
+        .write(koshi_store::Unit::new().with(koshi_store::repo::change_status(corrupt(app.revision, intact))))
+        .await
+        .unwrap();
+    let (s, v) = approve(t, &id, &head).await;
+    assert_eq!(s, 200, "{v}");
+    let state = |timers: &[koshi_store::timers::TimerRow], kind: &str| {
+        timers.iter().find(|x| x.kind == kind).map(|x| x.state.clone())
+    };
+    let timers = store.timers_of(&id).await.unwrap();
+    assert_eq!(state(&timers, "pr.notification").as_deref(), Some("pending"));
+    t.app.service.tick().await.unwrap();
+    let timers = store.timers_of(&id).await.unwrap();
+    assert_eq!(
+        state(&timers, "pr.notification").as_deref(),
+        Some("cancelled"),
+        "{timers:?}"
+    );
+}
+on_both!(
+    pr_unreadable_conclusion,
+    super::super::harness::Options::default(),
+    pr_an_unreadable_conclusion_is_never_approved
+);
