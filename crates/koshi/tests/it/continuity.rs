@@ -543,3 +543,113 @@ on_both!(
     crate::harness::Options::default(),
     a_receiver_down_for_ninety_minutes_is_journaled_once
 );
+
+/// Two Koshi processes on one PostgreSQL: a legal clock fires once between them, and a year
+/// loaded through one is in force in the other after its next background pass.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_instances_fire_each_clock_once_and_share_a_loaded_year() {
+    let Some(t) = crate::harness::spawn(crate::harness::Backend::Postgres, manual()).await else {
+        return;
+    };
+    let other = koshi::app::App::build(
+        t.location(),
+        t.law.clone(),
+        koshi::app::RegistrySource::Simulated(t.fixtures.clone()),
+        t.clock.clone(),
+        koshi::service::ServiceConfig {
+            straight_through: false,
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    let mut ids = Vec::new();
+    for doc in ["FA1234567", "AC2345678", "751234567"] {
+        let (s, v) = t.file(&t.request(doc, "labour_contract")).await;
+        assert_eq!(s, 201, "{v}");
+        ids.push(v["id"].as_str().unwrap().to_string());
+    }
+    t.app.service.tick().await.unwrap();
+    // Past the term's end: both instances fire at once.
+    at(&t, "2026-02-04T10:00");
+    let (a, b) = tokio::join!(t.app.service.fire_due_timers(), other.service.fire_due_timers());
+    a.unwrap();
+    b.unwrap();
+    let (a, b) = tokio::join!(t.app.service.fire_due_timers(), other.service.fire_due_timers());
+    a.unwrap();
+    b.unwrap();
+    for id in &ids {
+        let case = t.case(id).await;
+        assert_eq!(count_actions(&case, "rvp.term.at_risk"), 1, "{case}");
+        assert_eq!(count_actions(&case, "rvp.term.overdue"), 1, "{case}");
+    }
+    // A year loaded through the first is in force in the second after its next pass.
+    let (s, r) = load(&t, "admin", "calendar", "application/toml", OFFICIAL_2027).await;
+    assert_eq!(s, 201, "{r}");
+    assert_eq!(
+        other.service.law().calendar.year_status(2027),
+        Some(koshi_law::calendar::YearStatus::Expected)
+    );
+    other.service.tick().await.unwrap();
+    assert_eq!(
+        other.service.law().calendar.year_status(2027),
+        Some(koshi_law::calendar::YearStatus::Official)
+    );
+    other.service.settle().await;
+    other.service.store.close().await;
+    t.done().await;
+}
+
+/// Intake over HTTP at instants from August 2024 to 2035: every filing is accepted with a due
+/// date on a working day, or refused for a reason of п. 6 (here: documents expired by then);
+/// never an error about the calendar. (The sweep starts when the earliest version of the Rules
+/// Koshi knows entered into force, 3 August 2024; before it intake is refused for want of a
+/// version, not of a calendar. The law core's property test covers all of 2024–2035.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn intake_at_any_instant_2024_to_2035_never_fails_for_the_calendar() {
+    let t = crate::harness::spawn(crate::harness::Backend::Sqlite, manual())
+        .await
+        .unwrap();
+    let start: jiff::Timestamp = "2024-08-03T00:00:00Z".parse().unwrap();
+    let span_minutes: i64 = (11 * 365 + 150) * 24 * 60;
+    // A fixed pseudo-random walk over the twelve years (reproducible), in increasing order.
+    let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
+    let mut instants: Vec<i64> = (0..40)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            (x % span_minutes as u64) as i64
+        })
+        .collect();
+    instants.sort_unstable();
+    let law = t.app.service.law();
+    for m in instants {
+        let at = start.checked_add(jiff::SignedDuration::from_mins(m)).unwrap();
+        t.clock.set(at);
+        let mut req = t.request("FA1234567", "labour_contract");
+        req.immigrant.birth_date = "1990-01-01".into();
+        let (s, v) = t.file(&req).await;
+        assert_eq!(s, 201, "{at}: {v}");
+        if v["receipt"]["type"] == "acceptance" {
+            let due: jiff::civil::Date = v["due_on"].as_str().unwrap().parse().unwrap();
+            assert!(law.calendar.is_working(due).unwrap(), "{at}: {v}");
+            let expected = match due.year() {
+                ..=2026 => "official",
+                2027 => "expected",
+                _ => "provisional",
+            };
+            assert_eq!(v["calendar_status"], expected, "{at}: {v}");
+        } else {
+            for g in v["receipt"]["grounds"].as_array().unwrap() {
+                assert!(
+                    g["citation"].as_str().unwrap().starts_with("п. 6")
+                        || g["citation"].as_str().unwrap().starts_with("п. 9-1"),
+                    "{at}: {g}"
+                );
+                assert_ne!(g["code"], "calendar_year_not_covered");
+            }
+        }
+    }
+    t.done().await;
+}
