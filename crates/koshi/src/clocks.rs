@@ -55,7 +55,7 @@ impl Service {
         subject: &str,
         due: Date,
         payload: serde_json::Value,
-        version: &str,
+        version: &'static str,
     ) {
         let law = self.law();
         let now = self.now();
@@ -143,7 +143,11 @@ impl Service {
     /// п. 9: the RVP's one working day, for a case that is not decided in its first pass (a
     /// straight-through case is decided at once and needs no clock). Scheduling again changes
     /// nothing.
-    pub(crate) fn start_rvp_term(&self, unit: &mut Unit, app: &koshi_store::repo::ApplicationRow) {
+    pub(crate) fn start_rvp_term(
+        &self,
+        unit: &mut Unit,
+        app: &koshi_store::repo::ApplicationRow,
+    ) -> Result<(), crate::problem::Problem> {
         match app.due_on.as_deref().map(str::parse::<Date>) {
             Some(Ok(due)) => self.start_clock(
                 unit,
@@ -151,7 +155,7 @@ impl Service {
                 &app.id,
                 due,
                 json!({"due_on": due.to_string()}),
-                &app.rules_version,
+                crate::service::known_version(&app.rules_version)?,
             ),
             other => {
                 tracing::error!(case = %app.id, "the RVP term cannot be read: no clock");
@@ -160,19 +164,27 @@ impl Service {
                     "system",
                     "clock.not_computed",
                     "—",
-                    &app.rules_version,
+                    crate::service::known_version(&app.rules_version)?,
                     json!({"clock": "rvp.term", "what": "its term", "error": format!("{other:?}")}),
                     &instant(self.now()),
                 ));
             }
         }
+        Ok(())
     }
 
     /// п. 5 абз. 4: a minor family member recorded with an RVP must apply within ten days of
     /// turning 16. The clock ends on that last day (the missed mark); its reminder fires a month
     /// before the birthday and reaches the recipient through the case's channel. The term is an
     /// obligation to remind of and to mark when missed, never a ground to refuse.
-    pub(crate) fn start_age16(&self, unit: &mut Unit, case_id: &str, member: usize, birth: Date, version: &str) {
+    pub(crate) fn start_age16(
+        &self,
+        unit: &mut Unit,
+        case_id: &str,
+        member: usize,
+        birth: Date,
+        version: &'static str,
+    ) {
         let law = self.law();
         let now = self.now();
         let kind = format!("rvp.age16.{member}");

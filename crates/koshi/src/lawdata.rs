@@ -360,6 +360,16 @@ impl Service {
         let mut done = Vec::new();
         let mut unreadable = Vec::new();
         for app in cases {
+            let version = match crate::service::known_version(&app.rules_version) {
+                Ok(v) => v,
+                Err(p) => {
+                    unreadable.push(NotRetimed {
+                        application_id: app.id.clone(),
+                        reason: p.detail.clone(),
+                    });
+                    continue;
+                }
+            };
             let (old_acc, old_due, new_acc, new_due) = match retime(law, &app, today) {
                 Ok(t) => t,
                 Err(reason) => {
@@ -398,7 +408,7 @@ impl Service {
                 actor,
                 "case.terms_recomputed",
                 citation,
-                &app.rules_version,
+                version,
                 json!({
                     "load": load_id,
                     "accepted_on": r.accepted_on,

@@ -556,7 +556,7 @@ impl Service {
                 &app.id,
                 due,
                 json!({"agency": agency, "due_on": due.to_string()}),
-                &app.rules_version,
+                crate::service::known_version(&app.rules_version)?,
             );
             unit.push(outbox_message(&app.id, format!("agency.{agency}"), json!({"application_id": app.id, "unit": app.unit, "request": agency, "answer_by": due.to_string(), "citation": cite}).to_string(), &now_s));
             sent.push(json!({"agency": agency, "answer_by": due.to_string(), "citation": cite}));
@@ -567,7 +567,7 @@ impl Service {
             &caller.actor(),
             "pr.requests.sent",
             "п. 14 пп. 2–3",
-            &app.rules_version,
+            crate::service::known_version(&app.rules_version)?,
             json!({"requests": sent}).to_string(),
             &now_s,
         ));
@@ -636,7 +636,7 @@ impl Service {
                 &caller.actor(),
                 "pr.answer.recorded",
                 cite,
-                &app.rules_version,
+                crate::service::known_version(&app.rules_version)?,
                 json!({"agency": a.agency, "outcome": a.outcome}).to_string(),
                 &now_s,
             ));
@@ -651,14 +651,14 @@ impl Service {
                     &app.id,
                     due,
                     json!({"due_on": due.to_string()}),
-                    &app.rules_version,
+                    crate::service::known_version(&app.rules_version)?,
                 );
                 unit.push(case_event(
                     &app.id,
                     "system",
                     "pr.conclusion.window_opened",
                     "п. 14 пп. 4",
-                    &app.rules_version,
+                    crate::service::known_version(&app.rules_version)?,
                     json!({"conclusion_by": due.to_string()}).to_string(),
                     &now_s,
                 ));
@@ -766,7 +766,7 @@ impl Service {
             &caller.actor(),
             "pr.conclusion.drafted",
             "п. 14 пп. 4; App. 9",
-            &app.rules_version,
+            crate::service::known_version(&app.rules_version)?,
             conclusion.to_string(),
             &now_s,
         ));
@@ -857,7 +857,7 @@ impl Service {
             &caller.actor(),
             format!("pr.conclusion.approved.{status}"),
             "п. 15 абз. 2",
-            &app.rules_version,
+            crate::service::known_version(&app.rules_version)?,
             json!({"permit_number": number, "notification_by": notify_by.to_string()}).to_string(),
             &now_s,
         ));
@@ -874,7 +874,7 @@ impl Service {
             &app.id,
             notify_by,
             json!({"notify_by": notify_by.to_string()}),
-            &app.rules_version,
+            crate::service::known_version(&app.rules_version)?,
         );
         unit.push(outbox_message(&app.id, topic, json!({"application_id": app.id, "document": "notification", "form": "App. 10", "outcome": status, "permit_number": number, "grounds": decision["conclusion"]["grounds"], "second_copy": "personal file", "citation": "п. 14 пп. 5; п. 17"}).to_string(), &now_s));
         self.store.write(unit).await?;
@@ -930,11 +930,11 @@ impl Service {
             &caller.actor(),
             "pr.hearing.notified",
             terms::HEARING.as_str(),
-            &app.rules_version,
+            crate::service::known_version(&app.rules_version)?,
             decision["hearing"].to_string(),
             &now_s,
         ));
-        unit.push(outbox_message(&app.id, if app.channel == "con" { "delivery.iis_con" } else { "delivery.desk_print" }, json!({"application_id": app.id, "document": "hearing_notice", "hearing_on": hearing_on.to_string(), "grounds": decision["conclusion"]["grounds"], "citation": "п. 17"}).to_string(), &now_s));
+        unit.push(outbox_message(&app.id, if app.channel == "con" { "delivery.iis_con" } else { "delivery.desk_print" }, json!({"application_id": app.id, "document": "hearing_notice", "hearing_on": hearing_on.to_string(), "grounds": decision["conclusion"]["grounds"], "citation": "п. 17", "calendar_status": self.law().calendar.status_between(notice_on, hearing_on).code()}).to_string(), &now_s));
         self.store.write(unit).await?;
         Ok(json!({"id": app.id, "status": "hearing_notified", "hearing": decision["hearing"]}))
     }
@@ -1001,7 +1001,7 @@ impl Service {
             &caller.actor(),
             "pr.hearing.held",
             terms::HEARING.as_str(),
-            &app.rules_version,
+            crate::service::known_version(&app.rules_version)?,
             json!({"result": h.result}).to_string(),
             &now_s,
         ));
@@ -1052,7 +1052,7 @@ impl Service {
             &caller.actor(),
             "pr.annulment.drafted",
             "п. 18; App. 11",
-            &app.rules_version,
+            crate::service::known_version(&app.rules_version)?,
             decision["annulment"].to_string(),
             &now_s,
         ));
@@ -1077,7 +1077,9 @@ impl Service {
         decision["annulment"]["approved_by"] = json!(caller.actor());
         decision["annulment"]["approved_at"] = json!(now_s);
         decision["annulment"]["leave_by"] = json!(exit.valid_until.to_string());
-        decision["annulment"]["exit_rvp"] = json!({"number": exit_number, "valid_from": exit.valid_from.to_string(), "valid_until": exit.valid_until.to_string(), "citation": "п. 21"});
+        // The exit date is computed on the working calendar: the document says how settled it is.
+        let exit_calendar = self.law().calendar.status_between(today, exit.valid_until);
+        decision["annulment"]["exit_rvp"] = json!({"number": exit_number, "valid_from": exit.valid_from.to_string(), "valid_until": exit.valid_until.to_string(), "citation": "п. 21", "calendar_status": exit_calendar.code()});
         decision["outcome"] = json!("annulled");
         decision["concluded_on"] = json!(today.to_string());
         let mut unit = Unit::new();
@@ -1096,7 +1098,7 @@ impl Service {
             &caller.actor(),
             "pr.annulment.approved",
             "п. 15 абз. 2; п. 19; п. 20; п. 21",
-            &app.rules_version,
+            crate::service::known_version(&app.rules_version)?,
             decision["annulment"].to_string(),
             &now_s,
         ));
@@ -1108,7 +1110,7 @@ impl Service {
             &app.id,
             leave_by,
             json!({"leave_by": leave_by.to_string()}),
-            &app.rules_version,
+            crate::service::known_version(&app.rules_version)?,
         );
         unit.push(outbox_message(&app.id, "delivery.desk_print", json!({"application_id": app.id, "document": "annulment_notice", "form": "App. 12", "grounds": decision["annulment"]["grounds"], "leave_by": leave_by.to_string(), "exit_rvp": decision["annulment"]["exit_rvp"], "citation": "п. 19–21"}).to_string(), &now_s));
         self.store.write(unit).await?;
@@ -1162,7 +1164,7 @@ impl Service {
             &caller.actor(),
             "pr.transferred",
             "п. 17-1",
-            &app.rules_version,
+            crate::service::known_version(&app.rules_version)?,
             json!({"from": app.unit, "to": caller.unit, "registered_on": today.to_string()}).to_string(),
             &now_s,
         ));

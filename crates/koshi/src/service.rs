@@ -150,13 +150,30 @@ pub(crate) fn remember_key(
     })
 }
 
+/// The version of the Rules a stored case names, if Koshi knows it. An unknown version stops the
+/// step (409) for a person: an event is never recorded under a version Koshi does not know.
+pub(crate) fn known_version(id: &str) -> Result<&'static str, Problem> {
+    citation::VERSIONS
+        .iter()
+        .find(|v| v.id == id)
+        .map(|v| v.id)
+        .ok_or_else(|| {
+            Problem::conflict(
+                "unknown_rules_version",
+                format!(
+                    "the case names a version of the Rules Koshi does not know ({id:?}); an officer must look at it"
+                ),
+            )
+        })
+}
+
 /// An audit event of a case, for the unit of the change it records.
 pub(crate) fn case_event(
     application_id: &str,
     actor: &str,
     action: impl Into<Cow<'static, str>>,
     citation: &str,
-    version: &str,
+    version: &'static str,
     detail: impl std::fmt::Display,
     at: &str,
 ) -> koshi_store::Op {
@@ -167,11 +184,8 @@ pub(crate) fn case_event(
         actor: actor.into(),
         action: action.into(),
         citation: Cow::Owned(citation.into()),
-        // One of the versions Koshi knows (all of them, in practice): its id is borrowed.
-        rules_version: citation::VERSIONS
-            .iter()
-            .find(|v| v.id == version)
-            .map_or_else(|| Cow::Owned(version.to_string()), |v| Cow::Borrowed(v.id)),
+        // A version Koshi knows (`known_version`): the type admits no other.
+        rules_version: Cow::Borrowed(version),
         detail: detail.to_string(),
     })
 }
@@ -1256,7 +1270,7 @@ impl Service {
             self.decide_into(&mut unit, &app, &req, &list, now)?;
         } else {
             // Registries keep the case waiting: its working day is a clock (п. 9).
-            self.start_rvp_term(&mut unit, &app);
+            self.start_rvp_term(&mut unit, &app)?;
         }
         self.store.write(unit).await?;
         if !failures.is_empty() {
@@ -1461,7 +1475,7 @@ impl Service {
             }),
         };
         // The case waits for a person now: its working day is a clock (п. 9).
-        self.start_rvp_term(unit, app);
+        self.start_rvp_term(unit, app)?;
         let outcome = proposal["outcome"].as_str().unwrap_or("officer").to_string();
         let new_status = if outcome == "officer" {
             status::AWAITING_OFFICER
@@ -1483,7 +1497,7 @@ impl Service {
             "system",
             "checks.completed",
             "п. 9-1",
-            &app.rules_version,
+            crate::service::known_version(&app.rules_version)?,
             json!({"proposed": proposal}),
             &now_s,
         ));
@@ -1588,7 +1602,7 @@ impl Service {
             actor,
             "decision.issued",
             "п. 9-1 абз. 8; App. 2",
-            &app.rules_version,
+            crate::service::known_version(&app.rules_version)?,
             detail,
             now_s,
         ));
@@ -1781,7 +1795,7 @@ impl Service {
                     &actor,
                     "decision.refused",
                     "п. 9-3; App. 2-1",
-                    &app.rules_version,
+                    crate::service::known_version(&app.rules_version)?,
                     json!({"grounds": grounds}),
                     &now_s,
                 ));
@@ -1868,7 +1882,7 @@ impl Service {
             &caller.actor(),
             "duplicate.issued",
             "п. 9-2",
-            &app.rules_version,
+            crate::service::known_version(&app.rules_version)?,
             json!({"duplicate_number": duplicate_number, "reason": d.reason}),
             &now_s,
         ));
@@ -2050,7 +2064,7 @@ impl Service {
                 &caller.actor(),
                 "personal_data.read",
                 "Law on Personal Data and Their Protection (access record)",
-                &app.rules_version,
+                crate::service::known_version(&app.rules_version)?,
                 json!({"fields": "case file"}),
                 &now_s,
             )))

@@ -653,3 +653,37 @@ async fn intake_at_any_instant_2024_to_2035_never_fails_for_the_calendar() {
     }
     t.done().await;
 }
+
+/// A case naming a version of the Rules Koshi does not know stops its next step for a person:
+/// no event is ever recorded under an unknown version.
+async fn an_unknown_rules_version_stops_the_step(t: &TestApp) {
+    t.app.sink.set_failing("monitoring", false);
+    let (s, v) = t.file(&t.request("FA1234567", "labour_contract")).await;
+    assert_eq!(s, 201, "{v}");
+    let id = v["id"].as_str().unwrap().to_string();
+    t.app.service.tick().await.unwrap();
+    let sql = "UPDATE applications SET rules_version = 'bogus/1999' WHERE id = $1";
+    match t.app.service.store.db() {
+        koshi_store::Db::Sqlite(p) => sqlx::query(sql).bind(&id).execute(p).await.unwrap().rows_affected(),
+        koshi_store::Db::Postgres(p) => sqlx::query(sql).bind(&id).execute(p).await.unwrap().rows_affected(),
+    };
+    let before = t.counts().await;
+    let (s, p) = t
+        .post(
+            "officer",
+            &format!("/api/v1/applications/{id}/decision"),
+            &json!({"action": "confirm"}),
+        )
+        .await;
+    assert_eq!((s, p["code"].as_str()), (409, Some("unknown_rules_version")), "{p}");
+    let after = t.counts().await;
+    // Reading the case is itself audited; nothing else was written.
+    let without_events = |c: &Vec<(String, i64)>| c.iter().filter(|(k, _)| k != "events").cloned().collect::<Vec<_>>();
+    assert_eq!(without_events(&after), without_events(&before));
+}
+
+on_both!(
+    unknown_version,
+    super::manual(),
+    an_unknown_rules_version_stops_the_step
+);
