@@ -872,6 +872,11 @@ async fn p18_p21_annulment_with_exit_rvp_and_p17_1_transfer(t: &TestApp) {
         (Some("2026-02-02"), Some("2026-03-04"))
     );
     assert_eq!(v["decision"]["concluded_on"], "2026-02-02");
+    assert_eq!(a["exit_rvp"]["calendar_status"], "official");
+    // The exit clock is at risk at the end of the working day before the last day.
+    let timers = t.app.service.store.timers_of(&id).await.unwrap();
+    let at_risk = timers.iter().find(|x| x.kind == "pr.exit_deadline.at_risk").unwrap();
+    assert_eq!(at_risk.due_at, "2026-03-03T13:30:00.000000Z");
     t.app.service.tick().await.unwrap();
     let (_, d) = t
         .get("auditor", &format!("/api/v1/monitoring/deliveries?application_id={id}"))
@@ -892,6 +897,13 @@ async fn p18_p21_annulment_with_exit_rvp_and_p17_1_transfer(t: &TestApp) {
         .filter(|e| e["action"] == "pr.exit_deadline.passed")
         .count();
     assert_eq!(n, 1);
+    let at_risk = case["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["action"] == "pr.exit_deadline.at_risk")
+        .count();
+    assert_eq!(at_risk, 1);
     // п. 22: a year's bar from the annulment.
     let (_, v) = t
         .post("officer", "/api/v1/applications", &pr_request(t, "FA1234567"))
@@ -1161,4 +1173,35 @@ on_both!(
     pr_unreadable_conclusion,
     super::super::harness::Options::default(),
     pr_an_unreadable_conclusion_is_never_approved
+);
+
+/// п. 15: via a ЦОН the result must reach it a day before the term ends; that is a clock from
+/// acceptance, stopped when the notification reaches the ЦОН.
+async fn p15_con_delivery_is_a_clock_from_acceptance(t: &TestApp) {
+    let mut req = pr_request(t, "FA1234567");
+    for d in req["documents"].as_array_mut().unwrap() {
+        d["attachment"] = json!({"media_type": "application/pdf", "content_base64": "JVBERi0xLjQK"});
+    }
+    let (s, v) = t.post("con_operator", "/api/v1/applications", &req).await;
+    assert_eq!(s, 201, "{v}");
+    assert_eq!(v["status"], "registered", "{v}");
+    let id = v["id"].as_str().unwrap();
+    let due: jiff::civil::Date = v["due_on"].as_str().unwrap().parse().unwrap();
+    let timers = t.app.service.store.timers_of(id).await.unwrap();
+    let clock = timers
+        .iter()
+        .find(|x| x.kind == "pr.con_delivery")
+        .unwrap_or_else(|| panic!("{timers:?}"));
+    let day_before = due.yesterday().unwrap();
+    assert!(
+        clock.due_at.starts_with(&day_before.to_string()),
+        "{} vs {day_before}",
+        clock.due_at
+    );
+    assert!(timers.iter().any(|x| x.kind == "pr.con_delivery.at_risk"));
+}
+on_both!(
+    pr_con_delivery_clock,
+    super::super::harness::Options::default(),
+    p15_con_delivery_is_a_clock_from_acceptance
 );
