@@ -235,15 +235,11 @@ impl Service {
             // The outage journal (п. 9-5) follows ГБД ФЛ as the ЦОН sees it.
             {
                 let mut unit = Unit::new();
-                let system = "gbd_fl@con".to_string();
-                let (failing, answered) = match &answer {
-                    Err(e) => (
-                        std::iter::once((system, (e.to_string(), 1))).collect(),
-                        std::collections::BTreeSet::new(),
-                    ),
-                    Ok(_) => (std::collections::BTreeMap::new(), std::iter::once(system).collect()),
-                };
-                self.journal_outages(&mut unit, &failing, &answered, self.now()).await?;
+                let err = answer.as_ref().err().map(|e| e.to_string());
+                let failing: Vec<(&str, &str, i64)> = err.iter().map(|e| ("gbd_fl@con", e.as_str(), 1)).collect();
+                let answered: &[&str] = if answer.is_ok() { &["gbd_fl@con"] } else { &[] };
+                self.journal_outages(&mut unit, "", &failing, answered, self.now())
+                    .await?;
                 if !unit.is_empty() {
                     self.store.write(unit).await?;
                 }

@@ -329,6 +329,7 @@ impl Service {
     // ------------------------------------------------------------------ intake
 
     fn validate(&self, caller: &Caller, req: &ApplicationRequest) -> Result<Filing, Problem> {
+        let law = self.law();
         if req.kind != "rvp" {
             return Err(Problem::unprocessable(
                 "unsupported_kind",
@@ -382,8 +383,7 @@ impl Service {
             })?,
             None => self.now(),
         };
-        if self.law().requirements.purpose(&req.purpose).is_none() {
-            let law = self.law();
+        if law.requirements.purpose(&req.purpose).is_none() {
             let known: Vec<_> = law.requirements.purposes.iter().map(|p| p.id.as_str()).collect();
             return Err(Problem::unprocessable(
                 "unknown_purpose",
@@ -481,7 +481,7 @@ impl Service {
         let mut documents = Vec::new();
         let mut attachments = Vec::new();
         for (i, d) in req.documents.iter().enumerate() {
-            if self.law().requirements.document(&d.kind).is_none() {
+            if law.requirements.document(&d.kind).is_none() {
                 return Err(Problem::unprocessable(
                     "unknown_document_kind",
                     &format!("/documents/{i}/kind"),
@@ -1257,12 +1257,11 @@ impl Service {
         unit.push(repo::record_checks(id, &recorded, !stored));
         // The outage journal (п. 9-5): one open outage per failing registry, journaled once its
         // delay passes one hour; closed by the first success.
-        let failing: BTreeMap<String, (String, i64)> = failures
-            .iter()
-            .map(|(r, e)| (r.as_str().to_string(), (e.clone(), 1)))
-            .collect();
-        let answered: BTreeSet<String> = successes.iter().map(|r| r.as_str().to_string()).collect();
-        self.journal_outages(&mut unit, &failing, &answered, now).await?;
+        if !failures.is_empty() || !successes.is_empty() {
+            let failing: Vec<(&str, &str, i64)> = failures.iter().map(|(r, e)| (r.as_str(), e.as_str(), 1)).collect();
+            let answered: Vec<&str> = successes.iter().map(|r| r.as_str()).collect();
+            self.journal_outages(&mut unit, "", &failing, &answered, now).await?;
+        }
 
         let all_in = Check::ALL.iter().all(|c| findings.contains_key(c));
         if all_in {
@@ -1993,10 +1992,9 @@ impl Service {
         let due = self.store.outbox_due(&now_s, 1000).await?;
         let mut delivered = 0;
         let mut unit = Unit::new();
-        let mut failing: BTreeMap<String, (String, i64)> = BTreeMap::new();
-        let mut answered: BTreeSet<String> = BTreeSet::new();
-        for m in due {
-            let system = format!("outbox:{}", m.topic);
+        let mut failing: BTreeMap<&str, (String, i64)> = BTreeMap::new();
+        let mut answered: Vec<&str> = Vec::new();
+        for m in &due {
             // A message that cannot be read is never delivered as an empty one: it stays in the
             // outbox, failed, for operations to see.
             let payload: Value = match serde_json::from_str(&m.payload) {
@@ -2014,7 +2012,9 @@ impl Service {
             match self.sink.deliver(&m.topic, &m.id, &payload).await {
                 Ok(()) => {
                     unit.push(repo::outbox_delivered(&m.id, &now_s));
-                    answered.insert(system);
+                    if !answered.contains(&m.topic.as_str()) {
+                        answered.push(&m.topic);
+                    }
                     // The notification reached its recipient (п. 14 пп. 5) and, for a ЦОН, the
                     // ЦОН (п. 15): their clocks stop.
                     if payload["document"] == "notification"
@@ -2029,7 +2029,7 @@ impl Service {
                 }
                 Err(e) => {
                     // A message counts as delayed once, at its first failed attempt.
-                    let entry = failing.entry(system).or_insert_with(|| (e.clone(), 0));
+                    let entry = failing.entry(&m.topic).or_insert_with(|| (e.clone(), 0));
                     entry.1 += i64::from(m.attempts == 0);
                     let backoff = SignedDuration::from_secs((30i64 << m.attempts.clamp(0, 5)).min(900));
                     unit.push(repo::outbox_failed(
@@ -2040,7 +2040,9 @@ impl Service {
                 }
             }
         }
-        self.journal_outages(&mut unit, &failing, &answered, now).await?;
+        let failing: Vec<(&str, &str, i64)> = failing.iter().map(|(t, (e, n))| (*t, e.as_str(), *n)).collect();
+        self.journal_outages(&mut unit, "outbox:", &failing, &answered, now)
+            .await?;
         self.store.write(unit).await?;
         Ok(delivered)
     }
@@ -2203,13 +2205,11 @@ impl Service {
     pub(crate) async fn journal_outages(
         &self,
         unit: &mut Unit,
-        failures: &BTreeMap<String, (String, i64)>,
-        successes: &BTreeSet<String>,
+        prefix: &str,
+        failures: &[(&str, &str, i64)],
+        successes: &[&str],
         now: Timestamp,
     ) -> Result<(), Problem> {
-        if failures.is_empty() && successes.is_empty() {
-            return Ok(());
-        }
         let now_s = instant(now);
         let mut known = self.open_outages.lock().await;
         if known.is_none() {
@@ -2224,32 +2224,40 @@ impl Service {
             *known = Some(open);
         }
         let known = known.get_or_insert_with(BTreeSet::new);
-        for (system, (err, delayed)) in failures {
-            match self.store.open_outage(system).await? {
+        for (name, err, delayed) in failures {
+            let system = format!("{prefix}{name}");
+            match self.store.open_outage(&system).await? {
                 None => unit.push(repo::open_outage(&repo::OutageRow {
                     id: new_id(),
                     registry: system.clone(),
                     started_at: now_s.clone(),
                     ended_at: None,
                     journaled_at: None,
-                    last_error: err.clone(),
+                    last_error: (*err).to_string(),
                     failed_attempts: 1,
                     delayed: *delayed,
-                    action: outage_action(system).into(),
+                    action: outage_action(&system).into(),
                 })),
                 Some(o) => unit.push(repo::outage_failed_again(&o.id, err, journal_at(&o, now)?, *delayed)),
             };
-            known.insert(system.clone());
+            known.insert(system);
         }
-        for system in successes {
-            if failures.contains_key(system) || !known.contains(system) {
+        // The common case, no outage open: nothing to close, nothing allocated.
+        if known.is_empty() {
+            return Ok(());
+        }
+        for &name in successes {
+            if failures.iter().any(|(f, _, _)| *f == name)
+                || !known.iter().any(|k| k.strip_prefix(prefix) == Some(name))
+            {
                 continue;
             }
-            if let Some(o) = self.store.open_outage(system).await? {
-                let action = format!("{}; answered again at {now_s}", outage_action(system));
+            let system = format!("{prefix}{name}");
+            if let Some(o) = self.store.open_outage(&system).await? {
+                let action = format!("{}; answered again at {now_s}", outage_action(&system));
                 unit.push(repo::close_outage(&o.id, &now_s, journal_at(&o, now)?, &action));
             }
-            known.remove(system);
+            known.remove(&system);
         }
         Ok(())
     }
