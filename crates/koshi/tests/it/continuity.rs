@@ -285,6 +285,7 @@ async fn drill_clock_moves_ahead_only_says_so_and_never_meets_the_real_clock() {
                 c,
                 koshi::service::ServiceConfig {
                     drill_clock: clock,
+                    straight_through: false,
                     ..Default::default()
                 },
             )
@@ -337,8 +338,34 @@ async fn drill_clock_moves_ahead_only_says_so_and_never_meets_the_real_clock() {
     assert_eq!(s, 422, "{v}");
     let (s, _, _) = mv(officer.clone(), json!({"advance": "PT1H"})).await;
     assert_eq!(s, 403);
+    // A case waiting for confirmation: moving the clock through the API alone shows its working
+    // day's clock fire (overdue once; at risk at most once, none if filed after that mark).
+    let req = koshi::demo::request(&law, &fixtures, "FA1234567", "labour_contract");
+    let r = http
+        .post(format!("{base}/api/v1/applications"))
+        .bearer_auth(&officer)
+        .json(&req)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 201);
+    let filed: Value = r.json().await.unwrap();
+    let case_id = filed["id"].as_str().unwrap().to_string();
+    app.service.settle().await;
+    app.service.tick().await.unwrap();
     let (s, _, v) = mv(admin.clone(), json!({"set": "2030-01-01T10:00:00+05:00"})).await;
     assert_eq!(s, 200, "{v}");
+    let case: Value = http
+        .get(format!("{base}/api/v1/applications/{case_id}"))
+        .bearer_auth(&officer)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(count_actions(&case, "rvp.term.overdue"), 1, "{case}");
+    assert!(count_actions(&case, "rvp.term.at_risk") <= 1, "{case}");
     server.abort();
     app.service.settle().await;
     app.service.store.close().await;
