@@ -101,14 +101,27 @@ impl Service {
         }
         let civil = law.calendar.civil(filed_at);
         let filed_on = civil.date();
-        // Each family member's age on the day of filing (None only if the arithmetic overflows).
-        let mut family_ages: Vec<Option<i16>> = Vec::with_capacity(req.family.len());
+        // Each family member's age on the day of filing; a birth date it cannot be computed from
+        // (after the filing, or out of range) is refused naming the field, never guessed.
+        let mut family_ages: Vec<i16> = Vec::with_capacity(req.family.len());
         for (i, m) in req.family.iter().enumerate() {
-            let b = parse_date(&m.person.birth_date, &format!("/family/{i}/birth_date"))?;
-            family_ages.push(filed_on.since((jiff::Unit::Year, b)).ok().map(|s| s.get_years()));
+            let pointer = format!("/family/{i}/birth_date");
+            let b = parse_date(&m.person.birth_date, &pointer)?;
+            let age = filed_on
+                .since((jiff::Unit::Year, b))
+                .ok()
+                .map(|s| s.get_years())
+                .filter(|a| *a >= 0)
+                .ok_or_else(|| {
+                    Problem::unprocessable(
+                        "invalid_date",
+                        &pointer,
+                        format!("{b} is not a birth date before the filing"),
+                    )
+                })?;
+            family_ages.push(age);
         }
-        for age in &family_ages {
-            let age = age.unwrap_or(99);
+        for &age in &family_ages {
             if age < 16 {
                 facts.insert("joint_with_children_under_16".into());
             } else if age < 18 {
@@ -354,7 +367,7 @@ impl Service {
             // One case file per adult (п. 14 пп. 1): adult family members applying together
             // are registered under their own numbers.
             for (i, age) in family_ages.iter().enumerate() {
-                if age.unwrap_or(0) >= 18 {
+                if *age >= 18 {
                     unit.push(repo::register_in_journal(&unit_id, &format!("{id}/family/{i}"), &now_s));
                 }
             }

@@ -2124,7 +2124,7 @@ impl Service {
                         .unwrap_or_default(),
                     check: c.check_name.into_owned(),
                     state: c.state.into_owned(),
-                    finding: c.finding.and_then(|f| serde_json::from_str(&f).ok()),
+                    finding: c.finding.map(|f| stored_json(&f)),
                     source: c.source.into_owned(),
                     checked_at: c.checked_at,
                     attempts: c.attempts,
@@ -2132,7 +2132,7 @@ impl Service {
                     last_error: c.last_error,
                 })
                 .collect(),
-            decision: app.decision.and_then(|d| serde_json::from_str(&d).ok()),
+            decision: app.decision.map(|d| stored_json(&d)),
             events: events
                 .into_iter()
                 .map(|e| EventView {
@@ -2141,7 +2141,7 @@ impl Service {
                     action: e.action,
                     citation: e.citation,
                     rules_version: e.rules_version,
-                    detail: serde_json::from_str(&e.detail).unwrap_or(Value::Null),
+                    detail: stored_json(&e.detail),
                 })
                 .collect(),
         })
@@ -2187,6 +2187,11 @@ fn waiting_check(check: Check, attempts: i64, next_attempt_at: Option<String>, l
 }
 
 /// When an open outage enters the special journal (п. 9-5): now, once its delay passes an hour.
+/// A stored JSON value for a view: one that cannot be read is shown as such, never as empty.
+fn stored_json(s: &str) -> Value {
+    serde_json::from_str(s).unwrap_or_else(|e| json!({"unreadable": true, "error": e.to_string()}))
+}
+
 /// The channel a case's messages to its recipient go through (п. 9-2 абз. 4; п. 14 пп. 5): the
 /// ЦОН's ИИС for a ЦОН filing, the portal cabinet for a portal filing, the desk otherwise.
 pub(crate) fn result_topic(channel: &str) -> &'static str {
