@@ -9,6 +9,7 @@ pub mod citation;
 pub mod ident;
 pub mod params;
 pub mod pr;
+pub mod provenance;
 pub mod requirements;
 pub mod rules;
 pub mod rvp;

@@ -44,6 +44,7 @@ pub fn request(law: &Law, fixtures: &Fixtures, document_number: &str, purpose: &
         channel: Some("police_desk".into()),
         police_unit: None,
         filed_at: None,
+        paper_filing: None,
         purpose: purpose.into(),
         inviting_party: InvitingPartyInput {
             kind: party_kind.as_str().into(),

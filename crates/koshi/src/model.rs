@@ -18,9 +18,13 @@ pub struct ApplicationRequest {
     /// unit; required in effect when filing from a ЦОН branch or the portal.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub police_unit: Option<String>,
-    /// The filing instant (RFC 3339) for back-office entry; defaults to now.
+    /// The filing instant is the server's. Only an officer at the police desk entering a paper
+    /// filing received earlier gives it (RFC 3339, never later than now), with `paper_filing`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub filed_at: Option<String>,
+    /// The paper receipt of a filing received earlier and entered now (with `filed_at`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub paper_filing: Option<PaperFilingInput>,
     /// Purpose of stay (see `koshi rules`, data/requirements.toml).
     pub purpose: String,
     pub inviting_party: InvitingPartyInput,
@@ -180,6 +184,15 @@ pub struct ApplicationCreated {
     /// PR (п. 14 пп. 1): the case-file numbers of the journal (App. 8), one per adult.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub case_files: Vec<String>,
+}
+
+/// A paper filing received at the police desk earlier and entered afterwards: its receipt's
+/// number and why it is entered late (recorded with the case).
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PaperFilingInput {
+    pub receipt_number: String,
+    pub reason: String,
 }
 
 /// App. 1-2 (acceptance) or App. 1-3 (refusal to accept).
@@ -353,8 +366,11 @@ pub struct PrApplicationRequest {
     pub channel: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub police_unit: Option<String>,
+    /// As for an RVP: only an officer entering a paper filing received earlier, with its receipt.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub filed_at: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub paper_filing: Option<PaperFilingInput>,
     /// The ground of п. 11: pr_visa, investor_visa, in_demand_profession_visa, visa_free_state,
     /// refugee, ethnic_kazakh.
     pub ground: String,

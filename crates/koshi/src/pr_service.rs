@@ -69,16 +69,9 @@ impl Service {
                 format!("{u:?} is not a police body"),
             ));
         }
-        let filed_at = match &req.filed_at {
-            Some(s) => s.parse::<jiff::Timestamp>().map_err(|e| {
-                Problem::unprocessable(
-                    "invalid_instant",
-                    "/filed_at",
-                    format!("{s:?} is not an RFC 3339 instant: {e}"),
-                )
-            })?,
-            None => self.now(),
-        };
+        let filed =
+            crate::service::filing_instant(channel, req.filed_at.as_deref(), req.paper_filing.as_ref(), self.now())?;
+        let filed_at = filed.at();
         let birth = parse_date(&req.applicant.birth_date, "/applicant/birth_date")?;
         if let Some(iin) = &req.applicant.iin {
             koshi_law::ident::Iin::parse(iin).map_err(|e| {
@@ -339,8 +332,11 @@ impl Service {
         } else {
             "pr.intake.refused_to_accept"
         };
-        let detail =
+        let mut detail =
             json!({"channel": channel.as_str(), "ground": ground.id, "grounds": grounds, "due_on": row.due_on});
+        if let Some(p) = crate::service::paper_filing_json(&filed) {
+            detail["paper_filing"] = p;
+        }
         unit.push(case_event(
             &id,
             &caller.actor(),

@@ -13,6 +13,7 @@ use koshi_law::Law;
 use koshi_law::calendar::YearStatus;
 use koshi_law::citation::{self, Citation};
 use koshi_law::ident::{Bin, Iin};
+use koshi_law::provenance::FilingInstant;
 use koshi_law::requirements::{Channel, Package, PartyKind, SubmittedDocument, inviting_party_allowed};
 use koshi_law::rvp::{self, Check, Finding, LateException, RvpDecision};
 use koshi_law::terms;
@@ -273,6 +274,8 @@ type Handoff = Box<(ApplicationRow, ApplicationRequest)>;
 struct Filing {
     channel: Channel,
     filed_at: Timestamp,
+    /// How the filing instant was established (the server's, or a paper receipt's).
+    filed: FilingInstant,
     purpose_id: String,
     party: PartyKind,
     employer_iin: Option<String>,
@@ -373,16 +376,8 @@ impl Service {
                 format!("{u:?} is not a police body"),
             ));
         }
-        let filed_at = match &req.filed_at {
-            Some(s) => s.parse::<Timestamp>().map_err(|e| {
-                Problem::unprocessable(
-                    "invalid_instant",
-                    "/filed_at",
-                    format!("{s:?} is not an RFC 3339 instant: {e}"),
-                )
-            })?,
-            None => self.now(),
-        };
+        let filed = filing_instant(channel, req.filed_at.as_deref(), req.paper_filing.as_ref(), self.now())?;
+        let filed_at = filed.at();
         if law.requirements.purpose(&req.purpose).is_none() {
             let known: Vec<_> = law.requirements.purposes.iter().map(|p| p.id.as_str()).collect();
             return Err(Problem::unprocessable(
@@ -543,6 +538,7 @@ impl Service {
         Ok(Filing {
             channel,
             filed_at,
+            filed,
             purpose_id: req.purpose.clone(),
             party,
             employer_iin,
@@ -909,6 +905,7 @@ impl Service {
             due_on: row.due_on.as_deref(),
             grounds: serde_json::to_value(&grounds).map_err(|e| Problem::internal(&e))?,
             late_exception: late_citation.map(|c| c.to_string()),
+            paper_filing: paper_filing_json(&f.filed),
             purpose: &purpose.id,
             signature: signer.as_ref(),
         })
@@ -2187,6 +2184,46 @@ fn waiting_check(check: Check, attempts: i64, next_attempt_at: Option<String>, l
 }
 
 /// When an open outage enters the special journal (п. 9-5): now, once its delay passes an hour.
+/// The filing instant of a filing through `channel` (provenance in `koshi_law::provenance`):
+/// the server's, or a paper receipt's entered at the police desk; refusals name `/filed_at`.
+pub(crate) fn filing_instant(
+    channel: Channel,
+    filed_at: Option<&str>,
+    paper: Option<&crate::model::PaperFilingInput>,
+    now: Timestamp,
+) -> Result<FilingInstant, Problem> {
+    let given = filed_at
+        .map(|s| {
+            s.parse::<Timestamp>().map_err(|e| {
+                Problem::unprocessable(
+                    "invalid_instant",
+                    "/filed_at",
+                    format!("{s:?} is not an RFC 3339 instant: {e}"),
+                )
+            })
+        })
+        .transpose()?;
+    koshi_law::provenance::filing_instant(
+        channel,
+        given,
+        paper.map(|p| (p.receipt_number.as_str(), p.reason.as_str())),
+        now,
+    )
+    .map_err(|e| Problem::unprocessable(e.code(), "/filed_at", e.to_string()))
+}
+
+/// The audit record of a paper filing's instant, receipt and reason.
+pub(crate) fn paper_filing_json(f: &FilingInstant) -> Option<Value> {
+    match f {
+        FilingInstant::Server(_) => None,
+        FilingInstant::PaperReceipt {
+            at,
+            receipt_number,
+            reason,
+        } => Some(json!({"filed_at": instant(*at), "receipt_number": receipt_number, "reason": reason})),
+    }
+}
+
 /// A stored JSON value for a view: one that cannot be read is shown as such, never as empty.
 fn stored_json(s: &str) -> Value {
     serde_json::from_str(s).unwrap_or_else(|e| json!({"unreadable": true, "error": e.to_string()}))
@@ -2444,6 +2481,10 @@ struct IntakeDetail<'a> {
     due_on: Option<&'a str>,
     grounds: Value,
     late_exception: Option<String>,
+    /// A paper filing entered afterwards: its instant, receipt and reason (absent when the
+    /// filing instant is the server's).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    paper_filing: Option<Value>,
     purpose: &'a str,
     signature: Option<&'a Value>,
 }
@@ -2556,6 +2597,7 @@ mod tests {
                 due_on: accepted_on,
                 grounds: serde_json::to_value(&grounds).unwrap_or_default(),
                 late_exception: late.clone(),
+                paper_filing: None,
                 purpose: "labour_contract",
                 signature,
             })

@@ -204,13 +204,13 @@ async fn p22_reapplication_a_day_before_and_on_the_anniversary(t: &TestApp) {
         .write(koshi_store::Unit::new().with(koshi_store::repo::change_status(refused)))
         .await
         .unwrap();
-    let mut req = pr_request(t, "AC2345678");
-    req["filed_at"] = json!("2026-02-02T10:00:00+05:00");
+    let req = pr_request(t, "AC2345678");
+    t.clock.set("2026-02-02T10:00:00+05:00".parse().unwrap());
     let (_, v) = t.post("officer", "/api/v1/applications", &req).await;
     assert_eq!(v["status"], "refused_to_accept", "{v}");
     assert_eq!(v["receipt"]["grounds"][0]["code"], "reapplication_barred");
     assert_eq!(v["receipt"]["grounds"][0]["citation"], "п. 22");
-    req["filed_at"] = json!("2026-02-03T10:00:00+05:00");
+    t.clock.set("2026-02-03T10:00:00+05:00".parse().unwrap());
     let (_, v) = t.post("officer", "/api/v1/applications", &req).await;
     assert_eq!(v["status"], "registered", "on the anniversary: {v}");
 
@@ -232,8 +232,8 @@ async fn p22_reapplication_a_day_before_and_on_the_anniversary(t: &TestApp) {
         .await
         .unwrap();
     let before = t.counts().await;
-    let mut req = pr_request(t, "AC2345678");
-    req["filed_at"] = json!("2026-02-04T10:00:00+05:00");
+    let req = pr_request(t, "AC2345678");
+    t.clock.set("2026-02-04T10:00:00+05:00".parse().unwrap());
     let (s, v) = t.post("officer", "/api/v1/applications", &req).await;
     assert_eq!(s, 409, "{v}");
     assert_eq!(v["code"], "prior_decision_unreadable");

@@ -748,3 +748,62 @@ mod rvp_restart {
             .await;
     }
 }
+
+// ------------------------------------------------------------------ the filing instant
+
+/// The filing instant is the server's (п. 9-1, end: a filing after the stay ended is not
+/// accepted): the portal and a ЦОН cannot give one, so an expired stay cannot be revived by
+/// naming an earlier instant; an officer entering a paper filing received earlier gives its
+/// instant only with the paper receipt and a reason, never a later one, and it is recorded.
+async fn p9_1_the_filing_instant_is_the_servers(t: &TestApp) {
+    let mut late = t.request("FA1234567", "labour_contract");
+    late.immigrant.stay_until = Some("2026-01-30".into()); // ended before today (2 February)
+    let before = t.counts().await;
+    for (role, channel) in [("portal", "portal"), ("con_operator", "con")] {
+        let mut req = late.clone();
+        req.channel = Some(channel.into());
+        req.filed_at = Some("2026-01-29T10:00:00+05:00".into());
+        let (s, p) = t
+            .post(role, "/api/v1/applications", &serde_json::to_value(&req).unwrap())
+            .await;
+        assert_eq!(
+            (s, p["code"].as_str()),
+            (422, Some("filed_at_not_allowed")),
+            "{role}: {p}"
+        );
+        assert_eq!(p["errors"][0]["pointer"], "/filed_at");
+    }
+    // The desk: an earlier instant without a receipt, or a later one, is refused.
+    let mut req = late.clone();
+    req.filed_at = Some("2026-01-29T10:00:00+05:00".into());
+    let (s, p) = t.file(&req).await;
+    assert_eq!((s, p["code"].as_str()), (422, Some("paper_receipt_required")), "{p}");
+    req.filed_at = Some("2026-02-03T10:00:00+05:00".into());
+    req.paper_filing = Some(koshi::model::PaperFilingInput {
+        receipt_number: "П-17".into(),
+        reason: "received on paper during the outage".into(),
+    });
+    let (s, p) = t.file(&req).await;
+    assert_eq!((s, p["code"].as_str()), (422, Some("filed_at_in_the_future")), "{p}");
+    assert_eq!(t.counts().await, before, "refused attempts write nothing");
+    // Without an instant the server's decides: the stay had ended, the filing is refused (a
+    // recorded legal outcome).
+    let (s, v) = t.file(&late).await;
+    assert_eq!(s, 201, "{v}");
+    assert_eq!(v["receipt"]["type"], "refusal_to_accept", "{v}");
+    // A paper filing received on 29 January, before the stay ended, entered now with its receipt.
+    req.filed_at = Some("2026-01-29T10:00:00+05:00".into());
+    let (s, v) = t.file(&req).await;
+    assert_eq!(s, 201, "{v}");
+    assert_eq!(v["receipt"]["type"], "acceptance", "{v}");
+    let case = t.case(v["id"].as_str().unwrap()).await;
+    let intake = &case["events"][0];
+    assert_eq!(intake["action"], "intake.accepted");
+    assert_eq!(intake["detail"]["paper_filing"]["receipt_number"], "П-17");
+    assert_eq!(
+        intake["detail"]["paper_filing"]["reason"],
+        "received on paper during the outage"
+    );
+    assert!(intake["actor"].as_str().unwrap().starts_with("officer@"));
+}
+on_both!(filing_instant, super::opts(), p9_1_the_filing_instant_is_the_servers);

@@ -62,10 +62,12 @@ async fn post_signed(t: &TestApp, body: &[u8], signature: Option<Vec<u8>>) -> (u
     (resp.status().as_u16(), resp.json().await.unwrap_or(Value::Null))
 }
 
+/// A portal filing arriving at `filed_at` (the clock is set to it: the portal gives no filing
+/// instant of its own, the server's clock decides).
 fn portal_body(t: &TestApp, filed_at: &str) -> Vec<u8> {
+    t.clock.set(filed_at.parse().unwrap());
     let mut req = t.request("FA1234567", "labour_contract");
     req.channel = Some("portal".into());
-    req.filed_at = Some(filed_at.into());
     for d in &mut req.documents {
         d.attachment = Some(koshi::model::AttachmentInput {
             media_type: "application/pdf".into(),
@@ -335,7 +337,9 @@ async fn gost_signatures_go_to_the_external_verification_service() {
     assert_eq!(s, 201, "{v}");
     let case = t.case(v["id"].as_str().unwrap()).await;
     assert_eq!(case["events"][0]["detail"]["signature"]["digest"], "gost34311");
-    let other = portal_body(&t, "2026-02-02T11:00:00+05:00");
+    let mut other: Value = serde_json::from_slice(&portal_body(&t, "2026-02-02T11:00:00+05:00")).unwrap();
+    other["immigrant"]["given_names"] = Value::from("OTHER");
+    let other = serde_json::to_vec(&other).unwrap();
     let (s, v) = post_signed(&t, &other, Some(gost)).await;
     assert_eq!((s, v["code"].as_str()), (422, Some("gost_signature_invalid")), "{v}");
     assert!(v["detail"].as_str().unwrap().contains("does not match"));
