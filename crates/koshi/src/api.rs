@@ -81,10 +81,46 @@ pub fn router(service: Service) -> Router {
         .route("/health", get(|| async { Json(json!({"status": "ok"})) }))
         .fallback(|| async { Problem::not_found("route") })
         .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(axum::middleware::from_fn(strict_edge))
         .layer(axum::middleware::map_response(security_headers))
         .layer(axum::middleware::map_response_with_state(service.clone(), clock_header))
         .layer(axum::middleware::from_fn_with_state(service.clone(), rate_limit_public))
         .with_state(service)
+}
+
+/// Before routing: a path or query with a control character is refused (400), and a request body
+/// must be JSON (415), except a law data file (TOML).
+async fn strict_edge(req: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    let uri = req.uri();
+    if let Err(p) = crate::edge::check_target(uri.path(), uri.query()) {
+        return p.into_response();
+    }
+    let has_body = req
+        .headers()
+        .get(axum::http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok())
+        .map_or(req.headers().contains_key(axum::http::header::TRANSFER_ENCODING), |n| {
+            n > 0
+        });
+    if has_body && !uri.path().starts_with("/api/v1/admin/law-data/") {
+        let json = req
+            .headers()
+            .get(axum::http::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .map(|v| {
+                v.split(';')
+                    .next()
+                    .unwrap_or("")
+                    .trim()
+                    .eq_ignore_ascii_case("application/json")
+            })
+            .unwrap_or(false);
+        if !json {
+            return crate::edge::not_json().into_response();
+        }
+    }
+    next.run(req).await
 }
 
 /// Drill mode: every answer says the clock is simulated, and what it reads.
@@ -242,25 +278,20 @@ fn require(s: &Service, caller: &Caller, action: &str) -> Result<(), Problem> {
 
 /// Parses a JSON body: malformed JSON is 400, a body of the wrong shape 422; nothing is written.
 fn parse_body<T: DeserializeOwned>(body: &Bytes) -> Result<T, Problem> {
-    serde_json::from_slice(body).map_err(|e| {
-        use serde_json::error::Category;
-        match e.classify() {
-            Category::Syntax | Category::Eof | Category::Io => {
-                Problem::bad_request("malformed_json", format!("the body is not valid JSON: {e}"))
-            }
-            Category::Data => {
-                let mut p = Problem::new(
-                    StatusCode::UNPROCESSABLE_ENTITY,
-                    "invalid_body",
-                    format!("the body does not match the schema: {e}"),
-                );
-                p.errors.push(FieldError {
-                    pointer: "/".into(),
-                    detail: e.to_string(),
-                });
-                p
-            }
-        }
+    let v: Value = serde_json::from_slice(body)
+        .map_err(|e| Problem::bad_request("malformed_json", format!("the body is not valid JSON: {e}")))?;
+    crate::edge::check_json(&v)?;
+    serde_json::from_value(v).map_err(|e| {
+        let mut p = Problem::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_body",
+            format!("the body does not match the schema: {e}"),
+        );
+        p.errors.push(FieldError {
+            pointer: "/".into(),
+            detail: e.to_string(),
+        });
+        p
     })
 }
 

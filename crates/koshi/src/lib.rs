@@ -14,6 +14,7 @@ pub mod clocks;
 pub mod delivery;
 pub mod demo;
 pub mod drill;
+pub mod edge;
 pub mod gost;
 pub mod lawdata;
 pub mod model;

@@ -94,6 +94,23 @@ impl Service {
         }
         let civil = law.calendar.civil(filed_at);
         let filed_on = civil.date();
+        // Dates within the bounds a life and a document allow; identity documents of known kinds.
+        for (base, person) in std::iter::once(("/applicant".to_string(), &req.applicant)).chain(
+            req.family
+                .iter()
+                .enumerate()
+                .map(|(i, m)| (format!("/family/{i}"), &m.person)),
+        ) {
+            let b = parse_date(&person.birth_date, &format!("{base}/birth_date"))?;
+            let expires = parse_date(&person.document.expires_on, &format!("{base}/document/expires_on"))?;
+            let issued = person
+                .document
+                .issued_on
+                .as_deref()
+                .map(|d| parse_date(d, &format!("{base}/document/issued_on")))
+                .transpose()?;
+            crate::edge::check_person(&base, b, &person.document.kind, issued, expires, filed_on)?;
+        }
         // Each family member's age on the day of filing; a birth date it cannot be computed from
         // (after the filing, or out of range) is refused naming the field, never guessed.
         let mut family_ages: Vec<i16> = Vec::with_capacity(req.family.len());

@@ -378,6 +378,7 @@ impl Service {
         }
         let filed = filing_instant(channel, req.filed_at.as_deref(), req.paper_filing.as_ref(), self.now())?;
         let filed_at = filed.at();
+        let filed_on = law.calendar.civil(filed_at).date();
         if law.requirements.purpose(&req.purpose).is_none() {
             let known: Vec<_> = law.requirements.purposes.iter().map(|p| p.id.as_str()).collect();
             return Err(Problem::unprocessable(
@@ -452,9 +453,10 @@ impl Service {
                     "expected ISO 3166-1 alpha-3 (or XXX)",
                 ));
             }
-            date_at(&p.document.expires_on, || format!("{base}/document/expires_on"))?;
-            opt_date_at(&p.document.issued_on, || format!("{base}/document/issued_on"))?;
+            let expires = date_at(&p.document.expires_on, || format!("{base}/document/expires_on"))?;
+            let issued = opt_date_at(&p.document.issued_on, || format!("{base}/document/issued_on"))?;
             opt_date_at(&p.stay_until, || format!("{base}/stay_until"))?;
+            crate::edge::check_person(base, birth, &p.document.kind, issued, expires, filed_on)?;
             Ok(birth)
         };
         let immigrant_birth = check_person(&req.immigrant, "/immigrant")?;
@@ -654,6 +656,7 @@ impl Service {
                 if bytes.len() > limit {
                     return Err(too_large());
                 }
+                crate::edge::check_copy(&format!("/documents/{i}/attachment"), &a.media_type, &bytes)?;
                 let digest = sha256_hex(&bytes);
                 if let Some(claimed) = &a.sha256
                     && !claimed.eq_ignore_ascii_case(&digest)
@@ -666,6 +669,10 @@ impl Service {
                 }
                 Ok(Some((digest, a.media_type.clone(), bytes)))
             }
+            (None, Some(_)) if !crate::edge::media_type_known(&a.media_type) => Err(crate::edge::unsupported_media(
+                &format!("/documents/{i}/attachment/media_type"),
+                &a.media_type,
+            )),
             (None, Some(_)) => Ok(None),
             (None, None) => Err(Problem::unprocessable(
                 "invalid_attachment",

@@ -5,6 +5,7 @@
 
 mod cli;
 mod continuity;
+mod edge;
 mod fuzz;
 mod harness;
 mod logscan;

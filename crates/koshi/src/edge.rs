@@ -1,0 +1,279 @@
+//! The edge's strictness, before anything reaches the law or the store (issue 14 item 10):
+//! request targets and bodies with control characters, over-long texts, over-long lists, wrong
+//! media types and electronic copies that are not what they claim are refused with a 4xx problem
+//! naming the field, and nothing is written.
+
+use axum::http::StatusCode;
+use serde_json::Value;
+
+use crate::problem::Problem;
+
+/// Longest ordinary text field (names, numbers, addresses), in characters.
+pub const MAX_TEXT: usize = 1_000;
+/// Longest free text (a statement, a comment, a reason, a position at a hearing).
+pub const MAX_FREE_TEXT: usize = 10_000;
+/// Most items in any list of a request (documents, family members, grounds).
+pub const MAX_ITEMS: usize = 100;
+/// Deepest nesting of a request body.
+const MAX_DEPTH: usize = 16;
+
+/// Keys whose values are free text.
+const FREE_TEXT: [&str; 6] = ["statement", "comment", "reason", "position", "detail", "new_address"];
+
+/// Checks every string, list and object of a JSON body: no control characters, bounded lengths
+/// and counts. `content_base64` is bounded by the attachment limit instead (checked later).
+pub fn check_json(v: &Value) -> Result<(), Problem> {
+    walk(v, &mut String::new(), None, 0)
+}
+
+fn walk(v: &Value, pointer: &mut String, key: Option<&str>, depth: usize) -> Result<(), Problem> {
+    if depth > MAX_DEPTH {
+        return Err(Problem::unprocessable(
+            "too_deep",
+            pointer_or_root(pointer),
+            "the body nests too deeply",
+        ));
+    }
+    match v {
+        Value::String(s) => {
+            if key == Some("content_base64") {
+                return Ok(());
+            }
+            let limit = if key.is_some_and(|k| FREE_TEXT.contains(&k)) {
+                MAX_FREE_TEXT
+            } else {
+                MAX_TEXT
+            };
+            if let Some((i, c)) = s.chars().enumerate().find(|(_, c)| c.is_control()) {
+                return Err(Problem::unprocessable(
+                    "invalid_text",
+                    pointer_or_root(pointer),
+                    format!(
+                        "a control character (U+{:04X}) at character {i} is not allowed",
+                        c as u32
+                    ),
+                ));
+            }
+            if s.chars().count() > limit {
+                return Err(Problem::unprocessable(
+                    "text_too_long",
+                    pointer_or_root(pointer),
+                    format!("at most {limit} characters"),
+                ));
+            }
+            Ok(())
+        }
+        Value::Array(items) => {
+            if items.len() > MAX_ITEMS {
+                return Err(Problem::unprocessable(
+                    "too_many_items",
+                    pointer_or_root(pointer),
+                    format!("at most {MAX_ITEMS} items"),
+                ));
+            }
+            for (i, item) in items.iter().enumerate() {
+                let len = pointer.len();
+                pointer.push('/');
+                pointer.push_str(&i.to_string());
+                walk(item, pointer, key, depth + 1)?;
+                pointer.truncate(len);
+            }
+            Ok(())
+        }
+        Value::Object(map) => {
+            for (k, item) in map {
+                if k.chars().any(char::is_control) || k.len() > 100 {
+                    return Err(Problem::unprocessable(
+                        "invalid_key",
+                        pointer_or_root(pointer),
+                        "a key is not acceptable",
+                    ));
+                }
+                let len = pointer.len();
+                pointer.push('/');
+                pointer.push_str(&k.replace('~', "~0").replace('/', "~1"));
+                walk(item, pointer, Some(k), depth + 1)?;
+                pointer.truncate(len);
+            }
+            Ok(())
+        }
+        _ => Ok(()),
+    }
+}
+
+fn pointer_or_root(p: &str) -> &str {
+    if p.is_empty() { "/" } else { p }
+}
+
+/// A path or query with a control character (a NUL among them) is refused before routing.
+pub fn check_target(path: &str, query: Option<&str>) -> Result<(), Problem> {
+    for part in std::iter::once(path).chain(query) {
+        let decoded = percent_decode(part);
+        if decoded.iter().any(|b| *b < 0x20 || *b == 0x7f) {
+            return Err(Problem::bad_request(
+                "invalid_request_target",
+                "the path or query holds a control character",
+            ));
+        }
+    }
+    Ok(())
+}
+
+fn percent_decode(s: &str) -> Vec<u8> {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'%' && i + 2 < b.len() {
+            let hex = |c: u8| (c as char).to_digit(16);
+            if let (Some(h), Some(l)) = (hex(b[i + 1]), hex(b[i + 2])) {
+                out.push((h * 16 + l) as u8);
+                i += 3;
+                continue;
+            }
+        }
+        out.push(b[i]);
+        i += 1;
+    }
+    out
+}
+
+/// The media types an electronic copy may have, each with the bytes it begins with.
+const MEDIA: [(&str, &[u8]); 3] = [
+    ("application/pdf", b"%PDF"),
+    ("image/jpeg", &[0xFF, 0xD8, 0xFF]),
+    ("image/png", &[0x89, b'P', b'N', b'G', 0x0D, 0x0A, 0x1A, 0x0A]),
+];
+
+/// Is `media_type` one an electronic copy may have?
+pub fn media_type_known(media_type: &str) -> bool {
+    MEDIA.iter().any(|(m, _)| *m == media_type)
+}
+
+/// An electronic copy is what its media type says (a PDF begins `%PDF-`, …): an executable or
+/// any other file sent as a "copy" is refused.
+pub fn check_copy(pointer: &str, media_type: &str, bytes: &[u8]) -> Result<(), Problem> {
+    let Some((_, magic)) = MEDIA.iter().find(|(m, _)| *m == media_type) else {
+        return Err(unsupported_media(pointer, media_type));
+    };
+    if !bytes.starts_with(magic) {
+        return Err(Problem::unprocessable(
+            "attachment_not_its_media_type",
+            pointer,
+            format!("the content is not {media_type}"),
+        ));
+    }
+    Ok(())
+}
+
+pub fn unsupported_media(pointer: &str, media_type: &str) -> Problem {
+    let known: Vec<&str> = MEDIA.iter().map(|(m, _)| *m).collect();
+    Problem::unprocessable(
+        "unsupported_media_type",
+        pointer,
+        format!("{media_type:?} is not one of {}", known.join(", ")),
+    )
+}
+
+/// The kinds of identity document a person files with.
+pub const IDENTITY_DOCUMENTS: [&str; 2] = ["passport", "stateless_certificate"];
+
+/// A person's dates within the bounds a life and a document allow, on the day of filing: born
+/// from 1900 and not after the filing; a document issued not after the filing and, if given,
+/// after the birth; valid until no later than 2200. The identity document is of a known kind.
+pub fn check_person(
+    base: &str,
+    birth: jiff::civil::Date,
+    document_kind: &str,
+    issued: Option<jiff::civil::Date>,
+    expires: jiff::civil::Date,
+    filed_on: jiff::civil::Date,
+) -> Result<(), Problem> {
+    let earliest_birth = jiff::civil::date(1900, 1, 1);
+    if birth < earliest_birth || birth > filed_on {
+        return Err(Problem::unprocessable(
+            "implausible_date",
+            &format!("{base}/birth_date"),
+            format!("{birth} is not a birth date between 1900-01-01 and the filing day {filed_on}"),
+        ));
+    }
+    if !IDENTITY_DOCUMENTS.contains(&document_kind) {
+        return Err(Problem::unprocessable(
+            "unknown_document_kind",
+            &format!("{base}/document/kind"),
+            format!("{document_kind:?} is not one of {}", IDENTITY_DOCUMENTS.join(", ")),
+        ));
+    }
+    if let Some(i) = issued
+        && (i > filed_on || i < birth)
+    {
+        return Err(Problem::unprocessable(
+            "implausible_date",
+            &format!("{base}/document/issued_on"),
+            format!("{i} is not an issue date between the birth and the filing day"),
+        ));
+    }
+    if expires > jiff::civil::date(2200, 1, 1) || expires < birth {
+        return Err(Problem::unprocessable(
+            "implausible_date",
+            &format!("{base}/document/expires_on"),
+            format!("{expires} is not a plausible end of validity"),
+        ));
+    }
+    Ok(())
+}
+
+/// A body sent as anything but JSON where JSON is expected.
+pub fn not_json() -> Problem {
+    Problem::new(
+        StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        "unsupported_media_type",
+        "the body is sent as Content-Type: application/json",
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn control_characters_long_texts_and_long_lists_are_refused_naming_the_field() {
+        assert!(check_json(&json!({"a": "Иванов", "b": [1, 2], "c": {"d": "ok\u{00A0}"}})).is_ok());
+        let e = check_json(&json!({"immigrant": {"surname": "IVA\u{0000}NOV"}})).unwrap_err();
+        assert_eq!(
+            (e.code.as_str(), e.errors[0].pointer.as_str()),
+            ("invalid_text", "/immigrant/surname")
+        );
+        let e = check_json(&json!({"x": "a".repeat(MAX_TEXT + 1)})).unwrap_err();
+        assert_eq!(e.code, "text_too_long");
+        assert!(check_json(&json!({"comment": "a".repeat(MAX_TEXT + 1)})).is_ok());
+        let e = check_json(&json!({"documents": vec![json!({}); MAX_ITEMS + 1]})).unwrap_err();
+        assert_eq!(
+            (e.code.as_str(), e.errors[0].pointer.as_str()),
+            ("too_many_items", "/documents")
+        );
+        assert!(check_json(&json!({"content_base64": "A".repeat(100_000)})).is_ok());
+    }
+
+    #[test]
+    fn request_targets_with_control_characters_are_refused() {
+        assert!(check_target("/api/v1/applications/abc", Some("limit=5")).is_ok());
+        assert!(check_target("/api/v1/applications/a%00b", None).is_err());
+        assert!(check_target("/api/v1/outages", Some("x=%0A")).is_err());
+        assert!(check_target("/api/v1/x%2", None).is_ok());
+    }
+
+    #[test]
+    fn copies_are_what_their_media_type_says() {
+        assert!(check_copy("/d", "application/pdf", b"%PDF-1.4\n").is_ok());
+        assert_eq!(
+            check_copy("/d", "application/pdf", b"MZ\x90\x00").unwrap_err().code,
+            "attachment_not_its_media_type"
+        );
+        assert_eq!(
+            check_copy("/d", "application/x-msdownload", b"MZ").unwrap_err().code,
+            "unsupported_media_type"
+        );
+    }
+}
