@@ -293,7 +293,7 @@ impl Service {
             .working_day_on_or_after(filed_on)
             .map_err(|e| Problem::unprocessable(e.code(), "/filed_at", e.to_string()))?;
         let due_on = terms::pr_service_due(accepted_on, law.params.pr_service_term_days);
-        let unit_id = req.police_unit.clone().unwrap_or_else(|| caller.unit.clone());
+        let unit_id = self.case_unit(caller, channel, req.police_unit.as_deref())?;
         let (form, citation_text) = match (channel, accepted) {
             (Channel::Con, true) => ("App. 7", "п. 13; п. 14"),
             (Channel::Con, false) => ("App. 7", "п. 13"),

@@ -273,6 +273,8 @@ type Handoff = Box<(ApplicationRow, ApplicationRequest)>;
 /// A validated filing, ready for the law.
 struct Filing {
     channel: Channel,
+    /// The police body that owns, decides and journals the case (п. 5, 7, 14).
+    unit: String,
     filed_at: Timestamp,
     /// How the filing instant was established (the server's, or a paper receipt's).
     filed: FilingInstant,
@@ -538,6 +540,7 @@ impl Service {
             }),
         };
         Ok(Filing {
+            unit: self.case_unit(caller, channel, req.police_unit.as_deref())?,
             channel,
             filed_at,
             filed,
@@ -871,7 +874,7 @@ impl Service {
             kind: "rvp".into(),
             status: status.into(),
             channel: f.channel.as_str().into(),
-            unit: req.police_unit.clone().unwrap_or_else(|| caller.unit.clone()),
+            unit: f.unit.clone(),
             filed_unit: caller.unit.clone(),
             purpose: purpose.id.clone(),
             filed_at: instant(f.filed_at),
@@ -2191,6 +2194,41 @@ fn waiting_check(check: Check, attempts: i64, next_attempt_at: Option<String>, l
 }
 
 /// When an open outage enters the special journal (п. 9-5): now, once its delay passes an hour.
+impl Service {
+    /// The police body a filing belongs to (п. 5: of the place of registration; п. 7 абз. 5,
+    /// п. 14 пп. 1): the body the filer names, or an officer's own body. A ЦОН or the portal never
+    /// owns a case: its filing names the police body (422 otherwise); an officer files only for a
+    /// body the officer's unit serves.
+    pub(crate) fn case_unit(&self, caller: &Caller, channel: Channel, named: Option<&str>) -> Result<String, Problem> {
+        match (channel, named) {
+            (_, Some(u)) if !self.authz.is_police(u) => Err(Problem::unprocessable(
+                "unknown_police_unit",
+                "/police_unit",
+                format!("{u:?} is not a police body"),
+            )),
+            (Channel::PoliceDesk, Some(u)) if !self.authz.serves(&caller.unit, u) => Err(Problem::forbidden(format!(
+                "an officer of {} files only for the police bodies it serves, not for {u}",
+                caller.unit
+            ))),
+            (_, Some(u)) => Ok(u.to_string()),
+            (Channel::PoliceDesk, None) if self.authz.is_police(&caller.unit) => Ok(caller.unit.clone()),
+            (Channel::PoliceDesk, None) => Err(Problem::unprocessable(
+                "police_unit_required",
+                "/police_unit",
+                format!(
+                    "{} is not a police body: the filing names the police body that will decide it",
+                    caller.unit
+                ),
+            )),
+            (_, None) => Err(Problem::unprocessable(
+                "police_unit_required",
+                "/police_unit",
+                "a ЦОН or portal filing names the police body of the place of registration, which decides it (п. 5, п. 7)",
+            )),
+        }
+    }
+}
+
 /// The filing instant of a filing through `channel` (provenance in `koshi_law::provenance`):
 /// the server's, or a paper receipt's entered at the police desk; refusals name `/filed_at`.
 pub(crate) fn filing_instant(

@@ -169,3 +169,61 @@ on_both!(
     crate::harness::Options::default(),
     hostile_input_is_refused_naming_the_field_and_writes_nothing
 );
+
+async fn post_as(t: &TestApp, token: &str, body: &Value) -> (u16, Value) {
+    let r = t
+        .http
+        .post(format!("{}/api/v1/applications", t.base))
+        .bearer_auth(token)
+        .json(body)
+        .send()
+        .await
+        .unwrap();
+    (r.status().as_u16(), r.json().await.unwrap_or(Value::Null))
+}
+
+/// Every case has a police body (п. 5, 7, 14): a ЦОН or portal filing names it, an officer files
+/// only for a body the officer's unit serves, and a non-police unit never owns a case.
+async fn every_case_has_a_police_body(t: &TestApp) {
+    let store = &t.app.service.store;
+    let (_, con) = koshi::app::issue_token(store, "con_operator", "CON-ALM-01", "t")
+        .await
+        .unwrap();
+    let (_, alm02) = koshi::app::issue_token(store, "officer", "ALM-02", "t").await.unwrap();
+    let (_, con_officer) = koshi::app::issue_token(store, "officer", "CON-ALM-01", "t")
+        .await
+        .unwrap();
+    let mut body = serde_json::to_value(t.request("FA1234567", "labour_contract")).unwrap();
+    body["channel"] = json!("con");
+    let before = t.counts().await;
+    let (s, p) = post_as(t, &con, &body).await;
+    assert_eq!((s, p["code"].as_str()), (422, Some("police_unit_required")), "{p}");
+    assert_eq!(p["errors"][0]["pointer"], "/police_unit");
+    body["police_unit"] = json!("CON-ALM-01");
+    let (s, p) = post_as(t, &con, &body).await;
+    assert_eq!((s, p["code"].as_str()), (422, Some("unknown_police_unit")), "{p}");
+    let mut desk = serde_json::to_value(t.request("FA1234567", "labour_contract")).unwrap();
+    desk["police_unit"] = json!("ALM-01");
+    let (s, p) = post_as(t, &alm02, &desk).await;
+    assert_eq!(
+        (s, p["code"].as_str()),
+        (403, Some("forbidden")),
+        "another body's officer: {p}"
+    );
+    desk["police_unit"] = Value::Null;
+    let (s, p) = post_as(t, &con_officer, &desk).await;
+    assert_eq!((s, p["code"].as_str()), (422, Some("police_unit_required")), "{p}");
+    assert_eq!(t.counts().await, before, "nothing written");
+    // Named, the ЦОН's filing belongs to the police body, which reads and decides it.
+    body["police_unit"] = json!("ALM-01");
+    let (s, v) = post_as(t, &con, &body).await;
+    assert_eq!(s, 201, "{v}");
+    let case = t.case(v["id"].as_str().unwrap()).await;
+    assert_eq!(case["unit"], "ALM-01");
+}
+
+on_both!(
+    police_body,
+    crate::harness::Options::default(),
+    every_case_has_a_police_body
+);

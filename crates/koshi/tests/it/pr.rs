@@ -119,6 +119,7 @@ async fn p13_p14_con_path_and_package_refusals_are_recorded(t: &TestApp) {
     // Via a ЦОН, a person without an IIN in ГБД ФЛ gets a refusal (App. 7).
     let mut req = pr_request(t, "C01234567");
     req["applicant"]["iin"] = Value::Null;
+    req["police_unit"] = json!("ALM-01"); // the ЦОН names the police body (п. 5, п. 7)
     // п. 14: the ЦОН's request goes with electronic copies of every document.
     for d in req["documents"].as_array_mut().unwrap() {
         d["attachment"] = json!({"media_type": "application/pdf", "content_base64": "JVBERi0xLjQK"});
@@ -1179,6 +1180,7 @@ on_both!(
 /// acceptance, stopped when the notification reaches the ЦОН.
 async fn p15_con_delivery_is_a_clock_from_acceptance(t: &TestApp) {
     let mut req = pr_request(t, "FA1234567");
+    req["police_unit"] = json!("ALM-01");
     for d in req["documents"].as_array_mut().unwrap() {
         d["attachment"] = json!({"media_type": "application/pdf", "content_base64": "JVBERi0xLjQK"});
     }

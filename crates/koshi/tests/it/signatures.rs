@@ -68,6 +68,7 @@ fn portal_body(t: &TestApp, filed_at: &str) -> Vec<u8> {
     t.clock.set(filed_at.parse().unwrap());
     let mut req = t.request("FA1234567", "labour_contract");
     req.channel = Some("portal".into());
+    req.police_unit = Some("ALM-01".into()); // the police body of the place of registration
     for d in &mut req.documents {
         d.attachment = Some(koshi::model::AttachmentInput {
             media_type: "application/pdf".into(),
