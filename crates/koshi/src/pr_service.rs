@@ -1001,6 +1001,15 @@ impl Service {
         let notice_on = stored_date(decision["hearing"]["notice_on"].as_str(), "hearing notice date")?;
         let latest = terms::hearing_by(&self.law().calendar, notice_on)
             .map_err(|e| Problem::unprocessable(e.code(), "/", e.to_string()))?;
+        // п. 17: the hearing is held on the day its notice announced, not before (the applicant's
+        // written position may arrive earlier, as a document on the case).
+        let announced = stored_date(decision["hearing"]["hearing_on"].as_str(), "announced hearing date")?;
+        if today < announced {
+            return Err(Problem::conflict(
+                "hearing_not_yet",
+                format!("the hearing was announced for {announced}; it cannot be recorded before that day (п. 17)"),
+            ));
+        }
         if today > latest {
             return Err(Problem::unprocessable(
                 "hearing_too_late",

@@ -467,14 +467,24 @@ impl Service {
             family_births.push(check_person(&f.person, &format!("/family/{i}"))?);
         }
         opt_date(&req.requested_until, "/requested_until")?;
-        if let Some(d) = &req.deliver_to
-            && !["desk", "con", "portal_cabinet"].contains(&d.as_str())
-        {
-            return Err(Problem::unprocessable(
-                "unknown_delivery",
-                "/deliver_to",
-                "expected desk, con or portal_cabinet",
-            ));
+        // п. 9-2 абз. 4, п. 14 пп. 5: results go back through the channel the filing came by
+        // (desk print, ИИС ЦОН, portal cabinet); the filer cannot send them elsewhere.
+        if let Some(d) = &req.deliver_to {
+            let fixed = match channel {
+                Channel::Con => "con",
+                Channel::Portal => "portal_cabinet",
+                _ => "desk",
+            };
+            if d != fixed {
+                return Err(Problem::unprocessable(
+                    "deliver_to_not_allowed",
+                    "/deliver_to",
+                    format!(
+                        "results of a {} filing go to {fixed}; they cannot be redirected",
+                        channel.as_str()
+                    ),
+                ));
+            }
         }
 
         let mut documents = Vec::new();
@@ -1460,7 +1470,7 @@ impl Service {
             RvpDecision::Issue { citation } => match self.validity(app, req, now, None) {
                 Ok(v) if self.config.straight_through => {
                     let citation = citation.to_string();
-                    return self.issue_into(unit, app, req, "system", Issue::new(&citation, &v, None), &now_s);
+                    return self.issue_into(unit, app, "system", Issue::new(&citation, &v, None), &now_s);
                 }
                 Ok(v) => {
                     json!({"outcome": "issued", "citation": citation.to_string(), "valid_from": v.valid_from.to_string(), "valid_until": v.valid_until.to_string(), "bounds": bounds_json(&v)})
@@ -1558,7 +1568,6 @@ impl Service {
         &self,
         unit: &mut Unit,
         app: &ApplicationRow,
-        req: &ApplicationRequest,
         actor: &str,
         issue: Issue<'_>,
         now_s: &str,
@@ -1592,7 +1601,7 @@ impl Service {
             valid_from: &from,
             valid_until: &until,
         };
-        let delivery = self.delivery(app, req, &document, now_s)?;
+        let delivery = self.delivery(app, &document, now_s)?;
         unit.push(repo::change_status(StatusChange {
             id: app.id.clone(),
             expected_revision: app.revision,
@@ -1622,20 +1631,11 @@ impl Service {
     fn delivery<D: serde::Serialize>(
         &self,
         app: &ApplicationRow,
-        req: &ApplicationRequest,
         doc: &D,
         now_s: &str,
     ) -> Result<koshi_store::Op, Problem> {
-        let to = req.deliver_to.as_deref().unwrap_or(match app.channel.as_str() {
-            "con" => "con",
-            "portal" => "portal_cabinet",
-            _ => "desk",
-        });
-        let topic = match to {
-            "con" => "delivery.iis_con",
-            "portal_cabinet" => "delivery.portal_cabinet",
-            _ => "delivery.desk_print",
-        };
+        // The channel the filing came by decides (never a destination the filer named).
+        let topic = result_topic(&app.channel);
         /// Keys in alphabetical order, as every payload Koshi writes.
         #[derive(serde::Serialize)]
         struct Delivery<'a, D> {
@@ -1739,7 +1739,6 @@ impl Service {
                 self.issue_into(
                     &mut unit,
                     &app,
-                    &req,
                     &actor,
                     Issue::new("п. 9-1 абз. 8; App. 2", &v, Some(d.comment.as_deref())),
                     &now_s,
@@ -1808,7 +1807,6 @@ impl Service {
                 unit.push(self.monitoring(&app.id, "refused", &now_s, &app.rules_version));
                 unit.push(self.delivery(
                     &app,
-                    &req,
                     &json!({"document": "refusal_notice", "form": "App. 2-1", "grounds": grounds}),
                     &now_s,
                 )?);
@@ -1871,7 +1869,6 @@ impl Service {
                 format!("the permit expired on {until}"),
             ));
         }
-        let req: ApplicationRequest = serde_json::from_str(&app.data).map_err(|e| Problem::internal(&e))?;
         let n = self
             .store
             .events(id)
@@ -1892,7 +1889,7 @@ impl Service {
             json!({"duplicate_number": duplicate_number, "reason": d.reason}),
             &now_s,
         ));
-        unit.push(self.delivery(&app, &req, &json!({"document": "rvp_duplicate", "form": "App. 2", "permit_number": number, "duplicate_number": duplicate_number, "valid_from": from, "valid_until": until}), &now_s)?);
+        unit.push(self.delivery(&app, &json!({"document": "rvp_duplicate", "form": "App. 2", "permit_number": number, "duplicate_number": duplicate_number, "valid_from": from, "valid_until": until}), &now_s)?);
         unit.push(self.monitoring(&app.id, "duplicate_issued", &now_s, &app.rules_version));
         self.store.write(unit).await?;
         Ok(DuplicateIssued {

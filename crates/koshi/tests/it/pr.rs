@@ -690,7 +690,19 @@ async fn p17_refusal_only_through_a_hearing_in_its_windows(t: &TestApp) {
         .await;
     assert_eq!(s, 200, "{v}");
     assert_eq!(v["hearing"]["act_not_before"], "2026-02-05");
-    t.advance(24 * 60); // Tue 3 Feb: the hearing
+    // Tue 3 Feb: the hearing was announced for Wednesday; it cannot be recorded before it.
+    t.advance(24 * 60);
+    let before = t.counts().await;
+    let (s, p) = t
+        .post(
+            "officer",
+            &url("/hearing"),
+            &json!({"position": "Не согласен, представлю справку", "result": "refuse"}),
+        )
+        .await;
+    assert_eq!((s, p["code"].as_str()), (409, Some("hearing_not_yet")), "{p}");
+    assert_eq!(t.counts().await, before);
+    t.advance(24 * 60); // Wed 4 Feb: the hearing
     let (s, v) = t
         .post(
             "officer",
@@ -703,7 +715,7 @@ async fn p17_refusal_only_through_a_hearing_in_its_windows(t: &TestApp) {
     let head = person(t, "head2.alm01", "head_of_city_district_police", "ALM-01").await;
     let (s, p) = approve(t, &id, &head).await;
     assert_eq!((s, p["code"].as_str()), (409, Some("act_too_early")), "{p}");
-    t.advance(2 * 24 * 60); // Thu 5 Feb
+    t.advance(24 * 60); // Thu 5 Feb
     let head = person(t, "head3.alm01", "head_of_city_district_police", "ALM-01").await;
     let (s, v) = approve(t, &id, &head).await;
     assert_eq!(s, 200, "{v}");
