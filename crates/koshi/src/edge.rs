@@ -21,16 +21,54 @@ const MAX_DEPTH: usize = 16;
 const FREE_TEXT: [&str; 6] = ["statement", "comment", "reason", "position", "detail", "new_address"];
 
 /// Checks every string, list and object of a JSON body: no control characters, bounded lengths
-/// and counts. `content_base64` is bounded by the attachment limit instead (checked later).
+/// and counts. `content_base64` is bounded by the attachment limit instead (checked later). The
+/// walk allocates nothing unless it finds a fault (it runs on every request body).
 pub fn check_json(v: &Value) -> Result<(), Problem> {
-    walk(v, &mut String::new(), None, 0)
+    let mut path: Vec<Seg<'_>> = Vec::new();
+    walk(v, &mut path, None)
 }
 
-fn walk(v: &Value, pointer: &mut String, key: Option<&str>, depth: usize) -> Result<(), Problem> {
-    if depth > MAX_DEPTH {
+#[derive(Clone, Copy)]
+enum Seg<'a> {
+    Key(&'a str),
+    Index(usize),
+}
+
+/// The JSON pointer of `path` (RFC 6901), built only for an error.
+fn pointer(path: &[Seg<'_>]) -> String {
+    if path.is_empty() {
+        return "/".into();
+    }
+    let mut p = String::new();
+    for s in path {
+        p.push('/');
+        match s {
+            Seg::Key(k) => p.push_str(&k.replace('~', "~0").replace('/', "~1")),
+            Seg::Index(i) => p.push_str(&i.to_string()),
+        }
+    }
+    p
+}
+
+/// A control character (C0, DEL or C1), found without decoding the text.
+fn first_control(s: &str) -> Option<char> {
+    let b = s.as_bytes();
+    let suspect = b
+        .iter()
+        .enumerate()
+        .any(|(i, &x)| x < 0x20 || x == 0x7f || (x == 0xC2 && b.get(i + 1).is_some_and(|n| (0x80..=0x9F).contains(n))));
+    if suspect {
+        s.chars().find(|c| c.is_control())
+    } else {
+        None
+    }
+}
+
+fn walk<'a>(v: &'a Value, path: &mut Vec<Seg<'a>>, key: Option<&'a str>) -> Result<(), Problem> {
+    if path.len() > MAX_DEPTH {
         return Err(Problem::unprocessable(
             "too_deep",
-            pointer_or_root(pointer),
+            &pointer(path),
             "the body nests too deeply",
         ));
     }
@@ -44,20 +82,18 @@ fn walk(v: &Value, pointer: &mut String, key: Option<&str>, depth: usize) -> Res
             } else {
                 MAX_TEXT
             };
-            if let Some((i, c)) = s.chars().enumerate().find(|(_, c)| c.is_control()) {
+            if let Some(c) = first_control(s) {
                 return Err(Problem::unprocessable(
                     "invalid_text",
-                    pointer_or_root(pointer),
-                    format!(
-                        "a control character (U+{:04X}) at character {i} is not allowed",
-                        c as u32
-                    ),
+                    &pointer(path),
+                    format!("a control character (U+{:04X}) is not allowed", c as u32),
                 ));
             }
-            if s.chars().count() > limit {
+            // Bytes bound characters from above: count characters only when the bytes exceed it.
+            if s.len() > limit && s.chars().count() > limit {
                 return Err(Problem::unprocessable(
                     "text_too_long",
-                    pointer_or_root(pointer),
+                    &pointer(path),
                     format!("at most {limit} characters"),
                 ));
             }
@@ -67,42 +103,34 @@ fn walk(v: &Value, pointer: &mut String, key: Option<&str>, depth: usize) -> Res
             if items.len() > MAX_ITEMS {
                 return Err(Problem::unprocessable(
                     "too_many_items",
-                    pointer_or_root(pointer),
+                    &pointer(path),
                     format!("at most {MAX_ITEMS} items"),
                 ));
             }
             for (i, item) in items.iter().enumerate() {
-                let len = pointer.len();
-                pointer.push('/');
-                pointer.push_str(&i.to_string());
-                walk(item, pointer, key, depth + 1)?;
-                pointer.truncate(len);
+                path.push(Seg::Index(i));
+                walk(item, path, key)?;
+                path.pop();
             }
             Ok(())
         }
         Value::Object(map) => {
             for (k, item) in map {
-                if k.chars().any(char::is_control) || k.len() > 100 {
+                if k.len() > 100 || first_control(k).is_some() {
                     return Err(Problem::unprocessable(
                         "invalid_key",
-                        pointer_or_root(pointer),
+                        &pointer(path),
                         "a key is not acceptable",
                     ));
                 }
-                let len = pointer.len();
-                pointer.push('/');
-                pointer.push_str(&k.replace('~', "~0").replace('/', "~1"));
-                walk(item, pointer, Some(k), depth + 1)?;
-                pointer.truncate(len);
+                path.push(Seg::Key(k));
+                walk(item, path, Some(k))?;
+                path.pop();
             }
             Ok(())
         }
         _ => Ok(()),
     }
-}
-
-fn pointer_or_root(p: &str) -> &str {
-    if p.is_empty() { "/" } else { p }
 }
 
 /// A path or query with a control character (a NUL among them) is refused before routing.
