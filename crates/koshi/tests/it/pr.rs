@@ -1219,3 +1219,112 @@ on_both!(
     super::super::harness::Options::default(),
     p15_con_delivery_is_a_clock_from_acceptance
 );
+
+fn actions(case: &Value, action: &str) -> usize {
+    case["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["action"] == action)
+        .count()
+}
+
+async fn set_to(t: &TestApp, due_at: &str, minutes_after: i64) {
+    let at: jiff::Timestamp = due_at.parse().unwrap();
+    t.clock
+        .set(at.checked_add(jiff::SignedDuration::from_mins(minutes_after)).unwrap());
+}
+
+/// The ЦОН delivery (п. 15) and the notification (п. 14 пп. 5) clocks each fire once, at risk
+/// then overdue, across a restart.
+async fn p14_p15_pr_clocks_fire_once_across_a_restart(t: TestApp) -> TestApp {
+    // A ЦОН filing nobody works on: its delivery clock runs out.
+    let mut req = pr_request(&t, "AC2345678");
+    req["police_unit"] = json!("ALM-01");
+    for d in req["documents"].as_array_mut().unwrap() {
+        d["attachment"] = json!({"media_type": "application/pdf", "content_base64": "JVBERi0xLjQK"});
+    }
+    let (s, v) = t.post("con_operator", "/api/v1/applications", &req).await;
+    assert_eq!(s, 201, "{v}");
+    let con_id = v["id"].as_str().unwrap().to_string();
+    // A desk case approved while the desk printer is down: its notification cannot go out.
+    t.app.sink.set_failing("delivery.desk_print", true);
+    let head = person(&t, "head.alm01", "head_of_city_district_police", "ALM-01").await;
+    let desk_id = issued_pr(&t, "FA1234567", &head).await;
+    t.app.service.tick().await.unwrap();
+    let timers = t.app.service.store.timers_of(&desk_id).await.unwrap();
+    let notif = timers
+        .iter()
+        .find(|x| x.kind == "pr.notification")
+        .unwrap()
+        .due_at
+        .clone();
+    let notif_risk = timers
+        .iter()
+        .find(|x| x.kind == "pr.notification.at_risk")
+        .unwrap()
+        .due_at
+        .clone();
+    set_to(&t, &notif_risk, 1).await;
+    t.app.service.tick().await.unwrap();
+    let t = t.restart().await;
+    t.app.sink.set_failing("delivery.desk_print", true); // still down after the restart
+    set_to(&t, &notif, 1).await;
+    t.app.service.tick().await.unwrap();
+    t.app.service.tick().await.unwrap();
+    let case = t.case(&desk_id).await;
+    assert_eq!(actions(&case, "pr.notification.at_risk"), 1, "{case}");
+    assert_eq!(actions(&case, "pr.notification.overdue"), 1, "{case}");
+
+    let timers = t.app.service.store.timers_of(&con_id).await.unwrap();
+    let due = timers
+        .iter()
+        .find(|x| x.kind == "pr.con_delivery")
+        .unwrap()
+        .due_at
+        .clone();
+    let risk = timers
+        .iter()
+        .find(|x| x.kind == "pr.con_delivery.at_risk")
+        .unwrap()
+        .due_at
+        .clone();
+    set_to(&t, &risk, 1).await;
+    t.app.service.tick().await.unwrap();
+    let case = t.case(&con_id).await;
+    assert_eq!(actions(&case, "pr.con_delivery.at_risk"), 1, "{case}");
+    assert_eq!(actions(&case, "pr.con_delivery.overdue"), 0, "{case}");
+    let t = t.restart().await;
+    set_to(&t, &due, 1).await;
+    t.app.service.tick().await.unwrap();
+    t.app.service.tick().await.unwrap();
+    let case = t.case(&con_id).await;
+    assert_eq!(actions(&case, "pr.con_delivery.at_risk"), 1, "{case}");
+    assert_eq!(actions(&case, "pr.con_delivery.overdue"), 1, "{case}");
+    t
+}
+
+mod pr_clocks_restart {
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn sqlite() {
+        let t = crate::harness::spawn(crate::harness::Backend::Sqlite, crate::harness::Options::default())
+            .await
+            .unwrap();
+        super::p14_p15_pr_clocks_fire_once_across_a_restart(t)
+            .await
+            .done()
+            .await;
+    }
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn postgres() {
+        let Some(t) =
+            crate::harness::spawn(crate::harness::Backend::Postgres, crate::harness::Options::default()).await
+        else {
+            return;
+        };
+        super::p14_p15_pr_clocks_fire_once_across_a_restart(t)
+            .await
+            .done()
+            .await;
+    }
+}
