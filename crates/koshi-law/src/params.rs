@@ -40,17 +40,8 @@ impl Parameters {
     }
 
     pub fn from_toml(text: &str) -> Result<Parameters, ParametersFileError> {
-        let line_of = |offset: usize| text[..offset.min(text.len())].matches('\n').count() + 1;
-        let raw: Raw = toml::from_str(text).map_err(|e| ParametersFileError {
-            line: e.span().map(|s| line_of(s.start)).unwrap_or(1),
-            message: e.message().trim().to_string(),
-        })?;
-        if raw.schema != 1 {
-            return Err(ParametersFileError {
-                line: 1,
-                message: format!("unsupported schema {}", raw.schema),
-            });
-        }
+        let raw: Raw = parse_file(text)?;
+        check_schema(raw.schema)?;
         let mut mci: Vec<Mci> = raw
             .mci
             .into_iter()
@@ -94,17 +85,8 @@ impl Parameters {
     /// (`schema = 1` and one or more `[[mci]]` tables of the shipped file's form), each
     /// replacing or adding its year.
     pub fn with_mci_file(&self, text: &str) -> Result<(Parameters, Vec<Mci>), ParametersFileError> {
-        let line_of = |offset: usize| text[..offset.min(text.len())].matches('\n').count() + 1;
-        let raw: RawMciFile = toml::from_str(text).map_err(|e| ParametersFileError {
-            line: e.span().map(|s| line_of(s.start)).unwrap_or(1),
-            message: e.message().trim().to_string(),
-        })?;
-        if raw.schema != 1 {
-            return Err(ParametersFileError {
-                line: 1,
-                message: format!("unsupported schema {}; this Koshi reads schema 1", raw.schema),
-            });
-        }
+        let raw: RawMciFile = parse_file(text)?;
+        check_schema(raw.schema)?;
         if raw.mci.is_empty() {
             return Err(ParametersFileError {
                 line: 1,
@@ -150,6 +132,27 @@ impl Parameters {
     pub fn mci(&self, year: i16) -> Option<&Mci> {
         self.mci.iter().find(|m| m.year == year)
     }
+}
+
+/// A parameters file (or an MCI file) as TOML, a syntax error naming its line.
+fn parse_file<T: serde::de::DeserializeOwned>(text: &str) -> Result<T, ParametersFileError> {
+    toml::from_str(text).map_err(|e: toml::de::Error| ParametersFileError {
+        line: e
+            .span()
+            .map(|s| text[..s.start.min(text.len())].matches('\n').count() + 1)
+            .unwrap_or(1),
+        message: e.message().trim().to_string(),
+    })
+}
+
+fn check_schema(schema: u32) -> Result<(), ParametersFileError> {
+    if schema != 1 {
+        return Err(ParametersFileError {
+            line: 1,
+            message: format!("unsupported schema {schema}; this Koshi reads schema 1"),
+        });
+    }
+    Ok(())
 }
 
 #[derive(Deserialize)]

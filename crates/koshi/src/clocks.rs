@@ -72,35 +72,9 @@ impl Service {
                 &instant(now),
             ));
         };
-        let end = match self.end_of_working_day(due) {
+        let end = match end_of_working_day(&law.calendar, due) {
             Ok(t) => t,
             Err(e) => return failed(unit, "its end", e),
-        };
-        let before = match law.calendar.subtract_working_days(due, 1) {
-            Ok(b) => b,
-            Err(e) => {
-                unit.push(timers::schedule(
-                    &uuid::Uuid::now_v7().to_string(),
-                    kind,
-                    subject,
-                    &end,
-                    &payload_s,
-                ));
-                return failed(unit, "its at-risk instant", e.to_string());
-            }
-        };
-        let at_risk = match self.end_of_working_day(before) {
-            Ok(t) => t,
-            Err(e) => {
-                unit.push(timers::schedule(
-                    &uuid::Uuid::now_v7().to_string(),
-                    kind,
-                    subject,
-                    &end,
-                    &payload_s,
-                ));
-                return failed(unit, "its at-risk instant", e);
-            }
         };
         unit.push(timers::schedule(
             &uuid::Uuid::now_v7().to_string(),
@@ -109,15 +83,24 @@ impl Service {
             &end,
             &payload_s,
         ));
-        // Already at risk when it starts (the day before has ended): no mark to wait for.
-        if at_risk > instant(now) {
-            unit.push(timers::schedule(
-                &uuid::Uuid::now_v7().to_string(),
-                &format!("{kind}.at_risk"),
-                subject,
-                &at_risk,
-                &payload_s,
-            ));
+        let at_risk = law
+            .calendar
+            .subtract_working_days(due, 1)
+            .map_err(|e| e.to_string())
+            .and_then(|before| end_of_working_day(&law.calendar, before));
+        match at_risk {
+            // Already at risk when it starts (the day before has ended): no mark to wait for.
+            Ok(at_risk) if at_risk <= instant(now) => {}
+            Ok(at_risk) => {
+                unit.push(timers::schedule(
+                    &uuid::Uuid::now_v7().to_string(),
+                    &format!("{kind}.at_risk"),
+                    subject,
+                    &at_risk,
+                    &payload_s,
+                ));
+            }
+            Err(e) => failed(unit, "its at-risk instant", e),
         }
     }
 
@@ -126,17 +109,16 @@ impl Service {
         unit.push(timers::cancel(kind, subject));
         unit.push(timers::cancel(&format!("{kind}.at_risk"), subject));
     }
+}
 
-    /// The end of working time (18:30 Almaty) on `d`, as an instant.
-    pub(crate) fn end_of_working_day(&self, d: Date) -> Result<String, String> {
-        let law = self.law();
-        let end = law.calendar.hours().work_end;
-        law.calendar
-            .time_zone()
-            .to_zoned_datetime(d.at(end.hour(), end.minute(), 0, 0))
-            .map(|z| instant(z.timestamp()))
-            .map_err(|e| e.to_string())
-    }
+/// The end of working time (18:30 Almaty) on `d` of `cal`, as an instant: the moment a legal
+/// clock ending on `d` runs out.
+pub(crate) fn end_of_working_day(cal: &koshi_law::calendar::WorkingCalendar, d: Date) -> Result<String, String> {
+    let end = cal.hours().work_end;
+    cal.time_zone()
+        .to_zoned_datetime(d.at(end.hour(), end.minute(), 0, 0))
+        .map(|z| instant(z.timestamp()))
+        .map_err(|e| e.to_string())
 }
 
 impl Service {
@@ -204,7 +186,7 @@ impl Service {
             Ok(a) => a,
             Err(e) => return fail(unit, e.to_string()),
         };
-        let end = match self.end_of_working_day(a.apply_by) {
+        let end = match end_of_working_day(&law.calendar, a.apply_by) {
             Ok(t) => t,
             Err(e) => return fail(unit, e),
         };

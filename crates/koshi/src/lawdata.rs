@@ -73,26 +73,40 @@ fn sha256_hex(data: &[u8]) -> String {
 fn law_with(base: &Law, loads: &[LawDataRow]) -> Result<Law, String> {
     let mut law = base.clone();
     for l in loads {
-        match l.kind.as_str() {
-            "calendar" => {
-                let years =
-                    WorkingCalendar::parse_year_file(&l.content).map_err(|e| format!("calendar load {}: {e}", l.id))?;
-                law.calendar = law
-                    .calendar
-                    .with_years(&years)
-                    .map_err(|e| format!("calendar load {}: {e}", l.id))?;
-            }
-            "mci" => {
-                law.params = law
-                    .params
-                    .with_mci_file(&l.content)
-                    .map_err(|e| format!("MCI load {}: {e}", l.id))?
-                    .0;
-            }
-            other => return Err(format!("law data load {} is of unknown kind {other:?}", l.id)),
-        }
+        law = apply(&law, &l.kind, &l.content)
+            .map_err(|(line, message)| format!("{} load {}: line {line}: {message}", l.kind, l.id))?
+            .0;
     }
     Ok(law)
+}
+
+/// `law` with one load of `kind` applied: the new law, a line per year or MCI loaded, and the
+/// first calendar year it touches. A file that cannot be applied is (line, message).
+fn apply(law: &Law, kind: &str, text: &str) -> Result<(Law, String, Option<i16>), (usize, String)> {
+    let mut next = law.clone();
+    match kind {
+        "calendar" => {
+            let years = WorkingCalendar::parse_year_file(text).map_err(|e| (e.line, e.message))?;
+            next.calendar = law.calendar.with_years(&years).map_err(|e| (e.line, e.message))?;
+            let summary = years
+                .iter()
+                .map(|y| format!("{}: {} ({})", y.year, y.status, y.source))
+                .collect::<Vec<_>>()
+                .join("; ");
+            Ok((next, summary, years.iter().map(|y| y.year).min()))
+        }
+        "mci" => {
+            let (params, loaded) = law.params.with_mci_file(text).map_err(|e| (e.line, e.message))?;
+            next.params = params;
+            let summary = loaded
+                .iter()
+                .map(|m| format!("MCI {}: {} ₸ ({}, {})", m.year, m.tenge, m.status.as_str(), m.source))
+                .collect::<Vec<_>>()
+                .join("; ");
+            Ok((next, summary, None))
+        }
+        other => Err((0, format!("unknown kind of law data {other:?}"))),
+    }
 }
 
 impl Service {
@@ -145,35 +159,9 @@ impl Service {
     async fn try_load(&self, actor: &str, kind: &str, text: &str) -> Result<LawDataLoaded, LoadError> {
         self.refresh_law().await?;
         let current = self.law();
-        let invalid = |line: usize, message: String| {
+        let (next, summary, from_year) = apply(&current, kind, text).map_err(|(line, message)| {
             Problem::unprocessable("invalid_law_data", "/", format!("{kind} file, line {line}: {message}"))
-        };
-        let mut next = (*current).clone();
-        let (summary, from_year) = if kind == "calendar" {
-            let years = WorkingCalendar::parse_year_file(text).map_err(|e| invalid(e.line, e.message))?;
-            next.calendar = current
-                .calendar
-                .with_years(&years)
-                .map_err(|e| invalid(e.line, e.message))?;
-            let summary = years
-                .iter()
-                .map(|y| format!("{}: {} ({})", y.year, y.status, y.source))
-                .collect::<Vec<_>>()
-                .join("; ");
-            (summary, years.iter().map(|y| y.year).min())
-        } else {
-            let (params, loaded) = current
-                .params
-                .with_mci_file(text)
-                .map_err(|e| invalid(e.line, e.message))?;
-            next.params = params;
-            let summary = loaded
-                .iter()
-                .map(|m| format!("MCI {}: {} ₸ ({}, {})", m.year, m.tenge, m.status.as_str(), m.source))
-                .collect::<Vec<_>>()
-                .join("; ");
-            (summary, None)
-        };
+        })?;
         let now = self.now();
         let now_s = instant(now);
         let row = LawDataRow {
@@ -260,14 +248,7 @@ impl Service {
             .pending_timers_from(&from)
             .await
             .map_err(|e| LoadError::Problem(e.into()))?;
-        let end_of = |d: Date| -> Option<String> {
-            let end = law.calendar.hours().work_end;
-            law.calendar
-                .time_zone()
-                .to_zoned_datetime(d.at(end.hour(), end.minute(), 0, 0))
-                .ok()
-                .map(|z| instant(z.timestamp()))
-        };
+        let end_of = |d: Date| crate::clocks::end_of_working_day(&law.calendar, d).ok();
         let mut moved = 0;
         for t in timers {
             let payload: serde_json::Value = match serde_json::from_str(&t.payload) {

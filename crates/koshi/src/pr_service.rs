@@ -884,11 +884,7 @@ impl Service {
             &now_s,
         ));
         unit.push(self.monitoring(&app.id, &format!("pr.{status}"), &now_s, &app.rules_version));
-        let topic = if app.channel == "con" {
-            "delivery.iis_con"
-        } else {
-            "delivery.desk_print"
-        };
+        let topic = crate::service::result_topic(&app.channel);
         // п. 14 пп. 5 (and п. 15 for a ЦОН): the clock runs until the notification is delivered.
         self.start_clock(
             &mut unit,
@@ -956,7 +952,7 @@ impl Service {
             decision["hearing"].to_string(),
             &now_s,
         ));
-        unit.push(outbox_message(&app.id, if app.channel == "con" { "delivery.iis_con" } else { "delivery.desk_print" }, json!({"application_id": app.id, "document": "hearing_notice", "hearing_on": hearing_on.to_string(), "grounds": decision["conclusion"]["grounds"], "citation": "п. 17", "calendar_status": self.law().calendar.status_between(notice_on, hearing_on).code()}).to_string(), &now_s));
+        unit.push(outbox_message(&app.id, crate::service::result_topic(&app.channel), json!({"application_id": app.id, "document": "hearing_notice", "hearing_on": hearing_on.to_string(), "grounds": decision["conclusion"]["grounds"], "citation": "п. 17", "calendar_status": self.law().calendar.status_between(notice_on, hearing_on).code()}).to_string(), &now_s));
         self.store.write(unit).await?;
         Ok(json!({"id": app.id, "status": "hearing_notified", "hearing": decision["hearing"]}))
     }

@@ -1933,11 +1933,7 @@ impl Service {
                         continue;
                     }
                 };
-                let Some(version) = citation::VERSIONS
-                    .iter()
-                    .find(|v| v.id == app.rules_version)
-                    .map(|v| v.id)
-                else {
+                let Ok(version) = known_version(&app.rules_version) else {
                     tracing::error!(timer = %t.id, kind = %t.kind, case = %t.subject, "timer not fired: the case's rules version is unknown");
                     continue;
                 };

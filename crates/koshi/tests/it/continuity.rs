@@ -4,7 +4,7 @@
 
 use serde_json::{Value, json};
 
-use crate::harness::{Options, TestApp};
+use crate::harness::{Options, TestApp, count_actions};
 use crate::on_both;
 
 fn manual() -> Options {
@@ -407,15 +407,6 @@ on_both!(
     crate::harness::Options::default(),
     a_real_database_refuses_a_simulated_clock
 );
-
-fn count_actions(case: &Value, action: &str) -> usize {
-    case["events"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|e| e["action"] == action)
-        .count()
-}
 
 /// The RVP's working day (п. 9) and a minor's age-16 term (п. 5 абз. 4) as durable clocks: each
 /// fires once, at risk (or reminded) then overdue (or missed), across restarts.

@@ -271,6 +271,16 @@ impl TestApp {
     }
 }
 
+/// How many audit events of a case view record `action`.
+pub fn count_actions(case: &Value, action: &str) -> usize {
+    case["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["action"] == action)
+        .count()
+}
+
 /// Runs the same async test body on SQLite and PostgreSQL.
 #[macro_export]
 macro_rules! on_both {

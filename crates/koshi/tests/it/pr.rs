@@ -1220,15 +1220,6 @@ on_both!(
     p15_con_delivery_is_a_clock_from_acceptance
 );
 
-fn actions(case: &Value, action: &str) -> usize {
-    case["events"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|e| e["action"] == action)
-        .count()
-}
-
 async fn set_to(t: &TestApp, due_at: &str, minutes_after: i64) {
     let at: jiff::Timestamp = due_at.parse().unwrap();
     t.clock
@@ -1273,8 +1264,16 @@ async fn p14_p15_pr_clocks_fire_once_across_a_restart(t: TestApp) -> TestApp {
     t.app.service.tick().await.unwrap();
     t.app.service.tick().await.unwrap();
     let case = t.case(&desk_id).await;
-    assert_eq!(actions(&case, "pr.notification.at_risk"), 1, "{case}");
-    assert_eq!(actions(&case, "pr.notification.overdue"), 1, "{case}");
+    assert_eq!(
+        crate::harness::count_actions(&case, "pr.notification.at_risk"),
+        1,
+        "{case}"
+    );
+    assert_eq!(
+        crate::harness::count_actions(&case, "pr.notification.overdue"),
+        1,
+        "{case}"
+    );
 
     let timers = t.app.service.store.timers_of(&con_id).await.unwrap();
     let due = timers
@@ -1292,15 +1291,31 @@ async fn p14_p15_pr_clocks_fire_once_across_a_restart(t: TestApp) -> TestApp {
     set_to(&t, &risk, 1).await;
     t.app.service.tick().await.unwrap();
     let case = t.case(&con_id).await;
-    assert_eq!(actions(&case, "pr.con_delivery.at_risk"), 1, "{case}");
-    assert_eq!(actions(&case, "pr.con_delivery.overdue"), 0, "{case}");
+    assert_eq!(
+        crate::harness::count_actions(&case, "pr.con_delivery.at_risk"),
+        1,
+        "{case}"
+    );
+    assert_eq!(
+        crate::harness::count_actions(&case, "pr.con_delivery.overdue"),
+        0,
+        "{case}"
+    );
     let t = t.restart().await;
     set_to(&t, &due, 1).await;
     t.app.service.tick().await.unwrap();
     t.app.service.tick().await.unwrap();
     let case = t.case(&con_id).await;
-    assert_eq!(actions(&case, "pr.con_delivery.at_risk"), 1, "{case}");
-    assert_eq!(actions(&case, "pr.con_delivery.overdue"), 1, "{case}");
+    assert_eq!(
+        crate::harness::count_actions(&case, "pr.con_delivery.at_risk"),
+        1,
+        "{case}"
+    );
+    assert_eq!(
+        crate::harness::count_actions(&case, "pr.con_delivery.overdue"),
+        1,
+        "{case}"
+    );
     t
 }
 
