@@ -50,7 +50,20 @@ const MIGRATIONS: &[(i64, &str, &str, Option<&str>)] = &[
         OUTAGE_DETAIL,
         None,
     ),
+    (
+        16,
+        "portal tokens bound to the inviting party, with an expiry",
+        PARTY_TOKENS,
+        None,
+    ),
 ];
+
+/// Issue 14 item 4: a portal identity is the inviting party proven by its ЭЦП (IIN or BIN); its
+/// tokens carry that party and expire. Tokens issued before carry none (a portal one is refused).
+const PARTY_TOKENS: &str = r#"
+ALTER TABLE api_tokens ADD COLUMN party TEXT;
+ALTER TABLE api_tokens ADD COLUMN expires_at TEXT;
+"#;
 
 /// п. 9-5: the journal records, besides the system, start and end, the messages delayed and
 /// what was done.

@@ -538,15 +538,19 @@ pub struct TokenRow {
     pub label: String,
     pub created_at: String,
     pub revoked_at: Option<String>,
+    /// The inviting party (IIN or BIN) a portal token acts for, proven by its ЭЦП.
+    pub party: Option<String>,
+    /// When the token stops working (portal sign-ins); none for system tokens.
+    pub expires_at: Option<String>,
 }
 
 pub fn insert_token(t: &TokenRow) -> Op {
     Op::insert(
         "issue token",
         InsertShape {
-            head: "INSERT INTO api_tokens (id, token_hash, role, unit, label, created_at, revoked_at) VALUES",
+            head: "INSERT INTO api_tokens (id, token_hash, role, unit, label, created_at, revoked_at, party, expires_at) VALUES",
             tail: "",
-            columns: 7,
+            columns: 9,
             rank: 0,
         },
         vec![
@@ -557,6 +561,8 @@ pub fn insert_token(t: &TokenRow) -> Op {
             t.label.clone().into(),
             t.created_at.clone().into(),
             t.revoked_at.clone().into(),
+            t.party.clone().into(),
+            t.expires_at.clone().into(),
         ],
     )
 }
@@ -927,7 +933,7 @@ impl Store {
         Ok(fetch_optional!(
             self.db(),
             TokenRow,
-            "SELECT id, token_hash, role, unit, label, created_at, revoked_at FROM api_tokens WHERE token_hash = $1",
+            "SELECT id, token_hash, role, unit, label, created_at, revoked_at, party, expires_at FROM api_tokens WHERE token_hash = $1",
             token_hash
         ))
     }
@@ -936,7 +942,7 @@ impl Store {
         Ok(fetch_all!(
             self.db(),
             TokenRow,
-            "SELECT id, token_hash, role, unit, label, created_at, revoked_at FROM api_tokens ORDER BY created_at"
+            "SELECT id, token_hash, role, unit, label, created_at, revoked_at, party, expires_at FROM api_tokens ORDER BY created_at"
         ))
     }
 

@@ -365,6 +365,7 @@ fn caller() -> Caller {
         role: "officer".into(),
         unit: "ALM-01".into(),
         post: None,
+        party: None,
     }
 }
 

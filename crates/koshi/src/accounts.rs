@@ -86,9 +86,10 @@ pub async fn add_user(
     if !POSTS.contains(&post) {
         anyhow::bail!("unknown post {post:?}; posts: {}", POSTS.join(", "));
     }
-    if crate::app::load_authz()?.unit(unit).is_none() {
-        anyhow::bail!("unknown unit {unit:?}");
+    if role == "portal" {
+        anyhow::bail!("an inviting party signs in on the portal with its ЭЦП, not with a password account");
     }
+    crate::app::role_fits_unit(&crate::app::load_authz()?, role, unit)?;
     let id = uuid::Uuid::now_v7().to_string();
     let row = UserRow {
         id: id.clone(),

@@ -27,7 +27,7 @@ pub const MAX_BODY_BYTES: usize = 48 * 1024 * 1024;
 #[derive(OpenApi)]
 #[openapi(
     info(title = "Koshi", description = "Residence permits for foreigners and stateless persons in Kazakhstan under the Rules of Order No. 992 (ИС МП).", version = "1"),
-    paths(create_application, get_application, decide, duplicate, pr_requests, pr_answer, pr_conclusion, pr_approval, pr_hearing_notice, pr_hearing, pr_annulment, pr_transfer, outages, deliveries, sign_in, who_am_i, sign_out, load_law_data, law_data, move_clock),
+    paths(create_application, get_application, decide, duplicate, pr_requests, pr_answer, pr_conclusion, pr_approval, pr_hearing_notice, pr_hearing, pr_annulment, pr_transfer, outages, deliveries, sign_in, portal_session, who_am_i, sign_out, load_law_data, law_data, move_clock),
     components(schemas(
         ApplicationRequest, PrApplicationRequest, SolvencyInput, AgencyAnswerRequest, ConclusionRequest, HearingNoticeRequest, HearingRequest, AnnulmentRequest, TransferRequest, InvitingPartyInput, PersonInput, FamilyMemberInput, IdentityDocumentInput,
         DocumentInput, AttachmentInput, PaperFilingInput, RepresentativeInput, LateExceptionInput, ApplicationCreated, Receipt,
@@ -77,6 +77,7 @@ pub fn router(service: Service) -> Router {
         .route("/api/v1/admin/law-data/{kind}", post(load_law_data))
         .route("/api/v1/monitoring/deliveries", get(deliveries))
         .route("/api/v1/session", post(sign_in).get(who_am_i).delete(sign_out))
+        .route("/api/v1/portal/sessions", post(portal_session))
         .route("/api/v1/openapi.json", get(|| async { Json(openapi()) }))
         .route("/health", get(|| async { Json(json!({"status": "ok"})) }))
         .fallback(|| async { Problem::not_found("route") })
@@ -160,7 +161,8 @@ async fn rate_limit_public(
     let path = req.uri().path();
     let public = path == "/health"
         || path == "/api/v1/openapi.json"
-        || (path == "/api/v1/session" && req.method() == axum::http::Method::POST);
+        || ((path == "/api/v1/session" || path == "/api/v1/portal/sessions")
+            && req.method() == axum::http::Method::POST);
     let client = client_of(req.headers());
     if public && let Err(retry) = s.public_limiter.hit(&client) {
         return too_many(retry);
@@ -212,11 +214,24 @@ impl FromRequestParts<Service> for Caller {
             if row.revoked_at.is_some() {
                 return Err(Problem::unauthorized("the token has been revoked"));
             }
+            if let Some(end) = &row.expires_at
+                && end.parse::<jiff::Timestamp>().map_or(true, |end| end <= service.now())
+            {
+                return Err(Problem::unauthorized("the token has expired: sign in again"));
+            }
+            // A portal token acts for the one inviting party its ЭЦП proved (issue 14 item 4);
+            // one bound to no party (issued before) acts for nobody.
+            if row.role == "portal" && row.party.is_none() {
+                return Err(Problem::unauthorized(
+                    "this portal token is bound to no inviting party: sign in with the ЭЦП (POST /api/v1/portal/sessions)",
+                ));
+            }
             return Ok(Caller {
                 token_id: row.id,
                 role: row.role,
                 unit: row.unit,
                 post: None,
+                party: row.party,
             });
         }
         // A person's session: the cookie, and for every change the CSRF token in a header.
@@ -226,6 +241,11 @@ impl FromRequestParts<Service> for Caller {
         let (session, user) = crate::accounts::session(&service.store, &secret, service.now())
             .await?
             .ok_or_else(|| Problem::unauthorized("the session has ended; sign in again"))?;
+        if user.role == "portal" {
+            return Err(Problem::unauthorized(
+                "an inviting party signs in with its ЭЦП (POST /api/v1/portal/sessions), not with a password",
+            ));
+        }
         let safe = matches!(
             parts.method,
             axum::http::Method::GET | axum::http::Method::HEAD | axum::http::Method::OPTIONS
@@ -249,6 +269,7 @@ impl FromRequestParts<Service> for Caller {
             role: user.role,
             unit: user.unit,
             post: Some(user.post),
+            party: None,
         })
     }
 }
@@ -267,6 +288,39 @@ fn session_cookie(headers: &HeaderMap) -> Option<String> {
         .filter(|v| !v.is_empty() && v.len() <= 128)
 }
 
+/// The detached ЭЦП of a portal body (`Koshi-Signature`, base64), if given.
+fn signature_header(headers: &HeaderMap) -> Result<Option<Vec<u8>>, Problem> {
+    headers
+        .get("koshi-signature")
+        .map(|v| {
+            use base64::Engine;
+            let text = v
+                .to_str()
+                .map_err(|_| Problem::bad_request("invalid_signature_header", "Koshi-Signature must be base64"))?;
+            base64::engine::general_purpose::STANDARD
+                .decode(text.trim())
+                .map_err(|_| {
+                    Problem::bad_request(
+                        "invalid_signature_header",
+                        "Koshi-Signature must be base64 (standard alphabet)",
+                    )
+                })
+        })
+        .transpose()
+}
+
+#[utoipa::path(
+    post, path = "/api/v1/portal/sessions",
+    request_body = crate::portal::SignInStatement,
+    params(("Koshi-Signature" = String, Header, description = "A detached CMS/PKCS#7 signature over the exact body, base64, by the inviting party's ЭЦП")),
+    responses((status = 201, description = "A token bound to the IIN or BIN the certificate proves; every read and filing it makes is that party's own", body = crate::portal::PortalSession), (status = 409, body = ProblemDocument), (status = 422, body = ProblemDocument), (status = 503, body = ProblemDocument))
+)]
+async fn portal_session(State(s): State<Service>, headers: HeaderMap, body: Bytes) -> Result<Response, Problem> {
+    let cms = signature_header(&headers)?;
+    let session = s.portal_sign_in(&body, cms.as_deref()).await?;
+    Ok((StatusCode::CREATED, Json(session)).into_response())
+}
+
 /// Tokens are stored as SHA-256 digests: a leaked table reveals no usable token.
 pub fn token_hash(token: &str) -> String {
     hex::encode(Sha256::digest(token.as_bytes()))
@@ -277,7 +331,7 @@ fn require(s: &Service, caller: &Caller, action: &str) -> Result<(), Problem> {
 }
 
 /// Parses a JSON body: malformed JSON is 400, a body of the wrong shape 422; nothing is written.
-fn parse_body<T: DeserializeOwned>(body: &Bytes) -> Result<T, Problem> {
+pub(crate) fn parse_body<T: DeserializeOwned>(body: &Bytes) -> Result<T, Problem> {
     let v: Value = serde_json::from_slice(body)
         .map_err(|e| Problem::bad_request("malformed_json", format!("the body is not valid JSON: {e}")))?;
     crate::edge::check_json(&v)?;
@@ -327,23 +381,7 @@ async fn create_application(
     } else {
         let req: ApplicationRequest = parse_body(&body)?;
         let key = idempotency_key(&headers)?;
-        let signature = headers
-            .get("koshi-signature")
-            .map(|v| {
-                use base64::Engine;
-                let text = v
-                    .to_str()
-                    .map_err(|_| Problem::bad_request("invalid_signature_header", "Koshi-Signature must be base64"))?;
-                base64::engine::general_purpose::STANDARD
-                    .decode(text.trim())
-                    .map_err(|_| {
-                        Problem::bad_request(
-                            "invalid_signature_header",
-                            "Koshi-Signature must be base64 (standard alphabet)",
-                        )
-                    })
-            })
-            .transpose()?;
+        let signature = signature_header(&headers)?;
         let signed = crate::service::SignedBody {
             body: &body,
             hash: hex::encode(Sha256::digest(&body)),
@@ -749,7 +787,24 @@ async fn deliveries(
     caller: Caller,
     Query(q): Query<ListQuery>,
 ) -> Result<Json<Vec<DeliveryView>>, Problem> {
-    require(&s, &caller, "deliveries.read")?;
+    // An officer reads the deliveries of the cases of the bodies the unit serves, one case at a
+    // time; monitoring and audit read every delivery.
+    if s.authz.allow(&caller, "deliveries.read")? == crate::authz::Scope::OwnUnits {
+        let Some(id) = q.application_id.as_deref() else {
+            return Err(Problem::unprocessable(
+                "application_id_required",
+                "/application_id",
+                "an officer reads the deliveries of one case of the police bodies the unit serves",
+            ));
+        };
+        let app = s
+            .store
+            .application(id)
+            .await?
+            .ok_or_else(|| Problem::not_found("application"))?;
+        s.authz
+            .allow_case(&caller, "deliveries.read", &app.unit, &app.filed_unit)?;
+    }
     let rows = s
         .store
         .outbox(q.application_id.as_deref(), q.limit.unwrap_or(200).clamp(1, 1000))

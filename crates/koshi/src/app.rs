@@ -161,14 +161,37 @@ pub fn load_authz() -> Result<Authz> {
     Authz::from_toml(&units, &perms).map_err(|e| anyhow::anyhow!("{e}"))
 }
 
-/// Issues an API token: printed once, stored only as its SHA-256.
+/// The unit kinds a role's tokens and accounts belong to: an officer to a police body, a ЦОН
+/// operator to a ЦОН branch, the portal to the portal (and, for a token, to one inviting party);
+/// auditors and administrators to any unit.
+pub fn role_fits_unit(authz: &Authz, role: &str, unit: &str) -> Result<()> {
+    let Some(info) = authz.unit(unit) else {
+        anyhow::bail!("unknown unit {unit:?}: units are configured in the units file (KOSHI_UNITS)");
+    };
+    let fits = match role {
+        "officer" => crate::authz::POLICE_KINDS.contains(&info.kind.as_str()),
+        "con_operator" => info.kind == "con_branch",
+        "portal" => info.kind == "portal",
+        _ => true,
+    };
+    if !fits {
+        anyhow::bail!("a {role} belongs to a unit of another kind than {unit} ({})", info.kind);
+    }
+    Ok(())
+}
+
+/// Issues an API token: printed once, stored only as its SHA-256. Portal tokens are bound to an
+/// inviting party proven by its ЭЦП and come only from [`issue_party_token`].
 pub async fn issue_token(store: &Store, role: &str, unit: &str, label: &str) -> Result<(String, String)> {
     if !crate::api::ROLES.contains(&role) {
         anyhow::bail!("unknown role {role:?}; roles: {}", crate::api::ROLES.join(", "));
     }
-    if load_authz()?.unit(unit).is_none() {
-        anyhow::bail!("unknown unit {unit:?}: units are configured in the units file (KOSHI_UNITS)");
+    if role == "portal" {
+        anyhow::bail!(
+            "portal tokens are bound to the inviting party its ЭЦП proves: sign in with POST /api/v1/portal/sessions"
+        );
     }
+    role_fits_unit(&load_authz()?, role, unit)?;
     let secret = format!("ksh_{}{}", uuid::Uuid::new_v4().simple(), uuid::Uuid::new_v4().simple());
     let id = uuid::Uuid::now_v7().to_string();
     let row = TokenRow {
@@ -179,7 +202,23 @@ pub async fn issue_token(store: &Store, role: &str, unit: &str, label: &str) -> 
         label: label.into(),
         created_at: instant(SystemClock.now()),
         revoked_at: None,
+        party: None,
+        expires_at: None,
     };
+    store.write(Unit::new().with(repo::insert_token(&row))).await?;
+    Ok((id, secret))
+}
+
+/// A portal token acting for `party` (an IIN or BIN an ЭЦП certificate proved), at the portal
+/// unit `unit`, for [`crate::portal::TOKEN_LIFETIME`]. The sign-in endpoint is the way in; this
+/// serves the demo and the tests, which stand in for a sign-in.
+pub async fn issue_party_token(store: &Store, unit: &str, party: &str, label: &str) -> Result<(String, String)> {
+    role_fits_unit(&load_authz()?, "portal", unit)?;
+    if party.len() != 12 || !party.bytes().all(|b| b.is_ascii_digit()) {
+        anyhow::bail!("a portal party is an IIN or a BIN of 12 digits");
+    }
+    let id = uuid::Uuid::now_v7().to_string();
+    let (row, secret) = crate::portal::party_token(id.clone(), unit, party, label, SystemClock.now());
     store.write(Unit::new().with(repo::insert_token(&row))).await?;
     Ok((id, secret))
 }

@@ -185,7 +185,10 @@ impl Authz {
     pub fn allow_case(&self, caller: &Caller, action: &str, case_unit: &str, filed_unit: &str) -> Result<(), Problem> {
         match self.allow(caller, action)? {
             Scope::All => Ok(()),
-            Scope::OwnUnits if self.serves(&caller.unit, case_unit) || self.serves(&caller.unit, filed_unit) => Ok(()),
+            Scope::OwnUnits if self.serves(&caller.unit, case_unit) => Ok(()),
+            // A ЦОН branch (or the portal) reaches what it filed; a police body only the cases it
+            // owns, so a case transferred away (п. 17-1) leaves the body that filed it.
+            Scope::OwnUnits if !self.is_police(&caller.unit) && self.serves(&caller.unit, filed_unit) => Ok(()),
             Scope::OwnUnits => Err(Problem::forbidden(format!(
                 "the case belongs to unit {case_unit}, which unit {} does not serve",
                 caller.unit

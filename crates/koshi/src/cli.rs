@@ -411,10 +411,22 @@ async fn run_async(cli: Cli, law: std::sync::Arc<Law>) -> Result<ExitCode> {
                 .await
                 .with_context(|| format!("cannot listen on {addr}"))?;
             let local = listener.local_addr()?;
+            // A token per role at a unit of its kind; the portal one acts for the demo company,
+            // standing in for its director's ЭЦП sign-in (POST /api/v1/portal/sessions).
             let mut tokens = Vec::new();
-            for role in crate::api::ROLES {
-                let (_, t) = app::issue_token(&a.service.store, role, "ALM-01", "demo").await?;
-                tokens.push((role, t));
+            for (role, unit) in [
+                ("officer", "ALM-01"),
+                ("con_operator", "CON-ALM-01"),
+                ("portal", "EGOV"),
+                ("auditor", "MVD"),
+                ("admin", "MVD"),
+            ] {
+                let (_, t) = if role == "portal" {
+                    app::issue_party_token(&a.service.store, unit, crate::demo::COMPANY_BIN, "demo").await?
+                } else {
+                    app::issue_token(&a.service.store, role, unit, "demo").await?
+                };
+                tokens.push((role, unit, t));
             }
             let seeded = crate::demo::seed(&a).await?;
             println!("Koshi demo: http://{local}/api/v1 (OpenAPI: http://{local}/api/v1/openapi.json)");
@@ -423,13 +435,13 @@ async fn run_async(cli: Cli, law: std::sync::Arc<Law>) -> Result<ExitCode> {
                 a.service.store.backend(),
                 seeded
             );
-            println!("tokens (unit ALM-01):");
-            for (role, t) in &tokens {
-                println!("  {role:13} {t}");
+            println!("tokens:");
+            for (role, unit, t) in &tokens {
+                println!("  {role:13} {t}  ({unit})");
             }
             println!(
                 "try: curl -H 'Authorization: Bearer {}' http://{local}/api/v1/monitoring/deliveries",
-                tokens[0].1
+                tokens[3].2
             );
             a.serve(listener).await?;
         }

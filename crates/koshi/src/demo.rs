@@ -102,6 +102,7 @@ pub async fn seed(app: &crate::app::App) -> anyhow::Result<usize> {
         role: "officer".into(),
         unit: "ALM-01".into(),
         post: None,
+        party: None,
     };
     let law = app.service.law();
     let cases = [

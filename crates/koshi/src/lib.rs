@@ -18,6 +18,7 @@ pub mod edge;
 pub mod gost;
 pub mod lawdata;
 pub mod model;
+pub mod portal;
 pub mod pr_service;
 pub mod problem;
 pub mod service;

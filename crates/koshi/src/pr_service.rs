@@ -533,6 +533,7 @@ impl Service {
             .application(id)
             .await?
             .ok_or_else(|| Problem::not_found("application"))?;
+        crate::service::party_may_see(caller, &app)?;
         self.authz.allow_case(caller, action, &app.unit, &app.filed_unit)?;
         if app.kind != "pr" {
             return Err(Problem::conflict("not_a_pr_case", "this is not a PR case"));

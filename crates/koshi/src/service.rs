@@ -37,6 +37,8 @@ pub struct Caller {
     pub unit: String,
     /// The person's post (п. 15); system tokens hold none.
     pub post: Option<String>,
+    /// The inviting party (IIN or BIN) a portal caller acts for, proven by its ЭЦП at sign-in.
+    pub party: Option<String>,
 }
 
 impl Caller {
@@ -569,7 +571,12 @@ impl Service {
     /// п. 8: a portal request is signed by the service recipient with an ЭЦП. The signature must
     /// verify against the trust store at the time of filing, over the exact body, and its signer
     /// must be the inviting party (IIN of an individual, BIN of an organisation).
-    async fn verify_signature(&self, req: &ApplicationRequest, signed: &SignedBody<'_>) -> Result<Value, Problem> {
+    async fn verify_signature(
+        &self,
+        caller: &Caller,
+        req: &ApplicationRequest,
+        signed: &SignedBody<'_>,
+    ) -> Result<Value, Problem> {
         let Some(cms) = &signed.signature else {
             return Err(Problem::unprocessable(
                 "signature_required",
@@ -577,12 +584,48 @@ impl Service {
                 "a portal request carries its ЭЦП: a detached CMS signature over the body, base64, in the Koshi-Signature header (п. 8)",
             ));
         };
+        let (iin, bin, serial, algorithm) = self.verify_ecp(cms, signed.body).await?;
+        let party = &req.inviting_party;
+        let matches = match (&party.iin, &party.bin) {
+            (Some(party_iin), _) if iin.as_deref() == Some(party_iin.trim()) => true,
+            (_, Some(party_bin)) if bin.as_deref() == Some(party_bin.trim()) => true,
+            _ => false,
+        };
+        if !matches {
+            return Err(Problem::unprocessable(
+                "signature_not_of_the_applicant",
+                "/inviting_party",
+                "the request is signed by someone other than the inviting party (п. 8: the service recipient signs)",
+            ));
+        }
+        // The portal caller acts for the party its own ЭЦП sign-in proved: it files for that party
+        // only (issue 14 item 4).
+        let signer_party = if party.bin.is_some() {
+            bin.as_deref()
+        } else {
+            iin.as_deref()
+        };
+        if caller.party.as_deref() != signer_party {
+            return Err(Problem::forbidden(
+                "the portal session acts for another inviting party than the one that signed this request",
+            ));
+        }
+        Ok(json!({"verified": true, "certificate_serial": serial, "digest": algorithm, "citation": "п. 8"}))
+    }
+
+    /// An ЭЦП (detached CMS over `body`) checked against the trust store now, or by the external
+    /// GOST verification service: `(IIN, BIN, certificate serial, digest algorithm)`.
+    pub(crate) async fn verify_ecp(
+        &self,
+        cms: &[u8],
+        body: &[u8],
+    ) -> Result<(Option<String>, Option<String>, String, String), Problem> {
         let Some(trust) = &self.config.trust_store else {
             return Err(Problem::unavailable(
                 "portal signatures cannot be verified: no trust store is configured (KOSHI_TRUST_STORE)",
             ));
         };
-        let (iin, bin, serial, algorithm) = match koshi_sign::verify_detached(cms, signed.body, trust, self.now()) {
+        Ok(match koshi_sign::verify_detached(cms, body, trust, self.now()) {
             Ok(v) => (v.iin, v.bin, v.serial, v.digest_algorithm.name().to_string()),
             // GOST 34.310 goes to the external verification service, when one is configured.
             Err(koshi_sign::SignatureError::GostRequiresExternalVerifier) if self.config.gost_verifier.is_some() => {
@@ -591,7 +634,7 @@ impl Service {
                     .gost_verifier
                     .as_ref()
                     .ok_or_else(|| Problem::unavailable("no GOST verifier"))?;
-                let verdict = verifier.verify(cms, signed.body).await.map_err(Problem::unavailable)?;
+                let verdict = verifier.verify(cms, body).await.map_err(Problem::unavailable)?;
                 if !verdict.valid {
                     return Err(Problem::unprocessable(
                         "gost_signature_invalid",
@@ -618,21 +661,7 @@ impl Service {
                     format!("the ЭЦП is not accepted: {e}"),
                 ));
             }
-        };
-        let party = &req.inviting_party;
-        let matches = match (&party.iin, &party.bin) {
-            (Some(party_iin), _) if iin.as_deref() == Some(party_iin.trim()) => true,
-            (_, Some(party_bin)) if bin.as_deref() == Some(party_bin.trim()) => true,
-            _ => false,
-        };
-        if !matches {
-            return Err(Problem::unprocessable(
-                "signature_not_of_the_applicant",
-                "/inviting_party",
-                "the request is signed by someone other than the inviting party (п. 8: the service recipient signs)",
-            ));
-        }
-        Ok(json!({"verified": true, "certificate_serial": serial, "digest": algorithm, "citation": "п. 8"}))
+        })
     }
 
     /// The electronic copy given for document `i`: its content decoded, within the size limit,
@@ -759,7 +788,7 @@ impl Service {
         }
         let f = self.validate(caller, &req)?;
         let signer = if f.channel == Channel::Portal {
-            Some(self.verify_signature(&req, signed).await?)
+            Some(self.verify_signature(caller, &req, signed).await?)
         } else {
             None
         };
@@ -2057,6 +2086,7 @@ impl Service {
             .application(id)
             .await?
             .ok_or_else(|| Problem::not_found("application"))?;
+        party_may_see(caller, &app)?;
         self.authz
             .allow_case(caller, "application.read", &app.unit, &app.filed_unit)?;
         let now_s = instant(self.now());
@@ -2219,6 +2249,34 @@ impl Service {
                 "a ЦОН or portal filing names the police body of the place of registration, which decides it (п. 5, п. 7)",
             )),
         }
+    }
+}
+
+/// A portal caller sees only the cases of the inviting party its ЭЦП proved (issue 14 item 4):
+/// an RVP whose inviting party it is, a PR it filed as the applicant. Another party's case is
+/// answered as unknown, so that its existence is not revealed; a stored filing that cannot be read
+/// is refused, never shown.
+pub(crate) fn party_may_see(caller: &Caller, app: &ApplicationRow) -> Result<(), Problem> {
+    if caller.role != "portal" {
+        return Ok(());
+    }
+    let Some(party) = caller.party.as_deref() else {
+        return Err(Problem::not_found("application"));
+    };
+    let data: Value = serde_json::from_str(&app.data).map_err(|_| Problem::not_found("application"))?;
+    let ip = &data["inviting_party"];
+    let of_party = [
+        &ip["iin"],
+        &ip["bin"],
+        &data["applicant"]["iin"],
+        &data["person"]["iin"],
+    ]
+    .iter()
+    .any(|v| v.as_str().map(str::trim) == Some(party));
+    if app.channel == "portal" && of_party {
+        Ok(())
+    } else {
+        Err(Problem::not_found("application"))
     }
 }
 

@@ -116,11 +116,18 @@ async fn spawn_with(
     .await
     .unwrap();
     let mut tokens = HashMap::new();
+    // Each role at a unit of its kind; the portal token acts for the demo company (BIN), as an
+    // ЭЦП sign-in of its director would make it.
     for role in koshi::api::ROLES {
-        let (_, t) = koshi::app::issue_token(&app.service.store, role, "ALM-01", "test")
-            .await
-            .unwrap();
-        tokens.insert(role, t);
+        let t = match role {
+            "portal" => {
+                koshi::app::issue_party_token(&app.service.store, "EGOV", koshi::demo::COMPANY_BIN, "test").await
+            }
+            "con_operator" => koshi::app::issue_token(&app.service.store, role, "CON-ALM-01", "test").await,
+            "auditor" => koshi::app::issue_token(&app.service.store, role, "MVD", "test").await,
+            _ => koshi::app::issue_token(&app.service.store, role, "ALM-01", "test").await,
+        };
+        tokens.insert(role, t.unwrap().1);
     }
     let (base, server) = serve(&app).await;
     TestApp {

@@ -28,6 +28,7 @@ async fn demo_scenarios_leave_no_iin_or_passport_number_in_the_logs() {
     let mut printed = String::new();
     let mut base = String::new();
     let mut officer = String::new();
+    let mut auditor = String::new();
     for _ in 0..20 {
         let mut line = String::new();
         if stdout.read_line(&mut line).unwrap() == 0 {
@@ -44,6 +45,9 @@ async fn demo_scenarios_leave_no_iin_or_passport_number_in_the_logs() {
         if line.trim_start().starts_with("officer ") {
             officer = line.split_whitespace().nth(1).unwrap().to_string();
         }
+        if line.trim_start().starts_with("auditor ") {
+            auditor = line.split_whitespace().nth(1).unwrap().to_string();
+        }
         printed.push_str(&line);
         if line.starts_with("try:") {
             break;
@@ -54,7 +58,7 @@ async fn demo_scenarios_leave_no_iin_or_passport_number_in_the_logs() {
     // Read every demo case, file new ones (good, refused and malformed), decide one.
     let d: Value = http
         .get(format!("{base}/api/v1/monitoring/deliveries?limit=1000"))
-        .bearer_auth(&officer)
+        .bearer_auth(&auditor)
         .send()
         .await
         .unwrap()

@@ -40,6 +40,7 @@ async fn cases_are_decided_through_the_http_adapters_against_registry_sim() {
         role: "officer".into(),
         unit: "ALM-01".into(),
         post: None,
+        party: None,
     };
     // A clean person is issued; a wanted one (КПСиСУ) and one without fingerprints are not.
     for (doc, expected) in [

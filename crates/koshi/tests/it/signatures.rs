@@ -214,6 +214,159 @@ async fn signer_must_be_the_inviting_party(t: &TestApp) {
     );
 }
 
+/// A sign-in statement, signed by `who`, at the test clock's now (or `skew` from it).
+fn statement(t: &TestApp, who: &Issued, purpose: &str, skew_min: i64, organisation: bool) -> (Vec<u8>, Vec<u8>) {
+    let at = t.now() + SignedDuration::from_mins(skew_min);
+    let body = serde_json::to_vec(&serde_json::json!({
+        "purpose": purpose,
+        "signed_at": at.to_string(),
+        "nonce": format!("n-{}-{}", at.as_millisecond(), organisation),
+        "as_organisation": organisation,
+    }))
+    .unwrap();
+    let cms = sign(who, &[&pki().intermediate.cert], &body, &CmsOpts::default());
+    (body, cms)
+}
+
+async fn sign_in(t: &TestApp, body: &[u8], cms: Option<&[u8]>) -> (u16, Value) {
+    let mut r = t
+        .http
+        .post(format!("{}/api/v1/portal/sessions", t.base))
+        .header("content-type", "application/json")
+        .body(body.to_vec());
+    if let Some(c) = cms {
+        r = r.header("koshi-signature", base64::engine::general_purpose::STANDARD.encode(c));
+    }
+    let resp = r.send().await.unwrap();
+    (resp.status().as_u16(), resp.json().await.unwrap_or(Value::Null))
+}
+
+async fn as_token(t: &TestApp, token: &str, path: &str) -> (u16, Value) {
+    let r = t
+        .http
+        .get(format!("{}{path}", t.base))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap();
+    (r.status().as_u16(), r.json().await.unwrap_or(Value::Null))
+}
+
+/// Issue 14 item 4: a portal identity is the inviting party its ЭЦП proves; its token files,
+/// reads and lists only that party's cases, and expires.
+async fn portal_identity_is_the_party_its_signature_proves(t: &TestApp) {
+    t.clock.set("2026-02-02T10:00:00+05:00".parse().unwrap());
+    let director = signer("BIN160540012347", 0x3101, 30, 365);
+    let stranger = pki().intermediate.issue(Spec {
+        subject: "CN=ЧУЖОЙ,SERIALNUMBER=IIN780412300119,C=KZ".into(),
+        serial: 0x3102,
+        not_before: T0.parse::<jiff::Timestamp>().unwrap() - SignedDuration::from_hours(24),
+        not_after: T0.parse::<jiff::Timestamp>().unwrap() + SignedDuration::from_hours(24 * 30),
+        ca: false,
+        key_usage: Some(KeyUsages::DigitalSignature | KeyUsages::NonRepudiation),
+    });
+    let before = t.counts().await;
+    // Refused sign-ins: unsigned, signed for another purpose, stale, or naming no BIN.
+    let (body, _) = statement(t, &director, "koshi.portal.sign_in", 0, true);
+    let (s, v) = sign_in(t, &body, None).await;
+    assert_eq!((s, v["code"].as_str()), (422, Some("signature_required")), "{v}");
+    let (b, c) = statement(t, &director, "something_else", 0, true);
+    let (s, v) = sign_in(t, &b, Some(&c)).await;
+    assert_eq!((s, v["code"].as_str()), (422, Some("wrong_purpose")), "{v}");
+    let (b, c) = statement(t, &director, "koshi.portal.sign_in", -10, true);
+    let (s, v) = sign_in(t, &b, Some(&c)).await;
+    assert_eq!((s, v["code"].as_str()), (422, Some("statement_not_fresh")), "{v}");
+    let (b, c) = statement(t, &stranger, "koshi.portal.sign_in", 1, true);
+    let (s, v) = sign_in(t, &b, Some(&c)).await;
+    assert_eq!(
+        (s, v["code"].as_str()),
+        (422, Some("certificate_names_no_party")),
+        "{v}"
+    );
+    assert_eq!(t.counts().await, before, "refused sign-ins wrote something");
+    // The director signs in for the company: the token acts for its BIN; a replay is refused.
+    let (b, c) = statement(t, &director, "koshi.portal.sign_in", 0, true);
+    let (s, v) = sign_in(t, &b, Some(&c)).await;
+    assert_eq!(s, 201, "{v}");
+    assert_eq!(v["party"], koshi::demo::COMPANY_BIN);
+    let company = v["token"].as_str().unwrap().to_string();
+    let (s, v) = sign_in(t, &b, Some(&c)).await;
+    assert_eq!((s, v["code"].as_str()), (409, Some("sign_in_replayed")), "{v}");
+    // A stranger signs in for himself (his IIN).
+    let (b, c) = statement(t, &stranger, "koshi.portal.sign_in", 0, false);
+    let (s, v) = sign_in(t, &b, Some(&c)).await;
+    assert_eq!(s, 201, "{v}");
+    assert_eq!(v["party"], "780412300119");
+    let theirs = v["token"].as_str().unwrap().to_string();
+    // The company files through its own session.
+    let body = portal_body(t, "2026-02-02T10:01:00+05:00");
+    let cms = sign(&director, &[&pki().intermediate.cert], &body, &CmsOpts::default());
+    let file = |token: String, body: Vec<u8>, cms: Vec<u8>| {
+        let http = t.http.clone();
+        let url = format!("{}/api/v1/applications", t.base);
+        async move {
+            let r = http
+                .post(url)
+                .bearer_auth(token)
+                .header("content-type", "application/json")
+                .header("koshi-signature", base64::engine::general_purpose::STANDARD.encode(cms))
+                .body(body)
+                .send()
+                .await
+                .unwrap();
+            (r.status().as_u16(), r.json::<Value>().await.unwrap_or(Value::Null))
+        }
+    };
+    let before = t.counts().await;
+    let (s, v) = file(theirs.clone(), body.clone(), cms.clone()).await;
+    assert_eq!(s, 403, "another party's session cannot file the company's request: {v}");
+    assert_eq!(t.counts().await, before);
+    let (s, v) = file(company.clone(), body, cms).await;
+    assert_eq!(s, 201, "{v}");
+    let id = v["id"].as_str().unwrap().to_string();
+    // The company reads its case; the stranger learns nothing of it, not even that it exists.
+    let (s, v) = as_token(t, &company, &format!("/api/v1/applications/{id}")).await;
+    assert_eq!(s, 200, "{v}");
+    let (s, v) = as_token(t, &theirs, &format!("/api/v1/applications/{id}")).await;
+    assert_eq!((s, v["code"].as_str()), (404, Some("not_found")), "{v}");
+    let (s, _) = as_token(t, &theirs, "/api/v1/applications/no-such-case").await;
+    assert_eq!(s, 404, "a made-up case and another party's answer alike");
+    // A desk case of the same company is not the portal party's to read.
+    let desk = t.file_and_process(&t.request("751234567", "labour_contract")).await;
+    let (s, _) = as_token(
+        t,
+        &company,
+        &format!("/api/v1/applications/{}", desk["id"].as_str().unwrap()),
+    )
+    .await;
+    assert_eq!(s, 404);
+    // Portal tokens expire; one bound to no party (issued before parties) acts for nobody.
+    t.advance(9 * 60);
+    let (s, v) = as_token(t, &company, &format!("/api/v1/applications/{id}")).await;
+    assert_eq!((s, v["code"].as_str()), (401, Some("unauthorized")), "{v}");
+    let secret = "ksh_unbound_portal_token_of_the_first_wave";
+    let row = koshi_store::repo::TokenRow {
+        id: "old-portal".into(),
+        token_hash: koshi::api::token_hash(secret),
+        role: "portal".into(),
+        unit: "EGOV".into(),
+        label: "first wave".into(),
+        created_at: "2026-01-01T00:00:00Z".into(),
+        revoked_at: None,
+        party: None,
+        expires_at: None,
+    };
+    t.app
+        .service
+        .store
+        .write(koshi_store::Unit::new().with(koshi_store::repo::insert_token(&row)))
+        .await
+        .unwrap();
+    let (s, v) = as_token(t, secret, &format!("/api/v1/applications/{id}")).await;
+    assert_eq!(s, 401, "{v}");
+    assert!(v["detail"].as_str().unwrap().contains("no inviting party"), "{v}");
+}
+
 macro_rules! with_trust {
     ($name:ident, $body:ident) => {
         mod $name {
@@ -243,6 +396,7 @@ macro_rules! with_trust {
     };
 }
 
+with_trust!(portal_identity, portal_identity_is_the_party_its_signature_proves);
 with_trust!(
     portal_after_hours,
     signed_portal_filing_after_hours_counts_from_the_next_working_day

@@ -1,0 +1,135 @@
+//! The inviting party's portal identity (issue 14 item 4; п. 8): the party signs a fresh sign-in
+//! statement with its ЭЦП, and receives a token bound to the IIN or BIN its certificate proves.
+//! Every filing, read and list that token makes is the party's own.
+
+use jiff::{SignedDuration, Timestamp};
+use koshi_store::repo::{self, TokenRow};
+use koshi_store::{Unit, instant};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::problem::Problem;
+use crate::service::Service;
+
+/// What a sign-in statement says it is for, so that no other signed text serves as one.
+pub const SIGN_IN_PURPOSE: &str = "koshi.portal.sign_in";
+/// How long a portal token acts for its party.
+pub const TOKEN_LIFETIME: SignedDuration = SignedDuration::from_hours(8);
+/// How far a statement's `signed_at` may lie from the server's clock.
+pub const FRESHNESS: SignedDuration = SignedDuration::from_mins(5);
+/// The portal unit of the shipped units file.
+pub const PORTAL_UNIT: &str = "EGOV";
+
+/// The statement an inviting party signs to sign in (the body of `POST /api/v1/portal/sessions`).
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SignInStatement {
+    /// Always `koshi.portal.sign_in`.
+    pub purpose: String,
+    /// When the party signed it (RFC 3339); within five minutes of the server's clock.
+    pub signed_at: String,
+    /// A random value of 16 to 128 characters, never used before.
+    pub nonce: String,
+    /// Sign in for the organisation (its BIN) rather than for oneself (the IIN).
+    #[serde(default)]
+    pub as_organisation: bool,
+}
+
+/// A portal token bound to the party.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct PortalSession {
+    /// The bearer token (shown once).
+    pub token: String,
+    /// The IIN or BIN the token acts for.
+    pub party: String,
+    pub expires_at: String,
+}
+
+/// A portal token's row (stored as a digest) and its secret; `id` is fixed by the caller.
+pub fn party_token(id: String, unit: &str, party: &str, label: &str, now: Timestamp) -> (TokenRow, String) {
+    let secret = format!("ksh_{}{}", uuid::Uuid::new_v4().simple(), uuid::Uuid::new_v4().simple());
+    let row = TokenRow {
+        id,
+        token_hash: crate::api::token_hash(&secret),
+        role: "portal".into(),
+        unit: unit.into(),
+        label: label.into(),
+        created_at: instant(now),
+        revoked_at: None,
+        party: Some(party.into()),
+        expires_at: Some(instant(now + TOKEN_LIFETIME)),
+    };
+    (row, secret)
+}
+
+impl Service {
+    /// Signs an inviting party in: the statement must be signed by an ЭЦП the trust store
+    /// accepts, be fresh, say what it is for, and never have served before (its digest is the
+    /// token's id, so a replay is a conflict).
+    pub async fn portal_sign_in(&self, body: &axum::body::Bytes, cms: Option<&[u8]>) -> Result<PortalSession, Problem> {
+        let Some(cms) = cms else {
+            return Err(Problem::unprocessable(
+                "signature_required",
+                "/",
+                "a portal sign-in carries its ЭЦП: a detached CMS signature over the body, base64, in the Koshi-Signature header",
+            ));
+        };
+        let statement: SignInStatement = crate::api::parse_body(body)?;
+        if statement.purpose != SIGN_IN_PURPOSE {
+            return Err(Problem::unprocessable(
+                "wrong_purpose",
+                "/purpose",
+                format!("a sign-in statement says purpose {SIGN_IN_PURPOSE:?}"),
+            ));
+        }
+        let n = statement.nonce.chars().count();
+        if !(16..=128).contains(&n) || !statement.nonce.chars().all(|c| c.is_ascii_graphic()) {
+            return Err(Problem::unprocessable(
+                "invalid_nonce",
+                "/nonce",
+                "the nonce is 16 to 128 printable ASCII characters",
+            ));
+        }
+        let now = self.now();
+        let signed_at: Timestamp = statement.signed_at.parse().map_err(|e| {
+            Problem::unprocessable("invalid_instant", "/signed_at", format!("not an RFC 3339 instant: {e}"))
+        })?;
+        if (now - signed_at).abs() > FRESHNESS {
+            return Err(Problem::unprocessable(
+                "statement_not_fresh",
+                "/signed_at",
+                "the statement was signed more than five minutes from now: sign a new one",
+            ));
+        }
+        let (iin, bin, _, _) = self.verify_ecp(cms, body).await?;
+        let party = if statement.as_organisation { bin } else { iin };
+        let Some(party) = party else {
+            return Err(Problem::unprocessable(
+                "certificate_names_no_party",
+                "/as_organisation",
+                if statement.as_organisation {
+                    "the certificate names no BIN: an organisation signs with its employee's certificate for it"
+                } else {
+                    "the certificate names no IIN"
+                },
+            ));
+        };
+        let id = format!("ecp-{}", &hex::encode(Sha256::digest(body))[..32]);
+        let (row, secret) = party_token(id, PORTAL_UNIT, &party, "ЭЦП sign-in", now);
+        self.store
+            .write(Unit::new().with(repo::insert_token(&row)))
+            .await
+            .map_err(|e| match e {
+                koshi_store::StoreError::Conflict(_) => Problem::conflict(
+                    "sign_in_replayed",
+                    "this signed statement has already served to sign in: sign a new one",
+                ),
+                other => other.into(),
+            })?;
+        Ok(PortalSession {
+            token: secret,
+            party,
+            expires_at: row.expires_at.unwrap_or_default(),
+        })
+    }
+}
