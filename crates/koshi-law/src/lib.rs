@@ -4,6 +4,7 @@
 //! Dates, the working calendar and rule parameters are arguments; every outcome carries the
 //! citation it rests on and the version of the Rules in force on its date.
 
+pub mod agencies;
 pub mod calendar;
 pub mod citation;
 pub mod ident;

@@ -19,7 +19,7 @@ use crate::problem::{FieldError, Problem, ProblemDocument};
 use crate::service::{Caller, Service};
 
 /// Roles of issue 3 (deepened by the security issue).
-pub const ROLES: [&str; 5] = ["officer", "con_operator", "portal", "auditor", "admin"];
+pub const ROLES: [&str; 6] = ["officer", "con_operator", "portal", "agency", "auditor", "admin"];
 
 /// Largest request body (attachments are base64 inside JSON).
 pub const MAX_BODY_BYTES: usize = 48 * 1024 * 1024;

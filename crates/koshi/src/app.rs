@@ -172,6 +172,7 @@ pub fn role_fits_unit(authz: &Authz, role: &str, unit: &str) -> Result<()> {
         "officer" => crate::authz::POLICE_KINDS.contains(&info.kind.as_str()),
         "con_operator" => info.kind == "con_branch",
         "portal" => info.kind == "portal",
+        "agency" => info.kind == "agency",
         _ => true,
     };
     if !fits {

@@ -32,6 +32,9 @@ pub struct UnitInfo {
     #[serde(default)]
     pub parent: Option<String>,
     pub name_ru: String,
+    /// For a unit of kind `agency`: the body of п. 14 it answers for (`koshi_law::agencies`).
+    #[serde(default)]
+    pub agency: Option<String>,
 }
 
 /// How far an approving post reaches (п. 15 абз. 2).
@@ -105,6 +108,14 @@ impl Authz {
                 && !map.contains_key(parent)
             {
                 return Err(format!("units: {} names an unknown parent {parent}", unit.id));
+            }
+        }
+        for unit in map.values() {
+            match (unit.kind.as_str(), unit.agency.as_deref()) {
+                ("agency", Some(a)) if koshi_law::agencies::Agency::parse(a).is_some() => {}
+                ("agency", _) => return Err(format!("units: {} names no agency of п. 14", unit.id)),
+                (_, Some(_)) => return Err(format!("units: {} is not of kind agency but names one", unit.id)),
+                _ => {}
             }
         }
         // No cycles: every chain of parents ends.

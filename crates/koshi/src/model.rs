@@ -411,6 +411,22 @@ pub struct AgencyAnswerRequest {
     pub outcome: String,
     #[serde(default)]
     pub detail: String,
+    /// A paper answer the case officer enters: the act's number and date, and the officer's
+    /// attestation. Never for the national-security or УМС ДП approvals, which come from the
+    /// agency itself.
+    #[serde(default)]
+    pub paper_act: Option<PaperActInput>,
+}
+
+/// An agency's act received on paper.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PaperActInput {
+    pub number: String,
+    /// YYYY-MM-DD
+    pub date: String,
+    /// How the act was received and that it is true to the original.
+    pub attestation: String,
 }
 
 /// `POST /api/v1/applications/{id}/conclusion`: the officer's conclusion (App. 9, п. 14 пп. 4).

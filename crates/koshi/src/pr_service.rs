@@ -5,6 +5,7 @@ use std::collections::BTreeSet;
 
 use axum::http::StatusCode;
 use jiff::civil::Date;
+use koshi_law::agencies::{Agency, AnswerSource};
 use koshi_law::citation;
 use koshi_law::requirements::{Channel, Package, SubmittedDocument};
 use koshi_law::terms;
@@ -451,30 +452,6 @@ impl Service {
     }
 }
 
-/// The agencies of п. 14 пп. 2–3 and how long each may take to answer, counted from the day the
-/// request goes out (see docs/interpretations.md).
-pub const AGENCIES: [(&str, &str); 5] = [
-    ("ums_dp", "п. 14 пп. 2"),
-    ("bank", "п. 14 пп. 3 абз. 2"),
-    ("police_records", "п. 14 пп. 3 абз. 3"),
-    ("kpsisu", "п. 14 пп. 3 абз. 4"),
-    ("national_security", "п. 14 пп. 3 абз. 5"),
-];
-
-fn answer_due(agency: &str, sent_on: Date, service_due: Date) -> Date {
-    let due = match agency {
-        "national_security" => terms::pr_stage_due(terms::PrStage::NationalSecurity, sent_on, service_due),
-        // УМС ДП's approval has no term of its own: it must leave the conclusion (10 days) and the
-        // notification (3 days) inside the service term.
-        "ums_dp" => terms::add_days(
-            service_due,
-            -(terms::PrStage::Conclusion.days() + terms::PrStage::Notification.days()),
-        ),
-        _ => terms::pr_stage_due(terms::PrStage::Requests, sent_on, service_due),
-    };
-    due.min(service_due)
-}
-
 /// A PR case's status change, guarded by the revision it was read at.
 fn status_change(app: &ApplicationRow, status: &str, decision: Option<String>, at: &str) -> koshi_store::Op {
     repo::change_status(repo::StatusChange {
@@ -560,8 +537,9 @@ impl Service {
         unit.push(status_change(&app, "awaiting_answers", None, &now_s));
         Service::stop_clock(&mut unit, "pr.stage.send_to_ums", &app.id);
         let mut sent = Vec::new();
-        for (agency, cite) in AGENCIES {
-            let due = answer_due(agency, today, service_due);
+        for agency in Agency::ALL {
+            let (cite, due) = (agency.citation(), agency.answer_due(today, service_due));
+            let agency = agency.code();
             unit.push(repo::insert_agency_request(&repo::AgencyRequestRow {
                 application_id: app.id.clone(),
                 agency: agency.into(),
@@ -606,13 +584,13 @@ impl Service {
         id: &str,
         a: AgencyAnswerRequest,
     ) -> Result<serde_json::Value, Problem> {
-        if !AGENCIES.iter().any(|(x, _)| *x == a.agency) {
+        let Some(agency) = Agency::parse(&a.agency) else {
             return Err(Problem::unprocessable(
                 "unknown_agency",
                 "/agency",
                 format!("{:?} is not an agency of п. 14", a.agency),
             ));
-        }
+        };
         if a.outcome != "positive" && a.outcome != "negative" {
             return Err(Problem::unprocessable(
                 "unknown_outcome",
@@ -622,9 +600,10 @@ impl Service {
         }
         for _ in 0..5 {
             let app = self.pr_case(caller, id, "application.agency_answer").await?;
+            let source = self.answer_source(caller, &app, agency, a.paper_act.as_ref())?;
             let requests = self.store.agency_requests(&app.id).await?;
-            let waiting = requests.iter().any(|r| r.agency == a.agency && r.state == "waiting");
-            if app.status != "awaiting_answers" || !waiting {
+            let request = requests.iter().find(|r| r.agency == a.agency && r.state == "waiting");
+            let Some(request) = request.filter(|_| app.status == "awaiting_answers") else {
                 return Err(Problem::conflict(
                     "not_waiting_for_answer",
                     format!(
@@ -632,10 +611,18 @@ impl Service {
                         app.status, a.agency
                     ),
                 ));
-            }
+            };
             let now = self.now();
             let now_s = instant(now);
             let today = self.law().calendar.civil(now).date();
+            let sent_on = self
+                .law()
+                .calendar
+                .civil(stored_instant(&request.sent_at, "request sent")?)
+                .date();
+            agency
+                .accepts(&source, sent_on, today)
+                .map_err(|e| Problem::unprocessable(e.code(), "/paper_act", e.to_string()))?;
             let last = requests.iter().filter(|r| r.state == "waiting").count() == 1;
             let mut unit = Unit::new();
             unit.push(repo::answer_agency(
@@ -649,18 +636,13 @@ impl Service {
             Service::stop_clock(&mut unit, &format!("pr.answer_due.{}", a.agency), &app.id);
             let status = if last { "conclusion_due" } else { "awaiting_answers" };
             unit.push(status_change(&app, status, None, &now_s));
-            let cite = AGENCIES
-                .iter()
-                .find(|(x, _)| *x == a.agency)
-                .map(|(_, c)| *c)
-                .unwrap_or("п. 14");
             unit.push(case_event(
                 &app.id,
                 &caller.actor(),
                 "pr.answer.recorded",
-                cite,
+                agency.citation(),
                 crate::service::known_version(&app.rules_version)?,
-                json!({"agency": a.agency, "outcome": a.outcome}).to_string(),
+                json!({"agency": a.agency, "outcome": a.outcome, "source": source_json(&source)}).to_string(),
                 &now_s,
             ));
             let mut conclusion_by = None;
@@ -698,6 +680,98 @@ impl Service {
 }
 
 impl Service {
+    /// Where an answer recorded by `caller` comes from (issue 14 item 2): an agency's own
+    /// identity answers for that agency; an officer of the УМС ДП reaching the case answers for
+    /// the УМС ДП; the case officer only enters a paper act, for the agencies that allow it.
+    fn answer_source(
+        &self,
+        caller: &Caller,
+        app: &ApplicationRow,
+        agency: Agency,
+        paper: Option<&crate::model::PaperActInput>,
+    ) -> Result<AnswerSource, Problem> {
+        let forbidden = |why: String| Err(Problem::new(axum::http::StatusCode::FORBIDDEN, "not_the_agency", why));
+        let kind = self.authz.unit(&caller.unit).map(|u| u.kind.as_str()).unwrap_or("");
+        match (caller.role.as_str(), kind) {
+            ("agency", _) => match self.authz.unit(&caller.unit).and_then(|u| u.agency.as_deref()) {
+                Some(a) if a == agency.code() && paper.is_none() => Ok(AnswerSource::TheAgency),
+                Some(a) if a == agency.code() => Err(Problem::unprocessable(
+                    "paper_act_not_expected",
+                    "/paper_act",
+                    "an agency answers itself; a paper act is entered only by the case officer",
+                )),
+                _ => forbidden(format!("{} does not answer for {}", caller.unit, agency.code())),
+            },
+            ("officer", "ums_dp") if agency == Agency::UmsDp => {
+                let region = self.authz.unit(&caller.unit).and_then(|u| u.parent.clone());
+                match region {
+                    Some(r) if self.authz.serves(&r, &app.unit) && paper.is_none() => Ok(AnswerSource::TheAgency),
+                    Some(r) if self.authz.serves(&r, &app.unit) => Err(Problem::unprocessable(
+                        "paper_act_not_expected",
+                        "/paper_act",
+                        "the УМС ДП approves in the system itself, with no paper act",
+                    )),
+                    _ => forbidden(format!("{} is not the УМС ДП of unit {}", caller.unit, app.unit)),
+                }
+            }
+            ("officer", _) => {
+                if !self.authz.serves(&caller.unit, &app.unit) {
+                    return forbidden(format!(
+                        "the case belongs to unit {}, which unit {} does not serve",
+                        app.unit, caller.unit
+                    ));
+                }
+                if !agency.paper_answer_allowed() {
+                    return Err(Problem::new(
+                        axum::http::StatusCode::FORBIDDEN,
+                        "answer_from_agency_only",
+                        format!(
+                            "the {} answer comes from the agency itself, never from the case officer ({})",
+                            agency.code(),
+                            if agency == Agency::NationalSecurity {
+                                "Law on Migration art. 49: no PR without the national security bodies' approval, through «Беркут»"
+                            } else {
+                                "п. 14 пп. 2: the УМС ДП approves through ИС МП"
+                            }
+                        ),
+                    ));
+                }
+                let Some(p) = paper else {
+                    return Err(Problem::unprocessable(
+                        "paper_act_required",
+                        "/paper_act",
+                        "an officer enters an agency's answer only from its paper act: give its number, date and your attestation",
+                    ));
+                };
+                let date = p.date.parse::<Date>().map_err(|e| {
+                    Problem::unprocessable("invalid_date", "/paper_act/date", format!("not a date: {e}"))
+                })?;
+                Ok(AnswerSource::OfficerPaperAct {
+                    number: p.number.clone(),
+                    date,
+                    attestation: p.attestation.clone(),
+                })
+            }
+            _ => forbidden(format!("the {} role does not record agency answers", caller.role)),
+        }
+    }
+}
+
+/// The provenance of an answer as the audit trail records it.
+fn source_json(s: &AnswerSource) -> serde_json::Value {
+    match s {
+        AnswerSource::TheAgency => json!({"kind": "agency"}),
+        AnswerSource::OfficerPaperAct {
+            number,
+            date,
+            attestation,
+        } => {
+            json!({"kind": "officer_paper_act", "act_number": number, "act_date": date.to_string(), "attestation": attestation})
+        }
+    }
+}
+
+impl Service {
     /// п. 14 пп. 4: the conclusion to issue or to refuse (App. 9), once every agency answered. A
     /// permit cannot be issued over a negative answer (no PR without the national-security
     /// bodies' approval, Law on Migration art. 49); a refusal first goes through a hearing (п. 17).
@@ -717,7 +791,7 @@ impl Service {
         let answers = self.store.agency_requests(&app.id).await?;
         // Every agency's answer is on the case and reads positive or negative; anything else
         // (missing, unanswered, an unknown outcome) is never read as "not negative".
-        for (agency, _) in AGENCIES {
+        for agency in Agency::ALL.map(Agency::code) {
             match answers
                 .iter()
                 .find(|a| a.agency == agency)
@@ -1223,4 +1297,8 @@ fn stored_decision(app: &ApplicationRow) -> Result<serde_json::Value, Problem> {
 
 fn stored_date(v: Option<&str>, what: &str) -> Result<Date, Problem> {
     v.and_then(|d| d.parse().ok()).ok_or_else(|| unreadable(what))
+}
+
+fn stored_instant(v: &str, what: &str) -> Result<jiff::Timestamp, Problem> {
+    v.parse().map_err(|_| unreadable(what))
 }

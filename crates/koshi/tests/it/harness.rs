@@ -125,9 +125,24 @@ async fn spawn_with(
             }
             "con_operator" => koshi::app::issue_token(&app.service.store, role, "CON-ALM-01", "test").await,
             "auditor" => koshi::app::issue_token(&app.service.store, role, "MVD", "test").await,
+            "agency" => koshi::app::issue_token(&app.service.store, role, "AG-BANK", "test").await,
             _ => koshi::app::issue_token(&app.service.store, role, "ALM-01", "test").await,
         };
         tokens.insert(role, t.unwrap().1);
+    }
+    // The bodies of п. 14, each answering through its own identity (tokens keyed by the agency):
+    // the УМС ДП by one of its officers, the others by their system tokens.
+    for (agency, role, unit) in [
+        ("ums_dp", "officer", "UMS-ALM"),
+        ("bank", "agency", "AG-BANK"),
+        ("police_records", "agency", "AG-POLICE-RECORDS"),
+        ("kpsisu", "agency", "AG-KPSISU"),
+        ("national_security", "agency", "AG-KNB"),
+    ] {
+        let (_, t) = koshi::app::issue_token(&app.service.store, role, unit, "test")
+            .await
+            .unwrap();
+        tokens.insert(agency, t);
     }
     let (base, server) = serve(&app).await;
     TestApp {

@@ -292,6 +292,156 @@ on_both!(
     p14_stage_clocks_fire_once_and_mark_the_case
 );
 
+/// Issue 14 item 2: an agency's answer comes from the agency; the case officer enters only a
+/// paper act (number, date, attestation), and never the national-security or УМС ДП approval.
+async fn p14_answers_come_from_the_agency_or_its_attested_paper_act(t: &TestApp) {
+    let (_, v) = t
+        .post("officer", "/api/v1/applications", &pr_request(t, "FA1234567"))
+        .await;
+    let id = v["id"].as_str().unwrap().to_string();
+    let (s, v) = t
+        .post("officer", &format!("/api/v1/applications/{id}/requests"), &json!({}))
+        .await;
+    assert_eq!(s, 200, "{v}");
+    t.advance(2 * 24 * 60);
+    let path = format!("/api/v1/applications/{id}/answers");
+    let act = |date: &str| json!({"number": "12-3/456", "date": date, "attestation": "письмо банка получено нарочно, сверено с оригиналом"});
+    let (_, alm02) = koshi::app::issue_token(&t.app.service.store, "officer", "ALM-02", "t")
+        .await
+        .unwrap();
+    let before = t.counts().await;
+    let refusals: Vec<(&str, Value, u16, &str)> = vec![
+        // Art. 49: no PR without the national-security approval, which only «Беркут» brings.
+        (
+            "officer",
+            json!({"agency": "national_security", "outcome": "positive"}),
+            403,
+            "answer_from_agency_only",
+        ),
+        (
+            "officer",
+            json!({"agency": "national_security", "outcome": "positive", "paper_act": act("2026-02-03")}),
+            403,
+            "answer_from_agency_only",
+        ),
+        (
+            "officer",
+            json!({"agency": "ums_dp", "outcome": "positive"}),
+            403,
+            "answer_from_agency_only",
+        ),
+        (
+            "officer",
+            json!({"agency": "bank", "outcome": "positive"}),
+            422,
+            "paper_act_required",
+        ),
+        (
+            "officer",
+            json!({"agency": "bank", "outcome": "positive", "paper_act": act("2026-01-30")}),
+            422,
+            "act_before_request",
+        ),
+        (
+            "officer",
+            json!({"agency": "bank", "outcome": "positive", "paper_act": act("2026-02-20")}),
+            422,
+            "act_in_the_future",
+        ),
+        (
+            "bank",
+            json!({"agency": "kpsisu", "outcome": "positive"}),
+            403,
+            "not_the_agency",
+        ),
+        (
+            "bank",
+            json!({"agency": "bank", "outcome": "positive", "paper_act": act("2026-02-03")}),
+            422,
+            "paper_act_not_expected",
+        ),
+        (
+            "ums_dp",
+            json!({"agency": "bank", "outcome": "positive"}),
+            403,
+            "not_the_agency",
+        ),
+        (
+            "national_security",
+            json!({"agency": "ums_dp", "outcome": "positive"}),
+            403,
+            "not_the_agency",
+        ),
+    ];
+    for (who, body, status, code) in refusals {
+        let (s, p) = t.post(who, &path, &body).await;
+        assert_eq!((s, p["code"].as_str()), (status, Some(code)), "{who} {body}: {p}");
+    }
+    let (s, p) = t
+        .post(
+            &alm02,
+            &path,
+            &json!({"agency": "bank", "outcome": "positive", "paper_act": act("2026-02-03")}),
+        )
+        .await;
+    assert_eq!(
+        (s, p["code"].as_str()),
+        (403, Some("not_the_agency")),
+        "another body's officer: {p}"
+    );
+    assert_eq!(t.counts().await, before, "refused answers wrote something");
+    // Accepted: the bank's paper act entered by the officer, the others from the agencies.
+    let (s, v) = t
+        .post(
+            "officer",
+            &path,
+            &json!({"agency": "bank", "outcome": "positive", "paper_act": act("2026-02-03")}),
+        )
+        .await;
+    assert_eq!(s, 200, "{v}");
+    for agency in ["ums_dp", "police_records", "kpsisu", "national_security"] {
+        let (s, v) = t
+            .post(agency, &path, &json!({"agency": agency, "outcome": "positive"}))
+            .await;
+        assert_eq!(s, 200, "{agency}: {v}");
+    }
+    let case = t.case(&id).await;
+    let sources: Vec<(String, String)> = case["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["action"] == "pr.answer.recorded")
+        .map(|e| {
+            (
+                e["detail"]["agency"].as_str().unwrap().to_string(),
+                e["detail"]["source"]["kind"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(sources.len(), 5);
+    for (agency, kind) in &sources {
+        let expected = if agency == "bank" {
+            "officer_paper_act"
+        } else {
+            "agency"
+        };
+        assert_eq!(kind, expected, "{agency}");
+    }
+    let bank = case["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["action"] == "pr.answer.recorded" && e["detail"]["agency"] == "bank")
+        .unwrap();
+    assert_eq!(bank["detail"]["source"]["act_number"], "12-3/456");
+    assert_eq!(bank["detail"]["source"]["act_date"], "2026-02-03");
+}
+on_both!(
+    pr_answer_sources,
+    super::super::harness::Options::default(),
+    p14_answers_come_from_the_agency_or_its_attested_paper_act
+);
+
 async fn p14_agencies_answer_out_of_order_and_the_conclusion_window_opens_after_the_last(t: &TestApp) {
     let (_, v) = t
         .post("officer", "/api/v1/applications", &pr_request(t, "FA1234567"))
@@ -302,7 +452,7 @@ async fn p14_agencies_answer_out_of_order_and_the_conclusion_window_opens_after_
     let before = t.counts().await;
     let (s, p) = t
         .post(
-            "officer",
+            "bank",
             &format!("/api/v1/applications/{id}/answers"),
             &answer("bank", "positive"),
         )
@@ -343,7 +493,7 @@ async fn p14_agencies_answer_out_of_order_and_the_conclusion_window_opens_after_
         t.advance(24 * 60);
         let (s, v) = t
             .post(
-                "officer",
+                agency,
                 &format!("/api/v1/applications/{id}/answers"),
                 &answer(agency, "positive"),
             )
@@ -355,7 +505,7 @@ async fn p14_agencies_answer_out_of_order_and_the_conclusion_window_opens_after_
     let before = t.counts().await;
     let (s, p) = t
         .post(
-            "officer",
+            "bank",
             &format!("/api/v1/applications/{id}/answers"),
             &answer("bank", "negative"),
         )
@@ -363,7 +513,7 @@ async fn p14_agencies_answer_out_of_order_and_the_conclusion_window_opens_after_
     assert_eq!((s, p["code"].as_str()), (409, Some("not_waiting_for_answer")));
     let (s, _) = t
         .post(
-            "officer",
+            "bank",
             &format!("/api/v1/applications/{id}/answers"),
             &answer("weather_service", "positive"),
         )
@@ -371,7 +521,7 @@ async fn p14_agencies_answer_out_of_order_and_the_conclusion_window_opens_after_
     assert_eq!(s, 422);
     let (s, _) = t
         .post(
-            "officer",
+            "police_records",
             &format!("/api/v1/applications/{id}/answers"),
             &answer("police_records", "maybe"),
         )
@@ -380,7 +530,7 @@ async fn p14_agencies_answer_out_of_order_and_the_conclusion_window_opens_after_
     assert_eq!(t.counts().await, before);
     let (s, v) = t
         .post(
-            "officer",
+            "police_records",
             &format!("/api/v1/applications/{id}/answers"),
             &answer("police_records", "positive"),
         )
@@ -493,7 +643,7 @@ async fn record_answers(t: &TestApp, id: &str, answers: &[(&str, &str)]) {
     for (agency, outcome) in answers {
         let (s, v) = t
             .post(
-                "officer",
+                agency,
                 &format!("/api/v1/applications/{id}/answers"),
                 &json!({"agency": agency, "outcome": outcome}),
             )
@@ -556,7 +706,7 @@ async fn p15_a_pr_life_to_the_permit_approved_only_by_an_authorised_post(t: &Tes
         t.advance(2 * 24 * 60);
         let (s, v) = t
             .post(
-                "officer",
+                agency,
                 &format!("/api/v1/applications/{id}/answers"),
                 &json!({"agency": agency, "outcome": "positive"}),
             )
@@ -959,7 +1109,7 @@ async fn p14_a_pr_life_survives_a_restart(t: TestApp) -> TestApp {
     // The late answer still counts; the case goes on to the permit.
     let (s, v) = t
         .post(
-            "officer",
+            "national_security",
             &format!("/api/v1/applications/{id}/answers"),
             &json!({"agency": "national_security", "outcome": "positive"}),
         )
