@@ -212,6 +212,19 @@ pub struct Requirements {
     pub purposes: Vec<Purpose>,
     pub pr_common: Vec<DocumentRequirement>,
     pub pr_grounds: Vec<PrGround>,
+    /// Grounds of law on which an officer refuses an RVP besides the seven checks of п. 9-1
+    /// (п. 9-3; Law on Public Services art. 19-1), each with the status of its source.
+    pub rvp_refusal_grounds: Vec<RefusalGround>,
+}
+
+/// A ground of refusal an officer may cite (`[[rvp.refusal_ground]]`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RefusalGround {
+    pub id: String,
+    pub citation: String,
+    pub status: SourceStatus,
+    pub ru: String,
+    pub en: String,
 }
 
 /// A requirements file that cannot be used.
@@ -362,6 +375,18 @@ impl Requirements {
                 requires_visa_free_state: p.requires_visa_free_state,
             });
         }
+        let rvp_refusal_grounds = raw
+            .rvp
+            .refusal_ground
+            .into_iter()
+            .map(|g| RefusalGround {
+                id: g.id,
+                citation: g.citation,
+                status: g.status,
+                ru: g.ru,
+                en: g.en,
+            })
+            .collect();
         let pr_common = conv(raw.pr.common)?;
         let pr_grounds = raw
             .pr
@@ -379,6 +404,7 @@ impl Requirements {
             purposes,
             pr_common,
             pr_grounds,
+            rvp_refusal_grounds,
         })
     }
 
@@ -569,6 +595,18 @@ struct RawRvp {
     citation: String,
     common: Vec<RawDoc>,
     purpose: Vec<RawPurpose>,
+    #[serde(default)]
+    refusal_ground: Vec<RawRefusalGround>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawRefusalGround {
+    id: String,
+    citation: String,
+    status: SourceStatus,
+    ru: String,
+    en: String,
 }
 
 #[derive(Deserialize)]

@@ -49,6 +49,16 @@ impl Check {
     pub fn parse(s: &str) -> Option<Check> {
         Check::ALL.into_iter().find(|c| c.as_str() == s)
     }
+
+    /// May an officer issue over this check's ground, stating why it is no ground in the case at
+    /// hand (issue 14 item 5; docs/interpretations.md)? Only where a registry's silence is the
+    /// evidence rather than the ground itself: «Беркут» records no lawful entry of someone who
+    /// never crossed the border (born in Kazakhstan), or the fingerprint registry has no record of
+    /// someone whose registration certificate the officer holds (п. 5 абз. 5). A conviction, a
+    /// missing IIN, the household limit, a pending PR or an incomplete package stay grounds.
+    pub fn finding_may_be_set_aside(self) -> bool {
+        matches!(self, Check::BorderCrossings | Check::Fingerprints)
+    }
     pub fn citation(self) -> Citation {
         match self {
             Check::Completeness => Citation::new("п. 9-1 пп. 1"),
@@ -378,4 +388,124 @@ pub fn family_member_validity(principal: &Validity, passport_expires: Option<Dat
         )];
     }
     Ok(v)
+}
+
+/// When an RVP prepared without a person may be formed in the name of a police body's duty
+/// officer (п. 9-1: the RVP is formed by an authorised officer).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Forming {
+    /// Now: working time of a working day, on or after the acceptance day.
+    Now,
+    /// Not before this instant: the start of working time on the first working day that is not
+    /// before the acceptance day and not already past.
+    At(jiff::Timestamp),
+}
+
+/// The forming rule of a prepared act (issue 14 item 5; docs/interpretations.md): never before
+/// the acceptance day, never on a day off, never outside working time; so it is never valid from
+/// before the day it is formed, nor from before the day the application counts as accepted.
+pub fn forming_time(
+    cal: &crate::calendar::WorkingCalendar,
+    now: jiff::Timestamp,
+    accepted_on: Date,
+) -> Result<Forming, crate::calendar::CalendarError> {
+    let civil = cal.civil(now);
+    let (day, hours) = (civil.date(), cal.hours());
+    let (first_year, last_year) = cal.covered_years();
+    let uncovered = |date: Date| crate::calendar::CalendarError::NotCovered {
+        date,
+        first_year,
+        last_year,
+    };
+    if day >= accepted_on && cal.is_working(day)? && hours.within_working_time(civil.time()) {
+        return Ok(Forming::Now);
+    }
+    // Today still counts when working time has not begun yet on a working day.
+    let first = if day < accepted_on {
+        accepted_on
+    } else if civil.time() < hours.work_start {
+        day
+    } else {
+        day.tomorrow().map_err(|_| uncovered(day))?
+    };
+    let on = cal.working_day_on_or_after(first)?;
+    let start = hours.work_start;
+    cal.time_zone()
+        .to_zoned_datetime(on.at(start.hour(), start.minute(), 0, 0))
+        .map(|z| Forming::At(z.timestamp()))
+        .map_err(|_| uncovered(on))
+}
+
+#[cfg(test)]
+mod forming_tests {
+    use super::*;
+    use crate::calendar::WorkingCalendar;
+    use jiff::civil::date;
+    use proptest::prelude::*;
+
+    fn at(s: &str) -> jiff::Timestamp {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn a_prepared_rvp_is_formed_only_in_working_time_from_the_acceptance_day() {
+        let cal = WorkingCalendar::builtin().unwrap();
+        let monday = date(2026, 2, 2);
+        // Monday 10:00 Almaty, accepted that day: now.
+        assert_eq!(
+            forming_time(&cal, at("2026-02-02T05:00:00Z"), monday).unwrap(),
+            Forming::Now
+        );
+        // Saturday, accepted on Monday: Monday 09:00.
+        assert_eq!(
+            forming_time(&cal, at("2026-02-07T05:00:00Z"), date(2026, 2, 9)).unwrap(),
+            Forming::At(at("2026-02-09T04:00:00Z"))
+        );
+        // A working day after 18:30: the next working day at 09:00.
+        assert_eq!(
+            forming_time(&cal, at("2026-02-02T14:00:00Z"), monday).unwrap(),
+            Forming::At(at("2026-02-03T04:00:00Z"))
+        );
+        // Before 09:00 on the acceptance day: 09:00 that day.
+        assert_eq!(
+            forming_time(&cal, at("2026-02-02T02:00:00Z"), monday).unwrap(),
+            Forming::At(at("2026-02-02T04:00:00Z"))
+        );
+        // A working day before the acceptance day (a paper receipt entered later is the other
+        // way round; this is a portal filing of Friday night checked at once): Monday.
+        assert_eq!(
+            forming_time(&cal, at("2026-02-06T06:00:00Z"), date(2026, 2, 9)).unwrap(),
+            Forming::At(at("2026-02-09T04:00:00Z"))
+        );
+        // The Nauryz holidays (21–25 March 2026): the first working day after them.
+        let Forming::At(t) = forming_time(&cal, at("2026-03-21T05:00:00Z"), date(2026, 3, 20)).unwrap() else {
+            panic!("a holiday is never a forming day");
+        };
+        assert!(cal.is_working(cal.civil(t).date()).unwrap());
+        assert!(cal.civil(t).date() > date(2026, 3, 21));
+    }
+
+    proptest! {
+        #[test]
+        fn forming_is_never_on_a_day_off_before_acceptance_or_outside_working_time(
+            minutes in 0i64..(365 * 24 * 60),
+            lag in 0i64..5,
+        ) {
+            let cal = WorkingCalendar::builtin().unwrap();
+            let now = at("2026-01-01T00:00:00Z") + jiff::SignedDuration::from_mins(minutes);
+            let accepted_on = cal.accepted_on(cal.civil(now)).unwrap();
+            let accepted_on = crate::terms::add_days(accepted_on, lag);
+            let when = match forming_time(&cal, now, accepted_on).unwrap() {
+                Forming::Now => now,
+                Forming::At(t) => {
+                    prop_assert!(t > now);
+                    t
+                }
+            };
+            let civil = cal.civil(when);
+            prop_assert!(cal.is_working(civil.date()).unwrap());
+            prop_assert!(civil.date() >= accepted_on);
+            prop_assert!(cal.hours().within_working_time(civil.time()));
+        }
+    }
 }

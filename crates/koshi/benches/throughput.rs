@@ -19,7 +19,7 @@ use koshi::app::{App, RegistrySource};
 use koshi::service::{Caller, ServiceConfig};
 use koshi_law::Law;
 use koshi_registries::RegistryKind;
-use koshi_registries::clock::SystemClock;
+use koshi_registries::clock::ManualClock;
 use koshi_registries::sim::Fixtures;
 use koshi_store::repo::{self, EventRow};
 use koshi_store::{Location, Store, Unit};
@@ -221,14 +221,22 @@ async fn build(loc: &Location, latency: Duration) -> anyhow::Result<App> {
     let mut law = Law::builtin().map_err(|e| anyhow::anyhow!("{e}"))?;
     law.params.household_limit_per_employer = Some(1_000_000);
     let fixtures = Fixtures::demo().map_err(|e| anyhow::anyhow!("{e}"))?;
+    // Working time of a working day (Wednesday 2 December 2026, 10:00 Almaty), whatever the
+    // hour the bench runs at: a clean case is formed at once by the duty officer (п. 9-1), as it
+    // is in working time, rather than prepared for the next morning.
+    let clock = Arc::new(ManualClock::new("2026-12-02T05:00:00Z".parse()?));
     let app = App::build(
         loc,
         Arc::new(law),
         RegistrySource::Simulated(fixtures),
-        Arc::new(SystemClock),
-        ServiceConfig::default(),
+        clock,
+        ServiceConfig {
+            duty_officers: [("ALM-01".to_string(), "duty.alm01".to_string())].into(),
+            ..ServiceConfig::default()
+        },
     )
     .await?;
+    koshi::demo::duty_officer_accounts(&app).await?;
     if let Some(sim) = &app.sim {
         for k in RegistryKind::ALL {
             sim.set_latency(k, latency);

@@ -161,6 +161,47 @@ pub fn load_authz() -> Result<Authz> {
     Authz::from_toml(&units, &perms).map_err(|e| anyhow::anyhow!("{e}"))
 }
 
+/// `UNIT=ACCOUNT` pairs naming each police body's duty officer account (п. 9-1).
+pub fn parse_duty_officers(items: &[String]) -> Result<std::collections::BTreeMap<String, String>> {
+    let mut out = std::collections::BTreeMap::new();
+    for item in items.iter().map(|s| s.trim()).filter(|s| !s.is_empty()) {
+        let Some((unit, account)) = item.split_once('=') else {
+            anyhow::bail!("--duty-officer {item:?}: expected UNIT=ACCOUNT");
+        };
+        if out
+            .insert(unit.trim().to_string(), account.trim().to_string())
+            .is_some()
+        {
+            anyhow::bail!("--duty-officer: unit {unit} is named twice");
+        }
+    }
+    Ok(out)
+}
+
+/// Every configured duty officer is an officer's account of a police body that serves the unit
+/// it forms acts for; otherwise Koshi does not start.
+pub async fn check_duty_officers(service: &Service) -> Result<()> {
+    for (unit, account) in &service.config.duty_officers {
+        if !service.authz.is_police(unit) {
+            anyhow::bail!("duty officer {account}: {unit} is not a police body");
+        }
+        let Some(user) = service.store.user_by_name(account).await? else {
+            anyhow::bail!("duty officer {account} for {unit}: no such account (koshi user add)");
+        };
+        if user.disabled_at.is_some() {
+            anyhow::bail!("duty officer {account} for {unit}: the account is disabled");
+        }
+        if user.role != "officer" || !service.authz.serves(&user.unit, unit) {
+            anyhow::bail!(
+                "duty officer {account} for {unit}: the account is a {} of {}, not an officer of a body serving {unit}",
+                user.role,
+                user.unit
+            );
+        }
+    }
+    Ok(())
+}
+
 /// The unit kinds a role's tokens and accounts belong to: an officer to a police body, a ЦОН
 /// operator to a ЦОН branch, the portal to the portal (and, for a token, to one inviting party);
 /// auditors and administrators to any unit.

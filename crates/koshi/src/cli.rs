@@ -66,6 +66,11 @@ pub enum Command {
         /// Issue clean cases without an officer's confirmation (refusals always wait for one).
         #[arg(long, env = "KOSHI_STRAIGHT_THROUGH", default_value_t = true, action = clap::ArgAction::Set)]
         straight_through: bool,
+        /// The duty officer account in whose name a police body's clean cases are formed
+        /// (п. 9-1), as UNIT=ACCOUNT; repeat for each body. A body without one: straight-through
+        /// prepares the act and an officer forms it.
+        #[arg(long = "duty-officer", env = "KOSHI_DUTY_OFFICERS", value_delimiter = ',')]
+        duty_officers: Vec<String>,
         /// PEM file of the trusted roots (and CRLs) for portal ЭЦП (п. 8); without it portal
         /// filings are refused with 503.
         #[arg(long, env = "KOSHI_TRUST_STORE")]
@@ -337,6 +342,7 @@ async fn run_async(cli: Cli, law: std::sync::Arc<Law>) -> Result<ExitCode> {
             registry_url,
             fixtures: fx,
             straight_through,
+            duty_officers,
             trust_store,
             gost_verifier_url,
             clock,
@@ -363,6 +369,7 @@ async fn run_async(cli: Cli, law: std::sync::Arc<Law>) -> Result<ExitCode> {
             };
             let config = crate::service::ServiceConfig {
                 straight_through,
+                duty_officers: app::parse_duty_officers(&duty_officers)?,
                 trust_store,
                 gost_verifier,
                 drill_clock: drill.clone(),
@@ -376,6 +383,7 @@ async fn run_async(cli: Cli, law: std::sync::Arc<Law>) -> Result<ExitCode> {
                 config,
             )
             .await?;
+            app::check_duty_officers(&a.service).await?;
             if drill.is_some() {
                 tracing::warn!(now = %a.service.now(), "DRILL MODE: the clock is simulated; never serve applicants from this process");
             }
@@ -396,10 +404,16 @@ async fn run_async(cli: Cli, law: std::sync::Arc<Law>) -> Result<ExitCode> {
                 ClockArgs::clock(&drill),
                 crate::service::ServiceConfig {
                     drill_clock: drill.clone(),
+                    duty_officers: crate::demo::DUTY_OFFICERS
+                        .iter()
+                        .map(|(u, a)| (u.to_string(), a.to_string()))
+                        .collect(),
                     ..Default::default()
                 },
             )
             .await?;
+            crate::demo::duty_officer_accounts(&a).await?;
+            app::check_duty_officers(&a.service).await?;
             if drill.is_some() {
                 println!(
                     "DRILL MODE: the clock is simulated (now {}); move it with POST /api/v1/admin/clock",

@@ -90,6 +90,21 @@ fn doc(kind: &str, expires: Option<&str>) -> DocumentInput {
     }
 }
 
+/// The demo's duty officers (п. 9-1): one account per district police body.
+pub const DUTY_OFFICERS: [(&str, &str); 2] = [("ALM-01", "duty.alm01"), ("ALM-02", "duty.alm02")];
+
+/// Creates the demo's duty officer accounts once; nobody signs in with them (a random password).
+pub async fn duty_officer_accounts(app: &crate::app::App) -> anyhow::Result<()> {
+    let store = &app.service.store;
+    for (unit, account) in DUTY_OFFICERS {
+        if store.user_by_name(account).await?.is_none() {
+            let password = format!("{}{}", uuid::Uuid::new_v4().simple(), uuid::Uuid::new_v4().simple());
+            crate::accounts::add_user(store, account, &password, "officer", unit, "other", app.service.now()).await?;
+        }
+    }
+    Ok(())
+}
+
 /// Files a handful of demo applications (once: skipped when the database already has some).
 pub async fn seed(app: &crate::app::App) -> anyhow::Result<usize> {
     let store = &app.service.store;

@@ -288,11 +288,24 @@ pub struct DecisionRequest {
     /// `issue`: the end of validity when the law sets none (never beyond the passport).
     #[serde(default)]
     pub valid_until: Option<String>,
-    /// `refuse`: the grounds, each naming the check of п. 9-1 it rests on.
+    /// `refuse`: the grounds, each naming the check of п. 9-1 or the ground of law
+    /// (`rvp.refusal_ground` of the requirements) it rests on.
     #[serde(default)]
     pub grounds: Vec<OfficerGround>,
+    /// `issue`: check findings the officer finds are no ground in this case, each with the reason
+    /// (only for the checks whose finding may be set aside: border crossings, fingerprints).
+    #[serde(default)]
+    pub set_aside: Vec<SetAsideInput>,
     #[serde(default)]
     pub comment: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SetAsideInput {
+    pub check: String,
+    /// Why the finding is no ground here (e.g. born in Kazakhstan: no crossing to record).
+    pub reason: String,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]

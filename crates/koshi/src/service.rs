@@ -70,6 +70,11 @@ pub struct ServiceConfig {
     /// (`POST /api/v1/admin/clock`); every answer says so (`Koshi-Clock: simulated`). Only the
     /// command line's `--clock simulated` sets it, never the environment (README, "Drills").
     pub drill_clock: Option<Arc<koshi_registries::clock::SimulatedClock>>,
+    /// п. 9-1: the duty officer account (username) per police body in whose name a clean case is
+    /// formed without a person (`straight_through`), in working time from the acceptance day
+    /// (`koshi_law::rvp::forming_time`). A body without one: the act is prepared and waits for
+    /// an officer.
+    pub duty_officers: BTreeMap<String, String>,
 }
 
 impl Default for ServiceConfig {
@@ -83,6 +88,7 @@ impl Default for ServiceConfig {
             gost_verifier: None,
             process_on_intake: true,
             drill_clock: None,
+            duty_officers: BTreeMap::new(),
         }
     }
 }
@@ -1499,7 +1505,10 @@ impl Service {
             RvpDecision::Issue { citation } => match self.validity(app, req, now, None) {
                 Ok(v) if self.config.straight_through => {
                     let citation = citation.to_string();
-                    return self.issue_into(unit, app, "system", Issue::new(&citation, &v, None), &now_s);
+                    match self.form_or_prepare(unit, app, &v, &citation, now)? {
+                        None => return Ok(()),
+                        Some(prepared) => prepared,
+                    }
                 }
                 Ok(v) => {
                     json!({"outcome": "issued", "citation": citation.to_string(), "valid_from": v.valid_from.to_string(), "valid_until": v.valid_until.to_string(), "bounds": bounds_json(&v)})
@@ -1550,7 +1559,7 @@ impl Service {
         Ok(())
     }
 
-    fn validity(
+    pub(crate) fn validity(
         &self,
         app: &ApplicationRow,
         req: &ApplicationRequest,
@@ -1593,7 +1602,7 @@ impl Service {
     /// Issues the RVP (App. 2): the status change with the decision, its audit event, the stage
     /// for monitoring and the document to the channel's destination. The payloads are written from
     /// typed values, keys in alphabetical order as every payload Koshi writes.
-    fn issue_into(
+    pub(crate) fn issue_into(
         &self,
         unit: &mut Unit,
         app: &ApplicationRow,
@@ -1611,8 +1620,10 @@ impl Service {
             decided_at: now_s,
             decided_by: actor,
             form: "App. 2",
+            formed_by: issue.formed_by,
             outcome: "issued",
             permit_number: &number,
+            set_aside: issue.set_aside,
             valid_from: &from,
             valid_until: &until,
         };
@@ -1737,19 +1748,27 @@ impl Service {
             }
         };
         let actor = caller.actor();
+        // Nobody decides an application before the day it counts as accepted (п. 8): the act
+        // would be valid from before its acceptance.
+        let accepted_on = crate::forming::accepted_on(&app)?;
+        if self.law().calendar.civil(now).date() < accepted_on {
+            return Err(Problem::conflict(
+                "before_acceptance_day",
+                format!("the application counts as accepted on {accepted_on} (п. 8): it is decided from that day"),
+            ));
+        }
         match action {
             "issue_proposed" | "issue" => {
-                if !found_grounds.is_empty() {
-                    return Err(Problem::conflict(
-                        "grounds_found",
-                        format!(
-                            "the checks found grounds for refusal ({}): the RVP cannot be issued",
-                            found_grounds
-                                .iter()
-                                .map(|c| &*c.check_name)
-                                .collect::<Vec<_>>()
-                                .join(", ")
-                        ),
+                let set_aside = set_aside_grounds(&found_grounds, &d.set_aside)?;
+                for (check, reason) in &set_aside {
+                    unit.push(case_event(
+                        &app.id,
+                        &actor,
+                        "decision.finding_set_aside",
+                        "п. 9-1; п. 9-3",
+                        crate::service::known_version(&app.rules_version)?,
+                        json!({"check": check.as_str(), "citation": check.citation().to_string(), "reason": reason}),
+                        &now_s,
                     ));
                 }
                 let officer_until = opt_date(&d.valid_until, "/valid_until")?;
@@ -1765,13 +1784,15 @@ impl Service {
                         format!("the law bounds validity at {}", v.valid_until),
                     ));
                 }
-                self.issue_into(
-                    &mut unit,
-                    &app,
-                    &actor,
-                    Issue::new("п. 9-1 абз. 8; App. 2", &v, Some(d.comment.as_deref())),
-                    &now_s,
-                )?;
+                let mut issue = Issue::new("п. 9-1 абз. 8; App. 2", &v, Some(d.comment.as_deref()));
+                issue.set_aside = set_aside
+                    .iter()
+                    .map(|(c, r)| SetAside {
+                        check: c.as_str(),
+                        reason: r,
+                    })
+                    .collect();
+                self.issue_into(&mut unit, &app, &actor, issue, &now_s)?;
             }
             _ => {
                 let grounds: Vec<Value> = if action == "refuse_proposed" {
@@ -1793,15 +1814,9 @@ impl Service {
                             "a motivated refusal names its grounds (п. 9-3)",
                         ));
                     }
+                    let law = self.law();
                     let mut out = Vec::new();
                     for (i, g) in d.grounds.iter().enumerate() {
-                        let c = Check::parse(&g.check).ok_or_else(|| {
-                            Problem::unprocessable(
-                                "unknown_check",
-                                &format!("/grounds/{i}/check"),
-                                format!("{:?} is not a check of п. 9-1", g.check),
-                            )
-                        })?;
                         if g.detail.trim().is_empty() {
                             return Err(Problem::unprocessable(
                                 "missing_field",
@@ -1809,7 +1824,27 @@ impl Service {
                                 "a ground states its facts",
                             ));
                         }
-                        out.push(json!({"check": c.as_str(), "code": "officer_finding", "detail": g.detail, "citation": format!("п. 9-3; {}", c.citation())}));
+                        // One of the seven checks, or another ground of law from the requirements.
+                        if let Some(c) = Check::parse(&g.check) {
+                            out.push(json!({"check": c.as_str(), "code": "officer_finding", "detail": g.detail, "citation": format!("п. 9-3; {}", c.citation())}));
+                        } else if let Some(lg) = law.requirements.rvp_refusal_grounds.iter().find(|x| x.id == g.check) {
+                            out.push(json!({"ground": lg.id, "code": "officer_finding", "detail": g.detail, "citation": format!("п. 9-3; {}", lg.citation), "source_status": lg.status.as_str()}));
+                        } else {
+                            let known: Vec<&str> = Check::ALL
+                                .iter()
+                                .map(|c| c.as_str())
+                                .chain(law.requirements.rvp_refusal_grounds.iter().map(|x| x.id.as_str()))
+                                .collect();
+                            return Err(Problem::unprocessable(
+                                "unknown_check",
+                                &format!("/grounds/{i}/check"),
+                                format!(
+                                    "{:?} is neither a check of п. 9-1 nor a ground of law; one of: {}",
+                                    g.check,
+                                    known.join(", ")
+                                ),
+                            ));
+                        }
                     }
                     out
                 };
@@ -1947,6 +1982,23 @@ impl Service {
                 return Ok(fired);
             }
             for t in due {
+                if t.kind == crate::forming::FORM_TIMER {
+                    let unit = match self.store.application(&t.subject).await {
+                        Ok(Some(app)) => self.fire_form_timer(&t, &app, now).await,
+                        _ => Err(Problem::not_found("application")),
+                    };
+                    match unit {
+                        Ok(unit) => match self.store.write(unit).await {
+                            Ok(()) => fired += 1,
+                            Err(koshi_store::StoreError::Conflict(_)) => {}
+                            Err(e) => return Err(e.into()),
+                        },
+                        Err(e) => {
+                            tracing::error!(timer = %t.id, case = %t.subject, error = %e.detail, "forming timer not fired: its case cannot be read")
+                        }
+                    }
+                    continue;
+                }
                 let Some((action, cite)) = crate::clocks::meaning(&t.kind) else {
                     tracing::error!(timer = %t.id, kind = %t.kind, "timer not fired: Koshi does not know its kind");
                     continue;
@@ -2520,14 +2572,93 @@ pub(crate) struct Issue<'a> {
     validity: &'a rvp::Validity,
     /// Present (possibly null) on an officer's decision, absent on a straight-through one.
     comment: Option<Option<&'a str>>,
+    /// A straight-through act formed in the name of a police body's duty officer (п. 9-1).
+    pub(crate) formed_by: Option<FormedBy<'a>>,
+    /// Check findings the officer set aside, with the reasons.
+    pub(crate) set_aside: Vec<SetAside<'a>>,
+}
+
+/// A check finding set aside by the officer who issued over it (keys in order).
+#[derive(serde::Serialize)]
+pub(crate) struct SetAside<'a> {
+    check: &'static str,
+    reason: &'a str,
+}
+
+/// The ground findings an officer issues over: each must be named with a reason, and be of a
+/// check whose finding may be set aside (`Check::finding_may_be_set_aside`).
+fn set_aside_grounds<'a>(found: &[&CheckRow], given: &'a [SetAsideInput]) -> Result<Vec<(Check, &'a str)>, Problem> {
+    let mut out = Vec::new();
+    for (i, s) in given.iter().enumerate() {
+        let pointer = format!("/set_aside/{i}");
+        let Some(check) = Check::parse(&s.check) else {
+            return Err(Problem::unprocessable(
+                "unknown_check",
+                &format!("{pointer}/check"),
+                format!("{:?} is not a check of п. 9-1", s.check),
+            ));
+        };
+        if !found.iter().any(|c| c.check_name == check.as_str()) {
+            return Err(Problem::unprocessable(
+                "nothing_to_set_aside",
+                &format!("{pointer}/check"),
+                format!("the {} check found no ground", check.as_str()),
+            ));
+        }
+        if !check.finding_may_be_set_aside() {
+            return Err(Problem::unprocessable(
+                "finding_cannot_be_set_aside",
+                &format!("{pointer}/check"),
+                format!(
+                    "a finding of the {} check is a ground of law ({}); it cannot be set aside",
+                    check.as_str(),
+                    check.citation()
+                ),
+            ));
+        }
+        if s.reason.trim().chars().count() < 10 {
+            return Err(Problem::unprocessable(
+                "reason_required",
+                &format!("{pointer}/reason"),
+                "say why the finding is no ground in this case (at least 10 characters)",
+            ));
+        }
+        out.push((check, s.reason.as_str()));
+    }
+    let open: Vec<&str> = found
+        .iter()
+        .map(|c| &*c.check_name)
+        .filter(|name| !out.iter().any(|(c, _)| c.as_str() == *name))
+        .collect();
+    if !open.is_empty() {
+        return Err(Problem::conflict(
+            "grounds_found",
+            format!(
+                "the checks found grounds for refusal ({}): the RVP cannot be issued unless an officer sets each aside with a reason where the law allows it",
+                open.join(", ")
+            ),
+        ));
+    }
+    Ok(out)
+}
+
+/// Who formed an act prepared without a person, recorded on the decision (keys in order).
+#[derive(serde::Serialize, Clone, Copy)]
+pub(crate) struct FormedBy<'a> {
+    pub(crate) account: &'a str,
+    pub(crate) kind: &'static str,
+    pub(crate) prepared_by: &'static str,
+    pub(crate) unit: &'a str,
 }
 
 impl<'a> Issue<'a> {
-    fn new(citation: &'a str, validity: &'a rvp::Validity, comment: Option<Option<&'a str>>) -> Issue<'a> {
+    pub(crate) fn new(citation: &'a str, validity: &'a rvp::Validity, comment: Option<Option<&'a str>>) -> Issue<'a> {
         Issue {
             citation,
             validity,
             comment,
+            formed_by: None,
+            set_aside: Vec::new(),
         }
     }
 }
@@ -2562,8 +2693,12 @@ struct IssuedDecision<'a> {
     decided_at: &'a str,
     decided_by: &'a str,
     form: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    formed_by: Option<FormedBy<'a>>,
     outcome: &'a str,
     permit_number: &'a str,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    set_aside: Vec<SetAside<'a>>,
     valid_from: &'a str,
     valid_until: &'a str,
 }
@@ -2604,7 +2739,7 @@ struct PermitDocument<'a> {
 }
 
 /// The bounds as a JSON value, for a proposal that waits for an officer.
-fn bounds_json(v: &rvp::Validity) -> Value {
+pub(crate) fn bounds_json(v: &rvp::Validity) -> Value {
     serde_json::to_value(bounds(v)).unwrap_or(Value::Null)
 }
 
@@ -2646,8 +2781,10 @@ mod tests {
                 decided_at: "2026-02-02T05:00:00.000000Z",
                 decided_by: "system",
                 form: "App. 2",
+                formed_by: None,
                 outcome: "issued",
                 permit_number: &number,
+                set_aside: Vec::new(),
                 valid_from: "2026-02-02",
                 valid_until: "2027-02-01",
             })

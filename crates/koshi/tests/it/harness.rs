@@ -45,6 +45,9 @@ pub struct Options {
     pub trust_store: Option<Arc<koshi_sign::TrustStore>>,
     pub gost_verifier: Option<Arc<dyn koshi::gost::GostVerifier>>,
     pub process_on_intake: bool,
+    /// Name the demo's duty officers for ALM-01 and ALM-02 (п. 9-1): clean cases are formed in
+    /// their name in working time; without them they wait for an officer.
+    pub duty_officers: bool,
 }
 
 impl Default for Options {
@@ -55,6 +58,7 @@ impl Default for Options {
             trust_store: None,
             gost_verifier: None,
             process_on_intake: true,
+            duty_officers: true,
         }
     }
 }
@@ -104,6 +108,11 @@ async fn spawn_with(
         trust_store: opts.trust_store.clone(),
         gost_verifier: opts.gost_verifier.clone(),
         process_on_intake: opts.process_on_intake,
+        duty_officers: koshi::demo::DUTY_OFFICERS
+            .iter()
+            .filter(|_| opts.duty_officers)
+            .map(|(u, a)| (u.to_string(), a.to_string()))
+            .collect(),
         ..Default::default()
     };
     let app = App::build(
@@ -115,6 +124,8 @@ async fn spawn_with(
     )
     .await
     .unwrap();
+    koshi::demo::duty_officer_accounts(&app).await.unwrap();
+    koshi::app::check_duty_officers(&app.service).await.unwrap();
     let mut tokens = HashMap::new();
     // Each role at a unit of its kind; the portal token acts for the demo company (BIN), as an
     // ЭЦП sign-in of its director would make it.

@@ -5,6 +5,7 @@
 
 mod cli;
 mod continuity;
+mod decisions;
 mod edge;
 mod fuzz;
 mod harness;

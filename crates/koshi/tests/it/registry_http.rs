@@ -30,10 +30,14 @@ async fn cases_are_decided_through_the_http_adapters_against_registry_sim() {
         law.clone(),
         RegistrySource::Http(url),
         clock,
-        ServiceConfig::default(),
+        ServiceConfig {
+            duty_officers: [("ALM-01".to_string(), "duty.alm01".to_string())].into(),
+            ..ServiceConfig::default()
+        },
     )
     .await
     .unwrap();
+    koshi::demo::duty_officer_accounts(&app).await.unwrap();
     let fixtures = koshi_registries::sim::Fixtures::demo().unwrap();
     let caller = Caller {
         token_id: "t".into(),

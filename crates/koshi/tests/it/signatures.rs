@@ -97,6 +97,26 @@ async fn signed_portal_filing_after_hours_counts_from_the_next_working_day(t: &T
     t.app.service.tick().await.unwrap();
     let case = t.case(&id).await;
     assert_eq!(case["events"][0]["detail"]["signature"]["verified"], true);
+    // Clean, but Friday evening is no working time and Monday the acceptance day (п. 9-1, issue
+    // 14 item 5): the act is prepared, to be formed by the duty officer on Monday at 09:00.
+    assert_eq!(case["status"], "awaiting_confirmation", "{case}");
+    let proposed = &case["decision"]["proposed"];
+    assert_eq!(proposed["prepared_by"], "straight_through", "{case}");
+    assert_eq!(proposed["to_be_formed_by"], "duty_officer:duty.alm01@ALM-01");
+    assert_eq!(proposed["to_be_formed_at"], "2026-02-09T04:00:00.000000Z");
+    // Saturday and Sunday pass: nothing is formed on a day off.
+    t.clock.set("2026-02-08T12:00:00+05:00".parse().unwrap());
+    t.app.service.tick().await.unwrap();
+    assert_eq!(t.case(&id).await["status"], "awaiting_confirmation");
+    // Monday 09:00: the duty officer's act, valid from Monday, recorded as such.
+    t.clock.set("2026-02-09T09:00:00+05:00".parse().unwrap());
+    t.app.service.tick().await.unwrap();
+    let case = t.case(&id).await;
+    assert_eq!(case["status"], "issued", "{case}");
+    assert_eq!(case["decision"]["valid_from"], "2026-02-09");
+    assert_eq!(case["decision"]["decided_by"], "duty_officer:duty.alm01@ALM-01");
+    assert_eq!(case["decision"]["formed_by"]["kind"], "duty_officer");
+    assert_eq!(case["decision"]["formed_by"]["prepared_by"], "straight_through");
     let (_, d) = t
         .get("auditor", &format!("/api/v1/monitoring/deliveries?application_id={id}"))
         .await;
