@@ -487,10 +487,16 @@ fn check_package<'a>(
             if let Some(min) = req.min_valid_days {
                 let need = pkg.filed_on.checked_add(i64::from(min).days()).unwrap_or(Date::MAX);
                 if exp < need {
+                    // Not expired: a ground to refuse the service (`is_service_ground`), not the
+                    // acceptance; the requirement is not met (art. 19-1 пп. 2), decided after a
+                    // hearing (п. 17).
                     grounds.push(IntakeGround {
                         code: "validity_too_short",
                         document: req.kind.clone(),
-                        citation: Citation::owned(format!("{}; {}", expired, req.citation)),
+                        citation: Citation::owned(format!(
+                            "п. 17; Law on Public Services art. 19-1 пп. 2; {}",
+                            req.citation
+                        )),
                         detail: format!(
                             "{} must be valid more than {} days after filing; it expires on {exp}",
                             req.kind,
@@ -540,6 +546,13 @@ fn check_package<'a>(
 }
 
 /// Whether a party of this kind may invite for the purpose (п. 4; Law art. 6-1).
+/// Is a package finding a ground to refuse the service rather than the acceptance (issue 14
+/// item 9)? The counter refuses only an incomplete package and expired documents (п. 6, 13,
+/// 16-1): a passport that is valid, but for too short a time, is for the conclusion (п. 17).
+pub fn is_service_ground(code: &str) -> bool {
+    code == "validity_too_short"
+}
+
 pub fn inviting_party_allowed(
     purpose: &Purpose,
     party: PartyKind,

@@ -216,6 +216,11 @@ pub struct Receipt {
     pub calendar_status: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub calendar_basis: Option<String>,
+    /// Accepted, but with grounds to refuse the service itself (not the acceptance: п. 6, 13,
+    /// 16-1 allow only an incomplete package and expired documents at the counter). A PR case
+    /// then goes to a refusal conclusion and a hearing (п. 17).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub service_grounds: Vec<Ground>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]

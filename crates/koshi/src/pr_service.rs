@@ -238,14 +238,23 @@ impl Service {
             documents: &documents,
             integrated_registries: &none,
         };
+        // The counter refuses an incomplete package and expired documents only (п. 13, 16-1); a
+        // passport valid too briefly is a ground to refuse the service, decided by a conclusion
+        // after a hearing (п. 17; issue 14 item 9).
+        let mut service_grounds: Vec<Ground> = Vec::new();
         for g in law.requirements.check_pr_package(&pkg) {
-            grounds.push(Ground {
+            let ground = Ground {
                 code: g.code.into(),
                 document: Some(g.document),
                 check: None,
                 citation: g.citation.to_string(),
                 detail: g.detail,
-            });
+            };
+            if koshi_law::requirements::is_service_ground(&ground.code) {
+                service_grounds.push(ground);
+            } else {
+                grounds.push(ground);
+            }
         }
         // п. 14: via a ЦОН, ГБД ФЛ is asked for the IIN first; without one no request is formed.
         if channel == Channel::Con && grounds.is_empty() {
@@ -311,8 +320,11 @@ impl Service {
             result_ready_at: None,
             calendar_status: None,
             calendar_basis: None,
+            service_grounds: if accepted { service_grounds.clone() } else { Vec::new() },
         };
         let status = if accepted { "registered" } else { "refused_to_accept" };
+        let decision = (accepted && !service_grounds.is_empty())
+            .then(|| json!({"grounds_at_intake": service_grounds}).to_string());
         by_digest(&mut req.documents, &copies);
         let row = ApplicationRow {
             id: id.clone(),
@@ -327,7 +339,7 @@ impl Service {
             due_on: accepted.then(|| due_on.to_string()),
             receipt: serde_json::to_string(&receipt).map_err(|e| Problem::internal(&e))?,
             data: serde_json::to_string(&req).map_err(|e| Problem::internal(&e))?,
-            decision: None,
+            decision,
             employer_iin: None,
             household: 0,
             person_key,
@@ -352,6 +364,9 @@ impl Service {
         };
         let mut detail =
             json!({"channel": channel.as_str(), "ground": ground.id, "grounds": grounds, "due_on": row.due_on});
+        if accepted && !service_grounds.is_empty() {
+            detail["service_grounds"] = json!(service_grounds);
+        }
         if let Some(p) = crate::service::paper_filing_json(&filed) {
             detail["paper_filing"] = p;
         }
@@ -782,16 +797,36 @@ impl Service {
         c: ConclusionRequest,
     ) -> Result<serde_json::Value, Problem> {
         let app = self.pr_case(caller, id, "application.pr_conclusion").await?;
-        if app.status != "conclusion_due" {
+        // Grounds to refuse the service found at intake (issue 14 item 9): no permit is concluded
+        // over them, and the refusal need not wait for the agencies' answers.
+        let at_intake: Vec<serde_json::Value> = match app.decision.as_deref() {
+            None => Vec::new(),
+            Some(d) => match serde_json::from_str::<serde_json::Value>(d) {
+                Ok(v) if v.get("grounds_at_intake").is_none() => Vec::new(),
+                Ok(v) => v["grounds_at_intake"]
+                    .as_array()
+                    .cloned()
+                    .ok_or_else(|| unreadable("grounds found at intake"))?,
+                Err(_) => return Err(unreadable("decision")),
+            },
+        };
+        let early = !at_intake.is_empty() && matches!(app.status.as_str(), "registered" | "awaiting_answers");
+        if app.status != "conclusion_due" && !early {
             return Err(Problem::conflict(
                 "not_awaiting_conclusion",
                 format!("the case is {}, not awaiting a conclusion", app.status),
             ));
         }
+        if !at_intake.is_empty() && c.outcome == "issue" {
+            return Err(Problem::conflict(
+                "intake_ground_stands",
+                "a ground to refuse the service was found at intake (see the talon): the conclusion refuses, after a hearing (п. 17)",
+            ));
+        }
         let answers = self.store.agency_requests(&app.id).await?;
         // Every agency's answer is on the case and reads positive or negative; anything else
         // (missing, unanswered, an unknown outcome) is never read as "not negative".
-        for agency in Agency::ALL.map(Agency::code) {
+        for agency in Agency::ALL.map(Agency::code).into_iter().filter(|_| !early) {
             match answers
                 .iter()
                 .find(|a| a.agency == agency)
@@ -825,17 +860,17 @@ impl Service {
                 )
             }
             "refuse" => {
-                if c.grounds.is_empty() {
+                if c.grounds.is_empty() && at_intake.is_empty() {
                     return Err(Problem::unprocessable(
                         "grounds_required",
                         "/grounds",
                         "a refusal names its grounds (п. 17)",
                     ));
                 }
-                let grounds: Vec<_> = c
-                    .grounds
+                let grounds: Vec<_> = at_intake
                     .iter()
-                    .map(|g| json!({"ground": g.check, "detail": g.detail}))
+                    .map(|g| json!({"ground": g["code"], "detail": g["detail"], "citation": g["citation"]}))
+                    .chain(c.grounds.iter().map(|g| json!({"ground": g.check, "detail": g.detail})))
                     .collect();
                 (
                     "hearing_required",
@@ -851,13 +886,19 @@ impl Service {
             }
         };
         let mut unit = Unit::new();
-        unit.push(status_change(
-            &app,
-            status,
-            Some(json!({"conclusion": conclusion}).to_string()),
-            &now_s,
-        ));
+        let mut record = json!({"conclusion": conclusion});
+        if !at_intake.is_empty() {
+            record["grounds_at_intake"] = json!(at_intake);
+        }
+        unit.push(status_change(&app, status, Some(record.to_string()), &now_s));
         Service::stop_clock(&mut unit, "pr.stage.conclusion", &app.id);
+        if early {
+            // The stages before the conclusion end with it: their clocks stop.
+            Service::stop_clock(&mut unit, "pr.stage.send_to_ums", &app.id);
+            for agency in Agency::ALL {
+                Service::stop_clock(&mut unit, &format!("pr.answer_due.{}", agency.code()), &app.id);
+            }
+        }
         unit.push(case_event(
             &app.id,
             &caller.actor(),

@@ -287,7 +287,6 @@ struct Filing {
     /// How the filing instant was established (the server's, or a paper receipt's).
     filed: FilingInstant,
     purpose_id: String,
-    party: PartyKind,
     employer_iin: Option<String>,
     facts: BTreeSet<String>,
     documents: Vec<SubmittedDocument>,
@@ -563,7 +562,6 @@ impl Service {
             filed_at,
             filed,
             purpose_id: req.purpose.clone(),
-            party,
             employer_iin,
             facts,
             documents,
@@ -813,17 +811,10 @@ impl Service {
             .ok_or_else(|| Problem::not_found("purpose"))?;
         let filed_on = civil.date();
 
-        // The law, on the day of receipt (п. 6, п. 7, п. 8).
+        // The law, on the day of receipt (п. 6, п. 7, п. 8): the counter refuses only an
+        // incomplete package, an expired document and a late filing. A wrong inviting party is a
+        // ground to refuse the service itself (п. 9-3), decided after the checks.
         let mut grounds: Vec<Ground> = Vec::new();
-        if let Err(cite) = inviting_party_allowed(purpose, f.party, req.immigrant.from_visa_free_state) {
-            grounds.push(Ground {
-                code: "inviting_party_not_allowed".into(),
-                document: None,
-                check: None,
-                citation: cite.to_string(),
-                detail: format!("a {} cannot invite for {}", f.party.as_str(), purpose.id),
-            });
-        }
         let integrated = if f.channel.rules().registry_data_replaces_documents {
             self.config.integrated_registries.clone()
         } else {
@@ -902,6 +893,7 @@ impl Service {
                 .then(|| deadline.calendar_status.code().to_string()),
             calendar_basis: (accepted && deadline.calendar_status != YearStatus::Official)
                 .then(|| cal.basis(deadline.due_on.year())),
+            service_grounds: Vec::new(),
         };
         let status = if accepted {
             status::CHECKING
@@ -1500,7 +1492,14 @@ impl Service {
         now: Timestamp,
     ) -> Result<(), Problem> {
         let now_s = instant(now);
-        let decision = rvp::decide(findings);
+        let mut decision = rvp::decide(findings);
+        let service_grounds = self.service_grounds(app, req);
+        if !service_grounds.is_empty() {
+            decision = match decision {
+                RvpDecision::Refuse { grounds } => RvpDecision::Refuse { grounds },
+                _ => RvpDecision::Refuse { grounds: Vec::new() },
+            };
+        }
         let proposal = match &decision {
             RvpDecision::Issue { citation } => match self.validity(app, req, now, None) {
                 Ok(v) if self.config.straight_through => {
@@ -1521,7 +1520,7 @@ impl Service {
                 "outcome": "refused",
                 "form": "App. 2-1",
                 "citation": "п. 9-3",
-                "grounds": grounds.iter().map(|(c, code, detail, cite)| json!({"check": c.as_str(), "code": code, "detail": detail, "citation": cite.to_string()})).collect::<Vec<_>>(),
+                "grounds": grounds.iter().map(|(c, code, detail, cite)| json!({"check": c.as_str(), "code": code, "detail": detail, "citation": cite.to_string()})).chain(service_grounds.iter().cloned()).collect::<Vec<_>>(),
             }),
             RvpDecision::Officer { reasons } => json!({
                 "outcome": "officer",
@@ -1557,6 +1556,34 @@ impl Service {
         ));
         unit.push(self.monitoring(&app.id, "checks_completed", &now_s, &app.rules_version));
         Ok(())
+    }
+
+    /// Grounds to refuse the service that no check finds but the filing shows (issue 14 item 9;
+    /// п. 9-3): an inviting party the law does not allow for the purpose (п. 4). Neither the
+    /// counter (п. 6) nor an officer's issuance passes over them.
+    pub(crate) fn service_grounds(&self, app: &ApplicationRow, req: &ApplicationRequest) -> Vec<Value> {
+        let law = self.law();
+        let party_ground = match (
+            law.requirements.purpose(&app.purpose),
+            PartyKind::parse(&req.inviting_party.kind),
+        ) {
+            (Some(purpose), Some(party)) => inviting_party_allowed(purpose, party, req.immigrant.from_visa_free_state)
+                .err()
+                .map(|cite| {
+                    (
+                        cite.to_string(),
+                        format!("a {} cannot invite for {}", party.as_str(), purpose.id),
+                    )
+                }),
+            _ => Some((
+                "п. 4".to_string(),
+                "the stored filing's purpose or inviting party cannot be read".to_string(),
+            )),
+        };
+        party_ground
+            .iter()
+            .map(|(cite, detail)| json!({"ground": "inviting_party", "code": "inviting_party_not_allowed", "detail": detail, "citation": format!("п. 9-3; {cite}")}))
+            .collect()
     }
 
     pub(crate) fn validity(
@@ -1759,6 +1786,20 @@ impl Service {
         }
         match action {
             "issue_proposed" | "issue" => {
+                let service_grounds = self.service_grounds(&app, &req);
+                if !service_grounds.is_empty() {
+                    return Err(Problem::conflict(
+                        "grounds_found",
+                        format!(
+                            "the filing itself is a ground to refuse the service: {}",
+                            service_grounds
+                                .iter()
+                                .filter_map(|g| g["detail"].as_str())
+                                .collect::<Vec<_>>()
+                                .join("; ")
+                        ),
+                    ));
+                }
                 let set_aside = set_aside_grounds(&found_grounds, &d.set_aside)?;
                 for (check, reason) in &set_aside {
                     unit.push(case_event(

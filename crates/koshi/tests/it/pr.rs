@@ -158,11 +158,6 @@ async fn p13_p14_con_path_and_package_refusals_are_recorded(t: &TestApp) {
     let (s, p) = t.post("officer", "/api/v1/applications", &bad).await;
     assert_eq!((s, p["code"].as_str()), (422, Some("unknown_attachment")), "{p}");
     assert_eq!(t.counts().await, before);
-    // A passport valid for only 180 more days is not enough (App. 3).
-    let mut req = pr_request(t, "FA1234567");
-    req["applicant"]["document"]["expires_on"] = json!("2026-08-01");
-    let (_, v) = t.post("officer", "/api/v1/applications", &req).await;
-    assert_eq!(v["receipt"]["grounds"][0]["code"], "validity_too_short", "{v}");
     // A certificate older than 180 days.
     let mut req = pr_request(t, "FA1234567");
     req["documents"][3]["issued_on"] = json!("2025-07-01");
@@ -440,6 +435,47 @@ on_both!(
     pr_answer_sources,
     super::super::harness::Options::default(),
     p14_answers_come_from_the_agency_or_its_attested_paper_act
+);
+
+/// Issue 14 item 9: a passport valid, but for 180 days or less (App. 3), is no ground to refuse
+/// the acceptance (п. 16-1 allows only an incomplete package and expired documents): the case is
+/// registered with the ground on its talon, and the conclusion refuses, after a hearing (п. 17).
+async fn p16_1_p17_short_passport_validity_is_a_refusal_of_the_service_with_a_hearing(t: &TestApp) {
+    let mut req = pr_request(t, "FA1234567");
+    req["applicant"]["document"]["expires_on"] = json!("2026-08-01");
+    let (s, v) = t.post("officer", "/api/v1/applications", &req).await;
+    assert_eq!(s, 201, "{v}");
+    assert_eq!(v["receipt"]["type"], "acceptance", "{v}");
+    assert!(v["receipt"]["grounds"].as_array().unwrap().is_empty(), "{v}");
+    let g = &v["receipt"]["service_grounds"][0];
+    assert_eq!(g["code"], "validity_too_short", "{v}");
+    assert!(g["citation"].as_str().unwrap().starts_with("п. 17"), "{g}");
+    assert_eq!(v["status"], "registered");
+    let id = v["id"].as_str().unwrap().to_string();
+    let path = format!("/api/v1/applications/{id}/conclusion");
+    let before = t.counts().await;
+    let (s, p) = t.post("officer", &path, &json!({"outcome": "issue"})).await;
+    assert_eq!((s, p["code"].as_str()), (409, Some("intake_ground_stands")), "{p}");
+    assert_eq!(t.counts().await, before);
+    // The refusal need not wait for the agencies: the ground is on the case.
+    let (s, c) = t.post("officer", &path, &json!({"outcome": "refuse"})).await;
+    assert_eq!(s, 200, "{c}");
+    assert_eq!(c["status"], "hearing_required");
+    assert_eq!(c["conclusion"]["grounds"][0]["ground"], "validity_too_short");
+    // The hearing notice goes out as for any refusal (п. 17).
+    let (s, n) = t
+        .post(
+            "officer",
+            &format!("/api/v1/applications/{id}/hearing/notice"),
+            &json!({"hearing_on": "2026-02-04"}),
+        )
+        .await;
+    assert_eq!(s, 200, "{n}");
+}
+on_both!(
+    pr_short_passport,
+    super::super::harness::Options::default(),
+    p16_1_p17_short_passport_validity_is_a_refusal_of_the_service_with_a_hearing
 );
 
 async fn p14_agencies_answer_out_of_order_and_the_conclusion_window_opens_after_the_last(t: &TestApp) {

@@ -254,20 +254,50 @@ on_both!(
     p6_incomplete_and_expired_packages_are_refused_and_recorded
 );
 
-async fn p4_wrong_inviting_party_is_a_refusal_to_accept(t: &TestApp) {
+/// Issue 14 item 9: the counter refuses only what п. 6 allows; a wrong inviting party (п. 4) is
+/// a refusal of the service, with its motivated notice (App. 2-1) once an officer confirms it.
+async fn p4_wrong_inviting_party_is_a_refusal_of_the_service_not_of_acceptance(t: &TestApp) {
     let mut req = t.request("FA1234567", "family_reunification");
     req.inviting_party.kind = "legal_entity".into();
     req.inviting_party.iin = None;
     req.inviting_party.bin = Some(koshi::demo::COMPANY_BIN.into());
     let (s, v) = t.file(&req).await;
     assert_eq!(s, 201);
-    assert_eq!(v["receipt"]["grounds"][0]["code"], "inviting_party_not_allowed");
-    assert!(v["receipt"]["grounds"][0]["citation"].as_str().unwrap().contains("6-1"));
+    assert_eq!(v["receipt"]["type"], "acceptance", "{v}");
+    let id = v["id"].as_str().unwrap().to_string();
+    t.app.service.settle().await;
+    let case = t.case(&id).await;
+    assert_eq!(case["status"], "awaiting_confirmation", "{case}");
+    let proposed = &case["decision"]["proposed"];
+    assert_eq!(proposed["outcome"], "refused");
+    assert_eq!(proposed["form"], "App. 2-1");
+    let g = &proposed["grounds"][0];
+    assert_eq!(g["code"], "inviting_party_not_allowed", "{proposed}");
+    assert!(g["citation"].as_str().unwrap().contains("6-1"), "{g}");
+    // Clean checks do not issue over it; the officer confirms the motivated refusal.
+    let (s, d) = t
+        .post(
+            "officer",
+            &format!("/api/v1/applications/{id}/decision"),
+            &serde_json::json!({"action": "issue"}),
+        )
+        .await;
+    assert_eq!(s, 409, "{d}");
+    let (s, d) = t
+        .post(
+            "officer",
+            &format!("/api/v1/applications/{id}/decision"),
+            &serde_json::json!({"action": "confirm"}),
+        )
+        .await;
+    assert_eq!(s, 200, "{d}");
+    assert_eq!(d["status"], "refused");
+    assert_eq!(d["decision"]["form"], "App. 2-1");
 }
 on_both!(
     inviting_party,
     super::opts(),
-    p4_wrong_inviting_party_is_a_refusal_to_accept
+    p4_wrong_inviting_party_is_a_refusal_of_the_service_not_of_acceptance
 );
 
 async fn p9_1_late_applications_only_under_the_exceptions(t: &TestApp) {
