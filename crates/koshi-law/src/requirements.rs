@@ -215,6 +215,19 @@ pub struct Requirements {
     /// Grounds of law on which an officer refuses an RVP besides the seven checks of п. 9-1
     /// (п. 9-3; Law on Public Services art. 19-1), each with the status of its source.
     pub rvp_refusal_grounds: Vec<RefusalGround>,
+    /// Who need not prove solvency for PR (Law on Migration art. 49 пп. 4), and by what proof.
+    pub pr_solvency_exemptions: Vec<SolvencyExemption>,
+}
+
+/// A category exempt from the PR solvency requirement: it holds when the PR ground is one of
+/// `grounds`, or a document of one of `documents` is in the package; never on the filer's word.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SolvencyExemption {
+    pub id: String,
+    pub citation: String,
+    pub status: SourceStatus,
+    pub grounds: Vec<String>,
+    pub documents: Vec<String>,
 }
 
 /// A ground of refusal an officer may cite (`[[rvp.refusal_ground]]`).
@@ -387,6 +400,24 @@ impl Requirements {
                 en: g.en,
             })
             .collect();
+        let mut pr_solvency_exemptions = Vec::new();
+        for e in raw.pr.solvency_exemption {
+            for kind in &e.documents {
+                if !documents.iter().any(|d: &DocumentKind| &d.kind == kind) {
+                    return Err(RequirementsFileError {
+                        line: 1,
+                        message: format!("solvency exemption {}: unknown document kind {kind}", e.id),
+                    });
+                }
+            }
+            pr_solvency_exemptions.push(SolvencyExemption {
+                id: e.id,
+                citation: e.citation,
+                status: e.status,
+                grounds: e.grounds,
+                documents: e.documents,
+            });
+        }
         let pr_common = conv(raw.pr.common)?;
         let pr_grounds = raw
             .pr
@@ -405,6 +436,7 @@ impl Requirements {
             pr_common,
             pr_grounds,
             rvp_refusal_grounds,
+            pr_solvency_exemptions,
         })
     }
 
@@ -546,6 +578,47 @@ fn check_package<'a>(
 }
 
 /// Whether a party of this kind may invite for the purpose (п. 4; Law art. 6-1).
+/// The facts of a PR filing that follow from its ground, the applicant's citizenship and its
+/// documents (issue 14 item 2), which the filer cannot declare: a refugee's (no exit consent), an
+/// ethnic Kazakh from the PRC's (no exit consent, no criminal-record certificate), a contracted
+/// housing (no housing part of solvency), and a solvency exemption with the category that grants it.
+pub const PR_DERIVED_FACTS: [&str; 4] = [
+    "refugee_or_asylum",
+    "ethnic_kazakh_from_prc",
+    "housing_contracted",
+    "solvency_exempt",
+];
+
+impl Requirements {
+    /// The derived facts of a PR filing (`PR_DERIVED_FACTS`) and the solvency exemption, if any.
+    pub fn pr_derived_facts<'a>(
+        &'a self,
+        ground: &str,
+        citizenship: &str,
+        documents: &[SubmittedDocument],
+    ) -> (Vec<&'static str>, Option<&'a SolvencyExemption>) {
+        let has = |kind: &str| documents.iter().any(|d| d.kind == kind);
+        let mut facts = Vec::new();
+        if ground == "refugee" {
+            facts.push("refugee_or_asylum");
+        }
+        if ground == "ethnic_kazakh" && citizenship.trim().eq_ignore_ascii_case("CHN") {
+            facts.push("ethnic_kazakh_from_prc");
+        }
+        if has("housing_provision_contract") {
+            facts.push("housing_contracted");
+        }
+        let exemption = self
+            .pr_solvency_exemptions
+            .iter()
+            .find(|e| e.grounds.iter().any(|g| g == ground) || e.documents.iter().any(|k| has(k)));
+        if exemption.is_some() {
+            facts.push("solvency_exempt");
+        }
+        (facts, exemption)
+    }
+}
+
 /// Is a package finding a ground to refuse the service rather than the acceptance (issue 14
 /// item 9)? The counter refuses only an incomplete package and expired documents (п. 6, 13,
 /// 16-1): a passport that is valid, but for too short a time, is for the conclusion (п. 17).
@@ -654,6 +727,20 @@ struct RawPr {
     citation: String,
     common: Vec<RawDoc>,
     ground: Vec<RawGround>,
+    #[serde(default)]
+    solvency_exemption: Vec<RawExemption>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawExemption {
+    id: String,
+    citation: String,
+    status: SourceStatus,
+    #[serde(default)]
+    grounds: Vec<String>,
+    #[serde(default)]
+    documents: Vec<String>,
 }
 
 #[derive(Deserialize)]
@@ -662,4 +749,43 @@ struct RawGround {
     id: String,
     ru: String,
     en: String,
+}
+
+#[cfg(test)]
+mod derived_facts_tests {
+    use super::*;
+
+    fn doc(kind: &str) -> SubmittedDocument {
+        SubmittedDocument {
+            kind: kind.into(),
+            issued_on: None,
+            expires_on: None,
+            has_electronic_copy: true,
+        }
+    }
+
+    #[test]
+    fn pr_exemptions_follow_from_the_ground_or_a_proving_document_only() {
+        let r = Requirements::builtin().unwrap();
+        let none = r.pr_derived_facts("visa_free_state", "UZB", &[doc("solvency_certificate")]);
+        assert!(none.0.is_empty() && none.1.is_none());
+        let (facts, e) = r.pr_derived_facts("ethnic_kazakh", "CHN", &[]);
+        assert_eq!(e.unwrap().id, "ethnic_kazakh");
+        assert!(facts.contains(&"ethnic_kazakh_from_prc") && facts.contains(&"solvency_exempt"));
+        for (kind, id) in [
+            ("kandas_certificate", "kandas"),
+            ("former_compatriot_document", "former_compatriot"),
+            ("simplified_citizenship_document", "simplified_citizenship_by_treaty"),
+            ("exempt_family_relation_document", "family_member_of_exempt"),
+        ] {
+            let (_, e) = r.pr_derived_facts("pr_visa", "RUS", &[doc(kind)]);
+            assert_eq!(e.map(|e| e.id.as_str()), Some(id), "{kind}");
+        }
+        // A refugee is spared the exit consent, not the solvency proof (art. 49 пп. 4 as found).
+        let (facts, e) = r.pr_derived_facts("refugee", "AFG", &[]);
+        assert_eq!(facts, vec!["refugee_or_asylum"]);
+        assert!(e.is_none());
+        let (facts, _) = r.pr_derived_facts("pr_visa", "RUS", &[doc("housing_provision_contract")]);
+        assert_eq!(facts, vec!["housing_contracted"]);
+    }
 }

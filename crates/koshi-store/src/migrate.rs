@@ -56,7 +56,24 @@ const MIGRATIONS: &[(i64, &str, &str, Option<&str>)] = &[
         PARTY_TOKENS,
         None,
     ),
+    (
+        17,
+        "PR cases keyed to the person: IIN and every passport",
+        PERSON_KEYS,
+        None,
+    ),
 ];
+
+/// Issue 14 item 11: the п. 22 bar and the pending-PR check find a person's PR cases by any of
+/// the keys the person filed with (the IIN, each passport), not by one passport number. Cases
+/// filed before carry none here and are still found by `applications.person_key` (their passport).
+const PERSON_KEYS: &str = r#"
+CREATE TABLE person_keys (
+    key TEXT NOT NULL,
+    application_id TEXT NOT NULL,
+    PRIMARY KEY (key, application_id)
+);
+"#;
 
 /// Issue 14 item 4: a portal identity is the inviting party proven by its ЭЦП (IIN or BIN); its
 /// tokens carry that party and expire. Tokens issued before carry none (a portal one is refused).

@@ -399,8 +399,9 @@ pub struct PrApplicationRequest {
     pub family: Vec<FamilyMemberInput>,
     #[serde(default)]
     pub documents: Vec<DocumentInput>,
-    /// Facts that change the package (App. 3): refugee_or_asylum, ethnic_kazakh_from_prc,
-    /// solvency_exempt, housing_contracted, foreign_language_documents.
+    /// Facts the filer declares: foreign_language_documents. The others that change the package
+    /// (refugee_or_asylum, ethnic_kazakh_from_prc, housing_contracted, solvency_exempt) follow
+    /// from the ground, the citizenship and the documents, and are refused here.
     #[serde(default)]
     pub facts: Vec<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -19,13 +19,9 @@ use crate::problem::Problem;
 use crate::service::{Caller, Service, by_digest, case_event, outbox_message, parse_date, remember_key};
 
 /// Facts an applicant may declare for the App. 3 package.
-const DECLARABLE: [&str; 5] = [
-    "refugee_or_asylum",
-    "ethnic_kazakh_from_prc",
-    "solvency_exempt",
-    "housing_contracted",
-    "foreign_language_documents",
-];
+/// The facts a PR filer may declare; the others follow from the ground and the documents
+/// (`koshi_law::requirements::PR_DERIVED_FACTS`).
+const DECLARABLE: [&str; 1] = ["foreign_language_documents"];
 
 impl Service {
     /// Files a PR application: a talon (App. 6) or ЦОН receipt (App. 7) of acceptance with its
@@ -81,6 +77,15 @@ impl Service {
         }
         let mut facts: BTreeSet<String> = BTreeSet::new();
         for (i, f) in req.facts.iter().enumerate() {
+            if koshi_law::requirements::PR_DERIVED_FACTS.contains(&f.as_str()) {
+                return Err(Problem::unprocessable(
+                    "fact_not_declarable",
+                    &format!("/facts/{i}"),
+                    format!(
+                        "{f:?} is not declared: it follows from the ground of the application and its documents (a solvency exemption from the category's document, contracted housing from the contract, a refugee's or an ethnic Kazakh's from the ground)"
+                    ),
+                ));
+            }
             if !DECLARABLE.contains(&f.as_str()) {
                 return Err(Problem::unprocessable(
                     "unknown_fact",
@@ -186,50 +191,28 @@ impl Service {
                 has_electronic_copy: true,
             });
         }
+        // The facts that follow from the ground, the citizenship and the documents.
+        let (derived, exemption) =
+            law.requirements
+                .pr_derived_facts(&ground.id, &req.applicant.citizenship, &documents);
+        facts.extend(derived.iter().map(|f| f.to_string()));
+        let exemption =
+            exemption.map(|e| json!({"category": e.id, "citation": e.citation, "source_status": e.status.as_str()}));
         let version = citation::version_on(filed_on)
             .map_err(|e| Problem::unprocessable("no_rules_version", "/filed_at", e.to_string()))?;
         let person_key = crate::service::person_key(&req.applicant.citizenship, &req.applicant.document.number);
 
         // The law on the day of receipt.
         let mut grounds: Vec<Ground> = Vec::new();
-        // п. 22: not earlier than a year after a refusal or an annulment.
-        for decision in self.store.pr_bars(&person_key).await? {
-            // The year runs from the day the conclusion was drawn up («вынесения»), not from its
-            // approval (п. 20 «утверждения»): the drafting instant of the annulment or of the
-            // refusal conclusion. A prior decision that cannot be read stops the filing for a
-            // person: it is never read as "no bar".
-            let unreadable = || {
-                Problem::conflict(
-                    "prior_decision_unreadable",
-                    "a refused or annulled PR case of this person cannot be read: the п. 22 bar cannot be checked; an officer must look at it",
-                )
-            };
-            let decision = decision.ok_or_else(unreadable)?;
-            let v: serde_json::Value = serde_json::from_str(&decision).map_err(|_| unreadable())?;
-            let drafted = if v["outcome"] == "annulled" {
-                &v["annulment"]["drafted_at"]
-            } else {
-                &v["conclusion"]["drafted_at"]
-            };
-            let drawn_on = drafted
-                .as_str()
-                .and_then(|s| koshi_store::parse_instant(s).ok())
-                .map(|t| law.calendar.civil(t).date())
-                .ok_or_else(unreadable)?;
-            {
-                let on = drawn_on;
-                let earliest = terms::reapplication_earliest(on);
-                if filed_on < earliest {
-                    grounds.push(Ground {
-                        code: "reapplication_barred".into(),
-                        document: None,
-                        check: None,
-                        citation: terms::REAPPLICATION.to_string(),
-                        detail: format!("a refusal or annulment of {on} bars a new application until {earliest}"),
-                    });
-                }
-            }
-        }
+        // п. 22: not earlier than a year after a refusal or an annulment, of this person by any
+        // key the person filed with (the IIN, each passport).
+        let mut iin_key = req
+            .applicant
+            .iin
+            .as_deref()
+            .map(crate::service::iin_key)
+            .unwrap_or_else(|| person_key.clone());
+        grounds.extend(self.reapplication_bars(&person_key, &iin_key, filed_on).await?);
         let none = BTreeSet::new();
         let pkg = Package {
             channel,
@@ -278,7 +261,14 @@ impl Service {
                 }
             }
             match answer {
-                Ok(a) if a.iin.is_some() => {}
+                Ok(a) if a.iin.is_some() => {
+                    // The IIN ГБД ФЛ holds keys the person too: a bar under it applies.
+                    let found = crate::service::iin_key(a.iin.as_deref().unwrap_or_default());
+                    if found != iin_key {
+                        iin_key = found;
+                        grounds.extend(self.reapplication_bars(&person_key, &iin_key, filed_on).await?);
+                    }
+                }
                 Ok(_) => grounds.push(Ground {
                     code: "no_iin".into(),
                     document: None,
@@ -367,6 +357,9 @@ impl Service {
         if accepted && !service_grounds.is_empty() {
             detail["service_grounds"] = json!(service_grounds);
         }
+        if let Some(e) = &exemption {
+            detail["solvency_exemption"] = e.clone();
+        }
         if let Some(p) = crate::service::paper_filing_json(&filed) {
             detail["paper_filing"] = p;
         }
@@ -390,6 +383,11 @@ impl Service {
             version.id,
         ));
         if accepted {
+            // The keys the person filed with, for the п. 22 bar and the pending-PR check.
+            unit.push(repo::insert_person_key(&row.person_key, &id));
+            if iin_key != row.person_key {
+                unit.push(repo::insert_person_key(&iin_key, &id));
+            }
             // п. 14 пп. 1: the case file is registered in the journal at once (stage 1 done at
             // intake); the clocks of the next stage and of the whole term start now.
             unit.push(repo::register_in_journal(&unit_id, &id, &now_s));
@@ -486,12 +484,28 @@ impl Service {
     /// housing is contracted, 15 m² per family member — except for the exempt categories.
     fn check_solvency(&self, app: &ApplicationRow) -> Result<serde_json::Value, Problem> {
         let req: PrApplicationRequest = serde_json::from_str(&app.data).map_err(|e| Problem::internal(&e))?;
-        let exempt = req.facts.iter().any(|f| f == "solvency_exempt");
+        // The exemption and contracted housing follow from the ground and the documents kept with
+        // the case (a flag a filer once declared counts for nothing).
+        let documents: Vec<SubmittedDocument> = req
+            .documents
+            .iter()
+            .map(|d| SubmittedDocument {
+                kind: d.kind.clone(),
+                issued_on: None,
+                expires_on: None,
+                has_electronic_copy: true,
+            })
+            .collect();
+        let law = self.law();
+        let (derived, exemption) =
+            law.requirements
+                .pr_derived_facts(&app.purpose, &req.applicant.citizenship, &documents);
+        let exempt = exemption.is_some();
         let on = stored_date(app.accepted_on.as_deref(), "acceptance day")?;
         let input = koshi_law::pr::SolvencyInput {
             on,
             family_members: 1 + u32::try_from(req.family.len()).unwrap_or(u32::MAX),
-            housing_contracted: req.facts.iter().any(|f| f == "housing_contracted"),
+            housing_contracted: derived.contains(&"housing_contracted"),
             exempt,
             price_per_square_metre_tiyn: req.solvency.as_ref().and_then(|s| s.price_per_square_metre_tiyn),
             funds_tiyn: req.solvency.as_ref().map_or(0, |s| s.funds_tiyn),
@@ -1300,21 +1314,89 @@ impl Service {
         let now = self.now();
         let now_s = instant(now);
         let today = self.law().calendar.civil(now).date();
+        // The new body enters the case in its journal (App. 8) the day it takes it over.
+        let journal_key = format!("{}/transfer/{}", app.id, uuid::Uuid::now_v7());
         let mut unit = Unit::new();
         unit.push(repo::move_case(&app.id, app.revision, &caller.unit, &now_s));
+        unit.push(repo::register_in_journal(&caller.unit, &journal_key, &now_s));
         unit.push(case_event(
             &app.id,
             &caller.actor(),
             "pr.transferred",
             "п. 17-1",
             crate::service::known_version(&app.rules_version)?,
-            json!({"from": app.unit, "to": caller.unit, "registered_on": today.to_string()}).to_string(),
+            json!({"from": app.unit, "to": caller.unit, "registered_on": today.to_string(), "journal_entry": journal_key}).to_string(),
             &now_s,
         ));
-        self.store.write(unit).await?;
+        // Two cases taken over at once may race for one journal number: the loser retries.
+        let mut tries = 0;
+        loop {
+            match self.store.write(unit.clone()).await {
+                Ok(()) => break,
+                Err(StoreError::Conflict(m)) if tries < 5 && m.contains("journal") => tries += 1,
+                Err(e) => return Err(e.into()),
+            }
+        }
+        let number = self
+            .store
+            .journal_number(&journal_key)
+            .await?
+            .map(|n| format!("{}/{n}", caller.unit));
         Ok(
-            json!({"id": app.id, "unit": caller.unit, "from": app.unit, "registered_on": today.to_string(), "citation": "п. 17-1"}),
+            json!({"id": app.id, "unit": caller.unit, "from": app.unit, "registered_on": today.to_string(), "case_file": number, "citation": "п. 17-1"}),
         )
+    }
+}
+
+impl Service {
+    /// п. 22: the refusals and annulments that bar a new PR application of the person filed on
+    /// `filed_on`. A prior decision that cannot be read stops the filing for a person.
+    async fn reapplication_bars(
+        &self,
+        passport_key: &str,
+        iin_key: &str,
+        filed_on: Date,
+    ) -> Result<Vec<Ground>, Problem> {
+        let law = self.law();
+        let mut grounds = Vec::new();
+        for decision in self.store.pr_bars(passport_key, iin_key).await? {
+            // The year runs from the day the conclusion was drawn up («вынесения»), not from its
+            // approval (п. 20 «утверждения»): the drafting instant of the annulment or of the
+            // refusal conclusion. A prior decision that cannot be read stops the filing for a
+            // person: it is never read as "no bar".
+            let unreadable = || {
+                Problem::conflict(
+                    "prior_decision_unreadable",
+                    "a refused or annulled PR case of this person cannot be read: the п. 22 bar cannot be checked; an officer must look at it",
+                )
+            };
+            let decision = decision.ok_or_else(unreadable)?;
+            let v: serde_json::Value = serde_json::from_str(&decision).map_err(|_| unreadable())?;
+            let drafted = if v["outcome"] == "annulled" {
+                &v["annulment"]["drafted_at"]
+            } else {
+                &v["conclusion"]["drafted_at"]
+            };
+            let drawn_on = drafted
+                .as_str()
+                .and_then(|s| koshi_store::parse_instant(s).ok())
+                .map(|t| law.calendar.civil(t).date())
+                .ok_or_else(unreadable)?;
+            {
+                let on = drawn_on;
+                let earliest = terms::reapplication_earliest(on);
+                if filed_on < earliest {
+                    grounds.push(Ground {
+                        code: "reapplication_barred".into(),
+                        document: None,
+                        check: None,
+                        citation: terms::REAPPLICATION.to_string(),
+                        detail: format!("a refusal or annulment of {on} bars a new application until {earliest}"),
+                    });
+                }
+            }
+        }
+        Ok(grounds)
     }
 }
 

@@ -255,6 +255,11 @@ fn person_query(p: &PersonInput, birth: Date) -> PersonQuery {
     }
 }
 
+/// The key of a person by IIN (the other key of a person beside each passport's).
+pub(crate) fn iin_key(iin: &str) -> String {
+    sha256_hex(format!("IIN:{}", iin.trim()).as_bytes())
+}
+
 pub(crate) fn person_key(citizenship: &str, document_number: &str) -> String {
     sha256_hex(
         format!(
@@ -1462,12 +1467,22 @@ impl Service {
             }
             Check::PendingPr => {
                 let legacy = timed(RegistryKind::PendingPr, t, r.pending_pr.pending_pr(q)).await?;
-                let own = self.store.pending_pr_applications(&app.person_key).await.map_err(|e| {
-                    (
-                        RegistryKind::PendingPr,
-                        RegistryError::Unavailable(format!("ИС МП store: {e}")),
-                    )
-                })?;
+                let iin_key = req
+                    .immigrant
+                    .iin
+                    .as_deref()
+                    .map(iin_key)
+                    .unwrap_or_else(|| app.person_key.clone());
+                let own = self
+                    .store
+                    .pending_pr_applications(&app.person_key, &iin_key)
+                    .await
+                    .map_err(|e| {
+                        (
+                            RegistryKind::PendingPr,
+                            RegistryError::Unavailable(format!("ИС МП store: {e}")),
+                        )
+                    })?;
                 Ok((
                     rvp::judge_pending_pr(legacy.pending || own > 0),
                     vec![RegistryKind::PendingPr],

@@ -173,6 +173,31 @@ on_both!(
     p13_p14_con_path_and_package_refusals_are_recorded
 );
 
+/// Issue 14 item 11: a pending PR case is found by the person's IIN under any passport (п. 9-1
+/// пп. 6), not by one passport number.
+async fn p9_1_sub6_a_pending_pr_is_found_by_iin_under_another_passport(t: &TestApp) {
+    let mut pr = pr_request(t, "FA1234567");
+    pr["applicant"]["document"]["number"] = json!("N11112222");
+    let (s, v) = t.post("officer", "/api/v1/applications", &pr).await;
+    assert_eq!((s, v["status"].as_str()), (201, Some("registered")), "{v}");
+    let req = t.request("FA1234567", "labour_contract");
+    assert!(req.immigrant.iin.is_some());
+    let case = t.file_and_process(&req).await;
+    let pending = case["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["check"] == "pending_pr")
+        .unwrap();
+    assert_eq!(pending["state"], "ground", "{case}");
+    assert_eq!(case["decision"]["proposed"]["outcome"], "refused");
+}
+on_both!(
+    pr_pending_by_iin,
+    super::super::harness::Options::default(),
+    p9_1_sub6_a_pending_pr_is_found_by_iin_under_another_passport
+);
+
 async fn p22_reapplication_a_day_before_and_on_the_anniversary(t: &TestApp) {
     // An earlier PR application of the person was refused by a conclusion drawn up on
     // 3 February 2025 and approved on 7 February: the year runs from the drawing up (п. 22
@@ -206,6 +231,12 @@ async fn p22_reapplication_a_day_before_and_on_the_anniversary(t: &TestApp) {
     assert_eq!(v["status"], "refused_to_accept", "{v}");
     assert_eq!(v["receipt"]["grounds"][0]["code"], "reapplication_barred");
     assert_eq!(v["receipt"]["grounds"][0]["citation"], "п. 22");
+    // A new passport does not escape the bar: the person is the same by IIN (issue 14 item 11).
+    let mut renewed = req.clone();
+    renewed["applicant"]["document"]["number"] = json!("N98765432");
+    assert!(renewed["applicant"]["iin"].is_string());
+    let (_, v) = t.post("officer", "/api/v1/applications", &renewed).await;
+    assert_eq!(v["receipt"]["grounds"][0]["code"], "reapplication_barred", "{v}");
     t.clock.set("2026-02-03T10:00:00+05:00".parse().unwrap());
     let (_, v) = t.post("officer", "/api/v1/applications", &req).await;
     assert_eq!(v["status"], "registered", "on the anniversary: {v}");
@@ -1017,7 +1048,12 @@ async fn p18_p21_annulment_with_exit_rvp_and_p17_1_transfer(t: &TestApp) {
         (v["from"].as_str(), v["unit"].as_str(), v["registered_on"].as_str()),
         (Some("ALM-01"), Some("ALM-02"), Some("2026-02-02"))
     );
-    // Now ALM-02 keeps it and reads it (ALM-01 keeps read access to what it filed, its history).
+    // Entered in the new body's journal the same day (App. 8).
+    assert_eq!(v["case_file"], "ALM-02/1", "{v}");
+    // ALM-01 no longer keeps the file: it neither reads nor acts on it.
+    let (s, _) = t.get("officer", &format!("/api/v1/applications/{id}")).await;
+    assert_eq!(s, 403, "the body the case left");
+    // Now ALM-02 keeps it and reads it.
     let r = t
         .http
         .get(format!("{}/api/v1/applications/{id}", t.base))
@@ -1219,39 +1255,58 @@ on_both!(
 
 async fn p49_solvency_decides_whether_a_permit_can_be_issued(t: &TestApp) {
     // 1,320 MCI (4,325 ₸ in 2026) + 15 m² × 1 × 500,000 ₸ = 5,709,000 + 7,500,000 = 13,209,000 ₸.
+    // (document number, solvency, ground, documents added, solvency certificate kept, outcome)
     let cases = [
         (
             "FA1234567",
             json!({"funds_tiyn": 1_320_899_900i64, "price_per_square_metre_tiyn": 50_000_000i64}),
+            "visa_free_state",
             vec![],
+            true,
             Some("insufficient_solvency"),
         ),
         (
             "751234567",
             json!({"funds_tiyn": 1_320_900_000i64, "price_per_square_metre_tiyn": 50_000_000i64}),
+            "visa_free_state",
             vec![],
+            true,
             None,
         ),
-        // Housing contracted: only the 1,320 MCI.
+        // Housing contracted (the contract is in the package): only the 1,320 MCI.
         (
             "AC2345678",
             json!({"funds_tiyn": 570_900_000i64}),
-            vec!["housing_contracted"],
+            "visa_free_state",
+            vec!["housing_provision_contract"],
+            true,
             None,
         ),
-        // Exempt (ethnic Kazakhs, former compatriots…): nothing required.
-        ("400345678", Value::Null, vec!["solvency_exempt"], None),
+        // Exempt by a kandas certificate, and by the ground (ethnic Kazakh): nothing required.
+        (
+            "400345678",
+            Value::Null,
+            "visa_free_state",
+            vec!["kandas_certificate"],
+            false,
+            None,
+        ),
+        ("FA7654321", Value::Null, "ethnic_kazakh", vec![], false, None),
     ];
-    for (doc, solvency, facts, expected) in cases {
+    for (doc, solvency, ground, extra, certificate, expected) in cases {
         let mut req = pr_request(t, doc);
         req["solvency"] = solvency;
-        req["facts"] = json!(facts);
-        if facts.contains(&"solvency_exempt") {
-            let docs = req["documents"].as_array_mut().unwrap();
+        req["ground"] = json!(ground);
+        let docs = req["documents"].as_array_mut().unwrap();
+        if !certificate {
             docs.retain(|d| d["kind"] != "solvency_certificate");
+        }
+        for kind in extra {
+            docs.push(json!({"kind": kind, "issued_on": "2026-01-10"}));
         }
         let (s, v) = t.post("officer", "/api/v1/applications", &req).await;
         assert_eq!(s, 201, "{v}");
+        assert_eq!(v["receipt"]["type"], "acceptance", "{doc}: {v}");
         let id = v["id"].as_str().unwrap().to_string();
         send_and_answer(t, &id, &ALL_POSITIVE).await;
         let (s, v) = t
@@ -1270,6 +1325,29 @@ async fn p49_solvency_decides_whether_a_permit_can_be_issued(t: &TestApp) {
             ),
         }
     }
+    // The filer's word decides nothing: a declared exemption or contracted housing is refused,
+    // and without the certificate or a proof of exemption the package is incomplete.
+    let before = t.counts().await;
+    for fact in ["solvency_exempt", "housing_contracted", "refugee_or_asylum"] {
+        let mut req = pr_request(t, "AB7654321");
+        req["facts"] = json!([fact]);
+        let (s, p) = t.post("officer", "/api/v1/applications", &req).await;
+        assert_eq!(
+            (s, p["code"].as_str()),
+            (422, Some("fact_not_declarable")),
+            "{fact}: {p}"
+        );
+    }
+    assert_eq!(t.counts().await, before);
+    let mut req = pr_request(t, "AB7654321");
+    req["documents"]
+        .as_array_mut()
+        .unwrap()
+        .retain(|d| d["kind"] != "solvency_certificate");
+    let (s, v) = t.post("officer", "/api/v1/applications", &req).await;
+    assert_eq!(s, 201, "{v}");
+    assert_eq!(v["receipt"]["type"], "refusal_to_accept", "{v}");
+    assert_eq!(v["receipt"]["grounds"][0]["document"], "solvency_certificate", "{v}");
 }
 on_both!(
     pr_solvency,
