@@ -248,8 +248,13 @@ pub enum LateException {
     /// Corporation and the provider) let the stay expire. `failure_on` is the day of the failure.
     OutageAct { act_number: String, failure_on: Date },
     /// пп. 2: fined under art. 517 of the Administrative Code for not leaving within a period
-    /// of at most ten days after the stay expired.
-    Art517Fine { overstay_days: u32 },
+    /// of at most ten days after the stay expired: the decision's number and date and the days
+    /// of overstay it states, which must agree with the dates Koshi holds.
+    Art517Fine {
+        decision_number: String,
+        decision_date: Date,
+        overstay_days: u32,
+    },
 }
 
 pub const LATE: Citation = Citation::new("п. 9-1 абз. 12–14");
@@ -279,22 +284,74 @@ pub fn late_application(
                 Ok(Some(Citation::new("п. 9-1 абз. 13 пп. 1")))
             }
         }
-        Some(LateException::Art517Fine { overstay_days }) if *overstay_days <= ART517_MAX_OVERSTAY_DAYS => {
-            Ok(Some(Citation::new("п. 9-1 абз. 13 пп. 2")))
-        }
-        Some(LateException::Art517Fine { overstay_days }) => Err((
-            "overstay_over_ten_days",
-            format!(
-                "the art. 517 fine is for {overstay_days} days of overstay; at most {ART517_MAX_OVERSTAY_DAYS} are allowed"
-            ),
-            Citation::new("п. 9-1 абз. 13 пп. 2"),
-        )),
+        Some(LateException::Art517Fine {
+            decision_number,
+            decision_date,
+            overstay_days,
+        }) => art517(stay_until, filed_on, decision_number, *decision_date, *overstay_days),
         None => Err((
             "stay_expired",
             format!("the stay ended on {stay_until}; no exception of п. 9-1 applies"),
             LATE,
         )),
     }
+}
+
+/// п. 9-1 абз. 13 пп. 2, checked against the dates Koshi holds (docs/interpretations.md): the
+/// decision is numbered, dated after the stay ended and not after the filing; the days of
+/// overstay it states are the days from the stay's end to the decision; and neither those nor the
+/// overstay at filing, computed here, exceed ten days.
+fn art517(
+    stay_until: Date,
+    filed_on: Date,
+    number: &str,
+    decided_on: Date,
+    stated_days: u32,
+) -> Result<Option<Citation>, (&'static str, String, Citation)> {
+    let cite = Citation::new("п. 9-1 абз. 13 пп. 2");
+    let days = |a: Date, b: Date| {
+        b.since((jiff::Unit::Day, a))
+            .map(|s| i64::from(s.get_days()))
+            .unwrap_or(i64::MAX)
+    };
+    let n = number.trim().chars().count();
+    if n == 0 || n > 64 {
+        return Err((
+            "art517_decision_required",
+            "the art. 517 decision is named by its number (1 to 64 characters)".into(),
+            cite,
+        ));
+    }
+    if decided_on <= stay_until || decided_on > filed_on {
+        return Err((
+            "art517_decision_dates",
+            format!(
+                "the art. 517 decision {number} of {decided_on} must be dated after the stay ended ({stay_until}) and not after the filing ({filed_on})"
+            ),
+            cite,
+        ));
+    }
+    let at_decision = days(stay_until, decided_on);
+    if i64::from(stated_days) != at_decision {
+        return Err((
+            "art517_disagrees_with_dates",
+            format!(
+                "the decision states {stated_days} days of overstay; from the stay's end ({stay_until}) to the decision ({decided_on}) there are {at_decision}"
+            ),
+            cite,
+        ));
+    }
+    let at_filing = days(stay_until, filed_on);
+    if at_filing > i64::from(ART517_MAX_OVERSTAY_DAYS) {
+        return Err((
+            "overstay_over_ten_days",
+            format!(
+                "{at_filing} days have passed since the stay ended on {stay_until}: the exception covers at most {ART517_MAX_OVERSTAY_DAYS}"
+            ),
+            cite,
+        ));
+    }
+    Ok(Some(cite))
 }
 
 /// The validity of a permit and what bounded it.

@@ -864,19 +864,59 @@ fn p9_1_late_application_exceptions() {
             .0,
         "outage_after_stay_expired"
     );
-    let ten = LateException::Art517Fine { overstay_days: 10 };
+    // Art. 517: the decision's days agree with its date; neither they nor the overstay at
+    // filing exceed ten days (the stay ended 10 February).
+    let fine = |number: &str, on: jiff::civil::Date, days: u32| LateException::Art517Fine {
+        decision_number: number.into(),
+        decision_date: on,
+        overstay_days: days,
+    };
+    let code = |e: &LateException, filed| rvp::late_application(stay, filed, Some(e)).map_err(|e| e.0);
     assert!(
-        rvp::late_application(stay, date(2026, 2, 25), Some(&ten))
+        code(&fine("517-1", date(2026, 2, 20), 10), date(2026, 2, 20))
             .unwrap()
             .is_some()
     );
-    let eleven = LateException::Art517Fine { overstay_days: 11 };
-    assert_eq!(
-        rvp::late_application(stay, date(2026, 2, 25), Some(&eleven))
-            .unwrap_err()
-            .0,
-        "overstay_over_ten_days"
+    assert!(
+        code(&fine("517-1", date(2026, 2, 15), 5), date(2026, 2, 19))
+            .unwrap()
+            .is_some()
     );
+    let cases = [
+        (
+            fine("517-1", date(2026, 2, 21), 11),
+            date(2026, 2, 21),
+            "overstay_over_ten_days",
+        ),
+        (
+            fine("517-1", date(2026, 2, 15), 8),
+            date(2026, 2, 19),
+            "art517_disagrees_with_dates",
+        ),
+        (
+            fine("517-1", date(2026, 2, 15), 5),
+            date(2026, 2, 22),
+            "overstay_over_ten_days",
+        ),
+        (
+            fine(" ", date(2026, 2, 15), 5),
+            date(2026, 2, 19),
+            "art517_decision_required",
+        ),
+        (
+            fine("517-1", date(2026, 2, 10), 0),
+            date(2026, 2, 19),
+            "art517_decision_dates",
+        ),
+        (
+            fine("517-1", date(2026, 2, 20), 10),
+            date(2026, 2, 19),
+            "art517_decision_dates",
+        ),
+    ];
+    for (f, filed, expected) in cases {
+        assert_eq!(code(&f, filed), Err(expected), "{f:?} filed {filed}");
+    }
 }
 
 #[test]

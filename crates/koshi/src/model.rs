@@ -162,9 +162,11 @@ pub enum LateExceptionInput {
     OutageAct { act_number: String, failure_on: String },
     /// п. 9-1 абз. 13 пп. 2
     Art517Fine {
+        /// The days of overstay the decision states.
         overstay_days: u32,
-        #[serde(default)]
-        decision_number: Option<String>,
+        /// The art. 517 decision's number and date (YYYY-MM-DD).
+        decision_number: String,
+        decision_date: String,
     },
 }
 

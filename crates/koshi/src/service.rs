@@ -557,7 +557,13 @@ impl Service {
                 act_number: act_number.clone(),
                 failure_on: parse_date(failure_on, "/late_exception/failure_on")?,
             }),
-            Some(LateExceptionInput::Art517Fine { overstay_days, .. }) => Some(LateException::Art517Fine {
+            Some(LateExceptionInput::Art517Fine {
+                overstay_days,
+                decision_number,
+                decision_date,
+            }) => Some(LateException::Art517Fine {
+                decision_number: decision_number.clone(),
+                decision_date: parse_date(decision_date, "/late_exception/decision_date")?,
                 overstay_days: *overstay_days,
             }),
         };

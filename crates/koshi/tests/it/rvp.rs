@@ -326,18 +326,47 @@ async fn p9_1_late_applications_only_under_the_exceptions(t: &TestApp) {
         .post(
             "officer",
             "/api/v1/applications",
-            &late(Some(json!({"kind": "art517_fine", "overstay_days": 8}))),
+            &late(Some(
+                json!({"kind": "art517_fine", "overstay_days": 6, "decision_number": "517-2026-41", "decision_date": "2026-01-31"}),
+            )),
         )
         .await;
     assert_eq!(v["status"], "checking", "{v}");
+    // The fine must agree with the dates Koshi holds: 6 days from 25 to 31 January, not 3.
     let (_, v) = t
         .post(
             "officer",
             "/api/v1/applications",
-            &late(Some(json!({"kind": "art517_fine", "overstay_days": 11}))),
+            &late(Some(
+                json!({"kind": "art517_fine", "overstay_days": 3, "decision_number": "517-2026-41", "decision_date": "2026-01-31"}),
+            )),
         )
         .await;
-    assert_eq!(v["receipt"]["grounds"][0]["code"], "overstay_over_ten_days");
+    assert_eq!(v["receipt"]["grounds"][0]["code"], "art517_disagrees_with_dates", "{v}");
+    // A fine named by no decision is a malformed filing (422), and writes nothing.
+    let before = t.counts().await;
+    let (s, p) = t
+        .post(
+            "officer",
+            "/api/v1/applications",
+            &late(Some(json!({"kind": "art517_fine", "overstay_days": 6}))),
+        )
+        .await;
+    assert_eq!(s, 422, "{p}");
+    assert_eq!(t.counts().await, before);
+    // Eleven days after the stay ended (5 February), the exception no longer covers the filing.
+    t.clock.set("2026-02-05T10:00:00+05:00".parse().unwrap());
+    let (_, v) = t
+        .post(
+            "officer",
+            "/api/v1/applications",
+            &late(Some(
+                json!({"kind": "art517_fine", "overstay_days": 6, "decision_number": "517-2026-41", "decision_date": "2026-01-31"}),
+            )),
+        )
+        .await;
+    assert_eq!(v["receipt"]["grounds"][0]["code"], "overstay_over_ten_days", "{v}");
+    t.clock.set(crate::harness::T0.parse().unwrap());
     // п. 5: turned 16 on 10 January 2026 (born 2010-01-10); the 10 days ended 20 January.
     let mut minor = t.request("FA1234567", "family_reunification");
     minor.immigrant.birth_date = "2010-01-10".into();
