@@ -72,6 +72,7 @@ pub fn request(law: &Law, fixtures: &Fixtures, document_number: &str, purpose: &
             turned_16_in_kazakhstan: false,
         },
         family: vec![],
+        family_of: None,
         documents,
         representative: None,
         late_exception: None,

@@ -109,7 +109,16 @@ impl Service {
                 unit.push(timers::fired(&t.id, &self.instance_id, &now_s));
                 let req: ApplicationRequest = serde_json::from_str(&app.data).map_err(|e| Problem::internal(&e))?;
                 let citation = proposal["citation"].as_str().unwrap_or("п. 9-1 абз. 8").to_string();
-                match self.validity(app, &req, now, None) {
+                let principal_until = match self.principal_of(&req).await? {
+                    Some(p) => match crate::family::standing(&p)? {
+                        crate::family::Principal::Issued(until) => Some(until),
+                        // The member's proposal was made on an issued immigrant; an immigrant not
+                        // issued now leaves the member to an officer.
+                        _ => None,
+                    },
+                    None => None,
+                };
+                match self.validity(app, &req, now, None, principal_until) {
                     Ok(v) => {
                         let actor = duty_actor(account, &app.unit);
                         let mut issue = Issue::new(&citation, &v, None);

@@ -15,6 +15,7 @@ pub mod delivery;
 pub mod demo;
 pub mod drill;
 pub mod edge;
+pub mod family;
 pub mod forming;
 pub mod gost;
 pub mod lawdata;

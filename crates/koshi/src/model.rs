@@ -32,6 +32,11 @@ pub struct ApplicationRequest {
     /// Family members arriving together (п. 9-1 пп. 4).
     #[serde(default)]
     pub family: Vec<FamilyMemberInput>,
+    /// Koshi's own mark on the case of a family member arriving together (issue 14 item 7): the
+    /// immigrant's case it belongs to. A filer never sets it (422).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(ignore)]
+    pub family_of: Option<FamilyOf>,
     #[serde(default)]
     pub documents: Vec<DocumentInput>,
     /// Filed by a representative (п. 5 абз. 2): a power of attorney must be among the documents.
@@ -93,6 +98,15 @@ pub struct PersonInput {
     /// Turned 16 in Kazakhstan while staying as a minor (п. 5 абз. 4).
     #[serde(default)]
     pub turned_16_in_kazakhstan: bool,
+}
+
+/// The immigrant's case a family member's case belongs to, and the member's place in it.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct FamilyOf {
+    pub principal_id: String,
+    pub member: usize,
+    pub relationship: String,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
@@ -223,6 +237,10 @@ pub struct Receipt {
     /// then goes to a refusal conclusion and a hearing (п. 17).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub service_grounds: Vec<Ground>,
+    /// RVP: the case of each family member arriving together, in the order of the family table;
+    /// each is checked and decided and, when issued, gets an RVP of its own.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub family_cases: Vec<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]

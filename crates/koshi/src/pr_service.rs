@@ -311,6 +311,7 @@ impl Service {
             calendar_status: None,
             calendar_basis: None,
             service_grounds: if accepted { service_grounds.clone() } else { Vec::new() },
+            family_cases: Vec::new(),
         };
         let status = if accepted { "registered" } else { "refused_to_accept" };
         let decision = (accepted && !service_grounds.is_empty())

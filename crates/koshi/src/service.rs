@@ -354,6 +354,13 @@ impl Service {
                 format!("kind {:?} is not served yet; this service takes \"rvp\"", req.kind),
             ));
         }
+        if req.family_of.is_some() {
+            return Err(Problem::unprocessable(
+                "invalid_body",
+                "/family_of",
+                "family_of is Koshi's own mark on a family member's case; a filing lists its family in /family",
+            ));
+        }
         let default_channel = match caller.role.as_str() {
             "con_operator" => "con",
             "portal" => "portal",
@@ -905,6 +912,11 @@ impl Service {
             calendar_basis: (accepted && deadline.calendar_status != YearStatus::Official)
                 .then(|| cal.basis(deadline.due_on.year())),
             service_grounds: Vec::new(),
+            family_cases: if accepted {
+                req.family.iter().map(|_| new_id()).collect()
+            } else {
+                Vec::new()
+            },
         };
         let status = if accepted {
             status::CHECKING
@@ -983,6 +995,10 @@ impl Service {
             &now_s,
             version.id,
         ));
+        // Each family member arriving together: a case of its own (issue 14 item 7).
+        if accepted && !receipt.family_cases.is_empty() {
+            self.member_cases(&mut unit, &row, &req, &receipt.family_cases, version.id)?;
+        }
         // п. 5 абз. 4: each minor family member's age-16 term, a clock from now on.
         if accepted {
             for (i, birth) in f.family_births.iter().enumerate() {
@@ -1235,11 +1251,13 @@ impl Service {
         let birth = parse_date(&req.immigrant.birth_date, "/immigrant/birth_date")?;
         let q = person_query(&req.immigrant, birth);
 
+        // A family member is no household worker: the employer's limit is the immigrant's check.
+        let household = purpose.household && req.family_of.is_none();
         let futures = due.iter().map(|&check| {
             let q = &q;
             let req = &req;
             let app = &app;
-            async move { (check, self.run_check(check, q, req, app, purpose.household, on).await) }
+            async move { (check, self.run_check(check, q, req, app, household, on).await) }
         });
         let results = futures::future::join_all(futures).await;
 
@@ -1321,7 +1339,8 @@ impl Service {
         let all_in = Check::ALL.iter().all(|c| findings.contains_key(c));
         if all_in {
             let list: Vec<(Check, Finding)> = findings.into_iter().collect();
-            self.decide_into(&mut unit, &app, &req, &list, now)?;
+            let principal = self.principal_of(&req).await?;
+            self.decide_into(&mut unit, &app, &req, &list, principal.as_ref(), now)?;
         } else {
             // Registries keep the case waiting: its working day is a clock (п. 9).
             self.start_rvp_term(&mut unit, &app)?;
@@ -1401,7 +1420,14 @@ impl Service {
             }
             Check::Iin => {
                 let mut people = vec![q.clone()];
-                for (i, f) in req.family.iter().enumerate() {
+                // Family members with cases of their own are checked there; a case filed before
+                // they had them checks its family here.
+                let family = if app.receipt.contains("\"family_cases\"") {
+                    &[][..]
+                } else {
+                    &req.family[..]
+                };
+                for (i, f) in family.iter().enumerate() {
                     match parse_date(&f.person.birth_date, "") {
                         Ok(b) => people.push(person_query(&f.person, b)),
                         // A family member who cannot be asked about is never left out of the check.
@@ -1510,11 +1536,23 @@ impl Service {
         app: &ApplicationRow,
         req: &ApplicationRequest,
         findings: &[(Check, Finding)],
+        principal: Option<&ApplicationRow>,
         now: Timestamp,
     ) -> Result<(), Problem> {
         let now_s = instant(now);
         let mut decision = rvp::decide(findings);
-        let service_grounds = self.service_grounds(app, req);
+        let mut service_grounds = self.service_grounds(app, req);
+        // A family member's case follows the immigrant's (issue 14 item 7).
+        let mut principal_until = None;
+        if let Some(p) = principal {
+            match crate::family::standing(p)? {
+                crate::family::Principal::Pending => return self.await_principal(unit, app, &p.id),
+                crate::family::Principal::Refused(id) => {
+                    service_grounds.push(crate::family::principal_refused_ground(&id))
+                }
+                crate::family::Principal::Issued(until) => principal_until = Some(until),
+            }
+        }
         if !service_grounds.is_empty() {
             decision = match decision {
                 RvpDecision::Refuse { grounds } => RvpDecision::Refuse { grounds },
@@ -1522,7 +1560,7 @@ impl Service {
             };
         }
         let proposal = match &decision {
-            RvpDecision::Issue { citation } => match self.validity(app, req, now, None) {
+            RvpDecision::Issue { citation } => match self.validity(app, req, now, None, principal_until) {
                 Ok(v) if self.config.straight_through => {
                     let citation = citation.to_string();
                     match self.form_or_prepare(unit, app, &v, &citation, now)? {
@@ -1613,6 +1651,7 @@ impl Service {
         req: &ApplicationRequest,
         now: Timestamp,
         officer_until: Option<Date>,
+        principal_until: Option<Date>,
     ) -> Result<rvp::Validity, String> {
         let law = self.law();
         let purpose = law.requirements.purpose(&app.purpose).ok_or("unknown purpose")?;
@@ -1641,10 +1680,24 @@ impl Service {
                 .map(|s| parse_date(s, "").map_err(|_| unreadable("requested end")))
                 .transpose()?,
         };
-        rvp::validity(purpose, issued_on, passport, basis, requested).map_err(|e| match e {
+        let mut v = rvp::validity(purpose, issued_on, passport, basis, requested).map_err(|e| match e {
             rvp::ValidityError::NoSettledTerm => "the law sets no term for this purpose and no basis document bounds it: an officer sets the end of validity".to_string(),
             rvp::ValidityError::Empty { until } => format!("the bounds leave no day of validity (until {until})"),
-        })
+        })?;
+        // A family member's RVP is valid no longer than the immigrant's it rests on.
+        if let Some(until) = principal_until
+            && until < v.valid_until
+        {
+            if until < v.valid_from {
+                return Err(format!(
+                    "the immigrant's RVP ended on {until}: no day of validity is left"
+                ));
+            }
+            v.valid_until = until;
+            v.bounds
+                .push(("principal_permit", until, Citation::new("п. 9-1 пп. 4 (family member)")));
+        }
+        Ok(v)
     }
 
     /// Issues the RVP (App. 2): the status change with the decision, its audit event, the stage
@@ -1711,6 +1764,7 @@ impl Service {
         ));
         unit.push(self.monitoring(&app.id, "issued", now_s, &app.rules_version));
         unit.push(delivery);
+        Service::wake_family(unit, app, now_s);
         Ok(())
     }
 
@@ -1833,9 +1887,24 @@ impl Service {
                         &now_s,
                     ));
                 }
+                let principal_until = match self.principal_of(&req).await? {
+                    None => None,
+                    Some(p) => match crate::family::standing(&p)? {
+                        crate::family::Principal::Issued(until) => Some(until),
+                        _ => {
+                            return Err(Problem::conflict(
+                                "principal_not_issued",
+                                format!(
+                                    "the immigrant's case {} is {}: a family member's RVP is issued only with the immigrant's",
+                                    p.id, p.status
+                                ),
+                            ));
+                        }
+                    },
+                };
                 let officer_until = opt_date(&d.valid_until, "/valid_until")?;
                 let v = self
-                    .validity(&app, &req, now, officer_until)
+                    .validity(&app, &req, now, officer_until, principal_until)
                     .map_err(|r| Problem::unprocessable("validity_required", "/valid_until", r))?;
                 if let Some(u) = officer_until
                     && u > v.valid_until
@@ -1931,6 +2000,7 @@ impl Service {
                     &now_s,
                 ));
                 unit.push(self.monitoring(&app.id, "refused", &now_s, &app.rules_version));
+                Service::wake_family(&mut unit, &app, &now_s);
                 unit.push(self.delivery(
                     &app,
                     &json!({"document": "refusal_notice", "form": "App. 2-1", "grounds": grounds}),
@@ -2044,6 +2114,16 @@ impl Service {
                 return Ok(fired);
             }
             for t in due {
+                if t.kind == crate::family::FAMILY_TIMER {
+                    match self.fire_family_timer(&t, &now_s).await {
+                        Ok(true) => fired += 1,
+                        Ok(false) => {}
+                        Err(e) => {
+                            tracing::warn!(timer = %t.id, case = %t.subject, error = %e.detail, "family member not decided yet; retried")
+                        }
+                    }
+                    continue;
+                }
                 if t.kind == crate::forming::FORM_TIMER {
                     let unit = match self.store.application(&t.subject).await {
                         Ok(Some(app)) => self.fire_form_timer(&t, &app, now).await,

@@ -7,6 +7,7 @@ mod cli;
 mod continuity;
 mod decisions;
 mod edge;
+mod family;
 mod fuzz;
 mod harness;
 mod logscan;
