@@ -62,7 +62,31 @@ const MIGRATIONS: &[(i64, &str, &str, Option<&str>)] = &[
         PERSON_KEYS,
         None,
     ),
+    (18, "acts of failure (п. 9-1 абз. 13 пп. 1)", OUTAGE_ACTS, None),
 ];
+
+/// п. 9-1 абз. 13 пп. 1: the act of an information-system failure that let a timely applicant's
+/// stay expire, kept by Koshi: it names a journaled outage and the earlier application, is signed
+/// by the ЦОН and countersigned by the police body, and serves one late filing.
+const OUTAGE_ACTS: &str = r#"
+CREATE TABLE outage_acts (
+    id TEXT PRIMARY KEY,
+    number TEXT NOT NULL UNIQUE,
+    outage_id TEXT NOT NULL,
+    failure_on TEXT NOT NULL,
+    earlier_application_id TEXT NOT NULL,
+    person_key TEXT NOT NULL,
+    iin_key TEXT NOT NULL,
+    con_unit TEXT NOT NULL,
+    con_signed_by TEXT NOT NULL,
+    con_signed_at TEXT NOT NULL,
+    police_unit TEXT NOT NULL,
+    police_signed_by TEXT,
+    police_signed_at TEXT,
+    used_by TEXT UNIQUE,
+    created_at TEXT NOT NULL
+);
+"#;
 
 /// Issue 14 item 11: the п. 22 bar and the pending-PR check find a person's PR cases by any of
 /// the keys the person filed with (the IIN, each passport), not by one passport number. Cases

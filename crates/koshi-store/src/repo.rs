@@ -687,6 +687,78 @@ pub fn insert_person_key(key: &str, application_id: &str) -> Op {
     )
 }
 
+// ------------------------------------------------------------------ acts of failure (п. 9-1)
+
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct OutageActRow {
+    pub id: String,
+    pub number: String,
+    pub outage_id: String,
+    pub failure_on: String,
+    pub earlier_application_id: String,
+    pub person_key: String,
+    pub iin_key: String,
+    pub con_unit: String,
+    pub con_signed_by: String,
+    pub con_signed_at: String,
+    pub police_unit: String,
+    pub police_signed_by: Option<String>,
+    pub police_signed_at: Option<String>,
+    pub used_by: Option<String>,
+    pub created_at: String,
+}
+
+const OUTAGE_ACT_COLUMNS: &str = "id, number, outage_id, failure_on, earlier_application_id, person_key, iin_key, con_unit, con_signed_by, con_signed_at, police_unit, police_signed_by, police_signed_at, used_by, created_at";
+
+pub fn insert_outage_act(a: &OutageActRow) -> Op {
+    Op::insert(
+        "record an act of failure",
+        InsertShape {
+            head: "INSERT INTO outage_acts (id, number, outage_id, failure_on, earlier_application_id, person_key, iin_key, con_unit, con_signed_by, con_signed_at, police_unit, police_signed_by, police_signed_at, used_by, created_at) VALUES",
+            tail: "",
+            columns: 15,
+            rank: 0,
+        },
+        vec![
+            a.id.clone().into(),
+            a.number.clone().into(),
+            a.outage_id.clone().into(),
+            a.failure_on.clone().into(),
+            a.earlier_application_id.clone().into(),
+            a.person_key.clone().into(),
+            a.iin_key.clone().into(),
+            a.con_unit.clone().into(),
+            a.con_signed_by.clone().into(),
+            a.con_signed_at.clone().into(),
+            a.police_unit.clone().into(),
+            a.police_signed_by.clone().into(),
+            a.police_signed_at.clone().into(),
+            a.used_by.clone().into(),
+            a.created_at.clone().into(),
+        ],
+    )
+}
+
+/// The police body's countersignature; only once.
+pub fn countersign_outage_act(id: &str, by: &str, at: &str) -> Op {
+    Op::new(
+        "countersign an act of failure",
+        "UPDATE outage_acts SET police_signed_by = $1, police_signed_at = $2 WHERE id = $3 AND police_signed_at IS NULL",
+        vec![by.into(), at.into(), id.into()],
+    )
+    .expecting(1)
+}
+
+/// The act serves one late filing: taken by it, or the unit fails.
+pub fn use_outage_act(id: &str, application_id: &str) -> Op {
+    Op::new(
+        "use an act of failure",
+        "UPDATE outage_acts SET used_by = $1 WHERE id = $2 AND used_by IS NULL AND police_signed_at IS NOT NULL",
+        vec![application_id.into(), id.into()],
+    )
+    .expecting(1)
+}
+
 pub fn register_in_journal(unit: &str, application_id: &str, at: &str) -> Op {
     Op::new(
         "register in the journal",
@@ -938,6 +1010,36 @@ impl Store {
             OutageRow,
             "SELECT id, registry, started_at, ended_at, journaled_at, last_error, failed_attempts, delayed, action FROM outages WHERE registry = $1 AND ended_at IS NULL",
             registry
+        ))
+    }
+
+    pub async fn outage_act(&self, id: &str) -> StoreResult<Option<OutageActRow>> {
+        Ok(match self.db() {
+            Db::Sqlite(p) => {
+                sqlx::query_as::<_, OutageActRow>(sqlx::AssertSqlSafe(format!(
+                    "SELECT {OUTAGE_ACT_COLUMNS} FROM outage_acts WHERE id = $1"
+                )))
+                .bind(id)
+                .fetch_optional(p)
+                .await?
+            }
+            Db::Postgres(p) => {
+                sqlx::query_as::<_, OutageActRow>(sqlx::AssertSqlSafe(format!(
+                    "SELECT {OUTAGE_ACT_COLUMNS} FROM outage_acts WHERE id = $1"
+                )))
+                .bind(id)
+                .fetch_optional(p)
+                .await?
+            }
+        })
+    }
+
+    pub async fn outage(&self, id: &str) -> StoreResult<Option<OutageRow>> {
+        Ok(fetch_optional!(
+            self.db(),
+            OutageRow,
+            "SELECT id, registry, started_at, ended_at, journaled_at, last_error, failed_attempts, delayed, action FROM outages WHERE id = $1",
+            id
         ))
     }
 

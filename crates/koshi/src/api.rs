@@ -27,12 +27,12 @@ pub const MAX_BODY_BYTES: usize = 48 * 1024 * 1024;
 #[derive(OpenApi)]
 #[openapi(
     info(title = "Koshi", description = "Residence permits for foreigners and stateless persons in Kazakhstan under the Rules of Order No. 992 (ИС МП).", version = "1"),
-    paths(create_application, get_application, decide, duplicate, pr_requests, pr_answer, pr_conclusion, pr_approval, pr_hearing_notice, pr_hearing, pr_annulment, pr_transfer, outages, deliveries, sign_in, portal_session, who_am_i, sign_out, load_law_data, law_data, move_clock),
+    paths(create_application, get_application, decide, duplicate, pr_requests, pr_answer, pr_conclusion, pr_approval, pr_hearing_notice, pr_hearing, pr_annulment, pr_transfer, outages, sign_outage_act, outage_act, countersign_outage_act, deliveries, sign_in, portal_session, who_am_i, sign_out, load_law_data, law_data, move_clock),
     components(schemas(
         ApplicationRequest, PrApplicationRequest, SolvencyInput, AgencyAnswerRequest, ConclusionRequest, HearingNoticeRequest, HearingRequest, AnnulmentRequest, TransferRequest, InvitingPartyInput, PersonInput, FamilyMemberInput, IdentityDocumentInput,
         DocumentInput, AttachmentInput, PaperFilingInput, RepresentativeInput, LateExceptionInput, ApplicationCreated, Receipt,
         Ground, ApplicationView, CheckView, EventView, DecisionRequest, OfficerGround, DuplicateRequest,
-        DuplicateIssued, OutageView, DeliveryView, ProblemDocument, FieldError, SignInRequest, SessionView,
+        DuplicateIssued, OutageView, OutageActRequest, OutageActView, DeliveryView, ProblemDocument, FieldError, SignInRequest, SessionView,
         crate::lawdata::LawDataLoaded, crate::lawdata::Retimed, crate::lawdata::NotRetimed
     )),
     modifiers(&BearerAuth),
@@ -72,6 +72,12 @@ pub fn router(service: Service) -> Router {
         .route("/api/v1/applications/{id}/annulment", post(pr_annulment))
         .route("/api/v1/applications/{id}/transfer", post(pr_transfer))
         .route("/api/v1/outages", get(outages))
+        .route("/api/v1/outage-acts", post(sign_outage_act))
+        .route("/api/v1/outage-acts/{id}", get(outage_act))
+        .route(
+            "/api/v1/outage-acts/{id}/countersignature",
+            post(countersign_outage_act),
+        )
         .route("/api/v1/admin/law-data", get(law_data))
         .route("/api/v1/admin/clock", post(move_clock))
         .route("/api/v1/admin/law-data/{kind}", post(load_law_data))
@@ -750,6 +756,46 @@ async fn law_data(State(s): State<Service>, caller: Caller) -> Result<Json<Value
         "mci": mci,
         "loads": loads,
     })))
+}
+
+#[utoipa::path(
+    post, path = "/api/v1/outage-acts",
+    request_body = OutageActRequest,
+    responses((status = 201, description = "The act of failure (п. 9-1 абз. 13 пп. 1), signed by the ЦОН that took the earlier application during a journaled outage; the police body countersigns it", body = OutageActView), (status = 403, body = ProblemDocument), (status = 409, body = ProblemDocument), (status = 422, body = ProblemDocument))
+)]
+async fn sign_outage_act(State(s): State<Service>, caller: Caller, body: Bytes) -> Result<Response, Problem> {
+    require(&s, &caller, "outage_act.sign")?;
+    let r: OutageActRequest = parse_body(&body)?;
+    let act = s.sign_outage_act(&caller, r).await?;
+    Ok((StatusCode::CREATED, Json(act)).into_response())
+}
+
+#[utoipa::path(
+    get, path = "/api/v1/outage-acts/{id}",
+    params(("id" = String, Path)),
+    responses((status = 200, body = OutageActView), (status = 404, body = ProblemDocument))
+)]
+async fn outage_act(
+    State(s): State<Service>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Json<OutageActView>, Problem> {
+    require(&s, &caller, "outage_act.read")?;
+    Ok(Json(s.outage_act_view(&caller, &id).await?))
+}
+
+#[utoipa::path(
+    post, path = "/api/v1/outage-acts/{id}/countersignature",
+    params(("id" = String, Path)),
+    responses((status = 200, description = "Countersigned by the police body of the earlier application", body = OutageActView), (status = 403, body = ProblemDocument), (status = 404, body = ProblemDocument), (status = 409, body = ProblemDocument))
+)]
+async fn countersign_outage_act(
+    State(s): State<Service>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Json<OutageActView>, Problem> {
+    require(&s, &caller, "outage_act.countersign")?;
+    Ok(Json(s.countersign_outage_act(&caller, &id).await?))
 }
 
 #[utoipa::path(

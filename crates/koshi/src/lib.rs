@@ -20,6 +20,7 @@ pub mod forming;
 pub mod gost;
 pub mod lawdata;
 pub mod model;
+pub mod outage_acts;
 pub mod portal;
 pub mod pr_service;
 pub mod problem;

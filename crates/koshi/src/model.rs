@@ -172,8 +172,17 @@ pub struct RepresentativeInput {
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
 pub enum LateExceptionInput {
-    /// п. 9-1 абз. 13 пп. 1
-    OutageAct { act_number: String, failure_on: String },
+    /// п. 9-1 абз. 13 пп. 1: the act of failure Koshi keeps (`POST /api/v1/outage-acts`),
+    /// signed by the ЦОН and countersigned by the police body, named by its id. (`act_number` and
+    /// `failure_on` are how filings before the act record named it; a filing now gives `act_id`.)
+    OutageAct {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        act_id: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        act_number: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        failure_on: Option<String>,
+    },
     /// п. 9-1 абз. 13 пп. 2
     Art517Fine {
         /// The days of overstay the decision states.
@@ -513,4 +522,34 @@ pub struct AnnulmentRequest {
 pub struct TransferRequest {
     /// The new address of residence (registered the same day).
     pub new_address: String,
+}
+
+/// `POST /api/v1/outage-acts`: the act of an information-system failure (п. 9-1 абз. 13 пп. 1),
+/// signed by the ЦОН that took the earlier, timely application.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct OutageActRequest {
+    /// The outage of the special journal (п. 9-5) the failure was.
+    pub outage_id: String,
+    /// The applicant's earlier application, taken in time during the failure.
+    pub earlier_application_id: String,
+}
+
+/// An act of failure as Koshi keeps it.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct OutageActView {
+    pub id: String,
+    pub number: String,
+    pub outage_id: String,
+    pub failure_on: String,
+    pub earlier_application_id: String,
+    pub con_unit: String,
+    pub con_signed_by: String,
+    pub con_signed_at: String,
+    pub police_unit: String,
+    pub police_signed_by: Option<String>,
+    pub police_signed_at: Option<String>,
+    /// The late filing the act served (it serves one).
+    pub used_by: Option<String>,
+    pub citation: String,
 }

@@ -297,6 +297,8 @@ struct Filing {
     documents: Vec<SubmittedDocument>,
     attachments: Vec<(String, String, Vec<u8>)>,
     late: Option<LateException>,
+    /// The act of failure a late filing names (resolved at intake, against the store).
+    outage_act: Option<String>,
     immigrant_birth: Date,
     family_births: Vec<Date>,
 }
@@ -558,12 +560,24 @@ impl Service {
         if req.representative.is_some() {
             facts.insert("filed_by_representative".to_string());
         }
+        let mut outage_act = None;
         let late = match &req.late_exception {
             None => None,
-            Some(LateExceptionInput::OutageAct { act_number, failure_on }) => Some(LateException::OutageAct {
-                act_number: act_number.clone(),
-                failure_on: parse_date(failure_on, "/late_exception/failure_on")?,
-            }),
+            Some(LateExceptionInput::OutageAct {
+                act_id: Some(act),
+                act_number: None,
+                failure_on: None,
+            }) => {
+                outage_act = Some(act.clone());
+                None
+            }
+            Some(LateExceptionInput::OutageAct { .. }) => {
+                return Err(Problem::unprocessable(
+                    "outage_act_required",
+                    "/late_exception/act_id",
+                    "an act of failure is the one Koshi keeps, signed by the ЦОН and the police body: name it by act_id (POST /api/v1/outage-acts)",
+                ));
+            }
             Some(LateExceptionInput::Art517Fine {
                 overstay_days,
                 decision_number,
@@ -585,6 +599,7 @@ impl Service {
             documents,
             attachments,
             late,
+            outage_act,
             immigrant_birth,
             family_births,
         })
@@ -877,8 +892,23 @@ impl Service {
             }
         }
         let mut late_citation = None;
+        let mut late = f.late.clone();
+        let mut act_used = None;
+        if let Some(until) = stay_until
+            && filed_on > until
+            && let Some(act_id) = &f.outage_act
+        {
+            let passport = person_key(&req.immigrant.citizenship, &req.immigrant.document.number);
+            match self.outage_act_for(act_id, &req, &passport, until).await? {
+                Ok(exception) => {
+                    late = Some(exception);
+                    act_used = Some(act_id.clone());
+                }
+                Err(g) => grounds.push(g),
+            }
+        }
         if let Some(until) = stay_until {
-            match rvp::late_application(until, filed_on, f.late.as_ref()) {
+            match rvp::late_application(until, filed_on, late.as_ref()) {
                 Ok(c) => late_citation = c,
                 Err((code, detail, cite)) => grounds.push(Ground {
                     code: code.into(),
@@ -995,6 +1025,10 @@ impl Service {
             &now_s,
             version.id,
         ));
+        // The act of failure serves this filing only (taken in the same unit, or the unit fails).
+        if accepted && let Some(act) = &act_used {
+            unit.push(repo::use_outage_act(act, &id));
+        }
         // Each family member arriving together: a case of its own (issue 14 item 7).
         if accepted && !receipt.family_cases.is_empty() {
             self.member_cases(&mut unit, &row, &req, &receipt.family_cases, version.id)?;

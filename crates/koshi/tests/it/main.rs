@@ -11,6 +11,7 @@ mod family;
 mod fuzz;
 mod harness;
 mod logscan;
+mod outage_acts;
 #[allow(dead_code)]
 #[path = "../../../koshi-sign/tests/it/pki.rs"]
 mod pki;

@@ -312,7 +312,10 @@ async fn p9_1_late_applications_only_under_the_exceptions(t: &TestApp) {
     let (_, v) = t.post("officer", "/api/v1/applications", &late(None)).await;
     assert_eq!(v["status"], "refused_to_accept");
     assert_eq!(v["receipt"]["grounds"][0]["code"], "stay_expired");
-    let (_, v) = t
+    // An act of failure is the one Koshi keeps (tests in `outage_acts`): a number and a day
+    // typed in by the filer are no act.
+    let before = t.counts().await;
+    let (s, v) = t
         .post(
             "officer",
             "/api/v1/applications",
@@ -321,7 +324,8 @@ async fn p9_1_late_applications_only_under_the_exceptions(t: &TestApp) {
             )),
         )
         .await;
-    assert_eq!(v["status"], "checking", "{v}");
+    assert_eq!((s, v["code"].as_str()), (422, Some("outage_act_required")), "{v}");
+    assert_eq!(t.counts().await, before);
     let (_, v) = t
         .post(
             "officer",
@@ -344,6 +348,7 @@ async fn p9_1_late_applications_only_under_the_exceptions(t: &TestApp) {
         .await;
     assert_eq!(v["receipt"]["grounds"][0]["code"], "art517_disagrees_with_dates", "{v}");
     // A fine named by no decision is a malformed filing (422), and writes nothing.
+    t.app.service.settle().await; // the accepted filing's checks, in the background
     let before = t.counts().await;
     let (s, p) = t
         .post(

@@ -57,6 +57,13 @@ const ROUTES: &[(&str, &str, Option<&str>)] = &[
         Some("application.pr_transfer"),
     ),
     ("get", "/api/v1/outages", Some("outages.read")),
+    ("post", "/api/v1/outage-acts", Some("outage_act.sign")),
+    ("get", "/api/v1/outage-acts/{id}", Some("outage_act.read")),
+    (
+        "post",
+        "/api/v1/outage-acts/{id}/countersignature",
+        Some("outage_act.countersign"),
+    ),
     ("get", "/api/v1/admin/law-data", Some("law_data.read")),
     ("post", "/api/v1/admin/law-data/{kind}", Some("law_data.load")),
     ("post", "/api/v1/admin/clock", Some("clock.move")),
