@@ -27,9 +27,9 @@ pub const MAX_BODY_BYTES: usize = 48 * 1024 * 1024;
 #[derive(OpenApi)]
 #[openapi(
     info(title = "Koshi", description = "Residence permits for foreigners and stateless persons in Kazakhstan under the Rules of Order No. 992 (ИС МП).", version = "1"),
-    paths(create_application, get_application, decide, duplicate, pr_requests, pr_answer, pr_conclusion, pr_approval, pr_hearing_notice, pr_hearing, pr_annulment, pr_transfer, outages, sign_outage_act, outage_act, countersign_outage_act, deliveries, sign_in, portal_session, who_am_i, sign_out, load_law_data, law_data, move_clock),
+    paths(create_application, get_application, decide, duplicate, pr_requests, pr_answer, pr_conclusion, pr_approval, pr_hearing_notice, pr_hearing, pr_written_position, pr_annulment, pr_transfer, outages, sign_outage_act, outage_act, countersign_outage_act, deliveries, sign_in, portal_session, who_am_i, sign_out, load_law_data, law_data, move_clock),
     components(schemas(
-        ApplicationRequest, PrApplicationRequest, SolvencyInput, AgencyAnswerRequest, ConclusionRequest, HearingNoticeRequest, HearingRequest, AnnulmentRequest, TransferRequest, InvitingPartyInput, PersonInput, FamilyMemberInput, IdentityDocumentInput,
+        ApplicationRequest, PrApplicationRequest, SolvencyInput, AgencyAnswerRequest, ConclusionRequest, HearingNoticeRequest, HearingRequest, WrittenPositionRequest, ContactInput, AnnulmentRequest, TransferRequest, InvitingPartyInput, PersonInput, FamilyMemberInput, IdentityDocumentInput,
         DocumentInput, AttachmentInput, PaperFilingInput, RepresentativeInput, LateExceptionInput, ApplicationCreated, Receipt,
         Ground, ApplicationView, CheckView, EventView, DecisionRequest, OfficerGround, DuplicateRequest,
         DuplicateIssued, OutageView, OutageActRequest, OutageActView, DeliveryView, ProblemDocument, FieldError, SignInRequest, SessionView,
@@ -69,6 +69,7 @@ pub fn router(service: Service) -> Router {
         .route("/api/v1/applications/{id}/approval", post(pr_approval))
         .route("/api/v1/applications/{id}/hearing/notice", post(pr_hearing_notice))
         .route("/api/v1/applications/{id}/hearing", post(pr_hearing))
+        .route("/api/v1/applications/{id}/hearing/position", post(pr_written_position))
         .route("/api/v1/applications/{id}/annulment", post(pr_annulment))
         .route("/api/v1/applications/{id}/transfer", post(pr_transfer))
         .route("/api/v1/outages", get(outages))
@@ -607,6 +608,21 @@ async fn pr_hearing_notice(
     require(&s, &caller, "application.pr_conclusion")?;
     let h: crate::model::HearingNoticeRequest = parse_body(&body)?;
     Ok(Json(s.notify_hearing(&caller, &id, h).await?))
+}
+
+#[utoipa::path(
+    post, path = "/api/v1/applications/{id}/hearing/position", params(("id" = String, Path)), request_body = WrittenPositionRequest,
+    responses((status = 200, description = "The applicant's written position, received before the hearing, is on the case (п. 17)"), (status = 401, body = ProblemDocument), (status = 403, body = ProblemDocument), (status = 409, body = ProblemDocument), (status = 422, body = ProblemDocument))
+)]
+async fn pr_written_position(
+    State(s): State<Service>,
+    caller: Caller,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Result<Json<Value>, Problem> {
+    require(&s, &caller, "application.pr_conclusion")?;
+    let w: crate::model::WrittenPositionRequest = parse_body(&body)?;
+    Ok(Json(s.record_written_position(&caller, &id, w).await?))
 }
 
 #[utoipa::path(

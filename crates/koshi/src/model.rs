@@ -435,6 +435,9 @@ pub struct PrApplicationRequest {
     pub facts: Vec<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub representative: Option<RepresentativeInput>,
+    /// Where notices (a hearing, п. 17) reach the applicant besides the case's channel.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub contact: Option<ContactInput>,
     /// The money the bank certificate confirms, and the average price of housing in the locality
     /// (App. 3; Law on Migration art. 49 пп. 4). Money in tiyn.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -498,13 +501,34 @@ pub struct HearingNoticeRequest {
     pub hearing_on: String,
 }
 
+/// `POST /api/v1/applications/{id}/hearing/position` (п. 17): the applicant's written position,
+/// received before the hearing.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct WrittenPositionRequest {
+    pub position: String,
+}
+
+/// How to reach the applicant with a notice.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ContactInput {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub phone: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub postal_address: Option<String>,
+}
+
 /// `POST /api/v1/applications/{id}/hearing` (п. 17): the hearing held.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct HearingRequest {
     /// The applicant's position on the preliminary decision, as stated.
     pub position: String,
-    /// `continue` (further consideration) or `refuse` (the refusal conclusion goes to approval).
+    /// Before a refusal: `continue` (further consideration) or `refuse` (the refusal conclusion
+    /// goes to approval). Before an annulment: `keep` (the permit stands) or `annul`.
     pub result: String,
 }
 

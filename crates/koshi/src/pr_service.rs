@@ -1041,12 +1041,17 @@ impl Service {
         h: HearingNoticeRequest,
     ) -> Result<serde_json::Value, Problem> {
         let app = self.pr_case(caller, id, "application.pr_conclusion").await?;
-        if app.status != "hearing_required" {
-            return Err(Problem::conflict(
-                "no_hearing_due",
-                format!("the case is {}; a hearing precedes a refusal only", app.status),
-            ));
-        }
+        // Before a refusal (п. 17) or an annulment (п. 18): the right to be heard.
+        let (next, key, act) = match app.status.as_str() {
+            "hearing_required" => ("hearing_notified", "hearing", "conclusion"),
+            "annulment_hearing_required" => ("annulment_hearing_notified", "annulment_hearing", "annulment"),
+            other => {
+                return Err(Problem::conflict(
+                    "no_hearing_due",
+                    format!("the case is {other}; a hearing precedes a refusal or an annulment only"),
+                ));
+            }
+        };
         let hearing_on = parse_date(&h.hearing_on, "/hearing_on")?;
         let now = self.now();
         let now_s = instant(now);
@@ -1066,26 +1071,76 @@ impl Service {
         }
         let act_not_before = terms::earliest_act_after_notice(cal, notice_on).map_err(calerr)?;
         let mut decision: serde_json::Value = stored_decision(&app)?;
-        decision["hearing"] = json!({"notice_on": notice_on.to_string(), "hearing_on": hearing_on.to_string(), "act_not_before": act_not_before.to_string(), "citation": "п. 17"});
+        decision[key] = json!({"notice_on": notice_on.to_string(), "hearing_on": hearing_on.to_string(), "act_not_before": act_not_before.to_string(), "citation": "п. 17"});
         let mut unit = Unit::new();
-        unit.push(status_change(
-            &app,
-            "hearing_notified",
-            Some(decision.to_string()),
-            &now_s,
-        ));
+        unit.push(status_change(&app, next, Some(decision.to_string()), &now_s));
         unit.push(case_event(
             &app.id,
             &caller.actor(),
             "pr.hearing.notified",
             terms::HEARING.as_str(),
             crate::service::known_version(&app.rules_version)?,
-            decision["hearing"].to_string(),
+            decision[key].to_string(),
             &now_s,
         ));
-        unit.push(outbox_message(&app.id, crate::service::result_topic(&app.channel), json!({"application_id": app.id, "document": "hearing_notice", "hearing_on": hearing_on.to_string(), "grounds": decision["conclusion"]["grounds"], "citation": "п. 17", "calendar_status": self.law().calendar.status_between(notice_on, hearing_on).code()}).to_string(), &now_s));
+        // The notice reaches the applicant through the case's channel, and at the contact the
+        // applicant gave, when one was given.
+        let contact = serde_json::from_str::<PrApplicationRequest>(&app.data)
+            .ok()
+            .and_then(|r| r.contact);
+        unit.push(outbox_message(&app.id, crate::service::result_topic(&app.channel), json!({"application_id": app.id, "document": "hearing_notice", "on": act, "hearing_on": hearing_on.to_string(), "grounds": decision[act]["grounds"], "contact": contact, "citation": "п. 17", "calendar_status": self.law().calendar.status_between(notice_on, hearing_on).code()}).to_string(), &now_s));
         self.store.write(unit).await?;
-        Ok(json!({"id": app.id, "status": "hearing_notified", "hearing": decision["hearing"]}))
+        Ok(json!({"id": app.id, "status": next, "hearing": decision[key]}))
+    }
+
+    /// п. 17: the applicant's written position may arrive before the hearing; it goes on the case
+    /// with the day it was received, for the hearing to weigh.
+    pub async fn record_written_position(
+        &self,
+        caller: &Caller,
+        id: &str,
+        w: WrittenPositionRequest,
+    ) -> Result<serde_json::Value, Problem> {
+        let app = self.pr_case(caller, id, "application.pr_conclusion").await?;
+        let key = match app.status.as_str() {
+            "hearing_notified" => "hearing",
+            "annulment_hearing_notified" => "annulment_hearing",
+            other => {
+                return Err(Problem::conflict(
+                    "no_hearing_scheduled",
+                    format!("the case is {other}: a written position is received while a hearing is scheduled"),
+                ));
+            }
+        };
+        if w.position.trim().is_empty() {
+            return Err(Problem::unprocessable(
+                "missing_field",
+                "/position",
+                "the position is stated",
+            ));
+        }
+        let now = self.now();
+        let now_s = instant(now);
+        let today = self.law().calendar.civil(now).date();
+        let mut decision = stored_decision(&app)?;
+        let entry = json!({"received_on": today.to_string(), "received_by": caller.actor(), "position": w.position});
+        match decision[key]["written_positions"].as_array_mut() {
+            Some(list) => list.push(entry),
+            None => decision[key]["written_positions"] = json!([entry]),
+        }
+        let mut unit = Unit::new();
+        unit.push(status_change(&app, &app.status, Some(decision.to_string()), &now_s));
+        unit.push(case_event(
+            &app.id,
+            &caller.actor(),
+            "pr.hearing.written_position",
+            terms::HEARING.as_str(),
+            crate::service::known_version(&app.rules_version)?,
+            json!({"received_on": today.to_string()}).to_string(),
+            &now_s,
+        ));
+        self.store.write(unit).await?;
+        Ok(json!({"id": app.id, "status": app.status, "hearing": decision[key]}))
     }
 
     /// п. 17: the hearing held, the applicant's position recorded; its result decides further
@@ -1097,12 +1152,17 @@ impl Service {
         h: HearingRequest,
     ) -> Result<serde_json::Value, Problem> {
         let app = self.pr_case(caller, id, "application.pr_conclusion").await?;
-        if app.status != "hearing_notified" {
-            return Err(Problem::conflict(
-                "no_hearing_scheduled",
-                format!("the case is {}, no hearing is scheduled", app.status),
-            ));
-        }
+        let annulment = match app.status.as_str() {
+            "hearing_notified" => false,
+            "annulment_hearing_notified" => true,
+            other => {
+                return Err(Problem::conflict(
+                    "no_hearing_scheduled",
+                    format!("the case is {other}, no hearing is scheduled"),
+                ));
+            }
+        };
+        let key = if annulment { "annulment_hearing" } else { "hearing" };
         if h.position.trim().is_empty() {
             return Err(Problem::unprocessable(
                 "missing_field",
@@ -1110,14 +1170,21 @@ impl Service {
                 "the applicant's position is recorded (or that they did not come)",
             ));
         }
-        let status = match h.result.as_str() {
-            "continue" => "conclusion_due",
-            "refuse" => "conclusion_drafted",
-            other => {
+        let status = match (annulment, h.result.as_str()) {
+            (false, "continue") => "conclusion_due",
+            (false, "refuse") => "conclusion_drafted",
+            // The holder's position persuades: the permit stands; or the annulment goes to approval.
+            (true, "keep") => "issued",
+            (true, "annul") => "annulment_drafted",
+            (_, other) => {
                 return Err(Problem::unprocessable(
                     "unknown_result",
                     "/result",
-                    format!("{other:?} is not continue or refuse"),
+                    if annulment {
+                        format!("{other:?} is not keep or annul")
+                    } else {
+                        format!("{other:?} is not continue or refuse")
+                    },
                 ));
             }
         };
@@ -1125,12 +1192,12 @@ impl Service {
         let now_s = instant(now);
         let today = self.law().calendar.civil(now).date();
         let mut decision: serde_json::Value = stored_decision(&app)?;
-        let notice_on = stored_date(decision["hearing"]["notice_on"].as_str(), "hearing notice date")?;
+        let notice_on = stored_date(decision[key]["notice_on"].as_str(), "hearing notice date")?;
         let latest = terms::hearing_by(&self.law().calendar, notice_on)
             .map_err(|e| Problem::unprocessable(e.code(), "/", e.to_string()))?;
         // п. 17: the hearing is held on the day its notice announced, not before (the applicant's
         // written position may arrive earlier, as a document on the case).
-        let announced = stored_date(decision["hearing"]["hearing_on"].as_str(), "announced hearing date")?;
+        let announced = stored_date(decision[key]["hearing_on"].as_str(), "announced hearing date")?;
         if today < announced {
             return Err(Problem::conflict(
                 "hearing_not_yet",
@@ -1146,11 +1213,15 @@ impl Service {
                 ),
             ));
         }
-        decision["hearing"]["held_on"] = json!(today.to_string());
-        decision["hearing"]["position"] = json!(h.position);
-        decision["hearing"]["result"] = json!(h.result);
+        decision[key]["held_on"] = json!(today.to_string());
+        decision[key]["position"] = json!(h.position);
+        decision[key]["result"] = json!(h.result);
         if status == "conclusion_due" {
             decision["conclusion"] = serde_json::Value::Null;
+        }
+        if status == "issued" {
+            // The annulment is dropped; its drafting and hearing stay in the audit trail.
+            decision["annulment_dropped"] = decision["annulment"].take();
         }
         let mut unit = Unit::new();
         unit.push(status_change(&app, status, Some(decision.to_string()), &now_s));
@@ -1164,7 +1235,7 @@ impl Service {
             &now_s,
         ));
         self.store.write(unit).await?;
-        Ok(json!({"id": app.id, "status": status, "hearing": decision["hearing"]}))
+        Ok(json!({"id": app.id, "status": status, "hearing": decision[key]}))
     }
 }
 
@@ -1199,9 +1270,10 @@ impl Service {
             .collect();
         decision["annulment"] = json!({"form": "App. 11", "grounds": grounds, "drafted_by": caller.actor(), "drafted_at": now_s, "citation": "п. 18"});
         let mut unit = Unit::new();
+        // п. 17, 18: the holder is heard before the adverse act, as before a refusal.
         unit.push(status_change(
             &app,
-            "annulment_drafted",
+            "annulment_hearing_required",
             Some(decision.to_string()),
             &now_s,
         ));
@@ -1215,7 +1287,7 @@ impl Service {
             &now_s,
         ));
         self.store.write(unit).await?;
-        Ok(json!({"id": app.id, "status": "annulment_drafted", "annulment": decision["annulment"]}))
+        Ok(json!({"id": app.id, "status": "annulment_hearing_required", "annulment": decision["annulment"]}))
     }
 
     /// п. 15, 19–21: the approved annulment; the notice (App. 12); departure within 30 calendar
@@ -1223,6 +1295,25 @@ impl Service {
     async fn approve_annulment(&self, caller: &Caller, app: ApplicationRow) -> Result<serde_json::Value, Problem> {
         let now = self.now();
         let now_s = instant(now);
+        // п. 17, 18: no annulment without the holder heard, nor before 3 working days after the notice.
+        {
+            let decision = stored_decision(&app)?;
+            let Some(not_before) = decision["annulment_hearing"]["act_not_before"]
+                .as_str()
+                .and_then(|d| d.parse::<Date>().ok())
+            else {
+                return Err(Problem::conflict(
+                    "hearing_required",
+                    "an annulment is approved only after the holder was heard (п. 17, 18)",
+                ));
+            };
+            if self.law().calendar.civil(now).date() < not_before {
+                return Err(Problem::conflict(
+                    "act_too_early",
+                    format!("the act may be taken from {not_before}: 3 working days after the hearing notice (п. 17)"),
+                ));
+            }
+        }
         let today = self.law().calendar.civil(now).date();
         let exit = koshi_law::rvp::exit_rvp(&self.law().calendar, today)
             .map_err(|e| Problem::conflict(e.code(), e.to_string()))?;

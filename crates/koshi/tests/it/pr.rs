@@ -198,6 +198,61 @@ on_both!(
     p9_1_sub6_a_pending_pr_is_found_by_iin_under_another_passport
 );
 
+/// п. 17, 18: heard before the annulment, the holder may persuade: the permit stands.
+async fn p18_a_heard_holder_may_keep_the_permit(t: &TestApp) {
+    let head = person(t, "head.alm01", "head_of_city_district_police", "ALM-01").await;
+    let id = issued_pr(t, "FA1234567", &head).await;
+    let (s, v) = t
+        .post(
+            "officer",
+            &format!("/api/v1/applications/{id}/annulment"),
+            &json!({"grounds": [{"check": "art_49", "detail": "сведения о судимости"}]}),
+        )
+        .await;
+    assert_eq!(
+        (s, v["status"].as_str()),
+        (200, Some("annulment_hearing_required")),
+        "{v}"
+    );
+    let (s, v) = t
+        .post(
+            "officer",
+            &format!("/api/v1/applications/{id}/hearing/notice"),
+            &json!({"hearing_on": "2026-02-02"}),
+        )
+        .await;
+    assert_eq!(s, 200, "{v}");
+    let (s, v) = t
+        .post(
+            "officer",
+            &format!("/api/v1/applications/{id}/hearing"),
+            &json!({"position": "судимость погашена, справка приложена", "result": "refuse"}),
+        )
+        .await;
+    assert_eq!(
+        (s, v["code"].as_str()),
+        (422, Some("unknown_result")),
+        "an annulment hearing keeps or annuls: {v}"
+    );
+    let (s, v) = t
+        .post(
+            "officer",
+            &format!("/api/v1/applications/{id}/hearing"),
+            &json!({"position": "судимость погашена, справка приложена", "result": "keep"}),
+        )
+        .await;
+    assert_eq!((s, v["status"].as_str()), (200, Some("issued")), "{v}");
+    let case = t.case(&id).await;
+    assert!(case["decision"]["annulment"].is_null(), "{case}");
+    assert_eq!(case["decision"]["annulment_dropped"]["form"], "App. 11");
+    assert!(case["decision"]["permit_number"].is_string());
+}
+on_both!(
+    pr_annulment_kept,
+    super::super::harness::Options::default(),
+    p18_a_heard_holder_may_keep_the_permit
+);
+
 async fn p22_reapplication_a_day_before_and_on_the_anniversary(t: &TestApp) {
     // An earlier PR application of the person was refused by a conclusion drawn up on
     // 3 February 2025 and approved on 7 February: the year runs from the drawing up (п. 22
@@ -1085,33 +1140,87 @@ async fn p18_p21_annulment_with_exit_rvp_and_p17_1_transfer(t: &TestApp) {
         .await
         .unwrap();
     assert_eq!(r.status().as_u16(), 200);
+    let v: Value = r.json().await.unwrap();
+    assert_eq!(v["status"], "annulment_hearing_required", "{v}");
+    // п. 17, 18: the holder is heard before the annulment, as before a refusal.
+    let dp_head = person(t, "head.dp", "head_of_police_department", "DP-ALM").await;
+    let (s, v) = approve(t, &id, &dp_head).await;
+    assert_eq!((s, v["code"].as_str()), (409, Some("not_awaiting_approval")), "{v}");
+    let as02 = |path: String, body: Value| {
+        let http = t.http.clone();
+        let url = format!("{}{path}", t.base);
+        let token = officer2.clone();
+        async move {
+            let r = http.post(url).bearer_auth(token).json(&body).send().await.unwrap();
+            (r.status().as_u16(), r.json::<Value>().await.unwrap_or(Value::Null))
+        }
+    };
+    let (s, v) = as02(
+        format!("/api/v1/applications/{id}/hearing/notice"),
+        json!({"hearing_on": "2026-02-03"}),
+    )
+    .await;
+    assert_eq!(
+        (s, v["status"].as_str()),
+        (200, Some("annulment_hearing_notified")),
+        "{v}"
+    );
+    // The holder's written position arrives before the hearing and goes on the case.
+    let (s, v) = as02(
+        format!("/api/v1/applications/{id}/hearing/position"),
+        json!({"position": "сведения были верными, прилагаю справку"}),
+    )
+    .await;
+    assert_eq!(s, 200, "{v}");
+    assert_eq!(v["hearing"]["written_positions"][0]["received_on"], "2026-02-02");
+    let (s, v) = as02(
+        format!("/api/v1/applications/{id}/hearing"),
+        json!({"position": "не согласен", "result": "annul"}),
+    )
+    .await;
+    assert_eq!((s, v["code"].as_str()), (409, Some("hearing_not_yet")), "{v}");
+    t.clock.set("2026-02-03T10:00:00+05:00".parse().unwrap());
+    let (s, v) = as02(
+        format!("/api/v1/applications/{id}/hearing"),
+        json!({"position": "не согласен", "result": "annul"}),
+    )
+    .await;
+    assert_eq!((s, v["status"].as_str()), (200, Some("annulment_drafted")), "{v}");
+    // (Sessions last 12 hours: the heads sign in again on the day they act.)
+    let head = person(t, "head.alm01.b", "head_of_city_district_police", "ALM-01").await;
     assert_eq!(
         approve(t, &id, &head).await.1["code"],
         "no_approval_authority",
         "ALM-01's head does not reach ALM-02"
     );
-    let dp_head = person(t, "head.dp", "head_of_police_department", "DP-ALM").await;
+    let dp_head = person(t, "head.dp.b", "head_of_police_department", "DP-ALM").await;
+    let (s, v) = approve(t, &id, &dp_head).await;
+    assert_eq!((s, v["code"].as_str()), (409, Some("act_too_early")), "{v}");
+    t.clock.set("2026-02-05T10:00:00+05:00".parse().unwrap());
+    let dp_head = person(t, "head.dp.c", "head_of_police_department", "DP-ALM").await;
     let (s, v) = approve(t, &id, &dp_head).await;
     assert_eq!(s, 200, "{v}");
     assert_eq!(v["status"], "annulled");
     let a = &v["decision"]["annulment"];
+    // Approved on Thursday 5 February: 30 calendar days end on Saturday 7 March; 8 March and its
+    // carry-over Monday are days off, so the last day is Tuesday 10 March (п. 20).
     assert_eq!(
-        a["leave_by"], "2026-03-04",
-        "30 calendar days after the approval (п. 20)"
+        a["leave_by"], "2026-03-10",
+        "30 calendar days after the approval (п. 20), off the days off"
     );
     assert_eq!(
         (
             a["exit_rvp"]["valid_from"].as_str(),
             a["exit_rvp"]["valid_until"].as_str()
         ),
-        (Some("2026-02-02"), Some("2026-03-04"))
+        (Some("2026-02-05"), Some("2026-03-10"))
     );
-    assert_eq!(v["decision"]["concluded_on"], "2026-02-02");
+    assert_eq!(v["decision"]["concluded_on"], "2026-02-05");
     assert_eq!(a["exit_rvp"]["calendar_status"], "official");
     // The exit clock is at risk at the end of the working day before the last day.
     let timers = t.app.service.store.timers_of(&id).await.unwrap();
     let at_risk = timers.iter().find(|x| x.kind == "pr.exit_deadline.at_risk").unwrap();
-    assert_eq!(at_risk.due_at, "2026-03-03T13:30:00.000000Z");
+    assert_eq!(at_risk.due_at, "2026-03-06T13:30:00.000000Z");
     t.app.service.tick().await.unwrap();
     let (_, d) = t
         .get("auditor", &format!("/api/v1/monitoring/deliveries?application_id={id}"))
@@ -1120,8 +1229,8 @@ async fn p18_p21_annulment_with_exit_rvp_and_p17_1_transfer(t: &TestApp) {
         d.as_array().unwrap().iter().any(|m| m["payload"]["form"] == "App. 12"),
         "the annulment notice (App. 12)"
     );
-    // The exit deadline is a clock: it fires once when it passes.
-    t.advance(31 * 24 * 60);
+    // The exit deadline is a clock: it fires once when it passes (10 March, 18:30).
+    t.advance(36 * 24 * 60);
     t.app.service.tick().await.unwrap();
     t.app.service.tick().await.unwrap();
     let (_, case) = t.get("auditor", &format!("/api/v1/applications/{id}")).await;

@@ -48,6 +48,11 @@ const ROUTES: &[(&str, &str, Option<&str>)] = &[
     ),
     (
         "post",
+        "/api/v1/applications/{id}/hearing/position",
+        Some("application.pr_conclusion"),
+    ),
+    (
+        "post",
         "/api/v1/applications/{id}/annulment",
         Some("application.pr_conclusion"),
     ),
@@ -132,6 +137,7 @@ async fn every_route_and_role_follows_the_permission_matrix(t: &TestApp) {
             r if r.ends_with("/conclusion") => json!({"outcome": "issue"}),
             r if r.ends_with("/hearing/notice") => json!({"hearing_on": "2026-02-03"}),
             r if r.ends_with("/hearing") => json!({"position": "не согласен", "result": "refuse"}),
+            r if r.ends_with("/hearing/position") => json!({"position": "не согласен"}),
             r if r.ends_with("/annulment") => json!({"grounds": [{"check": "art_49", "detail": "x"}]}),
             r if r.ends_with("/transfer") => json!({"new_address": "г. Алматы"}),
             _ => Value::Null,
