@@ -1,0 +1,96 @@
+//! The documents point at what exists: every test `docs/traceability.md` names as evidence for a
+//! paragraph of the Rules is a test in the workspace (a renamed or deleted test fails here).
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
+    for e in std::fs::read_dir(dir).unwrap().flatten() {
+        let p = e.path();
+        if p.is_dir() && p.file_name().is_some_and(|n| n != "target") {
+            rust_files(&p, out);
+        } else if p.extension().is_some_and(|x| x == "rs") {
+            out.push(p);
+        }
+    }
+}
+
+/// The identifier at the start of `s`.
+fn ident(s: &str) -> &str {
+    let end = s
+        .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+        .unwrap_or(s.len());
+    &s[..end]
+}
+
+/// Names a file defines as tests: functions, modules, and the first argument of the macros that
+/// make a test per backend (`on_both!(name, …)`, `with_trust!(name, …)`).
+fn defined(text: &str) -> BTreeSet<String> {
+    let mut names = BTreeSet::new();
+    for marker in ["fn ", "mod ", "on_both!(", "with_trust!("] {
+        for (i, _) in text.match_indices(marker) {
+            let name = ident(text[i + marker.len()..].trim_start());
+            if !name.is_empty() {
+                names.insert(name.to_string());
+            }
+        }
+    }
+    names
+}
+
+#[test]
+fn every_test_the_traceability_table_names_exists() {
+    let root = root();
+    let table = std::fs::read_to_string(root.join("docs/traceability.md")).unwrap();
+    let mut files = Vec::new();
+    rust_files(&root.join("crates"), &mut files);
+    let mut all = BTreeSet::new();
+    let mut by_module: Vec<(String, BTreeSet<String>)> = Vec::new();
+    for f in &files {
+        let names = defined(&std::fs::read_to_string(f).unwrap());
+        let stem = f.file_stem().unwrap().to_string_lossy().to_string();
+        all.extend(names.iter().cloned());
+        all.insert(stem.clone());
+        by_module.push((stem, names));
+    }
+    let mut missing = Vec::new();
+    let mut checked = 0;
+    for row in table.lines().filter(|l| l.starts_with("| ")).skip(2) {
+        let cells: Vec<&str> = row.trim().trim_matches('|').split(" | ").collect();
+        let Some(tests) = cells.get(3) else { continue };
+        for name in tests.split('`').skip(1).step_by(2) {
+            checked += 1;
+            let found = if name.contains('/') {
+                root.join(name).exists()
+            } else if let Some((module, test)) = name.split_once("::") {
+                by_module
+                    .iter()
+                    .any(|(m, names)| m == module && (test == "*" || names.contains(test)))
+            } else if let Some(prefix) = name.strip_suffix('*').or_else(|| name.strip_suffix('…')) {
+                all.iter().any(|n| n.starts_with(prefix))
+            } else {
+                all.contains(name)
+            };
+            if !found {
+                missing.push(name.to_string());
+            }
+        }
+    }
+    assert!(checked > 50, "the table's test column was not read ({checked} names)");
+    assert!(
+        missing.is_empty(),
+        "docs/traceability.md names tests that do not exist: {missing:?}"
+    );
+}
+
+#[test]
+fn the_check_finds_a_test_that_does_not_exist() {
+    // The same reading, on a made-up name: it must not be taken for an existing test.
+    let names = defined("fn real_test() {}\non_both!(\n    http_case,\n    opts,\n    body\n);");
+    assert!(names.contains("real_test") && names.contains("http_case"));
+    assert!(!names.contains("no_such_test"));
+}
