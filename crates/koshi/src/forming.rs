@@ -13,7 +13,8 @@ use serde_json::{Value, json};
 
 use crate::model::ApplicationRequest;
 use crate::problem::Problem;
-use crate::service::{FormedBy, Issue, Service, case_event, known_version, status};
+use crate::rvp::payloads::{FormedBy, Issue};
+use crate::service::{Service, case_event, known_version, status};
 
 /// The timer that forms a prepared act when working time comes.
 pub const FORM_TIMER: &str = "rvp.form";
@@ -36,7 +37,7 @@ impl Service {
         citation: &str,
         now: Timestamp,
     ) -> Result<Option<Value>, Problem> {
-        let mut proposal = json!({"outcome": "issued", "citation": citation, "valid_from": v.valid_from.to_string(), "valid_until": v.valid_until.to_string(), "bounds": crate::service::bounds_json(v), "prepared_by": PREPARED_BY});
+        let mut proposal = json!({"outcome": "issued", "citation": citation, "valid_from": v.valid_from.to_string(), "valid_until": v.valid_until.to_string(), "bounds": crate::rvp::payloads::bounds_json(v), "prepared_by": PREPARED_BY});
         let Some(account) = self.config.duty_officers.get(&app.unit) else {
             proposal["to_be_formed_by"] = json!("an officer of the police body: no duty officer is configured for it");
             return Ok(Some(proposal));

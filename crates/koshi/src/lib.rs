@@ -24,6 +24,7 @@ pub mod outage_acts;
 pub mod portal;
 pub mod pr_service;
 pub mod problem;
+pub mod rvp;
 pub mod service;
 
 /// Every binary linking Koshi (the server, its tests and benchmarks) allocates with mimalloc.

@@ -16,7 +16,8 @@ use serde_json::json;
 
 use crate::model::*;
 use crate::problem::Problem;
-use crate::service::{Caller, Service, by_digest, case_event, outbox_message, parse_date, remember_key};
+use crate::rvp::filing::by_digest;
+use crate::service::{Caller, Service, case_event, outbox_message, parse_date, remember_key};
 
 /// Facts an applicant may declare for the App. 3 package.
 /// The facts a PR filer may declare; the others follow from the ground and the documents
@@ -540,7 +541,7 @@ impl Service {
             .application(id)
             .await?
             .ok_or_else(|| Problem::not_found("application"))?;
-        crate::service::party_may_see(caller, &app)?;
+        crate::rvp::views::party_may_see(caller, &app)?;
         self.authz.allow_case(caller, action, &app.unit, &app.filed_unit)?;
         if app.kind != "pr" {
             return Err(Problem::conflict("not_a_pr_case", "this is not a PR case"));

@@ -1,0 +1,270 @@
+//! Background work besides the checks: legal clocks that fire, deliveries that leave, and the
+//! outage journal of п. 9-5.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use jiff::{SignedDuration, Timestamp};
+use koshi_law::terms;
+use koshi_store::repo::{self};
+use koshi_store::{Unit, instant};
+use serde_json::{Value, json};
+
+use crate::problem::Problem;
+
+use crate::service::*;
+
+impl Service {
+    /// Fires the legal clocks that are due (durable timers): each exactly once, even with several
+    /// instances on one database; the mark goes into the case's audit trail with its citation.
+    pub async fn fire_due_timers(&self) -> Result<usize, Problem> {
+        let now = self.now();
+        let now_s = instant(now);
+        let lease = instant(now.checked_add(SignedDuration::from_mins(5)).unwrap_or(now));
+        let mut fired = 0;
+        loop {
+            let due = self
+                .store
+                .claim_due_timers(&self.instance_id, &now_s, &lease, 500)
+                .await?;
+            if due.is_empty() {
+                return Ok(fired);
+            }
+            for t in due {
+                if t.kind == crate::family::FAMILY_TIMER {
+                    match self.fire_family_timer(&t, &now_s).await {
+                        Ok(true) => fired += 1,
+                        Ok(false) => {}
+                        Err(e) => {
+                            tracing::warn!(timer = %t.id, case = %t.subject, error = %e.detail, "family member not decided yet; retried")
+                        }
+                    }
+                    continue;
+                }
+                if t.kind == crate::forming::FORM_TIMER {
+                    let unit = match self.store.application(&t.subject).await {
+                        Ok(Some(app)) => self.fire_form_timer(&t, &app, now).await,
+                        _ => Err(Problem::not_found("application")),
+                    };
+                    match unit {
+                        Ok(unit) => match self.store.write(unit).await {
+                            Ok(()) => fired += 1,
+                            Err(koshi_store::StoreError::Conflict(_)) => {}
+                            Err(e) => return Err(e.into()),
+                        },
+                        Err(e) => {
+                            tracing::error!(timer = %t.id, case = %t.subject, error = %e.detail, "forming timer not fired: its case cannot be read")
+                        }
+                    }
+                    continue;
+                }
+                let Some((action, cite)) = crate::clocks::meaning(&t.kind) else {
+                    tracing::error!(timer = %t.id, kind = %t.kind, "timer not fired: Koshi does not know its kind");
+                    continue;
+                };
+                // The event is recorded under the case's own version of the Rules; a case that
+                // cannot be read, or a version Koshi does not know, leaves the timer unfired (it
+                // is claimed again when its lease ends) and is logged for operations: never an
+                // event recorded under an unknown version.
+                let app = match self.store.application(&t.subject).await {
+                    Ok(Some(app)) => app,
+                    _ => {
+                        tracing::error!(timer = %t.id, kind = %t.kind, case = %t.subject, "timer not fired: its case cannot be read");
+                        continue;
+                    }
+                };
+                let Ok(version) = known_version(&app.rules_version) else {
+                    tracing::error!(timer = %t.id, kind = %t.kind, case = %t.subject, "timer not fired: the case's rules version is unknown");
+                    continue;
+                };
+                let detail: Value = match serde_json::from_str(&t.payload) {
+                    Ok(v) => v,
+                    Err(e) => {
+                        tracing::error!(timer = %t.id, kind = %t.kind, error = %e, "timer not fired: its payload cannot be read");
+                        continue;
+                    }
+                };
+                let mut unit = Unit::new().with(koshi_store::timers::fired(&t.id, &self.instance_id, &now_s));
+                let closed = matches!(
+                    app.status.as_str(),
+                    "issued" | "refused" | "refused_to_accept" | "annulled" | "withdrawn"
+                );
+                // A term that ends with its case (the RVP's working day) marks nothing once the
+                // case is decided: the clock simply ends.
+                if !(closed && crate::clocks::ends_with_case(&t.kind)) {
+                    unit.push(case_event(
+                        &t.subject,
+                        "system",
+                        action,
+                        cite,
+                        version,
+                        json!({"timer": t.kind, "due": detail}),
+                        &now_s,
+                    ));
+                    unit.push(self.monitoring(&t.subject, action, &now_s, version));
+                    if action == "rvp.age16.reminder" {
+                        // п. 5 абз. 4: the recipient is reminded through the case's channel that
+                        // the minor must apply within ten days of turning 16.
+                        unit.push(outbox_message(
+                            &t.subject,
+                            result_topic(&app.channel),
+                            json!({"application_id": t.subject, "document": "age16_reminder", "member": detail["member"], "sixteenth_birthday": detail["sixteenth_birthday"], "apply_by": detail["due_on"], "citation": "п. 5 абз. 4"}).to_string(),
+                            &now_s,
+                        ));
+                    }
+                }
+                match self.store.write(unit).await {
+                    Ok(()) => fired += 1,
+                    // Another instance took the timer after our lease ran out: it fired there.
+                    Err(koshi_store::StoreError::Conflict(_)) => {}
+                    Err(e) => return Err(e.into()),
+                }
+            }
+        }
+    }
+
+    // ------------------------------------------------------------------ outbox
+
+    /// Delivers due outbox messages (at least once); failures retry with backoff.
+    pub async fn deliver_due(&self) -> Result<usize, Problem> {
+        let now = self.now();
+        let now_s = instant(now);
+        let due = self.store.outbox_due(&now_s, 1000).await?;
+        let mut delivered = 0;
+        let mut unit = Unit::new();
+        let mut failing: BTreeMap<&str, (String, i64)> = BTreeMap::new();
+        let mut answered: Vec<&str> = Vec::new();
+        for m in &due {
+            // A message that cannot be read is never delivered as an empty one: it stays in the
+            // outbox, failed, for operations to see.
+            let payload: Value = match serde_json::from_str(&m.payload) {
+                Ok(v) => v,
+                Err(e) => {
+                    tracing::error!(message = %m.id, topic = %m.topic, error = %e, "an outbox message cannot be read: not delivered");
+                    unit.push(repo::outbox_failed(
+                        &m.id,
+                        &instant(now.checked_add(SignedDuration::from_hours(1)).unwrap_or(now)),
+                        "payload unreadable",
+                    ));
+                    continue;
+                }
+            };
+            match self.sink.deliver(&m.topic, &m.id, &payload).await {
+                Ok(()) => {
+                    unit.push(repo::outbox_delivered(&m.id, &now_s));
+                    if !answered.contains(&m.topic.as_str()) {
+                        answered.push(&m.topic);
+                    }
+                    // The notification reached its recipient (п. 14 пп. 5) and, for a ЦОН, the
+                    // ЦОН (п. 15): their clocks stop.
+                    if payload["document"] == "notification"
+                        && let Some(case) = m.application_id.as_deref()
+                    {
+                        Service::stop_clock(&mut unit, "pr.notification", case);
+                        if m.topic == "delivery.iis_con" {
+                            Service::stop_clock(&mut unit, "pr.con_delivery", case);
+                        }
+                    }
+                    delivered += 1;
+                }
+                Err(e) => {
+                    // A message counts as delayed once, at its first failed attempt.
+                    let entry = failing.entry(&m.topic).or_insert_with(|| (e.clone(), 0));
+                    entry.1 += i64::from(m.attempts == 0);
+                    let backoff = SignedDuration::from_secs((30i64 << m.attempts.clamp(0, 5)).min(900));
+                    unit.push(repo::outbox_failed(
+                        &m.id,
+                        &instant(now.checked_add(backoff).unwrap_or(now)),
+                        &e,
+                    ));
+                }
+            }
+        }
+        let failing: Vec<(&str, &str, i64)> = failing.iter().map(|(t, (e, n))| (*t, e.as_str(), *n)).collect();
+        self.journal_outages(&mut unit, "outbox:", &failing, &answered, now)
+            .await?;
+        self.store.write(unit).await?;
+        Ok(delivered)
+    }
+}
+
+impl Service {
+    /// The outage journal of п. 9-5, for every system Koshi sends messages to or asks (the
+    /// registries of the checks, ГБД ФЛ at a ЦОН, each outbox destination as `outbox:<topic>`):
+    /// one open outage per failing system, its delayed messages counted, journaled once the delay
+    /// passes one hour, closed by the first success with what was done.
+    pub(crate) async fn journal_outages(
+        &self,
+        unit: &mut Unit,
+        prefix: &str,
+        failures: &[(&str, &str, i64)],
+        successes: &[&str],
+        now: Timestamp,
+    ) -> Result<(), Problem> {
+        let now_s = instant(now);
+        let mut known = self.open_outages.lock().await;
+        if known.is_none() {
+            let open: BTreeSet<String> = self
+                .store
+                .outages(1000)
+                .await?
+                .into_iter()
+                .filter(|o| o.ended_at.is_none())
+                .map(|o| o.registry)
+                .collect();
+            *known = Some(open);
+        }
+        let known = known.get_or_insert_with(BTreeSet::new);
+        for (name, err, delayed) in failures {
+            let system = format!("{prefix}{name}");
+            match self.store.open_outage(&system).await? {
+                None => unit.push(repo::open_outage(&repo::OutageRow {
+                    id: new_id(),
+                    registry: system.clone(),
+                    started_at: now_s.clone(),
+                    ended_at: None,
+                    journaled_at: None,
+                    last_error: (*err).to_string(),
+                    failed_attempts: 1,
+                    delayed: *delayed,
+                    action: outage_action(&system).into(),
+                })),
+                Some(o) => unit.push(repo::outage_failed_again(&o.id, err, journal_at(&o, now)?, *delayed)),
+            };
+            known.insert(system);
+        }
+        // The common case, no outage open: nothing to close, nothing allocated.
+        if known.is_empty() {
+            return Ok(());
+        }
+        for &name in successes {
+            if failures.iter().any(|(f, _, _)| *f == name)
+                || !known.iter().any(|k| k.strip_prefix(prefix) == Some(name))
+            {
+                continue;
+            }
+            let system = format!("{prefix}{name}");
+            if let Some(o) = self.store.open_outage(&system).await? {
+                let action = format!("{}; answered again at {now_s}", outage_action(&system));
+                unit.push(repo::close_outage(&o.id, &now_s, journal_at(&o, now)?, &action));
+            }
+            known.remove(&system);
+        }
+        Ok(())
+    }
+}
+
+/// What Koshi does while a system is out (п. 9-5: measures to find and remove the cause).
+pub(crate) fn outage_action(system: &str) -> &'static str {
+    if system.starts_with("outbox:") {
+        "messages kept in the outbox and delivered again with backoff (at least once)"
+    } else if system == "gbd_fl@con" {
+        "ЦОН filings not taken (503): the operator files again when ГБД ФЛ answers"
+    } else {
+        "the cases wait with their checks retried with backoff; none is decided on a missing answer"
+    }
+}
+
+pub(crate) fn journal_at(o: &repo::OutageRow, now: Timestamp) -> Result<Option<String>, Problem> {
+    let started = koshi_store::parse_instant(&o.started_at)?;
+    Ok(terms::outage_must_be_journaled(now.duration_since(started)).then(|| instant(now)))
+}

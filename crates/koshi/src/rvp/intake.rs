@@ -1,0 +1,398 @@
+//! Intake (п. 6–8): the receipt of acceptance or refusal to accept, recorded either way; the
+//! case rows, clocks and family cases; idempotent replays.
+
+use std::collections::BTreeSet;
+
+use axum::http::StatusCode;
+use koshi_law::calendar::YearStatus;
+use koshi_law::citation::{self, Citation};
+use koshi_law::requirements::{Channel, Package};
+use koshi_law::rvp::{self};
+use koshi_law::terms;
+use koshi_store::repo::{self, ApplicationRow};
+use koshi_store::{Unit, instant};
+
+use crate::model::*;
+use crate::problem::Problem;
+
+use crate::rvp::filing::by_digest;
+use crate::rvp::payloads::IntakeDetail;
+use crate::service::*;
+
+impl Service {
+    /// Files an application: a receipt of acceptance or of refusal to accept, recorded either way.
+    pub async fn file(
+        &self,
+        caller: &Caller,
+        req: ApplicationRequest,
+        idempotency_key: Option<&str>,
+        signed: &SignedBody<'_>,
+    ) -> Result<(StatusCode, ApplicationCreated), Problem> {
+        let (status, created, handoff) = self.file_inner(caller, req, idempotency_key, signed).await?;
+        if let Some(h) = handoff
+            && self.config.process_on_intake
+        {
+            self.spawn_processing(h);
+        }
+        Ok((status, created))
+    }
+
+    /// Files and processes in the caller's task (no background task): for back-office batch
+    /// entry and the benchmark. Returns once the checks have run (or are waiting for a registry).
+    pub async fn file_and_process(
+        &self,
+        caller: &Caller,
+        req: ApplicationRequest,
+    ) -> Result<ApplicationCreated, Problem> {
+        let (_, created, handoff) = self.file_inner(caller, req, None, &SignedBody::default()).await?;
+        if let Some(h) = handoff {
+            self.process_with(&created.id.clone(), Some(h)).await?;
+        }
+        Ok(created)
+    }
+
+    pub(crate) async fn file_inner(
+        &self,
+        caller: &Caller,
+        req: ApplicationRequest,
+        idempotency_key: Option<&str>,
+        signed: &SignedBody<'_>,
+    ) -> Result<(StatusCode, ApplicationCreated, Option<Handoff>), Problem> {
+        let request_hash = signed.hash.as_str();
+        if let Some((s, c)) = self.seen_before(caller, idempotency_key, request_hash).await? {
+            return Ok((s, c, None));
+        }
+        let f = self.validate(caller, &req)?;
+        let signer = if f.channel == Channel::Portal {
+            Some(self.verify_signature(caller, &req, signed).await?)
+        } else {
+            None
+        };
+        self.known_copies(&req.documents).await?;
+        let law = self.law();
+        let cal = &law.calendar;
+        let civil = cal.civil(f.filed_at);
+        let deadline = cal
+            .deadline(civil, terms::RVP_TERM_WORKING_DAYS)
+            .map_err(|e| Problem::unprocessable(e.code(), "/filed_at", e.to_string()))?;
+        let version = citation::version_on(deadline.accepted_on)
+            .map_err(|e| Problem::unprocessable("no_rules_version", "/filed_at", e.to_string()))?;
+        let purpose = law
+            .requirements
+            .purpose(&f.purpose_id)
+            .ok_or_else(|| Problem::not_found("purpose"))?;
+        let filed_on = civil.date();
+
+        // The law, on the day of receipt (п. 6, п. 7, п. 8): the counter refuses only an
+        // incomplete package, an expired document and a late filing. A wrong inviting party is a
+        // ground to refuse the service itself (п. 9-3), decided after the checks.
+        let mut grounds: Vec<Ground> = Vec::new();
+        let integrated = if f.channel.rules().registry_data_replaces_documents {
+            self.config.integrated_registries.clone()
+        } else {
+            BTreeSet::new()
+        };
+        let pkg = Package {
+            channel: f.channel,
+            filed_on,
+            facts: &f.facts,
+            documents: &f.documents,
+            integrated_registries: &integrated,
+        };
+        for g in law.requirements.check_rvp_package(purpose, &pkg) {
+            grounds.push(Ground {
+                code: g.code.into(),
+                document: Some(g.document),
+                check: None,
+                citation: g.citation.to_string(),
+                detail: g.detail,
+            });
+        }
+        for (i, fm) in req.family.iter().enumerate() {
+            if let Ok(exp) = parse_date(&fm.person.document.expires_on, "")
+                && exp < filed_on
+            {
+                grounds.push(Ground {
+                    code: "expired_document".into(),
+                    document: Some(format!("family/{i}/identity_document")),
+                    check: None,
+                    citation: "п. 6".into(),
+                    detail: format!("the identity document of family member {} expired on {exp}", i + 1),
+                });
+            }
+        }
+        // Late applications (п. 9-1 end), including the age-16 term (п. 5 абз. 4).
+        let mut stay_until = opt_date(&req.immigrant.stay_until, "/immigrant/stay_until")?;
+        if req.immigrant.turned_16_in_kazakhstan {
+            let a = terms::age16(cal, f.immigrant_birth)
+                .map_err(|e| Problem::unprocessable(e.code(), "/immigrant/birth_date", e.to_string()))?;
+            if filed_on >= a.sixteenth_birthday {
+                stay_until = Some(stay_until.map_or(a.apply_by, |s| s.min(a.apply_by)));
+            }
+        }
+        let mut late_citation = None;
+        let mut late = f.late.clone();
+        let mut act_used = None;
+        if let Some(until) = stay_until
+            && filed_on > until
+            && let Some(act_id) = &f.outage_act
+        {
+            let passport = person_key(&req.immigrant.citizenship, &req.immigrant.document.number);
+            match self.outage_act_for(act_id, &req, &passport, until).await? {
+                Ok(exception) => {
+                    late = Some(exception);
+                    act_used = Some(act_id.clone());
+                }
+                Err(g) => grounds.push(g),
+            }
+        }
+        if let Some(until) = stay_until {
+            match rvp::late_application(until, filed_on, late.as_ref()) {
+                Ok(c) => late_citation = c,
+                Err((code, detail, cite)) => grounds.push(Ground {
+                    code: code.into(),
+                    document: None,
+                    check: None,
+                    citation: cite.to_string(),
+                    detail,
+                }),
+            }
+        }
+
+        let now = self.now();
+        let now_s = instant(now);
+        let id = new_id();
+        let accepted = grounds.is_empty();
+        let receipt = Receipt {
+            type_: if accepted { "acceptance" } else { "refusal_to_accept" }.into(),
+            form: if accepted { "App. 1-2" } else { "App. 1-3" }.into(),
+            number: format!("R-{}", &id[id.len() - 12..]),
+            issued_at: now_s.clone(),
+            citation: if accepted {
+                "п. 6 абз. 2; п. 7".into()
+            } else {
+                "п. 6 абз. 3; п. 7 абз. 3".into()
+            },
+            grounds: grounds.clone(),
+            result_ready_at: (accepted && f.channel == Channel::Portal)
+                .then(|| format!("{}T{}", deadline.due_on, cal.hours().work_end.strftime("%H:%M"))),
+            calendar_status: (accepted && deadline.calendar_status != YearStatus::Official)
+                .then(|| deadline.calendar_status.code().to_string()),
+            calendar_basis: (accepted && deadline.calendar_status != YearStatus::Official)
+                .then(|| cal.basis(deadline.due_on.year())),
+            service_grounds: Vec::new(),
+            family_cases: if accepted {
+                req.family.iter().map(|_| new_id()).collect()
+            } else {
+                Vec::new()
+            },
+        };
+        let status = if accepted {
+            status::CHECKING
+        } else {
+            status::REFUSED_TO_ACCEPT
+        };
+        // The filing as received, but for its electronic copies: those are stored once, by their
+        // SHA-256 (`attachments`), and the filing names them by it instead of holding them again.
+        let mut req = req;
+        by_digest(&mut req.documents, &f.attachments);
+        let actor = caller.actor();
+        let data = serde_json::to_string(&req).map_err(|e| Problem::internal(&e))?;
+        let row = ApplicationRow {
+            id: id.clone(),
+            kind: "rvp".into(),
+            status: status.into(),
+            channel: f.channel.as_str().into(),
+            unit: f.unit.clone(),
+            filed_unit: caller.unit.clone(),
+            purpose: purpose.id.clone(),
+            filed_at: instant(f.filed_at),
+            accepted_on: accepted.then(|| deadline.accepted_on.to_string()),
+            due_on: accepted.then(|| deadline.due_on.to_string()),
+            receipt: serde_json::to_string(&receipt).map_err(|e| Problem::internal(&e))?,
+            data,
+            decision: None,
+            employer_iin: if purpose.household {
+                f.employer_iin.clone()
+            } else {
+                None
+            },
+            household: i64::from(purpose.household),
+            person_key: person_key(&req.immigrant.citizenship, &req.immigrant.document.number),
+            permit_number: None,
+            valid_from: None,
+            valid_until: None,
+            rules_version: version.id.into(),
+            created_by: actor.clone(),
+            created_at: now_s.clone(),
+            updated_at: now_s.clone(),
+            revision: 0,
+        };
+        let mut unit = Unit::new();
+        unit.push_all(repo::insert_application(&row));
+        for (digest, media, bytes) in f.attachments {
+            unit.push(repo::insert_attachment(&digest, &media, bytes, &now_s));
+        }
+        let (action, citation) = if accepted {
+            ("intake.accepted", Citation::new("п. 6 абз. 2; п. 7; п. 8"))
+        } else {
+            ("intake.refused_to_accept", Citation::new("п. 6 абз. 3; п. 7 абз. 3"))
+        };
+        let detail = serde_json::to_string(&IntakeDetail {
+            accepted_on: row.accepted_on.as_deref(),
+            channel: f.channel.as_str(),
+            due_on: row.due_on.as_deref(),
+            grounds: serde_json::to_value(&grounds).map_err(|e| Problem::internal(&e))?,
+            late_exception: late_citation.map(|c| c.to_string()),
+            paper_filing: paper_filing_json(&f.filed),
+            purpose: &purpose.id,
+            signature: signer.as_ref(),
+        })
+        .map_err(|e| Problem::internal(&e))?;
+        unit.push(case_event(
+            &id,
+            &actor,
+            action,
+            citation.as_str(),
+            version.id,
+            detail,
+            &now_s,
+        ));
+        unit.push(self.monitoring(
+            &id,
+            if accepted { "accepted" } else { "refused_to_accept" },
+            &now_s,
+            version.id,
+        ));
+        // The act of failure serves this filing only (taken in the same unit, or the unit fails).
+        if accepted && let Some(act) = &act_used {
+            unit.push(repo::use_outage_act(act, &id));
+        }
+        // Each family member arriving together: a case of its own (issue 14 item 7).
+        if accepted && !receipt.family_cases.is_empty() {
+            self.member_cases(&mut unit, &row, &req, &receipt.family_cases, version.id)?;
+        }
+        // п. 5 абз. 4: each minor family member's age-16 term, a clock from now on.
+        if accepted {
+            for (i, birth) in f.family_births.iter().enumerate() {
+                if terms::add_years(*birth, 16) > filed_on {
+                    self.start_age16(&mut unit, &id, i, *birth, version.id);
+                }
+            }
+        }
+        // The checks are recorded when they first run (`checks_of` shows them waiting until then).
+        if let Some(op) = remember_key(caller, idempotency_key, request_hash, &id, &now_s) {
+            unit.push(op);
+        }
+        match self.store.write(unit).await {
+            Ok(()) => {}
+            Err(koshi_store::StoreError::Conflict(_)) if idempotency_key.is_some() => {
+                let (s, c) = self.lost_race(caller, idempotency_key, request_hash).await?;
+                return Ok((s, c, None));
+            }
+            Err(e) => return Err(e.into()),
+        }
+        tracing::debug!(application = %id, status, channel = f.channel.as_str(), "application filed");
+        let created = ApplicationCreated {
+            id,
+            status: status.into(),
+            receipt,
+            accepted_on: row.accepted_on.clone(),
+            due_on: row.due_on.clone(),
+            rules_version: version.id.into(),
+            calendar_status: accepted.then(|| deadline.calendar_status.code().to_string()),
+            case_files: Vec::new(),
+        };
+        let handoff = accepted.then(|| Box::new((row, req)));
+        Ok((StatusCode::CREATED, created, handoff))
+    }
+
+    /// The answer already given to this caller's Idempotency-Key, if the key was seen before.
+    pub(crate) async fn seen_before(
+        &self,
+        caller: &Caller,
+        key: Option<&str>,
+        request_hash: &str,
+    ) -> Result<Option<(StatusCode, ApplicationCreated)>, Problem> {
+        let Some(key) = key else { return Ok(None) };
+        if key.is_empty() || key.len() > 200 {
+            return Err(Problem::bad_request(
+                "invalid_idempotency_key",
+                "Idempotency-Key must be 1–200 characters",
+            ));
+        }
+        match self.store.idempotency(&caller.token_id, key).await? {
+            Some(existing) => Ok(Some(self.replay(&existing, request_hash).await?)),
+            None => Ok(None),
+        }
+    }
+
+    /// After a conflicting write: a concurrent request with the same key won; answer with its case.
+    pub(crate) async fn lost_race(
+        &self,
+        caller: &Caller,
+        key: Option<&str>,
+        request_hash: &str,
+    ) -> Result<(StatusCode, ApplicationCreated), Problem> {
+        match self.seen_before(caller, key, request_hash).await? {
+            Some(answer) => Ok(answer),
+            None => Err(Problem::conflict(
+                "conflict",
+                "the request conflicted with another; retry",
+            )),
+        }
+    }
+
+    /// A PR talon is numbered by the journal (App. 8), whose number is assigned at commit.
+    pub(crate) async fn journal_receipt_number(
+        &self,
+        row: &ApplicationRow,
+        receipt: &mut Receipt,
+    ) -> Result<(), Problem> {
+        if row.kind == "pr"
+            && let Some((unit, n)) = self.store.journal_entry(&row.id).await?
+        {
+            receipt.number = format!("{unit}/{n}");
+        }
+        Ok(())
+    }
+
+    pub(crate) async fn replay(
+        &self,
+        existing: &repo::IdempotencyRow,
+        request_hash: &str,
+    ) -> Result<(StatusCode, ApplicationCreated), Problem> {
+        if existing.request_hash != request_hash {
+            return Err(Problem::unprocessable(
+                "idempotency_key_reused",
+                "/",
+                "this Idempotency-Key was used with a different request body",
+            ));
+        }
+        let row = self
+            .store
+            .application(&existing.application_id)
+            .await?
+            .ok_or_else(|| Problem::not_found("application"))?;
+        let mut receipt: Receipt = serde_json::from_str(&row.receipt).map_err(|e| Problem::internal(&e))?;
+        self.journal_receipt_number(&row, &mut receipt).await?;
+        Ok((
+            StatusCode::CREATED,
+            ApplicationCreated {
+                id: row.id,
+                status: row.status,
+                receipt,
+                calendar_status: crate::lawdata::calendar_status_of(
+                    &self.law(),
+                    row.accepted_on.as_deref(),
+                    row.due_on.as_deref(),
+                )
+                .map(|s| s.code().to_string()),
+                accepted_on: row.accepted_on,
+                due_on: row.due_on,
+                rules_version: row.rules_version,
+                case_files: Vec::new(),
+            },
+        ))
+    }
+}

@@ -1,0 +1,9 @@
+//! The RVP service (chapter 2), by what it does; `crate::service` holds the service itself.
+
+pub mod background;
+pub mod checks;
+pub mod decision;
+pub mod filing;
+pub mod intake;
+pub mod payloads;
+pub mod views;

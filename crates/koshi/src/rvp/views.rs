@@ -1,0 +1,148 @@
+//! Reading a case: who may, what is recorded of the read, and what the view shows.
+
+use jiff::civil::Date;
+use koshi_law::rvp::Check;
+use koshi_store::repo::ApplicationRow;
+use koshi_store::{Unit, instant};
+use serde_json::{Value, json};
+
+use crate::model::*;
+use crate::problem::Problem;
+
+use crate::service::*;
+
+impl Service {
+    // ------------------------------------------------------------------ views
+
+    /// The case for a caller allowed to read it; the read of personal data enters the audit trail.
+    pub async fn view_for(&self, caller: &Caller, id: &str) -> Result<ApplicationView, Problem> {
+        self.authz.allow(caller, "application.read")?;
+        let app = self
+            .store
+            .application(id)
+            .await?
+            .ok_or_else(|| Problem::not_found("application"))?;
+        party_may_see(caller, &app)?;
+        self.authz
+            .allow_case(caller, "application.read", &app.unit, &app.filed_unit)?;
+        let now_s = instant(self.now());
+        self.store
+            .write(Unit::new().with(case_event(
+                &app.id,
+                &caller.actor(),
+                "personal_data.read",
+                "Law on Personal Data and Their Protection (access record)",
+                crate::service::known_version(&app.rules_version)?,
+                json!({"fields": "case file"}),
+                &now_s,
+            )))
+            .await?;
+        self.view(id).await
+    }
+
+    pub async fn view(&self, id: &str) -> Result<ApplicationView, Problem> {
+        let app = self
+            .store
+            .application(id)
+            .await?
+            .ok_or_else(|| Problem::not_found("application"))?;
+        let checks = self.checks_of(&app).await?;
+        let events = self.store.events(id).await?;
+        let mut receipt: Receipt = serde_json::from_str(&app.receipt).map_err(|e| Problem::internal(&e))?;
+        self.journal_receipt_number(&app, &mut receipt).await?;
+        let now = self.law().calendar.civil(self.now());
+        let open = matches!(
+            app.status.as_str(),
+            status::CHECKING | status::AWAITING_CONFIRMATION | status::AWAITING_OFFICER
+        );
+        let overdue = open
+            && app
+                .due_on
+                .as_deref()
+                .and_then(|d| d.parse::<Date>().ok())
+                .is_some_and(|due| {
+                    now.date() > due || (now.date() == due && now.time() >= self.law().calendar.hours().work_end)
+                });
+        Ok(ApplicationView {
+            id: app.id,
+            kind: app.kind,
+            status: app.status,
+            channel: app.channel,
+            unit: app.unit,
+            purpose: app.purpose,
+            filed_at: app.filed_at,
+            calendar_status: crate::lawdata::calendar_status_of(
+                &self.law(),
+                app.accepted_on.as_deref(),
+                app.due_on.as_deref(),
+            )
+            .map(|s| s.code().to_string()),
+            accepted_on: app.accepted_on,
+            due_on: app.due_on,
+            overdue,
+            rules_version: app.rules_version,
+            receipt,
+            checks: checks
+                .into_iter()
+                .map(|c| CheckView {
+                    citation: Check::parse(&c.check_name)
+                        .map(|x| x.citation().to_string())
+                        .unwrap_or_default(),
+                    check: c.check_name.into_owned(),
+                    state: c.state.into_owned(),
+                    finding: c.finding.map(|f| stored_json(&f)),
+                    source: c.source.into_owned(),
+                    checked_at: c.checked_at,
+                    attempts: c.attempts,
+                    next_attempt_at: c.next_attempt_at,
+                    last_error: c.last_error,
+                })
+                .collect(),
+            decision: app.decision.map(|d| stored_json(&d)),
+            events: events
+                .into_iter()
+                .map(|e| EventView {
+                    at: e.at,
+                    actor: e.actor,
+                    action: e.action,
+                    citation: e.citation,
+                    rules_version: e.rules_version,
+                    detail: stored_json(&e.detail),
+                })
+                .collect(),
+        })
+    }
+}
+
+/// A portal caller sees only the cases of the inviting party its ЭЦП proved (issue 14 item 4):
+/// an RVP whose inviting party it is, a PR it filed as the applicant. Another party's case is
+/// answered as unknown, so that its existence is not revealed; a stored filing that cannot be read
+/// is refused, never shown.
+pub(crate) fn party_may_see(caller: &Caller, app: &ApplicationRow) -> Result<(), Problem> {
+    if caller.role != "portal" {
+        return Ok(());
+    }
+    let Some(party) = caller.party.as_deref() else {
+        return Err(Problem::not_found("application"));
+    };
+    let data: Value = serde_json::from_str(&app.data).map_err(|_| Problem::not_found("application"))?;
+    let ip = &data["inviting_party"];
+    let of_party = [
+        &ip["iin"],
+        &ip["bin"],
+        &data["applicant"]["iin"],
+        &data["person"]["iin"],
+    ]
+    .iter()
+    .any(|v| v.as_str().map(str::trim) == Some(party));
+    if app.channel == "portal" && of_party {
+        Ok(())
+    } else {
+        Err(Problem::not_found("application"))
+    }
+}
+
+/// A stored JSON value for a view: one that cannot be read is shown as such, never as empty.
+pub(crate) fn stored_json(s: &str) -> Value {
+    serde_json::from_str(s).unwrap_or_else(|e| json!({"unreadable": true, "error": e.to_string()}))
+}
