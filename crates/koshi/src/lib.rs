@@ -22,6 +22,7 @@ pub mod lawdata;
 pub mod model;
 pub mod outage_acts;
 pub mod portal;
+pub mod pr;
 pub mod pr_service;
 pub mod problem;
 pub mod rvp;

@@ -1,0 +1,297 @@
+//! The conclusion (App. 9, п. 14 пп. 4) and its approval (п. 15), solvency (App. 3).
+
+use jiff::civil::Date;
+use koshi_law::agencies::Agency;
+use koshi_law::requirements::SubmittedDocument;
+use koshi_law::terms;
+use koshi_store::repo::{self, ApplicationRow};
+use koshi_store::{Unit, instant};
+use serde_json::json;
+
+use crate::model::*;
+use crate::problem::Problem;
+use crate::service::{Caller, Service, case_event, outbox_message};
+
+use crate::pr_service::*;
+
+impl Service {
+    /// App. 3; Law on Migration art. 49 пп. 4: the money confirmed must cover 1,320 MCI and, unless
+    /// housing is contracted, 15 m² per family member — except for the exempt categories.
+    pub(crate) fn check_solvency(&self, app: &ApplicationRow) -> Result<serde_json::Value, Problem> {
+        let req: PrApplicationRequest = serde_json::from_str(&app.data).map_err(|e| Problem::internal(&e))?;
+        // The exemption and contracted housing follow from the ground and the documents kept with
+        // the case (a flag a filer once declared counts for nothing).
+        let documents: Vec<SubmittedDocument> = req
+            .documents
+            .iter()
+            .map(|d| SubmittedDocument {
+                kind: d.kind.clone(),
+                issued_on: None,
+                expires_on: None,
+                has_electronic_copy: true,
+            })
+            .collect();
+        let law = self.law();
+        let (derived, exemption) =
+            law.requirements
+                .pr_derived_facts(&app.purpose, &req.applicant.citizenship, &documents);
+        let exempt = exemption.is_some();
+        let on = stored_date(app.accepted_on.as_deref(), "acceptance day")?;
+        let input = koshi_law::pr::SolvencyInput {
+            on,
+            family_members: 1 + u32::try_from(req.family.len()).unwrap_or(u32::MAX),
+            housing_contracted: derived.contains(&"housing_contracted"),
+            exempt,
+            price_per_square_metre_tiyn: req.solvency.as_ref().and_then(|s| s.price_per_square_metre_tiyn),
+            funds_tiyn: req.solvency.as_ref().map_or(0, |s| s.funds_tiyn),
+        };
+        if !exempt && req.solvency.is_none() {
+            return Err(Problem::conflict(
+                "solvency_not_established",
+                "the funds confirmed by the bank are not on the case (App. 3)",
+            ));
+        }
+        let s = koshi_law::pr::solvency(&self.law().params, &input)
+            .map_err(|e| Problem::conflict("solvency_not_established", format!("{e} (App. 3)")))?;
+        if !s.sufficient {
+            return Err(Problem::conflict(
+                "insufficient_solvency",
+                format!(
+                    "the funds confirmed ({} ₸) are below the {} ₸ required ({}); a permit cannot be issued",
+                    input.funds_tiyn / koshi_law::pr::TIYN,
+                    s.required_tiyn / koshi_law::pr::TIYN,
+                    s.citation
+                ),
+            ));
+        }
+        Ok(json!({"required_tiyn": s.required_tiyn, "citation": s.citation.to_string()}))
+    }
+
+    /// п. 14 пп. 4: the conclusion to issue or to refuse (App. 9), once every agency answered. A
+    /// permit cannot be issued over a negative answer (no PR without the national-security
+    /// bodies' approval, Law on Migration art. 49); a refusal first goes through a hearing (п. 17).
+    pub async fn draft_conclusion(
+        &self,
+        caller: &Caller,
+        id: &str,
+        c: ConclusionRequest,
+    ) -> Result<serde_json::Value, Problem> {
+        let app = self.pr_case(caller, id, "application.pr_conclusion").await?;
+        // Grounds to refuse the service found at intake (issue 14 item 9): no permit is concluded
+        // over them, and the refusal need not wait for the agencies' answers.
+        let at_intake: Vec<serde_json::Value> = match app.decision.as_deref() {
+            None => Vec::new(),
+            Some(d) => match serde_json::from_str::<serde_json::Value>(d) {
+                Ok(v) if v.get("grounds_at_intake").is_none() => Vec::new(),
+                Ok(v) => v["grounds_at_intake"]
+                    .as_array()
+                    .cloned()
+                    .ok_or_else(|| unreadable("grounds found at intake"))?,
+                Err(_) => return Err(unreadable("decision")),
+            },
+        };
+        let early = !at_intake.is_empty() && matches!(app.status.as_str(), "registered" | "awaiting_answers");
+        if app.status != "conclusion_due" && !early {
+            return Err(Problem::conflict(
+                "not_awaiting_conclusion",
+                format!("the case is {}, not awaiting a conclusion", app.status),
+            ));
+        }
+        if !at_intake.is_empty() && c.outcome == "issue" {
+            return Err(Problem::conflict(
+                "intake_ground_stands",
+                "a ground to refuse the service was found at intake (see the talon): the conclusion refuses, after a hearing (п. 17)",
+            ));
+        }
+        let answers = self.store.agency_requests(&app.id).await?;
+        // Every agency's answer is on the case and reads positive or negative; anything else
+        // (missing, unanswered, an unknown outcome) is never read as "not negative".
+        for agency in Agency::ALL.map(Agency::code).into_iter().filter(|_| !early) {
+            match answers
+                .iter()
+                .find(|a| a.agency == agency)
+                .and_then(|a| a.outcome.as_deref())
+            {
+                Some("positive" | "negative") => {}
+                _ => return Err(unreadable(&format!("answer of {agency}"))),
+            }
+        }
+        let negative: Vec<&str> = answers
+            .iter()
+            .filter(|a| a.outcome.as_deref() == Some("negative"))
+            .map(|a| a.agency.as_str())
+            .collect();
+        let now_s = instant(self.now());
+        let (status, conclusion) = match c.outcome.as_str() {
+            "issue" => {
+                self.check_solvency(&app)?;
+                if !negative.is_empty() {
+                    return Err(Problem::conflict(
+                        "negative_answer",
+                        format!(
+                            "a permit cannot be issued over negative answers from {} (Law on Migration art. 49)",
+                            negative.join(", ")
+                        ),
+                    ));
+                }
+                (
+                    "conclusion_drafted",
+                    json!({"outcome": "issue", "form": "App. 9", "citation": "п. 14 пп. 4", "drafted_by": caller.actor(), "drafted_at": now_s, "comment": c.comment}),
+                )
+            }
+            "refuse" => {
+                if c.grounds.is_empty() && at_intake.is_empty() {
+                    return Err(Problem::unprocessable(
+                        "grounds_required",
+                        "/grounds",
+                        "a refusal names its grounds (п. 17)",
+                    ));
+                }
+                let grounds: Vec<_> = at_intake
+                    .iter()
+                    .map(|g| json!({"ground": g["code"], "detail": g["detail"], "citation": g["citation"]}))
+                    .chain(c.grounds.iter().map(|g| json!({"ground": g.check, "detail": g.detail})))
+                    .collect();
+                (
+                    "hearing_required",
+                    json!({"outcome": "refuse", "form": "App. 9", "citation": "п. 14 пп. 4; п. 17", "grounds": grounds, "drafted_by": caller.actor(), "drafted_at": now_s, "comment": c.comment}),
+                )
+            }
+            other => {
+                return Err(Problem::unprocessable(
+                    "unknown_outcome",
+                    "/outcome",
+                    format!("{other:?} is not issue or refuse"),
+                ));
+            }
+        };
+        let mut unit = Unit::new();
+        let mut record = json!({"conclusion": conclusion});
+        if !at_intake.is_empty() {
+            record["grounds_at_intake"] = json!(at_intake);
+        }
+        unit.push(status_change(&app, status, Some(record.to_string()), &now_s));
+        Service::stop_clock(&mut unit, "pr.stage.conclusion", &app.id);
+        if early {
+            // The stages before the conclusion end with it: their clocks stop.
+            Service::stop_clock(&mut unit, "pr.stage.send_to_ums", &app.id);
+            for agency in Agency::ALL {
+                Service::stop_clock(&mut unit, &format!("pr.answer_due.{}", agency.code()), &app.id);
+            }
+        }
+        unit.push(case_event(
+            &app.id,
+            &caller.actor(),
+            "pr.conclusion.drafted",
+            "п. 14 пп. 4; App. 9",
+            crate::service::known_version(&app.rules_version)?,
+            conclusion.to_string(),
+            &now_s,
+        ));
+        self.store.write(unit).await?;
+        Ok(json!({"id": app.id, "status": status, "conclusion": conclusion}))
+    }
+
+    /// п. 15 абз. 2: the conclusion is approved by an authorised post of the right unit; then the
+    /// permit is issued (or refused) and the notification (App. 10) goes out within 3 days (п. 14
+    /// пп. 5) — via a ЦОН at least a day before the term ends (п. 15 абз. 1).
+    pub async fn approve_conclusion(&self, caller: &Caller, id: &str) -> Result<serde_json::Value, Problem> {
+        let app = self.pr_case(caller, id, "application.pr_approve").await?;
+        self.authz
+            .may_approve(caller.post.as_deref(), &caller.unit, &app.unit)?;
+        if app.status == "annulment_drafted" {
+            return self.approve_annulment(caller, app).await;
+        }
+        if app.status != "conclusion_drafted" {
+            return Err(Problem::conflict(
+                "not_awaiting_approval",
+                format!("the case is {}, not awaiting approval", app.status),
+            ));
+        }
+        let mut decision: serde_json::Value = stored_decision(&app)?;
+        let outcome = match decision["conclusion"]["outcome"].as_str() {
+            Some(o @ ("issue" | "refuse")) => o.to_string(),
+            _ => return Err(unreadable("conclusion (its outcome)")),
+        };
+        let now = self.now();
+        let now_s = instant(now);
+        let today = self.law().calendar.civil(now).date();
+        if outcome == "refuse" {
+            // п. 17: no refusal without a hearing, and the act not before 3 working days after the notice.
+            let Some(not_before) = decision["hearing"]["act_not_before"]
+                .as_str()
+                .and_then(|d| d.parse::<Date>().ok())
+            else {
+                return Err(Problem::conflict(
+                    "hearing_required",
+                    "a refusal is approved only after a hearing (п. 17)",
+                ));
+            };
+            if today < not_before {
+                return Err(Problem::conflict(
+                    "act_too_early",
+                    format!("the act may be taken from {not_before}: 3 working days after the hearing notice (п. 17)"),
+                ));
+            }
+        }
+        let (status, number) = if outcome == "issue" {
+            let n = self
+                .store
+                .journal_number(&app.id)
+                .await?
+                .ok_or_else(|| unreadable("journal entry (App. 8)"))?;
+            ("issued", Some(format!("KZ-PR-{}-{}-{n:06}", today.year(), app.unit)))
+        } else {
+            ("refused", None)
+        };
+        decision["approval"] = json!({"approved_by": caller.actor(), "post": caller.post, "approved_at": now_s, "citation": "п. 15 абз. 2"});
+        decision["concluded_on"] = json!(today.to_string());
+        decision["outcome"] = json!(status);
+        if let Some(n) = &number {
+            decision["permit_number"] = json!(n);
+        }
+        let service_due = stored_date(app.due_on.as_deref(), "service term")?;
+        let notify_by = terms::pr_stage_due(terms::PrStage::Notification, today, service_due);
+        let notify_by = if app.channel == "con" {
+            notify_by.min(terms::con_delivery_due(service_due))
+        } else {
+            notify_by
+        };
+        decision["notification_by"] = json!(notify_by.to_string());
+        let mut unit = Unit::new();
+        unit.push(repo::change_status(repo::StatusChange {
+            id: app.id.clone(),
+            expected_revision: app.revision,
+            status: status.into(),
+            decision: Some(decision.to_string()),
+            permit_number: number.clone(),
+            valid_from: number.as_ref().map(|_| today.to_string()),
+            valid_until: None,
+            updated_at: now_s.clone(),
+        }));
+        Service::stop_clock(&mut unit, "pr.service_term", &app.id);
+        unit.push(case_event(
+            &app.id,
+            &caller.actor(),
+            format!("pr.conclusion.approved.{status}"),
+            "п. 15 абз. 2",
+            crate::service::known_version(&app.rules_version)?,
+            json!({"permit_number": number, "notification_by": notify_by.to_string()}).to_string(),
+            &now_s,
+        ));
+        unit.push(self.monitoring(&app.id, &format!("pr.{status}"), &now_s, &app.rules_version));
+        let topic = crate::service::result_topic(&app.channel);
+        // п. 14 пп. 5 (and п. 15 for a ЦОН): the clock runs until the notification is delivered.
+        self.start_clock(
+            &mut unit,
+            "pr.notification",
+            &app.id,
+            notify_by,
+            json!({"notify_by": notify_by.to_string()}),
+            crate::service::known_version(&app.rules_version)?,
+        );
+        unit.push(outbox_message(&app.id, topic, json!({"application_id": app.id, "document": "notification", "form": "App. 10", "outcome": status, "permit_number": number, "grounds": decision["conclusion"]["grounds"], "second_copy": "personal file", "citation": "п. 14 пп. 5; п. 17"}).to_string(), &now_s));
+        self.store.write(unit).await?;
+        Ok(json!({"id": app.id, "status": status, "decision": decision}))
+    }
+}

@@ -1,0 +1,219 @@
+//! The hearing before an adverse act (п. 17, 18): notice, written position, record.
+
+use koshi_law::terms;
+use koshi_store::{Unit, instant};
+use serde_json::json;
+
+use crate::model::*;
+use crate::problem::Problem;
+use crate::service::{Caller, Service, case_event, outbox_message, parse_date};
+
+use crate::pr_service::*;
+
+impl Service {
+    /// п. 17: the notice of a hearing on the preliminary decision to refuse. The hearing is held
+    /// within 2 working days of the notice; the act comes no earlier than 3 working days after it.
+    pub async fn notify_hearing(
+        &self,
+        caller: &Caller,
+        id: &str,
+        h: HearingNoticeRequest,
+    ) -> Result<serde_json::Value, Problem> {
+        let app = self.pr_case(caller, id, "application.pr_conclusion").await?;
+        // Before a refusal (п. 17) or an annulment (п. 18): the right to be heard.
+        let (next, key, act) = match app.status.as_str() {
+            "hearing_required" => ("hearing_notified", "hearing", "conclusion"),
+            "annulment_hearing_required" => ("annulment_hearing_notified", "annulment_hearing", "annulment"),
+            other => {
+                return Err(Problem::conflict(
+                    "no_hearing_due",
+                    format!("the case is {other}; a hearing precedes a refusal or an annulment only"),
+                ));
+            }
+        };
+        let hearing_on = parse_date(&h.hearing_on, "/hearing_on")?;
+        let now = self.now();
+        let now_s = instant(now);
+        let cal = &self.law().calendar;
+        let notice_on = cal.civil(now).date();
+        let calerr = |e: koshi_law::CalendarError| Problem::unprocessable(e.code(), "/hearing_on", e.to_string());
+        if let Err(v) = terms::check_hearing_date(cal, notice_on, hearing_on).map_err(calerr)? {
+            let detail = match v {
+                terms::HearingViolation::HearingTooLate { latest } => {
+                    format!(
+                        "the hearing must be held within 2 working days of the notice of {notice_on}: by {latest} (п. 17)"
+                    )
+                }
+                _ => format!("the hearing cannot be before the notice of {notice_on} (п. 17)"),
+            };
+            return Err(Problem::unprocessable(v.code(), "/hearing_on", detail));
+        }
+        let act_not_before = terms::earliest_act_after_notice(cal, notice_on).map_err(calerr)?;
+        let mut decision: serde_json::Value = stored_decision(&app)?;
+        decision[key] = json!({"notice_on": notice_on.to_string(), "hearing_on": hearing_on.to_string(), "act_not_before": act_not_before.to_string(), "citation": "п. 17"});
+        let mut unit = Unit::new();
+        unit.push(status_change(&app, next, Some(decision.to_string()), &now_s));
+        unit.push(case_event(
+            &app.id,
+            &caller.actor(),
+            "pr.hearing.notified",
+            terms::HEARING.as_str(),
+            crate::service::known_version(&app.rules_version)?,
+            decision[key].to_string(),
+            &now_s,
+        ));
+        // The notice reaches the applicant through the case's channel, and at the contact the
+        // applicant gave, when one was given.
+        let contact = serde_json::from_str::<PrApplicationRequest>(&app.data)
+            .ok()
+            .and_then(|r| r.contact);
+        unit.push(outbox_message(&app.id, crate::service::result_topic(&app.channel), json!({"application_id": app.id, "document": "hearing_notice", "on": act, "hearing_on": hearing_on.to_string(), "grounds": decision[act]["grounds"], "contact": contact, "citation": "п. 17", "calendar_status": self.law().calendar.status_between(notice_on, hearing_on).code()}).to_string(), &now_s));
+        self.store.write(unit).await?;
+        Ok(json!({"id": app.id, "status": next, "hearing": decision[key]}))
+    }
+
+    /// п. 17: the applicant's written position may arrive before the hearing; it goes on the case
+    /// with the day it was received, for the hearing to weigh.
+    pub async fn record_written_position(
+        &self,
+        caller: &Caller,
+        id: &str,
+        w: WrittenPositionRequest,
+    ) -> Result<serde_json::Value, Problem> {
+        let app = self.pr_case(caller, id, "application.pr_conclusion").await?;
+        let key = match app.status.as_str() {
+            "hearing_notified" => "hearing",
+            "annulment_hearing_notified" => "annulment_hearing",
+            other => {
+                return Err(Problem::conflict(
+                    "no_hearing_scheduled",
+                    format!("the case is {other}: a written position is received while a hearing is scheduled"),
+                ));
+            }
+        };
+        if w.position.trim().is_empty() {
+            return Err(Problem::unprocessable(
+                "missing_field",
+                "/position",
+                "the position is stated",
+            ));
+        }
+        let now = self.now();
+        let now_s = instant(now);
+        let today = self.law().calendar.civil(now).date();
+        let mut decision = stored_decision(&app)?;
+        let entry = json!({"received_on": today.to_string(), "received_by": caller.actor(), "position": w.position});
+        match decision[key]["written_positions"].as_array_mut() {
+            Some(list) => list.push(entry),
+            None => decision[key]["written_positions"] = json!([entry]),
+        }
+        let mut unit = Unit::new();
+        unit.push(status_change(&app, &app.status, Some(decision.to_string()), &now_s));
+        unit.push(case_event(
+            &app.id,
+            &caller.actor(),
+            "pr.hearing.written_position",
+            terms::HEARING.as_str(),
+            crate::service::known_version(&app.rules_version)?,
+            json!({"received_on": today.to_string()}).to_string(),
+            &now_s,
+        ));
+        self.store.write(unit).await?;
+        Ok(json!({"id": app.id, "status": app.status, "hearing": decision[key]}))
+    }
+
+    /// п. 17: the hearing held, the applicant's position recorded; its result decides further
+    /// consideration (back to the conclusion) or the refusal conclusion goes to approval.
+    pub async fn hold_hearing(
+        &self,
+        caller: &Caller,
+        id: &str,
+        h: HearingRequest,
+    ) -> Result<serde_json::Value, Problem> {
+        let app = self.pr_case(caller, id, "application.pr_conclusion").await?;
+        let annulment = match app.status.as_str() {
+            "hearing_notified" => false,
+            "annulment_hearing_notified" => true,
+            other => {
+                return Err(Problem::conflict(
+                    "no_hearing_scheduled",
+                    format!("the case is {other}, no hearing is scheduled"),
+                ));
+            }
+        };
+        let key = if annulment { "annulment_hearing" } else { "hearing" };
+        if h.position.trim().is_empty() {
+            return Err(Problem::unprocessable(
+                "missing_field",
+                "/position",
+                "the applicant's position is recorded (or that they did not come)",
+            ));
+        }
+        let status = match (annulment, h.result.as_str()) {
+            (false, "continue") => "conclusion_due",
+            (false, "refuse") => "conclusion_drafted",
+            // The holder's position persuades: the permit stands; or the annulment goes to approval.
+            (true, "keep") => "issued",
+            (true, "annul") => "annulment_drafted",
+            (_, other) => {
+                return Err(Problem::unprocessable(
+                    "unknown_result",
+                    "/result",
+                    if annulment {
+                        format!("{other:?} is not keep or annul")
+                    } else {
+                        format!("{other:?} is not continue or refuse")
+                    },
+                ));
+            }
+        };
+        let now = self.now();
+        let now_s = instant(now);
+        let today = self.law().calendar.civil(now).date();
+        let mut decision: serde_json::Value = stored_decision(&app)?;
+        let notice_on = stored_date(decision[key]["notice_on"].as_str(), "hearing notice date")?;
+        let latest = terms::hearing_by(&self.law().calendar, notice_on)
+            .map_err(|e| Problem::unprocessable(e.code(), "/", e.to_string()))?;
+        // п. 17: the hearing is held on the day its notice announced, not before (the applicant's
+        // written position may arrive earlier, as a document on the case).
+        let announced = stored_date(decision[key]["hearing_on"].as_str(), "announced hearing date")?;
+        if today < announced {
+            return Err(Problem::conflict(
+                "hearing_not_yet",
+                format!("the hearing was announced for {announced}; it cannot be recorded before that day (п. 17)"),
+            ));
+        }
+        if today > latest {
+            return Err(Problem::unprocessable(
+                "hearing_too_late",
+                "/",
+                format!(
+                    "the hearing had to be held by {latest}, 2 working days after the notice (п. 17); notify again"
+                ),
+            ));
+        }
+        decision[key]["held_on"] = json!(today.to_string());
+        decision[key]["position"] = json!(h.position);
+        decision[key]["result"] = json!(h.result);
+        if status == "conclusion_due" {
+            decision["conclusion"] = serde_json::Value::Null;
+        }
+        if status == "issued" {
+            // The annulment is dropped; its drafting and hearing stay in the audit trail.
+            decision["annulment_dropped"] = decision["annulment"].take();
+        }
+        let mut unit = Unit::new();
+        unit.push(status_change(&app, status, Some(decision.to_string()), &now_s));
+        unit.push(case_event(
+            &app.id,
+            &caller.actor(),
+            "pr.hearing.held",
+            terms::HEARING.as_str(),
+            crate::service::known_version(&app.rules_version)?,
+            json!({"result": h.result}).to_string(),
+            &now_s,
+        ));
+        self.store.write(unit).await?;
+        Ok(json!({"id": app.id, "status": status, "hearing": decision[key]}))
+    }
+}
