@@ -17,8 +17,12 @@ mod outage_acts;
 #[path = "../../../koshi-sign/tests/it/pki.rs"]
 mod pki;
 mod pr;
+mod pr_agencies;
+mod pr_decisions;
+mod pr_more;
 mod registry_http;
 mod rvp;
+mod rvp_more;
 mod security;
 mod sessions;
 mod signatures;
