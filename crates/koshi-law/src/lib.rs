@@ -18,6 +18,8 @@ pub mod terms;
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_rules;
 
 use jiff::civil::Date;
 
