@@ -1,10 +1,10 @@
 //! Tests of the requirements, the checks and the decision of the Rules (chapters 2 and 3).
 
-use std::collections::BTreeSet;
-use jiff::civil::{Date, date};
 use crate::requirements::{Channel, Package, PartyKind, Requirements, SubmittedDocument, inviting_party_allowed};
 use crate::rvp::{self, Check, Finding, LateException, RvpDecision};
 use crate::{Law, terms};
+use jiff::civil::{Date, date};
+use std::collections::BTreeSet;
 
 use crate::tests::*;
 
