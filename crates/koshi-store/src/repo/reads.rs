@@ -1,0 +1,312 @@
+//! The reads of the store, each a statement named here or beside its table in `repo`.
+
+use crate::{Db, Store, StoreResult};
+use std::borrow::Cow;
+
+use super::*;
+
+// ------------------------------------------------------------------ reads
+
+impl Store {
+    pub async fn application(&self, id: &str) -> StoreResult<Option<ApplicationRow>> {
+        let sql = format!("{APPLICATION_SELECT} WHERE a.id = $1");
+        Ok(fetch_optional!(self.db(), ApplicationRow, sqlx::AssertSqlSafe(sql), id))
+    }
+
+    pub async fn applications_in_status(&self, status: &str, limit: i64) -> StoreResult<Vec<ApplicationRow>> {
+        let sql = format!("{APPLICATION_SELECT} WHERE a.status = $1 ORDER BY a.created_at LIMIT $2");
+        Ok(fetch_all!(
+            self.db(),
+            ApplicationRow,
+            sqlx::AssertSqlSafe(sql),
+            status,
+            limit
+        ))
+    }
+
+    /// Open cases whose term ends on or after `from` (YYYY-MM-DD): the ones a calendar year
+    /// loaded while they are open may move.
+    pub async fn open_cases_due_from(&self, from: &str) -> StoreResult<Vec<ApplicationRow>> {
+        let sql = format!(
+            "{APPLICATION_SELECT} WHERE {} AND a.due_on >= $1 ORDER BY a.id",
+            open_case!("a.status")
+        );
+        Ok(fetch_all!(self.db(), ApplicationRow, sqlx::AssertSqlSafe(sql), from))
+    }
+
+    /// The drill clock's offset, when the database is a drill's.
+    pub async fn drill_clock(&self) -> StoreResult<Option<i64>> {
+        let r: Option<(i64,)> = fetch_optional!(self.db(), (i64,), "SELECT offset_ms FROM drill_clock WHERE id = 1");
+        Ok(r.map(|x| x.0))
+    }
+
+    /// Every load of law data, oldest first.
+    pub async fn law_data_loads(&self) -> StoreResult<Vec<LawDataRow>> {
+        Ok(fetch_all!(
+            self.db(),
+            LawDataRow,
+            "SELECT id, kind, content, sha256, summary, loaded_by, loaded_at FROM law_data_loads ORDER BY id"
+        ))
+    }
+
+    /// The id of the latest load of law data, to notice one made by another instance.
+    pub async fn latest_law_data(&self) -> StoreResult<Option<String>> {
+        let r: Option<(Option<String>,)> =
+            fetch_optional!(self.db(), (Option<String>,), "SELECT MAX(id) FROM law_data_loads");
+        Ok(r.and_then(|x| x.0))
+    }
+
+    /// How many applications are in a status.
+    pub async fn count_in_status(&self, status: &str) -> StoreResult<i64> {
+        let r: Vec<(i64,)> = fetch_all!(
+            self.db(),
+            (i64,),
+            "SELECT COUNT(*) FROM applications WHERE status = $1",
+            status
+        );
+        Ok(r.first().map(|x| x.0).unwrap_or(0))
+    }
+
+    pub async fn count_applications(&self) -> StoreResult<i64> {
+        let r: (i64,) = match self.db() {
+            Db::Sqlite(p) => sqlx::query_as("SELECT COUNT(*) FROM applications").fetch_one(p).await?,
+            Db::Postgres(p) => sqlx::query_as("SELECT COUNT(*) FROM applications").fetch_one(p).await?,
+        };
+        Ok(r.0)
+    }
+
+    /// A case's checks, by name; none before they first run.
+    pub async fn checks(&self, application_id: &str) -> StoreResult<Vec<CheckRow>> {
+        let sheet: Option<(String,)> = fetch_optional!(self.db(), (String,), CHECKS_SQL, application_id);
+        let Some((sheet,)) = sheet else {
+            return Ok(Vec::new());
+        };
+        let mut rows: Vec<CheckRow> = serde_json::from_str(&sheet).map_err(|e| {
+            crate::StoreError::Database(format!("the check sheet of {application_id} is unreadable: {e}"))
+        })?;
+        for r in &mut rows {
+            // A clear check's finding is left off the sheet (`record_checks`).
+            if r.finding.is_none() && r.state == "clear" {
+                r.finding = Some(Cow::Borrowed(CLEAR_FINDING));
+            }
+        }
+        rows.sort_by(|a, b| a.check_name.cmp(&b.check_name));
+        Ok(rows)
+    }
+
+    /// RVP applications in checking whose checks are due: never run yet (no check rows), or with a
+    /// check waiting for a retry that is due.
+    pub async fn applications_with_due_checks(&self, now: &str, limit: i64) -> StoreResult<Vec<String>> {
+        let rows: Vec<(String,)> = fetch_all!(self.db(), (String,), DUE_CHECKS_SQL, now, limit);
+        Ok(rows.into_iter().map(|r| r.0).collect())
+    }
+
+    pub async fn events(&self, application_id: &str) -> StoreResult<Vec<EventRow>> {
+        Ok(fetch_all!(self.db(), EventRow, EVENTS_SQL, application_id))
+    }
+
+    /// Valid household-work RVPs Koshi issued to the employer on the date (п. 9-1 пп. 5).
+    pub async fn valid_household_rvps(&self, employer_iin: &str, on: &str) -> StoreResult<i64> {
+        if let Some(r) = self.hot_reader() {
+            return r.count(HOUSEHOLD_SQL, &[employer_iin.into(), on.into()]);
+        }
+        let r: Vec<(i64,)> = fetch_all!(self.db(), (i64,), HOUSEHOLD_SQL, employer_iin, on);
+        Ok(r.first().map(|x| x.0).unwrap_or(0))
+    }
+
+    /// PR applications of the person still under consideration (п. 9-1 пп. 6), by a passport's
+    /// key and the IIN's (or the passport's again when there is no IIN).
+    pub async fn pending_pr_applications(&self, passport_key: &str, iin_key: &str) -> StoreResult<i64> {
+        if let Some(r) = self.hot_reader() {
+            return r.count(PENDING_PR_SQL, &[passport_key.into(), iin_key.into()]);
+        }
+        let r: Vec<(i64,)> = fetch_all!(self.db(), (i64,), PENDING_PR_SQL, passport_key, iin_key);
+        Ok(r.first().map(|x| x.0).unwrap_or(0))
+    }
+
+    pub async fn outbox_due(&self, now: &str, limit: i64) -> StoreResult<Vec<OutboxRow>> {
+        Ok(fetch_all!(self.db(), OutboxRow, OUTBOX_DUE_SQL, now, limit))
+    }
+
+    pub async fn outbox(&self, application_id: Option<&str>, limit: i64) -> StoreResult<Vec<OutboxRow>> {
+        Ok(match application_id {
+            Some(a) => fetch_all!(self.db(), OutboxRow, OUTBOX_BY_CASE_SQL, a, limit),
+            None => fetch_all!(self.db(), OutboxRow, OUTBOX_LATEST_SQL, limit),
+        })
+    }
+
+    pub async fn open_outage(&self, registry: &str) -> StoreResult<Option<OutageRow>> {
+        Ok(fetch_optional!(
+            self.db(),
+            OutageRow,
+            "SELECT id, registry, started_at, ended_at, journaled_at, last_error, failed_attempts, delayed, action FROM outages WHERE registry = $1 AND ended_at IS NULL",
+            registry
+        ))
+    }
+
+    pub async fn outage_act(&self, id: &str) -> StoreResult<Option<OutageActRow>> {
+        Ok(match self.db() {
+            Db::Sqlite(p) => {
+                sqlx::query_as::<_, OutageActRow>(sqlx::AssertSqlSafe(format!(
+                    "SELECT {OUTAGE_ACT_COLUMNS} FROM outage_acts WHERE id = $1"
+                )))
+                .bind(id)
+                .fetch_optional(p)
+                .await?
+            }
+            Db::Postgres(p) => {
+                sqlx::query_as::<_, OutageActRow>(sqlx::AssertSqlSafe(format!(
+                    "SELECT {OUTAGE_ACT_COLUMNS} FROM outage_acts WHERE id = $1"
+                )))
+                .bind(id)
+                .fetch_optional(p)
+                .await?
+            }
+        })
+    }
+
+    pub async fn outage(&self, id: &str) -> StoreResult<Option<OutageRow>> {
+        Ok(fetch_optional!(
+            self.db(),
+            OutageRow,
+            "SELECT id, registry, started_at, ended_at, journaled_at, last_error, failed_attempts, delayed, action FROM outages WHERE id = $1",
+            id
+        ))
+    }
+
+    pub async fn outages(&self, limit: i64) -> StoreResult<Vec<OutageRow>> {
+        Ok(fetch_all!(
+            self.db(),
+            OutageRow,
+            "SELECT id, registry, started_at, ended_at, journaled_at, last_error, failed_attempts, delayed, action FROM outages ORDER BY started_at DESC LIMIT $1",
+            limit
+        ))
+    }
+
+    pub async fn idempotency(&self, subject: &str, key: &str) -> StoreResult<Option<IdempotencyRow>> {
+        Ok(fetch_optional!(
+            self.db(),
+            IdempotencyRow,
+            "SELECT subject, key, request_hash, application_id, created_at FROM idempotency_keys WHERE subject = $1 AND key = $2",
+            subject,
+            key
+        ))
+    }
+
+    pub async fn token_by_hash(&self, token_hash: &str) -> StoreResult<Option<TokenRow>> {
+        Ok(fetch_optional!(
+            self.db(),
+            TokenRow,
+            "SELECT id, token_hash, role, unit, label, created_at, revoked_at, party, expires_at FROM api_tokens WHERE token_hash = $1",
+            token_hash
+        ))
+    }
+
+    pub async fn tokens(&self) -> StoreResult<Vec<TokenRow>> {
+        Ok(fetch_all!(
+            self.db(),
+            TokenRow,
+            "SELECT id, token_hash, role, unit, label, created_at, revoked_at, party, expires_at FROM api_tokens ORDER BY created_at"
+        ))
+    }
+
+    pub async fn agency_requests(&self, application_id: &str) -> StoreResult<Vec<AgencyRequestRow>> {
+        Ok(fetch_all!(
+            self.db(),
+            AgencyRequestRow,
+            "SELECT application_id, agency, sent_at, due_on, state, outcome, detail, answered_at, answered_by FROM agency_requests WHERE application_id = $1 ORDER BY agency",
+            application_id
+        ))
+    }
+
+    /// The journal entry (unit, number) of a PR case file.
+    pub async fn journal_entry(&self, application_id: &str) -> StoreResult<Option<(String, i64)>> {
+        Ok(fetch_optional!(
+            self.db(),
+            (String, i64),
+            "SELECT unit, number FROM pr_journal WHERE application_id = $1",
+            application_id
+        ))
+    }
+
+    /// The journal number of a PR case.
+    pub async fn journal_number(&self, application_id: &str) -> StoreResult<Option<i64>> {
+        let r: Option<(i64,)> = fetch_optional!(
+            self.db(),
+            (i64,),
+            "SELECT number FROM pr_journal WHERE application_id = $1",
+            application_id
+        );
+        Ok(r.map(|x| x.0))
+    }
+
+    /// Decisions of the person's PR cases that were refused or annulled (п. 22); `None` for
+    /// such a case whose decision is missing, which the caller must treat as unreadable.
+    pub async fn pr_bars(&self, passport_key: &str, iin_key: &str) -> StoreResult<Vec<Option<String>>> {
+        let rows: Vec<(String, Option<String>)> =
+            fetch_all!(self.db(), (String, Option<String>), PR_BARS_SQL, passport_key, iin_key);
+        let mut seen = std::collections::BTreeSet::new();
+        Ok(rows
+            .into_iter()
+            .filter(|(id, _)| seen.insert(id.clone()))
+            .map(|r| r.1)
+            .collect())
+    }
+
+    pub async fn user_by_name(&self, username: &str) -> StoreResult<Option<UserRow>> {
+        Ok(fetch_optional!(
+            self.db(),
+            UserRow,
+            "SELECT id, username, password_hash, role, unit, post, created_at, disabled_at FROM users WHERE username = $1",
+            username
+        ))
+    }
+
+    pub async fn user(&self, id: &str) -> StoreResult<Option<UserRow>> {
+        Ok(fetch_optional!(
+            self.db(),
+            UserRow,
+            "SELECT id, username, password_hash, role, unit, post, created_at, disabled_at FROM users WHERE id = $1",
+            id
+        ))
+    }
+
+    pub async fn session(&self, id_hash: &str) -> StoreResult<Option<SessionRow>> {
+        Ok(fetch_optional!(
+            self.db(),
+            SessionRow,
+            "SELECT id_hash, user_id, csrf_token, created_at, expires_at, revoked_at FROM sessions WHERE id_hash = $1",
+            id_hash
+        ))
+    }
+
+    pub async fn attachment_size(&self, sha256: &str) -> StoreResult<Option<i64>> {
+        let r: Option<(i64,)> = fetch_optional!(
+            self.db(),
+            (i64,),
+            "SELECT size FROM attachments WHERE sha256 = $1",
+            sha256
+        );
+        Ok(r.map(|x| x.0))
+    }
+
+    /// Row counts of every table (for tests that assert nothing was written).
+    pub async fn table_counts(&self) -> StoreResult<Vec<(String, i64)>> {
+        let mut out = Vec::new();
+        for t in [
+            "applications",
+            "application_filings",
+            "check_sheets",
+            "events",
+            "outbox",
+            "outages",
+            "attachments",
+            "idempotency_keys",
+        ] {
+            let sql = format!("SELECT COUNT(*) FROM {t}");
+            let r: Vec<(i64,)> = fetch_all!(self.db(), (i64,), sqlx::AssertSqlSafe(sql));
+            out.push((t.to_string(), r.first().map(|x| x.0).unwrap_or(0)));
+        }
+        Ok(out)
+    }
+}
