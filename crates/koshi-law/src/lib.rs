@@ -14,6 +14,7 @@ pub mod provenance;
 pub mod requirements;
 pub mod rules;
 pub mod rvp;
+pub mod status;
 pub mod terms;
 
 #[cfg(test)]

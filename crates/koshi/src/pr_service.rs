@@ -8,8 +8,14 @@ use crate::problem::Problem;
 use crate::service::{Caller, Service};
 
 /// A PR case's status change, guarded by the revision it was read at.
-pub(crate) fn status_change(app: &ApplicationRow, status: &str, decision: Option<String>, at: &str) -> koshi_store::Op {
-    repo::change_status(repo::StatusChange {
+pub(crate) fn status_change(
+    app: &ApplicationRow,
+    status: &str,
+    decision: Option<String>,
+    at: &str,
+) -> Result<koshi_store::Op, Problem> {
+    crate::service::guard_transition(koshi_law::status::Service::Pr, &app.status, status)?;
+    Ok(repo::change_status(repo::StatusChange {
         id: app.id.clone(),
         expected_revision: app.revision,
         status: status.to_string(),
@@ -18,7 +24,7 @@ pub(crate) fn status_change(app: &ApplicationRow, status: &str, decision: Option
         valid_from: None,
         valid_until: None,
         updated_at: at.to_string(),
-    })
+    }))
 }
 
 impl Service {

@@ -119,13 +119,15 @@ pub struct Service {
 pub(crate) const EAEU: [&str; 4] = ["ARM", "BLR", "KGZ", "RUS"];
 
 /// Statuses of an RVP case.
+/// (The names the store keeps; the statuses and their moves are `koshi_law::status`.)
 pub mod status {
-    pub const REFUSED_TO_ACCEPT: &str = "refused_to_accept";
-    pub const CHECKING: &str = "checking";
-    pub const AWAITING_CONFIRMATION: &str = "awaiting_confirmation";
-    pub const AWAITING_OFFICER: &str = "awaiting_officer";
-    pub const ISSUED: &str = "issued";
-    pub const REFUSED: &str = "refused";
+    use koshi_law::status::Status;
+    pub const REFUSED_TO_ACCEPT: &str = Status::RefusedToAccept.as_str();
+    pub const CHECKING: &str = Status::Checking.as_str();
+    pub const AWAITING_CONFIRMATION: &str = Status::AwaitingConfirmation.as_str();
+    pub const AWAITING_OFFICER: &str = Status::AwaitingOfficer.as_str();
+    pub const ISSUED: &str = Status::Issued.as_str();
+    pub const REFUSED: &str = Status::Refused.as_str();
 }
 
 pub(crate) fn new_id() -> String {
@@ -451,4 +453,12 @@ pub(crate) fn result_topic(channel: &str) -> &'static str {
         "portal" => "delivery.portal_cabinet",
         _ => "delivery.desk_print",
     }
+}
+
+/// A case's status changes only along the table of the Rules (`koshi_law::status`); anything else
+/// is a conflict, and a stored status Koshi does not know stops the case for a person.
+pub(crate) fn guard_transition(service: koshi_law::status::Service, from: &str, to: &str) -> Result<(), Problem> {
+    koshi_law::status::transition(service, from, to)
+        .map(|_| ())
+        .map_err(|e| Problem::conflict(e.code(), e.to_string()))
 }

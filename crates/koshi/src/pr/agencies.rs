@@ -30,7 +30,7 @@ impl Service {
         let today = self.law().calendar.civil(now).date();
         let service_due = stored_date(app.due_on.as_deref(), "service term")?;
         let mut unit = Unit::new();
-        unit.push(status_change(&app, "awaiting_answers", None, &now_s));
+        unit.push(status_change(&app, "awaiting_answers", None, &now_s)?);
         Service::stop_clock(&mut unit, "pr.stage.send_to_ums", &app.id);
         let mut sent = Vec::new();
         for agency in Agency::ALL {
@@ -131,7 +131,7 @@ impl Service {
             ));
             Service::stop_clock(&mut unit, &format!("pr.answer_due.{}", a.agency), &app.id);
             let status = if last { "conclusion_due" } else { "awaiting_answers" };
-            unit.push(status_change(&app, status, None, &now_s));
+            unit.push(status_change(&app, status, None, &now_s)?);
             unit.push(case_event(
                 &app.id,
                 &caller.actor(),

@@ -48,7 +48,7 @@ impl Service {
             "annulment_hearing_required",
             Some(decision.to_string()),
             &now_s,
-        ));
+        )?);
         unit.push(case_event(
             &app.id,
             &caller.actor(),
@@ -108,6 +108,7 @@ impl Service {
         decision["outcome"] = json!("annulled");
         decision["concluded_on"] = json!(today.to_string());
         let mut unit = Unit::new();
+        crate::service::guard_transition(koshi_law::status::Service::Pr, &app.status, "annulled")?;
         unit.push(repo::change_status(repo::StatusChange {
             id: app.id.clone(),
             expected_revision: app.revision,

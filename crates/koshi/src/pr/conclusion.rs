@@ -170,7 +170,7 @@ impl Service {
         if !at_intake.is_empty() {
             record["grounds_at_intake"] = json!(at_intake);
         }
-        unit.push(status_change(&app, status, Some(record.to_string()), &now_s));
+        unit.push(status_change(&app, status, Some(record.to_string()), &now_s)?);
         Service::stop_clock(&mut unit, "pr.stage.conclusion", &app.id);
         if early {
             // The stages before the conclusion end with it: their clocks stop.
@@ -259,6 +259,7 @@ impl Service {
         };
         decision["notification_by"] = json!(notify_by.to_string());
         let mut unit = Unit::new();
+        crate::service::guard_transition(koshi_law::status::Service::Pr, &app.status, status)?;
         unit.push(repo::change_status(repo::StatusChange {
             id: app.id.clone(),
             expected_revision: app.revision,

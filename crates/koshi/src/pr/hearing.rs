@@ -52,7 +52,7 @@ impl Service {
         let mut decision: serde_json::Value = stored_decision(&app)?;
         decision[key] = json!({"notice_on": notice_on.to_string(), "hearing_on": hearing_on.to_string(), "act_not_before": act_not_before.to_string(), "citation": "п. 17"});
         let mut unit = Unit::new();
-        unit.push(status_change(&app, next, Some(decision.to_string()), &now_s));
+        unit.push(status_change(&app, next, Some(decision.to_string()), &now_s)?);
         unit.push(case_event(
             &app.id,
             &caller.actor(),
@@ -108,7 +108,7 @@ impl Service {
             None => decision[key]["written_positions"] = json!([entry]),
         }
         let mut unit = Unit::new();
-        unit.push(status_change(&app, &app.status, Some(decision.to_string()), &now_s));
+        unit.push(status_change(&app, &app.status, Some(decision.to_string()), &now_s)?);
         unit.push(case_event(
             &app.id,
             &caller.actor(),
@@ -203,7 +203,7 @@ impl Service {
             decision["annulment_dropped"] = decision["annulment"].take();
         }
         let mut unit = Unit::new();
-        unit.push(status_change(&app, status, Some(decision.to_string()), &now_s));
+        unit.push(status_change(&app, status, Some(decision.to_string()), &now_s)?);
         unit.push(case_event(
             &app.id,
             &caller.actor(),

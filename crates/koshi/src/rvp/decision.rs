@@ -84,6 +84,7 @@ impl Service {
         } else {
             status::AWAITING_CONFIRMATION
         };
+        crate::service::guard_transition(koshi_law::status::Service::Rvp, &app.status, new_status)?;
         unit.push(repo::change_status(StatusChange {
             id: app.id.clone(),
             expected_revision: app.revision,
@@ -233,6 +234,7 @@ impl Service {
             valid_until: &until,
         };
         let delivery = self.delivery(app, &document, now_s)?;
+        crate::service::guard_transition(koshi_law::status::Service::Rvp, &app.status, status::ISSUED)?;
         unit.push(repo::change_status(StatusChange {
             id: app.id.clone(),
             expected_revision: app.revision,
@@ -470,6 +472,7 @@ impl Service {
                     out
                 };
                 let decision = json!({"outcome": "refused", "form": "App. 2-1", "citation": "п. 9-3", "grounds": grounds, "decided_at": now_s, "decided_by": actor, "comment": d.comment});
+                crate::service::guard_transition(koshi_law::status::Service::Rvp, &app.status, status::REFUSED)?;
                 unit.push(repo::change_status(StatusChange {
                     id: app.id.clone(),
                     expected_revision: app.revision,
