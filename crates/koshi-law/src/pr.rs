@@ -191,3 +191,72 @@ mod tests {
         assert!(!may_approve(Post::Other));
     }
 }
+
+/// Why an adverse act (a refusal, an annulment) cannot be taken yet (п. 17, 18).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum AdverseActGate {
+    #[error("the act is taken only after the person was heard (п. 17)")]
+    NotHeard,
+    #[error("the act may be taken from {0}: 3 working days after the hearing notice (п. 17)")]
+    TooEarly(Date),
+}
+
+impl AdverseActGate {
+    pub fn code(&self) -> &'static str {
+        match self {
+            AdverseActGate::NotHeard => "hearing_required",
+            AdverseActGate::TooEarly(_) => "act_too_early",
+        }
+    }
+}
+
+/// п. 17 (and п. 18 for an annulment): an adverse act is taken only after a hearing was
+/// announced, and not before the day 3 working days after its notice (`act_not_before`, computed
+/// when the notice went out).
+pub fn adverse_act_allowed(act_not_before: Option<Date>, today: Date) -> Result<(), AdverseActGate> {
+    match act_not_before {
+        None => Err(AdverseActGate::NotHeard),
+        Some(d) if today < d => Err(AdverseActGate::TooEarly(d)),
+        Some(_) => Ok(()),
+    }
+}
+
+/// Law on Migration art. 49: no permit over a negative answer of an agency (the national
+/// security bodies' approval among them). The agencies that answered negatively, if any.
+pub fn permit_barred_by_answers(negative: &[&str]) -> Result<(), String> {
+    if negative.is_empty() {
+        Ok(())
+    } else {
+        Err(format!(
+            "a permit cannot be issued over negative answers from {} (Law on Migration art. 49)",
+            negative.join(", ")
+        ))
+    }
+}
+
+#[cfg(test)]
+mod gate_tests {
+    use super::*;
+    use jiff::civil::date;
+
+    #[test]
+    fn p17_an_adverse_act_waits_for_the_hearing_and_three_working_days() {
+        assert_eq!(
+            adverse_act_allowed(None, date(2026, 2, 5)),
+            Err(AdverseActGate::NotHeard)
+        );
+        assert_eq!(
+            adverse_act_allowed(Some(date(2026, 2, 5)), date(2026, 2, 4))
+                .unwrap_err()
+                .code(),
+            "act_too_early"
+        );
+        assert!(adverse_act_allowed(Some(date(2026, 2, 5)), date(2026, 2, 5)).is_ok());
+        assert!(permit_barred_by_answers(&[]).is_ok());
+        assert!(
+            permit_barred_by_answers(&["national_security"])
+                .unwrap_err()
+                .contains("art. 49")
+        );
+    }
+}

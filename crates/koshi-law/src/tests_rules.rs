@@ -503,3 +503,39 @@ fn shipped_data_loads() {
         }
     }
 }
+
+// ------------------------------------------------------------------ facts that follow from proof
+
+fn submitted(kind: &str) -> SubmittedDocument {
+    SubmittedDocument {
+        kind: kind.into(),
+        issued_on: None,
+        expires_on: None,
+        has_electronic_copy: true,
+    }
+}
+
+#[test]
+fn pr_exemptions_follow_from_the_ground_or_a_proving_document_only() {
+    let r = Requirements::builtin().unwrap();
+    let none = r.pr_derived_facts("visa_free_state", "UZB", &[submitted("solvency_certificate")]);
+    assert!(none.0.is_empty() && none.1.is_none());
+    let (facts, e) = r.pr_derived_facts("ethnic_kazakh", "CHN", &[]);
+    assert_eq!(e.unwrap().id, "ethnic_kazakh");
+    assert!(facts.contains(&"ethnic_kazakh_from_prc") && facts.contains(&"solvency_exempt"));
+    for (kind, id) in [
+        ("kandas_certificate", "kandas"),
+        ("former_compatriot_document", "former_compatriot"),
+        ("simplified_citizenship_document", "simplified_citizenship_by_treaty"),
+        ("exempt_family_relation_document", "family_member_of_exempt"),
+    ] {
+        let (_, e) = r.pr_derived_facts("pr_visa", "RUS", &[submitted(kind)]);
+        assert_eq!(e.map(|e| e.id.as_str()), Some(id), "{kind}");
+    }
+    // A refugee is spared the exit consent, not the solvency proof (art. 49 пп. 4 as found).
+    let (facts, e) = r.pr_derived_facts("refugee", "AFG", &[]);
+    assert_eq!(facts, vec!["refugee_or_asylum"]);
+    assert!(e.is_none());
+    let (facts, _) = r.pr_derived_facts("pr_visa", "RUS", &[submitted("housing_provision_contract")]);
+    assert_eq!(facts, vec!["housing_contracted"]);
+}

@@ -116,8 +116,6 @@ pub struct Service {
     pub(crate) open_outages: Arc<tokio::sync::Mutex<Option<BTreeSet<String>>>>,
 }
 
-pub(crate) const EAEU: [&str; 4] = ["ARM", "BLR", "KGZ", "RUS"];
-
 /// Statuses of an RVP case.
 /// (The names the store keeps; the statuses and their moves are `koshi_law::status`.)
 pub mod status {

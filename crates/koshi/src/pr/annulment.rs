@@ -72,24 +72,11 @@ impl Service {
         let now = self.now();
         let now_s = instant(now);
         // п. 17, 18: no annulment without the holder heard, nor before 3 working days after the notice.
-        {
-            let decision = stored_decision(&app)?;
-            let Some(not_before) = decision["annulment_hearing"]["act_not_before"]
-                .as_str()
-                .and_then(|d| d.parse::<Date>().ok())
-            else {
-                return Err(Problem::conflict(
-                    "hearing_required",
-                    "an annulment is approved only after the holder was heard (п. 17, 18)",
-                ));
-            };
-            if self.law().calendar.civil(now).date() < not_before {
-                return Err(Problem::conflict(
-                    "act_too_early",
-                    format!("the act may be taken from {not_before}: 3 working days after the hearing notice (п. 17)"),
-                ));
-            }
-        }
+        let not_before = stored_decision(&app)?["annulment_hearing"]["act_not_before"]
+            .as_str()
+            .and_then(|d| d.parse::<Date>().ok());
+        koshi_law::pr::adverse_act_allowed(not_before, self.law().calendar.civil(now).date())
+            .map_err(|e| Problem::conflict(e.code(), e.to_string()))?;
         let today = self.law().calendar.civil(now).date();
         let exit = koshi_law::rvp::exit_rvp(&self.law().calendar, today)
             .map_err(|e| Problem::conflict(e.code(), e.to_string()))?;
@@ -138,7 +125,12 @@ impl Service {
             json!({"leave_by": leave_by.to_string()}),
             crate::service::known_version(&app.rules_version)?,
         );
-        unit.push(outbox_message(&app.id, "delivery.desk_print", json!({"application_id": app.id, "document": "annulment_notice", "form": "App. 12", "grounds": decision["annulment"]["grounds"], "leave_by": leave_by.to_string(), "exit_rvp": decision["annulment"]["exit_rvp"], "citation": "п. 19–21"}).to_string(), &now_s));
+        // п. 19: the notice is sent to the holder, through the case's channel and to the contact
+        // the holder gave, as every notice of the case.
+        let contact = serde_json::from_str::<PrApplicationRequest>(&app.data)
+            .ok()
+            .and_then(|r| r.contact);
+        unit.push(outbox_message(&app.id, crate::service::result_topic(&app.channel), json!({"application_id": app.id, "document": "annulment_notice", "form": "App. 12", "grounds": decision["annulment"]["grounds"], "leave_by": leave_by.to_string(), "exit_rvp": decision["annulment"]["exit_rvp"], "contact": contact, "citation": "п. 19–21"}).to_string(), &now_s));
         self.store.write(unit).await?;
         Ok(json!({"id": app.id, "status": "annulled", "decision": decision}))
     }

@@ -125,15 +125,8 @@ impl Service {
         let (status, conclusion) = match c.outcome.as_str() {
             "issue" => {
                 self.check_solvency(&app)?;
-                if !negative.is_empty() {
-                    return Err(Problem::conflict(
-                        "negative_answer",
-                        format!(
-                            "a permit cannot be issued over negative answers from {} (Law on Migration art. 49)",
-                            negative.join(", ")
-                        ),
-                    ));
-                }
+                koshi_law::pr::permit_barred_by_answers(&negative)
+                    .map_err(|why| Problem::conflict("negative_answer", why))?;
                 (
                     "conclusion_drafted",
                     json!({"outcome": "issue", "form": "App. 9", "citation": "п. 14 пп. 4", "drafted_by": caller.actor(), "drafted_at": now_s, "comment": c.comment}),
@@ -218,21 +211,11 @@ impl Service {
         let today = self.law().calendar.civil(now).date();
         if outcome == "refuse" {
             // п. 17: no refusal without a hearing, and the act not before 3 working days after the notice.
-            let Some(not_before) = decision["hearing"]["act_not_before"]
+            let not_before = decision["hearing"]["act_not_before"]
                 .as_str()
-                .and_then(|d| d.parse::<Date>().ok())
-            else {
-                return Err(Problem::conflict(
-                    "hearing_required",
-                    "a refusal is approved only after a hearing (п. 17)",
-                ));
-            };
-            if today < not_before {
-                return Err(Problem::conflict(
-                    "act_too_early",
-                    format!("the act may be taken from {not_before}: 3 working days after the hearing notice (п. 17)"),
-                ));
-            }
+                .and_then(|d| d.parse::<Date>().ok());
+            koshi_law::pr::adverse_act_allowed(not_before, today)
+                .map_err(|e| Problem::conflict(e.code(), e.to_string()))?;
         }
         let (status, number) = if outcome == "issue" {
             let n = self

@@ -220,7 +220,7 @@ impl Service {
             });
         }
         let mut facts = BTreeSet::new();
-        if EAEU.contains(&req.immigrant.citizenship.trim().to_uppercase().as_str()) {
+        if koshi_law::requirements::is_eaeu_citizen(&req.immigrant.citizenship) {
             facts.insert("eaeu_citizen".to_string());
         }
         if !req.inviting_party.owns_housing {
