@@ -19,14 +19,7 @@ pub const SESSION_HOURS: i64 = 12;
 pub const MAX_FAILURES: u32 = 5;
 pub const FAILURE_WINDOW_MINUTES: i64 = 15;
 pub const MIN_PASSWORD_CHARS: usize = 12;
-/// Posts of п. 15 and an ordinary one.
-pub const POSTS: [&str; 5] = [
-    "head_of_police_department",
-    "deputy_head_of_police_department",
-    "head_of_city_district_police",
-    "head_of_ums",
-    "other",
-];
+pub use crate::authz::POSTS;
 
 /// argon2id with the OWASP-recommended minimum (19 MiB, 2 passes, 1 lane).
 fn argon2() -> Argon2<'static> {
@@ -80,8 +73,8 @@ pub async fn add_user(
     if password.chars().count() < MIN_PASSWORD_CHARS {
         anyhow::bail!("a password has at least {MIN_PASSWORD_CHARS} characters");
     }
-    if !crate::api::ROLES.contains(&role) {
-        anyhow::bail!("unknown role {role:?}; roles: {}", crate::api::ROLES.join(", "));
+    if !crate::caller::ROLES.contains(&role) {
+        anyhow::bail!("unknown role {role:?}; roles: {}", crate::caller::ROLES.join(", "));
     }
     if !POSTS.contains(&post) {
         anyhow::bail!("unknown post {post:?}; posts: {}", POSTS.join(", "));
@@ -89,7 +82,9 @@ pub async fn add_user(
     if role == "portal" {
         anyhow::bail!("an inviting party signs in on the portal with its ЭЦП, not with a password account");
     }
-    crate::app::role_fits_unit(&crate::app::load_authz()?, role, unit)?;
+    crate::authz::Authz::load()
+        .and_then(|a| a.role_fits_unit(role, unit))
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
     let id = uuid::Uuid::now_v7().to_string();
     let row = UserRow {
         id: id.clone(),

@@ -150,15 +150,7 @@ async fn shutdown() {
 
 /// Units and permissions: shipped data unless `KOSHI_UNITS` / `KOSHI_PERMISSIONS` name files.
 pub fn load_authz() -> Result<Authz> {
-    let read = |var: &str, builtin: &'static str| -> Result<String> {
-        match std::env::var(var).ok().filter(|s| !s.trim().is_empty()) {
-            Some(path) => std::fs::read_to_string(&path).with_context(|| format!("cannot read {var} file {path}")),
-            None => Ok(builtin.to_string()),
-        }
-    };
-    let units = read("KOSHI_UNITS", crate::authz::BUILTIN_UNITS)?;
-    let perms = read("KOSHI_PERMISSIONS", crate::authz::BUILTIN_PERMISSIONS)?;
-    Authz::from_toml(&units, &perms).map_err(|e| anyhow::anyhow!("{e}"))
+    Authz::load().map_err(|e| anyhow::anyhow!("{e}"))
 }
 
 /// `UNIT=ACCOUNT` pairs naming each police body's duty officer account (п. 9-1).
@@ -202,31 +194,16 @@ pub async fn check_duty_officers(service: &Service) -> Result<()> {
     Ok(())
 }
 
-/// The unit kinds a role's tokens and accounts belong to: an officer to a police body, a ЦОН
-/// operator to a ЦОН branch, the portal to the portal (and, for a token, to one inviting party);
-/// auditors and administrators to any unit.
+/// The unit kinds a role belongs to ([`Authz::role_fits_unit`]).
 pub fn role_fits_unit(authz: &Authz, role: &str, unit: &str) -> Result<()> {
-    let Some(info) = authz.unit(unit) else {
-        anyhow::bail!("unknown unit {unit:?}: units are configured in the units file (KOSHI_UNITS)");
-    };
-    let fits = match role {
-        "officer" => crate::authz::POLICE_KINDS.contains(&info.kind.as_str()),
-        "con_operator" => info.kind == "con_branch",
-        "portal" => info.kind == "portal",
-        "agency" => info.kind == "agency",
-        _ => true,
-    };
-    if !fits {
-        anyhow::bail!("a {role} belongs to a unit of another kind than {unit} ({})", info.kind);
-    }
-    Ok(())
+    authz.role_fits_unit(role, unit).map_err(|e| anyhow::anyhow!("{e}"))
 }
 
 /// Issues an API token: printed once, stored only as its SHA-256. Portal tokens are bound to an
 /// inviting party proven by its ЭЦП and come only from [`issue_party_token`].
 pub async fn issue_token(store: &Store, role: &str, unit: &str, label: &str) -> Result<(String, String)> {
-    if !crate::api::ROLES.contains(&role) {
-        anyhow::bail!("unknown role {role:?}; roles: {}", crate::api::ROLES.join(", "));
+    if !crate::caller::ROLES.contains(&role) {
+        anyhow::bail!("unknown role {role:?}; roles: {}", crate::caller::ROLES.join(", "));
     }
     if role == "portal" {
         anyhow::bail!(
@@ -238,7 +215,7 @@ pub async fn issue_token(store: &Store, role: &str, unit: &str, label: &str) -> 
     let id = uuid::Uuid::now_v7().to_string();
     let row = TokenRow {
         id: id.clone(),
-        token_hash: crate::api::token_hash(&secret),
+        token_hash: crate::caller::token_hash(&secret),
         role: role.into(),
         unit: unit.into(),
         label: label.into(),

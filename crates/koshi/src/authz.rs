@@ -5,11 +5,20 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Deserialize;
 
+use crate::caller::{Caller, ROLES};
 use crate::problem::Problem;
-use crate::service::Caller;
 
 pub const BUILTIN_UNITS: &str = include_str!("../data/units.toml");
 pub const BUILTIN_PERMISSIONS: &str = include_str!("../data/permissions.toml");
+
+/// Posts of п. 15 and an ordinary one.
+pub const POSTS: [&str; 5] = [
+    "head_of_police_department",
+    "deputy_head_of_police_department",
+    "head_of_city_district_police",
+    "head_of_ums",
+    "other",
+];
 
 /// Unit kinds that are police bodies (they decide cases).
 pub const POLICE_KINDS: [&str; 3] = ["police_department", "ums_dp", "city_district_police"];
@@ -129,7 +138,7 @@ impl Authz {
                 cur = map.get(&c).and_then(|u| u.parent.clone());
             }
         }
-        let roles: BTreeSet<&str> = crate::api::ROLES.into_iter().collect();
+        let roles: BTreeSet<&str> = ROLES.into_iter().collect();
         let mut matrix = BTreeMap::new();
         let mut actions = BTreeSet::new();
         for perm in p.permission {
@@ -144,7 +153,7 @@ impl Authz {
             }
         }
         for a in &p.approval {
-            if !crate::accounts::POSTS.contains(&a.post.as_str()) || a.post == "other" {
+            if !POSTS.contains(&a.post.as_str()) || a.post == "other" {
                 return Err(format!("permissions: approval by unknown post {}", a.post));
             }
         }
@@ -154,6 +163,46 @@ impl Authz {
             actions,
             approvals: p.approval,
         })
+    }
+
+    /// Units and permissions: shipped data unless `KOSHI_UNITS` / `KOSHI_PERMISSIONS` name files.
+    pub fn load() -> Result<Authz, String> {
+        let read = |var: &str, builtin: &'static str| -> Result<String, String> {
+            match std::env::var(var).ok().filter(|s| !s.trim().is_empty()) {
+                Some(path) => std::fs::read_to_string(&path).map_err(|e| format!("cannot read {var} file {path}: {e}")),
+                None => Ok(builtin.to_string()),
+            }
+        };
+        Authz::from_toml(
+            &read("KOSHI_UNITS", BUILTIN_UNITS)?,
+            &read("KOSHI_PERMISSIONS", BUILTIN_PERMISSIONS)?,
+        )
+    }
+
+    /// The unit kinds a role's tokens and accounts belong to: an officer to a police body, a ЦОН
+    /// operator to a ЦОН branch, the portal to the portal (and, for a token, to one inviting
+    /// party), an agency to its agency unit; auditors and administrators to any unit.
+    pub fn role_fits_unit(&self, role: &str, unit: &str) -> Result<(), String> {
+        let Some(info) = self.unit(unit) else {
+            return Err(format!(
+                "unknown unit {unit:?}: units are configured in the units file (KOSHI_UNITS)"
+            ));
+        };
+        let fits = match role {
+            "officer" => POLICE_KINDS.contains(&info.kind.as_str()),
+            "con_operator" => info.kind == "con_branch",
+            "portal" => info.kind == "portal",
+            "agency" => info.kind == "agency",
+            _ => true,
+        };
+        if fits {
+            Ok(())
+        } else {
+            Err(format!(
+                "a {role} belongs to a unit of another kind than {unit} ({})",
+                info.kind
+            ))
+        }
     }
 
     pub fn unit(&self, id: &str) -> Option<&UnitInfo> {
@@ -243,7 +292,7 @@ impl Authz {
     /// Every (role, action) pair and whether it is allowed: the matrix the route tests walk.
     pub fn matrix(&self) -> Vec<(String, String, Option<Scope>)> {
         let mut out = Vec::new();
-        for role in crate::api::ROLES {
+        for role in ROLES {
             for action in &self.actions {
                 out.push((
                     role.to_string(),

@@ -69,7 +69,7 @@ pub enum CalendarCommand {
     Load {
         file: std::path::PathBuf,
         #[command(flatten)]
-        data: crate::cli::DataArgs,
+        data: crate::config::DataArgs,
         #[arg(long)]
         json: bool,
     },

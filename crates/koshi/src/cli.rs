@@ -160,12 +160,7 @@ impl ClockArgs {
     }
 }
 
-#[derive(Debug, clap::Args)]
-pub struct DataArgs {
-    /// Data directory for the embedded SQLite database (ignored when KOSHI_DATABASE_URL is set).
-    #[arg(long, env = "KOSHI_DATA_DIR", default_value = "./koshi-data")]
-    pub data_dir: PathBuf,
-}
+pub use crate::config::DataArgs;
 
 #[derive(Debug, Subcommand)]
 pub enum UserCommand {

@@ -260,6 +260,25 @@ pub fn not_json() -> Problem {
     )
 }
 
+/// Parses a JSON body: malformed JSON is 400, a body of the wrong shape 422; nothing is written.
+pub fn parse_body<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, Problem> {
+    let v: serde_json::Value = serde_json::from_slice(body)
+        .map_err(|e| Problem::bad_request("malformed_json", format!("the body is not valid JSON: {e}")))?;
+    check_json(&v)?;
+    serde_json::from_value(v).map_err(|e| {
+        let mut p = Problem::new(
+            axum::http::StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_body",
+            format!("the body does not match the schema: {e}"),
+        );
+        p.errors.push(crate::problem::FieldError {
+            pointer: "/".into(),
+            detail: e.to_string(),
+        });
+        p
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -50,7 +50,7 @@ pub fn party_token(id: String, unit: &str, party: &str, label: &str, now: Timest
     let secret = format!("ksh_{}{}", uuid::Uuid::new_v4().simple(), uuid::Uuid::new_v4().simple());
     let row = TokenRow {
         id,
-        token_hash: crate::api::token_hash(&secret),
+        token_hash: crate::caller::token_hash(&secret),
         role: "portal".into(),
         unit: unit.into(),
         label: label.into(),
@@ -74,7 +74,7 @@ impl Service {
                 "a portal sign-in carries its ЭЦП: a detached CMS signature over the body, base64, in the Koshi-Signature header",
             ));
         };
-        let statement: SignInStatement = crate::api::parse_body(body)?;
+        let statement: SignInStatement = crate::edge::parse_body(body)?;
         if statement.purpose != SIGN_IN_PURPOSE {
             return Err(Problem::unprocessable(
                 "wrong_purpose",

@@ -25,23 +25,7 @@ use crate::delivery::Sink;
 use crate::model::*;
 use crate::problem::Problem;
 
-/// Who is calling (from the bearer token).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Caller {
-    pub token_id: String,
-    pub role: String,
-    pub unit: String,
-    /// The person's post (п. 15); system tokens hold none.
-    pub post: Option<String>,
-    /// The inviting party (IIN or BIN) a portal caller acts for, proven by its ЭЦП at sign-in.
-    pub party: Option<String>,
-}
-
-impl Caller {
-    pub fn actor(&self) -> String {
-        format!("{}@{}:{}", self.role, self.unit, self.token_id)
-    }
-}
+pub use crate::caller::Caller;
 
 /// Service configuration.
 #[derive(Clone)]

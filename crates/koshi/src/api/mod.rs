@@ -8,7 +8,6 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::Deserialize;
-use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 use utoipa::OpenApi;
@@ -19,16 +18,13 @@ use crate::problem::{FieldError, Problem, ProblemDocument};
 use crate::service::{Caller, Service};
 
 /// Roles of issue 3 (deepened by the security issue).
-pub const ROLES: [&str; 6] = ["officer", "con_operator", "portal", "agency", "auditor", "admin"];
+pub use crate::caller::{ROLES, token_hash};
 
 /// Largest request body (attachments are base64 inside JSON).
 pub const MAX_BODY_BYTES: usize = 48 * 1024 * 1024;
 
 mod admin;
 mod pr;
-
-use admin::*;
-use pr::*;
 
 #[derive(OpenApi)]
 #[openapi(
@@ -69,26 +65,29 @@ pub fn router(service: Service) -> Router {
         .route("/api/v1/applications/{id}", get(get_application))
         .route("/api/v1/applications/{id}/decision", post(decide))
         .route("/api/v1/applications/{id}/duplicates", post(duplicate))
-        .route("/api/v1/applications/{id}/requests", post(pr_requests))
-        .route("/api/v1/applications/{id}/answers", post(pr_answer))
-        .route("/api/v1/applications/{id}/conclusion", post(pr_conclusion))
-        .route("/api/v1/applications/{id}/approval", post(pr_approval))
-        .route("/api/v1/applications/{id}/hearing/notice", post(pr_hearing_notice))
-        .route("/api/v1/applications/{id}/hearing", post(pr_hearing))
-        .route("/api/v1/applications/{id}/hearing/position", post(pr_written_position))
-        .route("/api/v1/applications/{id}/annulment", post(pr_annulment))
-        .route("/api/v1/applications/{id}/transfer", post(pr_transfer))
-        .route("/api/v1/outages", get(outages))
-        .route("/api/v1/outage-acts", post(sign_outage_act))
-        .route("/api/v1/outage-acts/{id}", get(outage_act))
+        .route("/api/v1/applications/{id}/requests", post(pr::pr_requests))
+        .route("/api/v1/applications/{id}/answers", post(pr::pr_answer))
+        .route("/api/v1/applications/{id}/conclusion", post(pr::pr_conclusion))
+        .route("/api/v1/applications/{id}/approval", post(pr::pr_approval))
+        .route("/api/v1/applications/{id}/hearing/notice", post(pr::pr_hearing_notice))
+        .route("/api/v1/applications/{id}/hearing", post(pr::pr_hearing))
+        .route(
+            "/api/v1/applications/{id}/hearing/position",
+            post(pr::pr_written_position),
+        )
+        .route("/api/v1/applications/{id}/annulment", post(pr::pr_annulment))
+        .route("/api/v1/applications/{id}/transfer", post(pr::pr_transfer))
+        .route("/api/v1/outages", get(admin::outages))
+        .route("/api/v1/outage-acts", post(admin::sign_outage_act))
+        .route("/api/v1/outage-acts/{id}", get(admin::outage_act))
         .route(
             "/api/v1/outage-acts/{id}/countersignature",
-            post(countersign_outage_act),
+            post(admin::countersign_outage_act),
         )
-        .route("/api/v1/admin/law-data", get(law_data))
-        .route("/api/v1/admin/clock", post(move_clock))
-        .route("/api/v1/admin/law-data/{kind}", post(load_law_data))
-        .route("/api/v1/monitoring/deliveries", get(deliveries))
+        .route("/api/v1/admin/law-data", get(admin::law_data))
+        .route("/api/v1/admin/clock", post(admin::move_clock))
+        .route("/api/v1/admin/law-data/{kind}", post(admin::load_law_data))
+        .route("/api/v1/monitoring/deliveries", get(admin::deliveries))
         .route("/api/v1/session", post(sign_in).get(who_am_i).delete(sign_out))
         .route("/api/v1/portal/sessions", post(portal_session))
         .route("/api/v1/openapi.json", get(|| async { Json(openapi()) }))
@@ -334,33 +333,11 @@ async fn portal_session(State(s): State<Service>, headers: HeaderMap, body: Byte
     Ok((StatusCode::CREATED, Json(session)).into_response())
 }
 
-/// Tokens are stored as SHA-256 digests: a leaked table reveals no usable token.
-pub fn token_hash(token: &str) -> String {
-    hex::encode(Sha256::digest(token.as_bytes()))
-}
-
 fn require(s: &Service, caller: &Caller, action: &str) -> Result<(), Problem> {
     s.authz.allow(caller, action).map(|_| ())
 }
 
-/// Parses a JSON body: malformed JSON is 400, a body of the wrong shape 422; nothing is written.
-pub(crate) fn parse_body<T: DeserializeOwned>(body: &Bytes) -> Result<T, Problem> {
-    let v: Value = serde_json::from_slice(body)
-        .map_err(|e| Problem::bad_request("malformed_json", format!("the body is not valid JSON: {e}")))?;
-    crate::edge::check_json(&v)?;
-    serde_json::from_value(v).map_err(|e| {
-        let mut p = Problem::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "invalid_body",
-            format!("the body does not match the schema: {e}"),
-        );
-        p.errors.push(FieldError {
-            pointer: "/".into(),
-            detail: e.to_string(),
-        });
-        p
-    })
-}
+pub(crate) use crate::edge::parse_body;
 
 #[utoipa::path(
     post, path = "/api/v1/applications", request_body = ApplicationRequest,

@@ -30,7 +30,7 @@ impl Service {
                 return Ok(fired);
             }
             for t in due {
-                if t.kind == crate::family::FAMILY_TIMER {
+                if t.kind == crate::rvp::family::FAMILY_TIMER {
                     match self.fire_family_timer(&t, &now_s).await {
                         Ok(true) => fired += 1,
                         Ok(false) => {}
@@ -40,7 +40,7 @@ impl Service {
                     }
                     continue;
                 }
-                if t.kind == crate::forming::FORM_TIMER {
+                if t.kind == crate::rvp::forming::FORM_TIMER {
                     let unit = match self.store.application(&t.subject).await {
                         Ok(Some(app)) => self.fire_form_timer(&t, &app, now).await,
                         _ => Err(Problem::not_found("application")),

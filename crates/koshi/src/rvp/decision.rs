@@ -35,12 +35,12 @@ impl Service {
         // A family member's case follows the immigrant's (issue 14 item 7).
         let mut principal_until = None;
         if let Some(p) = principal {
-            match crate::family::standing(p)? {
-                crate::family::Principal::Pending => return self.await_principal(unit, app, &p.id),
-                crate::family::Principal::Refused(id) => {
-                    service_grounds.push(crate::family::principal_refused_ground(&id))
+            match crate::rvp::family::standing(p)? {
+                crate::rvp::family::Principal::Pending => return self.await_principal(unit, app, &p.id),
+                crate::rvp::family::Principal::Refused(id) => {
+                    service_grounds.push(crate::rvp::family::principal_refused_ground(&id))
                 }
-                crate::family::Principal::Issued(until) => principal_until = Some(until),
+                crate::rvp::family::Principal::Issued(until) => principal_until = Some(until),
             }
         }
         if !service_grounds.is_empty() {
@@ -344,7 +344,7 @@ impl Service {
         let actor = caller.actor();
         // Nobody decides an application before the day it counts as accepted (п. 8): the act
         // would be valid from before its acceptance.
-        let accepted_on = crate::forming::accepted_on(&app)?;
+        let accepted_on = crate::rvp::forming::accepted_on(&app)?;
         if self.law().calendar.civil(now).date() < accepted_on {
             return Err(Problem::conflict(
                 "before_acceptance_day",
@@ -381,8 +381,8 @@ impl Service {
                 }
                 let principal_until = match self.principal_of(&req).await? {
                     None => None,
-                    Some(p) => match crate::family::standing(&p)? {
-                        crate::family::Principal::Issued(until) => Some(until),
+                    Some(p) => match crate::rvp::family::standing(&p)? {
+                        crate::rvp::family::Principal::Issued(until) => Some(until),
                         _ => {
                             return Err(Problem::conflict(
                                 "principal_not_issued",

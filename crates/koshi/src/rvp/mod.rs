@@ -3,7 +3,9 @@
 pub mod background;
 pub mod checks;
 pub mod decision;
+pub mod family;
 pub mod filing;
+pub mod forming;
 pub mod intake;
 pub mod payloads;
 pub mod views;

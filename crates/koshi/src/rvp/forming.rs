@@ -111,8 +111,8 @@ impl Service {
                 let req: ApplicationRequest = serde_json::from_str(&app.data).map_err(|e| Problem::internal(&e))?;
                 let citation = proposal["citation"].as_str().unwrap_or("п. 9-1 абз. 8").to_string();
                 let principal_until = match self.principal_of(&req).await? {
-                    Some(p) => match crate::family::standing(&p)? {
-                        crate::family::Principal::Issued(until) => Some(until),
+                    Some(p) => match crate::rvp::family::standing(&p)? {
+                        crate::rvp::family::Principal::Issued(until) => Some(until),
                         // The member's proposal was made on an issued immigrant; an immigrant not
                         // issued now leaves the member to an officer.
                         _ => None,

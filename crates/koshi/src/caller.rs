@@ -1,0 +1,31 @@
+//! Who acts: the caller of a request (a token or a person's session), the roles there are, and
+//! how a token is kept (its digest). Shared by the edge, authorisation and the use cases; it
+//! imports none of them.
+
+use sha2::{Digest, Sha256};
+
+/// The roles a token or an account holds.
+pub const ROLES: [&str; 6] = ["officer", "con_operator", "portal", "agency", "auditor", "admin"];
+
+/// Who is calling (from the bearer token or the session).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Caller {
+    pub token_id: String,
+    pub role: String,
+    pub unit: String,
+    /// The person's post (п. 15); system tokens hold none.
+    pub post: Option<String>,
+    /// The inviting party (IIN or BIN) a portal caller acts for, proven by its ЭЦП at sign-in.
+    pub party: Option<String>,
+}
+
+impl Caller {
+    pub fn actor(&self) -> String {
+        format!("{}@{}:{}", self.role, self.unit, self.token_id)
+    }
+}
+
+/// Tokens are stored as SHA-256 digests: a leaked table reveals no usable token.
+pub fn token_hash(token: &str) -> String {
+    hex::encode(Sha256::digest(token.as_bytes()))
+}
