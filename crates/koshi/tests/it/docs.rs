@@ -94,3 +94,71 @@ fn the_check_finds_a_test_that_does_not_exist() {
     assert!(names.contains("real_test") && names.contains("http_case"));
     assert!(!names.contains("no_such_test"));
 }
+
+/// The binary's top-level modules import each other without a circle (issue 14): a module's
+/// `crate::other` paths are its edges, comments left out; a directory module counts as one.
+#[test]
+fn the_binarys_modules_import_no_circle() {
+    use std::collections::BTreeMap;
+    let src = root().join("crates/koshi/src");
+    let mut files = Vec::new();
+    rust_files(&src, &mut files);
+    let mut edges: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    for f in &files {
+        let rel = f.strip_prefix(&src).unwrap();
+        let module = rel
+            .components()
+            .next()
+            .unwrap()
+            .as_os_str()
+            .to_string_lossy()
+            .trim_end_matches(".rs")
+            .to_string();
+        if module == "lib" || module == "main" {
+            continue;
+        }
+        let text = std::fs::read_to_string(f).unwrap();
+        let code: String = text
+            .lines()
+            .map(|l| l.split("//").next().unwrap_or(""))
+            .collect::<Vec<_>>()
+            .join("\n");
+        let deps = edges.entry(module.clone()).or_default();
+        for (i, _) in code.match_indices("crate::") {
+            let name = ident(&code[i + "crate::".len()..]);
+            if !name.is_empty() && name != module {
+                deps.insert(name.to_string());
+            }
+        }
+    }
+    assert!(edges.len() > 20, "the modules were not read: {:?}", edges.keys());
+    // Depth-first search for a back edge.
+    fn visit<'a>(
+        n: &'a str,
+        edges: &'a BTreeMap<String, BTreeSet<String>>,
+        path: &mut Vec<&'a str>,
+        done: &mut BTreeSet<&'a str>,
+    ) -> Option<Vec<String>> {
+        if let Some(i) = path.iter().position(|p| *p == n) {
+            return Some(path[i..].iter().map(|s| s.to_string()).chain([n.to_string()]).collect());
+        }
+        if done.contains(n) {
+            return None;
+        }
+        path.push(n);
+        for d in edges.get(n).into_iter().flatten() {
+            if let Some(c) = visit(d, edges, path, done) {
+                return Some(c);
+            }
+        }
+        path.pop();
+        done.insert(n);
+        None
+    }
+    let mut done = BTreeSet::new();
+    for n in edges.keys() {
+        if let Some(circle) = visit(n, &edges, &mut Vec::new(), &mut done) {
+            panic!("modules import each other in a circle: {}", circle.join(" → "));
+        }
+    }
+}
