@@ -7,6 +7,7 @@
 pub mod agencies;
 pub mod calendar;
 pub mod citation;
+pub mod clocks;
 pub mod ident;
 pub mod params;
 pub mod pr;

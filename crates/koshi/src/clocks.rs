@@ -9,40 +9,22 @@ use jiff::civil::Date;
 use koshi_store::{Unit, instant, timers};
 use serde_json::json;
 
+use koshi_law::clocks::LegalClock;
+
 use crate::service::{Service, case_event};
 
-/// What a fired clock means: (audit action = monitoring stage, citation). `None`: a kind Koshi
-/// does not know, which is never fired as if it meant something.
+/// What a fired timer of `kind` marks (audit action = monitoring stage, citation): the legal
+/// clock's overdue or at-risk mark (`koshi_law::clocks`). `None`: a kind Koshi does not know,
+/// which is never fired as if it meant something.
 pub(crate) fn meaning(kind: &str) -> Option<(&'static str, &'static str)> {
-    let (base, at_risk) = match kind.strip_suffix(".at_risk") {
-        Some(b) => (b, true),
-        None => (kind, false),
-    };
-    let m = match (base, at_risk) {
-        ("rvp.term", false) => ("rvp.term.overdue", "п. 9"),
-        ("rvp.term", true) => ("rvp.term.at_risk", "п. 9"),
-        ("pr.con_delivery", false) => ("pr.con_delivery.overdue", "п. 15 абз. 1"),
-        ("pr.con_delivery", true) => ("pr.con_delivery.at_risk", "п. 15 абз. 1"),
-        ("pr.notification", false) => ("pr.notification.overdue", "п. 14 пп. 5"),
-        ("pr.notification", true) => ("pr.notification.at_risk", "п. 14 пп. 5"),
-        ("pr.exit_deadline", false) => ("pr.exit_deadline.passed", "п. 20"),
-        ("pr.exit_deadline", true) => ("pr.exit_deadline.at_risk", "п. 20"),
-        ("pr.stage.send_to_ums", false) => ("pr.stage.overdue", "п. 14 пп. 2"),
-        ("pr.stage.conclusion", false) => ("pr.stage.overdue", "п. 14 пп. 4"),
-        ("pr.service_term", false) => ("pr.term.overdue", "App. 3 п. 3; п. 14"),
-        ("pr.stage.send_to_ums" | "pr.stage.conclusion" | "pr.service_term", true) => ("pr.stage.at_risk", "п. 14"),
-        (k, false) if k.starts_with("pr.answer_due.") => ("pr.answer.overdue", "п. 14 пп. 3"),
-        (k, true) if k.starts_with("pr.answer_due.") => ("pr.stage.at_risk", "п. 14"),
-        (k, false) if k.starts_with("rvp.age16.") => ("rvp.age16.missed", "п. 5 абз. 4"),
-        (k, true) if k.starts_with("rvp.age16.") => ("rvp.age16.reminder", "п. 5 абз. 4"),
-        _ => return None,
-    };
-    Some(m)
+    let (clock, at_risk) = LegalClock::parse(kind)?;
+    let m = if at_risk { clock.at_risk() } else { clock.overdue() };
+    Some((m.action, m.citation))
 }
 
 /// Clocks that end with their case: a fire after the case closed marks nothing.
 pub(crate) fn ends_with_case(kind: &str) -> bool {
-    kind.starts_with("rvp.term")
+    LegalClock::parse(kind).is_some_and(|(c, _)| c.ends_with_case())
 }
 
 impl Service {
@@ -51,12 +33,14 @@ impl Service {
     pub(crate) fn start_clock(
         &self,
         unit: &mut Unit,
-        kind: &str,
+        clock: LegalClock,
         subject: &str,
         due: Date,
         payload: serde_json::Value,
         version: &'static str,
     ) {
+        let kind = clock.kind();
+        let kind = kind.as_str();
         let law = self.law();
         let now = self.now();
         let payload_s = payload.to_string();
@@ -105,8 +89,9 @@ impl Service {
     }
 
     /// Stops a clock (its term was met) with its "at risk" companion.
-    pub(crate) fn stop_clock(unit: &mut Unit, kind: &str, subject: &str) {
-        unit.push(timers::cancel(kind, subject));
+    pub(crate) fn stop_clock(unit: &mut Unit, clock: LegalClock, subject: &str) {
+        let kind = clock.kind();
+        unit.push(timers::cancel(&kind, subject));
         unit.push(timers::cancel(&format!("{kind}.at_risk"), subject));
     }
 }
@@ -133,7 +118,7 @@ impl Service {
         match app.due_on.as_deref().map(str::parse::<Date>) {
             Some(Ok(due)) => self.start_clock(
                 unit,
-                "rvp.term",
+                LegalClock::RvpTerm,
                 &app.id,
                 due,
                 json!({"due_on": due.to_string()}),
@@ -169,7 +154,7 @@ impl Service {
     ) {
         let law = self.law();
         let now = self.now();
-        let kind = format!("rvp.age16.{member}");
+        let kind = LegalClock::Age16(u16::try_from(member).unwrap_or(u16::MAX)).kind();
         let fail = |unit: &mut Unit, e: String| {
             tracing::error!(case = %case_id, clock = %kind, error = %e, "the age-16 clock cannot be computed");
             unit.push(case_event(

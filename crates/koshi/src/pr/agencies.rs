@@ -31,10 +31,11 @@ impl Service {
         let service_due = stored_date(app.due_on.as_deref(), "service term")?;
         let mut unit = Unit::new();
         unit.push(status_change(&app, "awaiting_answers", None, &now_s)?);
-        Service::stop_clock(&mut unit, "pr.stage.send_to_ums", &app.id);
+        Service::stop_clock(&mut unit, koshi_law::clocks::LegalClock::SendToUms, &app.id);
         let mut sent = Vec::new();
         for agency in Agency::ALL {
             let (cite, due) = (agency.citation(), agency.answer_due(today, service_due));
+            let clock_agency = agency;
             let agency = agency.code();
             unit.push(repo::insert_agency_request(&repo::AgencyRequestRow {
                 application_id: app.id.clone(),
@@ -49,7 +50,7 @@ impl Service {
             }));
             self.start_clock(
                 &mut unit,
-                &format!("pr.answer_due.{agency}"),
+                koshi_law::clocks::LegalClock::AnswerDue(clock_agency),
                 &app.id,
                 due,
                 json!({"agency": agency, "due_on": due.to_string()}),
@@ -129,7 +130,7 @@ impl Service {
                 &now_s,
                 &caller.actor(),
             ));
-            Service::stop_clock(&mut unit, &format!("pr.answer_due.{}", a.agency), &app.id);
+            Service::stop_clock(&mut unit, koshi_law::clocks::LegalClock::AnswerDue(agency), &app.id);
             let status = if last { "conclusion_due" } else { "awaiting_answers" };
             unit.push(status_change(&app, status, None, &now_s)?);
             unit.push(case_event(
@@ -148,7 +149,7 @@ impl Service {
                 conclusion_by = Some(due.to_string());
                 self.start_clock(
                     &mut unit,
-                    "pr.stage.conclusion",
+                    koshi_law::clocks::LegalClock::Conclusion,
                     &app.id,
                     due,
                     json!({"due_on": due.to_string()}),

@@ -119,7 +119,7 @@ impl Service {
         let leave_by = exit.valid_until;
         self.start_clock(
             &mut unit,
-            "pr.exit_deadline",
+            koshi_law::clocks::LegalClock::ExitDeadline,
             &app.id,
             leave_by,
             json!({"leave_by": leave_by.to_string()}),

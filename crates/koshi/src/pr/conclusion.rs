@@ -164,12 +164,12 @@ impl Service {
             record["grounds_at_intake"] = json!(at_intake);
         }
         unit.push(status_change(&app, status, Some(record.to_string()), &now_s)?);
-        Service::stop_clock(&mut unit, "pr.stage.conclusion", &app.id);
+        Service::stop_clock(&mut unit, koshi_law::clocks::LegalClock::Conclusion, &app.id);
         if early {
             // The stages before the conclusion end with it: their clocks stop.
-            Service::stop_clock(&mut unit, "pr.stage.send_to_ums", &app.id);
+            Service::stop_clock(&mut unit, koshi_law::clocks::LegalClock::SendToUms, &app.id);
             for agency in Agency::ALL {
-                Service::stop_clock(&mut unit, &format!("pr.answer_due.{}", agency.code()), &app.id);
+                Service::stop_clock(&mut unit, koshi_law::clocks::LegalClock::AnswerDue(agency), &app.id);
             }
         }
         unit.push(case_event(
@@ -253,7 +253,7 @@ impl Service {
             valid_until: None,
             updated_at: now_s.clone(),
         }));
-        Service::stop_clock(&mut unit, "pr.service_term", &app.id);
+        Service::stop_clock(&mut unit, koshi_law::clocks::LegalClock::ServiceTerm, &app.id);
         unit.push(case_event(
             &app.id,
             &caller.actor(),
@@ -268,7 +268,7 @@ impl Service {
         // п. 14 пп. 5 (and п. 15 for a ЦОН): the clock runs until the notification is delivered.
         self.start_clock(
             &mut unit,
-            "pr.notification",
+            koshi_law::clocks::LegalClock::Notification,
             &app.id,
             notify_by,
             json!({"notify_by": notify_by.to_string()}),

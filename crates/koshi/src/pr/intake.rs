@@ -394,10 +394,11 @@ impl Service {
                 }
             }
             let stage2_due = terms::pr_stage_due(terms::PrStage::SendToUms, accepted_on, due_on);
-            let mut clocks = vec![("pr.stage.send_to_ums", stage2_due), ("pr.service_term", due_on)];
+            use koshi_law::clocks::LegalClock;
+            let mut clocks = vec![(LegalClock::SendToUms, stage2_due), (LegalClock::ServiceTerm, due_on)];
             if channel == Channel::Con {
                 // п. 15 абз. 1: the result reaches the ЦОН a day before the term ends.
-                clocks.push(("pr.con_delivery", terms::con_delivery_due(due_on)));
+                clocks.push((LegalClock::ConDelivery, terms::con_delivery_due(due_on)));
             }
             for (kind, due) in clocks {
                 self.start_clock(

@@ -159,9 +159,9 @@ impl Service {
                     if payload["document"] == "notification"
                         && let Some(case) = m.application_id.as_deref()
                     {
-                        Service::stop_clock(&mut unit, "pr.notification", case);
+                        Service::stop_clock(&mut unit, koshi_law::clocks::LegalClock::Notification, case);
                         if m.topic == "delivery.iis_con" {
-                            Service::stop_clock(&mut unit, "pr.con_delivery", case);
+                            Service::stop_clock(&mut unit, koshi_law::clocks::LegalClock::ConDelivery, case);
                         }
                     }
                     delivered += 1;
