@@ -146,6 +146,18 @@ pub const TRANSITIONS: &[Transition] = &[
     t(Pr, ConclusionDue, HearingRequired, "п. 14 пп. 4; п. 17"),
     t(Pr, HearingRequired, HearingNotified, "п. 17"),
     t(Pr, HearingNotified, ConclusionDue, "п. 17 (further consideration)"),
+    t(
+        Pr,
+        HearingNotified,
+        AwaitingAnswers,
+        "п. 17 (further consideration: the answers still due)",
+    ),
+    t(
+        Pr,
+        HearingNotified,
+        Registered,
+        "п. 17 (further consideration: the requests not yet sent)",
+    ),
     t(Pr, HearingNotified, ConclusionDrafted, "п. 17"),
     t(Pr, ConclusionDrafted, Issued, "п. 15 абз. 2"),
     t(Pr, ConclusionDrafted, Refused, "п. 15 абз. 2; п. 17"),

@@ -1,5 +1,7 @@
 //! The hearing before an adverse act (п. 17, 18): notice, written position, record.
 
+use koshi_law::agencies::Agency;
+use koshi_law::clocks::LegalClock;
 use koshi_law::terms;
 use koshi_store::{Unit, instant};
 use serde_json::json;
@@ -149,8 +151,18 @@ impl Service {
                 "the applicant's position is recorded (or that they did not come)",
             ));
         }
+        // Further consideration goes back to the stage the case had not finished: a refusal drawn
+        // early on a ground found at intake left the agencies unasked or unanswered.
+        let requests = self.store.agency_requests(&app.id).await?;
+        let further = if requests.is_empty() {
+            "registered"
+        } else if requests.iter().any(|r| r.state == "waiting") {
+            "awaiting_answers"
+        } else {
+            "conclusion_due"
+        };
         let status = match (annulment, h.result.as_str()) {
-            (false, "continue") => "conclusion_due",
+            (false, "continue") => further,
             (false, "refuse") => "conclusion_drafted",
             // The holder's position persuades: the permit stands; or the annulment goes to approval.
             (true, "keep") => "issued",
@@ -195,14 +207,45 @@ impl Service {
         decision[key]["held_on"] = json!(today.to_string());
         decision[key]["position"] = json!(h.position);
         decision[key]["result"] = json!(h.result);
-        if status == "conclusion_due" {
+        let mut unit = Unit::new();
+        if !annulment && h.result == "continue" {
             decision["conclusion"] = serde_json::Value::Null;
+            // The hearing set aside the ground found at intake; it stays on the record.
+            if decision.get("grounds_at_intake").is_some() {
+                decision["grounds_at_intake_set_aside"] = decision["grounds_at_intake"].take();
+                decision.as_object_mut().map(|o| o.remove("grounds_at_intake"));
+            }
+            // The clocks of the stage the case goes back to run again.
+            let version = crate::service::known_version(&app.rules_version)?;
+            let service_due = stored_date(app.due_on.as_deref(), "service term")?;
+            if status == "registered" {
+                let due = terms::pr_stage_due(terms::PrStage::SendToUms, today, service_due);
+                self.start_clock(
+                    &mut unit,
+                    LegalClock::SendToUms,
+                    &app.id,
+                    due,
+                    json!({"due_on": due.to_string()}),
+                    version,
+                );
+            }
+            for r in requests.iter().filter(|r| r.state == "waiting") {
+                if let (Some(agency), Ok(due)) = (Agency::parse(&r.agency), r.due_on.parse()) {
+                    self.start_clock(
+                        &mut unit,
+                        LegalClock::AnswerDue(agency),
+                        &app.id,
+                        due,
+                        json!({"agency": r.agency, "due_on": r.due_on}),
+                        version,
+                    );
+                }
+            }
         }
         if status == "issued" {
             // The annulment is dropped; its drafting and hearing stay in the audit trail.
             decision["annulment_dropped"] = decision["annulment"].take();
         }
-        let mut unit = Unit::new();
         unit.push(status_change(&app, status, Some(decision.to_string()), &now_s)?);
         unit.push(case_event(
             &app.id,

@@ -191,6 +191,27 @@ async fn p16_1_p17_short_passport_validity_is_a_refusal_of_the_service_with_a_he
         )
         .await;
     assert_eq!(s, 200, "{n}");
+    // Heard, the applicant shows a new passport: consideration goes on from where the early
+    // refusal left it (the requests were never sent), the ground set aside on the record.
+    t.clock.set("2026-02-04T10:00:00+05:00".parse().unwrap());
+    let (s, h) = t
+        .post(
+            "officer",
+            &format!("/api/v1/applications/{id}/hearing"),
+            &json!({"position": "представлен новый паспорт, действителен до 2031 года", "result": "continue"}),
+        )
+        .await;
+    assert_eq!((s, h["status"].as_str()), (200, Some("registered")), "{h}");
+    let case = t.case(&id).await;
+    assert!(case["decision"]["grounds_at_intake"].is_null(), "{case}");
+    assert_eq!(
+        case["decision"]["grounds_at_intake_set_aside"][0]["code"],
+        "validity_too_short"
+    );
+    let (s, r) = t
+        .post("officer", &format!("/api/v1/applications/{id}/requests"), &json!({}))
+        .await;
+    assert_eq!((s, r["status"].as_str()), (200, Some("awaiting_answers")), "{r}");
 }
 
 on_both!(
