@@ -60,6 +60,16 @@ pub fn fired(id: &str, owner: &str, at: &str) -> Op {
     .expecting(1)
 }
 
+/// Starts again a timer that was cancelled (its term runs anew, e.g. further consideration
+/// after a hearing): pending, at the new instant, with no lease. Changes nothing otherwise.
+pub fn revive(kind: &str, subject: &str, due_at: &str, payload: &str) -> Op {
+    Op::new(
+        "revive timer",
+        "UPDATE timers SET state = 'pending', due_at = $1, payload = $2, lease_owner = NULL, lease_until = NULL, fired_at = NULL WHERE kind = $3 AND subject = $4 AND state = 'cancelled'",
+        vec![due_at.into(), payload.into(), kind.into(), subject.into()],
+    )
+}
+
 /// Moves a pending timer to a new instant (its term was computed again).
 pub fn reschedule(kind: &str, subject: &str, due_at: &str, payload: &str) -> Op {
     Op::new(

@@ -67,6 +67,8 @@ impl Service {
             &end,
             &payload_s,
         ));
+        // A clock stopped earlier and started again (further consideration) runs anew.
+        unit.push(timers::revive(kind, subject, &end, &payload_s));
         let at_risk = law
             .calendar
             .subtract_working_days(due, 1)
@@ -76,13 +78,15 @@ impl Service {
             // Already at risk when it starts (the day before has ended): no mark to wait for.
             Ok(at_risk) if at_risk <= instant(now) => {}
             Ok(at_risk) => {
+                let companion = format!("{kind}.at_risk");
                 unit.push(timers::schedule(
                     &uuid::Uuid::now_v7().to_string(),
-                    &format!("{kind}.at_risk"),
+                    &companion,
                     subject,
                     &at_risk,
                     &payload_s,
                 ));
+                unit.push(timers::revive(&companion, subject, &at_risk, &payload_s));
             }
             Err(e) => failed(unit, "its at-risk instant", e),
         }

@@ -187,9 +187,12 @@ pub enum LateExceptionInput {
     Art517Fine {
         /// The days of overstay the decision states.
         overstay_days: u32,
-        /// The art. 517 decision's number and date (YYYY-MM-DD).
-        decision_number: String,
-        decision_date: String,
+        /// The art. 517 decision's number and date (YYYY-MM-DD): required of a filing (422
+        /// without them); filings stored before carry none and still read.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        decision_number: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        decision_date: Option<String>,
     },
 }
 

@@ -85,13 +85,31 @@ const HOUSEHOLD_SQL: &str = "SELECT COUNT(*) FROM applications WHERE employer_ii
 /// the passport's again): through `person_keys`, and for cases filed before it by their passport.
 /// A sum of counts, each led by an index (a case may count twice; only "none" matters), so that
 /// no temporary table is built on a case's path as an `IN (subquery)` would.
+/// A permit holder whose annulment is under consideration holds a permit; no application of
+/// theirs is pending.
+macro_rules! not_annulling {
+    ($col:literal) => {
+        concat!(
+            " AND ",
+            $col,
+            " <> 'annulment_hearing_required' AND ",
+            $col,
+            " <> 'annulment_hearing_notified' AND ",
+            $col,
+            " <> 'annulment_drafted'"
+        )
+    };
+}
 const PENDING_PR_SQL: &str = concat!(
     "SELECT (SELECT COUNT(*) FROM applications WHERE person_key = $1 AND kind = 'pr' AND ",
     open_case!("status"),
+    not_annulling!("status"),
     ") + (SELECT COUNT(*) FROM person_keys k JOIN applications a ON a.id = k.application_id WHERE k.key = $1 AND a.kind = 'pr' AND ",
     open_case!("a.status"),
+    not_annulling!("a.status"),
     ") + (SELECT COUNT(*) FROM person_keys k JOIN applications a ON a.id = k.application_id WHERE k.key = $2 AND a.kind = 'pr' AND ",
     open_case!("a.status"),
+    not_annulling!("a.status"),
     ")"
 );
 /// The decisions of a person's refused or annulled PR cases (п. 22), by the same keys.

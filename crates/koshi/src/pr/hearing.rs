@@ -229,14 +229,16 @@ impl Service {
                     version,
                 );
             }
+            // The answers still due run their terms again from the hearing, within the service term.
             for r in requests.iter().filter(|r| r.state == "waiting") {
-                if let (Some(agency), Ok(due)) = (Agency::parse(&r.agency), r.due_on.parse()) {
+                if let Some(agency) = Agency::parse(&r.agency) {
+                    let due = agency.answer_due(today, service_due);
                     self.start_clock(
                         &mut unit,
                         LegalClock::AnswerDue(agency),
                         &app.id,
                         due,
-                        json!({"agency": r.agency, "due_on": r.due_on}),
+                        json!({"agency": r.agency, "due_on": due.to_string()}),
                         version,
                     );
                 }

@@ -103,6 +103,22 @@ impl Service {
             })?;
         }
         let mut employer_iin = None;
+        // A party is identified by the number of its kind only: an individual by IIN, an
+        // organisation by BIN (the ЭЦП and the portal binding compare that one).
+        if party.is_individual() && req.inviting_party.bin.is_some() {
+            return Err(Problem::unprocessable(
+                "invalid_body",
+                "/inviting_party/bin",
+                "an individual inviting party is identified by IIN only",
+            ));
+        }
+        if !party.is_individual() && req.inviting_party.iin.is_some() {
+            return Err(Problem::unprocessable(
+                "invalid_body",
+                "/inviting_party/iin",
+                "an organisation inviting party is identified by BIN only",
+            ));
+        }
         if party.is_individual() {
             let iin = req.inviting_party.iin.as_deref().ok_or_else(|| {
                 Problem::unprocessable(
@@ -254,11 +270,20 @@ impl Service {
                 overstay_days,
                 decision_number,
                 decision_date,
-            }) => Some(LateException::Art517Fine {
-                decision_number: decision_number.clone(),
-                decision_date: parse_date(decision_date, "/late_exception/decision_date")?,
-                overstay_days: *overstay_days,
-            }),
+            }) => {
+                let (Some(number), Some(date)) = (decision_number, decision_date) else {
+                    return Err(Problem::unprocessable(
+                        "art517_decision_required",
+                        "/late_exception",
+                        "an art. 517 exception names the decision: decision_number and decision_date",
+                    ));
+                };
+                Some(LateException::Art517Fine {
+                    decision_number: number.clone(),
+                    decision_date: parse_date(date, "/late_exception/decision_date")?,
+                    overstay_days: *overstay_days,
+                })
+            }
         };
         Ok(Filing {
             unit: self.case_unit(caller, channel, req.police_unit.as_deref())?,
@@ -295,11 +320,13 @@ impl Service {
         };
         let (iin, bin, serial, algorithm) = self.verify_ecp(cms, signed.body).await?;
         let party = &req.inviting_party;
-        let matches = match (&party.iin, &party.bin) {
-            (Some(party_iin), _) if iin.as_deref() == Some(party_iin.trim()) => true,
-            (_, Some(party_bin)) if bin.as_deref() == Some(party_bin.trim()) => true,
-            _ => false,
+        // The signer is the party by the number of its kind (validated: one of the two is given).
+        let (given, signer_party) = match (&party.iin, &party.bin) {
+            (Some(party_iin), None) => (party_iin.trim(), iin.as_deref()),
+            (None, Some(party_bin)) => (party_bin.trim(), bin.as_deref()),
+            _ => ("", None),
         };
+        let matches = signer_party == Some(given);
         if !matches {
             return Err(Problem::unprocessable(
                 "signature_not_of_the_applicant",
@@ -309,11 +336,6 @@ impl Service {
         }
         // The portal caller acts for the party its own ЭЦП sign-in proved: it files for that party
         // only (issue 14 item 4).
-        let signer_party = if party.bin.is_some() {
-            bin.as_deref()
-        } else {
-            iin.as_deref()
-        };
         if caller.party.as_deref() != signer_party {
             return Err(Problem::forbidden(
                 "the portal session acts for another inviting party than the one that signed this request",

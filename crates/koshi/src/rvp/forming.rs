@@ -114,8 +114,19 @@ impl Service {
                     Some(p) => match crate::rvp::family::standing(&p)? {
                         crate::rvp::family::Principal::Issued(until) => Some(until),
                         // The member's proposal was made on an issued immigrant; an immigrant not
-                        // issued now leaves the member to an officer.
-                        _ => None,
+                        // issued now leaves the member to an officer: nothing is formed.
+                        _ => {
+                            unit.push(case_event(
+                                &app.id,
+                                "system",
+                                "rvp.form.needs_officer",
+                                "п. 9-1 пп. 4",
+                                version,
+                                json!({"reason": format!("the immigrant's case {} is not issued", p.id)}),
+                                &now_s,
+                            ));
+                            return Ok(unit);
+                        }
                     },
                     None => None,
                 };

@@ -126,15 +126,19 @@ pub(crate) fn party_may_see(caller: &Caller, app: &ApplicationRow) -> Result<(),
         return Err(Problem::not_found("application"));
     };
     let data: Value = serde_json::from_str(&app.data).map_err(|_| Problem::not_found("application"))?;
+    // The inviting party by the number of its kind only (an individual's IIN, an organisation's
+    // BIN), as its ЭЦП was checked at filing.
     let ip = &data["inviting_party"];
-    let of_party = [
-        &ip["iin"],
-        &ip["bin"],
-        &data["applicant"]["iin"],
-        &data["person"]["iin"],
-    ]
-    .iter()
-    .any(|v| v.as_str().map(str::trim) == Some(party));
+    let individual = ip["kind"]
+        .as_str()
+        .and_then(koshi_law::requirements::PartyKind::parse)
+        .map(|k| k.is_individual());
+    let number = match individual {
+        Some(true) => &ip["iin"],
+        Some(false) => &ip["bin"],
+        None => &serde_json::Value::Null,
+    };
+    let of_party = number.as_str().map(str::trim) == Some(party);
     if app.channel == "portal" && of_party {
         Ok(())
     } else {

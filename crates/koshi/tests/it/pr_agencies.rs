@@ -202,6 +202,14 @@ async fn p16_1_p17_short_passport_validity_is_a_refusal_of_the_service_with_a_he
         )
         .await;
     assert_eq!((s, h["status"].as_str()), (200, Some("registered")), "{h}");
+    // The stage's clock, stopped by the early refusal, runs again.
+    let timers = t.app.service.store.timers_of(&id).await.unwrap();
+    assert!(
+        timers
+            .iter()
+            .any(|x| x.kind == "pr.stage.send_to_ums" && x.state == "pending"),
+        "{timers:?}"
+    );
     let case = t.case(&id).await;
     assert!(case["decision"]["grounds_at_intake"].is_null(), "{case}");
     assert_eq!(

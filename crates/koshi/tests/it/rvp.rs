@@ -357,6 +357,12 @@ async fn p9_1_late_applications_only_under_the_exceptions(t: &TestApp) {
         .await;
     assert_eq!(s, 422, "{p}");
     assert_eq!(t.counts().await, before);
+    // A filing stored before the decision was required still reads (old rows still read).
+    let mut old = late(Some(
+        json!({"kind": "art517_fine", "overstay_days": 6, "decision_number": null}),
+    ));
+    old["kind"] = json!("rvp");
+    assert!(serde_json::from_value::<koshi::model::ApplicationRequest>(old).is_ok());
     // Eleven days after the stay ended (5 February), the exception no longer covers the filing.
     t.clock.set("2026-02-05T10:00:00+05:00".parse().unwrap());
     let (_, v) = t

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use base64::Engine;
 use jiff::SignedDuration;
-use serde_json::Value;
+use serde_json::{Value, json};
 use x509_cert::der::Encode;
 use x509_cert::ext::pkix::KeyUsages;
 
@@ -337,6 +337,14 @@ async fn portal_identity_is_the_party_its_signature_proves(t: &TestApp) {
             (r.status().as_u16(), r.json::<Value>().await.unwrap_or(Value::Null))
         }
     };
+    // An organisation is named by its BIN alone: another number beside it is refused, so no
+    // signer's IIN can carry a filing for a company it does not sign for.
+    let mut both: Value = serde_json::from_slice(&body).unwrap();
+    both["inviting_party"]["iin"] = json!("780412300119");
+    let both = serde_json::to_vec(&both).unwrap();
+    let both_cms = sign(&director, &[&pki().intermediate.cert], &both, &CmsOpts::default());
+    let (s, v) = file(company.clone(), both, both_cms).await;
+    assert_eq!(s, 422, "{v}");
     let before = t.counts().await;
     let (s, v) = file(theirs.clone(), body.clone(), cms.clone()).await;
     assert_eq!(s, 403, "another party's session cannot file the company's request: {v}");
