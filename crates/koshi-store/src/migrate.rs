@@ -63,6 +63,12 @@ const MIGRATIONS: &[(i64, &str, &str, Option<&str>)] = &[
         None,
     ),
     (18, "acts of failure (п. 9-1 абз. 13 пп. 1)", OUTAGE_ACTS, None),
+    (
+        19,
+        "one act of failure per earlier application",
+        "CREATE UNIQUE INDEX outage_acts_earlier ON outage_acts (earlier_application_id);",
+        None,
+    ),
 ];
 
 /// п. 9-1 абз. 13 пп. 1: the act of an information-system failure that let a timely applicant's

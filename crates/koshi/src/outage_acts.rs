@@ -126,9 +126,17 @@ impl Service {
             json!({"act": row.id, "number": row.number, "outage": outage.id, "failure_on": row.failure_on}),
             &now_s,
         );
+        // One act per earlier application: a second would open a second late filing.
         self.store
             .write(Unit::new().with(repo::insert_outage_act(&row)).with(event))
-            .await?;
+            .await
+            .map_err(|e| match e {
+                koshi_store::StoreError::Conflict(_) => Problem::conflict(
+                    "outage_act_exists",
+                    "an act of failure is already drawn up for this application",
+                ),
+                other => other.into(),
+            })?;
         Ok(view(row))
     }
 

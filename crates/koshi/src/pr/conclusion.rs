@@ -163,6 +163,24 @@ impl Service {
         if !at_intake.is_empty() {
             record["grounds_at_intake"] = json!(at_intake);
         }
+        // What earlier hearings decided stays on the record (a ground set aside, the positions
+        // heard); a new refusal needs a hearing of its own, so the earlier one is kept apart.
+        if let Some(earlier) = app
+            .decision
+            .as_deref()
+            .and_then(|d| serde_json::from_str::<serde_json::Value>(d).ok())
+        {
+            if earlier.get("grounds_at_intake_set_aside").is_some() {
+                record["grounds_at_intake_set_aside"] = earlier["grounds_at_intake_set_aside"].clone();
+            }
+            let mut hearings = earlier["earlier_hearings"].as_array().cloned().unwrap_or_default();
+            if earlier["hearing"].is_object() {
+                hearings.push(earlier["hearing"].clone());
+            }
+            if !hearings.is_empty() {
+                record["earlier_hearings"] = json!(hearings);
+            }
+        }
         unit.push(status_change(&app, status, Some(record.to_string()), &now_s)?);
         Service::stop_clock(&mut unit, koshi_law::clocks::LegalClock::Conclusion, &app.id);
         if early {

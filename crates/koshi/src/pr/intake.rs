@@ -260,7 +260,12 @@ impl Service {
                     let found = crate::service::iin_key(a.iin.as_deref().unwrap_or_default());
                     if found != iin_key {
                         iin_key = found;
-                        grounds.extend(self.reapplication_bars(&person_key, &iin_key, filed_on).await?);
+                        // The same bar found by two keys is one ground.
+                        for g in self.reapplication_bars(&person_key, &iin_key, filed_on).await? {
+                            if !grounds.iter().any(|x| x.code == g.code && x.detail == g.detail) {
+                                grounds.push(g);
+                            }
+                        }
                     }
                 }
                 Ok(_) => grounds.push(Ground {

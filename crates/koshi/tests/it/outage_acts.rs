@@ -71,6 +71,9 @@ async fn p9_1_an_act_of_failure_is_kept_signed_and_used_once(t: &TestApp) {
     assert_eq!(act["police_unit"], "ALM-01");
     assert!(act["police_signed_at"].is_null());
     let act_id = act["id"].as_str().unwrap().to_string();
+    // One act per earlier application: a second would open a second late filing.
+    let (s, p) = as_token(t, &con, "/api/v1/outage-acts", Some(&body)).await;
+    assert_eq!((s, p["code"].as_str()), (409, Some("outage_act_exists")), "{p}");
     // The stay has ended; on Thursday the person files again, naming the act.
     t.clock.set("2026-02-05T10:00:00+05:00".parse().unwrap());
     let mut late = t.request("FA1234567", "labour_contract");

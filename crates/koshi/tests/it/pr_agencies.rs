@@ -220,6 +220,17 @@ async fn p16_1_p17_short_passport_validity_is_a_refusal_of_the_service_with_a_he
         .post("officer", &format!("/api/v1/applications/{id}/requests"), &json!({}))
         .await;
     assert_eq!((s, r["status"].as_str()), (200, Some("awaiting_answers")), "{r}");
+    // With the answers in, the permit may be concluded; the record keeps the ground set aside
+    // and the hearing that set it aside.
+    record_answers(t, &id, &ALL_POSITIVE).await;
+    let (s, c) = t.post("officer", &path, &json!({"outcome": "issue"})).await;
+    assert_eq!((s, c["status"].as_str()), (200, Some("conclusion_drafted")), "{c}");
+    let case = t.case(&id).await;
+    assert_eq!(
+        case["decision"]["grounds_at_intake_set_aside"][0]["code"], "validity_too_short",
+        "{case}"
+    );
+    assert_eq!(case["decision"]["earlier_hearings"][0]["result"], "continue");
 }
 
 on_both!(
