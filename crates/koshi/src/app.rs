@@ -211,7 +211,7 @@ pub async fn issue_token(store: &Store, role: &str, unit: &str, label: &str) -> 
         );
     }
     role_fits_unit(&load_authz()?, role, unit)?;
-    let secret = format!("ksh_{}{}", uuid::Uuid::new_v4().simple(), uuid::Uuid::new_v4().simple());
+    let secret = crate::caller::new_token_secret();
     let id = uuid::Uuid::now_v7().to_string();
     let row = TokenRow {
         id: id.clone(),

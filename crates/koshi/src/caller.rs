@@ -25,6 +25,11 @@ impl Caller {
     }
 }
 
+/// A new bearer token's secret (shown once; stored only as its digest).
+pub fn new_token_secret() -> String {
+    format!("ksh_{}{}", uuid::Uuid::new_v4().simple(), uuid::Uuid::new_v4().simple())
+}
+
 /// Tokens are stored as SHA-256 digests: a leaked table reveals no usable token.
 pub fn token_hash(token: &str) -> String {
     hex::encode(Sha256::digest(token.as_bytes()))

@@ -47,7 +47,7 @@ pub struct PortalSession {
 
 /// A portal token's row (stored as a digest) and its secret; `id` is fixed by the caller.
 pub fn party_token(id: String, unit: &str, party: &str, label: &str, now: Timestamp) -> (TokenRow, String) {
-    let secret = format!("ksh_{}{}", uuid::Uuid::new_v4().simple(), uuid::Uuid::new_v4().simple());
+    let secret = crate::caller::new_token_secret();
     let row = TokenRow {
         id,
         token_hash: crate::caller::token_hash(&secret),

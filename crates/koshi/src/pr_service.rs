@@ -4,6 +4,7 @@
 use jiff::civil::Date;
 use koshi_store::repo::{self, ApplicationRow};
 
+use crate::model::ContactInput;
 use crate::problem::Problem;
 use crate::service::{Caller, Service};
 
@@ -68,4 +69,12 @@ pub(crate) fn stored_date(v: Option<&str>, what: &str) -> Result<Date, Problem> 
 
 pub(crate) fn stored_instant(v: &str, what: &str) -> Result<jiff::Timestamp, Problem> {
     v.parse().map_err(|_| unreadable(what))
+}
+
+/// The contact the PR applicant gave, for a notice; a filing that cannot be read stops the
+/// notice for a person, never sends it without the contact.
+pub(crate) fn applicant_contact(app: &ApplicationRow) -> Result<Option<ContactInput>, Problem> {
+    serde_json::from_str::<crate::model::PrApplicationRequest>(&app.data)
+        .map(|r| r.contact)
+        .map_err(|_| unreadable("filing (the applicant's contact)"))
 }

@@ -127,11 +127,7 @@ impl Service {
         );
         // п. 19: the notice is sent to the holder, through the case's channel and to the contact
         // the holder gave, as every notice of the case.
-        // A filing that cannot be read stops the notice for a person, never sends it without
-        // the contact the applicant gave.
-        let contact = serde_json::from_str::<PrApplicationRequest>(&app.data)
-            .map_err(|_| unreadable("filing (the applicant's contact)"))?
-            .contact;
+        let contact = applicant_contact(&app)?;
         unit.push(outbox_message(&app.id, crate::service::result_topic(&app.channel), json!({"application_id": app.id, "document": "annulment_notice", "form": "App. 12", "grounds": decision["annulment"]["grounds"], "leave_by": leave_by.to_string(), "exit_rvp": decision["annulment"]["exit_rvp"], "contact": contact, "citation": "п. 19–21"}).to_string(), &now_s));
         self.store.write(unit).await?;
         Ok(json!({"id": app.id, "status": "annulled", "decision": decision}))

@@ -66,11 +66,7 @@ impl Service {
         ));
         // The notice reaches the applicant through the case's channel, and at the contact the
         // applicant gave, when one was given.
-        // A filing that cannot be read stops the notice for a person, never sends it without
-        // the contact the applicant gave.
-        let contact = serde_json::from_str::<PrApplicationRequest>(&app.data)
-            .map_err(|_| unreadable("filing (the applicant's contact)"))?
-            .contact;
+        let contact = applicant_contact(&app)?;
         unit.push(outbox_message(&app.id, crate::service::result_topic(&app.channel), json!({"application_id": app.id, "document": "hearing_notice", "on": act, "hearing_on": hearing_on.to_string(), "grounds": decision[act]["grounds"], "contact": contact, "citation": "п. 17", "calendar_status": self.law().calendar.status_between(notice_on, hearing_on).code()}).to_string(), &now_s));
         self.store.write(unit).await?;
         Ok(json!({"id": app.id, "status": next, "hearing": decision[key]}))

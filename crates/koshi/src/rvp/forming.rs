@@ -45,15 +45,7 @@ impl Service {
         let accepted_on = accepted_on(app)?;
         match rvp::forming_time(&self.law().calendar, now, accepted_on) {
             Ok(Forming::Now) => {
-                let actor = duty_actor(account, &app.unit);
-                let mut issue = Issue::new(citation, v, None);
-                issue.formed_by = Some(FormedBy {
-                    account,
-                    kind: "duty_officer",
-                    prepared_by: PREPARED_BY,
-                    unit: &app.unit,
-                });
-                self.issue_into(unit, app, &actor, issue, &instant(now))?;
+                self.form_as_duty_officer(unit, app, account, citation, v, &instant(now))?;
                 Ok(None)
             }
             Ok(Forming::At(t)) => {
@@ -73,6 +65,26 @@ impl Service {
                 Ok(Some(proposal))
             }
         }
+    }
+
+    /// Issues the prepared act in the name of the police body's duty officer, recorded as such.
+    fn form_as_duty_officer(
+        &self,
+        unit: &mut Unit,
+        app: &ApplicationRow,
+        account: &str,
+        citation: &str,
+        v: &rvp::Validity,
+        now_s: &str,
+    ) -> Result<(), Problem> {
+        let mut issue = Issue::new(citation, v, None);
+        issue.formed_by = Some(FormedBy {
+            account,
+            kind: "duty_officer",
+            prepared_by: PREPARED_BY,
+            unit: &app.unit,
+        });
+        self.issue_into(unit, app, &duty_actor(account, &app.unit), issue, now_s)
     }
 
     /// A fired forming timer: the prepared act is formed now if the case still waits for it and
@@ -132,15 +144,7 @@ impl Service {
                 };
                 match self.validity(app, &req, now, None, principal_until) {
                     Ok(v) => {
-                        let actor = duty_actor(account, &app.unit);
-                        let mut issue = Issue::new(&citation, &v, None);
-                        issue.formed_by = Some(FormedBy {
-                            account,
-                            kind: "duty_officer",
-                            prepared_by: PREPARED_BY,
-                            unit: &app.unit,
-                        });
-                        self.issue_into(&mut unit, app, &actor, issue, &now_s)?;
+                        self.form_as_duty_officer(&mut unit, app, account, &citation, &v, &now_s)?;
                     }
                     Err(reason) => {
                         unit.push(case_event(
