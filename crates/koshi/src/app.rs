@@ -14,7 +14,7 @@ use koshi_store::repo::{self, TokenRow};
 use koshi_store::{Location, Store, Unit, instant};
 
 use crate::authz::Authz;
-use crate::delivery::{MemorySink, Sink};
+use crate::delivery::MemorySink;
 use crate::service::{Service, ServiceConfig};
 
 /// Where registry answers come from.
@@ -55,8 +55,13 @@ impl App {
             }
         };
         let sink = Arc::new(MemorySink::new());
+        let routed = config
+            .deliveries
+            .connect(sink.clone())
+            .await
+            .map_err(|e| anyhow::anyhow!("deliveries: {e}"))?;
         let authz = Arc::new(load_authz()?);
-        let service = Service::new(law, store, regs, clock, sink.clone() as Arc<dyn Sink>, config, authz);
+        let service = Service::new(law, store, regs, clock, routed, config, authz);
         // Official years and MCI figures loaded while an earlier process ran: a load that cannot
         // be applied stops the start, rather than serving on a law older than the one announced.
         service
@@ -82,9 +87,25 @@ impl App {
                 }
             }
         });
+        // The relay: keeps up with intake by claiming the next batch at once while batches
+        // come full, and looks again every 200 ms otherwise.
+        let service = self.service.clone();
+        let relay = tokio::spawn(async move {
+            loop {
+                match service.deliver_due().await {
+                    Ok(n) if n as i64 >= crate::rvp::background::OUTBOX_BATCH => continue,
+                    Ok(_) => tokio::time::sleep(Duration::from_millis(200)).await,
+                    Err(e) => {
+                        tracing::warn!(error = %e.detail, "delivery pass failed; retrying");
+                        tokio::time::sleep(Duration::from_secs(1)).await;
+                    }
+                }
+            }
+        });
         let router = self.router();
         let r = axum::serve(listener, router).with_graceful_shutdown(shutdown()).await;
         worker.abort();
+        relay.abort();
         self.service.settle().await;
         // The writer commits what is queued, and the WAL is copied back into the database.
         self.service.store.close().await;

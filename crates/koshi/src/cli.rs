@@ -78,6 +78,22 @@ pub enum Command {
         /// The external service that verifies GOST 34.310 signatures (e.g. the NCA's).
         #[arg(long, env = "KOSHI_GOST_VERIFIER_URL")]
         gost_verifier_url: Option<String>,
+        /// Where a topic's messages go, as TOPIC=DESTINATION (repeat, or comma-separated in the
+        /// environment): an http(s):// webhook, a nats:// JetStream server, or `memory`; `*`
+        /// names the destination of every topic not named. Topics: monitoring,
+        /// delivery.desk_print, delivery.iis_con, delivery.portal_cabinet, agency.<body>.
+        #[arg(long = "deliver", env = "KOSHI_DELIVER", value_delimiter = ',')]
+        deliver: Vec<String>,
+        /// The JetStream stream Koshi publishes to (created when missing).
+        #[arg(long, env = "KOSHI_NATS_STREAM", default_value = "KOSHI")]
+        nats_stream: String,
+        /// The first token of the JetStream subjects: `<prefix>.<topic>`.
+        #[arg(long, env = "KOSHI_NATS_PREFIX", default_value = "koshi")]
+        nats_prefix: String,
+        /// Production: refuse to start while anything would stand in for a real system (built-in
+        /// registry simulators, a topic without a real destination, unsigned webhooks).
+        #[arg(long, env = "KOSHI_PRODUCTION", default_value_t = false, action = clap::ArgAction::Set)]
+        production: bool,
         #[command(flatten)]
         clock: ClockArgs,
     },
@@ -340,9 +356,31 @@ async fn run_async(cli: Cli, law: std::sync::Arc<Law>) -> Result<ExitCode> {
             duty_officers,
             trust_store,
             gost_verifier_url,
+            deliver,
+            nats_stream,
+            nats_prefix,
+            production,
             clock,
         } => {
             init_logging();
+            let mut deliveries = crate::delivery::Deliveries::parse(&deliver).map_err(|e| anyhow::anyhow!(e))?;
+            deliveries.stream = nats_stream;
+            deliveries.subject_prefix = nats_prefix;
+            // The key of the webhooks' signatures: from the environment only, never a flag (a
+            // flag shows in the process list).
+            deliveries.webhook_secret = std::env::var("KOSHI_WEBHOOK_SECRET")
+                .ok()
+                .filter(|s| !s.is_empty())
+                .map(String::into_bytes);
+            if production {
+                deliveries.check_production().map_err(|e| anyhow::anyhow!(e))?;
+                if registry_url.is_none() {
+                    anyhow::bail!("production: the registries are simulated (--registry-url names the gateway)");
+                }
+                if clock.drill().is_some() {
+                    anyhow::bail!("production: the clock is simulated");
+                }
+            }
             let drill = clock.drill();
             let gost_verifier: Option<Arc<dyn crate::gost::GostVerifier>> = match gost_verifier_url {
                 Some(u) => Some(Arc::new(
@@ -368,6 +406,7 @@ async fn run_async(cli: Cli, law: std::sync::Arc<Law>) -> Result<ExitCode> {
                 trust_store,
                 gost_verifier,
                 drill_clock: drill.clone(),
+                deliveries,
                 ..Default::default()
             };
             let a = app::App::build(

@@ -9,6 +9,8 @@
 //! | `KOSHI_REGISTRY_URL`, `KOSHI_FIXTURES` | `--registry-url`, `--fixtures` | `koshi serve` |
 //! | `KOSHI_STRAIGHT_THROUGH`, `KOSHI_DUTY_OFFICERS` | `--straight-through`, `--duty-officer` | `koshi serve` |
 //! | `KOSHI_TRUST_STORE`, `KOSHI_GOST_VERIFIER_URL` | `--trust-store`, `--gost-verifier-url` | `koshi serve` |
+//! | `KOSHI_DELIVER`, `KOSHI_NATS_STREAM`, `KOSHI_NATS_PREFIX`, `KOSHI_PRODUCTION` | `--deliver`, `--nats-stream`, `--nats-prefix`, `--production` | `koshi serve` (`delivery::Deliveries`) |
+//! | `KOSHI_WEBHOOK_SECRET` | — (never a flag) | `koshi serve`: the key of webhook signatures |
 //! | `KOSHI_UNITS`, `KOSHI_PERMISSIONS` | — | `authz::Authz::load` |
 //! | `KOSHI_USER_PASSWORD` | — | `koshi user add` |
 //! | `KOSHI_LOG` | — | logging (`cli::init_logging`) |

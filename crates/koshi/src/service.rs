@@ -55,6 +55,9 @@ pub struct ServiceConfig {
     /// (`koshi_law::rvp::forming_time`). A body without one: the act is prepared and waits for
     /// an officer.
     pub duty_officers: BTreeMap<String, String>,
+    /// Where each topic's outbox messages go (`--deliver`); topics without a destination go to
+    /// the in-memory receiver, which production mode refuses.
+    pub deliveries: crate::delivery::Deliveries,
 }
 
 impl Default for ServiceConfig {
@@ -69,6 +72,7 @@ impl Default for ServiceConfig {
             process_on_intake: true,
             drill_clock: None,
             duty_officers: BTreeMap::new(),
+            deliveries: crate::delivery::Deliveries::default(),
         }
     }
 }

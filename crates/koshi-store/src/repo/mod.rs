@@ -126,6 +126,8 @@ const PR_BARS_SQL: &str = concat!(
 const OUTBOX_DUE_SQL: &str = "SELECT id, topic, application_id, payload, created_at, state, attempts, next_attempt_at, delivered_at, last_error FROM outbox WHERE state = 'pending' AND next_attempt_at <= $1 ORDER BY next_attempt_at, id LIMIT $2";
 /// The newest messages first. Ids are UUIDv7 (time-ordered), so the primary key gives the order
 /// and the read stops at the limit, instead of sorting the whole outbox on every call.
+const CLAIM_OUTBOX_PG: &str = "UPDATE outbox SET next_attempt_at = $1 WHERE id IN (SELECT id FROM outbox WHERE state = 'pending' AND next_attempt_at <= $2 ORDER BY next_attempt_at, id LIMIT $3 FOR UPDATE SKIP LOCKED) RETURNING id, topic, application_id, payload, created_at, state, attempts, next_attempt_at, delivered_at, last_error";
+const CLAIM_OUTBOX_SQLITE: &str = "UPDATE outbox SET next_attempt_at = $1 WHERE id IN (SELECT id FROM outbox WHERE state = 'pending' AND next_attempt_at <= $2 ORDER BY next_attempt_at, id LIMIT $3) RETURNING id, topic, application_id, payload, created_at, state, attempts, next_attempt_at, delivered_at, last_error";
 const OUTBOX_LATEST_SQL: &str = "SELECT id, topic, application_id, payload, created_at, state, attempts, next_attempt_at, delivered_at, last_error FROM outbox ORDER BY id DESC LIMIT $1";
 const OUTBOX_BY_CASE_SQL: &str = "SELECT id, topic, application_id, payload, created_at, state, attempts, next_attempt_at, delivered_at, last_error FROM outbox WHERE application_id = $1 ORDER BY created_at, id LIMIT $2";
 const CHECKS_SQL: &str = "SELECT checks FROM check_sheets WHERE application_id = $1";
@@ -377,7 +379,7 @@ pub struct OutboxRow {
     pub application_id: Option<String>,
     pub payload: String,
     pub created_at: String,
-    /// `pending`, `delivered`
+    /// `pending`, `delivered`, `rejected` (the receiver refused it; not sent again)
     pub state: String,
     pub attempts: i64,
     pub next_attempt_at: String,
@@ -441,6 +443,15 @@ pub fn outbox_delivered(id: &str, at: &str) -> Op {
         "mark outbox delivered",
         "UPDATE outbox SET state = 'delivered', delivered_at = $1, attempts = attempts + 1, last_error = NULL WHERE id = $2 AND state = 'pending'",
         vec![at.into(), id.into()],
+    )
+}
+
+/// The receiver refused the message (a 4xx): it is not sent again; `error` says what it answered.
+pub fn outbox_rejected(id: &str, at: &str, error: &str) -> Op {
+    Op::new(
+        "mark outbox rejected",
+        "UPDATE outbox SET state = 'rejected', attempts = attempts + 1, next_attempt_at = $1, last_error = $2 WHERE id = $3 AND state = 'pending'",
+        vec![at.into(), error.into(), id.into()],
     )
 }
 

@@ -128,6 +128,43 @@ impl Store {
         Ok(fetch_all!(self.db(), OutboxRow, OUTBOX_DUE_SQL, now, limit))
     }
 
+    /// Claims up to `limit` due messages until `lease_until`: their next attempt moves to the
+    /// lease's end, so no other instance takes them while this one delivers (`FOR UPDATE SKIP
+    /// LOCKED` on PostgreSQL; on SQLite the UPDATE itself is the claim, one writer at a time).
+    /// A message whose delivery outlives the lease (a crash) is claimed again after it: at least
+    /// once. In due order.
+    pub async fn claim_outbox(&self, now: &str, lease_until: &str, limit: i64) -> StoreResult<Vec<OutboxRow>> {
+        let mut rows = match self.db() {
+            Db::Postgres(p) => {
+                sqlx::query_as::<_, OutboxRow>(CLAIM_OUTBOX_PG)
+                    .bind(lease_until)
+                    .bind(now)
+                    .bind(limit)
+                    .fetch_all(p)
+                    .await?
+            }
+            Db::Sqlite(p) => {
+                sqlx::query_as::<_, OutboxRow>(CLAIM_OUTBOX_SQLITE)
+                    .bind(lease_until)
+                    .bind(now)
+                    .bind(limit)
+                    .fetch_all(p)
+                    .await?
+            }
+        };
+        rows.sort_by(|a, b| (&a.created_at, &a.id).cmp(&(&b.created_at, &b.id)));
+        Ok(rows)
+    }
+
+    /// The outbox's backlog by topic: pending messages and the oldest one's creation instant.
+    pub async fn outbox_backlog(&self) -> StoreResult<Vec<(String, i64, String)>> {
+        Ok(fetch_all!(
+            self.db(),
+            (String, i64, String),
+            "SELECT topic, COUNT(*), MIN(created_at) FROM outbox WHERE state = 'pending' GROUP BY topic ORDER BY topic"
+        ))
+    }
+
     pub async fn outbox(&self, application_id: Option<&str>, limit: i64) -> StoreResult<Vec<OutboxRow>> {
         Ok(match application_id {
             Some(a) => fetch_all!(self.db(), OutboxRow, OUTBOX_BY_CASE_SQL, a, limit),

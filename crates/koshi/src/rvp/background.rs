@@ -9,6 +9,7 @@ use koshi_store::repo::{self};
 use koshi_store::{Unit, instant};
 use serde_json::{Value, json};
 
+use crate::delivery::{Failure, Message};
 use crate::problem::Problem;
 
 use crate::service::*;
@@ -124,20 +125,25 @@ impl Service {
 
     // ------------------------------------------------------------------ outbox
 
-    /// Delivers due outbox messages (at least once); failures retry with backoff.
+    /// Delivers due outbox messages (at least once): claims up to [`OUTBOX_BATCH`] under a
+    /// lease, delivers each topic's messages concurrently (topics in parallel), and records the
+    /// results in one unit. A failed attempt is retried with backoff; a refusal by the receiver
+    /// is kept as `rejected`. Returns how many messages were claimed (a full batch: call again).
     pub async fn deliver_due(&self) -> Result<usize, Problem> {
         let now = self.now();
         let now_s = instant(now);
-        let due = self.store.outbox_due(&now_s, 1000).await?;
-        let mut delivered = 0;
+        let lease = instant(now.checked_add(OUTBOX_LEASE).unwrap_or(now));
+        let due = self.store.claim_outbox(&now_s, &lease, OUTBOX_BATCH).await?;
+        if due.is_empty() {
+            return Ok(0);
+        }
         let mut unit = Unit::new();
-        let mut failing: BTreeMap<&str, (String, i64)> = BTreeMap::new();
-        let mut answered: Vec<&str> = Vec::new();
+        // A message that cannot be read is never delivered as an empty one: it stays in the
+        // outbox, failed, for operations to see.
+        let mut readable: Vec<(&repo::OutboxRow, Value)> = Vec::with_capacity(due.len());
         for m in &due {
-            // A message that cannot be read is never delivered as an empty one: it stays in the
-            // outbox, failed, for operations to see.
-            let payload: Value = match serde_json::from_str(&m.payload) {
-                Ok(v) => v,
+            match serde_json::from_str::<Value>(&m.payload) {
+                Ok(v) => readable.push((m, v)),
                 Err(e) => {
                     tracing::error!(message = %m.id, topic = %m.topic, error = %e, "an outbox message cannot be read: not delivered");
                     unit.push(repo::outbox_failed(
@@ -145,37 +151,65 @@ impl Service {
                         &instant(now.checked_add(SignedDuration::from_hours(1)).unwrap_or(now)),
                         "payload unreadable",
                     ));
-                    continue;
                 }
-            };
-            match self.sink.deliver(&m.topic, &m.id, &payload).await {
-                Ok(()) => {
-                    unit.push(repo::outbox_delivered(&m.id, &now_s));
-                    if !answered.contains(&m.topic.as_str()) {
-                        answered.push(&m.topic);
-                    }
-                    // The notification reached its recipient (п. 14 пп. 5) and, for a ЦОН, the
-                    // ЦОН (п. 15): their clocks stop.
-                    if payload["document"] == "notification"
-                        && let Some(case) = m.application_id.as_deref()
-                    {
-                        Service::stop_clock(&mut unit, koshi_law::clocks::LegalClock::Notification, case);
-                        if m.topic == "delivery.iis_con" {
-                            Service::stop_clock(&mut unit, koshi_law::clocks::LegalClock::ConDelivery, case);
+            }
+        }
+        let mut by_topic: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
+        for (i, (m, _)) in readable.iter().enumerate() {
+            by_topic.entry(m.topic.as_str()).or_default().push(i);
+        }
+        let sends = by_topic.iter().map(|(topic, idx)| {
+            let messages: Vec<Message<'_>> = idx
+                .iter()
+                .map(|&i| Message {
+                    id: &readable[i].0.id,
+                    payload: &readable[i].0.payload,
+                })
+                .collect();
+            async move { (idx, self.sink.deliver_many(topic, &messages).await) }
+        });
+        let results = futures::future::join_all(sends).await;
+        let mut failing: BTreeMap<&str, (String, i64)> = BTreeMap::new();
+        let mut answered: Vec<&str> = Vec::new();
+        for (idx, outcomes) in results {
+            for (&i, outcome) in idx.iter().zip(outcomes) {
+                let (m, payload) = &readable[i];
+                match outcome {
+                    Ok(()) => {
+                        unit.push(repo::outbox_delivered(&m.id, &now_s));
+                        if !answered.contains(&m.topic.as_str()) {
+                            answered.push(&m.topic);
+                        }
+                        // The notification reached its recipient (п. 14 пп. 5) and, for a ЦОН,
+                        // the ЦОН (п. 15): their clocks stop.
+                        if payload["document"] == "notification"
+                            && let Some(case) = m.application_id.as_deref()
+                        {
+                            Service::stop_clock(&mut unit, koshi_law::clocks::LegalClock::Notification, case);
+                            if m.topic == "delivery.iis_con" {
+                                Service::stop_clock(&mut unit, koshi_law::clocks::LegalClock::ConDelivery, case);
+                            }
                         }
                     }
-                    delivered += 1;
-                }
-                Err(e) => {
-                    // A message counts as delayed once, at its first failed attempt.
-                    let entry = failing.entry(&m.topic).or_insert_with(|| (e.clone(), 0));
-                    entry.1 += i64::from(m.attempts == 0);
-                    let backoff = SignedDuration::from_secs((30i64 << m.attempts.clamp(0, 5)).min(900));
-                    unit.push(repo::outbox_failed(
-                        &m.id,
-                        &instant(now.checked_add(backoff).unwrap_or(now)),
-                        &e,
-                    ));
+                    Err(Failure::Rejected(e)) => {
+                        // The receiver answered: it is up, and a person must look at the message.
+                        tracing::error!(message = %m.id, topic = %m.topic, error = %e, "the receiver refused an outbox message: kept as rejected");
+                        if !answered.contains(&m.topic.as_str()) {
+                            answered.push(&m.topic);
+                        }
+                        unit.push(repo::outbox_rejected(&m.id, &now_s, &e));
+                    }
+                    Err(Failure::Retry(e)) => {
+                        // A message counts as delayed once, at its first failed attempt.
+                        let entry = failing.entry(&m.topic).or_insert_with(|| (e.clone(), 0));
+                        entry.1 += i64::from(m.attempts == 0);
+                        let backoff = SignedDuration::from_secs((30i64 << m.attempts.clamp(0, 5)).min(900));
+                        unit.push(repo::outbox_failed(
+                            &m.id,
+                            &instant(now.checked_add(backoff).unwrap_or(now)),
+                            &e,
+                        ));
+                    }
                 }
             }
         }
@@ -183,9 +217,14 @@ impl Service {
         self.journal_outages(&mut unit, "outbox:", &failing, &answered, now)
             .await?;
         self.store.write(unit).await?;
-        Ok(delivered)
+        Ok(due.len())
     }
 }
+
+/// Outbox messages claimed at once by one relay pass.
+pub const OUTBOX_BATCH: i64 = 1000;
+/// How long a claim on outbox messages holds: longer than any delivery attempt may take.
+const OUTBOX_LEASE: SignedDuration = SignedDuration::from_secs(120);
 
 impl Service {
     /// The outage journal of п. 9-5, for every system Koshi sends messages to or asks (the

@@ -48,6 +48,8 @@ pub struct Options {
     /// Name the demo's duty officers for ALM-01 and ALM-02 (п. 9-1): clean cases are formed in
     /// their name in working time; without them they wait for an officer.
     pub duty_officers: bool,
+    /// Where outbox messages go; by default every topic to the in-memory receiver.
+    pub deliveries: koshi::delivery::Deliveries,
 }
 
 impl Default for Options {
@@ -59,6 +61,7 @@ impl Default for Options {
             gost_verifier: None,
             process_on_intake: true,
             duty_officers: true,
+            deliveries: koshi::delivery::Deliveries::default(),
         }
     }
 }
@@ -113,6 +116,7 @@ async fn spawn_with(
             .filter(|_| opts.duty_officers)
             .map(|(u, a)| (u.to_string(), a.to_string()))
             .collect(),
+        deliveries: opts.deliveries.clone(),
         ..Default::default()
     };
     let app = App::build(

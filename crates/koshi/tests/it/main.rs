@@ -6,6 +6,7 @@
 mod cli;
 mod continuity;
 mod decisions;
+mod deliveries;
 mod docs;
 mod edge;
 mod family;

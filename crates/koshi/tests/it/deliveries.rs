@@ -1,0 +1,236 @@
+//! Outbox messages that leave the process (issue 15 item 1): to an HTTP webhook, signed and
+//! keyed by the message id, retried while the receiver is down and kept as `rejected` when it
+//! refuses; to NATS JetStream, once per id. Each on SQLite and PostgreSQL.
+
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicU16, Ordering};
+use std::sync::{Arc, Mutex};
+
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use koshi::delivery::Deliveries;
+
+use crate::harness::{Backend, Options, TestApp, spawn};
+
+const KEY: &[u8] = b"webhook test key";
+
+/// A webhook receiver: records every request, and answers with the status it is told to.
+#[derive(Default)]
+struct Receiver {
+    got: Mutex<Vec<(String, String, bool, serde_json::Value)>>,
+    answer: AtomicU16,
+}
+
+async fn receive(State(r): State<Arc<Receiver>>, headers: HeaderMap, body: Bytes) -> StatusCode {
+    let answer = r.answer.load(Ordering::SeqCst);
+    if answer != 200 {
+        return StatusCode::from_u16(answer).unwrap();
+    }
+    let h = |n: &str| headers.get(n).and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
+    let signed = Some(h("koshi-signature")) == koshi::delivery::webhook::signature(KEY, &body);
+    let payload = serde_json::from_slice(&body).unwrap();
+    assert_eq!(h("content-type"), "application/json");
+    r.got
+        .lock()
+        .unwrap()
+        .push((h("idempotency-key"), h("koshi-topic"), signed, payload));
+    StatusCode::NO_CONTENT
+}
+
+async fn receiver() -> (Arc<Receiver>, String) {
+    let r = Arc::new(Receiver {
+        answer: AtomicU16::new(200),
+        ..Default::default()
+    });
+    let app = axum::Router::new()
+        .route("/in", axum::routing::post(receive))
+        .with_state(r.clone());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/in", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    (r, url)
+}
+
+/// Delivery passes until nothing is due.
+async fn relay(t: &TestApp) {
+    while t.app.service.deliver_due().await.unwrap() > 0 {}
+}
+
+async fn outbox(t: &TestApp) -> Vec<koshi_store::repo::OutboxRow> {
+    t.app.service.store.outbox(None, 100_000).await.unwrap()
+}
+
+async fn file_clean_case(t: &TestApp, passport: &str) -> String {
+    let case = t.file_and_process(&t.request(passport, "labour_contract")).await;
+    assert_eq!(case["status"], "issued", "{case}");
+    case["id"].as_str().unwrap().to_string()
+}
+
+async fn webhook_gets_each_message_once_and_everything_after_an_outage(backend: Backend) {
+    let (rx, url) = receiver().await;
+    let mut deliveries = Deliveries::parse(&[format!("*={url}")]).unwrap();
+    deliveries.webhook_secret = Some(KEY.to_vec());
+    let Some(t) = spawn(
+        backend,
+        Options {
+            deliveries,
+            ..Default::default()
+        },
+    )
+    .await
+    else {
+        return;
+    };
+    file_clean_case(&t, "FA1234567").await;
+    relay(&t).await;
+    let sent = outbox(&t).await;
+    assert!(sent.len() >= 3, "accepted, issued, the permit: {sent:?}");
+    assert!(sent.iter().all(|m| m.state == "delivered"), "{sent:?}");
+
+    // The receiver goes down: a second case's messages wait, retried with backoff.
+    rx.answer.store(503, Ordering::SeqCst);
+    file_clean_case(&t, "751234567").await;
+    relay(&t).await;
+    let waiting: Vec<_> = outbox(&t).await.into_iter().filter(|m| m.state == "pending").collect();
+    assert!(!waiting.is_empty());
+    assert!(
+        waiting
+            .iter()
+            .all(|m| m.attempts >= 1 && m.last_error.as_deref().unwrap_or("").contains("HTTP 503")),
+        "{waiting:?}"
+    );
+    // Back up: after the backoff everything arrives.
+    rx.answer.store(200, Ordering::SeqCst);
+    t.advance(2);
+    relay(&t).await;
+    let all = outbox(&t).await;
+    assert!(all.iter().all(|m| m.state == "delivered"), "{all:?}");
+
+    // Every message once per id, with its topic, signed with the key; the payload is the stored one.
+    let got = rx.got.lock().unwrap().clone();
+    let mut by_id: BTreeMap<&str, usize> = BTreeMap::new();
+    for (id, _, _, _) in &got {
+        *by_id.entry(id.as_str()).or_default() += 1;
+    }
+    assert_eq!(by_id.len(), all.len());
+    assert!(by_id.values().all(|n| *n == 1), "{by_id:?}");
+    for m in &all {
+        let (_, topic, signed, payload) = got.iter().find(|g| g.0 == m.id).unwrap();
+        assert_eq!(topic, &m.topic);
+        assert!(signed, "{} is signed with the configured key", m.id);
+        assert_eq!(payload, &serde_json::from_str::<serde_json::Value>(&m.payload).unwrap());
+    }
+
+    // The receiver refuses (422): the message is not sent again, and shows as rejected.
+    rx.answer.store(422, Ordering::SeqCst);
+    let id = file_clean_case(&t, "AC2345678").await;
+    relay(&t).await;
+    rx.answer.store(200, Ordering::SeqCst);
+    t.advance(60);
+    relay(&t).await;
+    let (s, d) = t
+        .get("auditor", &format!("/api/v1/monitoring/deliveries?application_id={id}"))
+        .await;
+    assert_eq!(s, 200);
+    let d = d.as_array().unwrap();
+    assert!(!d.is_empty());
+    assert!(
+        d.iter().all(|m| m["state"] == "rejected"
+            && m["attempts"] == 1
+            && m["last_error"].as_str().unwrap().contains("HTTP 422")),
+        "{d:?}"
+    );
+    assert!(!rx.got.lock().unwrap().iter().any(|g| g.3["application_id"] == id));
+    t.done().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn webhook_sqlite() {
+    webhook_gets_each_message_once_and_everything_after_an_outage(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn webhook_postgres() {
+    webhook_gets_each_message_once_and_everything_after_an_outage(Backend::Postgres).await;
+}
+
+/// The JetStream server of the tests: `KOSHI_TEST_NATS_URL` (CI sets it). Unset, the JetStream
+/// tests do not run; set but unreachable, they fail.
+fn nats_url() -> Option<String> {
+    std::env::var("KOSHI_TEST_NATS_URL").ok().filter(|s| !s.is_empty())
+}
+
+async fn jetstream_keeps_each_message_once(backend: Backend) {
+    let Some(url) = nats_url() else {
+        eprintln!("KOSHI_TEST_NATS_URL is not set: the JetStream test does not run");
+        return;
+    };
+    // A stream and subjects of this test's own.
+    let tag = uuid::Uuid::new_v4().simple().to_string();
+    let mut deliveries = Deliveries::parse(&[format!("*={url}")]).unwrap();
+    deliveries.stream = format!("KOSHI_IT_{tag}");
+    deliveries.subject_prefix = format!("koshi_it_{tag}");
+    let Some(t) = spawn(
+        backend,
+        Options {
+            deliveries: deliveries.clone(),
+            ..Default::default()
+        },
+    )
+    .await
+    else {
+        return;
+    };
+    file_clean_case(&t, "FA1234567").await;
+    file_clean_case(&t, "751234567").await;
+    relay(&t).await;
+    let all = outbox(&t).await;
+    assert!(all.iter().all(|m| m.state == "delivered"), "{all:?}");
+
+    // A message sent again (a crash between the acknowledgement and its mark) is kept once.
+    let again = &all[0];
+    t.app
+        .service
+        .sink
+        .deliver(
+            &again.topic,
+            koshi::delivery::Message {
+                id: &again.id,
+                payload: &again.payload,
+            },
+        )
+        .await
+        .unwrap();
+
+    // A consumer reads the stream: every message once per id, on its topic's subject.
+    let client = async_nats::connect(&url).await.unwrap();
+    let js = async_nats::jetstream::new(client);
+    let mut stream = js.get_stream(&deliveries.stream).await.unwrap();
+    assert_eq!(stream.info().await.unwrap().state.messages, all.len() as u64);
+    let mut by_id: BTreeMap<String, (String, usize)> = BTreeMap::new();
+    for seq in 1..=all.len() as u64 {
+        let m = stream.get_raw_message(seq).await.unwrap();
+        let id = m.headers.get("Nats-Msg-Id").unwrap().as_str().to_string();
+        let e = by_id.entry(id).or_insert((m.subject.to_string(), 0));
+        e.1 += 1;
+    }
+    assert_eq!(by_id.len(), all.len());
+    for m in &all {
+        let (subject, n) = &by_id[&m.id];
+        assert_eq!(*n, 1);
+        assert_eq!(subject, &format!("{}.{}", deliveries.subject_prefix, m.topic));
+    }
+    js.delete_stream(&deliveries.stream).await.unwrap();
+    t.done().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn jetstream_sqlite() {
+    jetstream_keeps_each_message_once(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn jetstream_postgres() {
+    jetstream_keeps_each_message_once(Backend::Postgres).await;
+}
