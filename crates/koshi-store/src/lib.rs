@@ -27,7 +27,7 @@ use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
 
 use sqlite_writer::{SqliteReader, SqliteWriter};
-pub use writer::{Arg, Op, Unit};
+pub use writer::{Arg, Op, Unit, observe_commits};
 
 /// Why the store refused or failed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -133,8 +133,29 @@ impl Store {
                     // 12–18% more cases per second than 4 KiB, and more than 16 KiB.
                     .page_size(8192)
                     .busy_timeout(Duration::from_secs(10));
-                let pool = SqlitePoolOptions::new().max_connections(8).connect_with(opts).await?;
-                Db::Sqlite(pool)
+                // Processes starting at once on a fresh file: SQLite answers "database is
+                // locked" without waiting while another one switches the file to WAL or holds
+                // the migration lock; try again for up to ten seconds.
+                let mut tries = 0;
+                loop {
+                    let attempt = async {
+                        let pool = SqlitePoolOptions::new()
+                            .max_connections(8)
+                            .connect_with(opts.clone())
+                            .await?;
+                        let db = Db::Sqlite(pool);
+                        migrate::apply(&db).await?;
+                        Ok::<Db, StoreError>(db)
+                    };
+                    match attempt.await {
+                        Ok(db) => break db,
+                        Err(e) if tries < 100 && e.to_string().contains("database is locked") => {
+                            tries += 1;
+                            tokio::time::sleep(Duration::from_millis(100)).await;
+                        }
+                        Err(e) => return Err(e),
+                    }
+                }
             }
             Location::Postgres { url, schema } => {
                 let mut opts = PgConnectOptions::from_str(url)?;
@@ -145,7 +166,9 @@ impl Store {
                 Db::Postgres(pool)
             }
         };
-        migrate::apply(&db).await?;
+        if let Db::Postgres(_) = db {
+            migrate::apply(&db).await?;
+        }
         let mut reader = None;
         let writer = match (&db, location) {
             (Db::Sqlite(_), Location::SqliteFile(path)) => {

@@ -69,7 +69,18 @@ const MIGRATIONS: &[(i64, &str, &str, Option<&str>)] = &[
         "CREATE UNIQUE INDEX outage_acts_earlier ON outage_acts (earlier_application_id);",
         None,
     ),
+    (
+        20,
+        "instances seen (readiness writes, several instances on one database)",
+        "CREATE TABLE instances (id TEXT PRIMARY KEY, seen_at TEXT NOT NULL);",
+        None,
+    ),
 ];
+
+/// The schema version this build expects: the last migration's.
+pub(crate) fn latest() -> i64 {
+    MIGRATIONS.last().map_or(0, |m| m.0)
+}
 
 /// п. 9-1 абз. 13 пп. 1: the act of an information-system failure that let a timely applicant's
 /// stay expire, kept by Koshi: it names a journaled outage and the earlier application, is signed
@@ -521,26 +532,43 @@ async fn apply_until(db: &Db, last: i64) -> StoreResult<()> {
     };
     match db {
         Db::Sqlite(pool) => {
-            sqlx::query(create).execute(pool).await?;
-            for (version, name, sql, _) in MIGRATIONS.iter().filter(|m| m.0 <= last) {
-                let done: Option<(i64,)> = sqlx::query_as("SELECT version FROM koshi_migrations WHERE version = $1")
-                    .bind(version)
-                    .fetch_optional(pool)
-                    .await?;
-                if done.is_some() {
-                    continue;
+            // Two processes starting on one fresh data directory: the first takes the write
+            // lock for the whole pass (BEGIN IMMEDIATE), the second waits for it (the busy
+            // timeout) and then finds every migration applied.
+            let mut conn = pool.acquire().await?;
+            sqlx::query("BEGIN IMMEDIATE").execute(&mut *conn).await?;
+            let pass = async {
+                sqlx::query(create).execute(&mut *conn).await?;
+                for (version, name, sql, _) in MIGRATIONS.iter().filter(|m| m.0 <= last) {
+                    let done: Option<(i64,)> =
+                        sqlx::query_as("SELECT version FROM koshi_migrations WHERE version = $1")
+                            .bind(version)
+                            .fetch_optional(&mut *conn)
+                            .await?;
+                    if done.is_some() {
+                        continue;
+                    }
+                    sqlx::raw_sql(sqlx::AssertSqlSafe(sql.replace("{blob}", blob)))
+                        .execute(&mut *conn)
+                        .await?;
+                    sqlx::query("INSERT INTO koshi_migrations (version, name, applied_at) VALUES ($1, $2, $3)")
+                        .bind(version)
+                        .bind(*name)
+                        .bind(crate::instant(jiff::Timestamp::now()))
+                        .execute(&mut *conn)
+                        .await?;
                 }
-                let mut tx = pool.begin().await?;
-                sqlx::raw_sql(sqlx::AssertSqlSafe(sql.replace("{blob}", blob)))
-                    .execute(&mut *tx)
-                    .await?;
-                sqlx::query("INSERT INTO koshi_migrations (version, name, applied_at) VALUES ($1, $2, $3)")
-                    .bind(version)
-                    .bind(*name)
-                    .bind(crate::instant(jiff::Timestamp::now()))
-                    .execute(&mut *tx)
-                    .await?;
-                tx.commit().await?;
+                Ok::<(), crate::StoreError>(())
+            }
+            .await;
+            match pass {
+                Ok(()) => {
+                    sqlx::query("COMMIT").execute(&mut *conn).await?;
+                }
+                Err(e) => {
+                    let _ = sqlx::query("ROLLBACK").execute(&mut *conn).await;
+                    return Err(e);
+                }
             }
         }
         Db::Postgres(pool) => {

@@ -74,6 +74,7 @@ async fn run(pool: &PgPool, mut rx: mpsc::Receiver<Msg>) {
         if batch.is_empty() {
             continue;
         }
+        let started = std::time::Instant::now();
         let fast = if batch.len() > 1 {
             merged(pool, &batch).await
         } else {
@@ -84,6 +85,7 @@ async fn run(pool: &PgPool, mut rx: mpsc::Receiver<Msg>) {
             // Something in the batch failed: replay it unit by unit, each in its savepoint.
             Err(_) => one_by_one(pool, &batch).await,
         };
+        crate::writer::observed(batch.len(), started.elapsed(), outcome.is_ok());
         answer(&mut batch, outcome);
     }
     refuse_the_rest(&mut rx);

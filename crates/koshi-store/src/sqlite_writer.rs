@@ -353,11 +353,13 @@ fn run(conn: Connection, mut rx: mpsc::Receiver<Msg>, checkpointer: Checkpointer
         // and the batch is run again statement by statement with a savepoint per unit, so that
         // only the failing unit is refused. (Savepoints cost a sub-journal copy of every page
         // touched: they are paid only when needed.)
+        let started = std::time::Instant::now();
         let outcome = match commit_merged(&mut stmts, &batch) {
             Ok(()) => Ok(batch.iter().map(|_| Ok(())).collect()),
             Err(_) => commit_one_by_one(&mut stmts, &batch),
         };
         let committed = outcome.is_ok();
+        crate::writer::observed(batch.len(), started.elapsed(), committed);
         if committed {
             checkpointer.committed();
         }

@@ -414,3 +414,20 @@ pub(crate) enum Msg {
     /// Finish the units already queued, close the connection, then answer.
     Close(oneshot::Sender<()>),
 }
+
+/// What the process's metrics hear of each batch the writer commits: its units, how long the
+/// commit took, and whether it committed. Set once per process ([`crate::observe_commits`]).
+type CommitObserver = Box<dyn Fn(usize, std::time::Duration, bool) + Send + Sync>;
+static COMMIT_OBSERVER: std::sync::OnceLock<CommitObserver> = std::sync::OnceLock::new();
+
+/// Installs the observer of commits; a second call changes nothing.
+pub fn observe_commits(f: impl Fn(usize, std::time::Duration, bool) + Send + Sync + 'static) {
+    let _ = COMMIT_OBSERVER.set(Box::new(f));
+}
+
+/// Reports one batch to the observer, if any.
+pub(crate) fn observed(units: usize, took: std::time::Duration, committed: bool) {
+    if let Some(f) = COMMIT_OBSERVER.get() {
+        f(units, took, committed);
+    }
+}

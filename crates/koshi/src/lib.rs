@@ -19,6 +19,7 @@ pub mod drill;
 pub mod edge;
 pub mod gost;
 pub mod lawdata;
+pub mod metrics;
 pub mod model;
 pub mod outage_acts;
 pub mod portal;

@@ -446,5 +446,13 @@ pub(crate) fn result_topic(channel: &str) -> &'static str {
 pub(crate) fn guard_transition(service: koshi_law::status::Service, from: &str, to: &str) -> Result<(), Problem> {
     koshi_law::status::transition(service, from, to)
         .map(|_| ())
-        .map_err(|e| Problem::conflict(e.code(), e.to_string()))
+        .map_err(|e| Problem::conflict(e.code(), e.to_string()))?;
+    // Counted when the change is made; the unit that carries it commits next (a failed commit
+    // is logged and answered as an error).
+    let service = match service {
+        koshi_law::status::Service::Rvp => "rvp",
+        koshi_law::status::Service::Pr => "pr",
+    };
+    crate::metrics::get().status_change(service, to);
+    Ok(())
 }

@@ -156,6 +156,56 @@ impl Store {
         Ok(rows)
     }
 
+    /// Cases by kind and status (metrics).
+    pub async fn cases_by_status(&self) -> StoreResult<Vec<(String, String, i64)>> {
+        Ok(fetch_all!(
+            self.db(),
+            (String, String, i64),
+            "SELECT kind, status, COUNT(*) FROM applications GROUP BY kind, status ORDER BY kind, status"
+        ))
+    }
+
+    /// Pending timers by kind that are due at `now`, and those due before `late` (the scheduler
+    /// is behind on them).
+    pub async fn timers_due(&self, now: &str, late: &str) -> StoreResult<Vec<(String, i64, i64)>> {
+        Ok(fetch_all!(
+            self.db(),
+            (String, i64, i64),
+            "SELECT kind, COUNT(*), SUM(CASE WHEN due_at <= $2 THEN 1 ELSE 0 END) FROM timers WHERE state = 'pending' AND due_at <= $1 GROUP BY kind ORDER BY kind",
+            now,
+            late
+        ))
+    }
+
+    /// Outages not yet over, by system (п. 9-5).
+    pub async fn open_outages(&self) -> StoreResult<Vec<(String, i64)>> {
+        Ok(fetch_all!(
+            self.db(),
+            (String, i64),
+            "SELECT registry, COUNT(*) FROM outages WHERE ended_at IS NULL GROUP BY registry ORDER BY registry"
+        ))
+    }
+
+    /// Ready to serve: every migration this build knows is applied, and a write through the
+    /// writer commits (this instance's heartbeat in `instances`).
+    pub async fn ready(&self, instance: &str, at: &str) -> StoreResult<()> {
+        let v: Option<(Option<i64>,)> =
+            fetch_optional!(self.db(), (Option<i64>,), "SELECT MAX(version) FROM koshi_migrations");
+        let have = v.and_then(|r| r.0).unwrap_or(0);
+        if have != crate::migrate::latest() {
+            return Err(crate::StoreError::Database(format!(
+                "the schema is at version {have}; this build expects {}",
+                crate::migrate::latest()
+            )));
+        }
+        self.write(crate::Unit::new().with(crate::Op::new(
+            "instance heartbeat",
+            "INSERT INTO instances (id, seen_at) VALUES ($1, $2) ON CONFLICT (id) DO UPDATE SET seen_at = $2",
+            vec![instance.into(), at.into()],
+        )))
+        .await
+    }
+
     /// The outbox's backlog by topic: pending messages and the oldest one's creation instant.
     pub async fn outbox_backlog(&self) -> StoreResult<Vec<(String, i64, String)>> {
         Ok(fetch_all!(

@@ -292,6 +292,31 @@ async fn migrations_are_idempotent_across_restarts(store: &Store) {
 }
 both!(migrations, migrations_are_idempotent_across_restarts);
 
+/// Processes starting at once on a fresh data directory: one applies the migrations under the
+/// write lock, the others wait for it and find them applied (no "table already exists").
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_migrations_do_not_race_on_a_fresh_directory() {
+    let dir = std::env::temp_dir().join(format!("koshi-store-{}", uuid::Uuid::new_v4()));
+    let loc = Location::SqliteFile(dir.join("koshi.db"));
+    let opens: Vec<_> = (0..4)
+        .map(|_| {
+            let loc = loc.clone();
+            tokio::spawn(async move { Store::open(&loc).await })
+        })
+        .collect();
+    let mut stores = Vec::new();
+    for o in opens {
+        stores.push(o.await.unwrap().expect("every process opens the database"));
+    }
+    for s in &stores {
+        s.ready("test", "2026-12-02T00:00:00Z").await.unwrap();
+    }
+    for s in stores {
+        s.close().await;
+    }
+    std::fs::remove_dir_all(dir).ok();
+}
+
 #[tokio::test]
 async fn sqlite_survives_reopen() {
     let dir = std::env::temp_dir().join(format!("koshi-store-{}", uuid::Uuid::new_v4()));

@@ -92,7 +92,14 @@ pub fn router(service: Service) -> Router {
         .route("/api/v1/portal/sessions", post(portal_session))
         .route("/api/v1/openapi.json", get(|| async { Json(openapi()) }))
         .route("/health", get(|| async { Json(json!({"status": "ok"})) }))
-        .fallback(|| async { Problem::not_found("route") })
+        .route("/health/live", get(|| async { Json(json!({"status": "live"})) }))
+        .route("/health/ready", get(ready))
+        .route("/metrics", get(metrics))
+        .route_layer(axum::middleware::from_fn(track))
+        .fallback(|| async {
+            crate::metrics::get().http("unmatched", "-", 404, 0.0);
+            Problem::not_found("route")
+        })
         .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(axum::middleware::from_fn(strict_edge))
         .layer(axum::middleware::map_response(security_headers))
@@ -136,6 +143,48 @@ async fn strict_edge(req: axum::extract::Request, next: axum::middleware::Next) 
     next.run(req).await
 }
 
+/// Counts each routed request by its route template (never the path: ids stay out of metrics)
+/// and times it.
+async fn track(req: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    let started = std::time::Instant::now();
+    let route = req
+        .extensions()
+        .get::<axum::extract::MatchedPath>()
+        .map_or_else(|| "unmatched".to_string(), |m| m.as_str().to_string());
+    let method = req.method().as_str().to_string();
+    let r = next.run(req).await;
+    crate::metrics::get().http(&route, &method, r.status().as_u16(), started.elapsed().as_secs_f64());
+    r
+}
+
+/// Ready to take requests: the schema is the one this build expects and a write commits within
+/// three seconds. A load balancer sends nothing to an instance that answers 503.
+async fn ready(State(s): State<Service>) -> Response {
+    let at = koshi_store::instant(s.now());
+    match tokio::time::timeout(std::time::Duration::from_secs(3), s.store.ready(&s.instance_id, &at)).await {
+        Ok(Ok(())) => Json(json!({"status": "ready", "backend": s.store.backend()})).into_response(),
+        Ok(Err(e)) => {
+            tracing::error!(error = %e, "not ready");
+            Problem::unavailable("the database cannot be written or its schema is not this build's").into_response()
+        }
+        Err(_) => Problem::unavailable("the database did not commit a write within 3 seconds").into_response(),
+    }
+}
+
+/// `/metrics`: the Prometheus text format (OpenMetrics), for a token that may `metrics.read`.
+async fn metrics(State(s): State<Service>, caller: Caller) -> Result<Response, Problem> {
+    s.authz.allow(&caller, "metrics.read")?;
+    let text = crate::metrics::get().render(&s.store, s.now()).await?;
+    Ok((
+        [(
+            axum::http::header::CONTENT_TYPE,
+            "application/openmetrics-text; version=1.0.0; charset=utf-8",
+        )],
+        text,
+    )
+        .into_response())
+}
+
 /// Drill mode: every answer says the clock is simulated, and what it reads.
 async fn clock_header(State(s): State<Service>, mut r: Response) -> Response {
     if s.config.drill_clock.is_some() {
@@ -172,6 +221,8 @@ async fn rate_limit_public(
 ) -> Response {
     let path = req.uri().path();
     let public = path == "/health"
+        || path == "/health/live"
+        || path == "/health/ready"
         || path == "/api/v1/openapi.json"
         || ((path == "/api/v1/session" || path == "/api/v1/portal/sessions")
             && req.method() == axum::http::Method::POST);

@@ -432,6 +432,11 @@ impl Service {
                 Err(e) => return Err(e.into()),
             }
         }
+        crate::metrics::get().filing(
+            "pr",
+            channel.as_str(),
+            if accepted { "accepted" } else { "refused_to_accept" },
+        );
         let mut receipt = receipt;
         let mut case_files = Vec::new();
         if accepted {

@@ -169,6 +169,7 @@ impl Service {
             async move { (idx, self.sink.deliver_many(topic, &messages).await) }
         });
         let results = futures::future::join_all(sends).await;
+        let metrics = crate::metrics::get();
         let mut failing: BTreeMap<&str, (String, i64)> = BTreeMap::new();
         let mut answered: Vec<&str> = Vec::new();
         for (idx, outcomes) in results {
@@ -176,6 +177,7 @@ impl Service {
                 let (m, payload) = &readable[i];
                 match outcome {
                     Ok(()) => {
+                        metrics.delivery(&m.topic, "delivered", 1);
                         unit.push(repo::outbox_delivered(&m.id, &now_s));
                         if !answered.contains(&m.topic.as_str()) {
                             answered.push(&m.topic);
@@ -197,9 +199,11 @@ impl Service {
                         if !answered.contains(&m.topic.as_str()) {
                             answered.push(&m.topic);
                         }
+                        metrics.delivery(&m.topic, "rejected", 1);
                         unit.push(repo::outbox_rejected(&m.id, &now_s, &e));
                     }
                     Err(Failure::Retry(e)) => {
+                        metrics.delivery(&m.topic, "retry", 1);
                         // A message counts as delayed once, at its first failed attempt.
                         let entry = failing.entry(&m.topic).or_insert_with(|| (e.clone(), 0));
                         entry.1 += i64::from(m.attempts == 0);

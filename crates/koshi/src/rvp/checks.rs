@@ -259,11 +259,14 @@ impl Service {
             t: std::time::Duration,
             f: impl std::future::Future<Output = Result<T, RegistryError>>,
         ) -> Result<T, (RegistryKind, RegistryError)> {
-            match tokio::time::timeout(t, f).await {
-                Ok(Ok(v)) => Ok(v),
-                Ok(Err(e)) => Err((kind, e)),
-                Err(_) => Err((kind, RegistryError::Timeout)),
-            }
+            let started = std::time::Instant::now();
+            let (r, result) = match tokio::time::timeout(t, f).await {
+                Ok(Ok(v)) => (Ok(v), "answered"),
+                Ok(Err(e)) => (Err((kind, e)), "failed"),
+                Err(_) => (Err((kind, RegistryError::Timeout)), "timeout"),
+            };
+            crate::metrics::get().registry_call(kind.as_str(), result, started.elapsed().as_secs_f64());
+            r
         }
         match check {
             Check::Completeness => Ok((Finding::Clear, vec![])),

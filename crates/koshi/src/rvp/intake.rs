@@ -293,6 +293,11 @@ impl Service {
             Err(e) => return Err(e.into()),
         }
         tracing::debug!(application = %id, status, channel = f.channel.as_str(), "application filed");
+        crate::metrics::get().filing(
+            "rvp",
+            f.channel.as_str(),
+            if accepted { "accepted" } else { "refused_to_accept" },
+        );
         let created = ApplicationCreated {
             id,
             status: status.into(),

@@ -13,6 +13,7 @@ mod family;
 mod fuzz;
 mod harness;
 mod logscan;
+mod ops;
 mod outage_acts;
 #[allow(dead_code)]
 #[path = "../../../koshi-sign/tests/it/pki.rs"]

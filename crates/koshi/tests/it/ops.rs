@@ -1,0 +1,128 @@
+//! What operations watch (issue 15 item 3): `/metrics` for the roles that may read it, with
+//! no personal data; liveness and readiness probes.
+
+use crate::harness::TestApp;
+use crate::on_both;
+
+async fn metrics_text(t: &TestApp, role: &str) -> (u16, String, String) {
+    let mut r = t.http.get(format!("{}/metrics", t.base));
+    if let Some(tok) = t.tokens.get(role) {
+        r = r.bearer_auth(tok);
+    }
+    let resp = r.send().await.unwrap();
+    let status = resp.status().as_u16();
+    let ct = resp
+        .headers()
+        .get("content-type")
+        .map(|v| v.to_str().unwrap().to_string())
+        .unwrap_or_default();
+    (status, ct, resp.text().await.unwrap())
+}
+
+/// The value of the sample `name{labels}` in a scrape.
+fn sample(text: &str, series: &str) -> Option<f64> {
+    text.lines()
+        .find_map(|l| l.strip_prefix(series).and_then(|rest| rest.strip_prefix(' ')))
+        .map(|v| v.trim().parse().unwrap())
+}
+
+async fn metrics_count_what_happens_and_name_no_one(t: &TestApp) {
+    let req = t.request("FA1234567", "labour_contract");
+    let case = t.file_and_process(&req).await;
+    assert_eq!(case["status"], "issued");
+    let id = case["id"].as_str().unwrap();
+    // A second case waits on a receiver that is down: the backlog shows.
+    t.app.sink.set_failing("monitoring", true);
+    t.file_and_process(&t.request("751234567", "labour_contract")).await;
+
+    assert_eq!(metrics_text(t, "").await.0, 401);
+    assert_eq!(metrics_text(t, "officer").await.0, 403);
+    let (s, ct, text) = metrics_text(t, "auditor").await;
+    assert_eq!(s, 200, "{text}");
+    assert!(ct.starts_with("application/openmetrics-text"), "{ct}");
+    assert!(text.trim_end().ends_with("# EOF"));
+
+    // Read from this database at the scrape: exact.
+    assert_eq!(
+        sample(&text, r#"koshi_cases{service="rvp",status="issued"}"#),
+        Some(2.0),
+        "{text}"
+    );
+    assert!(
+        sample(&text, r#"koshi_outbox_backlog{topic="monitoring"}"#).unwrap() >= 1.0,
+        "{text}"
+    );
+    assert!(sample(&text, r#"koshi_outbox_oldest_age_seconds{topic="monitoring"}"#).is_some());
+    // Counted as it happens in this process (other tests add to them).
+    assert!(
+        sample(
+            &text,
+            r#"koshi_filings_total{service="rvp",channel="police_desk",outcome="accepted"}"#
+        )
+        .unwrap()
+            >= 2.0
+    );
+    assert!(sample(&text, r#"koshi_status_changes_total{service="rvp",status="issued"}"#).unwrap() >= 2.0);
+    assert!(
+        sample(
+            &text,
+            r#"koshi_http_requests_total{route="/api/v1/applications",method="POST",status="201"}"#
+        )
+        .unwrap()
+            >= 2.0
+    );
+    assert!(
+        text.contains(r#"koshi_http_request_duration_seconds_bucket{le="#)
+            || text.contains("koshi_http_request_duration_seconds_bucket{")
+    );
+    assert!(
+        sample(
+            &text,
+            r#"koshi_registry_calls_total{registry="berkut",result="answered"}"#
+        )
+        .unwrap()
+            >= 2.0
+    );
+    assert!(text.contains("koshi_writer_commit_seconds_count"));
+    assert!(
+        sample(
+            &text,
+            r#"koshi_delivery_attempts_total{topic="monitoring",result="retry"}"#
+        )
+        .unwrap()
+            >= 1.0
+    );
+    // Route templates, never paths: no case id, no person.
+    assert!(
+        text.contains(r#"route="/api/v1/applications/{id}""#),
+        "the case read is counted by its template"
+    );
+    for secret in [
+        id,
+        req.immigrant.surname.as_str(),
+        req.immigrant.given_names.as_str(),
+        req.immigrant.document.number.as_str(),
+    ] {
+        assert!(!text.contains(secret), "{secret} in /metrics");
+    }
+    if let Some(iin) = &req.immigrant.iin {
+        assert!(!text.contains(iin.as_str()));
+    }
+}
+
+on_both!(metrics, Default::default(), metrics_count_what_happens_and_name_no_one);
+
+async fn probes_say_live_and_ready(t: &TestApp) {
+    let (s, v) = t.get("", "/health/live").await;
+    assert_eq!((s, v["status"].as_str()), (200, Some("live")));
+    let (s, v) = t.get("", "/health/ready").await;
+    assert_eq!((s, v["status"].as_str()), (200, Some("ready")), "{v}");
+    // A closed store is not ready (503, a problem document), and the process is still live.
+    t.app.service.store.close().await;
+    let (s, v) = t.get("", "/health/ready").await;
+    assert_eq!(s, 503, "{v}");
+    assert_eq!(v["code"], "unavailable");
+    assert_eq!(t.get("", "/health/live").await.0, 200);
+}
+
+on_both!(probes, Default::default(), probes_say_live_and_ready);
