@@ -190,6 +190,19 @@ impl PublicLimiter {
     }
 }
 
+/// Password checks running at once. Each takes 19 MiB and tens of milliseconds of a core: on the
+/// async workers a flood of sign-ins would stall every request, so they run on the blocking pool,
+/// a few at a time; the rest wait their turn (and the sign-in limits apply before any of it).
+static HASHING: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(2);
+
+/// Verifies a password on the blocking pool, at most [`HASHING`]'s permits at once.
+async fn verify_off_the_workers(password: String, phc: String) -> Result<bool, Problem> {
+    let _turn = HASHING.acquire().await.map_err(|e| Problem::internal(&e))?;
+    tokio::task::spawn_blocking(move || verify_password(&password, &phc))
+        .await
+        .map_err(|e| Problem::internal(&e))
+}
+
 /// Signs in: the same answer for an unknown user and a wrong password.
 pub async fn sign_in(
     store: &Store,
@@ -214,13 +227,11 @@ pub async fn sign_in(
     }
     let user = store.user_by_name(username.trim()).await?;
     // Verify against a dummy hash when the user is unknown, so timing does not tell.
-    let ok = match &user {
-        Some(u) if u.disabled_at.is_none() => verify_password(password, &u.password_hash),
-        _ => {
-            let _ = verify_password(password, dummy_hash());
-            false
-        }
+    let (phc, real) = match &user {
+        Some(u) if u.disabled_at.is_none() => (u.password_hash.clone(), true),
+        _ => (dummy_hash().to_string(), false),
     };
+    let ok = verify_off_the_workers(password.to_string(), phc).await? && real;
     let Some(user) = user.filter(|_| ok) else {
         limiter.failed(&user_key, now);
         limiter.failed(&client_key, now);

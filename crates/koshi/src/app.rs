@@ -29,6 +29,8 @@ pub enum RegistrySource {
 /// A running Koshi: the service and, when simulated, handles on the simulators.
 pub struct App {
     pub service: Service,
+    /// The HTTP server's limits (header and request deadlines, connections, shutdown).
+    pub limits: crate::server::Limits,
     pub sim: Option<Arc<Simulator>>,
     pub sink: Arc<MemorySink>,
 }
@@ -68,7 +70,12 @@ impl App {
             .refresh_law()
             .await
             .map_err(|e| anyhow::anyhow!("law data in the database: {}", e.detail))?;
-        Ok(App { service, sim, sink })
+        Ok(App {
+            service,
+            sim,
+            sink,
+            limits: crate::server::Limits::default(),
+        })
     }
 
     pub fn router(&self) -> axum::Router {
@@ -103,7 +110,7 @@ impl App {
             }
         });
         let router = self.router();
-        let r = axum::serve(listener, router).with_graceful_shutdown(shutdown()).await;
+        let r = crate::server::serve(listener, router, self.limits.clone(), shutdown()).await;
         worker.abort();
         relay.abort();
         self.service.settle().await;

@@ -38,6 +38,8 @@ pub struct Cli {
     pub command: Command,
 }
 
+// Parsed once at start: the size of the `serve` variant costs nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// The Kazakhstan working calendar and the service clock.
@@ -94,6 +96,13 @@ pub enum Command {
         /// registry simulators, a topic without a real destination, unsigned webhooks).
         #[arg(long, env = "KOSHI_PRODUCTION", default_value_t = false, action = clap::ArgAction::Set)]
         production: bool,
+        /// A reverse proxy (address or network) whose `X-Forwarded-For` names the client; repeat,
+        /// or comma-separated in the environment. Without one, the client is the connection's
+        /// peer and the header is ignored.
+        #[arg(long = "trusted-proxy", env = "KOSHI_TRUSTED_PROXIES", value_delimiter = ',')]
+        trusted_proxies: Vec<String>,
+        #[command(flatten)]
+        limits: LimitArgs,
         #[command(flatten)]
         clock: ClockArgs,
     },
@@ -149,6 +158,34 @@ pub enum MciCommand {
         #[arg(long)]
         json: bool,
     },
+}
+
+/// The HTTP server's limits against slow and numerous clients.
+#[derive(Debug, Clone, clap::Args)]
+pub struct LimitArgs {
+    /// Seconds a client has to send a request's headers (and an idle connection stays open).
+    #[arg(long, env = "KOSHI_HEADER_TIMEOUT", default_value_t = 10)]
+    pub header_timeout: u64,
+    /// Seconds a request may take from its headers to its answer, body included (else 408).
+    #[arg(long, env = "KOSHI_REQUEST_TIMEOUT", default_value_t = 60)]
+    pub request_timeout: u64,
+    /// Connections open at once.
+    #[arg(long, env = "KOSHI_MAX_CONNECTIONS", default_value_t = 4096)]
+    pub max_connections: usize,
+    /// Seconds requests in flight may still take after a stop signal.
+    #[arg(long, env = "KOSHI_SHUTDOWN_DEADLINE", default_value_t = 20)]
+    pub shutdown_deadline: u64,
+}
+
+impl LimitArgs {
+    pub fn limits(&self) -> crate::server::Limits {
+        crate::server::Limits {
+            header_read_timeout: std::time::Duration::from_secs(self.header_timeout.max(1)),
+            request_timeout: std::time::Duration::from_secs(self.request_timeout.max(1)),
+            max_connections: self.max_connections.max(1),
+            shutdown_deadline: std::time::Duration::from_secs(self.shutdown_deadline),
+        }
+    }
 }
 
 /// The clock Koshi reads. `simulated` is drill mode: the clock starts at the machine's time (or
@@ -360,6 +397,8 @@ async fn run_async(cli: Cli, law: std::sync::Arc<Law>) -> Result<ExitCode> {
             nats_stream,
             nats_prefix,
             production,
+            trusted_proxies,
+            limits,
             clock,
         } => {
             init_logging();
@@ -407,9 +446,11 @@ async fn run_async(cli: Cli, law: std::sync::Arc<Law>) -> Result<ExitCode> {
                 gost_verifier,
                 drill_clock: drill.clone(),
                 deliveries,
+                trusted_proxies: crate::server::TrustedProxies::parse(&trusted_proxies)
+                    .map_err(|e| anyhow::anyhow!(e))?,
                 ..Default::default()
             };
-            let a = app::App::build(
+            let mut a = app::App::build(
                 &app::location(&data.data_dir)?,
                 law,
                 source,
@@ -418,6 +459,7 @@ async fn run_async(cli: Cli, law: std::sync::Arc<Law>) -> Result<ExitCode> {
             )
             .await?;
             app::check_duty_officers(&a.service).await?;
+            a.limits = limits.limits();
             if drill.is_some() {
                 tracing::warn!(now = %a.service.now(), "DRILL MODE: the clock is simulated; never serve applicants from this process");
             }

@@ -27,6 +27,7 @@ pub mod pr;
 pub mod pr_service;
 pub mod problem;
 pub mod rvp;
+pub mod server;
 pub mod service;
 
 /// Every binary linking Koshi (the server, its tests and benchmarks) allocates with mimalloc.

@@ -58,6 +58,8 @@ pub struct ServiceConfig {
     /// Where each topic's outbox messages go (`--deliver`); topics without a destination go to
     /// the in-memory receiver, which production mode refuses.
     pub deliveries: crate::delivery::Deliveries,
+    /// Proxies whose `X-Forwarded-For` names the client (rate limits key on the client).
+    pub trusted_proxies: crate::server::TrustedProxies,
 }
 
 impl Default for ServiceConfig {
@@ -73,6 +75,7 @@ impl Default for ServiceConfig {
             drill_clock: None,
             duty_officers: BTreeMap::new(),
             deliveries: crate::delivery::Deliveries::default(),
+            trusted_proxies: crate::server::TrustedProxies::default(),
         }
     }
 }

@@ -20,8 +20,7 @@ use crate::service::{Caller, Service};
 /// Roles of issue 3 (deepened by the security issue).
 pub use crate::caller::{ROLES, token_hash};
 
-/// Largest request body (attachments are base64 inside JSON).
-pub const MAX_BODY_BYTES: usize = 48 * 1024 * 1024;
+pub use crate::edge::{MAX_BODY_BYTES, MAX_TARGET_BYTES, problem_for_every_error};
 
 mod admin;
 mod pr;
@@ -112,6 +111,14 @@ pub fn router(service: Service) -> Router {
 /// must be JSON (415), except a law data file (TOML).
 async fn strict_edge(req: axum::extract::Request, next: axum::middleware::Next) -> Response {
     let uri = req.uri();
+    if uri.path().len() + uri.query().map_or(0, str::len) > MAX_TARGET_BYTES {
+        return Problem::new(
+            StatusCode::URI_TOO_LONG,
+            "uri_too_long",
+            format!("the request target is over {MAX_TARGET_BYTES} bytes"),
+        )
+        .into_response();
+    }
     if let Err(p) = crate::edge::check_target(uri.path(), uri.query()) {
         return p.into_response();
     }
@@ -226,7 +233,7 @@ async fn rate_limit_public(
         || path == "/api/v1/openapi.json"
         || ((path == "/api/v1/session" || path == "/api/v1/portal/sessions")
             && req.method() == axum::http::Method::POST);
-    let client = client_of(req.headers());
+    let client = client_of(&s, req.extensions(), req.headers());
     if public && let Err(retry) = s.public_limiter.hit(&client) {
         return too_many(retry);
     }
@@ -508,29 +515,37 @@ pub struct SessionView {
     pub expires_at: Option<String>,
 }
 
-fn client_of(headers: &HeaderMap) -> String {
-    // Behind the reverse proxy the deployment names; otherwise the connection's address is not
-    // known to handlers, and all clients share one bucket (the per-username limit still holds).
-    headers
-        .get("x-forwarded-for")
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.split(',').next())
-        .map(|v| v.trim().to_string())
-        .unwrap_or_else(|| "direct".into())
+/// The client of a request: the connection's peer, or what the trusted proxies say it is
+/// ([`crate::server::client_address`]). A client cannot choose it with `X-Forwarded-For`.
+fn client_of(s: &Service, extensions: &axum::http::Extensions, headers: &HeaderMap) -> String {
+    let peer = extensions
+        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+        .map(|c| c.0);
+    crate::server::client_address(peer, headers, &s.config.trusted_proxies)
+}
+
+/// The client of a request, for handlers.
+pub struct Client(pub String);
+
+impl FromRequestParts<Service> for Client {
+    type Rejection = Problem;
+    async fn from_request_parts(parts: &mut Parts, s: &Service) -> Result<Client, Problem> {
+        Ok(Client(client_of(s, &parts.extensions, &parts.headers)))
+    }
 }
 
 #[utoipa::path(
     post, path = "/api/v1/session", request_body = SignInRequest, security(()),
     responses((status = 201, description = "Signed in; the session cookie is set (HttpOnly, Secure, SameSite=Strict)", body = SessionView), (status = 401, body = ProblemDocument), (status = 429, body = ProblemDocument))
 )]
-async fn sign_in(State(s): State<Service>, headers: HeaderMap, body: Bytes) -> Result<Response, Problem> {
+async fn sign_in(State(s): State<Service>, Client(client): Client, body: Bytes) -> Result<Response, Problem> {
     let req: SignInRequest = parse_body(&body)?;
     let opened = crate::accounts::sign_in(
         &s.store,
         &s.sign_in_limiter,
         &req.username,
         &req.password,
-        &client_of(&headers),
+        &client,
         s.now(),
     )
     .await?;

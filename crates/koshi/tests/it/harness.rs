@@ -50,6 +50,10 @@ pub struct Options {
     pub duty_officers: bool,
     /// Where outbox messages go; by default every topic to the in-memory receiver.
     pub deliveries: koshi::delivery::Deliveries,
+    /// Proxies whose `X-Forwarded-For` names the client.
+    pub trusted_proxies: Vec<String>,
+    /// The HTTP server's limits; the defaults of `koshi serve` unless given.
+    pub limits: Option<koshi::server::Limits>,
 }
 
 impl Default for Options {
@@ -62,6 +66,8 @@ impl Default for Options {
             process_on_intake: true,
             duty_officers: true,
             deliveries: koshi::delivery::Deliveries::default(),
+            trusted_proxies: Vec::new(),
+            limits: None,
         }
     }
 }
@@ -117,6 +123,7 @@ async fn spawn_with(
             .map(|(u, a)| (u.to_string(), a.to_string()))
             .collect(),
         deliveries: opts.deliveries.clone(),
+        trusted_proxies: koshi::server::TrustedProxies::parse(&opts.trusted_proxies).unwrap(),
         ..Default::default()
     };
     let app = App::build(
@@ -128,6 +135,10 @@ async fn spawn_with(
     )
     .await
     .unwrap();
+    let mut app = app;
+    if let Some(l) = &opts.limits {
+        app.limits = l.clone();
+    }
     koshi::demo::duty_officer_accounts(&app).await.unwrap();
     koshi::app::check_duty_officers(&app.service).await.unwrap();
     let mut tokens = HashMap::new();
@@ -181,8 +192,11 @@ async fn serve(app: &App) -> (String, tokio::task::JoinHandle<()>) {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     let router = app.router();
+    let limits = app.limits.clone();
     let server = tokio::spawn(async move {
-        axum::serve(listener, router).await.unwrap();
+        koshi::server::serve(listener, router, limits, std::future::pending())
+            .await
+            .unwrap();
     });
     (base, server)
 }

@@ -11,6 +11,7 @@ mod docs;
 mod edge;
 mod family;
 mod fuzz;
+mod hardening;
 mod harness;
 mod logscan;
 mod ops;

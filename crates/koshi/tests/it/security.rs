@@ -343,9 +343,16 @@ async fn responses_carry_security_headers() {
 
 #[tokio::test]
 async fn public_endpoints_and_bad_tokens_are_rate_limited_per_client() {
-    let t = crate::harness::spawn(crate::harness::Backend::Sqlite, Options::default())
-        .await
-        .unwrap();
+    // Clients told apart by what the proxy in front (here: this machine) says they are.
+    let t = crate::harness::spawn(
+        crate::harness::Backend::Sqlite,
+        Options {
+            trusted_proxies: vec!["127.0.0.1".into()],
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
     let limit = koshi::accounts::PUBLIC_REQUESTS_PER_MINUTE;
     for i in 0..limit {
         let r = t
