@@ -131,7 +131,11 @@ const CLAIM_OUTBOX_SQLITE: &str = "UPDATE outbox SET next_attempt_at = $1 WHERE 
 const OUTBOX_LATEST_SQL: &str = "SELECT id, topic, application_id, payload, created_at, state, attempts, next_attempt_at, delivered_at, last_error FROM outbox ORDER BY id DESC LIMIT $1";
 const OUTBOX_BY_CASE_SQL: &str = "SELECT id, topic, application_id, payload, created_at, state, attempts, next_attempt_at, delivered_at, last_error FROM outbox WHERE application_id = $1 ORDER BY created_at, id LIMIT $2";
 const CHECKS_SQL: &str = "SELECT checks FROM check_sheets WHERE application_id = $1";
-const EVENTS_SQL: &str = "SELECT id, application_id, at, actor, action, citation, rules_version, detail FROM events WHERE application_id = $1 ORDER BY at, id";
+/// A case's acts: every event but the records of reads (those are the access log's), through
+/// the partial index that leaves the reads out (migration 21).
+const EVENTS_SQL: &str = "SELECT id, application_id, at, actor, action, citation, rules_version, detail FROM events WHERE application_id = $1 AND action <> 'personal_data.read' ORDER BY at, id";
+/// The reads of a case, newest first, before a cursor (`at`, `id`).
+const ACCESS_LOG_SQL: &str = "SELECT id, application_id, at, actor, action, citation, rules_version, detail FROM events WHERE application_id = $1 AND action = 'personal_data.read' AND (at < $2 OR (at = $2 AND id < $3)) ORDER BY at DESC, id DESC LIMIT $4";
 
 /// An application is read whole: its state (`applications`) with its filing
 /// (`application_filings`, written once at intake).

@@ -36,6 +36,7 @@ async fn hot_reads_are_led_by_indexes() {
         ("outbox of a case", OUTBOX_BY_CASE_SQL, 2),
         ("checks of a case", CHECKS_SQL, 1),
         ("events of a case", EVENTS_SQL, 1),
+        ("reads of a case", ACCESS_LOG_SQL, 4),
     ] {
         let plan = plan(&mut conn, sql, args).await;
         assert!(
@@ -50,6 +51,12 @@ async fn hot_reads_are_led_by_indexes() {
             assert!(!scan, "{name}: scans a whole table: {plan:?}");
         }
     }
+    // A case's acts are read through the index that leaves its reads out.
+    let acts = plan(&mut conn, EVENTS_SQL, 1).await;
+    assert!(
+        acts.iter().any(|l| l.contains("events_case_acts")),
+        "events of a case: {acts:?}"
+    );
     // Due deliveries are read in the pending index's order up to the limit: no sort.
     let due = plan(&mut conn, OUTBOX_DUE_SQL, 2).await;
     assert!(

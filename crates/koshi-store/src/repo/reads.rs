@@ -101,8 +101,30 @@ impl Store {
         Ok(rows.into_iter().map(|r| r.0).collect())
     }
 
+    /// A case's acts (its audit events without the records of reads).
     pub async fn events(&self, application_id: &str) -> StoreResult<Vec<EventRow>> {
         Ok(fetch_all!(self.db(), EventRow, EVENTS_SQL, application_id))
+    }
+
+    /// The records of reads of a case, newest first: up to `limit` before the cursor (`at`, `id`
+    /// of the last one seen; from the newest without one).
+    pub async fn access_log(
+        &self,
+        application_id: &str,
+        before: Option<(&str, &str)>,
+        limit: i64,
+    ) -> StoreResult<Vec<EventRow>> {
+        // "~" sorts after every instant and id Koshi writes.
+        let (at, id) = before.unwrap_or(("~", "~"));
+        Ok(fetch_all!(
+            self.db(),
+            EventRow,
+            ACCESS_LOG_SQL,
+            application_id,
+            at,
+            id,
+            limit
+        ))
     }
 
     /// Valid household-work RVPs Koshi issued to the employer on the date (п. 9-1 пп. 5).

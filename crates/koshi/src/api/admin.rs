@@ -7,8 +7,9 @@ use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
+use utoipa::ToSchema;
 
 use super::*;
 
@@ -233,4 +234,82 @@ pub(super) async fn deliveries(
             })
             .collect(),
     ))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct AccessLogQuery {
+    /// The `next` of the previous page.
+    before: Option<String>,
+    limit: Option<i64>,
+}
+
+/// One read of a case's personal data.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AccessView {
+    pub at: String,
+    /// Who read it: role, unit and token or account.
+    pub actor: String,
+    /// What was read.
+    pub fields: String,
+}
+
+/// A page of a case's access log, newest first.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AccessLogPage {
+    pub items: Vec<AccessView>,
+    /// Pass as `before` for the next page; absent on the last.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next: Option<String>,
+}
+
+#[utoipa::path(
+    get, path = "/api/v1/applications/{id}/access-log",
+    params(("id" = String, Path), ("before" = Option<String>, Query), ("limit" = Option<i64>, Query, description = "1–500, default 100")),
+    responses((status = 200, description = "Who read the case's personal data and when (the auditor's), newest first, a page at a time", body = AccessLogPage), (status = 401, body = ProblemDocument), (status = 403, body = ProblemDocument), (status = 404, body = ProblemDocument))
+)]
+pub(super) async fn access_log(
+    State(s): State<Service>,
+    caller: Caller,
+    Path(id): Path<String>,
+    Query(q): Query<AccessLogQuery>,
+) -> Result<Json<AccessLogPage>, Problem> {
+    s.authz.allow(&caller, "access_log.read")?;
+    let app = s
+        .store
+        .application(&id)
+        .await?
+        .ok_or_else(|| Problem::not_found("application"))?;
+    s.authz
+        .allow_case(&caller, "access_log.read", &app.unit, &app.filed_unit)?;
+    let before = match q.before.as_deref() {
+        None => None,
+        Some(c) => Some(c.split_once('|').ok_or_else(|| {
+            Problem::unprocessable(
+                "invalid_cursor",
+                "/before",
+                "the cursor is the `next` of a previous page",
+            )
+        })?),
+    };
+    let limit = q.limit.unwrap_or(100).clamp(1, 500);
+    let mut rows = s.store.access_log(&id, before, limit + 1).await?;
+    let next = if rows.len() as i64 > limit {
+        rows.truncate(limit as usize);
+        rows.last().map(|e| format!("{}|{}", e.at, e.id))
+    } else {
+        None
+    };
+    let items = rows
+        .into_iter()
+        .map(|e| AccessView {
+            fields: serde_json::from_str::<Value>(&e.detail)
+                .ok()
+                .and_then(|d| d["fields"].as_str().map(String::from))
+                .unwrap_or_default(),
+            at: e.at,
+            actor: e.actor,
+        })
+        .collect();
+    Ok(Json(AccessLogPage { items, next }))
 }

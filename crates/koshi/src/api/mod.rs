@@ -28,12 +28,12 @@ mod pr;
 #[derive(OpenApi)]
 #[openapi(
     info(title = "Koshi", description = "Residence permits for foreigners and stateless persons in Kazakhstan under the Rules of Order No. 992 (ИС МП).", version = "1"),
-    paths(create_application, get_application, decide, duplicate, pr::pr_requests, pr::pr_answer, pr::pr_conclusion, pr::pr_approval, pr::pr_hearing_notice, pr::pr_hearing, pr::pr_written_position, pr::pr_annulment, pr::pr_transfer, admin::outages, admin::sign_outage_act, admin::outage_act, admin::countersign_outage_act, admin::deliveries, sign_in, portal_session, who_am_i, sign_out, admin::load_law_data, admin::law_data, admin::move_clock),
+    paths(create_application, get_application, decide, duplicate, pr::pr_requests, pr::pr_answer, pr::pr_conclusion, pr::pr_approval, pr::pr_hearing_notice, pr::pr_hearing, pr::pr_written_position, pr::pr_annulment, pr::pr_transfer, admin::outages, admin::sign_outage_act, admin::outage_act, admin::countersign_outage_act, admin::deliveries, admin::access_log, sign_in, portal_session, who_am_i, sign_out, admin::load_law_data, admin::law_data, admin::move_clock),
     components(schemas(
         ApplicationRequest, PrApplicationRequest, SolvencyInput, AgencyAnswerRequest, ConclusionRequest, HearingNoticeRequest, HearingRequest, WrittenPositionRequest, ContactInput, AnnulmentRequest, TransferRequest, InvitingPartyInput, PersonInput, FamilyMemberInput, IdentityDocumentInput,
         DocumentInput, AttachmentInput, PaperFilingInput, RepresentativeInput, LateExceptionInput, ApplicationCreated, Receipt,
         Ground, ApplicationView, CheckView, EventView, DecisionRequest, OfficerGround, DuplicateRequest,
-        DuplicateIssued, OutageView, OutageActRequest, OutageActView, DeliveryView, ProblemDocument, FieldError, SignInRequest, SessionView,
+        DuplicateIssued, OutageView, OutageActRequest, OutageActView, DeliveryView, admin::AccessView, admin::AccessLogPage, ProblemDocument, FieldError, SignInRequest, SessionView,
         crate::lawdata::LawDataLoaded, crate::lawdata::Retimed, crate::lawdata::NotRetimed
     )),
     modifiers(&BearerAuth),
@@ -87,6 +87,7 @@ pub fn router(service: Service) -> Router {
         .route("/api/v1/admin/clock", post(admin::move_clock))
         .route("/api/v1/admin/law-data/{kind}", post(admin::load_law_data))
         .route("/api/v1/monitoring/deliveries", get(admin::deliveries))
+        .route("/api/v1/applications/{id}/access-log", get(admin::access_log))
         .route("/api/v1/session", post(sign_in).get(who_am_i).delete(sign_out))
         .route("/api/v1/portal/sessions", post(portal_session))
         .route("/api/v1/openapi.json", get(|| async { Json(openapi()) }))

@@ -126,3 +126,54 @@ async fn probes_say_live_and_ready(t: &TestApp) {
 }
 
 on_both!(probes, Default::default(), probes_say_live_and_ready);
+
+async fn reads_leave_the_view_small_and_fill_the_access_log(t: &TestApp) {
+    let case = t.file_and_process(&t.request("FA1234567", "labour_contract")).await;
+    let id = case["id"].as_str().unwrap();
+    let first = serde_json::to_vec(&t.case(id).await).unwrap().len();
+    for _ in 0..250 {
+        t.case(id).await;
+    }
+    let view = t.case(id).await;
+    // The view carries the case's acts, not its 252 reads: its size does not grow with them.
+    assert_eq!(serde_json::to_vec(&view).unwrap().len(), first);
+    assert!(
+        view["events"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|e| e["action"] != "personal_data.read")
+    );
+    // The access log is the auditor's, newest first, a page at a time, each read once.
+    let path = format!("/api/v1/applications/{id}/access-log");
+    assert_eq!(t.get("officer", &path).await.0, 403);
+    let mut seen = Vec::new();
+    let mut next: Option<String> = None;
+    loop {
+        let q = match &next {
+            Some(c) => format!("{path}?limit=100&before={}", c.replace('|', "%7C")),
+            None => format!("{path}?limit=100"),
+        };
+        let (s, page) = t.get("auditor", &q).await;
+        assert_eq!(s, 200, "{page}");
+        for item in page["items"].as_array().unwrap() {
+            assert!(item["actor"].as_str().unwrap().starts_with("officer@ALM-01"));
+            seen.push(item["at"].as_str().unwrap().to_string());
+        }
+        match page["next"].as_str() {
+            Some(c) => next = Some(c.to_string()),
+            None => break,
+        }
+    }
+    // The read by file_and_process, the first, 250, and the last.
+    assert_eq!(seen.len(), 253);
+    assert!(seen.windows(2).all(|w| w[0] >= w[1]), "newest first");
+    let (s, p) = t.get("auditor", &format!("{path}?before=garbage")).await;
+    assert_eq!((s, p["code"].as_str()), (422, Some("invalid_cursor")));
+}
+
+on_both!(
+    access_log,
+    Default::default(),
+    reads_leave_the_view_small_and_fill_the_access_log
+);
