@@ -72,7 +72,7 @@ impl HttpRegistries {
     /// An adapter for the gateway at `base_url` (a path prefix is kept); every call, connection
     /// included, gives up after `timeout`.
     pub fn new(base_url: &str, timeout: Duration) -> Result<HttpRegistries, HttpSetupError> {
-        let client = reqwest::Client::builder()
+        let client = crate::tls::client_builder()
             .timeout(timeout)
             .connect_timeout(timeout)
             .build()

@@ -10,6 +10,7 @@
 pub mod clock;
 pub mod http;
 pub mod sim;
+pub mod tls;
 
 use std::sync::Arc;
 

@@ -43,6 +43,7 @@ impl App {
         clock: Arc<dyn Clock>,
         config: ServiceConfig,
     ) -> Result<App> {
+        koshi_registries::tls::init();
         let store = Store::open(location).await.context("cannot open the database")?;
         check_clock(&store, config.drill_clock.as_deref()).await?;
         let (regs, sim) = match registries {

@@ -101,6 +101,11 @@ pub enum Command {
         /// peer and the header is ignored.
         #[arg(long = "trusted-proxy", env = "KOSHI_TRUSTED_PROXIES", value_delimiter = ',')]
         trusted_proxies: Vec<String>,
+        /// A PEM file of CA certificates trusted, besides the system's, for the HTTPS and TLS
+        /// connections Koshi opens (registry gateway, GOST verifier, webhooks, NATS). PostgreSQL
+        /// takes its own in the URL: `?sslmode=verify-full&sslrootcert=FILE`.
+        #[arg(long, env = "KOSHI_CA_FILE")]
+        ca_file: Option<PathBuf>,
         #[command(flatten)]
         limits: LimitArgs,
         #[command(flatten)]
@@ -398,11 +403,17 @@ async fn run_async(cli: Cli, law: std::sync::Arc<Law>) -> Result<ExitCode> {
             nats_prefix,
             production,
             trusted_proxies,
+            ca_file,
             limits,
             clock,
         } => {
             init_logging();
+            if let Some(ca) = &ca_file {
+                koshi_registries::tls::add_roots_pem(read(ca, "CA file")?.as_bytes())
+                    .map_err(|e| anyhow::anyhow!("CA file {}: {e}", ca.display()))?;
+            }
             let mut deliveries = crate::delivery::Deliveries::parse(&deliver).map_err(|e| anyhow::anyhow!(e))?;
+            deliveries.ca_file = ca_file.clone();
             deliveries.stream = nats_stream;
             deliveries.subject_prefix = nats_prefix;
             // The key of the webhooks' signatures: from the environment only, never a flag (a

@@ -12,6 +12,7 @@
 //! | `KOSHI_DELIVER`, `KOSHI_NATS_STREAM`, `KOSHI_NATS_PREFIX`, `KOSHI_PRODUCTION` | `--deliver`, `--nats-stream`, `--nats-prefix`, `--production` | `koshi serve` (`delivery::Deliveries`) |
 //! | `KOSHI_TRUSTED_PROXIES` | `--trusted-proxy` | `koshi serve`: whose `X-Forwarded-For` names the client |
 //! | `KOSHI_HEADER_TIMEOUT`, `KOSHI_REQUEST_TIMEOUT`, `KOSHI_MAX_CONNECTIONS`, `KOSHI_SHUTDOWN_DEADLINE` | `--header-timeout`, `--request-timeout`, `--max-connections`, `--shutdown-deadline` | `koshi serve` (`server::Limits`) |
+//! | `KOSHI_CA_FILE` | `--ca-file` | `koshi serve`: CA roots for outbound HTTPS and NATS TLS (`koshi_registries::tls`) |
 //! | `KOSHI_WEBHOOK_SECRET` | — (never a flag) | `koshi serve`: the key of webhook signatures |
 //! | `KOSHI_UNITS`, `KOSHI_PERMISSIONS` | — | `authz::Authz::load` |
 //! | `KOSHI_USER_PASSWORD` | — | `koshi user add` |

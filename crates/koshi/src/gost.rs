@@ -43,7 +43,7 @@ impl HttpGostVerifier {
         if !(url.starts_with("http://") || url.starts_with("https://")) {
             return Err(format!("the GOST verification service URL must be http(s): {url:?}"));
         }
-        let client = reqwest::Client::builder()
+        let client = koshi_registries::tls::client_builder()
             .timeout(timeout)
             .build()
             .map_err(|e| e.to_string())?;

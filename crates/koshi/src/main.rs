@@ -7,6 +7,8 @@ fn main() -> ExitCode {
         Ok(cli) => cli,
         Err(code) => return code,
     };
+    // One TLS provider for every connection the process opens.
+    koshi_registries::tls::init();
     match koshi::cli::run(cli) {
         Ok(code) => code,
         Err(e) => {

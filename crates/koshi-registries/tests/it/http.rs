@@ -61,7 +61,8 @@ async fn every_answer_equals_the_simulators() {
 #[tokio::test]
 async fn health_answers() {
     let base = spawn_sim(demo_sim()).await;
-    let r = reqwest::get(format!("{base}/health")).await.unwrap();
+    let client = koshi_registries::tls::client_builder().build().unwrap();
+    let r = client.get(format!("{base}/health")).send().await.unwrap();
     assert_eq!(r.status(), StatusCode::OK);
 }
 
@@ -169,7 +170,7 @@ async fn odd_answers_become_bad_answer_without_quoting_them() {
 async fn a_malformed_query_is_refused_without_echo() {
     let sim = demo_sim();
     let base = spawn_sim(sim.clone()).await;
-    let client = reqwest::Client::new();
+    let client = koshi_registries::tls::client_builder().build().unwrap();
     let r = client
         .post(format!("{base}/berkut"))
         .body(r#"{"document_number": "FA1234567"}"#)

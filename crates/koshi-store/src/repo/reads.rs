@@ -228,6 +228,20 @@ impl Store {
         .await
     }
 
+    /// Whether this process's connection to the database is encrypted: PostgreSQL's own answer
+    /// for a connection of the pool (TLS per the URL's `sslmode`); `None` for SQLite (a file).
+    pub async fn encrypted(&self) -> StoreResult<Option<bool>> {
+        match self.db() {
+            Db::Sqlite(_) => Ok(None),
+            Db::Postgres(p) => {
+                let r: Option<(bool,)> = sqlx::query_as("SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()")
+                    .fetch_optional(p)
+                    .await?;
+                Ok(Some(r.is_some_and(|r| r.0)))
+            }
+        }
+    }
+
     /// The outbox's backlog by topic: pending messages and the oldest one's creation instant.
     pub async fn outbox_backlog(&self) -> StoreResult<Vec<(String, i64, String)>> {
         Ok(fetch_all!(

@@ -170,7 +170,10 @@ async fn track(req: axum::extract::Request, next: axum::middleware::Next) -> Res
 async fn ready(State(s): State<Service>) -> Response {
     let at = koshi_store::instant(s.now());
     match tokio::time::timeout(std::time::Duration::from_secs(3), s.store.ready(&s.instance_id, &at)).await {
-        Ok(Ok(())) => Json(json!({"status": "ready", "backend": s.store.backend()})).into_response(),
+        Ok(Ok(())) => {
+            let tls = s.store.encrypted().await.ok().flatten();
+            Json(json!({"status": "ready", "backend": s.store.backend(), "database_tls": tls})).into_response()
+        }
         Ok(Err(e)) => {
             tracing::error!(error = %e, "not ready");
             Problem::unavailable("the database cannot be written or its schema is not this build's").into_response()

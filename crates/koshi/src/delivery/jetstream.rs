@@ -25,8 +25,20 @@ pub struct JetStream {
 impl JetStream {
     /// A publisher to `url`. The connection is made in the background and remade whenever it
     /// drops: a server that is down when Koshi starts delays messages, it does not stop Koshi.
-    pub async fn connect(url: &str, stream: &str, prefix: &str) -> Result<JetStream, String> {
-        let client = async_nats::ConnectOptions::new()
+    pub async fn connect(
+        url: &str,
+        stream: &str,
+        prefix: &str,
+        ca_file: Option<&std::path::Path>,
+    ) -> Result<JetStream, String> {
+        let mut options = async_nats::ConnectOptions::new();
+        if let Some(ca) = ca_file {
+            options = options.add_root_certificates(ca.to_path_buf());
+        }
+        if url.starts_with("tls://") {
+            options = options.require_tls(true);
+        }
+        let client = options
             .name("koshi")
             .connection_timeout(std::time::Duration::from_secs(5))
             .retry_on_initial_connect()

@@ -111,6 +111,8 @@ pub struct Deliveries {
     pub stream: String,
     /// The first token of every JetStream subject: `<prefix>.<topic>`.
     pub subject_prefix: String,
+    /// CA certificates (PEM) trusted for a `tls://` NATS server, besides the system's.
+    pub ca_file: Option<std::path::PathBuf>,
 }
 
 impl Default for Deliveries {
@@ -122,6 +124,7 @@ impl Default for Deliveries {
             webhook_timeout: std::time::Duration::from_secs(10),
             stream: "KOSHI".into(),
             subject_prefix: "koshi".into(),
+            ca_file: None,
         }
     }
 }
@@ -201,8 +204,15 @@ impl Deliveries {
                 Some(Destination::JetStream(url)) => match servers.get(url) {
                     Some(s) => s.clone(),
                     None => {
-                        let s: Arc<dyn Sink> =
-                            Arc::new(jetstream::JetStream::connect(url, &self.stream, &self.subject_prefix).await?);
+                        let s: Arc<dyn Sink> = Arc::new(
+                            jetstream::JetStream::connect(
+                                url,
+                                &self.stream,
+                                &self.subject_prefix,
+                                self.ca_file.as_deref(),
+                            )
+                            .await?,
+                        );
                         servers.insert(url.clone(), s.clone());
                         s
                     }

@@ -32,7 +32,7 @@ pub fn signature(key: &[u8], body: &[u8]) -> Option<String> {
 
 impl Webhook {
     pub fn new(url: &str, secret: Option<Vec<u8>>, timeout: std::time::Duration) -> Result<Webhook, String> {
-        let client = reqwest::Client::builder()
+        let client = koshi_registries::tls::client_builder()
             .timeout(timeout)
             .connect_timeout(timeout.min(std::time::Duration::from_secs(5)))
             .pool_max_idle_per_host(super::CONCURRENCY)
@@ -85,7 +85,17 @@ fn describe(e: &reqwest::Error) -> String {
     if e.is_timeout() {
         "the receiver did not answer in time".into()
     } else if e.is_connect() {
-        "the receiver could not be reached".into()
+        // The deepest cause says why (refused, or the certificate the receiver showed).
+        let mut cause: Option<&dyn std::error::Error> = std::error::Error::source(e);
+        let mut why = None;
+        while let Some(c) = cause {
+            why = Some(c.to_string());
+            cause = c.source();
+        }
+        match why {
+            Some(w) => format!("the receiver could not be reached: {w}"),
+            None => "the receiver could not be reached".into(),
+        }
     } else {
         match std::error::Error::source(e) {
             Some(cause) => format!("the request failed: {cause}"),

@@ -304,7 +304,7 @@ async fn drill_clock_moves_ahead_only_says_so_and_never_meets_the_real_clock() {
     let base = format!("http://{}", listener.local_addr().unwrap());
     let router = app.router();
     let server = tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
-    let http = reqwest::Client::new();
+    let http = koshi_registries::tls::client_builder().build().unwrap();
     let mv = |token: String, body: Value| {
         let (http, base) = (http.clone(), base.clone());
         async move {

@@ -5,6 +5,7 @@
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU16, Ordering};
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use axum::body::Bytes;
 use axum::extract::State;
@@ -233,4 +234,86 @@ async fn jetstream_sqlite() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn jetstream_postgres() {
     jetstream_keeps_each_message_once(Backend::Postgres).await;
+}
+
+/// A CA made for the test, and a server configuration for `localhost` and 127.0.0.1 signed by it.
+fn test_pki() -> (String, Arc<rustls::ServerConfig>) {
+    let ca_key = rcgen::KeyPair::generate().unwrap();
+    let mut ca = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
+    ca.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+    ca.distinguished_name.push(rcgen::DnType::CommonName, "Koshi test CA");
+    let ca_cert = ca.self_signed(&ca_key).unwrap();
+    let issuer = rcgen::Issuer::new(ca, ca_key);
+    let leaf_key = rcgen::KeyPair::generate().unwrap();
+    let leaf = rcgen::CertificateParams::new(vec!["localhost".to_string(), "127.0.0.1".to_string()])
+        .unwrap()
+        .signed_by(&leaf_key, &issuer)
+        .unwrap();
+    koshi_registries::tls::init();
+    let config = rustls::ServerConfig::builder()
+        .with_no_client_auth()
+        .with_single_cert(
+            vec![leaf.der().clone()],
+            rustls::pki_types::PrivateKeyDer::Pkcs8(leaf_key.serialize_der().into()),
+        )
+        .unwrap();
+    (ca_cert.pem(), Arc::new(config))
+}
+
+/// The webhook receiver behind TLS.
+async fn tls_receiver(config: Arc<rustls::ServerConfig>) -> (Arc<Receiver>, String) {
+    let r = Arc::new(Receiver {
+        answer: AtomicU16::new(200),
+        ..Default::default()
+    });
+    let app = axum::Router::new()
+        .route("/in", axum::routing::post(receive))
+        .with_state(r.clone());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("https://localhost:{}/in", listener.local_addr().unwrap().port());
+    let acceptor = tokio_rustls::TlsAcceptor::from(config);
+    tokio::spawn(async move {
+        loop {
+            let Ok((tcp, _)) = listener.accept().await else { return };
+            let (acceptor, app) = (acceptor.clone(), app.clone());
+            tokio::spawn(async move {
+                // A client that does not trust the certificate ends the handshake here.
+                let Ok(tls) = acceptor.accept(tcp).await else { return };
+                let service = hyper::service::service_fn(move |req: hyper::Request<hyper::body::Incoming>| {
+                    tower::ServiceExt::oneshot(app.clone(), req.map(axum::body::Body::new))
+                });
+                let _ = hyper::server::conn::http1::Builder::new()
+                    .serve_connection(hyper_util::rt::TokioIo::new(tls), service)
+                    .await;
+            });
+        }
+    });
+    (r, url)
+}
+
+/// Webhooks over HTTPS (issue 15 item 2): a receiver whose certificate chains to no trusted root
+/// gets nothing (the attempt is retried, saying why); once its CA is trusted (`--ca-file`),
+/// the message arrives, signed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn webhooks_over_tls_trust_the_named_ca_and_no_other() {
+    use koshi::delivery::{Failure, Message, Sink, webhook::Webhook};
+    let (ca_pem, config) = test_pki();
+    let (rx, url) = tls_receiver(config).await;
+    let m = Message {
+        id: "m-tls-1",
+        payload: r#"{"stage":"accepted"}"#,
+    };
+    let untrusting = Webhook::new(&url, Some(KEY.to_vec()), Duration::from_secs(5)).unwrap();
+    match untrusting.deliver("monitoring", m).await {
+        Err(Failure::Retry(why)) => assert!(why.to_lowercase().contains("certificate"), "{why}"),
+        other => panic!("an untrusted certificate was accepted: {other:?}"),
+    }
+    assert!(rx.got.lock().unwrap().is_empty());
+    koshi_registries::tls::add_roots_pem(ca_pem.as_bytes()).unwrap();
+    let trusting = Webhook::new(&url, Some(KEY.to_vec()), Duration::from_secs(5)).unwrap();
+    trusting.deliver("monitoring", m).await.unwrap();
+    let got = rx.got.lock().unwrap().clone();
+    assert_eq!(got.len(), 1);
+    assert_eq!(got[0].0, "m-tls-1");
+    assert!(got[0].2, "signed");
 }

@@ -174,7 +174,7 @@ async fn spawn_with(
     TestApp {
         app,
         base,
-        http: reqwest::Client::new(),
+        http: koshi_registries::tls::client_builder().build().unwrap(),
         clock,
         tokens,
         law,

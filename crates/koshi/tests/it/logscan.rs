@@ -54,7 +54,7 @@ async fn demo_scenarios_leave_no_iin_or_passport_number_in_the_logs() {
         }
     }
     assert!(!base.is_empty() && !officer.is_empty(), "{printed}");
-    let http = reqwest::Client::new();
+    let http = koshi_registries::tls::client_builder().build().unwrap();
     // Read every demo case, file new ones (good, refused and malformed), decide one.
     let d: Value = http
         .get(format!("{base}/api/v1/monitoring/deliveries?limit=1000"))
