@@ -105,13 +105,11 @@ impl HttpRegistries {
             .urls
             .get(kind as usize)
             .ok_or_else(|| RegistryError::Unavailable(format!("{name}: no URL configured")))?;
-        let response = self
-            .client
-            .post(url.clone())
-            .json(query)
-            .send()
-            .await
-            .map_err(|e| transport_error(name, &e))?;
+        let mut request = self.client.post(url.clone()).json(query);
+        if let Some(id) = crate::context::current() {
+            request = request.header("X-Request-Id", &*id);
+        }
+        let response = request.send().await.map_err(|e| transport_error(name, &e))?;
         let status = response.status();
         let body = response.bytes().await.map_err(|e| transport_error(name, &e))?;
         match status {

@@ -8,6 +8,7 @@
 //! judges them.
 
 pub mod clock;
+pub mod context;
 pub mod http;
 pub mod sim;
 pub mod tls;

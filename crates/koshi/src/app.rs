@@ -279,11 +279,9 @@ pub async fn revoke_token(store: &Store, id: &str) -> Result<()> {
 }
 
 /// The data location every data command honours: `KOSHI_DATABASE_URL`, else `--data-dir`.
-pub fn location(data_dir: &std::path::Path) -> Result<Location> {
-    let url = std::env::var("KOSHI_DATABASE_URL")
-        .ok()
-        .filter(|s| !s.trim().is_empty());
-    Location::resolve(url.as_deref(), data_dir).map_err(|e| anyhow::anyhow!("{e}"))
+pub fn location(data: &crate::config::DataArgs) -> Result<Location> {
+    let url = data.database_url.as_deref().filter(|s| !s.trim().is_empty());
+    Location::resolve(url, &data.data_dir).map_err(|e| anyhow::anyhow!("{e}"))
 }
 
 pub fn parse_listen(s: &str) -> Result<SocketAddr> {

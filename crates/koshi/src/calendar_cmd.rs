@@ -242,12 +242,12 @@ pub async fn load(
     law: std::sync::Arc<Law>,
     kind: &str,
     file: &std::path::Path,
-    data_dir: &std::path::Path,
+    data: &crate::config::DataArgs,
     json_out: bool,
 ) -> Result<ExitCode> {
     let text = std::fs::read_to_string(file).map_err(|e| anyhow!("cannot read {}: {e}", file.display()))?;
     let a = crate::app::App::build(
-        &crate::app::location(data_dir)?,
+        &crate::app::location(data)?,
         law,
         crate::app::RegistrySource::Simulated(
             koshi_registries::sim::Fixtures::demo().map_err(|e| anyhow!("demo fixtures: {e}"))?,

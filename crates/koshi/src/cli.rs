@@ -20,6 +20,10 @@ use crate::calendar_cmd;
     about = "Residence permits for foreigners in Kazakhstan under the Rules of Order No. 992"
 )]
 pub struct Cli {
+    /// The configuration file (TOML: the KOSHI_* settings in lower case without the prefix);
+    /// default `./koshi.toml` when it exists. Flags and the environment win over it.
+    #[arg(long, global = true, env = "KOSHI_CONFIG", value_name = "FILE")]
+    pub config: Option<PathBuf>,
     /// A calendar file replacing the shipped one (TOML, see crates/koshi-law/data/calendar.toml).
     #[arg(long, global = true, env = "KOSHI_CALENDAR", value_name = "PATH")]
     pub calendar: Option<PathBuf>,
@@ -55,7 +59,7 @@ pub enum Command {
     },
     /// Runs the HTTP API (`/api/v1`) with background work (check retries, deliveries).
     Serve {
-        #[arg(long, default_value = "127.0.0.1:8080")]
+        #[arg(long, env = "KOSHI_LISTEN", default_value = "127.0.0.1:8080")]
         listen: String,
         #[command(flatten)]
         data: DataArgs,
@@ -163,6 +167,26 @@ pub enum MciCommand {
         #[arg(long)]
         json: bool,
     },
+}
+
+/// The configuration file named by `--config FILE` (or `--config=FILE`), else by `KOSHI_CONFIG`,
+/// else `./koshi.toml` when it exists.
+fn config_file(args: &[std::ffi::OsString]) -> Option<PathBuf> {
+    let mut it = args.iter().skip(1);
+    while let Some(a) = it.next() {
+        let a = a.to_string_lossy();
+        if a == "--config" {
+            return it.next().map(PathBuf::from);
+        }
+        if let Some(v) = a.strip_prefix("--config=") {
+            return Some(PathBuf::from(v));
+        }
+    }
+    if let Some(p) = std::env::var_os("KOSHI_CONFIG").filter(|p| !p.is_empty()) {
+        return Some(PathBuf::from(p));
+    }
+    let default = PathBuf::from("koshi.toml");
+    default.exists().then_some(default)
 }
 
 /// The HTTP server's limits against slow and numerous clients.
@@ -279,7 +303,20 @@ pub enum TokenCommand {
 
 /// Parses the command line; a usage error is one line on stderr and exit code 2.
 pub fn parse() -> std::result::Result<Cli, ExitCode> {
-    match Cli::try_parse() {
+    use clap::{CommandFactory, FromArgMatches};
+    let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    let mut cmd = Cli::command();
+    if let Some(path) = config_file(&args) {
+        match crate::config::apply_file(cmd, &path) {
+            Ok(c) => cmd = c,
+            Err(e) => {
+                eprintln!("koshi: error: configuration file {e}");
+                return Err(ExitCode::from(2));
+            }
+        }
+    }
+    let parsed = cmd.try_get_matches_from(args).and_then(|m| Cli::from_arg_matches(&m));
+    match parsed {
         Ok(c) => Ok(c),
         Err(e) => {
             use clap::error::ErrorKind;
@@ -367,14 +404,21 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
     }
 }
 
+/// Logs to stderr: text for people, or one JSON object a line (`KOSHI_LOG_FORMAT=json`) for a
+/// log collector, each with the span of its request (`request_id`, method). `KOSHI_LOG` filters.
 fn init_logging() {
     let filter = tracing_subscriber::EnvFilter::try_from_env("KOSHI_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let _ = tracing_subscriber::fmt()
+    let json = std::env::var("KOSHI_LOG_FORMAT").is_ok_and(|f| f.eq_ignore_ascii_case("json"));
+    let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_target(false)
-        .with_writer(std::io::stderr)
-        .try_init();
+        .with_writer(std::io::stderr);
+    let _ = if json {
+        builder.json().with_current_span(true).with_span_list(false).try_init()
+    } else {
+        builder.try_init()
+    };
 }
 
 fn fixtures(path: &Option<PathBuf>) -> Result<koshi_registries::sim::Fixtures> {
@@ -461,14 +505,7 @@ async fn run_async(cli: Cli, law: std::sync::Arc<Law>) -> Result<ExitCode> {
                     .map_err(|e| anyhow::anyhow!(e))?,
                 ..Default::default()
             };
-            let mut a = app::App::build(
-                &app::location(&data.data_dir)?,
-                law,
-                source,
-                ClockArgs::clock(&drill),
-                config,
-            )
-            .await?;
+            let mut a = app::App::build(&app::location(&data)?, law, source, ClockArgs::clock(&drill), config).await?;
             app::check_duty_officers(&a.service).await?;
             a.limits = limits.limits();
             if drill.is_some() {
@@ -485,7 +522,7 @@ async fn run_async(cli: Cli, law: std::sync::Arc<Law>) -> Result<ExitCode> {
             init_logging();
             let drill = clock.drill();
             let a = app::App::build(
-                &app::location(&data.data_dir)?,
+                &app::location(&data)?,
                 law,
                 app::RegistrySource::Simulated(fixtures(&None)?),
                 ClockArgs::clock(&drill),
@@ -552,20 +589,20 @@ async fn run_async(cli: Cli, law: std::sync::Arc<Law>) -> Result<ExitCode> {
             label,
             data,
         }) => {
-            let store = koshi_store::Store::open(&app::location(&data.data_dir)?).await?;
+            let store = koshi_store::Store::open(&app::location(&data)?).await?;
             let (id, secret) = app::issue_token(&store, &role, &unit, &label).await?;
             eprintln!("token {id} for {role} at {unit} (shown once):");
             println!("{secret}");
             store.close().await;
         }
         Command::Token(TokenCommand::Revoke { id, data }) => {
-            let store = koshi_store::Store::open(&app::location(&data.data_dir)?).await?;
+            let store = koshi_store::Store::open(&app::location(&data)?).await?;
             app::revoke_token(&store, &id).await?;
             println!("revoked {id}");
             store.close().await;
         }
         Command::Token(TokenCommand::List { data }) => {
-            let store = koshi_store::Store::open(&app::location(&data.data_dir)?).await?;
+            let store = koshi_store::Store::open(&app::location(&data)?).await?;
             for t in store.tokens().await? {
                 println!(
                     "{} {:13} {:10} {} {}",
@@ -595,14 +632,14 @@ async fn run_async(cli: Cli, law: std::sync::Arc<Law>) -> Result<ExitCode> {
                     line.trim_end_matches(['\r', '\n']).to_string()
                 }
             };
-            let store = koshi_store::Store::open(&app::location(&data.data_dir)?).await?;
+            let store = koshi_store::Store::open(&app::location(&data)?).await?;
             let id =
                 crate::accounts::add_user(&store, &username, &password, &role, &unit, &post, SystemClock.now()).await;
             store.close().await;
             println!("user {} added ({role} at {unit}, post {post})", id?);
         }
         Command::Audit(AuditCommand::Verify { json, data }) => {
-            let store = koshi_store::Store::open(&app::location(&data.data_dir)?).await?;
+            let store = koshi_store::Store::open(&app::location(&data)?).await?;
             let report = store.verify_audit().await?;
             store.close().await;
             if json {
@@ -643,7 +680,7 @@ async fn run_async(cli: Cli, law: std::sync::Arc<Law>) -> Result<ExitCode> {
             owner,
             data,
         } => {
-            let store = koshi_store::Store::open(&app::location(&data.data_dir)?).await?;
+            let store = koshi_store::Store::open(&app::location(&data)?).await?;
             let out = crate::drill::run(&store, &step, count, &owner).await;
             store.close().await;
             println!("{}", out?);
@@ -662,10 +699,10 @@ async fn run_async(cli: Cli, law: std::sync::Arc<Law>) -> Result<ExitCode> {
             koshi_registries::http::serve(listener, sim).await?;
         }
         Command::Calendar(calendar_cmd::CalendarCommand::Load { file, data, json }) => {
-            return calendar_cmd::load(law, "calendar", &file, &data.data_dir, json).await;
+            return calendar_cmd::load(law, "calendar", &file, &data, json).await;
         }
         Command::Mci(MciCommand::Load { file, data, json }) => {
-            return calendar_cmd::load(law, "mci", &file, &data.data_dir, json).await;
+            return calendar_cmd::load(law, "mci", &file, &data, json).await;
         }
         Command::Calendar(_) | Command::Rules { .. } => {}
     }

@@ -105,6 +105,7 @@ pub fn router(service: Service) -> Router {
         .layer(axum::middleware::map_response(security_headers))
         .layer(axum::middleware::map_response_with_state(service.clone(), clock_header))
         .layer(axum::middleware::from_fn_with_state(service.clone(), rate_limit_public))
+        .layer(axum::middleware::from_fn(request_context))
         .with_state(service)
 }
 
@@ -149,6 +150,42 @@ async fn strict_edge(req: axum::extract::Request, next: axum::middleware::Next) 
         }
     }
     next.run(req).await
+}
+
+/// Gives each request an id (the caller's `X-Request-Id` when acceptable, else a new one),
+/// answered in `X-Request-Id`, carried by the request's log span and by the work it starts, and
+/// sent to the registries it asks. A failure (5xx) is logged with it; no personal data is.
+async fn request_context(req: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    let id: std::sync::Arc<str> = req
+        .headers()
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .filter(|v| koshi_registries::context::acceptable(v))
+        .map_or_else(
+            || uuid::Uuid::now_v7().simple().to_string().into(),
+            std::sync::Arc::from,
+        );
+    let method = req.method().clone();
+    let span = tracing::info_span!("request", request_id = %id, method = %method);
+    let started = std::time::Instant::now();
+    let mut r = tracing::Instrument::instrument(
+        koshi_registries::context::scope(id.clone(), next.run(req)),
+        span.clone(),
+    )
+    .await;
+    let status = r.status().as_u16();
+    let ms = started.elapsed().as_millis() as u64;
+    span.in_scope(|| {
+        if status >= 500 {
+            tracing::warn!(status, ms, "request failed");
+        } else {
+            tracing::debug!(status, ms, "request");
+        }
+    });
+    if let Ok(v) = axum::http::HeaderValue::from_str(&id) {
+        r.headers_mut().insert("x-request-id", v);
+    }
+    r
 }
 
 /// Counts each routed request by its route template (never the path: ids stay out of metrics)

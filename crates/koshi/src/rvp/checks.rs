@@ -23,14 +23,26 @@ impl Service {
     pub(crate) fn spawn_processing(&self, handoff: Handoff) {
         let me = self.clone();
         let id = handoff.0.id.clone();
+        // The checks belong to the request that filed the case: its id and log span go along.
+        let request = koshi_registries::context::current();
+        let span = tracing::Span::current();
         let mut set = self.inflight.lock().unwrap_or_else(|p| p.into_inner());
         // Reap finished tasks so the set does not grow without bound.
         while set.try_join_next().is_some() {}
-        set.spawn(async move {
+        let work = async move {
             if let Err(e) = me.process_with(&id, Some(handoff)).await {
                 tracing::warn!(application = %id, error = %e.detail, "processing deferred");
             }
-        });
+        };
+        set.spawn(tracing::Instrument::instrument(
+            async move {
+                match request {
+                    Some(r) => koshi_registries::context::scope(r, work).await,
+                    None => work.await,
+                }
+            },
+            span,
+        ));
     }
 
     /// Waits for every processing task started so far (tests and shutdown; never sleeps).

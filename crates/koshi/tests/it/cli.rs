@@ -191,3 +191,54 @@ fn user_add_takes_the_password_from_the_environment_and_refuses_weak_ones() {
     assert!(String::from_utf8_lossy(&weak.stderr).contains("at least 12"));
     std::fs::remove_dir_all(&dir).ok();
 }
+
+/// `koshi.toml` (issue 15 item 3): its settings are the KOSHI_* names in lower case; a flag wins
+/// over the environment, the environment over the file, the file over Koshi's defaults; an
+/// unknown key or a secret in the file is one clear line.
+#[test]
+fn the_configuration_file_yields_to_the_environment_and_the_flags() {
+    let root = std::env::temp_dir().join(format!("koshi-config-{}", uuid::Uuid::new_v4()));
+    std::fs::create_dir_all(&root).unwrap();
+    let (from_file, from_env, from_flag) = (root.join("file"), root.join("env"), root.join("flag"));
+    let config = root.join("koshi.toml");
+    std::fs::write(
+        &config,
+        format!("data_dir = {:?}\nworker_threads = 1\n", from_file.to_str().unwrap()),
+    )
+    .unwrap();
+    let run = |env: Option<&std::path::Path>, flag: Option<&std::path::Path>| {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_koshi"));
+        c.args(["token", "issue", "--role", "officer", "--unit", "ALM-01", "--config"])
+            .arg(&config)
+            .env_remove("KOSHI_DATA_DIR")
+            .env_remove("KOSHI_DATABASE_URL");
+        if let Some(e) = env {
+            c.env("KOSHI_DATA_DIR", e);
+        }
+        if let Some(f) = flag {
+            c.arg("--data-dir").arg(f);
+        }
+        let out = c.output().unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    };
+    run(None, None);
+    assert!(from_file.join("koshi.db").exists(), "the file's data_dir");
+    run(Some(&from_env), None);
+    assert!(from_env.join("koshi.db").exists(), "the environment over the file");
+    run(Some(&from_env), Some(&from_flag));
+    assert!(from_flag.join("koshi.db").exists(), "the flag over the environment");
+
+    std::fs::write(&config, "data_dirr = \"/tmp/x\"\n").unwrap();
+    fails_with_one_line(
+        &["token", "list", "--config", config.to_str().unwrap()],
+        "unknown setting `data_dirr`",
+    );
+    std::fs::write(&config, "webhook_secret = \"s3cret\"\n").unwrap();
+    fails_with_one_line(
+        &["token", "list", "--config", config.to_str().unwrap()],
+        "environment only",
+    );
+    std::fs::write(&config, "data_dir = [\n").unwrap();
+    fails_with_one_line(&["token", "list", "--config", config.to_str().unwrap()], "koshi.toml");
+    std::fs::remove_dir_all(root).ok();
+}

@@ -14,13 +14,13 @@ use koshi::delivery::Deliveries;
 
 use crate::harness::{Backend, Options, TestApp, spawn};
 
-const KEY: &[u8] = b"webhook test key";
+pub(crate) const KEY: &[u8] = b"webhook test key";
 
 /// A webhook receiver: records every request, and answers with the status it is told to.
 #[derive(Default)]
-struct Receiver {
-    got: Mutex<Vec<(String, String, bool, serde_json::Value)>>,
-    answer: AtomicU16,
+pub(crate) struct Receiver {
+    pub(crate) got: Mutex<Vec<(String, String, bool, serde_json::Value)>>,
+    pub(crate) answer: AtomicU16,
 }
 
 async fn receive(State(r): State<Arc<Receiver>>, headers: HeaderMap, body: Bytes) -> StatusCode {
@@ -39,7 +39,7 @@ async fn receive(State(r): State<Arc<Receiver>>, headers: HeaderMap, body: Bytes
     StatusCode::NO_CONTENT
 }
 
-async fn receiver() -> (Arc<Receiver>, String) {
+pub(crate) async fn receiver() -> (Arc<Receiver>, String) {
     let r = Arc::new(Receiver {
         answer: AtomicU16::new(200),
         ..Default::default()

@@ -13,6 +13,7 @@ mod family;
 mod fuzz;
 mod hardening;
 mod harness;
+mod instances;
 mod logscan;
 mod ops;
 mod outage_acts;

@@ -177,3 +177,85 @@ on_both!(
     Default::default(),
     reads_leave_the_view_small_and_fill_the_access_log
 );
+
+/// A request's id is answered back, and follows the work it starts to the registry gateway
+/// (`X-Request-Id`), so one filing can be traced through Koshi's logs and the gateway's.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_request_id_reaches_the_registries_its_filing_asks() {
+    use std::sync::{Arc, Mutex};
+    let seen: Arc<Mutex<Vec<String>>> = Arc::default();
+    let fixtures = koshi_registries::sim::Fixtures::demo().unwrap();
+    let clock = Arc::new(koshi_registries::clock::ManualClock::new(
+        crate::harness::T0.parse().unwrap(),
+    ));
+    let sim = Arc::new(koshi_registries::sim::Simulator::new(fixtures.clone(), clock.clone()));
+    let record = seen.clone();
+    let gateway = koshi_registries::http::router(sim).layer(axum::middleware::from_fn(
+        move |req: axum::extract::Request, next: axum::middleware::Next| {
+            let record = record.clone();
+            async move {
+                let id = req
+                    .headers()
+                    .get("x-request-id")
+                    .map(|v| v.to_str().unwrap().to_string())
+                    .unwrap_or_default();
+                record.lock().unwrap().push(id);
+                next.run(req).await
+            }
+        },
+    ));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let gateway_url = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, gateway).await.unwrap() });
+
+    let dir = std::env::temp_dir().join(format!("koshi-reqid-{}", uuid::Uuid::new_v4()));
+    let law = Arc::new(koshi_law::Law::builtin().unwrap());
+    let app = koshi::app::App::build(
+        &koshi_store::Location::SqliteFile(dir.join("koshi.db")),
+        law.clone(),
+        koshi::app::RegistrySource::Http(gateway_url),
+        clock,
+        koshi::service::ServiceConfig::default(),
+    )
+    .await
+    .unwrap();
+    let (_, token) = koshi::app::issue_token(&app.service.store, "officer", "ALM-01", "test")
+        .await
+        .unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let router = app.router();
+    tokio::spawn(koshi::server::serve(
+        listener,
+        router,
+        Default::default(),
+        std::future::pending(),
+    ));
+    let http = koshi_registries::tls::client_builder().build().unwrap();
+    let req = koshi::demo::request(&law, &fixtures, "FA1234567", "labour_contract");
+    let r = http
+        .post(format!("{base}/api/v1/applications"))
+        .bearer_auth(&token)
+        .header("X-Request-Id", "trace-me-1")
+        .json(&req)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201);
+    assert_eq!(r.headers()["x-request-id"], "trace-me-1");
+    app.service.settle().await;
+    let ids = seen.lock().unwrap().clone();
+    assert!(ids.len() >= 5, "the checks asked the gateway: {ids:?}");
+    assert!(ids.iter().all(|i| i == "trace-me-1"), "{ids:?}");
+    // An id that could carry anything (spaces, personal data) is replaced by Koshi's own.
+    let r = http
+        .get(format!("{base}/health/live"))
+        .header("X-Request-Id", "Иванов Иван 900101300123")
+        .send()
+        .await
+        .unwrap();
+    let id = r.headers()["x-request-id"].to_str().unwrap().to_string();
+    assert!(id.len() == 32 && id.bytes().all(|b| b.is_ascii_hexdigit()), "{id}");
+    app.service.store.close().await;
+    std::fs::remove_dir_all(dir).ok();
+}

@@ -1,0 +1,117 @@
+//! Several instances on one PostgreSQL (issue 15 item 4): two Koshi processes' worth of service
+//! (their own pools, writers and background work) behind one "load balancer" (the test sends to
+//! both): no journal number is given twice, and no message is delivered twice.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use serde_json::Value;
+
+use crate::deliveries::{KEY, receiver};
+use crate::harness::{Backend, Options, spawn};
+use crate::pr::pr_request;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_instances_share_one_postgresql_without_doing_anything_twice() {
+    let (rx, url) = receiver().await;
+    let mut deliveries = koshi::delivery::Deliveries::parse(&[format!("*={url}")]).unwrap();
+    deliveries.webhook_secret = Some(KEY.to_vec());
+    let Some(t) = spawn(
+        Backend::Postgres,
+        Options {
+            deliveries: deliveries.clone(),
+            ..Default::default()
+        },
+    )
+    .await
+    else {
+        return;
+    };
+    // The second instance: the same database, its own everything else.
+    let other = koshi::app::App::build(
+        t.location(),
+        t.law.clone(),
+        koshi::app::RegistrySource::Simulated(t.fixtures.clone()),
+        t.clock.clone(),
+        koshi::service::ServiceConfig {
+            deliveries,
+            duty_officers: koshi::demo::DUTY_OFFICERS
+                .iter()
+                .map(|(u, a)| (u.to_string(), a.to_string()))
+                .collect(),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let other_base = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(koshi::server::serve(
+        listener,
+        other.router(),
+        Default::default(),
+        std::future::pending(),
+    ));
+
+    // 40 PR applications at once, alternating between the instances: one journal, no number twice.
+    let mut handles = Vec::new();
+    for i in 0..40 {
+        let base = if i % 2 == 0 { t.base.clone() } else { other_base.clone() };
+        let (http, token, body) = (t.http.clone(), t.tokens["officer"].clone(), pr_request(&t, "751234567"));
+        handles.push(tokio::spawn(async move {
+            let r = http
+                .post(format!("{base}/api/v1/applications"))
+                .bearer_auth(token)
+                .json(&body)
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(r.status(), 201);
+            let v: Value = r.json().await.unwrap();
+            v["receipt"]["number"].as_str().unwrap().to_string()
+        }));
+    }
+    let mut numbers = Vec::new();
+    for h in handles {
+        numbers.push(h.await.unwrap());
+    }
+    numbers.sort_by_key(|n| n.trim_start_matches("ALM-01/").parse::<i64>().unwrap());
+    let expected: Vec<String> = (1..=40).map(|n| format!("ALM-01/{n}")).collect();
+    assert_eq!(numbers, expected);
+    // And RVP cases, decided through both.
+    for (i, doc) in ["FA1234567", "AC2345678"].iter().enumerate() {
+        let base = if i == 0 { &t.base } else { &other_base };
+        let r = t
+            .http
+            .post(format!("{base}/api/v1/applications"))
+            .bearer_auth(&t.tokens["officer"])
+            .json(&t.request(doc, "labour_contract"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 201);
+    }
+    t.app.service.settle().await;
+    other.service.settle().await;
+
+    // Both relays at once, until nothing is left: each message delivered once.
+    let (a, b) = (Arc::new(t.app.service.clone()), Arc::new(other.service.clone()));
+    loop {
+        let (x, y) = tokio::join!(a.deliver_due(), b.deliver_due());
+        if x.unwrap() + y.unwrap() == 0 {
+            break;
+        }
+    }
+    let all = t.app.service.store.outbox(None, 100_000).await.unwrap();
+    assert!(all.len() >= 44, "{}", all.len());
+    assert!(all.iter().all(|m| m.state == "delivered"));
+    let mut by_id: BTreeMap<String, usize> = BTreeMap::new();
+    for (id, _, _, _) in rx.got.lock().unwrap().iter() {
+        *by_id.entry(id.clone()).or_default() += 1;
+    }
+    assert_eq!(by_id.len(), all.len());
+    let twice: Vec<_> = by_id.iter().filter(|(_, n)| **n > 1).collect();
+    assert!(twice.is_empty(), "delivered twice: {twice:?}");
+    other.service.store.close().await;
+    t.done().await;
+}
