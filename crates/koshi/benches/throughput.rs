@@ -185,7 +185,32 @@ async fn run() -> anyhow::Result<()> {
                 thread_cpu_since(&threads_before, done)
             );
         }
+        // The relay keeps up with intake when it sends more messages a second than the runs
+        // queued per second of intake (3 a case: two monitoring stages and the permit).
+        let per_case = {
+            let b = app.service.store.outbox_backlog().await?;
+            b.iter().map(|(_, n, _)| *n).sum::<i64>() as f64 / done as f64
+        };
         app.service.store.close().await;
+        let nats = std::env::var("KOSHI_BENCH_NATS_URL").ok();
+        let (label, deliveries) = match &nats {
+            Some(url) => {
+                let mut d =
+                    koshi::delivery::Deliveries::parse(&[format!("*={url}")]).map_err(|e| anyhow::anyhow!(e))?;
+                let tag = uuid::Uuid::new_v4().simple().to_string();
+                d.stream = format!("KOSHI_BENCH_{tag}");
+                d.subject_prefix = format!("koshi_bench_{tag}");
+                ("NATS JetStream", d)
+            }
+            None => ("the in-memory receiver", koshi::delivery::Deliveries::default()),
+        };
+        let relay_app = build_with(&loc, Duration::ZERO, deliveries).await?;
+        let (sent, rate) = relay(&relay_app).await?;
+        println!(
+            "  relay of the queued messages to {label}: {rate:>10.0} messages/s ({sent} messages, {per_case:.1} a case: keeps up with {:.0} cases/s)",
+            rate / per_case.max(1.0)
+        );
+        relay_app.service.store.close().await;
         if std::env::var_os("KOSHI_BENCH_NO_LATENCY").is_none() {
             let app = build(&loc, Duration::from_millis(200)).await?;
             let slow = slow_concurrency();
@@ -218,6 +243,38 @@ async fn run() -> anyhow::Result<()> {
 }
 
 async fn build(loc: &Location, latency: Duration) -> anyhow::Result<App> {
+    build_with(loc, latency, koshi::delivery::Deliveries::default()).await
+}
+
+/// The relay: the messages the runs queued (monitoring stages, the permits for the printer),
+/// claimed and sent until none is left, to `deliveries`. Messages a second.
+async fn relay(app: &App) -> anyhow::Result<(usize, f64)> {
+    let start = Instant::now();
+    let mut tasks = tokio::task::JoinSet::new();
+    for _ in 0..koshi::rvp::background::RELAY_WORKERS {
+        let service = app.service.clone();
+        tasks.spawn(async move {
+            let mut sent = 0;
+            loop {
+                let n = service
+                    .deliver_due()
+                    .await
+                    .map_err(|p| anyhow::anyhow!(p.detail.clone()))?;
+                if n == 0 {
+                    return Ok::<usize, anyhow::Error>(sent);
+                }
+                sent += n;
+            }
+        });
+    }
+    let mut sent = 0;
+    while let Some(r) = tasks.join_next().await {
+        sent += r??;
+    }
+    Ok((sent, sent as f64 / start.elapsed().as_secs_f64()))
+}
+
+async fn build_with(loc: &Location, latency: Duration, deliveries: koshi::delivery::Deliveries) -> anyhow::Result<App> {
     let mut law = Law::builtin().map_err(|e| anyhow::anyhow!("{e}"))?;
     law.params.household_limit_per_employer = Some(1_000_000);
     let fixtures = Fixtures::demo().map_err(|e| anyhow::anyhow!("{e}"))?;
@@ -232,6 +289,7 @@ async fn build(loc: &Location, latency: Duration) -> anyhow::Result<App> {
         clock,
         ServiceConfig {
             duty_officers: [("ALM-01".to_string(), "duty.alm01".to_string())].into(),
+            deliveries,
             ..ServiceConfig::default()
         },
     )

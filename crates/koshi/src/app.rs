@@ -96,24 +96,28 @@ impl App {
             }
         });
         // The relay: keeps up with intake by claiming the next batch at once while batches
-        // come full, and looks again every 200 ms otherwise.
-        let service = self.service.clone();
-        let relay = tokio::spawn(async move {
-            loop {
-                match service.deliver_due().await {
-                    Ok(n) if n as i64 >= crate::rvp::background::OUTBOX_BATCH => continue,
-                    Ok(_) => tokio::time::sleep(Duration::from_millis(200)).await,
-                    Err(e) => {
-                        tracing::warn!(error = %e.detail, "delivery pass failed; retrying");
-                        tokio::time::sleep(Duration::from_secs(1)).await;
+        // come full, and looks again every 200 ms otherwise; several passes at once, so that one
+        // sends while another waits for the database.
+        let mut relay = tokio::task::JoinSet::new();
+        for _ in 0..crate::rvp::background::RELAY_WORKERS {
+            let service = self.service.clone();
+            relay.spawn(async move {
+                loop {
+                    match service.deliver_due().await {
+                        Ok(n) if n as i64 >= crate::rvp::background::OUTBOX_BATCH => continue,
+                        Ok(_) => tokio::time::sleep(Duration::from_millis(200)).await,
+                        Err(e) => {
+                            tracing::warn!(error = %e.detail, "delivery pass failed; retrying");
+                            tokio::time::sleep(Duration::from_secs(1)).await;
+                        }
                     }
                 }
-            }
-        });
+            });
+        }
         let router = self.router();
         let r = crate::server::serve(listener, router, self.limits.clone(), shutdown()).await;
         worker.abort();
-        relay.abort();
+        relay.abort_all();
         self.service.settle().await;
         // The writer commits what is queued, and the WAL is copied back into the database.
         self.service.store.close().await;

@@ -448,6 +448,7 @@ pub fn outbox_delivered(id: &str, at: &str) -> Op {
         "UPDATE outbox SET state = 'delivered', delivered_at = $1, attempts = attempts + 1, last_error = NULL WHERE id = $2 AND state = 'pending'",
         vec![at.into(), id.into()],
     )
+    .batched_on_postgres("UPDATE outbox AS t SET state = 'delivered', delivered_at = u.at, attempts = t.attempts + 1, last_error = NULL FROM UNNEST($1::text[], $2::text[]) AS u (at, id) WHERE t.id = u.id AND t.state = 'pending'")
 }
 
 /// The receiver refused the message (a 4xx): it is not sent again; `error` says what it answered.
@@ -457,6 +458,7 @@ pub fn outbox_rejected(id: &str, at: &str, error: &str) -> Op {
         "UPDATE outbox SET state = 'rejected', attempts = attempts + 1, next_attempt_at = $1, last_error = $2 WHERE id = $3 AND state = 'pending'",
         vec![at.into(), error.into(), id.into()],
     )
+    .batched_on_postgres("UPDATE outbox AS t SET state = 'rejected', attempts = t.attempts + 1, next_attempt_at = u.at, last_error = u.error FROM UNNEST($1::text[], $2::text[], $3::text[]) AS u (at, error, id) WHERE t.id = u.id AND t.state = 'pending'")
 }
 
 pub fn outbox_failed(id: &str, next_attempt_at: &str, error: &str) -> Op {
@@ -465,6 +467,7 @@ pub fn outbox_failed(id: &str, next_attempt_at: &str, error: &str) -> Op {
         "UPDATE outbox SET attempts = attempts + 1, next_attempt_at = $1, last_error = $2 WHERE id = $3 AND state = 'pending'",
         vec![next_attempt_at.into(), error.into(), id.into()],
     )
+    .batched_on_postgres("UPDATE outbox AS t SET attempts = t.attempts + 1, next_attempt_at = u.next_attempt_at, last_error = u.error FROM UNNEST($1::text[], $2::text[], $3::text[]) AS u (next_attempt_at, error, id) WHERE t.id = u.id AND t.state = 'pending'")
 }
 
 // ------------------------------------------------------------------ outages (п. 9-5)

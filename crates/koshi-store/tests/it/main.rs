@@ -641,13 +641,12 @@ async fn postgres_connections_are_encrypted_and_verified_as_the_url_says() {
         .expect_err("a certificate for another host was accepted")
         .to_string();
     assert!(refused.contains("certificate"), "{refused}");
-    // Plain, without TLS: the same server, unencrypted.
-    let plain = koshi_store::create_test_schema(
-        &format!("{url}{}sslmode=disable", if url.contains('?') { '&' } else { '?' }),
-        &format!("{schema}_p"),
-    )
-    .await
-    .unwrap();
+    // Naming no sslmode, to a server on this machine: plain (TLS on loopback protects nothing,
+    // and costs sqlx 0.9.0 a delayed ACK a round trip).
+    assert!(!url.contains("sslmode="), "the test URL names no sslmode");
+    let plain = koshi_store::create_test_schema(&url, &format!("{schema}_p"))
+        .await
+        .unwrap();
     let store = Store::open(&plain).await.unwrap();
     assert_eq!(store.encrypted().await.unwrap(), Some(false));
     store.close().await;

@@ -225,6 +225,10 @@ impl Service {
     }
 }
 
+/// Relay passes running at once in an instance: while one waits for the database, another
+/// sends (their claims never overlap).
+pub const RELAY_WORKERS: usize = 4;
+
 /// Outbox messages claimed at once by one relay pass.
 pub const OUTBOX_BATCH: i64 = 1000;
 /// How long a claim on outbox messages holds: longer than any delivery attempt may take.
