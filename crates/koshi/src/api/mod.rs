@@ -58,6 +58,64 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
     ApiDoc::openapi()
 }
 
+/// Errors any operation can answer, besides those it documents itself: every one a problem
+/// document (RFC 9457).
+const COMMON_ERRORS: [(&str, &str); 12] = [
+    (
+        "400",
+        "The request cannot be read (a query, a header, a control character)",
+    ),
+    ("401", "No valid token or session"),
+    ("403", "The caller's role, unit or party may not do this"),
+    ("404", "No such resource"),
+    ("405", "The route does not take this method"),
+    ("408", "The request was not received in time"),
+    ("413", "The body is over the limit"),
+    ("414", "The request target is too long"),
+    ("415", "The body is not JSON"),
+    (
+        "422",
+        "The body does not satisfy the API or the Rules (the field is named)",
+    ),
+    ("429", "Too many requests from this client"),
+    ("503", "A system Koshi depends on does not answer"),
+];
+
+/// The served document: [`openapi`] with every error response as `application/problem+json`
+/// and the errors of [`COMMON_ERRORS`] on every operation, so that a client (or a fuzzer) finds
+/// every answer Koshi gives described.
+pub fn served_openapi() -> Value {
+    let mut doc = serde_json::to_value(openapi()).unwrap_or(Value::Null);
+    let problem = json!({"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}});
+    if let Some(paths) = doc.get_mut("paths").and_then(Value::as_object_mut) {
+        for item in paths.values_mut() {
+            let Some(item) = item.as_object_mut() else { continue };
+            for (method, op) in item.iter_mut() {
+                if !["get", "post", "put", "delete", "patch"].contains(&method.as_str()) {
+                    continue;
+                }
+                let responses = op
+                    .as_object_mut()
+                    .map(|o| o.entry("responses").or_insert_with(|| json!({})));
+                let Some(responses) = responses.and_then(Value::as_object_mut) else {
+                    continue;
+                };
+                for (status, r) in responses.iter_mut() {
+                    if status.starts_with('4') || status.starts_with('5') {
+                        r["content"] = problem.clone();
+                    }
+                }
+                for (status, description) in COMMON_ERRORS {
+                    responses
+                        .entry(status.to_string())
+                        .or_insert_with(|| json!({"description": description, "content": problem.clone()}));
+                }
+            }
+        }
+    }
+    doc
+}
+
 pub fn router(service: Service) -> Router {
     Router::new()
         .route("/api/v1/applications", post(create_application))
@@ -90,7 +148,7 @@ pub fn router(service: Service) -> Router {
         .route("/api/v1/applications/{id}/access-log", get(admin::access_log))
         .route("/api/v1/session", post(sign_in).get(who_am_i).delete(sign_out))
         .route("/api/v1/portal/sessions", post(portal_session))
-        .route("/api/v1/openapi.json", get(|| async { Json(openapi()) }))
+        .route("/api/v1/openapi.json", get(|| async { Json(served_openapi()) }))
         .route("/health", get(|| async { Json(json!({"status": "ok"})) }))
         .route("/health/live", get(|| async { Json(json!({"status": "live"})) }))
         .route("/health/ready", get(ready))
