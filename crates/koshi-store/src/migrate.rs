@@ -81,6 +81,12 @@ const MIGRATIONS: &[(i64, &str, &str, Option<&str>)] = &[
         "CREATE INDEX events_case_acts ON events (application_id, at) WHERE action <> 'personal_data.read';",
         None,
     ),
+    (
+        22,
+        "work queues: a unit's cases, and a ЦОН branch's filings, by legal deadline",
+        "CREATE INDEX applications_unit_queue ON applications (unit, (COALESCE(due_on, '9999-12-31')), id);\nCREATE INDEX applications_filed_queue ON applications (filed_unit, (COALESCE(due_on, '9999-12-31')), id);",
+        None,
+    ),
 ];
 
 /// The schema version this build expects: the last migration's.

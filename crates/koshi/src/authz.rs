@@ -215,6 +215,11 @@ impl Authz {
             .is_some_and(|u| POLICE_KINDS.contains(&u.kind.as_str()))
     }
 
+    /// The units `unit` serves: itself and every unit below it.
+    pub fn served_units(&self, unit: &str) -> Vec<String> {
+        self.units.keys().filter(|u| self.serves(unit, u)).cloned().collect()
+    }
+
     /// Does `unit` serve `other` (itself, or an ancestor of it)?
     pub fn serves(&self, unit: &str, other: &str) -> bool {
         let mut cur = Some(other.to_string());

@@ -26,6 +26,7 @@ pub mod portal;
 pub mod pr;
 pub mod pr_service;
 pub mod problem;
+pub mod queue;
 pub mod rvp;
 pub mod server;
 pub mod service;

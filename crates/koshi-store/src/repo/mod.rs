@@ -637,6 +637,7 @@ pub fn set_drill_clock(offset_ms: i64, at: &str) -> Op {
 
 mod accounts;
 mod pr;
+pub mod queue;
 mod reads;
 
 pub use accounts::*;

@@ -51,6 +51,41 @@ async fn hot_reads_are_led_by_indexes() {
             assert!(!scan, "{name}: scans a whole table: {plan:?}");
         }
     }
+    // A unit's work queue by legal deadline, first page and a later one: read in the queue
+    // index's order, no sort of the unit's cases.
+    let mut q = queue::QueueQuery {
+        scope: queue::QueueScope::Owned(vec!["ALM-01".into()]),
+        kind: None,
+        statuses: Vec::new(),
+        unit: None,
+        channel: None,
+        purpose: None,
+        due_before: None,
+        due_on: None,
+        text: None,
+        order: queue::QueueOrder::Deadline,
+        after: None,
+        limit: 50,
+        with_filing: false,
+    };
+    for after in [None, Some(("2026-02-03".to_string(), "x".to_string()))] {
+        q.after = after;
+        let (sql, values) = queue::page_sql(&q);
+        let p = plan(&mut conn, &sql, values.len()).await;
+        assert!(
+            p.iter().any(|l| l.contains("applications_unit_queue")) && !sorts(&p),
+            "unit queue: {p:?}"
+        );
+    }
+    // A ЦОН branch's: its filings' index.
+    q.scope = queue::QueueScope::Filed(vec!["CON-ALM-01".into()]);
+    q.after = None;
+    let (sql, values) = queue::page_sql(&q);
+    let p = plan(&mut conn, &sql, values.len()).await;
+    assert!(
+        p.iter().any(|l| l.contains("applications_filed_queue")) && !sorts(&p),
+        "branch queue: {p:?}"
+    );
     // A case's acts are read through the index that leaves its reads out.
     let acts = plan(&mut conn, EVENTS_SQL, 1).await;
     assert!(

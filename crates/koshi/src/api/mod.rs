@@ -28,12 +28,12 @@ mod pr;
 #[derive(OpenApi)]
 #[openapi(
     info(title = "Koshi", description = "Residence permits for foreigners and stateless persons in Kazakhstan under the Rules of Order No. 992 (ИС МП).", version = "1"),
-    paths(create_application, get_application, decide, duplicate, pr::pr_requests, pr::pr_answer, pr::pr_conclusion, pr::pr_approval, pr::pr_hearing_notice, pr::pr_hearing, pr::pr_written_position, pr::pr_annulment, pr::pr_transfer, admin::outages, admin::sign_outage_act, admin::outage_act, admin::countersign_outage_act, admin::deliveries, admin::access_log, sign_in, portal_session, who_am_i, sign_out, admin::load_law_data, admin::law_data, admin::move_clock),
+    paths(create_application, list_applications, get_application, decide, duplicate, pr::pr_requests, pr::pr_answer, pr::pr_conclusion, pr::pr_approval, pr::pr_hearing_notice, pr::pr_hearing, pr::pr_written_position, pr::pr_annulment, pr::pr_transfer, admin::outages, admin::sign_outage_act, admin::outage_act, admin::countersign_outage_act, admin::deliveries, admin::access_log, sign_in, portal_session, who_am_i, sign_out, admin::load_law_data, admin::law_data, admin::move_clock),
     components(schemas(
         ApplicationRequest, PrApplicationRequest, SolvencyInput, AgencyAnswerRequest, ConclusionRequest, HearingNoticeRequest, HearingRequest, WrittenPositionRequest, ContactInput, AnnulmentRequest, TransferRequest, InvitingPartyInput, PersonInput, FamilyMemberInput, IdentityDocumentInput,
         DocumentInput, AttachmentInput, PaperFilingInput, RepresentativeInput, LateExceptionInput, ApplicationCreated, Receipt,
         Ground, ApplicationView, CheckView, EventView, DecisionRequest, OfficerGround, DuplicateRequest,
-        DuplicateIssued, OutageView, OutageActRequest, OutageActView, DeliveryView, admin::AccessView, admin::AccessLogPage, ProblemDocument, FieldError, SignInRequest, SessionView,
+        DuplicateIssued, OutageView, OutageActRequest, OutageActView, DeliveryView, crate::queue::QueueItem, crate::queue::QueuePage, admin::AccessView, admin::AccessLogPage, ProblemDocument, FieldError, SignInRequest, SessionView,
         crate::lawdata::LawDataLoaded, crate::lawdata::Retimed, crate::lawdata::NotRetimed
     )),
     modifiers(&BearerAuth),
@@ -118,7 +118,7 @@ pub fn served_openapi() -> Value {
 
 pub fn router(service: Service) -> Router {
     Router::new()
-        .route("/api/v1/applications", post(create_application))
+        .route("/api/v1/applications", post(create_application).get(list_applications))
         .route("/api/v1/applications/{id}", get(get_application))
         .route("/api/v1/applications/{id}/decision", post(decide))
         .route("/api/v1/applications/{id}/duplicates", post(duplicate))
@@ -208,6 +208,57 @@ async fn strict_edge(req: axum::extract::Request, next: axum::middleware::Next) 
         }
     }
     next.run(req).await
+}
+
+/// The caller's work queue: the cases it may read, filtered, by legal deadline, a page at a
+/// time; `format=csv` (or `Accept: text/csv`) gives the filtered list as CSV.
+#[utoipa::path(
+    get, path = "/api/v1/applications",
+    params(crate::queue::QueueParams),
+    responses(
+        (status = 200, description = "A page of the work queue (JSON), or the filtered list as CSV (`format=csv`)", content(
+            (crate::queue::QueuePage = "application/json"),
+            (String = "text/csv")
+        )),
+        (status = 401, body = ProblemDocument), (status = 403, body = ProblemDocument), (status = 422, body = ProblemDocument)
+    )
+)]
+async fn list_applications(
+    State(s): State<Service>,
+    caller: Caller,
+    headers: HeaderMap,
+    axum::extract::Query(p): axum::extract::Query<crate::queue::QueueParams>,
+) -> Result<Response, Problem> {
+    let wants_csv = p.format.as_deref() == Some("csv")
+        || headers
+            .get(axum::http::header::ACCEPT)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|a| a.starts_with("text/csv"));
+    match p.format.as_deref() {
+        None | Some("json") | Some("csv") => {}
+        Some(_) => {
+            return Err(Problem::unprocessable(
+                "invalid_query",
+                "/format",
+                "format is json or csv",
+            ));
+        }
+    }
+    if wants_csv {
+        let csv = s.queue_csv(&caller, &p).await?;
+        return Ok((
+            [
+                (axum::http::header::CONTENT_TYPE, "text/csv; charset=utf-8"),
+                (
+                    axum::http::header::CONTENT_DISPOSITION,
+                    "attachment; filename=\"koshi-applications.csv\"",
+                ),
+            ],
+            csv,
+        )
+            .into_response());
+    }
+    Ok(Json(s.queue_for(&caller, &p).await?).into_response())
 }
 
 /// Gives each request an id (the caller's `X-Request-Id` when acceptable, else a new one),

@@ -119,13 +119,18 @@ impl Service {
 /// answered as unknown, so that its existence is not revealed; a stored filing that cannot be read
 /// is refused, never shown.
 pub(crate) fn party_may_see(caller: &Caller, app: &ApplicationRow) -> Result<(), Problem> {
+    party_may_see_filing(caller, &app.channel, &app.data)
+}
+
+/// [`party_may_see`] on a case's channel and stored filing.
+pub(crate) fn party_may_see_filing(caller: &Caller, channel: &str, filing: &str) -> Result<(), Problem> {
     if caller.role != "portal" {
         return Ok(());
     }
     let Some(party) = caller.party.as_deref() else {
         return Err(Problem::not_found("application"));
     };
-    let data: Value = serde_json::from_str(&app.data).map_err(|_| Problem::not_found("application"))?;
+    let data: Value = serde_json::from_str(filing).map_err(|_| Problem::not_found("application"))?;
     // The inviting party by the number of its kind only (an individual's IIN, an organisation's
     // BIN), as its ЭЦП was checked at filing.
     let ip = &data["inviting_party"];
@@ -139,7 +144,7 @@ pub(crate) fn party_may_see(caller: &Caller, app: &ApplicationRow) -> Result<(),
         None => &serde_json::Value::Null,
     };
     let of_party = number.as_str().map(str::trim) == Some(party);
-    if app.channel == "portal" && of_party {
+    if channel == "portal" && of_party {
         Ok(())
     } else {
         Err(Problem::not_found("application"))

@@ -24,6 +24,7 @@ mod pr;
 mod pr_agencies;
 mod pr_decisions;
 mod pr_more;
+mod queue;
 mod registry_http;
 mod rvp;
 mod rvp_more;

@@ -73,6 +73,7 @@ const ROUTES: &[(&str, &str, Option<&str>)] = &[
     ("post", "/api/v1/admin/law-data/{kind}", Some("law_data.load")),
     ("post", "/api/v1/admin/clock", Some("clock.move")),
     ("get", "/api/v1/monitoring/deliveries", Some("deliveries.read")),
+    ("get", "/api/v1/applications", Some("application.read")),
     ("get", "/api/v1/applications/{id}/access-log", Some("access_log.read")),
     ("get", "/api/v1/openapi.json", None),
     ("post", "/api/v1/session", Some("session")),

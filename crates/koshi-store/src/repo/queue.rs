@@ -1,0 +1,220 @@
+//! Work queues (issue 17 item 1): cases of the units a caller reaches, filtered, in the order of
+//! their legal deadline (or of filing), a page at a time after a cursor, with counts by status.
+//! One statement built from the filters given, every value bound; led by the queue indexes
+//! (migration 22) so that a unit's first page does not read the unit's whole history.
+
+use crate::{Db, Store, StoreResult};
+
+/// The sort key of "no deadline" (a refusal to accept): after every date.
+pub const NO_DEADLINE: &str = "9999-12-31";
+
+/// How the queue is ordered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum QueueOrder {
+    /// Legal deadline first (`due_on`, then id); cases without one last.
+    Deadline,
+    /// Newest filing first.
+    Filed,
+}
+
+/// Which units' cases: those it owns (`unit`), or those it filed (`filed_unit`: a ЦОН branch).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum QueueScope {
+    All,
+    Owned(Vec<String>),
+    Filed(Vec<String>),
+}
+
+/// The filters of a queue; `None` is "any".
+#[derive(Debug, Clone)]
+pub struct QueueQuery {
+    pub scope: QueueScope,
+    pub kind: Option<String>,
+    pub statuses: Vec<String>,
+    pub unit: Option<String>,
+    pub channel: Option<String>,
+    pub purpose: Option<String>,
+    /// Only open cases due on or before this date (`YYYY-MM-DD`).
+    pub due_before: Option<String>,
+    /// Only open cases due on exactly this date (at risk: the last day of the term).
+    pub due_on: Option<String>,
+    /// Free text: an id, a receipt or permit number, or any text of the filing (a name, a
+    /// document number), case-insensitive.
+    pub text: Option<String>,
+    pub order: QueueOrder,
+    /// After this (sort key, id).
+    pub after: Option<(String, String)>,
+    pub limit: i64,
+    /// Select the stored filing too.
+    pub with_filing: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct QueueRow {
+    pub id: String,
+    pub kind: String,
+    pub status: String,
+    pub channel: String,
+    pub unit: String,
+    pub filed_unit: String,
+    pub purpose: String,
+    pub filed_at: String,
+    pub accepted_on: Option<String>,
+    pub due_on: Option<String>,
+    pub permit_number: Option<String>,
+    pub receipt: String,
+    /// The sort key of the row (for the next page's cursor).
+    pub sort_key: String,
+    /// The stored filing, when the query asked for it (`with_filing`: a party's own cases are
+    /// told by it).
+    pub data: Option<String>,
+}
+
+const OPEN: &str = "a.status <> 'issued' AND a.status <> 'refused' AND a.status <> 'refused_to_accept' AND a.status <> 'annulled' AND a.status <> 'withdrawn'";
+
+/// The WHERE clause of `q` (without the cursor) and its values, numbered from `$1`.
+fn conditions(q: &QueueQuery, with_status: bool) -> (String, Vec<String>) {
+    let mut w: Vec<String> = Vec::new();
+    let mut v: Vec<String> = Vec::new();
+    let mut bind = |v: &mut Vec<String>, s: &str| {
+        v.push(s.to_string());
+        format!("${}", v.len())
+    };
+    let list =
+        |v: &mut Vec<String>, col: &str, items: &[String], bind: &mut dyn FnMut(&mut Vec<String>, &str) -> String| {
+            if items.is_empty() {
+                return "1 = 0".to_string();
+            }
+            let ps: Vec<String> = items.iter().map(|i| bind(v, i)).collect();
+            format!("{col} IN ({})", ps.join(", "))
+        };
+    match &q.scope {
+        QueueScope::All => {}
+        QueueScope::Owned(units) => w.push(list(&mut v, "a.unit", units, &mut bind)),
+        QueueScope::Filed(units) => w.push(list(&mut v, "a.filed_unit", units, &mut bind)),
+    }
+    if let Some(u) = &q.unit {
+        let p = bind(&mut v, u);
+        w.push(format!("a.unit = {p}"));
+    }
+    if let Some(k) = &q.kind {
+        let p = bind(&mut v, k);
+        w.push(format!("a.kind = {p}"));
+    }
+    if with_status && !q.statuses.is_empty() {
+        w.push(list(&mut v, "a.status", &q.statuses, &mut bind));
+    }
+    if let Some(c) = &q.channel {
+        let p = bind(&mut v, c);
+        w.push(format!("a.channel = {p}"));
+    }
+    if let Some(p_) = &q.purpose {
+        let p = bind(&mut v, p_);
+        w.push(format!("a.purpose = {p}"));
+    }
+    if let Some(d) = &q.due_before {
+        let p = bind(&mut v, d);
+        w.push(format!("a.due_on <= {p} AND {OPEN}"));
+    }
+    if let Some(d) = &q.due_on {
+        let p = bind(&mut v, d);
+        w.push(format!("a.due_on = {p} AND {OPEN}"));
+    }
+    if let Some(t) = &q.text {
+        let exact = bind(&mut v, t);
+        let like = bind(
+            &mut v,
+            &format!(
+                "%{}%",
+                t.to_lowercase()
+                    .replace('\\', "\\\\")
+                    .replace('%', "\\%")
+                    .replace('_', "\\_")
+            ),
+        );
+        w.push(format!(
+            "(a.id = {exact} OR a.permit_number = {exact} OR LOWER(f.receipt) LIKE {like} ESCAPE '\\' OR LOWER(f.data) LIKE {like} ESCAPE '\\')"
+        ));
+    }
+    let clause = if w.is_empty() {
+        "1 = 1".to_string()
+    } else {
+        w.join(" AND ")
+    };
+    (clause, v)
+}
+
+/// The statement of a page of `q`, and its values.
+pub(crate) fn page_sql(q: &QueueQuery) -> (String, Vec<String>) {
+    let (mut clause, mut values) = conditions(q, true);
+    let (key, dir) = match q.order {
+        QueueOrder::Deadline => (format!("COALESCE(a.due_on, '{NO_DEADLINE}')"), "ASC"),
+        QueueOrder::Filed => ("a.filed_at".to_string(), "DESC"),
+    };
+    if let Some((k, id)) = &q.after {
+        values.push(k.clone());
+        let pk = values.len();
+        values.push(id.clone());
+        let pi = values.len();
+        let cmp = if dir == "ASC" { ">" } else { "<" };
+        clause.push_str(&format!(
+            " AND ({key} {cmp} ${pk} OR ({key} = ${pk} AND a.id {cmp} ${pi}))"
+        ));
+    }
+    values.push(q.limit.to_string());
+    let sql = format!(
+        "SELECT a.id, a.kind, a.status, a.channel, a.unit, a.filed_unit, a.purpose, a.filed_at, a.accepted_on, a.due_on, a.permit_number, f.receipt, {key} AS sort_key, {data} AS data FROM applications a JOIN application_filings f ON f.id = a.id WHERE {clause} ORDER BY {key} {dir}, a.id {dir} LIMIT CAST(${} AS INTEGER)",
+        values.len(),
+        data = if q.with_filing { "f.data" } else { "CAST(NULL AS TEXT)" }
+    );
+    (sql, values)
+}
+
+impl Store {
+    /// A page of the queue.
+    pub async fn queue(&self, q: &QueueQuery) -> StoreResult<Vec<QueueRow>> {
+        let (sql, values) = page_sql(q);
+        let mut rows = match self.db() {
+            Db::Sqlite(p) => {
+                let mut query = sqlx::query_as::<_, QueueRow>(sqlx::AssertSqlSafe(sql));
+                for v in &values {
+                    query = query.bind(v.clone());
+                }
+                query.fetch_all(p).await?
+            }
+            Db::Postgres(p) => {
+                let mut query = sqlx::query_as::<_, QueueRow>(sqlx::AssertSqlSafe(sql));
+                for v in &values {
+                    query = query.bind(v.clone());
+                }
+                query.fetch_all(p).await?
+            }
+        };
+        rows.truncate(q.limit.max(0) as usize);
+        Ok(rows)
+    }
+
+    /// The cases the queue's filters (all but the statuses and the cursor) select, by status.
+    pub async fn queue_counts(&self, q: &QueueQuery) -> StoreResult<Vec<(String, i64)>> {
+        let (clause, values) = conditions(q, false);
+        let sql = format!(
+            "SELECT a.status, COUNT(*) FROM applications a JOIN application_filings f ON f.id = a.id WHERE {clause} GROUP BY a.status ORDER BY a.status"
+        );
+        Ok(match self.db() {
+            Db::Sqlite(p) => {
+                let mut query = sqlx::query_as::<_, (String, i64)>(sqlx::AssertSqlSafe(sql));
+                for v in &values {
+                    query = query.bind(v.clone());
+                }
+                query.fetch_all(p).await?
+            }
+            Db::Postgres(p) => {
+                let mut query = sqlx::query_as::<_, (String, i64)>(sqlx::AssertSqlSafe(sql));
+                for v in &values {
+                    query = query.bind(v.clone());
+                }
+                query.fetch_all(p).await?
+            }
+        })
+    }
+}
