@@ -146,6 +146,19 @@ pub enum Command {
         #[command(flatten)]
         data: DataArgs,
     },
+    /// The crash drill: filings under load, kill -9 of a serving process at a random moment, a
+    /// restart, and the check that every acknowledged filing is there exactly once, the audit
+    /// chain verifies and the background work catches up. Use a data directory (or database)
+    /// of its own.
+    DrillCrash {
+        #[arg(long, default_value_t = 20)]
+        rounds: usize,
+        /// Serving processes (PostgreSQL only above 1); one of them is killed each round.
+        #[arg(long, default_value_t = 1)]
+        instances: usize,
+        #[command(flatten)]
+        data: DataArgs,
+    },
     /// Serves the registry simulators over HTTP (the contract of the HTTP adapters).
     RegistrySim {
         #[arg(long, default_value = "127.0.0.1:8090")]
@@ -388,6 +401,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         | Command::Audit(_)
         | Command::User(_)
         | Command::DrillTimers { .. }
+        | Command::DrillCrash { .. }
         | Command::RegistrySim { .. } => {
             let law = std::sync::Arc::new(load_law(&cli)?);
             let rt = tokio::runtime::Builder::new_multi_thread()
@@ -582,6 +596,13 @@ async fn run_async(cli: Cli, law: std::sync::Arc<Law>) -> Result<ExitCode> {
                 tokens[3].2
             );
             a.serve(listener).await?;
+        }
+        Command::DrillCrash {
+            rounds,
+            instances,
+            data,
+        } => {
+            crate::drill_crash::run(&data, rounds, instances, law).await?;
         }
         Command::Token(TokenCommand::Issue {
             role,

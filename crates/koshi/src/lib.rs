@@ -16,6 +16,7 @@ pub mod config;
 pub mod delivery;
 pub mod demo;
 pub mod drill;
+pub mod drill_crash;
 pub mod edge;
 pub mod gost;
 pub mod lawdata;

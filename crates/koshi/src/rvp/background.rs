@@ -231,8 +231,10 @@ pub const RELAY_WORKERS: usize = 4;
 
 /// Outbox messages claimed at once by one relay pass.
 pub const OUTBOX_BATCH: i64 = 1000;
-/// How long a claim on outbox messages holds: longer than any delivery attempt may take.
-const OUTBOX_LEASE: SignedDuration = SignedDuration::from_secs(120);
+/// How long a claim on outbox messages holds: longer than a batch may take (1,000 messages, 64
+/// at a time, each given up after the 10 s webhook timeout: 160 s at worst). Messages claimed by
+/// an instance that dies are sent by another once the lease ends.
+pub const OUTBOX_LEASE: SignedDuration = SignedDuration::from_secs(300);
 
 impl Service {
     /// The outage journal of п. 9-5, for every system Koshi sends messages to or asks (the
