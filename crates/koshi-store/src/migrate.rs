@@ -87,6 +87,12 @@ const MIGRATIONS: &[(i64, &str, &str, Option<&str>)] = &[
         "CREATE INDEX applications_unit_queue ON applications (unit, (COALESCE(due_on, '9999-12-31')), id);\nCREATE INDEX applications_filed_queue ON applications (filed_unit, (COALESCE(due_on, '9999-12-31')), id);",
         None,
     ),
+    (
+        23,
+        "work queues of open cases: a unit's work without its history",
+        "CREATE INDEX applications_unit_open ON applications (unit, (COALESCE(due_on, '9999-12-31')), id) WHERE status <> 'issued' AND status <> 'refused' AND status <> 'refused_to_accept' AND status <> 'annulled' AND status <> 'withdrawn';\nCREATE INDEX applications_filed_open ON applications (filed_unit, (COALESCE(due_on, '9999-12-31')), id) WHERE status <> 'issued' AND status <> 'refused' AND status <> 'refused_to_accept' AND status <> 'annulled' AND status <> 'withdrawn';",
+        None,
+    ),
 ];
 
 /// The schema version this build expects: the last migration's.

@@ -3,9 +3,10 @@
 //! and the same list as CSV. Scoped like every read: an officer the cases of the police bodies
 //! the unit serves, a ЦОН branch what it filed, the portal its party's own, an auditor all.
 //! The list carries numbers, dates and statuses, never a name: a person's data is read (and
-//! recorded as read) on the case itself.
+//! recorded as read) on the case itself. By default it is the work still to do (open cases);
+//! `state=closed` or `all` reaches the history.
 
-use koshi_store::repo::queue::{QueueOrder, QueueQuery, QueueRow, QueueScope};
+use koshi_store::repo::queue::{QueueOrder, QueueQuery, QueueRow, QueueScope, QueueState};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use utoipa::{IntoParams, ToSchema};
@@ -19,6 +20,8 @@ use crate::service::{Caller, Service};
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct QueueParams {
+    /// `open` (default: the work still to do), `closed` (decided, refused, annulled) or `all`.
+    pub state: Option<String>,
     /// `rvp` or `pr`.
     pub service: Option<String>,
     /// Statuses, comma-separated (e.g. `checking,awaiting_officer`).
@@ -154,6 +157,12 @@ impl Service {
                 )));
             }
         }
+        let state = match p.state.as_deref() {
+            None | Some("open") => QueueState::Open,
+            Some("closed") => QueueState::Closed,
+            Some("all") => QueueState::All,
+            Some(_) => return Err(bad("state", "state is open, closed or all")),
+        };
         let kind = match p.service.as_deref() {
             None => None,
             Some(s) if SERVICES.contains(&s) => Some(s.to_string()),
@@ -236,6 +245,7 @@ impl Service {
         }
         Ok(Some(QueueQuery {
             scope,
+            state,
             kind,
             statuses,
             unit: p.unit.clone(),

@@ -55,6 +55,7 @@ async fn hot_reads_are_led_by_indexes() {
     // index's order, no sort of the unit's cases.
     let mut q = queue::QueueQuery {
         scope: queue::QueueScope::Owned(vec!["ALM-01".into()]),
+        state: queue::QueueState::All,
         kind: None,
         statuses: Vec::new(),
         unit: None,
@@ -77,6 +78,15 @@ async fn hot_reads_are_led_by_indexes() {
             "unit queue: {p:?}"
         );
     }
+    // The open work of a unit: the open-queue index, not the unit's history.
+    q.state = queue::QueueState::Open;
+    let (sql, values) = queue::page_sql(&q);
+    let p = plan(&mut conn, &sql, values.len()).await;
+    assert!(
+        p.iter().any(|l| l.contains("applications_unit_open")) && !sorts(&p),
+        "open unit queue: {p:?}"
+    );
+    q.state = queue::QueueState::All;
     // A ЦОН branch's: its filings' index.
     q.scope = queue::QueueScope::Filed(vec!["CON-ALM-01".into()]);
     q.after = None;

@@ -48,8 +48,25 @@ async fn an_officers_queue_is_filtered_paged_counted_and_exported(t: &TestApp) {
         .map(|c| c["id"].as_str().unwrap().to_string())
         .collect();
 
+    // The work to do by default: the open cases only.
+    let open: BTreeSet<String> = [&waiting, &pr]
+        .iter()
+        .map(|c| c["id"].as_str().unwrap().to_string())
+        .collect();
+    let work = list(t, "officer", "").await;
+    assert_eq!(ids(&work).into_iter().collect::<BTreeSet<_>>(), open);
+    assert!(work["counts"].get("issued").is_none(), "{work}");
+    assert_eq!(
+        ids(&list(t, "officer", "?state=closed").await)
+            .into_iter()
+            .collect::<BTreeSet<_>>(),
+        [&issued_a, &issued_b]
+            .iter()
+            .map(|c| c["id"].as_str().unwrap().to_string())
+            .collect()
+    );
     // Everything, soonest legal deadline first, counted by status.
-    let page = list(t, "officer", "").await;
+    let page = list(t, "officer", "?state=all").await;
     assert_eq!(ids(&page).into_iter().collect::<BTreeSet<_>>(), all);
     let dues: Vec<&str> = page["items"]
         .as_array()
@@ -69,8 +86,8 @@ async fn an_officers_queue_is_filtered_paged_counted_and_exported(t: &TestApp) {
     let mut cursor: Option<String> = None;
     loop {
         let q = match &cursor {
-            Some(c) => format!("?limit=1&cursor={}", c.replace('|', "%7C")),
-            None => "?limit=1".to_string(),
+            Some(c) => format!("?state=all&limit=1&cursor={}", c.replace('|', "%7C")),
+            None => "?state=all&limit=1".to_string(),
         };
         let p = list(t, "officer", &q).await;
         seen.extend(ids(&p));
@@ -92,7 +109,7 @@ async fn an_officers_queue_is_filtered_paged_counted_and_exported(t: &TestApp) {
         [waiting["id"].as_str().unwrap()]
     );
     assert_eq!(
-        ids(&list(t, "officer", "?purpose=education").await),
+        ids(&list(t, "officer", "?state=all&purpose=education").await),
         [issued_b["id"].as_str().unwrap()]
     );
     let receipt = waiting["receipt"]["number"].as_str().unwrap();
@@ -102,11 +119,11 @@ async fn an_officers_queue_is_filtered_paged_counted_and_exported(t: &TestApp) {
     );
     // By a document number of the filing, in any case.
     assert_eq!(
-        ids(&list(t, "officer", "?q=fa1234567").await),
+        ids(&list(t, "officer", "?state=all&q=fa1234567").await),
         [issued_a["id"].as_str().unwrap()]
     );
     assert!(
-        ids(&list(t, "officer", "?q=%25").await).is_empty(),
+        ids(&list(t, "officer", "?state=all&q=%25").await).is_empty(),
         "a % is text, not a wildcard"
     );
 
@@ -126,7 +143,10 @@ async fn an_officers_queue_is_filtered_paged_counted_and_exported(t: &TestApp) {
     // CSV of the filtered list.
     let r = t
         .http
-        .get(format!("{}/api/v1/applications?format=csv&service=rvp", t.base))
+        .get(format!(
+            "{}/api/v1/applications?format=csv&service=rvp&state=all",
+            t.base
+        ))
         .bearer_auth(&t.tokens["officer"])
         .send()
         .await
@@ -153,6 +173,7 @@ async fn an_officers_queue_is_filtered_paged_counted_and_exported(t: &TestApp) {
         ("?due_before=tomorrow", 422),
         ("?cursor=nonsense", 422),
         ("?format=xml", 422),
+        ("?state=done", 422),
         ("?colour=red", 400),
     ] {
         let (s, v) = t.get("officer", &format!("/api/v1/applications{q}")).await;
@@ -191,7 +212,7 @@ async fn each_caller_lists_only_what_it_may_read(t: &TestApp) {
         .unwrap();
     assert_eq!(r.status(), 403);
     // The auditor reads every unit's; a ЦОН branch what it filed (here: nothing); an agency none.
-    assert_eq!(ids(&list(t, "auditor", "").await), [mine]);
+    assert_eq!(ids(&list(t, "auditor", "?state=all").await), [mine]);
     assert!(ids(&list(t, "con_operator", "").await).is_empty());
     assert_eq!(t.get("agency", "/api/v1/applications").await.0, 403);
     // The portal: the party's own portal filings only.
