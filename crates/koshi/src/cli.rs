@@ -591,6 +591,8 @@ async fn run_async(cli: Cli, law: std::sync::Arc<Law>) -> Result<ExitCode> {
             for (role, unit, t) in &tokens {
                 println!("  {role:13} {t}  ({unit})");
             }
+            let (user, password) = crate::demo::officer_account(&a).await?;
+            println!("web app: http://{local}/ui/ (sign in as {user} with password {password})");
             println!(
                 "try: curl -H 'Authorization: Bearer {}' http://{local}/api/v1/monitoring/deliveries",
                 tokens[3].2

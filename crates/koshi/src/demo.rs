@@ -106,6 +106,32 @@ pub async fn duty_officer_accounts(app: &crate::app::App) -> anyhow::Result<()> 
     Ok(())
 }
 
+/// The demo's officer account for the web app, `officer.demo` at ALM-01, with a new password
+/// each time the demo starts (printed by `koshi demo`).
+pub async fn officer_account(app: &crate::app::App) -> anyhow::Result<(String, String)> {
+    let store = &app.service.store;
+    let username = "officer.demo";
+    let password = format!("demo-{}", &uuid::Uuid::new_v4().simple().to_string()[..16]);
+    if store.user_by_name(username).await?.is_some() {
+        let hash = crate::accounts::hash_password(&password).map_err(|e| anyhow::anyhow!(e))?;
+        store
+            .write(koshi_store::Unit::new().with(koshi_store::repo::set_password_hash(username, &hash)))
+            .await?;
+    } else {
+        crate::accounts::add_user(
+            store,
+            username,
+            &password,
+            "officer",
+            "ALM-01",
+            "other",
+            app.service.now(),
+        )
+        .await?;
+    }
+    Ok((username.to_string(), password))
+}
+
 /// Files a handful of demo applications (once: skipped when the database already has some).
 pub async fn seed(app: &crate::app::App) -> anyhow::Result<usize> {
     let store = &app.service.store;

@@ -293,11 +293,11 @@ pub async fn problem_for_every_error(r: axum::response::Response) -> axum::respo
     if !(status.is_client_error() || status.is_server_error()) {
         return r;
     }
-    let is_problem = r
-        .headers()
-        .get(axum::http::header::CONTENT_TYPE)
-        .is_some_and(|v| v.as_bytes().starts_with(b"application/problem+json"));
-    if is_problem {
+    // A problem document already, or a page of the web app (which says what went wrong itself).
+    let own = r.headers().get(axum::http::header::CONTENT_TYPE).is_some_and(|v| {
+        v.as_bytes().starts_with(b"application/problem+json") || v.as_bytes().starts_with(b"text/html")
+    });
+    if own {
         return r;
     }
     let (parts, body) = r.into_parts();

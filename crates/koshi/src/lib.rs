@@ -31,6 +31,8 @@ pub mod queue;
 pub mod rvp;
 pub mod server;
 pub mod service;
+pub mod session;
+pub mod ui;
 
 /// Every binary linking Koshi (the server, its tests and benchmarks) allocates with mimalloc.
 #[global_allocator]

@@ -132,8 +132,26 @@ impl Service {
         }
     }
 
-    /// The query a caller's parameters make, within what the caller may read.
+    /// The query a caller's parameters make, within what the caller may read. An empty
+    /// parameter (a form's blank field) is no filter.
     fn queue_query(&self, caller: &Caller, p: &QueueParams, csv: bool) -> Result<Option<QueueQuery>, Problem> {
+        let blank = |o: &Option<String>| o.clone().filter(|s| !s.trim().is_empty());
+        let p = &QueueParams {
+            state: blank(&p.state),
+            service: blank(&p.service),
+            status: blank(&p.status),
+            unit: blank(&p.unit),
+            channel: blank(&p.channel),
+            purpose: blank(&p.purpose),
+            overdue: p.overdue,
+            at_risk: p.at_risk,
+            due_before: blank(&p.due_before),
+            q: blank(&p.q),
+            sort: blank(&p.sort),
+            cursor: blank(&p.cursor),
+            limit: p.limit,
+            format: blank(&p.format),
+        };
         let scope = match self.authz.allow(caller, "application.read")? {
             Scope::All => QueueScope::All,
             Scope::OwnUnits => {

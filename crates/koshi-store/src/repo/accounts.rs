@@ -66,6 +66,16 @@ pub struct UserRow {
     pub disabled_at: Option<String>,
 }
 
+/// A new password for an account (its hash).
+pub fn set_password_hash(username: &str, password_hash: &str) -> Op {
+    Op::new(
+        "set password",
+        "UPDATE users SET password_hash = $1 WHERE username = $2",
+        vec![password_hash.into(), username.into()],
+    )
+    .expecting(1)
+}
+
 pub fn insert_user(u: &UserRow) -> Op {
     Op::insert(
         "add user",

@@ -16,6 +16,8 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use crate::model::*;
 use crate::problem::{FieldError, Problem, ProblemDocument};
 use crate::service::{Caller, Service};
+pub use crate::session::{Client, SESSION_COOKIE};
+use crate::session::{client_of, session_cookie};
 
 /// Roles of issue 3 (deepened by the security issue).
 pub use crate::caller::{ROLES, token_hash};
@@ -153,6 +155,7 @@ pub fn router(service: Service) -> Router {
         .route("/health/live", get(|| async { Json(json!({"status": "live"})) }))
         .route("/health/ready", get(ready))
         .route("/metrics", get(metrics))
+        .merge(crate::ui::routes())
         .route_layer(axum::middleware::from_fn(track))
         .fallback(|| async {
             crate::metrics::get().http("unmatched", "-", 404, 0.0);
@@ -190,7 +193,14 @@ async fn strict_edge(req: axum::extract::Request, next: axum::middleware::Next) 
         .map_or(req.headers().contains_key(axum::http::header::TRANSFER_ENCODING), |n| {
             n > 0
         });
-    if has_body && !uri.path().starts_with("/api/v1/admin/law-data/") {
+    // The web app's forms are posted as forms; every API body is JSON.
+    let form = uri.path().starts_with("/ui/")
+        && req
+            .headers()
+            .get(axum::http::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
+    if has_body && !form && !uri.path().starts_with("/api/v1/admin/law-data/") {
         let json = req
             .headers()
             .get(axum::http::header::CONTENT_TYPE)
@@ -357,6 +367,10 @@ async fn clock_header(State(s): State<Service>, mut r: Response) -> Response {
 /// and a content policy that allows nothing (the API serves JSON only).
 async fn security_headers(mut r: Response) -> Response {
     use axum::http::HeaderValue;
+    let html = r
+        .headers()
+        .get(axum::http::header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"text/html"));
     let h = r.headers_mut();
     h.insert("x-content-type-options", HeaderValue::from_static("nosniff"));
     h.insert("x-frame-options", HeaderValue::from_static("DENY"));
@@ -364,7 +378,14 @@ async fn security_headers(mut r: Response) -> Response {
     h.insert("cache-control", HeaderValue::from_static("no-store"));
     h.insert(
         "content-security-policy",
-        HeaderValue::from_static("default-src 'none'; frame-ancestors 'none'"),
+        if html {
+            // The web app's pages: their own stylesheet and forms, nothing else, no script.
+            HeaderValue::from_static(
+                "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'",
+            )
+        } else {
+            HeaderValue::from_static("default-src 'none'; frame-ancestors 'none'")
+        },
     );
     r
 }
@@ -381,7 +402,7 @@ async fn rate_limit_public(
         || path == "/health/live"
         || path == "/health/ready"
         || path == "/api/v1/openapi.json"
-        || ((path == "/api/v1/session" || path == "/api/v1/portal/sessions")
+        || ((path == "/api/v1/session" || path == "/api/v1/portal/sessions" || path == "/ui/sign-in")
             && req.method() == axum::http::Method::POST);
     let client = client_of(&s, req.extensions(), req.headers());
     if public && let Err(retry) = s.public_limiter.hit(&client) {
@@ -492,20 +513,6 @@ impl FromRequestParts<Service> for Caller {
             party: None,
         })
     }
-}
-
-pub const SESSION_COOKIE: &str = "koshi_session";
-
-fn session_cookie(headers: &HeaderMap) -> Option<String> {
-    headers
-        .get_all(axum::http::header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|kv| kv.trim().split_once('='))
-        .find(|(k, _)| *k == SESSION_COOKIE)
-        .map(|(_, v)| v.to_string())
-        .filter(|v| !v.is_empty() && v.len() <= 128)
 }
 
 /// The detached ЭЦП of a portal body (`Koshi-Signature`, base64), if given.
@@ -663,25 +670,6 @@ pub struct SessionView {
     /// Send it as `X-CSRF-Token` with every change.
     pub csrf_token: Option<String>,
     pub expires_at: Option<String>,
-}
-
-/// The client of a request: the connection's peer, or what the trusted proxies say it is
-/// ([`crate::server::client_address`]). A client cannot choose it with `X-Forwarded-For`.
-fn client_of(s: &Service, extensions: &axum::http::Extensions, headers: &HeaderMap) -> String {
-    let peer = extensions
-        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
-        .map(|c| c.0);
-    crate::server::client_address(peer, headers, &s.config.trusted_proxies)
-}
-
-/// The client of a request, for handlers.
-pub struct Client(pub String);
-
-impl FromRequestParts<Service> for Client {
-    type Rejection = Problem;
-    async fn from_request_parts(parts: &mut Parts, s: &Service) -> Result<Client, Problem> {
-        Ok(Client(client_of(s, &parts.extensions, &parts.headers)))
-    }
 }
 
 #[utoipa::path(

@@ -31,3 +31,4 @@ mod rvp_more;
 mod security;
 mod sessions;
 mod signatures;
+mod ui;

@@ -1,0 +1,133 @@
+//! The web app over HTTP (issue 17, first slice): sign-in by form, the work queue page and a
+//! case page, with the same scopes and read records as the API; pages are HTML with their own
+//! content policy. The browser tests (tests/browser) drive the same pages in Chromium.
+
+use crate::harness::TestApp;
+use crate::on_both;
+
+fn no_redirects() -> reqwest::Client {
+    koshi_registries::tls::client_builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+}
+
+async fn sign_in(t: &TestApp, http: &reqwest::Client, user: &str, password: &str) -> reqwest::Response {
+    http.post(format!("{}/ui/sign-in", t.base))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(format!("username={user}&password={password}"))
+        .send()
+        .await
+        .unwrap()
+}
+
+async fn an_officer_works_through_pages(t: &TestApp) {
+    let case = t.file_and_process(&t.request("401234567", "labour_contract")).await;
+    let id = case["id"].as_str().unwrap();
+    let receipt = case["receipt"]["number"].as_str().unwrap();
+    for (user, unit) in [("p.officer", "ALM-01"), ("q.officer", "ALM-02")] {
+        koshi::accounts::add_user(
+            &t.app.service.store,
+            user,
+            "a-long-password-2026",
+            "officer",
+            unit,
+            "other",
+            t.now(),
+        )
+        .await
+        .unwrap();
+    }
+    let http = no_redirects();
+    // Anonymous: sent to sign in.
+    let r = http.get(format!("{}/ui/queue", t.base)).send().await.unwrap();
+    assert_eq!(r.status(), 303);
+    assert_eq!(r.headers()["location"], "/ui/sign-in");
+    // A wrong password: the form again, saying so, as HTML with the pages' content policy.
+    let r = sign_in(t, &http, "p.officer", "wrong-password-xx").await;
+    assert_eq!(r.status(), 401);
+    assert!(r.headers()["content-type"].to_str().unwrap().starts_with("text/html"));
+    let csp = r.headers()["content-security-policy"].to_str().unwrap().to_string();
+    assert!(csp.contains("style-src 'self'") && !csp.contains("script-src"), "{csp}");
+    assert!(r.text().await.unwrap().contains("Неверное имя пользователя или пароль"));
+    // Signed in: the queue shows the case by its receipt, with its deadline.
+    let r = sign_in(t, &http, "p.officer", "a-long-password-2026").await;
+    assert_eq!(r.status(), 303);
+    let cookie = r.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_string();
+    let page = http
+        .get(format!("{}/ui/queue", t.base))
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains(receipt) && page.contains(&format!("/ui/cases/{id}")),
+        "{page}"
+    );
+    assert!(page.contains("2026-02-03"), "the legal decision date");
+    // A blank filter field is no filter.
+    let r = http
+        .get(format!("{}/ui/queue?state=open&service=&q=", t.base))
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    // The case page: summary, checks with sources, timeline; the read is recorded.
+    let before = t
+        .get("auditor", &format!("/api/v1/applications/{id}/access-log"))
+        .await
+        .1["items"]
+        .as_array()
+        .unwrap()
+        .len();
+    let page = http
+        .get(format!("{}/ui/cases/{id}", t.base))
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains("Ход дела") && page.contains("intake.accepted") && page.contains("police_records+kpsisu"),
+        "{page}"
+    );
+    let after = t
+        .get("auditor", &format!("/api/v1/applications/{id}/access-log"))
+        .await
+        .1["items"]
+        .as_array()
+        .unwrap()
+        .len();
+    assert_eq!(after, before + 1, "reading a case on a page is a recorded read");
+    // An officer of another body: the case is refused on the page too.
+    let r = sign_in(t, &http, "q.officer", "a-long-password-2026").await;
+    let other = r.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_string();
+    let r = http
+        .get(format!("{}/ui/cases/{id}", t.base))
+        .header("cookie", &other)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 403);
+    assert!(!r.text().await.unwrap().contains(receipt));
+}
+
+on_both!(pages, Default::default(), an_officer_works_through_pages);

@@ -1,0 +1,89 @@
+// The web app in a real browser (issue 17): Debian's Chromium, headless, driven by Playwright.
+// Starts `koshi demo` (the debug build .ci/run made) on a free port with a data directory of
+// its own, signs in as the demo officer, and works through the queue to a case.
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { createServer } from "node:net";
+import { chromium } from "playwright-core";
+
+const KOSHI = process.env.KOSHI_BIN ?? new URL("../../target/debug/koshi", import.meta.url).pathname;
+let demo, browser, base, user, password;
+
+function freePort() {
+  return new Promise((resolve) => {
+    const s = createServer();
+    s.listen(0, "127.0.0.1", () => { const { port } = s.address(); s.close(() => resolve(port)); });
+  });
+}
+
+before(async () => {
+  const port = await freePort();
+  const dir = mkdtempSync(join(tmpdir(), "koshi-browser-"));
+  demo = spawn(KOSHI, ["demo", "--listen", `127.0.0.1:${port}`, "--data-dir", join(dir, "data")], { env: { ...process.env, KOSHI_LOG: "error" } });
+  let out = "";
+  await new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`koshi demo did not start: ${out}`)), 60000);
+    demo.stdout.on("data", (d) => {
+      out += d;
+      const m = out.match(/web app: (http:\/\/\S+)\/ui\/ \(sign in as (\S+) with password (\S+)\)/);
+      if (m && out.includes("\ntry:")) { clearTimeout(timer); [, base, user, password] = m; resolve(); }
+    });
+    demo.on("exit", (c) => reject(new Error(`koshi demo exited ${c}: ${out}`)));
+  });
+  browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium",
+    args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+  });
+});
+
+after(async () => {
+  await browser?.close();
+  demo?.kill();
+});
+
+test("a wrong password is refused on the page, and nothing is shown", async () => {
+  const page = await browser.newPage();
+  await page.goto(`${base}/ui/queue`);
+  assert.match(page.url(), /\/ui\/sign-in$/, "an anonymous visitor is sent to sign in");
+  await page.getByLabel("Имя пользователя").fill(user);
+  await page.getByLabel("Пароль").fill("not-the-password");
+  await page.getByRole("button", { name: "Войти" }).click();
+  await page.getByRole("alert").waitFor();
+  assert.match(await page.getByRole("alert").innerText(), /Неверное имя пользователя или пароль/);
+  await page.close();
+});
+
+test("an officer signs in, sees the work queue by deadline, and opens a case", async () => {
+  const page = await browser.newPage();
+  await page.goto(`${base}/ui/sign-in`);
+  await page.getByLabel("Имя пользователя").fill(user);
+  await page.getByLabel("Пароль").fill(password);
+  await page.getByRole("button", { name: "Войти" }).click();
+  await page.waitForURL(/\/ui\/queue$/);
+  assert.equal(await page.getByRole("heading", { level: 1 }).innerText(), "Очередь дел");
+  // The demo's open cases, each with its deadline; all of them, closed ones too, on request.
+  const open = await page.locator("tbody tr").count();
+  assert.ok(open >= 1, "open cases are listed");
+  await page.getByLabel("Дела").selectOption("all");
+  await page.getByRole("button", { name: "Показать" }).click();
+  await page.waitForURL(/state=all/);
+  const all = await page.locator("tbody tr").count();
+  assert.ok(all > open, `all (${all}) includes the closed cases beyond the open (${open})`);
+  const dates = await page.locator("tbody tr td:nth-child(5)").allInnerTexts();
+  const sorted = [...dates].map((d) => d.slice(0, 10)).sort();
+  assert.deepEqual(dates.map((d) => d.slice(0, 10)), sorted, "soonest deadline first");
+  // A case: its summary, checks with their sources, and its timeline.
+  await page.locator("tbody tr a").first().click();
+  await page.waitForURL(/\/ui\/cases\//);
+  assert.match(await page.getByRole("heading", { level: 1 }).innerText(), /РВП|ПМЖ/);
+  assert.ok(await page.getByRole("heading", { name: "Ход дела" }).isVisible());
+  assert.ok(await page.getByRole("cell", { name: "intake.accepted" }).first().isVisible());
+  // Keyboard first: the skip link is the first stop.
+  await page.keyboard.press("Tab");
+  assert.equal(await page.evaluate(() => document.activeElement?.textContent), "К содержанию");
+  await page.close();
+});
