@@ -87,3 +87,30 @@ test("an officer signs in, sees the work queue by deadline, and opens a case", a
   assert.equal(await page.evaluate(() => document.activeElement?.textContent), "К содержанию");
   await page.close();
 });
+
+test("an officer confirms a proposed act with a reason, and the case shows its new status", async () => {
+  const page = await browser.newPage();
+  await page.goto(`${base}/ui/sign-in`);
+  await page.getByLabel("Имя пользователя").fill(user);
+  await page.getByLabel("Пароль").fill(password);
+  await page.getByRole("button", { name: "Войти" }).click();
+  await page.waitForURL(/\/ui\/queue$/);
+  const before = await page.locator("tbody tr").count();
+  await page.locator("tbody tr a").first().click();
+  await page.waitForURL(/\/ui\/cases\//);
+  assert.ok(await page.getByRole("heading", { name: "Предложенное решение" }).isVisible());
+  // The reason is required: the browser will not send the form without it.
+  await page.getByRole("button", { name: "Подтвердить решение" }).click();
+  assert.ok(page.url().endsWith(new URL(page.url()).pathname), "still on the case");
+  await page.getByLabel("Основание решения (обязательно)").fill("Проверки подтверждены");
+  await page.getByRole("button", { name: "Подтвердить решение" }).click();
+  await page.waitForLoadState();
+  const status = await page.locator("dl.summary dd").first().innerText();
+  assert.match(status, /Выдано|Отказано/);
+  assert.equal(await page.getByRole("button", { name: "Подтвердить решение" }).count(), 0);
+  // The queue of open work is one shorter.
+  await page.getByRole("link", { name: "Очередь" }).click();
+  await page.waitForURL(/\/ui\/queue$/);
+  assert.equal(await page.locator("tbody tr").count(), before - 1);
+  await page.close();
+});

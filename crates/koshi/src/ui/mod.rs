@@ -25,6 +25,7 @@ pub fn routes() -> axum::Router<Service> {
         .route("/ui/sign-in", get(sign_in_page).post(sign_in))
         .route("/ui/queue", get(queue_page))
         .route("/ui/cases/{id}", get(case_page))
+        .route("/ui/cases/{id}/decision", axum::routing::post(confirm_decision))
         .route("/ui/assets/koshi.css", get(css))
 }
 
@@ -243,11 +244,21 @@ async fn queue_page(
     html_response(StatusCode::OK, page("Очередь", Some(&caller), body))
 }
 
+/// The session behind a page's cookie: its CSRF token, for the forms the page shows.
+async fn csrf_of(s: &Service, headers: &HeaderMap) -> Option<String> {
+    let secret = crate::session::session_cookie(headers)?;
+    crate::accounts::session(&s.store, &secret, s.now())
+        .await
+        .ok()
+        .flatten()
+        .map(|(session, _)| session.csrf_token)
+}
+
 async fn case_page(
     State(s): State<Service>,
     caller: Result<Caller, Problem>,
     Path(id): Path<String>,
-    _headers: HeaderMap,
+    headers: HeaderMap,
 ) -> Response {
     let caller = match caller {
         Ok(c) => c,
@@ -257,6 +268,18 @@ async fn case_page(
         Ok(v) => v,
         Err(e) => return refused(e),
     };
+    // An officer may form the proposed act (п. 9-1): shown with its grounds, confirmed with a
+    // reason, protected by the session's CSRF token.
+    let proposed = v
+        .decision
+        .as_ref()
+        .map(|d| d["proposed"].clone())
+        .filter(|p| p.is_object());
+    let may_decide = v.status == "awaiting_confirmation"
+        && s.authz
+            .allow_case(&caller, "application.decide", &v.unit, &v.unit)
+            .is_ok();
+    let csrf = if may_decide { csrf_of(&s, &headers).await } else { None };
     let body = html! {
         p { a href="/ui/queue" { "← К очереди" } }
         h1 { (service_label(&v.kind)) " · " (v.receipt.number) }
@@ -269,6 +292,33 @@ async fn case_page(
             dt { "Принято" } dd { (v.accepted_on.clone().unwrap_or_else(|| "—".into())) }
             dt { "Срок решения" } dd { (v.due_on.clone().unwrap_or_else(|| "—".into())) }
             dt { "Редакция Правил" } dd { (v.rules_version) }
+        }
+        @if let Some(p) = &proposed {
+            h2 { "Предложенное решение" }
+            p {
+                strong { (match p["outcome"].as_str() { Some("issued") => "Выдать разрешение", Some("refused") => "Отказать", _ => "—" }) }
+                " (" (p["citation"].as_str().unwrap_or("")) ", " (p["form"].as_str().unwrap_or("")) ")"
+            }
+            @if let Some(grounds) = p["grounds"].as_array() {
+                @if !grounds.is_empty() {
+                    ul {
+                        @for g in grounds {
+                            li { (g["detail"].as_str().unwrap_or("")) " — " (g["citation"].as_str().unwrap_or("")) }
+                        }
+                    }
+                }
+            }
+            @if let Some(token) = &csrf {
+                form method="post" action={ "/ui/cases/" (v.id) "/decision" } {
+                    input type="hidden" name="csrf" value=(token);
+                    input type="hidden" name="action" value="confirm";
+                    p {
+                        label for="comment" { "Основание решения (обязательно)" }
+                        input #comment name="comment" required minlength="3" maxlength="1000" size="60";
+                    }
+                    button type="submit" { "Подтвердить решение" }
+                }
+            }
         }
         @if !v.checks.is_empty() {
             h2 { "Проверки (п. 9-1)" }
@@ -292,4 +342,64 @@ async fn case_page(
         }
     };
     html_response(StatusCode::OK, page("Дело", Some(&caller), body))
+}
+
+#[derive(serde::Deserialize)]
+struct DecisionForm {
+    csrf: String,
+    action: String,
+    comment: String,
+}
+
+/// The officer confirms the proposed act from the case page: the session's CSRF token must come
+/// with the form, and a reason with the decision; then back to the case.
+async fn confirm_decision(
+    State(s): State<Service>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> Response {
+    let Some(secret) = crate::session::session_cookie(&headers) else {
+        return Redirect::to("/ui/sign-in").into_response();
+    };
+    let Ok(Some((session, user))) = crate::accounts::session(&s.store, &secret, s.now()).await else {
+        return Redirect::to("/ui/sign-in").into_response();
+    };
+    let form = serde_urlencoded::from_bytes::<DecisionForm>(&body).ok();
+    let Some(form) = form.filter(|f| crate::accounts::same_secret(&f.csrf, &session.csrf_token)) else {
+        return refused(Problem::new(
+            StatusCode::FORBIDDEN,
+            "csrf_token_invalid",
+            "the form is not this session's; open the case again",
+        ));
+    };
+    let comment = form.comment.trim().to_string();
+    if comment.chars().count() < 3 || form.action != "confirm" {
+        return refused(Problem::unprocessable(
+            "reason_required",
+            "/comment",
+            "a decision needs its reason (at least 3 characters)",
+        ));
+    }
+    let caller = Caller {
+        token_id: format!("user:{}", user.id),
+        role: user.role,
+        unit: user.unit,
+        post: Some(user.post),
+        party: None,
+    };
+    if let Err(p) = s.authz.allow(&caller, "application.decide") {
+        return refused(p);
+    }
+    let d = crate::model::DecisionRequest {
+        action: "confirm".into(),
+        valid_until: None,
+        grounds: Vec::new(),
+        set_aside: Vec::new(),
+        comment: Some(comment),
+    };
+    match s.decide(&caller, &id, d).await {
+        Ok(_) => Redirect::to(&format!("/ui/cases/{id}")).into_response(),
+        Err(p) => refused(p),
+    }
 }

@@ -111,6 +111,45 @@ async fn an_officer_works_through_pages(t: &TestApp) {
         .unwrap()
         .len();
     assert_eq!(after, before + 1, "reading a case on a page is a recorded read");
+    // The proposed act, confirmed from the page with a reason and the session's CSRF token.
+    assert!(
+        page.contains("Предложенное решение") && page.contains("Отказать"),
+        "{page}"
+    );
+    let csrf = page
+        .split("name=\"csrf\" value=\"")
+        .nth(1)
+        .and_then(|r| r.split('"').next())
+        .unwrap()
+        .to_string();
+    let post = |body: String| {
+        let (http, cookie, url) = (
+            http.clone(),
+            cookie.clone(),
+            format!("{}/ui/cases/{id}/decision", t.base),
+        );
+        async move {
+            http.post(url)
+                .header("cookie", cookie)
+                .header("content-type", "application/x-www-form-urlencoded")
+                .body(body)
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    assert_eq!(
+        post("csrf=forged&action=confirm&comment=records+confirmed".into())
+            .await
+            .status(),
+        403
+    );
+    assert_eq!(post(format!("csrf={csrf}&action=confirm&comment=")).await.status(), 422);
+    assert_eq!(t.case(id).await["status"], "awaiting_confirmation", "nothing changed");
+    let r = post(format!("csrf={csrf}&action=confirm&comment=records+confirmed")).await;
+    assert_eq!(r.status(), 303);
+    assert_eq!(r.headers()["location"], format!("/ui/cases/{id}").as_str());
+    assert_eq!(t.case(id).await["status"], "refused");
     // An officer of another body: the case is refused on the page too.
     let r = sign_in(t, &http, "q.officer", "a-long-password-2026").await;
     let other = r.headers()["set-cookie"]
