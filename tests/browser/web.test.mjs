@@ -112,5 +112,10 @@ test("an officer confirms a proposed act with a reason, and the case shows its n
   await page.getByRole("link", { name: "Очередь" }).click();
   await page.waitForURL(/\/ui\/queue$/);
   assert.equal(await page.locator("tbody tr").count(), before - 1);
+  // Signing out ends the session: the queue asks to sign in again.
+  await page.getByRole("button", { name: "Выйти" }).click();
+  await page.waitForURL(/\/ui\/sign-in$/);
+  await page.goto(`${base}/ui/queue`);
+  assert.match(page.url(), /\/ui\/sign-in$/);
   await page.close();
 });

@@ -26,6 +26,7 @@ pub fn routes() -> axum::Router<Service> {
         .route("/ui/queue", get(queue_page))
         .route("/ui/cases/{id}", get(case_page))
         .route("/ui/cases/{id}/decision", axum::routing::post(confirm_decision))
+        .route("/ui/sign-out", axum::routing::post(sign_out))
         .route("/ui/assets/koshi.css", get(css))
 }
 
@@ -33,7 +34,13 @@ async fn css() -> Response {
     ([(header::CONTENT_TYPE, "text/css; charset=utf-8")], CSS).into_response()
 }
 
-fn page(title: &str, signed_in: Option<&Caller>, body: Markup) -> Markup {
+/// Who is signed in, and the session's CSRF token for the sign-out form.
+struct SignedIn<'a> {
+    caller: &'a Caller,
+    csrf: Option<String>,
+}
+
+fn page(title: &str, signed_in: Option<SignedIn<'_>>, body: Markup) -> Markup {
     html! {
         (DOCTYPE)
         html lang="ru" {
@@ -47,9 +54,15 @@ fn page(title: &str, signed_in: Option<&Caller>, body: Markup) -> Markup {
                 a.skip href="#main" { "К содержанию" }
                 header.site {
                     strong { "Koshi · ИС МП" }
-                    @if let Some(c) = signed_in {
+                    @if let Some(who) = &signed_in {
                         a href="/ui/queue" { "Очередь" }
-                        span.muted { (c.role) " · " (c.unit) }
+                        span { (who.caller.role) " · " (who.caller.unit) }
+                        @if let Some(token) = &who.csrf {
+                            form.sign-out method="post" action="/ui/sign-out" {
+                                input type="hidden" name="csrf" value=(token);
+                                button type="submit" { "Выйти" }
+                            }
+                        }
                     }
                 }
                 main #main { (body) }
@@ -178,6 +191,7 @@ fn service_label(s: &str) -> &str {
 async fn queue_page(
     State(s): State<Service>,
     caller: Result<Caller, Problem>,
+    headers: HeaderMap,
     Query(p): Query<QueueParams>,
 ) -> Response {
     let caller = match caller {
@@ -241,7 +255,11 @@ async fn queue_page(
             }
         }
     };
-    html_response(StatusCode::OK, page("Очередь", Some(&caller), body))
+    let csrf = csrf_of(&s, &headers).await;
+    html_response(
+        StatusCode::OK,
+        page("Очередь", Some(SignedIn { caller: &caller, csrf }), body),
+    )
 }
 
 /// The session behind a page's cookie: its CSRF token, for the forms the page shows.
@@ -341,7 +359,14 @@ async fn case_page(
             }
         }
     };
-    html_response(StatusCode::OK, page("Дело", Some(&caller), body))
+    let csrf = match csrf {
+        Some(c) => Some(c),
+        None => csrf_of(&s, &headers).await,
+    };
+    html_response(
+        StatusCode::OK,
+        page("Дело", Some(SignedIn { caller: &caller, csrf }), body),
+    )
 }
 
 #[derive(serde::Deserialize)]
@@ -402,4 +427,39 @@ async fn confirm_decision(
         Ok(_) => Redirect::to(&format!("/ui/cases/{id}")).into_response(),
         Err(p) => refused(p),
     }
+}
+
+#[derive(serde::Deserialize)]
+struct SignOutForm {
+    csrf: String,
+}
+
+/// Ends the session (with its CSRF token, so that another site cannot sign a person out) and
+/// clears the cookie.
+async fn sign_out(State(s): State<Service>, headers: HeaderMap, body: axum::body::Bytes) -> Response {
+    let mut r = Redirect::to("/ui/sign-in").into_response();
+    if let Some(secret) = crate::session::session_cookie(&headers)
+        && let Ok(Some((session, _))) = crate::accounts::session(&s.store, &secret, s.now()).await
+    {
+        let valid = serde_urlencoded::from_bytes::<SignOutForm>(&body)
+            .is_ok_and(|f| crate::accounts::same_secret(&f.csrf, &session.csrf_token));
+        if !valid {
+            return refused(Problem::new(
+                StatusCode::FORBIDDEN,
+                "csrf_token_invalid",
+                "the form is not this session's",
+            ));
+        }
+        if let Err(p) = crate::accounts::sign_out(&s.store, &secret, s.now()).await {
+            return refused(p);
+        }
+    }
+    let clear = format!(
+        "{}=; Path=/; HttpOnly; Secure; SameSite=Strict; Max-Age=0",
+        crate::session::SESSION_COOKIE
+    );
+    if let Ok(v) = clear.parse() {
+        r.headers_mut().insert(header::SET_COOKIE, v);
+    }
+    r
 }

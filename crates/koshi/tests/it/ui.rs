@@ -167,6 +167,32 @@ async fn an_officer_works_through_pages(t: &TestApp) {
         .unwrap();
     assert_eq!(r.status(), 403);
     assert!(!r.text().await.unwrap().contains(receipt));
+    // Signing out needs the session's token; then the cookie no longer opens anything.
+    let out = |body: &'static str| {
+        http.post(format!("{}/ui/sign-out", t.base))
+            .header("cookie", &cookie)
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(body)
+            .send()
+    };
+    assert_eq!(out("csrf=forged").await.unwrap().status(), 403);
+    let r = http
+        .post(format!("{}/ui/sign-out", t.base))
+        .header("cookie", &cookie)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(format!("csrf={csrf}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    assert!(r.headers()["set-cookie"].to_str().unwrap().contains("Max-Age=0"));
+    let r = http
+        .get(format!("{}/ui/queue", t.base))
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303, "the session has ended");
 }
 
 on_both!(pages, Default::default(), an_officer_works_through_pages);
