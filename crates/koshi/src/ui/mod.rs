@@ -180,6 +180,19 @@ fn status_text(s: &str) -> String {
     }
 }
 
+fn check_label(c: &str) -> &str {
+    match c {
+        "completeness" => "Полнота пакета документов",
+        "border_crossings" => "Законный въезд (пересечение границы)",
+        "records" => "Судимость, розыск, неоплаченные штрафы",
+        "iin" => "ИИН",
+        "household_quota" => "Число РВП для домашнего труда",
+        "pending_pr" => "Незавершенное заявление на ПМЖ",
+        "fingerprints" => "Дактилоскопическая регистрация",
+        other => other,
+    }
+}
+
 fn service_label(s: &str) -> &str {
     match s {
         "rvp" => "РВП",
@@ -293,11 +306,12 @@ async fn case_page(
         .as_ref()
         .map(|d| d["proposed"].clone())
         .filter(|p| p.is_object());
-    let may_decide = v.status == "awaiting_confirmation"
+    let may_decide = matches!(v.status.as_str(), "awaiting_confirmation" | "awaiting_officer")
         && s.authz
             .allow_case(&caller, "application.decide", &v.unit, &v.unit)
             .is_ok();
     let csrf = if may_decide { csrf_of(&s, &headers).await } else { None };
+    let law = s.law();
     let body = html! {
         p { a href="/ui/queue" { "← К очереди" } }
         h1 { (service_label(&v.kind)) " · " (v.receipt.number) }
@@ -338,13 +352,38 @@ async fn case_page(
                 }
             }
         }
+        @if let Some(token) = &csrf {
+            h2 { "Отказать по основанию закона" }
+            form method="post" action={ "/ui/cases/" (v.id) "/decision" } {
+                input type="hidden" name="csrf" value=(token);
+                input type="hidden" name="action" value="refuse";
+                p {
+                    label for="ground" { "Основание" }
+                    select #ground name="ground" required {
+                        option value="" { "— выберите —" }
+                        @for c in koshi_law::rvp::Check::ALL {
+                            option value=(c.as_str()) { (check_label(c.as_str())) " (" (c.citation()) ")" }
+                        }
+                        @for g in &law.requirements.rvp_refusal_grounds {
+                            option value=(g.id) {
+                                (g.ru) " (" (g.citation) ")"
+                                @if g.status.as_str() != "ok" { " [источник: " (g.status.as_str()) "]" }
+                            }
+                        }
+                    }
+                }
+                p { label for="detail" { "Установленные обстоятельства" } input #detail name="detail" required minlength="3" maxlength="1000" size="60"; }
+                p { label for="refuse-comment" { "Причина отказа (обязательно)" } input #refuse-comment name="comment" required minlength="3" maxlength="1000" size="60"; }
+                button type="submit" { "Отказать" }
+            }
+        }
         @if !v.checks.is_empty() {
             h2 { "Проверки (п. 9-1)" }
             table {
                 thead { tr { th scope="col" { "Проверка" } th scope="col" { "Результат" } th scope="col" { "Источник" } th scope="col" { "Когда" } th scope="col" { "Норма" } } }
                 tbody {
                     @for c in &v.checks {
-                        tr { td { (c.check) } td { (c.state) } td { (c.source) } td { (c.checked_at.clone().unwrap_or_default()) } td { (c.citation) } }
+                        tr { td { (check_label(&c.check)) } td { (c.state) } td { (c.source) } td { (c.checked_at.clone().unwrap_or_default()) } td { (c.citation) } }
                     }
                 }
             }
@@ -374,6 +413,10 @@ struct DecisionForm {
     csrf: String,
     action: String,
     comment: String,
+    #[serde(default)]
+    ground: String,
+    #[serde(default)]
+    detail: String,
 }
 
 /// The officer confirms the proposed act from the case page: the session's CSRF token must come
@@ -399,13 +442,22 @@ async fn confirm_decision(
         ));
     };
     let comment = form.comment.trim().to_string();
-    if comment.chars().count() < 3 || form.action != "confirm" {
+    if comment.chars().count() < 3 || !matches!(form.action.as_str(), "confirm" | "refuse") {
         return refused(Problem::unprocessable(
             "reason_required",
             "/comment",
             "a decision needs its reason (at least 3 characters)",
         ));
     }
+    // A refusal names its ground of law and the facts found (п. 9-3); the service checks both.
+    let grounds = if form.action == "refuse" {
+        vec![crate::model::OfficerGround {
+            check: form.ground.trim().to_string(),
+            detail: form.detail.trim().to_string(),
+        }]
+    } else {
+        Vec::new()
+    };
     let caller = Caller {
         token_id: format!("user:{}", user.id),
         role: user.role,
@@ -417,9 +469,9 @@ async fn confirm_decision(
         return refused(p);
     }
     let d = crate::model::DecisionRequest {
-        action: "confirm".into(),
+        action: form.action.clone(),
         valid_until: None,
-        grounds: Vec::new(),
+        grounds,
         set_aside: Vec::new(),
         comment: Some(comment),
     };

@@ -150,6 +150,60 @@ async fn an_officer_works_through_pages(t: &TestApp) {
     assert_eq!(r.status(), 303);
     assert_eq!(r.headers()["location"], format!("/ui/cases/{id}").as_str());
     assert_eq!(t.case(id).await["status"], "refused");
+    // Refusing on a ground of law chosen by the officer, with the facts and a reason.
+    let second = t.file_and_process(&t.request("401234567", "labour_contract")).await;
+    let second = second["id"].as_str().unwrap().to_string();
+    let page = http
+        .get(format!("{}/ui/cases/{second}", t.base))
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains("Отказать по основанию закона") && page.contains("value=\"records\""),
+        "{page}"
+    );
+    let refuse = |body: String| {
+        let (http, cookie, url) = (
+            http.clone(),
+            cookie.clone(),
+            format!("{}/ui/cases/{second}/decision", t.base),
+        );
+        async move {
+            http.post(url)
+                .header("cookie", cookie)
+                .header("content-type", "application/x-www-form-urlencoded")
+                .body(body)
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    let r = refuse(format!(
+        "csrf={csrf}&action=refuse&ground=astrology&detail=stars&comment=because"
+    ))
+    .await;
+    assert_eq!(r.status(), 422, "a ground the law does not know");
+    let r = refuse(format!(
+        "csrf={csrf}&action=refuse&ground=records&detail=&comment=because"
+    ))
+    .await;
+    assert_eq!(r.status(), 422, "a ground states its facts");
+    assert_eq!(t.case(&second).await["status"], "awaiting_confirmation");
+    let r = refuse(format!(
+        "csrf={csrf}&action=refuse&ground=records&detail=a+conviction+on+record&comment=records+checked"
+    ))
+    .await;
+    assert_eq!(r.status(), 303);
+    let decided = t.case(&second).await;
+    assert_eq!(decided["status"], "refused");
+    assert_eq!(
+        decided["decision"]["grounds"][0]["detail"], "a conviction on record",
+        "{decided}"
+    );
     // An officer of another body: the case is refused on the page too.
     let r = sign_in(t, &http, "q.officer", "a-long-password-2026").await;
     let other = r.headers()["set-cookie"]
