@@ -27,6 +27,7 @@ pub fn routes() -> axum::Router<Service> {
         .route("/ui/cases/{id}", get(case_page))
         .route("/ui/cases/{id}/decision", axum::routing::post(confirm_decision))
         .route("/ui/sign-out", axum::routing::post(sign_out))
+        .route("/ui/audit", get(audit_page))
         .route("/ui/assets/koshi.css", get(css))
 }
 
@@ -56,6 +57,9 @@ fn page(title: &str, signed_in: Option<SignedIn<'_>>, body: Markup) -> Markup {
                     strong { "Koshi · ИС МП" }
                     @if let Some(who) = &signed_in {
                         a href="/ui/queue" { "Очередь" }
+                        @if matches!(who.caller.role.as_str(), "auditor" | "admin") {
+                            a href="/ui/audit" { "Журнал аудита" }
+                        }
                         span { (who.caller.role) " · " (who.caller.unit) }
                         @if let Some(token) = &who.csrf {
                             form.sign-out method="post" action="/ui/sign-out" {
@@ -312,6 +316,15 @@ async fn case_page(
             .is_ok();
     let csrf = if may_decide { csrf_of(&s, &headers).await } else { None };
     let law = s.law();
+    // The auditor sees who read the case (the latest 50; the API pages the rest).
+    let reads = if s.authz.allow(&caller, "access_log.read").is_ok() {
+        match s.store.access_log(&v.id, None, 50).await {
+            Ok(r) => Some(r),
+            Err(e) => return refused(e.into()),
+        }
+    } else {
+        None
+    };
     let body = html! {
         p { a href="/ui/queue" { "← К очереди" } }
         h1 { (service_label(&v.kind)) " · " (v.receipt.number) }
@@ -387,6 +400,14 @@ async fn case_page(
                     }
                 }
             }
+        }
+        @if let Some(reads) = &reads {
+            h2 { "Кто читал дело" }
+            table {
+                thead { tr { th scope="col" { "Когда" } th scope="col" { "Кто" } } }
+                tbody { @for e in reads { tr { td { (e.at) } td { (e.actor) } } } }
+            }
+            p.muted { "Последние 50; все — GET /api/v1/applications/" (v.id) "/access-log" }
         }
         h2 { "Ход дела" }
         table {
@@ -514,4 +535,32 @@ async fn sign_out(State(s): State<Service>, headers: HeaderMap, body: axum::body
         r.headers_mut().insert(header::SET_COOKIE, v);
     }
     r
+}
+
+/// The auditor's page: the whole audit chain verified now (hash by hash, in order).
+async fn audit_page(State(s): State<Service>, caller: Result<Caller, Problem>, headers: HeaderMap) -> Response {
+    let caller = match caller {
+        Ok(c) => c,
+        Err(e) => return refused(e),
+    };
+    if let Err(p) = s.authz.allow(&caller, "audit.verify") {
+        return refused(p);
+    }
+    let report = match s.store.verify_audit().await {
+        Ok(r) => r,
+        Err(e) => return refused(e.into()),
+    };
+    let body = html! {
+        h1 { "Журнал аудита" }
+        @match &report.first_broken {
+            None => p { strong { "Цепочка не нарушена." } " Проверено записей: " (report.entries) "." },
+            Some(b) => p.error role="alert" { "Цепочка нарушена на записи " (b.seq) " (" (b.id) "): " (b.reason) },
+        }
+        p.muted { "Хэш последней записи: " code { (report.head_hash) } }
+    };
+    let csrf = csrf_of(&s, &headers).await;
+    html_response(
+        StatusCode::OK,
+        page("Журнал аудита", Some(SignedIn { caller: &caller, csrf }), body),
+    )
 }

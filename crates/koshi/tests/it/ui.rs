@@ -221,6 +221,57 @@ async fn an_officer_works_through_pages(t: &TestApp) {
         .unwrap();
     assert_eq!(r.status(), 403);
     assert!(!r.text().await.unwrap().contains(receipt));
+    // The auditor: who read the case, and the audit chain verified; an officer may not verify.
+    koshi::accounts::add_user(
+        &t.app.service.store,
+        "a.auditor",
+        "a-long-password-2026",
+        "auditor",
+        "MVD",
+        "other",
+        t.now(),
+    )
+    .await
+    .unwrap();
+    let r = sign_in(t, &http, "a.auditor", "a-long-password-2026").await;
+    let auditor = r.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_string();
+    let page = http
+        .get(format!("{}/ui/cases/{id}", t.base))
+        .header("cookie", &auditor)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains("Кто читал дело") && page.contains("officer@ALM-01:user:"),
+        "{page}"
+    );
+    assert!(!page.contains("Подтвердить решение"), "an auditor decides nothing");
+    let page = http
+        .get(format!("{}/ui/audit", t.base))
+        .header("cookie", &auditor)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("Цепочка не нарушена"), "{page}");
+    let r = http
+        .get(format!("{}/ui/audit", t.base))
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 403);
     // Signing out needs the session's token; then the cookie no longer opens anything.
     let out = |body: &'static str| {
         http.post(format!("{}/ui/sign-out", t.base))
