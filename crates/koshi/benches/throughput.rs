@@ -72,8 +72,17 @@ fn main() {
     }
 }
 
+/// The machine's load averages (1, 5, 15 min), as the kernel reports them.
+fn load_average() -> Option<String> {
+    std::fs::read_to_string("/proc/loadavg")
+        .ok()
+        .map(|s| s.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
+}
+
 async fn run() -> anyhow::Result<()> {
     let cases = knob("KOSHI_BENCH_CASES", 20_000);
+    // KOSHI_BENCH_OUT=FILE: the results as JSON too (bench/throughput.json in the repository).
+    let mut report: Vec<serde_json::Value> = Vec::new();
     let dir = std::env::temp_dir().join(format!("koshi-bench-{}", uuid::Uuid::new_v4()));
     let mut targets = Vec::new();
     if std::env::var_os("KOSHI_BENCH_SKIP_SQLITE").is_none() {
@@ -166,6 +175,18 @@ async fn run() -> anyhow::Result<()> {
             fast.latency()
         );
         println!("    runs in order: {} /s", in_order.join(", "));
+        let mut row = serde_json::json!({
+            "database": name,
+            "cases": cases,
+            "in_flight": concurrency(),
+            "cases_per_second_median": fast.rate.round(),
+            "runs_per_second": runs.iter().map(|r| r.rate.round()).collect::<Vec<_>>(),
+            "raw_inserts_serial_per_second": if ceiling_serial.is_nan() { serde_json::Value::Null } else { ceiling_serial.round().into() },
+            "raw_inserts_group_commit_per_second": if ceiling_batched.is_nan() { serde_json::Value::Null } else { ceiling_batched.round().into() },
+            "decision_latency": fast.latency(),
+            "cpu_microseconds_per_case": cpu.map(|c| (c * 1e6 / done as f64).round()),
+            "load_average_after": load_average(),
+        });
         match (io, cpu, cleanup.is_some()) {
             (Some((wchar, written)), Some(cpu), false) => println!(
                 "    per case: {:.0} µs of CPU (all threads), {:.1} KiB passed to write(), {:.1} KiB written to storage",
@@ -206,6 +227,7 @@ async fn run() -> anyhow::Result<()> {
         };
         let relay_app = build_with(&loc, Duration::ZERO, deliveries).await?;
         let (sent, rate) = relay(&relay_app).await?;
+        row["relay"] = serde_json::json!({"to": label, "messages": sent, "messages_per_second": rate.round(), "messages_per_case": per_case, "keeps_up_with_cases_per_second": (rate / per_case.max(1.0)).round()});
         println!(
             "  relay of the queued messages to {label}: {rate:>10.0} messages/s ({sent} messages, {per_case:.1} a case: keeps up with {:.0} cases/s)",
             rate / per_case.max(1.0)
@@ -230,9 +252,19 @@ async fn run() -> anyhow::Result<()> {
             );
             app.service.store.close().await;
         }
+        report.push(row);
         if let Some((url, schema)) = cleanup {
             koshi_store::drop_test_schema(&url, &schema).await?;
         }
+    }
+    if let Ok(out) = std::env::var("KOSHI_BENCH_OUT") {
+        let doc = serde_json::json!({
+            "bench": "straight-through RVP cases (crates/koshi/benches/throughput.rs)",
+            "cores": std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1),
+            "results": report,
+        });
+        std::fs::write(&out, serde_json::to_string_pretty(&doc)? + "\n")?;
+        println!("written: {out}");
     }
     if std::env::var_os("KOSHI_BENCH_KEEP").is_some() {
         println!("kept {}", dir.display());
