@@ -20,6 +20,17 @@ pub struct Caller {
 }
 
 impl Caller {
+    /// A person acting through their account's session.
+    pub fn of_account(user: koshi_store::repo::UserRow) -> Caller {
+        Caller {
+            token_id: format!("user:{}", user.id),
+            role: user.role,
+            unit: user.unit,
+            post: Some(user.post),
+            party: None,
+        }
+    }
+
     pub fn actor(&self) -> String {
         format!("{}@{}:{}", self.role, self.unit, self.token_id)
     }

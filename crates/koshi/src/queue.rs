@@ -115,13 +115,6 @@ impl Today {
     }
 }
 
-fn is_open(status: &str) -> bool {
-    !matches!(
-        status,
-        "issued" | "refused" | "refused_to_accept" | "annulled" | "withdrawn"
-    )
-}
-
 impl Service {
     fn queue_today(&self) -> Today {
         let law = self.law();
@@ -390,7 +383,7 @@ fn csv_field(f: &str) -> String {
 }
 
 fn item(r: QueueRow, today: &Today) -> QueueItem {
-    let open = is_open(&r.status);
+    let open = koshi_store::repo::queue::is_open(&r.status);
     let receipt_number = serde_json::from_str::<Value>(&r.receipt)
         .ok()
         .and_then(|v| v["number"].as_str().map(String::from));

@@ -29,6 +29,20 @@ impl FromRequestParts<Service> for Client {
 
 pub const SESSION_COOKIE: &str = "koshi_session";
 
+/// The `Set-Cookie` value of a session just opened: HttpOnly, Secure, SameSite=Strict, for the
+/// session's lifetime.
+pub fn session_set_cookie(secret: &str) -> Option<axum::http::HeaderValue> {
+    let max_age = crate::accounts::SESSION_HOURS * 3600;
+    format!("{SESSION_COOKIE}={secret}; Path=/; HttpOnly; Secure; SameSite=Strict; Max-Age={max_age}")
+        .parse()
+        .ok()
+}
+
+/// The `Set-Cookie` value that clears the session cookie.
+pub fn session_cleared_cookie() -> axum::http::HeaderValue {
+    axum::http::HeaderValue::from_static("koshi_session=; Path=/; HttpOnly; Secure; SameSite=Strict; Max-Age=0")
+}
+
 pub(crate) fn session_cookie(headers: &HeaderMap) -> Option<String> {
     headers
         .get_all(axum::http::header::COOKIE)
@@ -39,4 +53,24 @@ pub(crate) fn session_cookie(headers: &HeaderMap) -> Option<String> {
         .find(|(k, _)| *k == SESSION_COOKIE)
         .map(|(_, v)| v.to_string())
         .filter(|v| !v.is_empty() && v.len() <= 128)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_cleared_cookie_is_the_session_cookie() {
+        let cleared = super::session_cleared_cookie();
+        assert!(
+            cleared
+                .to_str()
+                .unwrap()
+                .starts_with(&format!("{}=;", super::SESSION_COOKIE))
+        );
+        let set = super::session_set_cookie("abc").unwrap();
+        assert!(
+            set.to_str()
+                .unwrap()
+                .starts_with(&format!("{}=abc;", super::SESSION_COOKIE))
+        );
+    }
 }

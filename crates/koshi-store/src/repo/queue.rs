@@ -79,8 +79,16 @@ pub struct QueueRow {
     pub data: Option<String>,
 }
 
+/// The statuses no step of the service is waiting on: a case in one of them is closed.
+pub const CLOSED_STATUSES: [&str; 5] = ["issued", "refused", "refused_to_accept", "annulled", "withdrawn"];
+
+/// Whether a case in `status` is open (still work to do).
+pub fn is_open(status: &str) -> bool {
+    !CLOSED_STATUSES.contains(&status)
+}
+
 /// Open, word for word as the open-queue indexes state it (migration 23), so both databases use
-/// them.
+/// them (the statuses are [`CLOSED_STATUSES`]; a test holds the texts to it).
 const OPEN: &str = "a.status <> 'issued' AND a.status <> 'refused' AND a.status <> 'refused_to_accept' AND a.status <> 'annulled' AND a.status <> 'withdrawn'";
 const CLOSED: &str = "a.status IN ('issued', 'refused', 'refused_to_accept', 'annulled', 'withdrawn')";
 
@@ -187,26 +195,33 @@ pub(crate) fn page_sql(q: &QueueQuery) -> (String, Vec<String>) {
     (sql, values)
 }
 
-impl Store {
-    /// A page of the queue.
-    pub async fn queue(&self, q: &QueueQuery) -> StoreResult<Vec<QueueRow>> {
-        let (sql, values) = page_sql(q);
-        let mut rows = match self.db() {
+/// `sql` with its values bound in order, on either database.
+macro_rules! fetch_bound {
+    ($db:expr, $ty:ty, $sql:expr, $values:expr) => {
+        match $db {
             Db::Sqlite(p) => {
-                let mut query = sqlx::query_as::<_, QueueRow>(sqlx::AssertSqlSafe(sql));
-                for v in &values {
+                let mut query = sqlx::query_as::<_, $ty>(sqlx::AssertSqlSafe($sql));
+                for v in $values {
                     query = query.bind(v.clone());
                 }
                 query.fetch_all(p).await?
             }
             Db::Postgres(p) => {
-                let mut query = sqlx::query_as::<_, QueueRow>(sqlx::AssertSqlSafe(sql));
-                for v in &values {
+                let mut query = sqlx::query_as::<_, $ty>(sqlx::AssertSqlSafe($sql));
+                for v in $values {
                     query = query.bind(v.clone());
                 }
                 query.fetch_all(p).await?
             }
-        };
+        }
+    };
+}
+
+impl Store {
+    /// A page of the queue.
+    pub async fn queue(&self, q: &QueueQuery) -> StoreResult<Vec<QueueRow>> {
+        let (sql, values) = page_sql(q);
+        let mut rows = fetch_bound!(self.db(), QueueRow, sql, &values);
         rows.truncate(q.limit.max(0) as usize);
         Ok(rows)
     }
@@ -223,21 +238,18 @@ impl Store {
         let sql = format!(
             "SELECT a.status, COUNT(*) FROM applications a {join}WHERE {clause} GROUP BY a.status ORDER BY a.status"
         );
-        Ok(match self.db() {
-            Db::Sqlite(p) => {
-                let mut query = sqlx::query_as::<_, (String, i64)>(sqlx::AssertSqlSafe(sql));
-                for v in &values {
-                    query = query.bind(v.clone());
-                }
-                query.fetch_all(p).await?
-            }
-            Db::Postgres(p) => {
-                let mut query = sqlx::query_as::<_, (String, i64)>(sqlx::AssertSqlSafe(sql));
-                for v in &values {
-                    query = query.bind(v.clone());
-                }
-                query.fetch_all(p).await?
-            }
-        })
+        Ok(fetch_bound!(self.db(), (String, i64), sql, &values))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_open_and_closed_conditions_name_the_closed_statuses() {
+        for s in super::CLOSED_STATUSES {
+            assert!(super::OPEN.contains(&format!("a.status <> '{s}'")), "{s}");
+            assert!(super::CLOSED.contains(&format!("'{s}'")), "{s}");
+        }
+        assert_eq!(super::OPEN.matches("<>").count(), super::CLOSED_STATUSES.len());
     }
 }

@@ -156,24 +156,11 @@ impl Store {
     /// A message whose delivery outlives the lease (a crash) is claimed again after it: at least
     /// once. In due order.
     pub async fn claim_outbox(&self, now: &str, lease_until: &str, limit: i64) -> StoreResult<Vec<OutboxRow>> {
-        let mut rows = match self.db() {
-            Db::Postgres(p) => {
-                sqlx::query_as::<_, OutboxRow>(CLAIM_OUTBOX_PG)
-                    .bind(lease_until)
-                    .bind(now)
-                    .bind(limit)
-                    .fetch_all(p)
-                    .await?
-            }
-            Db::Sqlite(p) => {
-                sqlx::query_as::<_, OutboxRow>(CLAIM_OUTBOX_SQLITE)
-                    .bind(lease_until)
-                    .bind(now)
-                    .bind(limit)
-                    .fetch_all(p)
-                    .await?
-            }
+        let sql = match self.db() {
+            Db::Postgres(_) => CLAIM_OUTBOX_PG,
+            Db::Sqlite(_) => CLAIM_OUTBOX_SQLITE,
         };
+        let mut rows = fetch_all!(self.db(), OutboxRow, sql, lease_until, now, limit);
         rows.sort_by(|a, b| (&a.created_at, &a.id).cmp(&(&b.created_at, &b.id)));
         Ok(rows)
     }

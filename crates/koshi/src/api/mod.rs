@@ -505,13 +505,7 @@ impl FromRequestParts<Service> for Caller {
                 ));
             }
         }
-        Ok(Caller {
-            token_id: format!("user:{}", user.id),
-            role: user.role,
-            unit: user.unit,
-            post: Some(user.post),
-            party: None,
-        })
+        Ok(Caller::of_account(user))
     }
 }
 
@@ -687,11 +681,7 @@ async fn sign_in(State(s): State<Service>, Client(client): Client, body: Bytes) 
         s.now(),
     )
     .await?;
-    let max_age = crate::accounts::SESSION_HOURS * 3600;
-    let cookie = format!(
-        "{SESSION_COOKIE}={}; Path=/; HttpOnly; Secure; SameSite=Strict; Max-Age={max_age}",
-        opened.secret
-    );
+    let cookie = crate::session::session_set_cookie(&opened.secret);
     let view = SessionView {
         username: opened.user.username,
         role: opened.user.role,
@@ -701,7 +691,7 @@ async fn sign_in(State(s): State<Service>, Client(client): Client, body: Bytes) 
         expires_at: Some(koshi_store::instant(opened.expires_at)),
     };
     let mut r = (StatusCode::CREATED, Json(view)).into_response();
-    if let Ok(v) = cookie.parse() {
+    if let Some(v) = cookie {
         r.headers_mut().insert(axum::http::header::SET_COOKIE, v);
     }
     Ok(r)
@@ -728,8 +718,7 @@ async fn sign_out(State(s): State<Service>, _caller: Caller, headers: HeaderMap)
     let secret = session_cookie(&headers).ok_or_else(|| Problem::unauthorized("no session"))?;
     crate::accounts::sign_out(&s.store, &secret, s.now()).await?;
     let mut r = StatusCode::NO_CONTENT.into_response();
-    if let Ok(v) = format!("{SESSION_COOKIE}=; Path=/; HttpOnly; Secure; SameSite=Strict; Max-Age=0").parse() {
-        r.headers_mut().insert(axum::http::header::SET_COOKIE, v);
-    }
+    r.headers_mut()
+        .insert(axum::http::header::SET_COOKIE, crate::session::session_cleared_cookie());
     Ok(r)
 }

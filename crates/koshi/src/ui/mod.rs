@@ -141,14 +141,8 @@ async fn sign_in(State(s): State<Service>, Client(client): Client, body: axum::b
     .await
     {
         Ok(opened) => {
-            let max_age = crate::accounts::SESSION_HOURS * 3600;
-            let cookie = format!(
-                "{}={}; Path=/; HttpOnly; Secure; SameSite=Strict; Max-Age={max_age}",
-                crate::session::SESSION_COOKIE,
-                opened.secret
-            );
             let mut r = Redirect::to("/ui/queue").into_response();
-            if let Ok(v) = cookie.parse() {
+            if let Some(v) = crate::session::session_set_cookie(&opened.secret) {
                 r.headers_mut().insert(header::SET_COOKIE, v);
             }
             r
@@ -479,13 +473,7 @@ async fn confirm_decision(
     } else {
         Vec::new()
     };
-    let caller = Caller {
-        token_id: format!("user:{}", user.id),
-        role: user.role,
-        unit: user.unit,
-        post: Some(user.post),
-        party: None,
-    };
+    let caller = Caller::of_account(user);
     if let Err(p) = s.authz.allow(&caller, "application.decide") {
         return refused(p);
     }
@@ -527,13 +515,8 @@ async fn sign_out(State(s): State<Service>, headers: HeaderMap, body: axum::body
             return refused(p);
         }
     }
-    let clear = format!(
-        "{}=; Path=/; HttpOnly; Secure; SameSite=Strict; Max-Age=0",
-        crate::session::SESSION_COOKIE
-    );
-    if let Ok(v) = clear.parse() {
-        r.headers_mut().insert(header::SET_COOKIE, v);
-    }
+    r.headers_mut()
+        .insert(header::SET_COOKIE, crate::session::session_cleared_cookie());
     r
 }
 
