@@ -99,7 +99,43 @@ const MIGRATIONS: &[(i64, &str, &str, Option<&str>)] = &[
         OPEN_QUEUES_WITH_STATUS,
         None,
     ),
+    (25, "documents, their files and the signing keys", DOCUMENTS, None),
 ];
+
+/// Migration 25: the documents of the acts (issue 16). `facts` is the printed content fixed at
+/// the act; the files are rendered from it per language and kept in `attachments`.
+const DOCUMENTS: &str = r#"
+CREATE TABLE documents (
+    id TEXT PRIMARY KEY,
+    application_id TEXT,
+    form TEXT NOT NULL,
+    number TEXT NOT NULL,
+    code TEXT NOT NULL UNIQUE,
+    act TEXT NOT NULL,
+    unit TEXT NOT NULL,
+    facts TEXT,
+    issued_at TEXT NOT NULL,
+    issued_on TEXT NOT NULL
+);
+CREATE INDEX documents_application ON documents (application_id, issued_at);
+CREATE INDEX documents_number ON documents (number);
+CREATE TABLE document_files (
+    document_id TEXT NOT NULL REFERENCES documents (id),
+    lang TEXT NOT NULL,
+    sha256 TEXT NOT NULL,
+    signature TEXT NOT NULL,
+    kid TEXT NOT NULL,
+    rendered_at TEXT NOT NULL,
+    PRIMARY KEY (document_id, lang)
+);
+CREATE TABLE document_keys (
+    kid TEXT PRIMARY KEY,
+    public_key TEXT NOT NULL,
+    certificate TEXT NOT NULL,
+    private_key TEXT,
+    created_at TEXT NOT NULL
+);
+"#;
 
 /// Migration 24: the open-queue indexes of migration 23 again, with the status as a last key
 /// column, so that the counts by status of a unit's open cases read the index only (measured on

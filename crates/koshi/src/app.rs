@@ -64,7 +64,26 @@ impl App {
             .await
             .map_err(|e| anyhow::anyhow!("deliveries: {e}"))?;
         let authz = Arc::new(load_authz()?);
-        let service = Service::new(law, store, regs, clock, routed, config, authz);
+        let documents = Arc::new(
+            crate::document_keys::Documents::open(
+                &store,
+                config.document_key.as_ref(),
+                &config.public_url,
+                clock.now(),
+            )
+            .await
+            .context("document signing key")?,
+        );
+        let service = Service::new(crate::service::ServiceParts {
+            law,
+            store,
+            registries: regs,
+            clock,
+            sink: routed,
+            config,
+            authz,
+            documents,
+        });
         // Official years and MCI figures loaded while an earlier process ran: a load that cannot
         // be applied stops the start, rather than serving on a law older than the one announced.
         service

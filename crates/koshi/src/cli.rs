@@ -110,6 +110,19 @@ pub enum Command {
         /// takes its own in the URL: `?sslmode=verify-full&sslrootcert=FILE`.
         #[arg(long, env = "KOSHI_CA_FILE")]
         ca_file: Option<PathBuf>,
+        /// The address people reach Koshi at (the documents' QR codes link to
+        /// `{public-url}/verify/{code}`); default `http://` and the listen address.
+        #[arg(long, env = "KOSHI_PUBLIC_URL")]
+        public_url: Option<String>,
+        /// The documents' signing key: a P-256 PKCS#8 PEM file (`koshi document-key FILE` makes
+        /// one). Required in production; otherwise Koshi makes a development key once and keeps
+        /// it in the database.
+        #[arg(long, env = "KOSHI_DOCUMENT_KEY")]
+        document_key: Option<PathBuf>,
+        /// The certificate the deployment's PKI issued for the document key (PEM); without one,
+        /// a self-signed certificate is published with the key.
+        #[arg(long, env = "KOSHI_DOCUMENT_CERTIFICATE")]
+        document_certificate: Option<PathBuf>,
         #[command(flatten)]
         limits: LimitArgs,
         #[command(flatten)]
@@ -462,6 +475,9 @@ async fn run_async(cli: Cli, law: std::sync::Arc<Law>) -> Result<ExitCode> {
             production,
             trusted_proxies,
             ca_file,
+            public_url,
+            document_key,
+            document_certificate,
             limits,
             clock,
         } => {
@@ -488,7 +504,24 @@ async fn run_async(cli: Cli, law: std::sync::Arc<Law>) -> Result<ExitCode> {
                 if clock.drill().is_some() {
                     anyhow::bail!("production: the clock is simulated");
                 }
+                if document_key.is_none() {
+                    anyhow::bail!(
+                        "production: documents need a signing key (--document-key FILE; `koshi document-key FILE` makes one)"
+                    );
+                }
+                if public_url.is_none() {
+                    anyhow::bail!("production: the documents' QR codes need the public address (--public-url)");
+                }
             }
+            let document_key = match document_key {
+                Some(p) => Some(crate::document_keys::DocumentKeyConfig {
+                    pem: read(&p, "document key")?,
+                    certificate: document_certificate
+                        .map(|c| read(&c, "document certificate"))
+                        .transpose()?,
+                }),
+                None => None,
+            };
             let drill = clock.drill();
             let gost_verifier: Option<Arc<dyn crate::gost::GostVerifier>> = match gost_verifier_url {
                 Some(u) => Some(Arc::new(
@@ -517,6 +550,8 @@ async fn run_async(cli: Cli, law: std::sync::Arc<Law>) -> Result<ExitCode> {
                 deliveries,
                 trusted_proxies: crate::server::TrustedProxies::parse(&trusted_proxies)
                     .map_err(|e| anyhow::anyhow!(e))?,
+                public_url: public_url.unwrap_or_else(|| format!("http://{listen}")),
+                document_key,
                 ..Default::default()
             };
             let mut a = app::App::build(&app::location(&data)?, law, source, ClockArgs::clock(&drill), config).await?;
@@ -542,6 +577,7 @@ async fn run_async(cli: Cli, law: std::sync::Arc<Law>) -> Result<ExitCode> {
                 ClockArgs::clock(&drill),
                 crate::service::ServiceConfig {
                     drill_clock: drill.clone(),
+                    public_url: format!("http://{listen}"),
                     duty_officers: crate::demo::DUTY_OFFICERS
                         .iter()
                         .map(|(u, a)| (u.to_string(), a.to_string()))

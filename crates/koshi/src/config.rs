@@ -15,6 +15,7 @@
 //! | `KOSHI_TRUSTED_PROXIES` | `--trusted-proxy` | `koshi serve`: whose `X-Forwarded-For` names the client |
 //! | `KOSHI_HEADER_TIMEOUT`, `KOSHI_REQUEST_TIMEOUT`, `KOSHI_MAX_CONNECTIONS`, `KOSHI_SHUTDOWN_DEADLINE` | `--header-timeout`, `--request-timeout`, `--max-connections`, `--shutdown-deadline` | `koshi serve` (`server::Limits`) |
 //! | `KOSHI_CA_FILE` | `--ca-file` | `koshi serve`: CA roots for outbound HTTPS and NATS TLS (`koshi_registries::tls`) |
+//! | `KOSHI_PUBLIC_URL`, `KOSHI_DOCUMENT_KEY`, `KOSHI_DOCUMENT_CERTIFICATE` | `--public-url`, `--document-key`, `--document-certificate` | `koshi serve` (`document_keys::Documents`): the documents' QR address and signing key |
 //! | `KOSHI_WEBHOOK_SECRET` | — (never a flag) | `koshi serve`: the key of webhook signatures |
 //! | `KOSHI_UNITS`, `KOSHI_PERMISSIONS` | — | `authz::Authz::load` |
 //! | `KOSHI_USER_PASSWORD` | — | `koshi user add` |

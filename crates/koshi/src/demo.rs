@@ -155,9 +155,24 @@ pub async fn seed(app: &crate::app::App) -> anyhow::Result<usize> {
         ("401234567", "labour_contract"),
         ("EC7654321", "missionary"),
     ];
+    // The demo's papers were received at the desk on the last working day before today and are
+    // entered now, as an officer enters a paper filing (with its receipt's number and why it
+    // is entered late): so they are decidable whatever the hour the demo starts (п. 8: a filing
+    // after working hours counts from the next working day).
+    let cal = &law.calendar;
+    let mut day = cal.civil(app.service.now()).date().yesterday()?;
+    while !cal.is_working(day)? {
+        day = day.yesterday()?;
+    }
+    let received = cal.time_zone().to_timestamp(day.at(10, 0, 0, 0))?;
     let mut n = 0;
-    for (doc, purpose) in cases {
-        let req = request(&law, sim.fixtures(), doc, purpose);
+    for (i, (doc, purpose)) in cases.into_iter().enumerate() {
+        let mut req = request(&law, sim.fixtures(), doc, purpose);
+        req.filed_at = Some(received.to_string());
+        req.paper_filing = Some(crate::model::PaperFilingInput {
+            receipt_number: format!("П-{}", i + 1),
+            reason: "демо: заявление принято на бумаге в предыдущий рабочий день".into(),
+        });
         if app
             .service
             .file(&caller, req, None, &crate::service::SignedBody::default())
@@ -166,6 +181,17 @@ pub async fn seed(app: &crate::app::App) -> anyhow::Result<usize> {
         {
             n += 1;
         }
+    }
+    // And one incomplete package, refused at the counter with its receipt (App. 1-3).
+    let mut incomplete = request(&law, sim.fixtures(), "FA1234567", "education");
+    incomplete.documents.retain(|d| d.kind != "health_insurance");
+    if app
+        .service
+        .file(&caller, incomplete, None, &crate::service::SignedBody::default())
+        .await
+        .is_ok()
+    {
+        n += 1;
     }
     app.service.settle().await;
     Ok(n)

@@ -15,6 +15,8 @@ pub mod clocks;
 pub mod config;
 pub mod delivery;
 pub mod demo;
+pub mod document_keys;
+pub mod documents;
 pub mod drill;
 pub mod drill_crash;
 pub mod edge;

@@ -40,6 +40,12 @@ pub struct FilingLabels {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct DocumentLabels {
+    pub form: String,
+    pub lang: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct StatusLabels {
     pub service: String,
     pub status: String,
@@ -88,6 +94,7 @@ pub struct Metrics {
     pub http_requests: Family<HttpLabels, Counter>,
     pub http_latency: Family<RouteLabels, Histogram, fn() -> Histogram>,
     pub filings: Family<FilingLabels, Counter>,
+    pub documents_rendered: Family<DocumentLabels, Counter>,
     pub status_changes: Family<StatusLabels, Counter>,
     pub registry_calls: Family<RegistryLabels, Counter>,
     pub registry_latency: Family<NameLabel, Histogram, fn() -> Histogram>,
@@ -131,6 +138,7 @@ impl Metrics {
             http_requests: Family::default(),
             http_latency: Family::new_with_constructor(latency_histogram as fn() -> Histogram),
             filings: Family::default(),
+            documents_rendered: Family::default(),
             status_changes: Family::default(),
             registry_calls: Family::default(),
             registry_latency: Family::new_with_constructor(latency_histogram as fn() -> Histogram),
@@ -161,6 +169,11 @@ impl Metrics {
             "filings",
             "Filings by service, channel and outcome (accepted, refused_to_accept)",
             m.filings.clone(),
+        );
+        registry.register(
+            "documents_rendered",
+            "Document files rendered and signed, by form and language",
+            m.documents_rendered.clone(),
         );
         registry.register(
             "status_changes",
@@ -253,6 +266,15 @@ impl Metrics {
                 service: service.to_string(),
                 channel: channel.to_string(),
                 outcome: outcome.to_string(),
+            })
+            .inc();
+    }
+
+    pub fn document_rendered(&self, form: &str, lang: &str) {
+        self.documents_rendered
+            .get_or_create(&DocumentLabels {
+                form: form.to_string(),
+                lang: lang.to_string(),
             })
             .inc();
     }

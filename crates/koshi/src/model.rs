@@ -253,6 +253,9 @@ pub struct Receipt {
     /// each is checked and decided and, when issued, gets an RVP of its own.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub family_cases: Vec<String>,
+    /// The receipt as a document (App. 1-2 or 1-3): its verification code and its PDF.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub document: Option<DocumentRef>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
@@ -579,4 +582,63 @@ pub struct OutageActView {
     /// The late filing the act served (it serves one).
     pub used_by: Option<String>,
     pub citation: String,
+}
+
+// ------------------------------------------------------------------ documents (issue 16)
+
+/// A registered document as an act's message and a case's list name it (keys in alphabetical
+/// order, as every payload Koshi writes).
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct DocumentRef {
+    /// The verification code printed on the document.
+    pub code: String,
+    /// `receipt`, `refusal_to_accept`, `permit`, `motivated_refusal`, …
+    pub form: String,
+    /// The PDF (`?lang=ru|kk`) for those allowed to read the case.
+    pub href: String,
+    pub id: String,
+    pub number: String,
+    /// The public page that checks it.
+    pub verify_url: String,
+}
+
+/// A document of a case, as the case's list shows it.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct DocumentView {
+    #[serde(flatten)]
+    pub document: DocumentRef,
+    /// The appendix of the Rules it follows (`2`, `1-3`, …), none for a form the Rules do not
+    /// number.
+    pub appendix: Option<String>,
+    pub title: String,
+    pub act: String,
+    pub issued_at: String,
+    /// Its files rendered so far, by language, with their SHA-256.
+    pub files: Vec<DocumentFileView>,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct DocumentFileView {
+    pub lang: String,
+    pub sha256: String,
+    pub kid: String,
+}
+
+/// What the public check says about a document: no more than the paper shows, and less.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Verification {
+    /// `genuine`: Koshi issued a document with this code (or number and IIN).
+    pub result: String,
+    pub title: String,
+    pub appendix: Option<String>,
+    pub number: String,
+    pub issued_on: String,
+    pub issuer: String,
+    /// `valid`, `not_yet_valid`, `expired`, `annulled` for a permit; `issued` for other documents.
+    pub status: String,
+    pub valid_from: Option<String>,
+    pub valid_until: Option<String>,
+    /// The holder's initials (the full name only to a check by number and IIN).
+    pub holder: Option<String>,
+    pub checked_at: String,
 }

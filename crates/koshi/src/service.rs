@@ -60,6 +60,12 @@ pub struct ServiceConfig {
     pub deliveries: crate::delivery::Deliveries,
     /// Proxies whose `X-Forwarded-For` names the client (rate limits key on the client).
     pub trusted_proxies: crate::server::TrustedProxies,
+    /// The address people reach Koshi at: the documents' QR codes link to
+    /// `{public_url}/verify/{code}`.
+    pub public_url: String,
+    /// The documents' signing key (`--document-key`); without one, outside production, a
+    /// development key Koshi makes once and keeps in the database.
+    pub document_key: Option<crate::document_keys::DocumentKeyConfig>,
 }
 
 impl Default for ServiceConfig {
@@ -76,6 +82,8 @@ impl Default for ServiceConfig {
             duty_officers: BTreeMap::new(),
             deliveries: crate::delivery::Deliveries::default(),
             trusted_proxies: crate::server::TrustedProxies::default(),
+            public_url: "http://127.0.0.1:8080".into(),
+            document_key: None,
         }
     }
 }
@@ -105,6 +113,8 @@ pub struct Service {
     /// Registries with an open outage as far as this instance knows (None: not loaded yet).
     /// Saves a query per registry per case; the journal itself lives in the database.
     pub(crate) open_outages: Arc<tokio::sync::Mutex<Option<BTreeSet<String>>>>,
+    /// The signing key of the documents and the public keys ever used (issue 16).
+    pub(crate) documents: Arc<crate::document_keys::Documents>,
 }
 
 /// Statuses of an RVP case.
@@ -290,16 +300,30 @@ pub(crate) struct Filing {
     pub(crate) family_births: Vec<Date>,
 }
 
+/// What a service is built from (`App::build` wires them).
+pub struct ServiceParts {
+    pub law: Arc<Law>,
+    pub store: Store,
+    pub registries: Registries,
+    pub clock: Arc<dyn Clock>,
+    pub sink: Arc<dyn Sink>,
+    pub config: ServiceConfig,
+    pub authz: Arc<crate::authz::Authz>,
+    pub documents: Arc<crate::document_keys::Documents>,
+}
+
 impl Service {
-    pub fn new(
-        law: Arc<Law>,
-        store: Store,
-        registries: Registries,
-        clock: Arc<dyn Clock>,
-        sink: Arc<dyn Sink>,
-        config: ServiceConfig,
-        authz: Arc<crate::authz::Authz>,
-    ) -> Service {
+    pub fn new(parts: ServiceParts) -> Service {
+        let ServiceParts {
+            law,
+            store,
+            registries,
+            clock,
+            sink,
+            config,
+            authz,
+            documents,
+        } = parts;
         Service {
             law: Arc::new(arc_swap::ArcSwap::new(law.clone())),
             base_law: law,
@@ -316,6 +340,7 @@ impl Service {
             processing: Arc::new(Mutex::new(HashSet::new())),
             open_outages: Arc::new(tokio::sync::Mutex::new(None)),
             instance_id: format!("koshi-{}", uuid::Uuid::new_v4().simple()),
+            documents,
         }
     }
 

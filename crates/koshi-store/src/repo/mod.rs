@@ -636,11 +636,13 @@ pub fn set_drill_clock(offset_ms: i64, at: &str) -> Op {
 }
 
 mod accounts;
+mod documents;
 mod pr;
 pub mod queue;
 mod reads;
 
 pub use accounts::*;
+pub use documents::*;
 pub use pr::*;
 
 #[cfg(test)]

@@ -412,6 +412,7 @@ impl Store {
             "outages",
             "attachments",
             "idempotency_keys",
+            "documents",
         ] {
             let sql = format!("SELECT COUNT(*) FROM {t}");
             let r: Vec<(i64,)> = fetch_all!(self.db(), (i64,), sqlx::AssertSqlSafe(sql));

@@ -25,18 +25,20 @@ pub use crate::caller::{ROLES, token_hash};
 pub use crate::edge::{MAX_BODY_BYTES, MAX_TARGET_BYTES, problem_for_every_error};
 
 mod admin;
+mod documents;
 mod pr;
 
 #[derive(OpenApi)]
 #[openapi(
     info(title = "Koshi", description = "Residence permits for foreigners and stateless persons in Kazakhstan under the Rules of Order No. 992 (ИС МП).", version = "1"),
-    paths(create_application, list_applications, get_application, decide, duplicate, pr::pr_requests, pr::pr_answer, pr::pr_conclusion, pr::pr_approval, pr::pr_hearing_notice, pr::pr_hearing, pr::pr_written_position, pr::pr_annulment, pr::pr_transfer, admin::outages, admin::sign_outage_act, admin::outage_act, admin::countersign_outage_act, admin::deliveries, admin::access_log, sign_in, portal_session, who_am_i, sign_out, admin::load_law_data, admin::law_data, admin::move_clock),
+    paths(create_application, list_applications, get_application, decide, duplicate, pr::pr_requests, pr::pr_answer, pr::pr_conclusion, pr::pr_approval, pr::pr_hearing_notice, pr::pr_hearing, pr::pr_written_position, pr::pr_annulment, pr::pr_transfer, admin::outages, admin::sign_outage_act, admin::outage_act, admin::countersign_outage_act, admin::deliveries, admin::access_log, sign_in, portal_session, who_am_i, sign_out, admin::load_law_data, admin::law_data, admin::move_clock, documents::case_documents, documents::document_pdf, documents::document_signature, documents::document_keys, documents::verify_code, documents::verify_number),
     components(schemas(
         ApplicationRequest, PrApplicationRequest, SolvencyInput, AgencyAnswerRequest, ConclusionRequest, HearingNoticeRequest, HearingRequest, WrittenPositionRequest, ContactInput, AnnulmentRequest, TransferRequest, InvitingPartyInput, PersonInput, FamilyMemberInput, IdentityDocumentInput,
         DocumentInput, AttachmentInput, PaperFilingInput, RepresentativeInput, LateExceptionInput, ApplicationCreated, Receipt,
         Ground, ApplicationView, CheckView, EventView, DecisionRequest, OfficerGround, DuplicateRequest,
         DuplicateIssued, OutageView, OutageActRequest, OutageActView, DeliveryView, crate::queue::QueueItem, crate::queue::QueuePage, admin::AccessView, admin::AccessLogPage, ProblemDocument, FieldError, SignInRequest, SessionView,
-        crate::lawdata::LawDataLoaded, crate::lawdata::Retimed, crate::lawdata::NotRetimed
+        crate::lawdata::LawDataLoaded, crate::lawdata::Retimed, crate::lawdata::NotRetimed,
+        crate::model::DocumentRef, crate::model::DocumentView, crate::model::DocumentFileView, crate::model::Verification, documents::SignatureView, documents::KeySetView, documents::KeyView, documents::VerifyByNumber
     )),
     modifiers(&BearerAuth),
     security(("bearer" = []))
@@ -148,6 +150,12 @@ pub fn router(service: Service) -> Router {
         .route("/api/v1/admin/law-data/{kind}", post(admin::load_law_data))
         .route("/api/v1/monitoring/deliveries", get(admin::deliveries))
         .route("/api/v1/applications/{id}/access-log", get(admin::access_log))
+        .route("/api/v1/applications/{id}/documents", get(documents::case_documents))
+        .route("/api/v1/documents/{id}", get(documents::document_pdf))
+        .route("/api/v1/documents/{id}/signature", get(documents::document_signature))
+        .route("/api/v1/verify/{code}", get(documents::verify_code))
+        .route("/api/v1/verify", post(documents::verify_number))
+        .route("/.well-known/koshi/document-keys.json", get(documents::document_keys))
         .route("/api/v1/session", post(sign_in).get(who_am_i).delete(sign_out))
         .route("/api/v1/portal/sessions", post(portal_session))
         .route("/api/v1/openapi.json", get(|| async { Json(served_openapi()) }))
@@ -194,7 +202,7 @@ async fn strict_edge(req: axum::extract::Request, next: axum::middleware::Next) 
             n > 0
         });
     // The web app's forms are posted as forms; every API body is JSON.
-    let form = uri.path().starts_with("/ui/")
+    let form = (uri.path().starts_with("/ui/") || uri.path() == "/verify")
         && req
             .headers()
             .get(axum::http::header::CONTENT_TYPE)
@@ -402,6 +410,9 @@ async fn rate_limit_public(
         || path == "/health/live"
         || path == "/health/ready"
         || path == "/api/v1/openapi.json"
+        || path.starts_with("/verify")
+        || path.starts_with("/api/v1/verify")
+        || path.starts_with("/.well-known/")
         || ((path == "/api/v1/session" || path == "/api/v1/portal/sessions" || path == "/ui/sign-in")
             && req.method() == axum::http::Method::POST);
     let client = client_of(&s, req.extensions(), req.headers());

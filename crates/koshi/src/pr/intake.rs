@@ -299,10 +299,30 @@ impl Service {
             (_, true) => ("App. 6", "п. 12"),
             (_, false) => ("App. 6", "п. 12; п. 16-1"),
         };
+        let receipt_number = format!("T-{}", &id[id.len() - 12..]);
+        let (receipt_doc, receipt_op) = self.document_op(
+            crate::documents::NewDocument {
+                application_id: Some(&id),
+                unit: if channel == Channel::Con {
+                    &caller.unit
+                } else {
+                    &unit_id
+                },
+                act: if accepted {
+                    "intake.accepted"
+                } else {
+                    "intake.refused_to_accept"
+                },
+                form: if accepted { "receipt" } else { "refusal_to_accept" },
+                number: receipt_number.clone(),
+                facts: None,
+            },
+            now,
+        )?;
         let receipt = Receipt {
             type_: if accepted { "acceptance" } else { "refusal_to_accept" }.into(),
             form: form.into(),
-            number: format!("T-{}", &id[id.len() - 12..]),
+            number: receipt_number,
             issued_at: now_s.clone(),
             citation: citation_text.into(),
             grounds: grounds.clone(),
@@ -311,6 +331,7 @@ impl Service {
             calendar_basis: None,
             service_grounds: if accepted { service_grounds.clone() } else { Vec::new() },
             family_cases: Vec::new(),
+            document: Some(receipt_doc),
         };
         let status = if accepted { "registered" } else { "refused_to_accept" };
         let decision = (accepted && !service_grounds.is_empty())
@@ -343,6 +364,7 @@ impl Service {
             revision: 0,
         };
         let mut unit = Unit::new();
+        unit.push(receipt_op);
         unit.push_all(repo::insert_application(&row));
         for (digest, media, bytes) in copies {
             unit.push(repo::insert_attachment(&digest, &media, bytes, &now_s));

@@ -226,8 +226,22 @@ impl Service {
             valid_until: &until,
         };
         let detail = serde_json::to_string(&permit).map_err(|e| Problem::internal(&e))?;
+        let now: jiff::Timestamp = now_s.parse().map_err(|e| Problem::internal(&e))?;
+        let file = self.register_document(
+            unit,
+            crate::documents::NewDocument {
+                application_id: Some(&app.id),
+                unit: &app.unit,
+                act: "decision.issued",
+                form: "permit",
+                number: number.clone(),
+                facts: None,
+            },
+            now,
+        )?;
         let document = PermitDocument {
             document: "rvp",
+            file: &file,
             form: "App. 2",
             permit_number: &number,
             valid_from: &from,
@@ -494,9 +508,21 @@ impl Service {
                 ));
                 unit.push(self.monitoring(&app.id, "refused", &now_s, &app.rules_version));
                 Service::wake_family(&mut unit, &app, &now_s);
+                let file = self.register_document(
+                    &mut unit,
+                    crate::documents::NewDocument {
+                        application_id: Some(&app.id),
+                        unit: &app.unit,
+                        act: "decision.refused",
+                        form: "motivated_refusal",
+                        number: format!("N-{}", &app.id[app.id.len() - 12..]),
+                        facts: None,
+                    },
+                    now_s.parse().map_err(|e| Problem::internal(&e))?,
+                )?;
                 unit.push(self.delivery(
                     &app,
-                    &json!({"document": "refusal_notice", "form": "App. 2-1", "grounds": grounds}),
+                    &json!({"document": "refusal_notice", "file": file, "form": "App. 2-1", "grounds": grounds}),
                     &now_s,
                 )?);
             }
@@ -578,7 +604,19 @@ impl Service {
             json!({"duplicate_number": duplicate_number, "reason": d.reason}),
             &now_s,
         ));
-        unit.push(self.delivery(&app, &json!({"document": "rvp_duplicate", "form": "App. 2", "permit_number": number, "duplicate_number": duplicate_number, "valid_from": from, "valid_until": until}), &now_s)?);
+        let file = self.register_document(
+            &mut unit,
+            crate::documents::NewDocument {
+                application_id: Some(&app.id),
+                unit: &app.unit,
+                act: "duplicate.issued",
+                form: "permit",
+                number: duplicate_number.clone(),
+                facts: None,
+            },
+            now_s.parse().map_err(|e| Problem::internal(&e))?,
+        )?;
+        unit.push(self.delivery(&app, &json!({"document": "rvp_duplicate", "duplicate_number": duplicate_number, "file": file, "form": "App. 2", "permit_number": number, "valid_from": from, "valid_until": until}), &now_s)?);
         unit.push(self.monitoring(&app.id, "duplicate_issued", &now_s, &app.rules_version));
         self.store.write(unit).await?;
         Ok(DuplicateIssued {

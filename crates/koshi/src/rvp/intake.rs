@@ -163,10 +163,26 @@ impl Service {
         let now_s = instant(now);
         let id = new_id();
         let accepted = grounds.is_empty();
+        let receipt_number = format!("R-{}", &id[id.len() - 12..]);
+        let (receipt_doc, receipt_op) = self.document_op(
+            crate::documents::NewDocument {
+                application_id: Some(&id),
+                unit: &f.unit,
+                act: if accepted {
+                    "intake.accepted"
+                } else {
+                    "intake.refused_to_accept"
+                },
+                form: if accepted { "receipt" } else { "refusal_to_accept" },
+                number: receipt_number.clone(),
+                facts: None,
+            },
+            now,
+        )?;
         let receipt = Receipt {
             type_: if accepted { "acceptance" } else { "refusal_to_accept" }.into(),
             form: if accepted { "App. 1-2" } else { "App. 1-3" }.into(),
-            number: format!("R-{}", &id[id.len() - 12..]),
+            number: receipt_number,
             issued_at: now_s.clone(),
             citation: if accepted {
                 "п. 6 абз. 2; п. 7".into()
@@ -186,6 +202,7 @@ impl Service {
             } else {
                 Vec::new()
             },
+            document: Some(receipt_doc),
         };
         let status = if accepted {
             status::CHECKING
@@ -230,6 +247,7 @@ impl Service {
         };
         let mut unit = Unit::new();
         unit.push_all(repo::insert_application(&row));
+        unit.push(receipt_op);
         for (digest, media, bytes) in f.attachments {
             unit.push(repo::insert_attachment(&digest, &media, bytes, &now_s));
         }

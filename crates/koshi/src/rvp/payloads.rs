@@ -133,6 +133,8 @@ pub(crate) struct PermitFacts<'a> {
 #[derive(serde::Serialize)]
 pub(crate) struct PermitDocument<'a> {
     pub(crate) document: &'a str,
+    /// The printed permit: its verification code and its PDF.
+    pub(crate) file: &'a crate::model::DocumentRef,
     pub(crate) form: &'a str,
     pub(crate) permit_number: &'a str,
     pub(crate) valid_from: &'a str,
@@ -261,8 +263,17 @@ mod tests {
             serde_json::to_string(&facts).unwrap_or_default(),
             json!({"permit_number": number, "valid_from": "2026-02-02", "valid_until": "2027-02-01"}).to_string()
         );
+        let file = crate::model::DocumentRef {
+            id: "d1".into(),
+            form: "permit".into(),
+            number: number.clone(),
+            code: "ABCD-EFGH-JK".into(),
+            verify_url: "https://koshi.example/verify/ABCD-EFGH-JK".into(),
+            href: "/api/v1/documents/d1".into(),
+        };
         let doc = PermitDocument {
             document: "rvp",
+            file: &file,
             form: "App. 2",
             permit_number: &number,
             valid_from: "2026-02-02",
@@ -270,7 +281,7 @@ mod tests {
         };
         assert_eq!(
             serde_json::to_string(&doc).unwrap_or_default(),
-            json!({"document": "rvp", "form": "App. 2", "permit_number": number, "valid_from": "2026-02-02", "valid_until": "2027-02-01"}).to_string()
+            json!({"document": "rvp", "file": {"code": "ABCD-EFGH-JK", "form": "permit", "href": "/api/v1/documents/d1", "id": "d1", "number": number, "verify_url": "https://koshi.example/verify/ABCD-EFGH-JK"}, "form": "App. 2", "permit_number": number, "valid_from": "2026-02-02", "valid_until": "2027-02-01"}).to_string()
         );
     }
 }

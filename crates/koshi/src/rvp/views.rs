@@ -40,6 +40,20 @@ impl Service {
         self.view(id).await
     }
 
+    /// A case the caller may read (role, unit and party), for what is printed of it.
+    pub(crate) async fn readable_case(&self, caller: &Caller, application_id: &str) -> Result<ApplicationRow, Problem> {
+        self.authz.allow(caller, "application.read")?;
+        let app = self
+            .store
+            .application(application_id)
+            .await?
+            .ok_or_else(|| Problem::not_found("application"))?;
+        party_may_see(caller, &app)?;
+        self.authz
+            .allow_case(caller, "application.read", &app.unit, &app.filed_unit)?;
+        Ok(app)
+    }
+
     pub async fn view(&self, id: &str) -> Result<ApplicationView, Problem> {
         let app = self
             .store

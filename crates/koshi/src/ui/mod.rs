@@ -14,6 +14,8 @@ use crate::queue::QueueParams;
 use crate::service::{Caller, Service};
 use crate::session::Client;
 
+mod verify;
+
 /// The stylesheet, compiled in (nothing is loaded from outside).
 const CSS: &str = include_str!("../../assets/koshi.css");
 
@@ -29,6 +31,8 @@ pub fn routes() -> axum::Router<Service> {
         .route("/ui/sign-out", axum::routing::post(sign_out))
         .route("/ui/audit", get(audit_page))
         .route("/ui/assets/koshi.css", get(css))
+        .route("/verify", get(verify::verify_page).post(verify::verify_number_page))
+        .route("/verify/{code}", get(verify::verify_code_page))
 }
 
 async fn css() -> Response {
@@ -319,6 +323,7 @@ async fn case_page(
     } else {
         None
     };
+    let documents = s.case_documents(&caller, &id).await.unwrap_or_default();
     let body = html! {
         p { a href="/ui/queue" { "← К очереди" } }
         h1 { (service_label(&v.kind)) " · " (v.receipt.number) }
@@ -382,6 +387,26 @@ async fn case_page(
                 p { label for="detail" { "Установленные обстоятельства" } input #detail name="detail" required minlength="3" maxlength="1000" size="60"; }
                 p { label for="refuse-comment" { "Причина отказа (обязательно)" } input #refuse-comment name="comment" required minlength="3" maxlength="1000" size="60"; }
                 button type="submit" { "Отказать" }
+            }
+        }
+        @if !documents.is_empty() {
+            h2 { "Документы" }
+            table {
+                thead { tr { th scope="col" { "Документ" } th scope="col" { "Номер" } th scope="col" { "Код проверки" } th scope="col" { "Печать" } } }
+                tbody {
+                    @for d in &documents {
+                        tr {
+                            td { (d.title) @if let Some(a) = &d.appendix { " (прил. " (a) ")" } }
+                            td { (d.document.number) }
+                            td { a href={ "/verify/" (d.document.code) } { (d.document.code) } }
+                            td {
+                                a href={ (d.document.href) "?lang=ru" } { "PDF рус." }
+                                " · "
+                                a href={ (d.document.href) "?lang=kk" } lang="kk" { "PDF қаз." }
+                            }
+                        }
+                    }
+                }
             }
         }
         @if !v.checks.is_empty() {

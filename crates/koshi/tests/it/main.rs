@@ -8,6 +8,7 @@ mod continuity;
 mod decisions;
 mod deliveries;
 mod docs;
+mod documents;
 mod edge;
 mod family;
 mod fuzz;

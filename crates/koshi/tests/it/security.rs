@@ -76,6 +76,13 @@ const ROUTES: &[(&str, &str, Option<&str>)] = &[
     ("get", "/api/v1/applications", Some("application.read")),
     ("get", "/api/v1/applications/{id}/access-log", Some("access_log.read")),
     ("get", "/api/v1/openapi.json", None),
+    ("get", "/api/v1/applications/{id}/documents", Some("application.read")),
+    ("get", "/api/v1/documents/{id}", Some("application.read")),
+    ("get", "/api/v1/documents/{id}/signature", Some("application.read")),
+    // The public check of a document: no token, rate-limited (the receipt's code and number).
+    ("get", "/api/v1/verify/{code}", None),
+    ("post", "/api/v1/verify", None),
+    ("get", "/.well-known/koshi/document-keys.json", None),
     ("post", "/api/v1/session", Some("session")),
     ("get", "/api/v1/session", Some("session")),
     ("delete", "/api/v1/session", Some("session")),
@@ -123,10 +130,13 @@ async fn every_route_and_role_follows_the_permission_matrix(t: &TestApp) {
     }
     let case = t.file_and_process(&t.request("FA1234567", "labour_contract")).await;
     let id = case["id"].as_str().unwrap();
+    let receipt_code = case["receipt"]["document"]["code"].as_str().unwrap().to_string();
+    let receipt_number = case["receipt"]["number"].as_str().unwrap().to_string();
+    let holder_iin = t.request("FA1234567", "labour_contract").immigrant.iin.unwrap();
     let authz = &t.app.service.authz;
     let mut pairs = 0;
     for (method, route, action) in ROUTES {
-        let path = route.replace("{id}", id);
+        let path = route.replace("{id}", id).replace("{code}", &receipt_code);
         let body = match *route {
             "/api/v1/applications" => {
                 let mut b = serde_json::to_value(t.request("751234567", "labour_contract")).unwrap();
@@ -142,6 +152,7 @@ async fn every_route_and_role_follows_the_permission_matrix(t: &TestApp) {
             r if r.ends_with("/hearing/position") => json!({"position": "не согласен"}),
             r if r.ends_with("/annulment") => json!({"grounds": [{"check": "art_49", "detail": "x"}]}),
             r if r.ends_with("/transfer") => json!({"new_address": "г. Алматы"}),
+            "/api/v1/verify" => json!({"number": receipt_number, "iin": holder_iin}),
             _ => Value::Null,
         };
         // People's sessions: sign-in needs no token (a bad body is 422); the rest needs a session
