@@ -172,6 +172,22 @@ pub enum Command {
         #[command(flatten)]
         data: DataArgs,
     },
+    /// Checks a Koshi document offline: reads its 2D code from the page (a PNG, or a PDF through
+    /// pdftoppm), verifies a permit's seal against the published keys, and the PDF's detached
+    /// signature when FILE.sig (or --signature) is beside it.
+    Verify {
+        file: PathBuf,
+        /// The key set, as published at /.well-known/koshi/document-keys.json.
+        #[arg(long)]
+        keys: PathBuf,
+        /// The PDF's detached signature (GET /api/v1/documents/{id}/signature); default FILE.sig.
+        #[arg(long)]
+        signature: Option<PathBuf>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Makes a document signing key (ECDSA P-256, PKCS#8 PEM) for `koshi serve --document-key`.
+    DocumentKey { file: PathBuf },
     /// Serves the registry simulators over HTTP (the contract of the HTTP adapters).
     RegistrySim {
         #[arg(long, default_value = "127.0.0.1:8090")]
@@ -406,6 +422,13 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
             rules(*json);
             Ok(ExitCode::SUCCESS)
         }
+        Command::Verify {
+            file,
+            keys,
+            signature,
+            json,
+        } => crate::verify_cmd::verify(file, keys, signature.as_deref(), *json),
+        Command::DocumentKey { file } => crate::verify_cmd::new_key(file),
         Command::Calendar(calendar_cmd::CalendarCommand::Load { .. })
         | Command::Mci(_)
         | Command::Serve { .. }
@@ -763,7 +786,7 @@ async fn run_async(cli: Cli, law: std::sync::Arc<Law>) -> Result<ExitCode> {
         Command::Mci(MciCommand::Load { file, data, json }) => {
             return calendar_cmd::load(law, "mci", &file, &data, json).await;
         }
-        Command::Calendar(_) | Command::Rules { .. } => {}
+        Command::Calendar(_) | Command::Rules { .. } | Command::Verify { .. } | Command::DocumentKey { .. } => {}
     }
     Ok(ExitCode::SUCCESS)
 }

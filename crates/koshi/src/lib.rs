@@ -35,6 +35,7 @@ pub mod server;
 pub mod service;
 pub mod session;
 pub mod ui;
+pub mod verify_cmd;
 
 /// Every binary linking Koshi (the server, its tests and benchmarks) allocates with mimalloc.
 #[global_allocator]

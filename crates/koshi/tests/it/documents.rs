@@ -152,6 +152,46 @@ async fn a_permit_is_printed_signed_and_verifiable_by_anyone(t: &TestApp) {
     assert_eq!(verified.payload.surname, req.immigrant.surname.trim());
     assert_eq!(verified.payload.code, code);
 
+    // `koshi verify` does the same offline, from the files a verifier holds: the PDF with its
+    // signature beside it, and the published keys; a changed PDF fails in one line.
+    let dir = std::env::temp_dir().join(format!("koshi-verify-cli-{}-{}", std::process::id(), code));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("permit.pdf"), &ru).unwrap();
+    std::fs::write(dir.join("permit.pdf.sig"), serde_json::to_vec(&sig).unwrap()).unwrap();
+    std::fs::write(dir.join("keys.json"), serde_json::to_vec(&keys).unwrap()).unwrap();
+    let run = |file: &str| {
+        Command::new(env!("CARGO_BIN_EXE_koshi"))
+            .args([
+                "verify",
+                dir.join(file).to_str().unwrap(),
+                "--keys",
+                dir.join("keys.json").to_str().unwrap(),
+            ])
+            .output()
+            .unwrap()
+    };
+    let out = run("permit.pdf");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout} {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.contains("PDF signature valid"), "{stdout}");
+    assert!(
+        stdout.contains("seal: GENUINE") && stdout.contains(&permit_number),
+        "{stdout}"
+    );
+    std::fs::write(dir.join("forged.pdf"), &forged).unwrap();
+    std::fs::copy(dir.join("permit.pdf.sig"), dir.join("forged.pdf.sig")).unwrap();
+    let out = run("forged.pdf");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(
+        stderr.contains("not as Koshi signed it") && stderr.lines().count() == 1,
+        "{stderr}"
+    );
+
     // Anyone checks the code, without a token: genuine, the permit's standing, initials only.
     let (s, v) = t.get("", &format!("/api/v1/verify/{}", code.to_lowercase())).await;
     assert_eq!(s, 200, "{v}");
