@@ -13,7 +13,6 @@ pub mod samples;
 pub mod seal;
 
 use jiff::civil::Date;
-use qrcode::{Color, EcLevel, QrCode};
 
 pub use forms::Form;
 pub use i18n::Lang;
@@ -106,15 +105,15 @@ pub fn normalise_code(input: &str) -> Option<String> {
     Some(format!("{}-{}-{}", &cleaned[..4], &cleaned[4..8], &cleaned[8..]))
 }
 
-/// The QR code's modules, dark = true, without the quiet zone.
+/// The QR code's modules, dark = true, without the quiet zone (error correction M: 15% of the
+/// code may be lost to a fold or a stain).
 pub fn qr_modules(text: &str) -> Result<Vec<Vec<bool>>, FormError> {
-    let code =
-        QrCode::with_error_correction_level(text.as_bytes(), EcLevel::M).map_err(|e| FormError::Code(e.to_string()))?;
-    let width = code.width();
-    let colors = code.to_colors();
-    Ok(colors
-        .chunks(width)
-        .map(|row| row.iter().map(|c| *c == Color::Dark).collect())
+    let code = fast_qr::QRBuilder::new(text.as_bytes())
+        .ecl(fast_qr::ECL::M)
+        .build()
+        .map_err(|e| FormError::Code(format!("{e:?}")))?;
+    Ok((0..code.size)
+        .map(|row| code[row].iter().map(|m| m.value()).collect())
         .collect())
 }
 
