@@ -477,6 +477,230 @@ impl Service {
         Ok(form)
     }
 
+    /// п. 15: the approved conclusion (App. 9, with its approval) and the notification of issue
+    /// or refusal (App. 10), their facts fixed now (a PR case's record changes afterwards).
+    pub(crate) async fn pr_decision_documents(
+        &self,
+        unit: &mut Unit,
+        app: &ApplicationRow,
+        decision: &Value,
+        approver: &Caller,
+        permit_number: Option<&str>,
+        now: Timestamp,
+    ) -> Result<Vec<DocumentRef>, Problem> {
+        let req: crate::model::PrApplicationRequest =
+            serde_json::from_str(&app.data).map_err(|e| Problem::internal(&e))?;
+        let applicant = person(&req.applicant)?;
+        let law = self.law();
+        let today = law.calendar.civil(now).date();
+        let issue = permit_number.is_some();
+        let conclusion = &decision["conclusion"];
+        let drafted_by = conclusion["drafted_by"].as_str().unwrap_or("system");
+        let drafted_on = conclusion["drafted_at"]
+            .as_str()
+            .and_then(|s| s.parse::<Timestamp>().ok())
+            .map_or(today, |t| law.calendar.civil(t).date());
+        let answers = self
+            .store
+            .agency_requests(&app.id)
+            .await?
+            .into_iter()
+            .map(|a| forms::AgencyAnswer {
+                agency: agency_ru(&a.agency).to_string(),
+                answer: match a.outcome.as_deref() {
+                    Some("positive") => "положительный".to_string(),
+                    Some("negative") => format!(
+                        "отрицательный{}",
+                        a.detail.map(|d| format!(": {d}")).unwrap_or_default()
+                    ),
+                    _ => "ответ не получен".to_string(),
+                },
+                on: a
+                    .answered_at
+                    .as_deref()
+                    .and_then(|s| s.parse::<Timestamp>().ok())
+                    .map(|t| law.calendar.civil(t).date()),
+            })
+            .collect();
+        let grounds: Vec<forms::Ground> = conclusion["grounds"]
+            .as_array()
+            .map(|gs| gs.iter().map(pr_ground_ru).collect())
+            .unwrap_or_default();
+        let approval = forms::Approval {
+            by: forms::Signer {
+                post: approver.post.clone().unwrap_or_default(),
+                name: self.signer(&approver.actor()).await?.name,
+            },
+            on: today,
+        };
+        let version = rules_version(&app.rules_version);
+        let body = self.body(&app.unit);
+        let hearing = decision["hearing"]["held_on"]
+            .as_str()
+            .map(|d| format!("проведено {d} (п. 17)"));
+        let conclusion_form = Form::PrConclusion(forms::PrConclusion {
+            issue,
+            case_number: app.id.clone(),
+            applicant: applicant.clone(),
+            filed_on: app.accepted_on.as_deref().and_then(|d| d.parse().ok()).unwrap_or(today),
+            answers,
+            grounds: grounds.clone(),
+            reasoning: conclusion["comment"].as_str().unwrap_or("").to_string(),
+            hearing,
+            prepared_by: self.signer(drafted_by).await?,
+            prepared_on: drafted_on,
+            approval: Some(approval.clone()),
+            body: body.clone(),
+            rules_version: version.clone(),
+        });
+        let notification = Form::PrNotification(forms::PrNotification {
+            issue,
+            case_number: app.id.clone(),
+            applicant,
+            permit_number: permit_number.map(str::to_owned),
+            grounds,
+            decided_on: today,
+            body,
+            officer: approval.by.clone(),
+            rules_version: version,
+        });
+        let suffix = &app.id[app.id.len() - 12..];
+        let mut out = Vec::new();
+        for (form, kind, number) in [
+            (&conclusion_form, "pr_conclusion", format!("C-{suffix}")),
+            (&notification, "pr_notification", format!("U-{suffix}")),
+        ] {
+            out.push(self.register_document(
+                unit,
+                NewDocument {
+                    application_id: Some(&app.id),
+                    unit: &app.unit,
+                    act: "pr.conclusion.approved",
+                    form: kind,
+                    number,
+                    facts: Some(form),
+                },
+                now,
+            )?);
+        }
+        Ok(out)
+    }
+
+    /// п. 18–21: the approved conclusion on annulment (App. 11), its notification (App. 12) and
+    /// the RVP for the time needed to leave (п. 21), their facts fixed now.
+    pub(crate) async fn annulment_documents(
+        &self,
+        unit: &mut Unit,
+        app: &ApplicationRow,
+        decision: &Value,
+        approver: &Caller,
+        now: Timestamp,
+    ) -> Result<Vec<DocumentRef>, Problem> {
+        let req: crate::model::PrApplicationRequest =
+            serde_json::from_str(&app.data).map_err(|e| Problem::internal(&e))?;
+        let holder = person(&req.applicant)?;
+        let law = self.law();
+        let today = law.calendar.civil(now).date();
+        let a = &decision["annulment"];
+        let permit_number = decision["permit_number"]
+            .as_str()
+            .or(app.permit_number.as_deref())
+            .unwrap_or("—")
+            .to_string();
+        let grounds: Vec<forms::Ground> = a["grounds"]
+            .as_array()
+            .map(|gs| gs.iter().map(pr_ground_ru).collect())
+            .unwrap_or_default();
+        let leave_by: Date = a["leave_by"].as_str().and_then(|d| d.parse().ok()).unwrap_or(today);
+        let approval = forms::Approval {
+            by: forms::Signer {
+                post: approver.post.clone().unwrap_or_default(),
+                name: self.signer(&approver.actor()).await?.name,
+            },
+            on: today,
+        };
+        let drafted_on = a["drafted_at"]
+            .as_str()
+            .and_then(|s| s.parse::<Timestamp>().ok())
+            .map_or(today, |t| law.calendar.civil(t).date());
+        let version = rules_version(&app.rules_version);
+        let body = self.body(&app.unit);
+        let facts = grounds.iter().map(|g| g.text.clone()).collect::<Vec<_>>().join("; ");
+        let conclusion = Form::AnnulmentConclusion(forms::AnnulmentConclusion {
+            case_number: app.id.clone(),
+            holder: holder.clone(),
+            permit_number: permit_number.clone(),
+            grounds: grounds.clone(),
+            facts,
+            prepared_by: self.signer(a["drafted_by"].as_str().unwrap_or("system")).await?,
+            prepared_on: drafted_on,
+            approval: Some(approval.clone()),
+            leave_by: Some(leave_by),
+            body: body.clone(),
+            rules_version: version.clone(),
+        });
+        let notification = Form::AnnulmentNotification(forms::AnnulmentNotification {
+            case_number: app.id.clone(),
+            holder: holder.clone(),
+            permit_number,
+            grounds,
+            approved_on: today,
+            leave_by,
+            body: body.clone(),
+            officer: approval.by.clone(),
+            rules_version: version.clone(),
+        });
+        let exit = &a["exit_rvp"];
+        let exit_number = exit["number"].as_str().unwrap_or("").to_string();
+        let exit_form = Form::Permit(forms::Permit {
+            exit: true,
+            permit_number: exit_number.clone(),
+            case_number: app.id.clone(),
+            holder,
+            purpose: forms::Purpose {
+                id: "exit".into(),
+                ru: "Выезд из Республики Казахстан после аннулирования разрешения (п. 21 Правил)".into(),
+            },
+            party: None,
+            valid_from: exit["valid_from"]
+                .as_str()
+                .and_then(|d| d.parse().ok())
+                .unwrap_or(today),
+            valid_until: exit["valid_until"]
+                .as_str()
+                .and_then(|d| d.parse().ok())
+                .unwrap_or(leave_by),
+            decided_on: today,
+            body,
+            officer: approval.by,
+            citation: "п. 21".into(),
+            rules_version: version,
+            family_of: None,
+            calendar_expected: exit["calendar_status"].as_str().is_some_and(|s| s != "official"),
+        });
+        let suffix = &app.id[app.id.len() - 12..];
+        let mut out = Vec::new();
+        for (form, kind, number) in [
+            (&conclusion, "annulment_conclusion", format!("AC-{suffix}")),
+            (&notification, "annulment_notification", format!("AU-{suffix}")),
+            (&exit_form, "exit_permit", exit_number.clone()),
+        ] {
+            out.push(self.register_document(
+                unit,
+                NewDocument {
+                    application_id: Some(&app.id),
+                    unit: &app.unit,
+                    act: "pr.annulment.approved",
+                    form: kind,
+                    number,
+                    facts: Some(form),
+                },
+                now,
+            )?);
+        }
+        Ok(out)
+    }
+
     /// The police body (or ЦОН branch) by its code, with its name.
     pub(crate) fn body(&self, unit: &str) -> forms::Body {
         forms::Body {
@@ -550,13 +774,21 @@ impl Service {
             _ => (None, None),
         };
         let status = match (&form, valid_from, valid_until) {
-            (Form::Permit(_), Some(from), Some(until)) => {
-                if case_status.as_deref() == Some("annulled") {
+            (Form::Permit(p), Some(from), Some(until)) => {
+                // The RVP for leaving (п. 21) is issued because of the annulment: it stands.
+                if case_status.as_deref() == Some("annulled") && !p.exit {
                     "annulled"
                 } else if today < from {
                     "not_yet_valid"
                 } else if today > until {
                     "expired"
+                } else {
+                    "valid"
+                }
+            }
+            (Form::PrNotification(n), _, _) if n.issue => {
+                if case_status.as_deref() == Some("annulled") {
+                    "annulled"
                 } else {
                     "valid"
                 }
@@ -717,6 +949,38 @@ fn decision_ground_ru(s: &Service, g: &Value) -> forms::Ground {
         } else {
             format!("{what}: {detail}")
         },
+    }
+}
+
+/// A PR ground (of the conclusion or the annulment) in Russian, with its norm.
+fn pr_ground_ru(g: &Value) -> forms::Ground {
+    let what = g["ground"]
+        .as_str()
+        .or(g["check"].as_str())
+        .or(g["code"].as_str())
+        .unwrap_or("");
+    let detail = g["detail"].as_str().unwrap_or("");
+    let citation = g["citation"]
+        .as_str()
+        .unwrap_or("Закон «О миграции населения», ст. 49")
+        .to_string();
+    let text = match (what, detail) {
+        ("", d) => d.to_string(),
+        (w, "") => format!("Основание {w}"),
+        (w, d) => format!("Основание {w}: {d}"),
+    };
+    forms::Ground { citation, text }
+}
+
+/// The bodies of п. 14 in Russian.
+fn agency_ru(code: &str) -> &str {
+    match code {
+        "ums_dp" => "УМС ДП (согласование дела)",
+        "bank" => "Банк (подлинность документов о платёжеспособности)",
+        "police_records" => "Учёты органов внутренних дел",
+        "kpsisu" => "КПСиСУ Генеральной прокуратуры",
+        "national_security" => "Органы национальной безопасности (ЕИС «Беркут»)",
+        other => other,
     }
 }
 

@@ -128,7 +128,10 @@ impl Service {
         // п. 19: the notice is sent to the holder, through the case's channel and to the contact
         // the holder gave, as every notice of the case.
         let contact = applicant_contact(&app)?;
-        unit.push(outbox_message(&app.id, crate::service::result_topic(&app.channel), json!({"application_id": app.id, "document": "annulment_notice", "form": "App. 12", "grounds": decision["annulment"]["grounds"], "leave_by": leave_by.to_string(), "exit_rvp": decision["annulment"]["exit_rvp"], "contact": contact, "citation": "п. 19–21"}).to_string(), &now_s));
+        let files = self
+            .annulment_documents(&mut unit, &app, &decision, caller, now)
+            .await?;
+        unit.push(outbox_message(&app.id, crate::service::result_topic(&app.channel), json!({"application_id": app.id, "document": "annulment_notice", "files": files, "form": "App. 12", "grounds": decision["annulment"]["grounds"], "leave_by": leave_by.to_string(), "exit_rvp": decision["annulment"]["exit_rvp"], "contact": contact, "citation": "п. 19–21"}).to_string(), &now_s));
         self.store.write(unit).await?;
         Ok(json!({"id": app.id, "status": "annulled", "decision": decision}))
     }

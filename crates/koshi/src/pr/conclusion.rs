@@ -292,7 +292,10 @@ impl Service {
             json!({"notify_by": notify_by.to_string()}),
             crate::service::known_version(&app.rules_version)?,
         );
-        unit.push(outbox_message(&app.id, topic, json!({"application_id": app.id, "document": "notification", "form": "App. 10", "outcome": status, "permit_number": number, "grounds": decision["conclusion"]["grounds"], "second_copy": "personal file", "citation": "п. 14 пп. 5; п. 17"}).to_string(), &now_s));
+        let files = self
+            .pr_decision_documents(&mut unit, &app, &decision, caller, number.as_deref(), now)
+            .await?;
+        unit.push(outbox_message(&app.id, topic, json!({"application_id": app.id, "document": "notification", "files": files, "form": "App. 10", "outcome": status, "permit_number": number, "grounds": decision["conclusion"]["grounds"], "second_copy": "personal file", "citation": "п. 14 пп. 5; п. 17"}).to_string(), &now_s));
         self.store.write(unit).await?;
         Ok(json!({"id": app.id, "status": status, "decision": decision}))
     }

@@ -403,6 +403,58 @@ async fn p18_p21_annulment_with_exit_rvp_and_p17_1_transfer(t: &TestApp) {
         d.as_array().unwrap().iter().any(|m| m["payload"]["form"] == "App. 12"),
         "the annulment notice (App. 12)"
     );
+    // The documents of the case (issue 16): App. 9 and 10 of the issue, App. 11 and 12 of the
+    // annulment, the exit RVP (п. 21); the notification of issue now checks as annulled, at once.
+    let (s, docs) = t.get("auditor", &format!("/api/v1/applications/{id}/documents")).await;
+    assert_eq!(s, 200, "{docs}");
+    let forms: Vec<&str> = docs
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["form"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        forms,
+        [
+            "receipt",
+            "pr_conclusion",
+            "pr_notification",
+            "annulment_conclusion",
+            "annulment_notification",
+            "exit_permit"
+        ]
+    );
+    let code_of = |form: &str| {
+        docs.as_array().unwrap().iter().find(|d| d["form"] == form).unwrap()["code"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    let (s, v) = t
+        .get("", &format!("/api/v1/verify/{}", code_of("pr_notification")))
+        .await;
+    assert_eq!((s, v["status"].as_str()), (200, Some("annulled")), "{v}");
+    let (s, v) = t.get("", &format!("/api/v1/verify/{}", code_of("exit_permit"))).await;
+    assert_eq!(
+        (s, v["status"].as_str(), v["valid_until"].as_str()),
+        (200, Some("valid"), Some("2026-03-10")),
+        "{v}"
+    );
+    let exit = docs
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["form"] == "exit_permit")
+        .unwrap();
+    let r = t
+        .http
+        .get(format!("{}{}?lang=ru", t.base, exit["href"].as_str().unwrap()))
+        .bearer_auth(&t.tokens["auditor"])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 200);
+    assert!(r.bytes().await.unwrap().starts_with(b"%PDF"));
     // The exit deadline is a clock: it fires once when it passes (10 March, 18:30).
     t.advance(36 * 24 * 60);
     t.app.service.tick().await.unwrap();
