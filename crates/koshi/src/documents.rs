@@ -129,6 +129,50 @@ impl Service {
         Ok(out)
     }
 
+    /// App. 1: the application as filed, printed for the applicant's signature or the file;
+    /// registered the first time it is asked for (an RVP case; the PR application has no form
+    /// in the Rules).
+    pub async fn application_document(&self, caller: &Caller, application_id: &str) -> Result<DocumentRef, Problem> {
+        let app = self.readable_case(caller, application_id).await?;
+        if app.kind != "rvp" {
+            return Err(Problem::conflict(
+                "no_application_form",
+                "the Rules give an application form (App. 1) for an RVP only",
+            ));
+        }
+        if let Some(doc) = self
+            .store
+            .documents_of(&app.id)
+            .await?
+            .into_iter()
+            .find(|d| d.form == "application")
+        {
+            return Ok(DocumentRef {
+                verify_url: self.documents.verify_url(&doc.code),
+                href: href(&doc.id),
+                id: doc.id,
+                form: doc.form,
+                number: doc.number,
+                code: doc.code,
+            });
+        }
+        let mut unit = Unit::new();
+        let r = self.register_document(
+            &mut unit,
+            NewDocument {
+                application_id: Some(&app.id),
+                unit: &app.unit,
+                act: "application.printed",
+                form: "application",
+                number: format!("A-{}", &app.id[app.id.len() - 12..]),
+                facts: None,
+            },
+            self.now(),
+        )?;
+        self.store.write(unit).await?;
+        Ok(r)
+    }
+
     /// A document's PDF in `lang` and its detached signature, for a caller allowed to read the
     /// case; the read enters the audit trail as a read of personal data.
     pub async fn document_pdf(
@@ -369,6 +413,36 @@ impl Service {
                 rules_version: version,
                 family_of: req.family_of.as_ref().map(|f| f.principal_id.clone()),
                 calendar_expected: receipt.calendar_status.is_some(),
+            }),
+            "application" => Form::Application(forms::Application {
+                case_number: app.id.clone(),
+                filed_at,
+                channel: app.channel.clone(),
+                body,
+                party: party(&req.inviting_party),
+                immigrant: holder,
+                family: req
+                    .family
+                    .iter()
+                    .map(|m| {
+                        Ok(forms::FamilyMember {
+                            person: person(&m.person)?,
+                            relationship: m.relationship.clone(),
+                        })
+                    })
+                    .collect::<Result<_, Problem>>()?,
+                purpose,
+                documents: req
+                    .documents
+                    .iter()
+                    .map(|d| {
+                        law.requirements
+                            .document(&d.kind)
+                            .map_or_else(|| d.kind.clone(), |k| k.ru.clone())
+                    })
+                    .collect(),
+                requested_until: req.requested_until.as_deref().and_then(|d| d.parse().ok()),
+                representative: req.representative.as_ref().map(|r| r.name.clone()),
             }),
             "motivated_refusal" => Form::MotivatedRefusal(forms::MotivatedRefusal {
                 case_number: app.id.clone(),
@@ -701,6 +775,127 @@ impl Service {
         Ok(out)
     }
 
+    /// App. 8: a police body's journal of PR files for a period, as a signed document (each
+    /// export is registered, so the printout can be checked like any other document).
+    pub async fn journal_export(
+        &self,
+        caller: &Caller,
+        unit_code: &str,
+        from: Date,
+        to: Date,
+        lang: Lang,
+    ) -> Result<(Vec<u8>, DetachedSignature, DocumentRow), Problem> {
+        self.authz.allow(caller, "journal.read")?;
+        self.authz.allow_case(caller, "journal.read", unit_code, unit_code)?;
+        if self.authz.unit(unit_code).is_none() {
+            return Err(Problem::not_found("unit"));
+        }
+        if to < from {
+            return Err(Problem::bad_request(
+                "invalid_period",
+                "the period ends before it begins",
+            ));
+        }
+        if from.until(to).map_err(|e| Problem::internal(&e))?.get_days() > 3660 {
+            return Err(Problem::bad_request(
+                "invalid_period",
+                "a journal export covers at most ten years",
+            ));
+        }
+        const MAX_ROWS: i64 = 20_000;
+        let law = self.law();
+        let tz = law.calendar.time_zone();
+        let start = tz
+            .to_timestamp(from.at(0, 0, 0, 0))
+            .map_err(|e| Problem::internal(&e))?;
+        let end = tz
+            .to_timestamp(to.tomorrow().map_err(|e| Problem::internal(&e))?.at(0, 0, 0, 0))
+            .map_err(|e| Problem::internal(&e))?;
+        let entries = self
+            .store
+            .journal_entries(unit_code, &instant(start), &instant(end), MAX_ROWS + 1)
+            .await?;
+        if entries.len() as i64 > MAX_ROWS {
+            return Err(Problem::bad_request(
+                "period_too_large",
+                format!("more than {MAX_ROWS} files in the period: export a shorter one"),
+            ));
+        }
+        let mut rows = Vec::with_capacity(entries.len());
+        for e in entries {
+            let req: crate::model::PrApplicationRequest = serde_json::from_str(&e.data).map_err(|err| {
+                Problem::conflict(
+                    "unreadable_case",
+                    format!(
+                        "the case of journal entry {} cannot be read ({err}); an officer must look at it",
+                        e.number
+                    ),
+                )
+            })?;
+            let p = person(&req.applicant)?;
+            rows.push(forms::JournalRow {
+                serial: e.number.to_string(),
+                full_name: p.full_name(),
+                birth_date: p.birth_date,
+                citizenship: if p.citizenship.is_empty() {
+                    "ЛБГ".into()
+                } else {
+                    p.citizenship
+                },
+                filed_on: e
+                    .registered_at
+                    .parse::<Timestamp>()
+                    .map(|t| law.calendar.civil(t).date())
+                    .map_err(|err| Problem::internal(&err))?,
+                case_number: e.application_id,
+                outcome: status_ru(&e.status).to_string(),
+            });
+        }
+        let form = Form::Journal(forms::Journal {
+            body: self.body(unit_code),
+            from,
+            to,
+            rows,
+        });
+        let now = self.now();
+        let mut unit = Unit::new();
+        let r = self.register_document(
+            &mut unit,
+            NewDocument {
+                application_id: None,
+                unit: unit_code,
+                act: "journal.exported",
+                form: "journal",
+                number: format!("J-{unit_code}-{}-{}", from.strftime("%Y%m%d"), to.strftime("%Y%m%d")),
+                facts: Some(&form),
+            },
+            now,
+        )?;
+        let version = koshi_law::citation::version_on(law.calendar.civil(now).date())
+            .map_err(|e| Problem::conflict("no_rules_version", e.to_string()))?;
+        // The export is a read of personal data of every file listed: recorded in the audit.
+        unit.push(repo::insert_event(repo::NewEvent {
+            id: new_id(),
+            application_id: None,
+            at: instant(now),
+            actor: caller.actor(),
+            action: "journal.exported".into(),
+            citation: "п. 14 пп. 1; App. 8".into(),
+            rules_version: version.id.into(),
+            detail:
+                serde_json::json!({"unit": unit_code, "from": from.to_string(), "to": to.to_string(), "document": r.id})
+                    .to_string(),
+        }));
+        self.store.write(unit).await?;
+        let doc = self
+            .store
+            .document(&r.id)
+            .await?
+            .ok_or_else(|| Problem::internal(&"the journal export was not kept"))?;
+        let (bytes, signature) = self.rendered(&doc, None, lang).await?;
+        Ok((bytes, signature, doc))
+    }
+
     /// The police body (or ЦОН branch) by its code, with its name.
     pub(crate) fn body(&self, unit: &str) -> forms::Body {
         forms::Body {
@@ -970,6 +1165,18 @@ fn pr_ground_ru(g: &Value) -> forms::Ground {
         (w, d) => format!("Основание {w}: {d}"),
     };
     forms::Ground { citation, text }
+}
+
+/// A case's status as the journal prints it.
+fn status_ru(status: &str) -> &str {
+    match status {
+        "issued" => "выдано",
+        "refused" => "отказано",
+        "annulled" => "аннулировано",
+        "refused_to_accept" => "отказано в приёме",
+        "withdrawn" => "отозвано",
+        _ => "на рассмотрении",
+    }
 }
 
 /// The bodies of п. 14 in Russian.

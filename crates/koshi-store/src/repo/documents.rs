@@ -125,7 +125,36 @@ pub fn insert_document_key(k: &DocumentKeyRow) -> Op {
     )
 }
 
+/// An entry of a police body's journal of PR files (App. 8) with its case.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct JournalEntryRow {
+    pub number: i64,
+    pub registered_at: String,
+    pub application_id: String,
+    pub data: String,
+    pub status: String,
+}
+
 impl Store {
+    /// A police body's journal entries registered in `[from, to)` (instants), by number.
+    pub async fn journal_entries(
+        &self,
+        unit: &str,
+        from: &str,
+        to: &str,
+        limit: i64,
+    ) -> StoreResult<Vec<JournalEntryRow>> {
+        Ok(fetch_all!(
+            self.db(),
+            JournalEntryRow,
+            "SELECT j.number, j.registered_at, j.application_id, f.data, a.status FROM pr_journal j JOIN applications a ON a.id = j.application_id JOIN application_filings f ON f.id = j.application_id WHERE j.unit = $1 AND j.registered_at >= $2 AND j.registered_at < $3 ORDER BY j.number LIMIT $4",
+            unit,
+            from,
+            to,
+            limit
+        ))
+    }
+
     pub async fn document(&self, id: &str) -> StoreResult<Option<DocumentRow>> {
         let sql = format!("SELECT {DOCUMENT_COLUMNS} FROM documents WHERE id = $1");
         Ok(fetch_optional!(self.db(), DocumentRow, sqlx::AssertSqlSafe(sql), id))

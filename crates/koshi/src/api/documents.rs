@@ -189,3 +189,69 @@ pub(super) async fn verify_number(State(s): State<Service>, body: Bytes) -> Resu
         .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     Ok(r)
 }
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct JournalQuery {
+    unit: Option<String>,
+    from: Option<String>,
+    to: Option<String>,
+    lang: Option<String>,
+}
+
+#[utoipa::path(
+    get, path = "/api/v1/journal",
+    params(
+        ("unit" = String, Query, description = "The police body whose journal (App. 8)"),
+        ("from" = String, Query, description = "First day, YYYY-MM-DD"),
+        ("to" = String, Query, description = "Last day, YYYY-MM-DD"),
+        ("lang" = Option<String>, Query, description = "`ru` (default) or `kk`")
+    ),
+    responses(
+        (status = 200, description = "The journal of PR files for the period, a signed document of its own (its number and code in the `Koshi-Document` header)", content_type = "application/pdf", body = Vec<u8>),
+        (status = 400, body = ProblemDocument), (status = 401, body = ProblemDocument), (status = 403, body = ProblemDocument), (status = 404, body = ProblemDocument)
+    )
+)]
+pub(super) async fn journal(
+    State(s): State<Service>,
+    caller: Caller,
+    Query(q): Query<JournalQuery>,
+) -> Result<Response, Problem> {
+    // The role first: who may not read journals learns nothing from a malformed query either.
+    s.authz.allow(&caller, "journal.read")?;
+    let lang = lang_of(&LangQuery { lang: q.lang.clone() })?;
+    let need = |v: &Option<String>, name: &str| {
+        v.clone()
+            .ok_or_else(|| Problem::bad_request("missing_parameter", format!("the query needs {name}")))
+    };
+    let date = |v: &str, name: &str| {
+        v.parse::<jiff::civil::Date>()
+            .map_err(|_| Problem::bad_request("invalid_date", format!("{name} {v:?} is not a date YYYY-MM-DD")))
+    };
+    let unit = need(&q.unit, "unit")?;
+    let (from, to) = (date(&need(&q.from, "from")?, "from")?, date(&need(&q.to, "to")?, "to")?);
+    let (bytes, signature, doc) = s.journal_export(&caller, &unit, from, to, lang).await?;
+    let mut r = bytes.into_response();
+    let h = r.headers_mut();
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/pdf"));
+    if let Ok(v) = format!("id={}; number={}; code={}", doc.id, doc.number, doc.code).parse() {
+        h.insert("koshi-document", v);
+    }
+    if let Ok(v) = format!("kid={}; alg=ES256; sig={}", signature.kid, signature.signature).parse() {
+        h.insert("koshi-signature", v);
+    }
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("private, no-store"));
+    Ok(r)
+}
+
+#[utoipa::path(
+    post, path = "/api/v1/applications/{id}/documents/application", params(("id" = String, Path)),
+    responses((status = 200, description = "The application as filed (App. 1), a document of the case: registered the first time, the same one after", body = crate::model::DocumentRef), (status = 401, body = ProblemDocument), (status = 403, body = ProblemDocument), (status = 404, body = ProblemDocument), (status = 409, body = ProblemDocument))
+)]
+pub(super) async fn application_document(
+    State(s): State<Service>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Json<crate::model::DocumentRef>, Problem> {
+    Ok(Json(s.application_document(&caller, &id).await?))
+}

@@ -31,7 +31,7 @@ mod pr;
 #[derive(OpenApi)]
 #[openapi(
     info(title = "Koshi", description = "Residence permits for foreigners and stateless persons in Kazakhstan under the Rules of Order No. 992 (ИС МП).", version = "1"),
-    paths(create_application, list_applications, get_application, decide, duplicate, pr::pr_requests, pr::pr_answer, pr::pr_conclusion, pr::pr_approval, pr::pr_hearing_notice, pr::pr_hearing, pr::pr_written_position, pr::pr_annulment, pr::pr_transfer, admin::outages, admin::sign_outage_act, admin::outage_act, admin::countersign_outage_act, admin::deliveries, admin::access_log, sign_in, portal_session, who_am_i, sign_out, admin::load_law_data, admin::law_data, admin::move_clock, documents::case_documents, documents::document_pdf, documents::document_signature, documents::document_keys, documents::verify_code, documents::verify_number),
+    paths(create_application, list_applications, get_application, decide, duplicate, pr::pr_requests, pr::pr_answer, pr::pr_conclusion, pr::pr_approval, pr::pr_hearing_notice, pr::pr_hearing, pr::pr_written_position, pr::pr_annulment, pr::pr_transfer, admin::outages, admin::sign_outage_act, admin::outage_act, admin::countersign_outage_act, admin::deliveries, admin::access_log, sign_in, portal_session, who_am_i, sign_out, admin::load_law_data, admin::law_data, admin::move_clock, documents::case_documents, documents::document_pdf, documents::document_signature, documents::document_keys, documents::verify_code, documents::verify_number, documents::journal, documents::application_document),
     components(schemas(
         ApplicationRequest, PrApplicationRequest, SolvencyInput, AgencyAnswerRequest, ConclusionRequest, HearingNoticeRequest, HearingRequest, WrittenPositionRequest, ContactInput, AnnulmentRequest, TransferRequest, InvitingPartyInput, PersonInput, FamilyMemberInput, IdentityDocumentInput,
         DocumentInput, AttachmentInput, PaperFilingInput, RepresentativeInput, LateExceptionInput, ApplicationCreated, Receipt,
@@ -151,10 +151,15 @@ pub fn router(service: Service) -> Router {
         .route("/api/v1/monitoring/deliveries", get(admin::deliveries))
         .route("/api/v1/applications/{id}/access-log", get(admin::access_log))
         .route("/api/v1/applications/{id}/documents", get(documents::case_documents))
+        .route(
+            "/api/v1/applications/{id}/documents/application",
+            post(documents::application_document),
+        )
         .route("/api/v1/documents/{id}", get(documents::document_pdf))
         .route("/api/v1/documents/{id}/signature", get(documents::document_signature))
         .route("/api/v1/verify/{code}", get(documents::verify_code))
         .route("/api/v1/verify", post(documents::verify_number))
+        .route("/api/v1/journal", get(documents::journal))
         .route("/.well-known/koshi/document-keys.json", get(documents::document_keys))
         .route("/api/v1/session", post(sign_in).get(who_am_i).delete(sign_out))
         .route("/api/v1/portal/sessions", post(portal_session))

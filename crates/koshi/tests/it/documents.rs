@@ -235,6 +235,31 @@ async fn a_permit_is_printed_signed_and_verifiable_by_anyone(t: &TestApp) {
     assert_eq!(s, 404);
     assert!(String::from_utf8(page).unwrap().contains("Документ не найден"));
 
+    // The application as filed (App. 1), printed on request: registered once, with the family.
+    let (s, a1) = t
+        .post(
+            "officer",
+            &format!("/api/v1/applications/{id}/documents/application"),
+            &json!({}),
+        )
+        .await;
+    assert_eq!(s, 200, "{a1}");
+    let (_, again) = t
+        .post(
+            "officer",
+            &format!("/api/v1/applications/{id}/documents/application"),
+            &json!({}),
+        )
+        .await;
+    assert_eq!(a1["code"], again["code"]);
+    let (s, _, pdf) = bytes(t, "officer", a1["href"].as_str().unwrap()).await;
+    assert_eq!(s, 200);
+    let text = text_of(&pdf, "app1");
+    assert!(
+        text.contains("Заявление-анкета") && text.contains("Приложение 1 ") && text.contains(&req.inviting_party.name),
+        "{text}"
+    );
+
     // Reading a document is reading personal data: recorded. Another party, or a role that
     // reads no cases, gets nothing.
     let (s, log) = t.get("auditor", &format!("/api/v1/applications/{id}/access-log")).await;

@@ -455,6 +455,56 @@ async fn p18_p21_annulment_with_exit_rvp_and_p17_1_transfer(t: &TestApp) {
         .unwrap();
     assert_eq!(r.status().as_u16(), 200);
     assert!(r.bytes().await.unwrap().starts_with(b"%PDF"));
+    // The journal of PR files (App. 8) of ALM-02 for the year: a signed, checkable document.
+    let r = t
+        .http
+        .get(format!(
+            "{}/api/v1/journal?unit=ALM-02&from=2026-01-01&to=2026-12-31",
+            t.base
+        ))
+        .bearer_auth(&officer2)
+        .send()
+        .await
+        .unwrap();
+    let status = r.status().as_u16();
+    let header = r
+        .headers()
+        .get("koshi-document")
+        .map(|h| h.to_str().unwrap().to_string());
+    let body = r.bytes().await.unwrap();
+    assert_eq!(status, 200, "{}", String::from_utf8_lossy(&body));
+    let header = header.unwrap();
+    assert!(body.starts_with(b"%PDF"));
+    let code = header.split("code=").nth(1).unwrap();
+    let (s, v) = t.get("", &format!("/api/v1/verify/{code}")).await;
+    assert_eq!(
+        (s, v["status"].as_str(), v["appendix"].as_str()),
+        (200, Some("issued"), Some("8")),
+        "{v}"
+    );
+    // Another body's journal is not this officer's to read; a period backwards is refused.
+    let r = t
+        .http
+        .get(format!(
+            "{}/api/v1/journal?unit=ALM-01&from=2026-01-01&to=2026-12-31",
+            t.base
+        ))
+        .bearer_auth(&officer2)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 403);
+    let r = t
+        .http
+        .get(format!(
+            "{}/api/v1/journal?unit=ALM-02&from=2026-12-31&to=2026-01-01",
+            t.base
+        ))
+        .bearer_auth(&officer2)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 400);
     // The exit deadline is a clock: it fires once when it passes (10 March, 18:30).
     t.advance(36 * 24 * 60);
     t.app.service.tick().await.unwrap();

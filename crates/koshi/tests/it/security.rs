@@ -77,12 +77,18 @@ const ROUTES: &[(&str, &str, Option<&str>)] = &[
     ("get", "/api/v1/applications/{id}/access-log", Some("access_log.read")),
     ("get", "/api/v1/openapi.json", None),
     ("get", "/api/v1/applications/{id}/documents", Some("application.read")),
+    (
+        "post",
+        "/api/v1/applications/{id}/documents/application",
+        Some("application.read"),
+    ),
     ("get", "/api/v1/documents/{id}", Some("application.read")),
     ("get", "/api/v1/documents/{id}/signature", Some("application.read")),
     // The public check of a document: no token, rate-limited (the receipt's code and number).
     ("get", "/api/v1/verify/{code}", None),
     ("post", "/api/v1/verify", None),
     ("get", "/.well-known/koshi/document-keys.json", None),
+    ("get", "/api/v1/journal", Some("journal.read")),
     ("post", "/api/v1/session", Some("session")),
     ("get", "/api/v1/session", Some("session")),
     ("delete", "/api/v1/session", Some("session")),
