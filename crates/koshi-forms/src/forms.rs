@@ -560,12 +560,17 @@ pub(crate) fn layout(flow: &mut Flow, lang: Lang, form: &Form, number: &str, iss
         flow.gap(8.0);
     }
     let body = form.body();
-    flow.para(&label(lang, "ministry"), 9.5, true, Align::Center);
+    both_languages(flow, lang, "ministry", 9.5, true);
     flow.para(&body.name, 9.5, false, Align::Center);
     flow.gap(10.0);
-    flow.para(&label(lang, form.title_key()), 13.0, true, Align::Center);
+    both_languages(flow, lang, form.title_key(), 13.0, true);
     flow.gap(4.0);
-    flow.para(&format!("№ {number}   {}", date(issued_on)), 10.0, false, Align::Center);
+    flow.para(
+        &format!("№ {number} {} {}", t(lang, "dated"), date(issued_on)),
+        10.0,
+        false,
+        Align::Center,
+    );
     flow.gap(10.0);
 
     match form {
@@ -747,13 +752,13 @@ pub(crate) fn layout(flow: &mut Flow, lang: Lang, form: &Form, number: &str, iss
             flow.gap(6.0);
             flow.table(
                 &[
-                    (t(lang, "serial"), 1.0),
-                    (&label(lang, "full_name"), 3.0),
+                    (t(lang, "serial"), 1.1),
+                    (&label(lang, "full_name"), 2.6),
                     (&label(lang, "birth_date"), 1.3),
-                    (&label(lang, "citizenship"), 1.3),
-                    (&label(lang, "accepted_on"), 1.3),
+                    (&label(lang, "citizenship"), 1.7),
+                    (&label(lang, "registered_on"), 1.4),
                     (&label(lang, "number"), 2.0),
-                    (&label(lang, "decision"), 2.0),
+                    (&label(lang, "decision"), 1.5),
                 ],
                 &rows,
             );
@@ -777,8 +782,8 @@ pub(crate) fn layout(flow: &mut Flow, lang: Lang, form: &Form, number: &str, iss
                     .collect();
                 flow.table(
                     &[
-                        (&label(lang, "issuing_body"), 3.0),
-                        (&label(lang, "decision"), 4.0),
+                        (&label(lang, "agency"), 3.0),
+                        (&label(lang, "answer"), 4.0),
                         (&label(lang, "date"), 1.5),
                     ],
                     &rows,
@@ -876,6 +881,17 @@ pub(crate) fn layout(flow: &mut Flow, lang: Lang, form: &Form, number: &str, iss
                 t(lang, "signature"),
             );
         }
+    }
+}
+
+/// A heading line in the document's language and, when that is Kazakh, the Russian on a line of
+/// its own beneath (one line each reads better than "kk / ru" wrapped across two).
+fn both_languages(flow: &mut Flow, lang: Lang, key: &str, size: f32, bold: bool) {
+    let main = t(lang, key);
+    flow.para(main, size, bold, Align::Center);
+    let ru = t(Lang::Ru, key);
+    if main != ru {
+        flow.para(ru, size * 0.85, false, Align::Center);
     }
 }
 

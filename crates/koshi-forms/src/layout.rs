@@ -397,8 +397,8 @@ impl Flow {
     /// The verification block: the QR code at the left, the lines beside it.
     pub(crate) fn verification(&mut self, modules: &[Vec<bool>], lines: &[(String, bool)]) {
         let count = modules.len().max(1) as f32;
-        // 1.7 pt (0.6 mm) a module: a phone reads it, and so does a 200 dpi scan.
-        let side = 104.0_f32.max(count * 1.7);
+        // 2 pt (0.7 mm) a module: a phone reads it, and so does a 150 dpi scan.
+        let side = 104.0_f32.max(count * 2.0);
         let text_lines: Vec<(String, bool)> = lines
             .iter()
             .flat_map(|(l, bold)| {

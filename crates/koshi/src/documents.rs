@@ -866,7 +866,13 @@ impl Service {
                 unit: unit_code,
                 act: "journal.exported",
                 form: "journal",
-                number: format!("J-{unit_code}-{}-{}", from.strftime("%Y%m%d"), to.strftime("%Y%m%d")),
+                // Each export is a document of its own: the period, then the export's own digits.
+                number: format!(
+                    "J-{unit_code}-{}-{}-{}",
+                    from.strftime("%Y%m%d"),
+                    to.strftime("%Y%m%d"),
+                    &new_id()[24..].to_uppercase()
+                ),
                 facts: Some(&form),
             },
             now,

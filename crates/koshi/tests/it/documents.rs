@@ -27,7 +27,8 @@ async fn bytes(t: &TestApp, role: &str, path: &str) -> (u16, String, Vec<u8>) {
 }
 
 fn text_of(pdf: &[u8], name: &str) -> String {
-    let dir = std::env::temp_dir().join(format!("koshi-doc-{}-{name}", std::process::id()));
+    // A directory of its own per call: the SQLite and PostgreSQL runs share this process.
+    let dir = std::env::temp_dir().join(format!("koshi-doc-{name}-{}", uuid::Uuid::new_v4().simple()));
     std::fs::create_dir_all(&dir).unwrap();
     let path = dir.join("doc.pdf");
     std::fs::write(&path, pdf).unwrap();
@@ -44,7 +45,8 @@ fn text_of(pdf: &[u8], name: &str) -> String {
 }
 
 fn first_code_on_page(pdf: &[u8], name: &str) -> String {
-    let dir = std::env::temp_dir().join(format!("koshi-doc-{}-{name}", std::process::id()));
+    // A directory of its own per call: the SQLite and PostgreSQL runs share this process.
+    let dir = std::env::temp_dir().join(format!("koshi-doc-{name}-{}", uuid::Uuid::new_v4().simple()));
     std::fs::create_dir_all(&dir).unwrap();
     let path = dir.join("page.pdf");
     std::fs::write(&path, pdf).unwrap();
@@ -154,7 +156,7 @@ async fn a_permit_is_printed_signed_and_verifiable_by_anyone(t: &TestApp) {
 
     // `koshi verify` does the same offline, from the files a verifier holds: the PDF with its
     // signature beside it, and the published keys; a changed PDF fails in one line.
-    let dir = std::env::temp_dir().join(format!("koshi-verify-cli-{}-{}", std::process::id(), code));
+    let dir = std::env::temp_dir().join(format!("koshi-verify-cli-{}", uuid::Uuid::new_v4().simple()));
     std::fs::create_dir_all(&dir).unwrap();
     std::fs::write(dir.join("permit.pdf"), &ru).unwrap();
     std::fs::write(dir.join("permit.pdf.sig"), serde_json::to_vec(&sig).unwrap()).unwrap();
@@ -320,3 +322,63 @@ on_both!(
     super::Options::default(),
     a_refusal_to_accept_prints_its_grounds_in_russian
 );
+
+/// A key rotation: documents signed before it still verify, new ones carry the new key, and the
+/// published set keeps both.
+async fn a_rotated_key_keeps_old_documents_verifiable(t: TestApp) -> TestApp {
+    let case = t.file_and_process(&t.request("FA1234567", "labour_contract")).await;
+    let id = case["id"].as_str().unwrap().to_string();
+    let (_, docs) = t.get("officer", &format!("/api/v1/applications/{id}/documents")).await;
+    let href = docs[1]["href"].as_str().unwrap().to_string();
+    let (_, _, old_pdf) = bytes(&t, "officer", &href).await;
+    let (_, old_sig) = t.get("officer", &format!("{href}/signature")).await;
+    let old_sig: DetachedSignature = serde_json::from_value(old_sig).unwrap();
+
+    let (new_key, pem) = koshi_forms::seal::DocumentKey::generate().unwrap();
+    let t = t
+        .restart_with_document_key(koshi::document_keys::DocumentKeyConfig { pem, certificate: None })
+        .await;
+    let (_, keys) = t.get("", "/.well-known/koshi/document-keys.json").await;
+    let keys: KeySet = serde_json::from_value(keys).unwrap();
+    let status = |kid: &str| keys.keys.iter().find(|k| k.kid == kid).map(|k| k.status.clone());
+    assert_eq!(status(new_key.kid()).as_deref(), Some("current"));
+    assert_eq!(status(&old_sig.kid).as_deref(), Some("retired"));
+    old_sig.verify(&old_pdf, &keys).unwrap();
+    // The permit's file, kept, is the same bytes; a new document is signed with the new key.
+    let (_, _, again) = bytes(&t, "officer", &href).await;
+    assert_eq!(again, old_pdf);
+    let case = t
+        .file_and_process(&t.request("751234567", "family_reunification"))
+        .await;
+    let id = case["id"].as_str().unwrap();
+    let (_, docs) = t.get("officer", &format!("/api/v1/applications/{id}/documents")).await;
+    let href = docs[0]["href"].as_str().unwrap();
+    let (_, sig) = t.get("officer", &format!("{href}/signature")).await;
+    assert_eq!(sig["kid"], new_key.kid());
+    t
+}
+
+mod rotated_keys_keep_old_documents_verifiable {
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn sqlite() {
+        let t = crate::harness::spawn(crate::harness::Backend::Sqlite, crate::harness::Options::default())
+            .await
+            .unwrap();
+        super::a_rotated_key_keeps_old_documents_verifiable(t)
+            .await
+            .done()
+            .await;
+    }
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn postgres() {
+        let Some(t) =
+            crate::harness::spawn(crate::harness::Backend::Postgres, crate::harness::Options::default()).await
+        else {
+            return;
+        };
+        super::a_rotated_key_keeps_old_documents_verifiable(t)
+            .await
+            .done()
+            .await;
+    }
+}

@@ -226,6 +226,12 @@ impl TestApp {
         }
     }
 
+    /// Restarts with a configured document signing key (a rotation).
+    pub async fn restart_with_document_key(mut self, key: koshi::document_keys::DocumentKeyConfig) -> TestApp {
+        self.config.document_key = Some(key);
+        self.restart().await
+    }
+
     pub fn request(&self, document_number: &str, purpose: &str) -> ApplicationRequest {
         demo::request(&self.law, &self.fixtures, document_number, purpose)
     }
