@@ -155,14 +155,20 @@ pub async fn seed(app: &crate::app::App) -> anyhow::Result<usize> {
         ("401234567", "labour_contract"),
         ("EC7654321", "missionary"),
     ];
-    // The demo's papers were received at the desk on the last working day before today and are
+    // The demo's papers were received at the desk at 10:00 on the last working day and are
     // entered now, as an officer enters a paper filing (with its receipt's number and why it
     // is entered late): so they are decidable whatever the hour the demo starts (п. 8: a filing
     // after working hours counts from the next working day).
+    // (Today at 10:00 when today is a working day and that hour has passed: such cases are not
+    // overdue yet in the evening.)
     let cal = &law.calendar;
-    let mut day = cal.civil(app.service.now()).date().yesterday()?;
-    while !cal.is_working(day)? {
+    let now = cal.civil(app.service.now());
+    let mut day = now.date();
+    if !(cal.is_working(day)? && now.time() >= jiff::civil::time(10, 0, 0, 0)) {
         day = day.yesterday()?;
+        while !cal.is_working(day)? {
+            day = day.yesterday()?;
+        }
     }
     let received = cal.time_zone().to_timestamp(day.at(10, 0, 0, 0))?;
     let mut n = 0;
@@ -171,7 +177,7 @@ pub async fn seed(app: &crate::app::App) -> anyhow::Result<usize> {
         req.filed_at = Some(received.to_string());
         req.paper_filing = Some(crate::model::PaperFilingInput {
             receipt_number: format!("П-{}", i + 1),
-            reason: "демо: заявление принято на бумаге в предыдущий рабочий день".into(),
+            reason: "демо: заявление принято на бумаге в 10:00 последнего рабочего дня".into(),
         });
         if app
             .service
