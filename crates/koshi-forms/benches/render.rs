@@ -52,7 +52,7 @@ fn main() {
 }
 
 fn stamp(key: &DocumentKey, number: &str, permit: &koshi_forms::forms::Permit) -> Stamp {
-    let code = koshi_forms::new_code();
+    let code = koshi_forms::new_code(jiff::Timestamp::now());
     let issued_on = date(2026, 12, 8);
     let seal = key.seal(&samples::seal_payload(permit, &code, issued_on)).unwrap();
     Stamp {

@@ -22,7 +22,7 @@ fn main() {
     std::fs::create_dir_all(&dir).unwrap();
     let mut failed = vec![0usize; dpis.len()];
     for _ in 0..n {
-        let code = koshi_forms::new_code();
+        let code = koshi_forms::new_code(jiff::Timestamp::now());
         let seal = key
             .seal(&samples::seal_payload(permit, &code, date(2026, 12, 8)))
             .unwrap();

@@ -72,19 +72,24 @@ impl Stamp {
 /// The alphabet of verification codes (Crockford's base 32: no I, L, O, U to misread).
 const CODE_ALPHABET: &[u8; 32] = b"0123456789ABCDEFGHJKMNPQRSTVWXYZ";
 
-/// A new verification code: 50 random bits as `XXXX-XXXX-XX`.
-pub fn new_code() -> String {
+/// A new verification code, `XXXXX-XXXXX-XXXXX`: the millisecond it was made (nine base-32
+/// digits of the milliseconds since 2024-01-01 UTC, as a UUIDv7 leads with its time), then 30
+/// random bits. Leading with the time keeps the codes in the order they are made, so that each
+/// new document adds to the end of the unique index of codes instead of dirtying a random page
+/// of an index that grows with every document ever issued (a code random throughout cost the
+/// straight-through bench on SQLite a third of its speed and 10 KiB written a case). A code
+/// cannot be guessed: 2^30 in each millisecond, behind the public rate limit.
+pub fn new_code(at: jiff::Timestamp) -> String {
     use rand::RngExt;
+    let ms = (at.as_millisecond() - 1_704_067_200_000).clamp(0, (1 << 45) - 1) as u64;
     let mut rng = rand::rng();
-    let chars: Vec<char> = (0..10)
-        .map(|_| char::from(CODE_ALPHABET[rng.random_range(0..32usize)]))
+    let mut chars: Vec<char> = (0..9)
+        .rev()
+        .map(|i| char::from(CODE_ALPHABET[((ms >> (5 * i)) & 31) as usize]))
         .collect();
-    format!(
-        "{}-{}-{}",
-        chars[..4].iter().collect::<String>(),
-        chars[4..8].iter().collect::<String>(),
-        chars[8..].iter().collect::<String>()
-    )
+    chars.extend((0..6).map(|_| char::from(CODE_ALPHABET[rng.random_range(0..32usize)])));
+    let text: String = chars.into_iter().collect();
+    format!("{}-{}-{}", &text[..5], &text[5..10], &text[10..])
 }
 
 /// Normalises a typed verification code (lower case, spaces, misreadable letters), or `None`
@@ -99,10 +104,10 @@ pub fn normalise_code(input: &str) -> Option<String> {
             other => other,
         })
         .collect();
-    if cleaned.len() != 10 || !cleaned.bytes().all(|b| CODE_ALPHABET.contains(&b)) {
+    if cleaned.len() != 15 || !cleaned.bytes().all(|b| CODE_ALPHABET.contains(&b)) {
         return None;
     }
-    Some(format!("{}-{}-{}", &cleaned[..4], &cleaned[4..8], &cleaned[8..]))
+    Some(format!("{}-{}-{}", &cleaned[..5], &cleaned[5..10], &cleaned[10..]))
 }
 
 /// The QR code's modules, dark = true, without the quiet zone (error correction M: 15% of the
@@ -140,14 +145,20 @@ mod tests {
 
     #[test]
     fn codes_are_unique_enough_and_read_back_from_what_people_type() {
-        let a = new_code();
-        assert_eq!(a.len(), 12);
+        let at: jiff::Timestamp = "2026-12-08T05:15:07Z".parse().unwrap();
+        let a = new_code(at);
+        assert_eq!(a.len(), 17);
         assert_eq!(normalise_code(&a.to_lowercase()), Some(a.clone()));
         assert_eq!(normalise_code(&a.replace('-', " ")), Some(a.clone()));
-        assert_ne!(new_code(), a);
-        assert_eq!(normalise_code("OOOO-IIII-LL"), Some("0000-1111-11".into()));
-        assert_eq!(normalise_code("ABCD-EFGH"), None);
-        assert_eq!(normalise_code("ABCD-EFGH-U1"), None);
+        assert_ne!(new_code(at), a);
+        // The codes of a millisecond share their time digits; a later millisecond's sort after.
+        assert_eq!(new_code(at)[..10], a[..10]);
+        let later = at.checked_add(jiff::SignedDuration::from_millis(1)).unwrap();
+        assert!(*new_code(later) > *a);
+        assert!(*new_code("2027-01-01T00:00:00Z".parse().unwrap()) > *a);
+        assert_eq!(normalise_code("OOOOO-IIIII-LLLLL"), Some("00000-11111-11111".into()));
+        assert_eq!(normalise_code("ABCDE-FGHJK"), None);
+        assert_eq!(normalise_code("ABCDE-FGHJK-MNPQU"), None);
         assert_eq!(normalise_code("<script>"), None);
     }
 }

@@ -48,7 +48,7 @@ fn key() -> (DocumentKey, KeySet) {
 }
 
 fn stamp_for(key: &DocumentKey, number: &str, form: &Form) -> Stamp {
-    let code = koshi_forms::new_code();
+    let code = koshi_forms::new_code(jiff::Timestamp::now());
     let issued_on = date(2026, 12, 8);
     let seal = match form {
         Form::Permit(p) => Some(key.seal(&samples::seal_payload(p, &code, issued_on)).unwrap()),

@@ -299,7 +299,7 @@ impl Service {
             (_, true) => ("App. 6", "п. 12"),
             (_, false) => ("App. 6", "п. 12; п. 16-1"),
         };
-        let receipt_number = format!("T-{}", &id[id.len() - 12..]);
+        let receipt_number = crate::documents::case_document_number("T", &id);
         let (receipt_doc, receipt_op) = self.document_op(
             crate::documents::NewDocument {
                 application_id: Some(&id),

@@ -515,7 +515,7 @@ impl Service {
                         unit: &app.unit,
                         act: "decision.refused",
                         form: "motivated_refusal",
-                        number: format!("N-{}", &app.id[app.id.len() - 12..]),
+                        number: crate::documents::case_document_number("N", &app.id),
                         facts: None,
                     },
                     now_s.parse().map_err(|e| Problem::internal(&e))?,

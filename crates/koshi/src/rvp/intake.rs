@@ -163,7 +163,7 @@ impl Service {
         let now_s = instant(now);
         let id = new_id();
         let accepted = grounds.is_empty();
-        let receipt_number = format!("R-{}", &id[id.len() - 12..]);
+        let receipt_number = crate::documents::case_document_number("R", &id);
         let (receipt_doc, receipt_op) = self.document_op(
             crate::documents::NewDocument {
                 application_id: Some(&id),

@@ -222,7 +222,7 @@ async fn a_permit_is_printed_signed_and_verifiable_by_anyone(t: &TestApp) {
         .await;
     assert_eq!(s, 404);
     // A made-up code: not found, and nothing else.
-    let (s, v) = t.get("", "/api/v1/verify/ZZZZ-ZZZZ-ZZ").await;
+    let (s, v) = t.get("", "/api/v1/verify/ZZZZZ-ZZZZZ-ZZZZZ").await;
     assert_eq!(s, 404);
     assert_eq!(v["code"], wrong["code"]);
     assert!(!v.to_string().contains("ZZZZ"), "{v}");
@@ -233,7 +233,7 @@ async fn a_permit_is_printed_signed_and_verifiable_by_anyone(t: &TestApp) {
     let page = String::from_utf8(page).unwrap();
     assert!(page.contains("Документ подлинный"), "{page}");
     assert!(page.contains(&permit_number));
-    let (s, _, page) = bytes(t, "", "/verify/ZZZZ-ZZZZ-ZZ").await;
+    let (s, _, page) = bytes(t, "", "/verify/ZZZZZ-ZZZZZ-ZZZZZ").await;
     assert_eq!(s, 404);
     assert!(String::from_utf8(page).unwrap().contains("Документ не найден"));
 
