@@ -357,6 +357,17 @@ async fn portal_identity_is_the_party_its_signature_proves(t: &TestApp) {
     assert_eq!(s, 200, "{v}");
     let (s, v) = as_token(t, &theirs, &format!("/api/v1/applications/{id}")).await;
     assert_eq!((s, v["code"].as_str()), (404, Some("not_found")), "{v}");
+    // Its documents too (issue 16 item 4: the cabinet's downloads): the receipt's PDF is the
+    // company's to download, and not the stranger's.
+    let (s, docs) = as_token(t, &company, &format!("/api/v1/applications/{id}/documents")).await;
+    assert_eq!(s, 200, "{docs}");
+    let href = docs[0]["href"].as_str().unwrap().to_string();
+    let (s, _) = as_token(t, &company, &href).await;
+    assert_eq!(s, 200, "the company downloads its receipt");
+    let (s, _) = as_token(t, &theirs, &href).await;
+    assert_eq!(s, 404, "another party learns nothing of it");
+    let (s, _) = as_token(t, &theirs, &format!("/api/v1/applications/{id}/documents")).await;
+    assert_eq!(s, 404);
     let (s, _) = as_token(t, &theirs, "/api/v1/applications/no-such-case").await;
     assert_eq!(s, 404, "a made-up case and another party's answer alike");
     // A desk case of the same company is not the portal party's to read.
