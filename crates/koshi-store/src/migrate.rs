@@ -100,6 +100,12 @@ const MIGRATIONS: &[(i64, &str, &str, Option<&str>)] = &[
         None,
     ),
     (25, "documents, their files and the signing keys", DOCUMENTS, None),
+    (
+        26,
+        "document numbers found through their case; an index only for the numbers that name none",
+        "DROP INDEX IF EXISTS documents_number;\nCREATE INDEX documents_number_rare ON documents (number) WHERE form = 'exit_permit' OR form = 'journal';",
+        None,
+    ),
 ];
 
 /// Migration 25: the documents of the acts (issue 16). `facts` is the printed content fixed at

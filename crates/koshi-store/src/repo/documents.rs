@@ -135,6 +135,22 @@ pub struct JournalEntryRow {
     pub status: String,
 }
 
+/// The case id's time and random digits in a document number (`…-019AD3C5B2E0-3B4AB07A1B6C`,
+/// optionally followed by a duplicate's `-D1`), lower case as the ids are written.
+fn case_digits(number: &str) -> Option<(String, String)> {
+    let parts: Vec<&str> = number.split('-').collect();
+    let hex12 = |s: &str| s.len() == 12 && s.bytes().all(|b| b.is_ascii_hexdigit());
+    let n = parts.len();
+    let at = if n >= 2 && hex12(parts[n - 2]) && hex12(parts[n - 1]) {
+        n - 2
+    } else if n >= 3 && parts[n - 1].starts_with('D') && hex12(parts[n - 3]) && hex12(parts[n - 2]) {
+        n - 3
+    } else {
+        return None;
+    };
+    Some((parts[at].to_ascii_lowercase(), parts[at + 1].to_ascii_lowercase()))
+}
+
 impl Store {
     /// A police body's journal entries registered in `[from, to)` (instants), by number.
     pub async fn journal_entries(
@@ -165,9 +181,46 @@ impl Store {
         Ok(fetch_optional!(self.db(), DocumentRow, sqlx::AssertSqlSafe(sql), code))
     }
 
+    /// Documents by number, found without an index of every number (which cost every act a
+    /// write): a case's document numbers carry the case id's time and random digits
+    /// (`documents::case_document_number`, permit numbers too), so the case is found by its id's
+    /// range and then its documents; a PR permit by the index of permit numbers; the rest (exit
+    /// RVPs, journal exports) by the small partial index of migration 26.
     pub async fn document_by_number(&self, number: &str) -> StoreResult<Vec<DocumentRow>> {
-        let sql = format!("SELECT {DOCUMENT_COLUMNS} FROM documents WHERE number = $1");
-        Ok(fetch_all!(self.db(), DocumentRow, sqlx::AssertSqlSafe(sql), number))
+        let mut cases: Vec<String> = Vec::new();
+        if let Some((time, random)) = case_digits(number) {
+            // [the millisecond, the next one): same-shaped bounds, so any collation orders them.
+            let next = u64::from_str_radix(&time, 16).unwrap_or(0).saturating_add(1);
+            let next = format!("{next:012x}");
+            let prefix = format!("{}-{}", &time[..8], &time[8..]);
+            let upper = format!("{}-{}", &next[..8], &next[8..]);
+            let rows: Vec<(String,)> = fetch_all!(
+                self.db(),
+                (String,),
+                "SELECT id FROM applications WHERE id >= $1 AND id < $2",
+                prefix,
+                upper
+            );
+            cases.extend(rows.into_iter().map(|r| r.0).filter(|id| id.ends_with(&random)));
+        }
+        let permits: Vec<(String,)> = fetch_all!(
+            self.db(),
+            (String,),
+            "SELECT id FROM applications WHERE permit_number = $1",
+            number
+        );
+        cases.extend(permits.into_iter().map(|r| r.0));
+        cases.sort();
+        cases.dedup();
+        let mut out = Vec::new();
+        for id in cases {
+            out.extend(self.documents_of(&id).await?.into_iter().filter(|d| d.number == number));
+        }
+        let sql = format!(
+            "SELECT {DOCUMENT_COLUMNS} FROM documents WHERE number = $1 AND (form = 'exit_permit' OR form = 'journal')"
+        );
+        out.extend(fetch_all!(self.db(), DocumentRow, sqlx::AssertSqlSafe(sql), number));
+        Ok(out)
     }
 
     /// A case's documents, in the order of its acts.

@@ -213,6 +213,12 @@ async fn a_permit_is_printed_signed_and_verifiable_by_anyone(t: &TestApp) {
         .await;
     assert_eq!(s, 200, "{v}");
     assert!(v["holder"].as_str().unwrap().contains(req.immigrant.surname.trim()));
+    // The receipt too, by its number (found through its case, as every case document's).
+    let receipt_number = docs[0]["number"].as_str().unwrap();
+    let (s, v) = t
+        .post("", "/api/v1/verify", &json!({"number": receipt_number, "iin": iin}))
+        .await;
+    assert_eq!((s, v["number"].as_str()), (200, Some(receipt_number)), "{v}");
     let (s, wrong) = t
         .post(
             "",
