@@ -570,6 +570,34 @@ impl Service {
         Ok(form)
     }
 
+    /// The documents of one act of a case whose facts the act fixes, each as (facts, form, number).
+    fn register_act_documents(
+        &self,
+        unit: &mut Unit,
+        app: &ApplicationRow,
+        act: &str,
+        documents: &[(&Form, &'static str, String)],
+        now: Timestamp,
+    ) -> Result<Vec<DocumentRef>, Problem> {
+        documents
+            .iter()
+            .map(|(form, kind, number)| {
+                self.register_document(
+                    unit,
+                    NewDocument {
+                        application_id: Some(&app.id),
+                        unit: &app.unit,
+                        act,
+                        form: kind,
+                        number: number.clone(),
+                        facts: Some(form),
+                    },
+                    now,
+                )
+            })
+            .collect()
+    }
+
     /// п. 15: the approved conclusion (App. 9, with its approval) and the notification of issue
     /// or refusal (App. 10), their facts fixed now (a PR case's record changes afterwards).
     pub(crate) async fn pr_decision_documents(
@@ -657,25 +685,16 @@ impl Service {
             officer: approval.by.clone(),
             rules_version: version,
         });
-        let mut out = Vec::new();
-        for (form, kind, number) in [
-            (&conclusion_form, "pr_conclusion", case_document_number("C", &app.id)),
-            (&notification, "pr_notification", case_document_number("U", &app.id)),
-        ] {
-            out.push(self.register_document(
-                unit,
-                NewDocument {
-                    application_id: Some(&app.id),
-                    unit: &app.unit,
-                    act: "pr.conclusion.approved",
-                    form: kind,
-                    number,
-                    facts: Some(form),
-                },
-                now,
-            )?);
-        }
-        Ok(out)
+        self.register_act_documents(
+            unit,
+            app,
+            "pr.conclusion.approved",
+            &[
+                (&conclusion_form, "pr_conclusion", case_document_number("C", &app.id)),
+                (&notification, "pr_notification", case_document_number("U", &app.id)),
+            ],
+            now,
+        )
     }
 
     /// п. 18–21: the approved conclusion on annulment (App. 11), its notification (App. 12) and
@@ -770,30 +789,21 @@ impl Service {
             family_of: None,
             calendar_expected: exit["calendar_status"].as_str().is_some_and(|s| s != "official"),
         });
-        let mut out = Vec::new();
-        for (form, kind, number) in [
-            (&conclusion, "annulment_conclusion", case_document_number("AC", &app.id)),
-            (
-                &notification,
-                "annulment_notification",
-                case_document_number("AU", &app.id),
-            ),
-            (&exit_form, "exit_permit", exit_number.clone()),
-        ] {
-            out.push(self.register_document(
-                unit,
-                NewDocument {
-                    application_id: Some(&app.id),
-                    unit: &app.unit,
-                    act: "pr.annulment.approved",
-                    form: kind,
-                    number,
-                    facts: Some(form),
-                },
-                now,
-            )?);
-        }
-        Ok(out)
+        self.register_act_documents(
+            unit,
+            app,
+            "pr.annulment.approved",
+            &[
+                (&conclusion, "annulment_conclusion", case_document_number("AC", &app.id)),
+                (
+                    &notification,
+                    "annulment_notification",
+                    case_document_number("AU", &app.id),
+                ),
+                (&exit_form, "exit_permit", exit_number.clone()),
+            ],
+            now,
+        )
     }
 
     /// App. 8: a police body's journal of PR files for a period, as a signed document (each

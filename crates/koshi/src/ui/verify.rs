@@ -89,8 +89,9 @@ pub(super) async fn verify_page() -> Response {
     )
 }
 
-pub(super) async fn verify_code_page(State(s): State<Service>, Path(code): Path<String>) -> Response {
-    match s.verify_code(&code).await {
+/// The page of a check's outcome: genuine, not found, or the reason it could not be made.
+fn answer(outcome: Result<Option<Verification>, crate::problem::Problem>) -> Response {
+    match outcome {
         Ok(Some(v)) => html_response(
             StatusCode::OK,
             page(
@@ -102,6 +103,10 @@ pub(super) async fn verify_code_page(State(s): State<Service>, Path(code): Path<
         Ok(None) => not_found_page(),
         Err(e) => super::refused(e),
     }
+}
+
+pub(super) async fn verify_code_page(State(s): State<Service>, Path(code): Path<String>) -> Response {
+    answer(s.verify_code(&code).await)
 }
 
 #[derive(Debug, Deserialize)]
@@ -121,16 +126,5 @@ pub(super) async fn verify_number_page(State(s): State<Service>, body: Bytes) ->
             ),
         );
     };
-    match s.verify_number(&q.number, &q.iin).await {
-        Ok(Some(v)) => html_response(
-            StatusCode::OK,
-            page(
-                "Проверка документа",
-                None,
-                html! { h1 { "Проверка документа" } (result(&v)) },
-            ),
-        ),
-        Ok(None) => not_found_page(),
-        Err(e) => super::refused(e),
-    }
+    answer(s.verify_number(&q.number, &q.iin).await)
 }
