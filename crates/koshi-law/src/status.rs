@@ -161,6 +161,12 @@ pub const TRANSITIONS: &[Transition] = &[
     t(Pr, HearingNotified, ConclusionDrafted, "п. 17"),
     t(Pr, ConclusionDrafted, Issued, "п. 15 абз. 2"),
     t(Pr, ConclusionDrafted, Refused, "п. 15 абз. 2; п. 17"),
+    t(
+        Pr,
+        ConclusionDrafted,
+        ConclusionDue,
+        "п. 15 абз. 2 (not approved: returned to the officer with a comment)",
+    ),
     t(Pr, Issued, AnnulmentHearingRequired, "п. 18"),
     t(Pr, AnnulmentHearingRequired, AnnulmentHearingNotified, "п. 17; п. 18"),
     t(Pr, AnnulmentHearingNotified, Issued, "п. 17; п. 18 (the permit stands)"),

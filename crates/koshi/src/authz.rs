@@ -264,13 +264,19 @@ impl Authz {
     /// п. 15 абз. 2: may a person holding `post` at `approver_unit` approve a conclusion on a case
     /// of `case_unit`? Only the heads the paragraph names, each for the units it reaches.
     pub fn may_approve(&self, post: Option<&str>, approver_unit: &str, case_unit: &str) -> Result<(), Problem> {
-        let deny = |why: String| {
-            Err(Problem::new(
-                axum::http::StatusCode::FORBIDDEN,
-                "no_approval_authority",
-                format!("{why} (п. 15 абз. 2)"),
-            ))
-        };
+        let root = self.approval_root(post, approver_unit)?;
+        match root {
+            Some(r) if self.serves(&r, case_unit) => Ok(()),
+            _ => Err(no_approval_authority(format!(
+                "unit {approver_unit} does not reach unit {case_unit}"
+            ))),
+        }
+    }
+
+    /// п. 15 абз. 2: does a person holding `post` at `approver_unit` approve conclusions at all?
+    /// Then the unit whose cases the post reaches (its own, or its parent's).
+    pub fn approval_root(&self, post: Option<&str>, approver_unit: &str) -> Result<Option<String>, Problem> {
+        let deny = |why: String| Err(no_approval_authority(why));
         let Some(post) = post else {
             return deny("an approval is given by a person holding a post, not by a system token".into());
         };
@@ -284,14 +290,10 @@ impl Authz {
                 "the post {post} at unit {approver_unit} does not approve conclusions"
             ));
         };
-        let root = match rule.reach {
+        Ok(match rule.reach {
             Reach::OwnUnits => Some(approver_unit.to_string()),
             Reach::ParentUnits => self.units.get(approver_unit).and_then(|u| u.parent.clone()),
-        };
-        match root {
-            Some(r) if self.serves(&r, case_unit) => Ok(()),
-            _ => deny(format!("unit {approver_unit} does not reach unit {case_unit}")),
-        }
+        })
     }
 
     /// Every (role, action) pair and whether it is allowed: the matrix the route tests walk.
@@ -312,6 +314,14 @@ impl Authz {
     pub fn actions(&self) -> impl Iterator<Item = &String> {
         self.actions.iter()
     }
+}
+
+fn no_approval_authority(why: String) -> Problem {
+    Problem::new(
+        axum::http::StatusCode::FORBIDDEN,
+        "no_approval_authority",
+        format!("{why} (п. 15 абз. 2)"),
+    )
 }
 
 #[cfg(test)]

@@ -486,6 +486,15 @@ pub struct PaperActInput {
     pub attestation: String,
 }
 
+/// `POST /api/v1/applications/{id}/approval/return`: the approving post returns a drafted
+/// conclusion to the officer (п. 15 абз. 2) with a comment saying what to change.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReturnRequest {
+    /// Required: what the officer is to change.
+    pub comment: String,
+}
+
 /// `POST /api/v1/applications/{id}/conclusion`: the officer's conclusion (App. 9, п. 14 пп. 4).
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]

@@ -31,9 +31,9 @@ mod pr;
 #[derive(OpenApi)]
 #[openapi(
     info(title = "Koshi", description = "Residence permits for foreigners and stateless persons in Kazakhstan under the Rules of Order No. 992 (ИС МП).", version = "1"),
-    paths(create_application, list_applications, get_application, decide, duplicate, pr::pr_requests, pr::pr_answer, pr::pr_conclusion, pr::pr_approval, pr::pr_hearing_notice, pr::pr_hearing, pr::pr_written_position, pr::pr_annulment, pr::pr_transfer, admin::outages, admin::sign_outage_act, admin::outage_act, admin::countersign_outage_act, admin::deliveries, admin::access_log, sign_in, portal_session, who_am_i, sign_out, admin::load_law_data, admin::law_data, admin::move_clock, documents::case_documents, documents::document_pdf, documents::document_signature, documents::document_keys, documents::verify_code, documents::verify_number, documents::journal, documents::application_document),
+    paths(create_application, list_applications, get_application, decide, duplicate, pr::pr_requests, pr::pr_answer, pr::pr_conclusion, pr::pr_approval, pr::pr_return, pr::pr_hearing_notice, pr::pr_hearing, pr::pr_written_position, pr::pr_annulment, pr::pr_transfer, admin::outages, admin::sign_outage_act, admin::outage_act, admin::countersign_outage_act, admin::deliveries, admin::access_log, sign_in, portal_session, who_am_i, sign_out, admin::load_law_data, admin::law_data, admin::move_clock, documents::case_documents, documents::document_pdf, documents::document_signature, documents::document_keys, documents::verify_code, documents::verify_number, documents::journal, documents::application_document),
     components(schemas(
-        ApplicationRequest, PrApplicationRequest, SolvencyInput, AgencyAnswerRequest, ConclusionRequest, HearingNoticeRequest, HearingRequest, WrittenPositionRequest, ContactInput, AnnulmentRequest, TransferRequest, InvitingPartyInput, PersonInput, FamilyMemberInput, IdentityDocumentInput,
+        ApplicationRequest, PrApplicationRequest, SolvencyInput, AgencyAnswerRequest, ConclusionRequest, crate::model::ReturnRequest, HearingNoticeRequest, HearingRequest, WrittenPositionRequest, ContactInput, AnnulmentRequest, TransferRequest, InvitingPartyInput, PersonInput, FamilyMemberInput, IdentityDocumentInput,
         DocumentInput, AttachmentInput, PaperFilingInput, RepresentativeInput, LateExceptionInput, ApplicationCreated, Receipt,
         Ground, ApplicationView, CheckView, EventView, DecisionRequest, OfficerGround, DuplicateRequest,
         DuplicateIssued, OutageView, OutageActRequest, OutageActView, DeliveryView, crate::queue::QueueItem, crate::queue::QueuePage, admin::AccessView, admin::AccessLogPage, ProblemDocument, FieldError, SignInRequest, SessionView,
@@ -130,6 +130,7 @@ pub fn router(service: Service) -> Router {
         .route("/api/v1/applications/{id}/answers", post(pr::pr_answer))
         .route("/api/v1/applications/{id}/conclusion", post(pr::pr_conclusion))
         .route("/api/v1/applications/{id}/approval", post(pr::pr_approval))
+        .route("/api/v1/applications/{id}/approval/return", post(pr::pr_return))
         .route("/api/v1/applications/{id}/hearing/notice", post(pr::pr_hearing_notice))
         .route("/api/v1/applications/{id}/hearing", post(pr::pr_hearing))
         .route(

@@ -66,6 +66,21 @@ pub(super) async fn pr_approval(
 }
 
 #[utoipa::path(
+    post, path = "/api/v1/applications/{id}/approval/return", params(("id" = String, Path)), request_body = crate::model::ReturnRequest,
+    responses((status = 200, description = "Not approved: the drafted conclusion goes back to the officer with the comment (п. 15 абз. 2); the case is again due a conclusion"), (status = 401, body = ProblemDocument), (status = 403, body = ProblemDocument), (status = 404, body = ProblemDocument), (status = 409, body = ProblemDocument), (status = 422, body = ProblemDocument))
+)]
+pub(super) async fn pr_return(
+    State(s): State<Service>,
+    caller: Caller,
+    Path(id): Path<String>,
+    body: axum::body::Bytes,
+) -> Result<Json<Value>, Problem> {
+    require(&s, &caller, "application.pr_approve")?;
+    let r: crate::model::ReturnRequest = parse_body(&body)?;
+    Ok(Json(s.return_conclusion(&caller, &id, &r.comment).await?))
+}
+
+#[utoipa::path(
     post, path = "/api/v1/applications/{id}/hearing/notice", params(("id" = String, Path)), request_body = HearingNoticeRequest,
     responses((status = 200, description = "The hearing notice (п. 17) went out"), (status = 401, body = ProblemDocument), (status = 403, body = ProblemDocument), (status = 409, body = ProblemDocument), (status = 422, body = ProblemDocument))
 )]

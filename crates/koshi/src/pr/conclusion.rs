@@ -180,6 +180,10 @@ impl Service {
             if !hearings.is_empty() {
                 record["earlier_hearings"] = json!(hearings);
             }
+            // Drafts the approving post returned stay on the record with their comments.
+            if earlier["returned_drafts"].is_array() {
+                record["returned_drafts"] = earlier["returned_drafts"].clone();
+            }
         }
         unit.push(status_change(&app, status, Some(record.to_string()), &now_s)?);
         Service::stop_clock(&mut unit, koshi_law::clocks::LegalClock::Conclusion, &app.id);
@@ -201,6 +205,75 @@ impl Service {
         ));
         self.store.write(unit).await?;
         Ok(json!({"id": app.id, "status": status, "conclusion": conclusion}))
+    }
+
+    /// п. 15 абз. 2: the post that approves conclusions may instead return a draft to the officer
+    /// with a comment (a written reason is required). The case is again due a conclusion, with
+    /// the conclusion stage's term counted anew from the return and never past the service term
+    /// (docs/interpretations.md, "A conclusion returned by the approving post"); the draft stays
+    /// on the record as returned.
+    pub async fn return_conclusion(
+        &self,
+        caller: &Caller,
+        id: &str,
+        comment: &str,
+    ) -> Result<serde_json::Value, Problem> {
+        let comment = comment.trim();
+        if comment.is_empty() {
+            return Err(Problem::unprocessable(
+                "comment_required",
+                "/comment",
+                "a conclusion is returned with a comment saying what to change",
+            ));
+        }
+        let app = self.pr_case(caller, id, "application.pr_approve").await?;
+        self.authz
+            .may_approve(caller.post.as_deref(), &caller.unit, &app.unit)?;
+        if app.status != "conclusion_drafted" {
+            return Err(Problem::conflict(
+                "not_awaiting_approval",
+                format!("the case is {}, not a conclusion awaiting approval", app.status),
+            ));
+        }
+        let mut decision: serde_json::Value = stored_decision(&app)?;
+        let now = self.now();
+        let now_s = instant(now);
+        let today = self.law().calendar.civil(now).date();
+        let returned = json!({"returned_by": caller.actor(), "post": caller.post, "returned_at": now_s, "comment": comment, "conclusion": decision["conclusion"].take(), "citation": "п. 15 абз. 2"});
+        let mut earlier = decision["returned_drafts"].as_array().cloned().unwrap_or_default();
+        earlier.push(returned);
+        decision["returned_drafts"] = json!(earlier);
+        if let Some(d) = decision.as_object_mut() {
+            d.remove("conclusion");
+        }
+        let service_due = stored_date(app.due_on.as_deref(), "service term")?;
+        let due = terms::pr_stage_due(terms::PrStage::Conclusion, today, service_due);
+        let mut unit = Unit::new();
+        unit.push(status_change(
+            &app,
+            "conclusion_due",
+            Some(decision.to_string()),
+            &now_s,
+        )?);
+        self.start_clock(
+            &mut unit,
+            koshi_law::clocks::LegalClock::Conclusion,
+            &app.id,
+            due,
+            json!({"due_on": due.to_string()}),
+            crate::service::known_version(&app.rules_version)?,
+        );
+        unit.push(case_event(
+            &app.id,
+            &caller.actor(),
+            "pr.conclusion.returned",
+            "п. 15 абз. 2",
+            crate::service::known_version(&app.rules_version)?,
+            json!({"comment": comment, "conclusion_by": due.to_string()}).to_string(),
+            &now_s,
+        ));
+        self.store.write(unit).await?;
+        Ok(json!({"id": app.id, "status": "conclusion_due", "conclusion_by": due.to_string(), "comment": comment}))
     }
 
     /// п. 15 абз. 2: the conclusion is approved by an authorised post of the right unit; then the

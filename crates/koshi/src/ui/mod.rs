@@ -14,6 +14,7 @@ use crate::queue::QueueParams;
 use crate::service::{Caller, Service};
 use crate::session::Client;
 
+mod approvals;
 mod verify;
 
 /// The stylesheet, compiled in (nothing is loaded from outside).
@@ -29,6 +30,12 @@ pub fn routes() -> axum::Router<Service> {
         .route("/ui/cases/{id}", get(case_page))
         .route("/ui/cases/{id}/decision", axum::routing::post(confirm_decision))
         .route("/ui/sign-out", axum::routing::post(sign_out))
+        .route("/ui/approvals", get(approvals::inbox))
+        .route("/ui/cases/{id}/approval", axum::routing::post(approvals::approve))
+        .route(
+            "/ui/cases/{id}/approval/return",
+            axum::routing::post(approvals::send_back),
+        )
         .route("/ui/audit", get(audit_page))
         .route("/ui/assets/koshi.css", get(css))
         .route("/verify", get(verify::verify_page).post(verify::verify_number_page))
@@ -43,6 +50,16 @@ async fn css() -> Response {
 struct SignedIn<'a> {
     caller: &'a Caller,
     csrf: Option<String>,
+    /// Holds a post that approves conclusions (п. 15 абз. 2): the header links the inbox.
+    approves: bool,
+}
+
+impl<'a> SignedIn<'a> {
+    fn new(s: &Service, caller: &'a Caller, csrf: Option<String>) -> Self {
+        let approves = s.authz.allow(caller, "application.pr_approve").is_ok()
+            && s.authz.approval_root(caller.post.as_deref(), &caller.unit).is_ok();
+        SignedIn { caller, csrf, approves }
+    }
 }
 
 fn page(title: &str, signed_in: Option<SignedIn<'_>>, body: Markup) -> Markup {
@@ -61,6 +78,9 @@ fn page(title: &str, signed_in: Option<SignedIn<'_>>, body: Markup) -> Markup {
                     strong { "Koshi · ИС МП" }
                     @if let Some(who) = &signed_in {
                         a href="/ui/queue" { "Очередь" }
+                        @if who.approves {
+                            a href="/ui/approvals" { "На утверждение" }
+                        }
                         @if matches!(who.caller.role.as_str(), "auditor" | "admin") {
                             a href="/ui/audit" { "Журнал аудита" }
                         }
@@ -273,7 +293,7 @@ async fn queue_page(
     let csrf = csrf_of(&s, &headers).await;
     html_response(
         StatusCode::OK,
-        page("Очередь", Some(SignedIn { caller: &caller, csrf }), body),
+        page("Очередь", Some(SignedIn::new(&s, &caller, csrf)), body),
     )
 }
 
@@ -312,7 +332,13 @@ async fn case_page(
         && s.authz
             .allow_case(&caller, "application.decide", &v.unit, &v.unit)
             .is_ok();
-    let csrf = if may_decide { csrf_of(&s, &headers).await } else { None };
+    let session_csrf = csrf_of(&s, &headers).await;
+    let csrf = if may_decide { session_csrf.clone() } else { None };
+    let approval = if approvals::may_approve(&s, &caller, &v) {
+        session_csrf.as_deref().map(|token| approvals::section(&v, token))
+    } else {
+        None
+    };
     let law = s.law();
     // The auditor sees who read the case (the latest 50; the API pages the rest).
     let reads = if s.authz.allow(&caller, "access_log.read").is_ok() {
@@ -337,6 +363,7 @@ async fn case_page(
             dt { "Срок решения" } dd { (v.due_on.clone().unwrap_or_else(|| "—".into())) }
             dt { "Редакция Правил" } dd { (v.rules_version) }
         }
+        @if let Some(a) = &approval { (a) }
         @if let Some(p) = &proposed {
             h2 { "Предложенное решение" }
             p {
@@ -438,13 +465,9 @@ async fn case_page(
             }
         }
     };
-    let csrf = match csrf {
-        Some(c) => Some(c),
-        None => csrf_of(&s, &headers).await,
-    };
     html_response(
         StatusCode::OK,
-        page("Дело", Some(SignedIn { caller: &caller, csrf }), body),
+        page("Дело", Some(SignedIn::new(&s, &caller, session_csrf)), body),
     )
 }
 
@@ -569,6 +592,6 @@ async fn audit_page(State(s): State<Service>, caller: Result<Caller, Problem>, h
     let csrf = csrf_of(&s, &headers).await;
     html_response(
         StatusCode::OK,
-        page("Журнал аудита", Some(SignedIn { caller: &caller, csrf }), body),
+        page("Журнал аудита", Some(SignedIn::new(&s, &caller, csrf)), body),
     )
 }

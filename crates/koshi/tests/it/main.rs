@@ -33,3 +33,4 @@ mod security;
 mod sessions;
 mod signatures;
 mod ui;
+mod ui_approvals;

@@ -38,6 +38,11 @@ const ROUTES: &[(&str, &str, Option<&str>)] = &[
     ),
     (
         "post",
+        "/api/v1/applications/{id}/approval/return",
+        Some("application.pr_approve"),
+    ),
+    (
+        "post",
         "/api/v1/applications/{id}/hearing/notice",
         Some("application.pr_conclusion"),
     ),
