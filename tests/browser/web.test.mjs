@@ -11,7 +11,7 @@ import { createServer } from "node:net";
 import { chromium } from "playwright-core";
 
 const KOSHI = process.env.KOSHI_BIN ?? new URL("../../target/debug/koshi", import.meta.url).pathname;
-let demo, browser, base, user, password;
+let demo, browser, base, user, password, head, headPassword;
 
 function freePort() {
   return new Promise((resolve) => {
@@ -30,7 +30,8 @@ before(async () => {
     demo.stdout.on("data", (d) => {
       out += d;
       const m = out.match(/web app: (http:\/\/\S+)\/ui\/ \(sign in as (\S+) with password (\S+)\)/);
-      if (m && out.includes("\ntry:")) { clearTimeout(timer); [, base, user, password] = m; resolve(); }
+      const h = out.match(/approver: (\S+) with password (\S+)/);
+      if (m && h && out.includes("\ntry:")) { clearTimeout(timer); [, base, user, password] = m; [, head, headPassword] = h; resolve(); }
     });
     demo.on("exit", (c) => reject(new Error(`koshi demo exited ${c}: ${out}`)));
   });
@@ -117,5 +118,44 @@ test("an officer confirms a proposed act with a reason, and the case shows its n
   await page.waitForURL(/\/ui\/sign-in$/);
   await page.goto(`${base}/ui/queue`);
   assert.match(page.url(), /\/ui\/sign-in$/);
+  await page.close();
+});
+
+async function signIn(page, name, secret, landing = /\/ui\/queue$/) {
+  await page.goto(`${base}/ui/sign-in`);
+  await page.getByLabel("Имя пользователя").fill(name);
+  await page.getByLabel("Пароль").fill(secret);
+  await page.getByRole("button", { name: "Войти" }).click();
+  await page.waitForURL(landing);
+}
+
+test("a head approves a PR conclusion from the inbox, and an officer is refused the inbox", async () => {
+  // The officer holds no approving post: no link to the inbox, and the inbox is refused.
+  const officer = await browser.newPage();
+  await signIn(officer, user, password);
+  assert.equal(await officer.getByRole("link", { name: "На утверждение" }).count(), 0);
+  const refused = await officer.goto(`${base}/ui/approvals`);
+  assert.equal(refused.status(), 403);
+  await officer.close();
+  // The head: the inbox lists the demo's drafted conclusion; the case shows it with the forms.
+  const page = await browser.newPage();
+  await signIn(page, head, headPassword);
+  await page.getByRole("link", { name: "На утверждение" }).click();
+  await page.waitForURL(/\/ui\/approvals$/);
+  assert.equal(await page.getByRole("heading", { level: 1 }).innerText(), "На утверждение");
+  assert.equal(await page.locator("tbody tr").count(), 1, "one conclusion awaits approval");
+  await page.locator("tbody tr a").first().click();
+  await page.waitForURL(/\/ui\/cases\//);
+  assert.ok(await page.getByRole("heading", { name: "Заключение на утверждение (п. 15)" }).isVisible());
+  // Returning needs a comment: the browser will not send the form without it.
+  await page.getByRole("button", { name: "Вернуть исполнителю" }).click();
+  assert.match(page.url(), /\/ui\/cases\//, "still on the case");
+  await page.getByRole("button", { name: "Утвердить" }).click();
+  await page.waitForLoadState();
+  assert.match(await page.locator("dl.summary dd").first().innerText(), /Выдано/);
+  assert.equal(await page.getByRole("button", { name: "Утвердить" }).count(), 0);
+  await page.getByRole("link", { name: "На утверждение" }).click();
+  await page.waitForURL(/\/ui\/approvals$/);
+  assert.match(await page.locator("main").innerText(), /Нет заключений, ожидающих утверждения/);
   await page.close();
 });

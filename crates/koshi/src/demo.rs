@@ -109,8 +109,17 @@ pub async fn duty_officer_accounts(app: &crate::app::App) -> anyhow::Result<()> 
 /// The demo's officer account for the web app, `officer.demo` at ALM-01, with a new password
 /// each time the demo starts (printed by `koshi demo`).
 pub async fn officer_account(app: &crate::app::App) -> anyhow::Result<(String, String)> {
+    demo_account(app, "officer.demo", "other").await
+}
+
+/// The demo's approving post (п. 15 абз. 2), `head.demo`: head of the ALM-01 district police,
+/// with a new password each time the demo starts (printed by `koshi demo`).
+pub async fn head_account(app: &crate::app::App) -> anyhow::Result<(String, String)> {
+    demo_account(app, "head.demo", "head_of_city_district_police").await
+}
+
+async fn demo_account(app: &crate::app::App, username: &str, post: &str) -> anyhow::Result<(String, String)> {
     let store = &app.service.store;
-    let username = "officer.demo";
     let password = format!("demo-{}", &uuid::Uuid::new_v4().simple().to_string()[..16]);
     if store.user_by_name(username).await?.is_some() {
         let hash = crate::accounts::hash_password(&password).map_err(|e| anyhow::anyhow!(e))?;
@@ -118,16 +127,7 @@ pub async fn officer_account(app: &crate::app::App) -> anyhow::Result<(String, S
             .write(koshi_store::Unit::new().with(koshi_store::repo::set_password_hash(username, &hash)))
             .await?;
     } else {
-        crate::accounts::add_user(
-            store,
-            username,
-            &password,
-            "officer",
-            "ALM-01",
-            "other",
-            app.service.now(),
-        )
-        .await?;
+        crate::accounts::add_user(store, username, &password, "officer", "ALM-01", post, app.service.now()).await?;
     }
     Ok((username.to_string(), password))
 }
@@ -200,5 +200,92 @@ pub async fn seed(app: &crate::app::App) -> anyhow::Result<usize> {
         n += 1;
     }
     app.service.settle().await;
+    // And one PR case whose conclusion waits for the head's approval (п. 14–15).
+    if let Err(e) = pr_awaiting_approval(app, &caller, received).await {
+        tracing::warn!(error = %e, "the demo PR case was not prepared");
+    } else {
+        n += 1;
+    }
     Ok(n)
+}
+
+/// A PR filing (paper, received with the RVP ones), its п. 14 requests, every body's positive
+/// answer from that body's own identity, and the officer's conclusion to issue (App. 9).
+async fn pr_awaiting_approval(
+    app: &crate::app::App,
+    officer: &crate::service::Caller,
+    received: jiff::Timestamp,
+) -> anyhow::Result<()> {
+    let s = &app.service;
+    // Certificates issued a month before the filing (п. 16-1: no older than 180 days).
+    let issued_on = s
+        .law()
+        .calendar
+        .civil(received)
+        .date()
+        .checked_sub(jiff::Span::new().days(30))?
+        .to_string();
+    let documents: Vec<serde_json::Value> = [
+        "application_form",
+        "exit_consent",
+        "autobiography",
+        "solvency_certificate",
+        "criminal_record_certificate",
+        "housing_document",
+        "medical_certificate",
+        "photo",
+        "state_duty_receipt",
+    ]
+    .iter()
+    .map(|kind| serde_json::json!({"kind": kind, "issued_on": issued_on}))
+    .collect();
+    let req: crate::model::PrApplicationRequest = serde_json::from_value(serde_json::json!({
+        "kind": "pr",
+        "ground": "visa_free_state",
+        "police_unit": "ALM-01",
+        "applicant": {
+            "surname": "ДЕМО", "given_names": "ПМЖ", "birth_date": "1988-04-12", "citizenship": "UZB",
+            "document": {"number": "FA7777777", "expires_on": "2031-01-01"}
+        },
+        "documents": documents,
+        "solvency": {"funds_tiyn": 10_000_000_000i64, "price_per_square_metre_tiyn": 50_000_000i64},
+        "filed_at": received.to_string(),
+        "paper_filing": {"receipt_number": "П-ПМЖ-1", "reason": "демо: заявление принято на бумаге в 10:00 последнего рабочего дня"}
+    }))?;
+    let problem = |p: crate::problem::Problem| anyhow::anyhow!("{}: {}", p.code, p.detail);
+    let (_, created) = s.file_pr(officer, req, None, "").await.map_err(problem)?;
+    if created.status == "refused_to_accept" {
+        anyhow::bail!("refused to accept: {:?}", created.receipt.grounds);
+    }
+    let id = created.id;
+    s.send_pr_requests(officer, &id).await.map_err(problem)?;
+    for (agency, role, unit) in [
+        ("ums_dp", "officer", "UMS-ALM"),
+        ("bank", "agency", "AG-BANK"),
+        ("police_records", "agency", "AG-POLICE-RECORDS"),
+        ("kpsisu", "agency", "AG-KPSISU"),
+        ("national_security", "agency", "AG-KNB"),
+    ] {
+        let caller = crate::service::Caller {
+            token_id: format!("demo-{agency}"),
+            role: role.into(),
+            unit: unit.into(),
+            post: None,
+            party: None,
+        };
+        let answer = crate::model::AgencyAnswerRequest {
+            agency: agency.into(),
+            outcome: "positive".into(),
+            detail: String::new(),
+            paper_act: None,
+        };
+        s.record_agency_answer(&caller, &id, answer).await.map_err(problem)?;
+    }
+    let conclusion = crate::model::ConclusionRequest {
+        outcome: "issue".into(),
+        grounds: Vec::new(),
+        comment: Some("демо: все органы ответили положительно".into()),
+    };
+    s.draft_conclusion(officer, &id, conclusion).await.map_err(problem)?;
+    Ok(())
 }

@@ -238,6 +238,8 @@ async fn run_async(cli: Cli, law: std::sync::Arc<Law>) -> Result<ExitCode> {
             }
             let (user, password) = crate::demo::officer_account(&a).await?;
             println!("web app: http://{local}/ui/ (sign in as {user} with password {password})");
+            let (head, head_password) = crate::demo::head_account(&a).await?;
+            println!("approver: {head} with password {head_password} (head of the ALM-01 district police, п. 15)");
             println!(
                 "try: curl -H 'Authorization: Bearer {}' http://{local}/api/v1/monitoring/deliveries",
                 tokens[3].2
