@@ -74,7 +74,7 @@ test("an officer signs in, sees the work queue by deadline, and opens a case", a
   await page.waitForURL(/state=all/);
   const all = await page.locator("tbody tr").count();
   assert.ok(all > open, `all (${all}) includes the closed cases beyond the open (${open})`);
-  const dates = await page.locator("tbody tr td:nth-child(5)").allInnerTexts();
+  const dates = await page.locator("tbody tr td.due").allInnerTexts();
   const sorted = [...dates].map((d) => d.slice(0, 10)).sort();
   assert.deepEqual(dates.map((d) => d.slice(0, 10)), sorted, "soonest deadline first");
   // A case: its summary, checks with their sources, and its timeline.

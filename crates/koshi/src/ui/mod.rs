@@ -15,6 +15,7 @@ use crate::service::{Caller, Service};
 use crate::session::Client;
 
 mod approvals;
+mod bulk;
 mod verify;
 
 /// The stylesheet, compiled in (nothing is loaded from outside).
@@ -31,6 +32,7 @@ pub fn routes() -> axum::Router<Service> {
         .route("/ui/cases/{id}/decision", axum::routing::post(confirm_decision))
         .route("/ui/sign-out", axum::routing::post(sign_out))
         .route("/ui/approvals", get(approvals::inbox))
+        .route("/ui/queue/confirm", axum::routing::post(bulk::confirm))
         .route("/ui/cases/{id}/approval", axum::routing::post(approvals::approve))
         .route(
             "/ui/cases/{id}/approval/return",
@@ -238,6 +240,44 @@ async fn queue_page(
         Err(e) => return refused(e),
     };
     let state = p.state.clone().unwrap_or_else(|| "open".into());
+    let csrf = csrf_of(&s, &headers).await;
+    // An officer confirms clean cases together, with one reason (each still its own act).
+    let bulk = csrf
+        .clone()
+        .filter(|_| s.authz.allow(&caller, "application.decide").is_ok())
+        .filter(|_| page_data.items.iter().any(|i| i.status == "awaiting_confirmation"));
+    let table = html! {
+        table {
+            caption.muted { "По сроку принятия решения, ближайшие первыми" }
+            thead { tr {
+                @if bulk.is_some() { th scope="col" { span.visually-hidden { "Выбрать" } } }
+                th scope="col" { "Расписка" } th scope="col" { "Услуга" } th scope="col" { "Статус" } th scope="col" { "Цель" } th scope="col" { "Срок решения" } th scope="col" { "Подразделение" }
+            } }
+            tbody {
+                @for i in &page_data.items {
+                    tr {
+                        @if bulk.is_some() {
+                            td {
+                                @if i.status == "awaiting_confirmation" {
+                                    input type="checkbox" name="id" value=(i.id) id={ "pick-" (i.id) } aria-label={ "Выбрать " (i.receipt_number.clone().unwrap_or_else(|| i.id.clone())) };
+                                }
+                            }
+                        }
+                        td { a href={ "/ui/cases/" (i.id) } { (i.receipt_number.clone().unwrap_or_else(|| i.id.clone())) } }
+                        td { (service_label(&i.service)) }
+                        td { (status_text(&i.status)) }
+                        td { (i.purpose) }
+                        td.due {
+                            (i.due_on.clone().unwrap_or_else(|| "—".into()))
+                            @if i.overdue { " " span.badge.overdue { "Просрочено" } }
+                            @if i.at_risk { " " span.badge.at-risk { "Последний день" } }
+                        }
+                        td { (i.unit) }
+                    }
+                }
+            }
+        }
+    };
     let body = html! {
         h1 { "Очередь дел" }
         form.filters method="get" action="/ui/queue" {
@@ -265,32 +305,24 @@ async fn queue_page(
         @if page_data.items.is_empty() {
             p { "Дел нет." }
         } @else {
-            table {
-                caption.muted { "По сроку принятия решения, ближайшие первыми" }
-                thead { tr { th scope="col" { "Расписка" } th scope="col" { "Услуга" } th scope="col" { "Статус" } th scope="col" { "Цель" } th scope="col" { "Срок решения" } th scope="col" { "Подразделение" } } }
-                tbody {
-                    @for i in &page_data.items {
-                        tr {
-                            td { a href={ "/ui/cases/" (i.id) } { (i.receipt_number.clone().unwrap_or_else(|| i.id.clone())) } }
-                            td { (service_label(&i.service)) }
-                            td { (status_text(&i.status)) }
-                            td { (i.purpose) }
-                            td {
-                                (i.due_on.clone().unwrap_or_else(|| "—".into()))
-                                @if i.overdue { " " span.badge.overdue { "Просрочено" } }
-                                @if i.at_risk { " " span.badge.at-risk { "Последний день" } }
-                            }
-                            td { (i.unit) }
-                        }
+            @if let Some(token) = &bulk {
+                form method="post" action="/ui/queue/confirm" {
+                    input type="hidden" name="csrf" value=(token);
+                    (table)
+                    p {
+                        label for="bulk-comment" { "Основание для выбранных бесспорных дел (обязательно)" }
+                        input #bulk-comment name="comment" required minlength="3" maxlength="1000" size="60";
                     }
+                    button type="submit" { "Подтвердить выбранные" }
                 }
+            } @else {
+                (table)
             }
             @if let Some(next) = &page_data.next {
                 p { a href={ "/ui/queue?state=" (state) "&cursor=" (next.replace('|', "%7C")) } { "Следующая страница" } }
             }
         }
     };
-    let csrf = csrf_of(&s, &headers).await;
     html_response(
         StatusCode::OK,
         page("Очередь", Some(SignedIn::new(&s, &caller, csrf)), body),

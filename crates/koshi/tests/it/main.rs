@@ -34,3 +34,4 @@ mod sessions;
 mod signatures;
 mod ui;
 mod ui_approvals;
+mod ui_bulk;
