@@ -7,7 +7,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use maud::{Markup, html};
 
-use super::{SignedIn, csrf_of, html_response, page, refused, status_text};
+use super::{SignedIn, csrf_of, html_response, page, refused, session_caller, status_text};
 use crate::model::ApplicationView;
 use crate::problem::Problem;
 use crate::queue::QueueParams;
@@ -134,21 +134,15 @@ struct ApprovalForm {
 
 /// The person behind the page's session and the form they sent, its CSRF token checked.
 async fn signed_form(s: &Service, headers: &HeaderMap, body: &[u8]) -> Result<(Caller, ApprovalForm), Response> {
-    let Some(secret) = crate::session::session_cookie(headers) else {
-        return Err(Redirect::to("/ui/sign-in").into_response());
-    };
-    let Ok(Some((session, user))) = crate::accounts::session(&s.store, &secret, s.now()).await else {
-        return Err(Redirect::to("/ui/sign-in").into_response());
-    };
+    let (caller, csrf) = session_caller(s, headers).await?;
     let form = serde_urlencoded::from_bytes::<ApprovalForm>(body).ok();
-    let Some(form) = form.filter(|f| crate::accounts::same_secret(&f.csrf, &session.csrf_token)) else {
+    let Some(form) = form.filter(|f| crate::accounts::same_secret(&f.csrf, &csrf)) else {
         return Err(refused(Problem::new(
             StatusCode::FORBIDDEN,
             "csrf_token_invalid",
             "the form is not this session's; open the case again",
         )));
     };
-    let caller = Caller::of_account(user);
     if let Err(p) = s.authz.allow(&caller, "application.pr_approve") {
         return Err(refused(p));
     }

@@ -6,26 +6,15 @@
 
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::Response;
 use maud::html;
 
-use super::{SignedIn, html_response, page, refused};
+use super::{SignedIn, html_response, page, refused, session_caller};
 use crate::problem::Problem;
-use crate::service::{Caller, Service};
+use crate::service::Service;
 
 /// At most this many cases in one confirmation (a page of the queue).
 const MAX_CASES: usize = 100;
-
-/// The officer's session and the session's CSRF token, or the answer to give instead.
-pub(super) async fn session_caller(s: &Service, headers: &HeaderMap) -> Result<(Caller, String), Response> {
-    let Some(secret) = crate::session::session_cookie(headers) else {
-        return Err(Redirect::to("/ui/sign-in").into_response());
-    };
-    let Ok(Some((session, user))) = crate::accounts::session(&s.store, &secret, s.now()).await else {
-        return Err(Redirect::to("/ui/sign-in").into_response());
-    };
-    Ok((Caller::of_account(user), session.csrf_token))
-}
 
 /// Whether a case's proposed act is to issue with no finding to weigh.
 fn clean(decision: Option<&serde_json::Value>) -> bool {

@@ -329,6 +329,17 @@ async fn queue_page(
     )
 }
 
+/// The person behind a page's session and the session's CSRF token, or the answer to give instead.
+async fn session_caller(s: &Service, headers: &HeaderMap) -> Result<(Caller, String), Response> {
+    let Some(secret) = crate::session::session_cookie(headers) else {
+        return Err(Redirect::to("/ui/sign-in").into_response());
+    };
+    let Ok(Some((session, user))) = crate::accounts::session(&s.store, &secret, s.now()).await else {
+        return Err(Redirect::to("/ui/sign-in").into_response());
+    };
+    Ok((Caller::of_account(user), session.csrf_token))
+}
+
 /// The session behind a page's cookie: its CSRF token, for the forms the page shows.
 async fn csrf_of(s: &Service, headers: &HeaderMap) -> Option<String> {
     let secret = crate::session::session_cookie(headers)?;
@@ -522,14 +533,12 @@ async fn confirm_decision(
     headers: HeaderMap,
     body: axum::body::Bytes,
 ) -> Response {
-    let Some(secret) = crate::session::session_cookie(&headers) else {
-        return Redirect::to("/ui/sign-in").into_response();
-    };
-    let Ok(Some((session, user))) = crate::accounts::session(&s.store, &secret, s.now()).await else {
-        return Redirect::to("/ui/sign-in").into_response();
+    let (caller, csrf) = match session_caller(&s, &headers).await {
+        Ok(c) => c,
+        Err(r) => return r,
     };
     let form = serde_urlencoded::from_bytes::<DecisionForm>(&body).ok();
-    let Some(form) = form.filter(|f| crate::accounts::same_secret(&f.csrf, &session.csrf_token)) else {
+    let Some(form) = form.filter(|f| crate::accounts::same_secret(&f.csrf, &csrf)) else {
         return refused(Problem::new(
             StatusCode::FORBIDDEN,
             "csrf_token_invalid",
@@ -553,7 +562,6 @@ async fn confirm_decision(
     } else {
         Vec::new()
     };
-    let caller = Caller::of_account(user);
     if let Err(p) = s.authz.allow(&caller, "application.decide") {
         return refused(p);
     }
