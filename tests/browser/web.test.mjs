@@ -4,7 +4,7 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { mkdtempSync } from "node:fs";
+import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createServer } from "node:net";
@@ -158,4 +158,44 @@ test("a head approves a PR conclusion from the inbox, and an officer is refused 
   await page.waitForURL(/\/ui\/approvals$/);
   assert.match(await page.locator("main").innerText(), /Нет заключений, ожидающих утверждения/);
   await page.close();
+});
+
+// WCAG 2.2 AA (issue 17): axe-core (from npm, injected by the test; the pages load no script)
+// finds no serious or critical violation on each main page.
+const axeSource = readFileSync(new URL("./node_modules/axe-core/axe.min.js", import.meta.url), "utf8");
+
+async function serious(page) {
+  await page.addScriptTag({ content: axeSource });
+  const result = await page.evaluate(async () =>
+    // eslint-disable-next-line no-undef
+    axe.run(document, { runOnly: { type: "tag", values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"] } }));
+  return result.violations
+    .filter((v) => v.impact === "serious" || v.impact === "critical")
+    .map((v) => `${v.id} (${v.impact}): ${v.nodes.map((n) => n.target.join(" ")).join(", ")}`);
+}
+
+test("axe-core finds no serious violation on the main pages", async () => {
+  // The test injects axe into the page: the pages' own policy allows no script, so it is bypassed
+  // for this context only.
+  const context = await browser.newContext({ bypassCSP: true });
+  const page = await context.newPage();
+  const found = {};
+  await page.goto(`${base}/ui/sign-in`);
+  found["sign-in"] = await serious(page);
+  await page.goto(`${base}/verify`);
+  found["verify"] = await serious(page);
+  await signIn(page, head, headPassword);
+  found["queue"] = await serious(page);
+  await page.locator("tbody tr a").first().click();
+  await page.waitForURL(/\/ui\/cases\//);
+  found["case"] = await serious(page);
+  await page.goto(`${base}/ui/approvals`);
+  found["approvals"] = await serious(page);
+  // The scan itself finds what it should: an image with no text alternative is critical.
+  await page.setContent('<!DOCTYPE html><html lang="ru"><head><title>t</title></head><body><main><img src="/x.png"></main></body></html>');
+  assert.ok((await serious(page)).some((v) => v.startsWith("image-alt")), "axe-core ran and reports");
+  await context.close();
+  for (const [name, violations] of Object.entries(found)) {
+    assert.deepEqual(violations, [], `${name}: ${violations.join("; ")}`);
+  }
 });
