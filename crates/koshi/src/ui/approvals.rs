@@ -99,15 +99,15 @@ pub(super) async fn inbox(State(s): State<Service>, caller: Result<Caller, Probl
         } @else {
             table {
                 caption.muted { "По сроку оказания услуги, ближайшие первыми" }
-                thead { tr { th scope="col" { "Расписка" } th scope="col" { "Статус" } th scope="col" { "Основание" } th scope="col" { "Срок" } th scope="col" { "Подразделение" } } }
+                thead { tr { th scope="col" { "Талон (прил. 6)" } th scope="col" { "Статус" } th scope="col" { "Основание" } th scope="col" { "Срок" } th scope="col" { "Подразделение" } } }
                 tbody {
                     @for i in &data.items {
                         tr {
                             td { a href={ "/ui/cases/" (i.id) } { (i.receipt_number.clone().unwrap_or_else(|| i.id.clone())) } }
                             td { (status_text(&i.status)) }
                             td { (i.purpose) }
-                            td {
-                                (i.due_on.clone().unwrap_or_else(|| "—".into()))
+                            td.due {
+                                span.date { (i.due_on.clone().unwrap_or_else(|| "—".into())) }
                                 @if i.overdue { " " span.badge.overdue { "Просрочено" } }
                                 @if i.at_risk { " " span.badge.at-risk { "Последний день" } }
                             }

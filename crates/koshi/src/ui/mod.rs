@@ -191,6 +191,13 @@ fn status_label(s: &str) -> &'static str {
         "refused_to_accept" => "Отказано в приеме",
         "registered" => "Зарегистрировано",
         "awaiting_answers" => "Запросы направлены",
+        "conclusion_due" => "Ожидает заключения",
+        "hearing_required" => "Требуется заслушивание",
+        "hearing_notified" => "Назначено заслушивание",
+        "conclusion_drafted" => "Заключение на утверждении",
+        "annulment_hearing_required" => "Аннулирование: требуется заслушивание",
+        "annulment_hearing_notified" => "Аннулирование: назначено заслушивание",
+        "annulment_drafted" => "Аннулирование на утверждении",
         "annulled" => "Аннулировано",
         "withdrawn" => "Отозвано",
         _ => "",
@@ -246,7 +253,9 @@ async fn queue_page(
         .clone()
         .filter(|_| s.authz.allow(&caller, "application.decide").is_ok())
         .filter(|_| page_data.items.iter().any(|i| i.status == "awaiting_confirmation"));
+    // A wide table scrolls inside its region on a narrow screen instead of widening the page.
     let table = html! {
+        div.scroll tabindex="0" role="region" aria-label="Список дел" {
         table {
             caption.muted { "По сроку принятия решения, ближайшие первыми" }
             thead { tr {
@@ -268,7 +277,7 @@ async fn queue_page(
                         td { (status_text(&i.status)) }
                         td { (i.purpose) }
                         td.due {
-                            (i.due_on.clone().unwrap_or_else(|| "—".into()))
+                            span.date { (i.due_on.clone().unwrap_or_else(|| "—".into())) }
                             @if i.overdue { " " span.badge.overdue { "Просрочено" } }
                             @if i.at_risk { " " span.badge.at-risk { "Последний день" } }
                         }
@@ -276,6 +285,7 @@ async fn queue_page(
                     }
                 }
             }
+        }
         }
     };
     let body = html! {
@@ -634,4 +644,16 @@ async fn audit_page(State(s): State<Service>, caller: Result<Caller, Problem>, h
         StatusCode::OK,
         page("Журнал аудита", Some(SignedIn::new(&s, &caller, csrf)), body),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    /// Every status a case can have is shown in Russian, never as its code.
+    #[test]
+    fn every_status_has_a_russian_label() {
+        for status in koshi_law::status::Status::ALL {
+            let code = status.as_str();
+            assert!(!super::status_label(code).is_empty(), "{code} has no label");
+        }
+    }
 }

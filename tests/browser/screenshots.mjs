@@ -1,0 +1,47 @@
+// Screenshots of the main pages for a person to look at (issue 17): starts `koshi demo`, signs in
+// as the demo head, and saves PNGs under the directory given (default ./screenshots).
+//   node screenshots.mjs [DIR]      (after `cargo build -p koshi` and `npm ci`)
+import { spawn } from "node:child_process";
+import { mkdirSync, mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { chromium } from "playwright-core";
+
+const KOSHI = process.env.KOSHI_BIN ?? new URL("../../target/debug/koshi", import.meta.url).pathname;
+const out = process.argv[2] ?? "screenshots";
+mkdirSync(out, { recursive: true });
+const port = 18000 + Math.floor(Math.random() * 1000);
+const dir = mkdtempSync(join(tmpdir(), "koshi-shots-"));
+const demo = spawn(KOSHI, ["demo", "--listen", `127.0.0.1:${port}`, "--data-dir", join(dir, "data")], { env: { ...process.env, KOSHI_LOG: "error" } });
+let text = "";
+const [base, head, headPassword] = await new Promise((resolve, reject) => {
+  demo.stdout.on("data", (d) => {
+    text += d;
+    const m = text.match(/web app: (http:\/\/\S+)\/ui\//);
+    const h = text.match(/approver: (\S+) with password (\S+)/);
+    if (m && h && text.includes("\ntry:")) resolve([m[1], h[1], h[2]]);
+  });
+  demo.on("exit", (c) => reject(new Error(`koshi demo exited ${c}: ${text}`)));
+});
+const browser = await chromium.launch({ executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium", args: ["--no-sandbox", "--disable-gpu"] });
+for (const [name, width] of [["laptop", 1366], ["tablet", 820]]) {
+  const page = await browser.newPage({ viewport: { width, height: 900 } });
+  await page.goto(`${base}/ui/sign-in`);
+  await page.screenshot({ path: join(out, `${name}-sign-in.png`), fullPage: true });
+  await page.getByLabel("Имя пользователя").fill(head);
+  await page.getByLabel("Пароль").fill(headPassword);
+  await page.getByRole("button", { name: "Войти" }).click();
+  await page.waitForURL(/\/ui\/queue$/);
+  await page.screenshot({ path: join(out, `${name}-queue.png`), fullPage: true });
+  await page.goto(`${base}/ui/approvals`);
+  await page.screenshot({ path: join(out, `${name}-approvals.png`), fullPage: true });
+  await page.locator("tbody tr a").first().click();
+  await page.waitForURL(/\/ui\/cases\//);
+  await page.screenshot({ path: join(out, `${name}-approval-case.png`), fullPage: true });
+  await page.goto(`${base}/verify`);
+  await page.screenshot({ path: join(out, `${name}-verify.png`), fullPage: true });
+  await page.close();
+}
+await browser.close();
+demo.kill();
+console.log(`screenshots in ${out}`);
