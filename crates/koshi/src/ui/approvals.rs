@@ -105,7 +105,7 @@ pub(super) async fn inbox(State(s): State<Service>, caller: Result<Caller, Probl
                         tr {
                             td { a href={ "/ui/cases/" (i.id) } { (i.receipt_number.clone().unwrap_or_else(|| i.id.clone())) } }
                             td { (status_text(&i.status)) }
-                            td { (i.purpose) }
+                            td { (super::purpose_text(&s, &i.service, &i.purpose)) }
                             td.due {
                                 span.date { (i.due_on.clone().unwrap_or_else(|| "—".into())) }
                                 @if i.overdue { " " span.badge.overdue { "Просрочено" } }

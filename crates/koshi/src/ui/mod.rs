@@ -204,6 +204,30 @@ fn status_label(s: &str) -> &'static str {
     }
 }
 
+/// An RVP purpose or a PR ground by its name in the requirements, with its code.
+fn purpose_text(s: &Service, service: &str, code: &str) -> String {
+    let law = s.law();
+    let name = if service == "pr" {
+        law.requirements.pr_ground(code).map(|g| g.ru.clone())
+    } else {
+        law.requirements.purpose(code).map(|p| p.ru.clone())
+    };
+    match name {
+        Some(n) => format!("{n} ({code})"),
+        None => code.to_string(),
+    }
+}
+
+/// The channel a filing came by (п. 3).
+fn channel_label(c: &str) -> &str {
+    match c {
+        "police_desk" => "Подразделение миграционной полиции",
+        "con" => "Государственная корпорация (ЦОН)",
+        "portal" => "Портал «электронного правительства»",
+        other => other,
+    }
+}
+
 fn status_text(s: &str) -> String {
     match status_label(s) {
         "" => s.to_string(),
@@ -260,7 +284,7 @@ async fn queue_page(
             caption.muted { "По сроку принятия решения, ближайшие первыми" }
             thead { tr {
                 @if bulk.is_some() { th scope="col" { span.visually-hidden { "Выбрать" } } }
-                th scope="col" { "Расписка" } th scope="col" { "Услуга" } th scope="col" { "Статус" } th scope="col" { "Цель" } th scope="col" { "Срок решения" } th scope="col" { "Подразделение" }
+                th scope="col" { "Расписка" } th scope="col" { "Услуга" } th scope="col" { "Статус" } th scope="col" { "Цель или основание" } th scope="col" { "Срок решения" } th scope="col" { "Подразделение" }
             } }
             tbody {
                 @for i in &page_data.items {
@@ -275,7 +299,7 @@ async fn queue_page(
                         td { a href={ "/ui/cases/" (i.id) } { (i.receipt_number.clone().unwrap_or_else(|| i.id.clone())) } }
                         td { (service_label(&i.service)) }
                         td { (status_text(&i.status)) }
-                        td { (i.purpose) }
+                        td { (purpose_text(&s, &i.service, &i.purpose)) }
                         td.due {
                             span.date { (i.due_on.clone().unwrap_or_else(|| "—".into())) }
                             @if i.overdue { " " span.badge.overdue { "Просрочено" } }
@@ -408,8 +432,8 @@ async fn case_page(
         h1 { (service_label(&v.kind)) " · " (v.receipt.number) }
         dl.summary {
             dt { "Статус" } dd { (status_text(&v.status)) @if v.overdue { " " span.badge.overdue { "Просрочено" } } }
-            dt { "Цель" } dd { (v.purpose) }
-            dt { "Канал" } dd { (v.channel) }
+            dt { @if v.kind == "pr" { "Основание" } @else { "Цель" } } dd { (purpose_text(&s, &v.kind, &v.purpose)) }
+            dt { "Канал" } dd { (channel_label(&v.channel)) }
             dt { "Подразделение" } dd { (v.unit) }
             dt { "Подано" } dd { (v.filed_at) }
             dt { "Принято" } dd { (v.accepted_on.clone().unwrap_or_else(|| "—".into())) }
