@@ -16,6 +16,7 @@ use crate::session::Client;
 
 mod approvals;
 mod bulk;
+mod handover;
 mod verify;
 
 /// The stylesheet, compiled in (nothing is loaded from outside).
@@ -33,6 +34,7 @@ pub fn routes() -> axum::Router<Service> {
         .route("/ui/sign-out", axum::routing::post(sign_out))
         .route("/ui/approvals", get(approvals::inbox))
         .route("/ui/queue/confirm", axum::routing::post(bulk::confirm))
+        .route("/ui/handover", get(handover::results))
         .route("/ui/cases/{id}/approval", axum::routing::post(approvals::approve))
         .route(
             "/ui/cases/{id}/approval/return",
@@ -80,6 +82,9 @@ fn page(title: &str, signed_in: Option<SignedIn<'_>>, body: Markup) -> Markup {
                     strong { "Koshi · ИС МП" }
                     @if let Some(who) = &signed_in {
                         a href="/ui/queue" { "Очередь" }
+                        @if who.caller.role == "con_operator" {
+                            a href="/ui/handover" { "К выдаче" }
+                        }
                         @if who.approves {
                             a href="/ui/approvals" { "На утверждение" }
                         }

@@ -35,3 +35,4 @@ mod signatures;
 mod ui;
 mod ui_approvals;
 mod ui_bulk;
+mod ui_handover;
