@@ -99,6 +99,19 @@ impl Post {
     }
 }
 
+impl Post {
+    /// The post as п. 15 абз. 2 names it (Russian).
+    pub fn ru(self) -> &'static str {
+        match self {
+            Post::HeadOfPoliceDepartment => "начальник Департамента полиции",
+            Post::DeputyHeadOfPoliceDepartment => "заместитель начальника Департамента полиции",
+            Post::HeadOfCityDistrictPolice => "начальник городского (районного) органа внутренних дел",
+            Post::HeadOfUms => "начальник Управления миграционной службы Департамента полиции",
+            Post::Other => "сотрудник",
+        }
+    }
+}
+
 pub const APPROVAL: Citation = Citation::new("п. 15 абз. 2");
 
 /// Whether the post may approve a PR conclusion at all (the unit is checked by the service).

@@ -91,7 +91,7 @@ fn page(title: &str, signed_in: Option<SignedIn<'_>>, body: Markup) -> Markup {
                         @if matches!(who.caller.role.as_str(), "auditor" | "admin") {
                             a href="/ui/audit" { "Журнал аудита" }
                         }
-                        span { (who.caller.role) " · " (who.caller.unit) }
+                        span { (role_label(who.caller)) " · " (who.caller.unit) }
                         @if let Some(token) = &who.csrf {
                             form.sign-out method="post" action="/ui/sign-out" {
                                 input type="hidden" name="csrf" value=(token);
@@ -220,6 +220,20 @@ fn purpose_text(s: &Service, service: &str, code: &str) -> String {
     match name {
         Some(n) => format!("{n} ({code})"),
         None => code.to_string(),
+    }
+}
+
+/// Who is signed in, as a person reads it: the post a head holds (п. 15), else the role.
+fn role_label(c: &Caller) -> &str {
+    match c.post.as_deref().and_then(koshi_law::pr::Post::parse) {
+        Some(p) if p != koshi_law::pr::Post::Other => p.ru(),
+        _ => match c.role.as_str() {
+            "officer" => "сотрудник миграционной полиции",
+            "con_operator" => "работник Государственной корпорации",
+            "auditor" => "аудитор",
+            "admin" => "администратор",
+            other => other,
+        },
     }
 }
 
