@@ -31,6 +31,29 @@ pub fn check_json(v: &Value) -> Result<(), Problem> {
     walk(v, &mut path, None)
 }
 
+/// Checks the free-text fields of a page's form as a JSON body's are checked: no control
+/// characters, at most the free-text length. `field` names the form field in the problem.
+pub fn check_form_text(fields: &[(&str, &str)]) -> Result<(), Problem> {
+    for (field, text) in fields {
+        let pointer = format!("/{field}");
+        if let Some(c) = first_control(text) {
+            return Err(Problem::unprocessable(
+                "invalid_text",
+                &pointer,
+                format!("a control character (U+{:04X}) is not allowed", c as u32),
+            ));
+        }
+        if text.len() > MAX_FREE_TEXT && text.chars().count() > MAX_FREE_TEXT {
+            return Err(Problem::unprocessable(
+                "text_too_long",
+                &pointer,
+                format!("at most {MAX_FREE_TEXT} characters"),
+            ));
+        }
+    }
+    Ok(())
+}
+
 #[derive(Clone, Copy)]
 enum Seg<'a> {
     Key(&'a str),

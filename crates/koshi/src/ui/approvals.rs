@@ -146,6 +146,9 @@ async fn signed_form(s: &Service, headers: &HeaderMap, body: &[u8]) -> Result<(C
     if let Err(p) = s.authz.allow(&caller, "application.pr_approve") {
         return Err(refused(p));
     }
+    if let Err(p) = crate::edge::check_form_text(&[("comment", &form.comment)]) {
+        return Err(refused(p));
+    }
     Ok((caller, form))
 }
 

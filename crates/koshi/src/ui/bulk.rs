@@ -43,6 +43,10 @@ pub(super) async fn confirm(State(s): State<Service>, headers: HeaderMap, body: 
         return refused(p);
     }
     let reason = value("comment").unwrap_or("").to_string();
+    let texts: Vec<(&str, &str)> = fields.iter().map(|(n, v)| (n.as_str(), v.as_str())).collect();
+    if let Err(p) = crate::edge::check_form_text(&texts) {
+        return refused(p);
+    }
     let ids: Vec<&str> = fields
         .iter()
         .filter(|(n, _)| n == "id")

@@ -598,6 +598,13 @@ async fn confirm_decision(
             "the form is not this session's; open the case again",
         ));
     };
+    if let Err(p) = crate::edge::check_form_text(&[
+        ("comment", &form.comment),
+        ("ground", &form.ground),
+        ("detail", &form.detail),
+    ]) {
+        return refused(p);
+    }
     let comment = form.comment.trim().to_string();
     if comment.chars().count() < 3 || !matches!(form.action.as_str(), "confirm" | "refuse") {
         return refused(Problem::unprocessable(

@@ -145,6 +145,13 @@ async fn an_officer_works_through_pages(t: &TestApp) {
         403
     );
     assert_eq!(post(format!("csrf={csrf}&action=confirm&comment=")).await.status(), 422);
+    assert_eq!(
+        post(format!("csrf={csrf}&action=confirm&comment=records%00confirmed"))
+            .await
+            .status(),
+        422,
+        "a control character in a form is refused as in a JSON body"
+    );
     assert_eq!(t.case(id).await["status"], "awaiting_confirmation", "nothing changed");
     let r = post(format!("csrf={csrf}&action=confirm&comment=records+confirmed")).await;
     assert_eq!(r.status(), 303);

@@ -123,6 +123,14 @@ async fn a_head_returns_and_approves_a_conclusion_from_the_inbox(t: &TestApp) {
     )
     .await;
     assert_eq!(s, 422, "{text}");
+    let (s, _, text) = form(
+        t,
+        &head,
+        &format!("/ui/cases/{id}/approval/return"),
+        format!("csrf={}&comment=%00%01", head.1),
+    )
+    .await;
+    assert_eq!(s, 422, "{text}");
     let (status, before) = status_of(t, &id).await;
     assert_eq!(status, "conclusion_drafted");
 

@@ -62,6 +62,16 @@ async fn an_officer_confirms_clean_cases_together(t: &TestApp) {
     assert_eq!(s, 422);
     let (s, _) = post_form(t, &officer, format!("csrf=forged&{picked}&comment=Проверки+чисты")).await;
     assert_eq!(s, 403);
+    // A control character in the reason (a NUL was a 500 on PostgreSQL through the API) is
+    // refused as the API refuses it, naming the field.
+    let (s, page) = post_form(
+        t,
+        &officer,
+        format!("csrf={}&{picked}&comment=Проверки%00чисты", officer.1),
+    )
+    .await;
+    assert_eq!(s, 422, "{page}");
+    assert!(page.contains("control character"), "{page}");
     for id in &ids {
         assert_eq!(case(t, id).await["status"], "awaiting_confirmation");
     }
