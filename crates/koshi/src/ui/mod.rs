@@ -161,6 +161,13 @@ async fn sign_in(State(s): State<Service>, Client(client): Client, body: axum::b
     let Ok(form) = serde_urlencoded::from_bytes::<SignInForm>(&body) else {
         return html_response(StatusCode::BAD_REQUEST, sign_in_form(Some("Заполните имя и пароль.")));
     };
+    // A control character or an overlong text never reaches the accounts (a NUL failed on PostgreSQL).
+    if crate::edge::check_form_text(&[("username", &form.username), ("password", &form.password)]).is_err() {
+        return html_response(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            sign_in_form(Some("Имя или пароль содержат недопустимые символы.")),
+        );
+    }
     match crate::accounts::sign_in(
         &s.store,
         &s.sign_in_limiter,

@@ -50,6 +50,10 @@ async fn an_officer_works_through_pages(t: &TestApp) {
     let csp = r.headers()["content-security-policy"].to_str().unwrap().to_string();
     assert!(csp.contains("style-src 'self'") && !csp.contains("script-src"), "{csp}");
     assert!(r.text().await.unwrap().contains("Неверное имя пользователя или пароль"));
+    // A control character in the name is refused before the accounts are asked.
+    let r = sign_in(t, &http, "p.officer%00", "a-long-password-2026").await;
+    assert_eq!(r.status(), 422);
+    assert!(r.text().await.unwrap().contains("недопустимые символы"));
     // Signed in: the queue shows the case by its receipt, with its deadline.
     let r = sign_in(t, &http, "p.officer", "a-long-password-2026").await;
     assert_eq!(r.status(), 303);
