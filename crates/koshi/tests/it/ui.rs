@@ -78,6 +78,18 @@ async fn an_officer_works_through_pages(t: &TestApp) {
         "{page}"
     );
     assert!(page.contains("2026-02-03"), "the legal decision date");
+    // The filtered list downloads as CSV through the list API, with the session's cookie.
+    let csv_href = "/api/v1/applications?format=csv&amp;state=open";
+    assert!(page.contains(csv_href), "{page}");
+    let r = http
+        .get(format!("{}{}", t.base, csv_href.replace("&amp;", "&")))
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert!(r.headers()["content-type"].to_str().unwrap().starts_with("text/csv"));
+    assert!(r.text().await.unwrap().contains(id), "the case is in the export");
     // A blank filter field is no filter.
     let r = http
         .get(format!("{}/ui/queue?state=open&service=&q=", t.base))
