@@ -2,7 +2,6 @@
 
 use jiff::civil::Date;
 use koshi_law::agencies::{Agency, AnswerSource};
-use koshi_law::terms;
 use koshi_store::repo::{self, ApplicationRow};
 use koshi_store::{StoreError, Unit, instant};
 use serde_json::json;
@@ -144,17 +143,8 @@ impl Service {
             ));
             let mut conclusion_by = None;
             if last {
-                let service_due = stored_date(app.due_on.as_deref(), "service term")?;
-                let due = terms::pr_stage_due(terms::PrStage::Conclusion, today, service_due);
+                let due = self.start_conclusion_clock(&mut unit, &app, today)?;
                 conclusion_by = Some(due.to_string());
-                self.start_clock(
-                    &mut unit,
-                    koshi_law::clocks::LegalClock::Conclusion,
-                    &app.id,
-                    due,
-                    json!({"due_on": due.to_string()}),
-                    crate::service::known_version(&app.rules_version)?,
-                );
                 unit.push(case_event(
                     &app.id,
                     "system",

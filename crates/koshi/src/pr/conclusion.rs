@@ -207,6 +207,27 @@ impl Service {
         Ok(json!({"id": app.id, "status": status, "conclusion": conclusion}))
     }
 
+    /// п. 14 пп. 4: the conclusion's stage term from `today` (never past the service term), its
+    /// clock started in `unit`; the day it ends.
+    pub(crate) fn start_conclusion_clock(
+        &self,
+        unit: &mut Unit,
+        app: &ApplicationRow,
+        today: Date,
+    ) -> Result<Date, Problem> {
+        let service_due = stored_date(app.due_on.as_deref(), "service term")?;
+        let due = terms::pr_stage_due(terms::PrStage::Conclusion, today, service_due);
+        self.start_clock(
+            unit,
+            koshi_law::clocks::LegalClock::Conclusion,
+            &app.id,
+            due,
+            json!({"due_on": due.to_string()}),
+            crate::service::known_version(&app.rules_version)?,
+        );
+        Ok(due)
+    }
+
     /// п. 15 абз. 2: the post that approves conclusions may instead return a draft to the officer
     /// with a comment (a written reason is required). The case is again due a conclusion, with
     /// the conclusion stage's term counted anew from the return and never past the service term
@@ -239,15 +260,14 @@ impl Service {
         let now = self.now();
         let now_s = instant(now);
         let today = self.law().calendar.civil(now).date();
-        let returned = json!({"returned_by": caller.actor(), "post": caller.post, "returned_at": now_s, "comment": comment, "conclusion": decision["conclusion"].take(), "citation": "п. 15 абз. 2"});
+        let drafted = decision
+            .as_object_mut()
+            .and_then(|d| d.remove("conclusion"))
+            .unwrap_or_default();
+        let returned = json!({"returned_by": caller.actor(), "post": caller.post, "returned_at": now_s, "comment": comment, "conclusion": drafted, "citation": "п. 15 абз. 2"});
         let mut earlier = decision["returned_drafts"].as_array().cloned().unwrap_or_default();
         earlier.push(returned);
         decision["returned_drafts"] = json!(earlier);
-        if let Some(d) = decision.as_object_mut() {
-            d.remove("conclusion");
-        }
-        let service_due = stored_date(app.due_on.as_deref(), "service term")?;
-        let due = terms::pr_stage_due(terms::PrStage::Conclusion, today, service_due);
         let mut unit = Unit::new();
         unit.push(status_change(
             &app,
@@ -255,14 +275,7 @@ impl Service {
             Some(decision.to_string()),
             &now_s,
         )?);
-        self.start_clock(
-            &mut unit,
-            koshi_law::clocks::LegalClock::Conclusion,
-            &app.id,
-            due,
-            json!({"due_on": due.to_string()}),
-            crate::service::known_version(&app.rules_version)?,
-        );
+        let due = self.start_conclusion_clock(&mut unit, &app, today)?;
         unit.push(case_event(
             &app.id,
             &caller.actor(),

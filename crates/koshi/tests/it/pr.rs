@@ -407,11 +407,22 @@ pub(crate) async fn record_answers(t: &TestApp, id: &str, answers: &[(&str, &str
 
 /// Signs a person in and returns (cookie, csrf).
 pub(crate) async fn person(t: &TestApp, username: &str, post: &str, unit: &str) -> (String, String) {
+    person_with_role(t, username, "officer", post, unit).await
+}
+
+/// Signs a person of this role in and returns (cookie, csrf).
+pub(crate) async fn person_with_role(
+    t: &TestApp,
+    username: &str,
+    role: &str,
+    post: &str,
+    unit: &str,
+) -> (String, String) {
     koshi::accounts::add_user(
         &t.app.service.store,
         username,
         "пароль-для-теста-2026",
-        "officer",
+        role,
         unit,
         post,
         t.now(),
@@ -425,6 +436,7 @@ pub(crate) async fn person(t: &TestApp, username: &str, post: &str, unit: &str) 
         .send()
         .await
         .unwrap();
+    assert_eq!(r.status(), 201, "{username} signs in");
     let cookie = r.headers()["set-cookie"]
         .to_str()
         .unwrap()

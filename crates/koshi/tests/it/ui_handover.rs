@@ -9,32 +9,7 @@ use crate::harness::TestApp;
 use crate::on_both;
 
 async fn signed_in(t: &TestApp, username: &str, role: &str, unit: &str) -> String {
-    koshi::accounts::add_user(
-        &t.app.service.store,
-        username,
-        "пароль-для-теста-2026",
-        role,
-        unit,
-        "other",
-        t.now(),
-    )
-    .await
-    .unwrap();
-    let r = t
-        .http
-        .post(format!("{}/api/v1/session", t.base))
-        .json(&json!({"username": username, "password": "пароль-для-теста-2026"}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 201);
-    r.headers()["set-cookie"]
-        .to_str()
-        .unwrap()
-        .split(';')
-        .next()
-        .unwrap()
-        .to_string()
+    crate::pr::person_with_role(t, username, role, "other", unit).await.0
 }
 
 async fn page(t: &TestApp, cookie: &str) -> (u16, String) {
