@@ -11,7 +11,7 @@ use koshi_store::repo::{self, SessionRow, UserRow};
 use koshi_store::{Store, Unit, instant};
 use sha2::{Digest, Sha256};
 
-use crate::problem::Problem;
+use koshi_cases::CaseError;
 
 /// How long a session lives (a working day and a half at most; sign-out ends it earlier).
 pub const SESSION_HOURS: i64 = 12;
@@ -196,11 +196,11 @@ impl PublicLimiter {
 static HASHING: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(2);
 
 /// Verifies a password on the blocking pool, at most [`HASHING`]'s permits at once.
-async fn verify_off_the_workers(password: String, phc: String) -> Result<bool, Problem> {
-    let _turn = HASHING.acquire().await.map_err(|e| Problem::internal(&e))?;
+async fn verify_off_the_workers(password: String, phc: String) -> Result<bool, CaseError> {
+    let _turn = HASHING.acquire().await.map_err(|e| CaseError::internal(&e))?;
     tokio::task::spawn_blocking(move || verify_password(&password, &phc))
         .await
-        .map_err(|e| Problem::internal(&e))
+        .map_err(|e| CaseError::internal(&e))
 }
 
 /// Signs in: the same answer for an unknown user and a wrong password.
@@ -211,13 +211,13 @@ pub async fn sign_in(
     password: &str,
     client: &str,
     now: Timestamp,
-) -> Result<OpenedSession, Problem> {
+) -> Result<OpenedSession, CaseError> {
     let user_key = format!("user:{}", username.trim().to_lowercase());
     let client_key = format!("client:{client}");
     for key in [&user_key, &client_key] {
         if let Err(retry) = limiter.check(key, now) {
-            let mut p = Problem::new(
-                axum::http::StatusCode::TOO_MANY_REQUESTS,
+            let mut p = CaseError::new(
+                koshi_cases::Kind::TooMany,
                 "too_many_sign_in_attempts",
                 format!("too many failed sign-ins; try again in {retry} seconds"),
             );
@@ -235,7 +235,7 @@ pub async fn sign_in(
     let Some(user) = user.filter(|_| ok) else {
         limiter.failed(&user_key, now);
         limiter.failed(&client_key, now);
-        return Err(Problem::unauthorized("the username or the password is wrong"));
+        return Err(CaseError::unauthorized("the username or the password is wrong"));
     };
     limiter.succeeded(&user_key);
     let secret = random_hex();
@@ -268,7 +268,7 @@ fn dummy_hash() -> &'static str {
 
 /// The live session of a cookie secret: (session, user), or `None` when unknown, expired,
 /// revoked or the user is disabled.
-pub async fn session(store: &Store, secret: &str, now: Timestamp) -> Result<Option<(SessionRow, UserRow)>, Problem> {
+pub async fn session(store: &Store, secret: &str, now: Timestamp) -> Result<Option<(SessionRow, UserRow)>, CaseError> {
     let Some(s) = store.session(&sha256_hex(secret)).await? else {
         return Ok(None);
     };
@@ -284,7 +284,7 @@ pub async fn session(store: &Store, secret: &str, now: Timestamp) -> Result<Opti
     Ok(Some((s, u)))
 }
 
-pub async fn sign_out(store: &Store, secret: &str, now: Timestamp) -> Result<(), Problem> {
+pub async fn sign_out(store: &Store, secret: &str, now: Timestamp) -> Result<(), CaseError> {
     store
         .write(Unit::new().with(repo::revoke_session(&sha256_hex(secret), &instant(now))))
         .await?;

@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::Deserialize;
 
 use crate::caller::{Caller, ROLES};
-use crate::problem::Problem;
+use koshi_cases::CaseError;
 
 pub const BUILTIN_UNITS: &str = include_str!("../data/units.toml");
 pub const BUILTIN_PERMISSIONS: &str = include_str!("../data/permissions.toml");
@@ -238,23 +238,29 @@ impl Authz {
     }
 
     /// The scope of `action` for the caller's role, or 403.
-    pub fn allow(&self, caller: &Caller, action: &str) -> Result<Scope, Problem> {
+    pub fn allow(&self, caller: &Caller, action: &str) -> Result<Scope, CaseError> {
         debug_assert!(self.actions.contains(action), "unknown action {action}");
         self.matrix
             .get(&(caller.role.clone(), action.to_string()))
             .copied()
-            .ok_or_else(|| Problem::forbidden(format!("the {} role may not {action}", caller.role)))
+            .ok_or_else(|| CaseError::forbidden(format!("the {} role may not {action}", caller.role)))
     }
 
     /// As [`Authz::allow`], for one case of `case_unit` filed at `filed_unit`.
-    pub fn allow_case(&self, caller: &Caller, action: &str, case_unit: &str, filed_unit: &str) -> Result<(), Problem> {
+    pub fn allow_case(
+        &self,
+        caller: &Caller,
+        action: &str,
+        case_unit: &str,
+        filed_unit: &str,
+    ) -> Result<(), CaseError> {
         match self.allow(caller, action)? {
             Scope::All => Ok(()),
             Scope::OwnUnits if self.serves(&caller.unit, case_unit) => Ok(()),
             // A ЦОН branch (or the portal) reaches what it filed; a police body only the cases it
             // owns, so a case transferred away (п. 17-1) leaves the body that filed it.
             Scope::OwnUnits if !self.is_police(&caller.unit) && self.serves(&caller.unit, filed_unit) => Ok(()),
-            Scope::OwnUnits => Err(Problem::forbidden(format!(
+            Scope::OwnUnits => Err(CaseError::forbidden(format!(
                 "the case belongs to unit {case_unit}, which unit {} does not serve",
                 caller.unit
             ))),
@@ -263,7 +269,7 @@ impl Authz {
 
     /// п. 15 абз. 2: may a person holding `post` at `approver_unit` approve a conclusion on a case
     /// of `case_unit`? Only the heads the paragraph names, each for the units it reaches.
-    pub fn may_approve(&self, post: Option<&str>, approver_unit: &str, case_unit: &str) -> Result<(), Problem> {
+    pub fn may_approve(&self, post: Option<&str>, approver_unit: &str, case_unit: &str) -> Result<(), CaseError> {
         let root = self.approval_root(post, approver_unit)?;
         match root {
             Some(r) if self.serves(&r, case_unit) => Ok(()),
@@ -275,7 +281,7 @@ impl Authz {
 
     /// п. 15 абз. 2: does a person holding `post` at `approver_unit` approve conclusions at all?
     /// Then the unit whose cases the post reaches (its own, or its parent's).
-    pub fn approval_root(&self, post: Option<&str>, approver_unit: &str) -> Result<Option<String>, Problem> {
+    pub fn approval_root(&self, post: Option<&str>, approver_unit: &str) -> Result<Option<String>, CaseError> {
         let deny = |why: String| Err(no_approval_authority(why));
         let Some(post) = post else {
             return deny("an approval is given by a person holding a post, not by a system token".into());
@@ -316,9 +322,9 @@ impl Authz {
     }
 }
 
-fn no_approval_authority(why: String) -> Problem {
-    Problem::new(
-        axum::http::StatusCode::FORBIDDEN,
+fn no_approval_authority(why: String) -> CaseError {
+    CaseError::new(
+        koshi_cases::Kind::Forbidden,
         "no_approval_authority",
         format!("{why} (п. 15 абз. 2)"),
     )

@@ -118,7 +118,7 @@ impl Service {
         &self,
         unit: &mut Unit,
         app: &koshi_store::repo::ApplicationRow,
-    ) -> Result<(), crate::problem::Problem> {
+    ) -> Result<(), koshi_cases::CaseError> {
         match app.due_on.as_deref().map(str::parse::<Date>) {
             Some(Ok(due)) => self.start_clock(
                 unit,

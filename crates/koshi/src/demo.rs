@@ -252,8 +252,8 @@ async fn pr_awaiting_approval(
         "filed_at": received.to_string(),
         "paper_filing": {"receipt_number": "П-ПМЖ-1", "reason": "демо: заявление принято на бумаге в 10:00 последнего рабочего дня"}
     }))?;
-    let problem = |p: crate::problem::Problem| anyhow::anyhow!("{}: {}", p.code, p.detail);
-    let (_, created) = s.file_pr(officer, req, None, "").await.map_err(problem)?;
+    let problem = |p: koshi_cases::CaseError| anyhow::anyhow!("{}: {}", p.code, p.detail);
+    let created = s.file_pr(officer, req, None, "").await.map_err(problem)?;
     if created.status == "refused_to_accept" {
         anyhow::bail!("refused to accept: {:?}", created.receipt.grounds);
     }

@@ -3,10 +3,9 @@
 //! media types and electronic copies that are not what they claim are refused with a 4xx problem
 //! naming the field, and nothing is written.
 
-use axum::http::StatusCode;
 use serde_json::Value;
 
-use crate::problem::Problem;
+use koshi_cases::CaseError;
 
 /// Largest request body (attachments are base64 inside JSON).
 pub const MAX_BODY_BYTES: usize = 48 * 1024 * 1024;
@@ -26,25 +25,25 @@ const FREE_TEXT: [&str; 6] = ["statement", "comment", "reason", "position", "det
 /// Checks every string, list and object of a JSON body: no control characters, bounded lengths
 /// and counts. `content_base64` is bounded by the attachment limit instead (checked later). The
 /// walk allocates nothing unless it finds a fault (it runs on every request body).
-pub fn check_json(v: &Value) -> Result<(), Problem> {
+pub fn check_json(v: &Value) -> Result<(), CaseError> {
     let mut path: Vec<Seg<'_>> = Vec::new();
     walk(v, &mut path, None)
 }
 
 /// Checks the free-text fields of a page's form as a JSON body's are checked: no control
 /// characters, at most the free-text length. `field` names the form field in the problem.
-pub fn check_form_text(fields: &[(&str, &str)]) -> Result<(), Problem> {
+pub fn check_form_text(fields: &[(&str, &str)]) -> Result<(), CaseError> {
     for (field, text) in fields {
         let pointer = format!("/{field}");
         if let Some(c) = first_control(text) {
-            return Err(Problem::unprocessable(
+            return Err(CaseError::unprocessable(
                 "invalid_text",
                 &pointer,
                 format!("a control character (U+{:04X}) is not allowed", c as u32),
             ));
         }
         if text.len() > MAX_FREE_TEXT && text.chars().count() > MAX_FREE_TEXT {
-            return Err(Problem::unprocessable(
+            return Err(CaseError::unprocessable(
                 "text_too_long",
                 &pointer,
                 format!("at most {MAX_FREE_TEXT} characters"),
@@ -90,9 +89,9 @@ fn first_control(s: &str) -> Option<char> {
     }
 }
 
-fn walk<'a>(v: &'a Value, path: &mut Vec<Seg<'a>>, key: Option<&'a str>) -> Result<(), Problem> {
+fn walk<'a>(v: &'a Value, path: &mut Vec<Seg<'a>>, key: Option<&'a str>) -> Result<(), CaseError> {
     if path.len() > MAX_DEPTH {
-        return Err(Problem::unprocessable(
+        return Err(CaseError::unprocessable(
             "too_deep",
             &pointer(path),
             "the body nests too deeply",
@@ -109,7 +108,7 @@ fn walk<'a>(v: &'a Value, path: &mut Vec<Seg<'a>>, key: Option<&'a str>) -> Resu
                 MAX_TEXT
             };
             if let Some(c) = first_control(s) {
-                return Err(Problem::unprocessable(
+                return Err(CaseError::unprocessable(
                     "invalid_text",
                     &pointer(path),
                     format!("a control character (U+{:04X}) is not allowed", c as u32),
@@ -117,7 +116,7 @@ fn walk<'a>(v: &'a Value, path: &mut Vec<Seg<'a>>, key: Option<&'a str>) -> Resu
             }
             // Bytes bound characters from above: count characters only when the bytes exceed it.
             if s.len() > limit && s.chars().count() > limit {
-                return Err(Problem::unprocessable(
+                return Err(CaseError::unprocessable(
                     "text_too_long",
                     &pointer(path),
                     format!("at most {limit} characters"),
@@ -127,7 +126,7 @@ fn walk<'a>(v: &'a Value, path: &mut Vec<Seg<'a>>, key: Option<&'a str>) -> Resu
         }
         Value::Array(items) => {
             if items.len() > MAX_ITEMS {
-                return Err(Problem::unprocessable(
+                return Err(CaseError::unprocessable(
                     "too_many_items",
                     &pointer(path),
                     format!("at most {MAX_ITEMS} items"),
@@ -143,7 +142,7 @@ fn walk<'a>(v: &'a Value, path: &mut Vec<Seg<'a>>, key: Option<&'a str>) -> Resu
         Value::Object(map) => {
             for (k, item) in map {
                 if k.len() > 100 || first_control(k).is_some() {
-                    return Err(Problem::unprocessable(
+                    return Err(CaseError::unprocessable(
                         "invalid_key",
                         &pointer(path),
                         "a key is not acceptable",
@@ -160,11 +159,11 @@ fn walk<'a>(v: &'a Value, path: &mut Vec<Seg<'a>>, key: Option<&'a str>) -> Resu
 }
 
 /// A path or query with a control character (a NUL among them) is refused before routing.
-pub fn check_target(path: &str, query: Option<&str>) -> Result<(), Problem> {
+pub fn check_target(path: &str, query: Option<&str>) -> Result<(), CaseError> {
     for part in std::iter::once(path).chain(query) {
         let decoded = percent_decode(part);
         if decoded.iter().any(|b| *b < 0x20 || *b == 0x7f) {
-            return Err(Problem::bad_request(
+            return Err(CaseError::bad_request(
                 "invalid_request_target",
                 "the path or query holds a control character",
             ));
@@ -206,12 +205,12 @@ pub fn media_type_known(media_type: &str) -> bool {
 
 /// An electronic copy is what its media type says (a PDF begins `%PDF-`, …): an executable or
 /// any other file sent as a "copy" is refused.
-pub fn check_copy(pointer: &str, media_type: &str, bytes: &[u8]) -> Result<(), Problem> {
+pub fn check_copy(pointer: &str, media_type: &str, bytes: &[u8]) -> Result<(), CaseError> {
     let Some((_, magic)) = MEDIA.iter().find(|(m, _)| *m == media_type) else {
         return Err(unsupported_media(pointer, media_type));
     };
     if !bytes.starts_with(magic) {
-        return Err(Problem::unprocessable(
+        return Err(CaseError::unprocessable(
             "attachment_not_its_media_type",
             pointer,
             format!("the content is not {media_type}"),
@@ -220,9 +219,9 @@ pub fn check_copy(pointer: &str, media_type: &str, bytes: &[u8]) -> Result<(), P
     Ok(())
 }
 
-pub fn unsupported_media(pointer: &str, media_type: &str) -> Problem {
+pub fn unsupported_media(pointer: &str, media_type: &str) -> CaseError {
     let known: Vec<&str> = MEDIA.iter().map(|(m, _)| *m).collect();
-    Problem::unprocessable(
+    CaseError::unprocessable(
         "unsupported_media_type",
         pointer,
         format!("{media_type:?} is not one of {}", known.join(", ")),
@@ -242,17 +241,17 @@ pub fn check_person(
     issued: Option<jiff::civil::Date>,
     expires: jiff::civil::Date,
     filed_on: jiff::civil::Date,
-) -> Result<(), Problem> {
+) -> Result<(), CaseError> {
     let earliest_birth = jiff::civil::date(1900, 1, 1);
     if birth < earliest_birth || birth > filed_on {
-        return Err(Problem::unprocessable(
+        return Err(CaseError::unprocessable(
             "implausible_date",
             &format!("{base}/birth_date"),
             format!("{birth} is not a birth date between 1900-01-01 and the filing day {filed_on}"),
         ));
     }
     if !IDENTITY_DOCUMENTS.contains(&document_kind) {
-        return Err(Problem::unprocessable(
+        return Err(CaseError::unprocessable(
             "unknown_document_kind",
             &format!("{base}/document/kind"),
             format!("{document_kind:?} is not one of {}", IDENTITY_DOCUMENTS.join(", ")),
@@ -261,14 +260,14 @@ pub fn check_person(
     if let Some(i) = issued
         && (i > filed_on || i < birth)
     {
-        return Err(Problem::unprocessable(
+        return Err(CaseError::unprocessable(
             "implausible_date",
             &format!("{base}/document/issued_on"),
             format!("{i} is not an issue date between the birth and the filing day"),
         ));
     }
     if expires > jiff::civil::date(2200, 1, 1) || expires < birth {
-        return Err(Problem::unprocessable(
+        return Err(CaseError::unprocessable(
             "implausible_date",
             &format!("{base}/document/expires_on"),
             format!("{expires} is not a plausible end of validity"),
@@ -278,26 +277,26 @@ pub fn check_person(
 }
 
 /// A body sent as anything but JSON where JSON is expected.
-pub fn not_json() -> Problem {
-    Problem::new(
-        StatusCode::UNSUPPORTED_MEDIA_TYPE,
+pub fn not_json() -> CaseError {
+    CaseError::new(
+        koshi_cases::Kind::UnsupportedMedia,
         "unsupported_media_type",
         "the body is sent as Content-Type: application/json",
     )
 }
 
 /// Parses a JSON body: malformed JSON is 400, a body of the wrong shape 422; nothing is written.
-pub fn parse_body<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, Problem> {
+pub fn parse_body<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, CaseError> {
     let v: serde_json::Value = serde_json::from_slice(body)
-        .map_err(|e| Problem::bad_request("malformed_json", format!("the body is not valid JSON: {e}")))?;
+        .map_err(|e| CaseError::bad_request("malformed_json", format!("the body is not valid JSON: {e}")))?;
     check_json(&v)?;
     serde_json::from_value(v).map_err(|e| {
-        let mut p = Problem::new(
-            axum::http::StatusCode::UNPROCESSABLE_ENTITY,
+        let mut p = CaseError::new(
+            koshi_cases::Kind::Invalid,
             "invalid_body",
             format!("the body does not match the schema: {e}"),
         );
-        p.errors.push(crate::problem::FieldError {
+        p.errors.push(koshi_cases::FieldError {
             pointer: "/".into(),
             detail: e.to_string(),
         });
@@ -371,7 +370,7 @@ pub async fn problem_for_every_error(r: axum::response::Response) -> axum::respo
         }
         _ => ("error", or("the request failed")),
     };
-    let mut p = axum::response::IntoResponse::into_response(Problem::new(status, code, detail));
+    let mut p = axum::response::IntoResponse::into_response(crate::problem::Problem::new(status, code, detail));
     for h in [axum::http::header::ALLOW, axum::http::header::RETRY_AFTER] {
         if let Some(v) = parts.headers.get(&h) {
             p.headers_mut().insert(h, v.clone());

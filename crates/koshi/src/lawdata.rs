@@ -21,8 +21,8 @@ use serde_json::json;
 use sha2::{Digest, Sha256};
 use utoipa::ToSchema;
 
-use crate::problem::Problem;
 use crate::service::{Service, case_event};
+use koshi_cases::CaseError;
 
 /// The kinds of law data that can be loaded.
 pub const KINDS: [&str; 2] = ["calendar", "mci"];
@@ -113,27 +113,27 @@ impl Service {
     /// Applies the loads of law data made by any instance since this one last looked. A load that
     /// cannot be applied leaves the law as it was and is an error (logged by the caller), never
     /// skipped in silence.
-    pub async fn refresh_law(&self) -> Result<(), Problem> {
+    pub async fn refresh_law(&self) -> Result<(), CaseError> {
         let latest = self.store.latest_law_data().await?;
         let mut applied = self.law_loaded.lock().await;
         if *applied == latest {
             return Ok(());
         }
         let loads = self.store.law_data_loads().await?;
-        let law = law_with(&self.base_law, &loads).map_err(Problem::unavailable)?;
+        let law = law_with(&self.base_law, &loads).map_err(CaseError::unavailable)?;
         self.law.store(Arc::new(law));
         *applied = latest;
         Ok(())
     }
 
     /// Loads law data of `kind` from `text` on behalf of `actor` (an administrator).
-    pub async fn load_law_data(&self, actor: &str, kind: &str, text: &str) -> Result<LawDataLoaded, Problem> {
+    pub async fn load_law_data(&self, actor: &str, kind: &str, text: &str) -> Result<LawDataLoaded, CaseError> {
         if !KINDS.contains(&kind) {
-            return Err(Problem::not_found("law data kind"));
+            return Err(CaseError::not_found("law data kind"));
         }
         if text.len() > MAX_FILE {
-            return Err(Problem::new(
-                axum::http::StatusCode::PAYLOAD_TOO_LARGE,
+            return Err(CaseError::new(
+                koshi_cases::Kind::TooLarge,
                 "law_data_too_large",
                 format!("a law data file is at most {MAX_FILE} bytes"),
             ));
@@ -145,12 +145,12 @@ impl Service {
             match self.try_load(actor, kind, text).await {
                 Err(LoadError::Conflict) if attempt < 5 => continue,
                 Err(LoadError::Conflict) => {
-                    return Err(Problem::conflict(
+                    return Err(CaseError::conflict(
                         "law_data_conflict",
                         "open cases kept changing while their terms were recomputed; load again",
                     ));
                 }
-                Err(LoadError::Problem(p)) => return Err(p),
+                Err(LoadError::CaseError(p)) => return Err(p),
                 Ok(r) => return Ok(r),
             }
         }
@@ -160,7 +160,7 @@ impl Service {
         self.refresh_law().await?;
         let current = self.law();
         let (next, summary, from_year) = apply(&current, kind, text).map_err(|(line, message)| {
-            Problem::unprocessable("invalid_law_data", "/", format!("{kind} file, line {line}: {message}"))
+            CaseError::unprocessable("invalid_law_data", "/", format!("{kind} file, line {line}: {message}"))
         })?;
         let now = self.now();
         let now_s = instant(now);
@@ -181,7 +181,7 @@ impl Service {
             "Law on the republican budget (MCI); App. 3"
         };
         let version = koshi_law::citation::version_on(next.calendar.civil(now).date())
-            .map_err(|e| Problem::conflict("no_rules_version", e.to_string()))?;
+            .map_err(|e| CaseError::conflict("no_rules_version", e.to_string()))?;
         unit.push(repo::insert_event(repo::NewEvent {
             id: uuid::Uuid::now_v7().to_string(),
             application_id: None,
@@ -205,7 +205,7 @@ impl Service {
         match self.store.write(unit).await {
             Ok(()) => {}
             Err(StoreError::Conflict(_)) => return Err(LoadError::Conflict),
-            Err(e) => return Err(LoadError::Problem(e.into())),
+            Err(e) => return Err(LoadError::CaseError(e.into())),
         }
         // Applied here at once; other instances follow from the table.
         {
@@ -242,12 +242,12 @@ impl Service {
             .time_zone()
             .to_zoned_datetime(Date::new(from_year, 1, 1).unwrap_or(Date::MIN).at(0, 0, 0, 0))
             .map(|z| instant(z.timestamp()))
-            .map_err(|e| LoadError::Problem(Problem::internal(&e)))?;
+            .map_err(|e| LoadError::CaseError(CaseError::internal(&e)))?;
         let timers = self
             .store
             .pending_timers_from(&from)
             .await
-            .map_err(|e| LoadError::Problem(e.into()))?;
+            .map_err(|e| LoadError::CaseError(e.into()))?;
         let end_of = |d: Date| crate::clocks::end_of_working_day(&law.calendar, d).ok();
         let mut moved = 0;
         for t in timers {
@@ -337,7 +337,7 @@ impl Service {
             .store
             .open_cases_due_from(&format!("{from_year:04}-01-01"))
             .await
-            .map_err(|e| LoadError::Problem(e.into()))?;
+            .map_err(|e| LoadError::CaseError(e.into()))?;
         let mut done = Vec::new();
         let mut unreadable = Vec::new();
         for app in cases {
@@ -447,12 +447,12 @@ fn retime(law: &Law, app: &ApplicationRow, today: Date) -> Result<(Date, Date, D
 
 enum LoadError {
     Conflict,
-    Problem(Problem),
+    CaseError(CaseError),
 }
 
-impl From<Problem> for LoadError {
-    fn from(p: Problem) -> LoadError {
-        LoadError::Problem(p)
+impl From<CaseError> for LoadError {
+    fn from(p: CaseError) -> LoadError {
+        LoadError::CaseError(p)
     }
 }
 
@@ -472,9 +472,9 @@ impl Service {
         actor: &str,
         advance: Option<&str>,
         set: Option<&str>,
-    ) -> Result<serde_json::Value, Problem> {
+    ) -> Result<serde_json::Value, CaseError> {
         let Some(clock) = self.config.drill_clock.as_ref() else {
-            return Err(Problem::conflict(
+            return Err(CaseError::conflict(
                 "clock_not_simulated",
                 "this Koshi runs on the real clock; the clock moves only in a drill (koshi serve --clock simulated)",
             ));
@@ -483,14 +483,14 @@ impl Service {
         let moved = match (advance, set) {
             (Some(a), None) => {
                 let by: jiff::SignedDuration = a.parse().map_err(|e| {
-                    Problem::unprocessable(
+                    CaseError::unprocessable(
                         "invalid_duration",
                         "/advance",
                         format!("{a:?} is not an ISO 8601 duration such as PT2H: {e}"),
                     )
                 })?;
                 if by.is_zero() || by.is_negative() {
-                    return Err(Problem::unprocessable(
+                    return Err(CaseError::unprocessable(
                         "clock_backwards",
                         "/advance",
                         "the simulated clock only moves ahead",
@@ -500,7 +500,7 @@ impl Service {
             }
             (None, Some(t)) => {
                 let at: jiff::Timestamp = t.parse().map_err(|e| {
-                    Problem::unprocessable(
+                    CaseError::unprocessable(
                         "invalid_instant",
                         "/set",
                         format!("{t:?} is not an RFC 3339 instant: {e}"),
@@ -509,17 +509,17 @@ impl Service {
                 clock.set(at)
             }
             _ => {
-                return Err(Problem::unprocessable(
+                return Err(CaseError::unprocessable(
                     "invalid_clock_move",
                     "/",
                     "give exactly one of advance (e.g. \"PT2H\") or set (e.g. \"2026-12-30T19:00:00+05:00\")",
                 ));
             }
         }
-        .map_err(|e| Problem::unprocessable("clock_backwards", "/set", e))?;
+        .map_err(|e| CaseError::unprocessable("clock_backwards", "/set", e))?;
         let at = instant(moved);
         let version = koshi_law::citation::version_on(self.law().calendar.civil(moved).date())
-            .map_err(|e| Problem::conflict("no_rules_version", e.to_string()))?;
+            .map_err(|e| CaseError::conflict("no_rules_version", e.to_string()))?;
         let unit = Unit::new()
             .with(repo::set_drill_clock(clock.offset_ms(), &at))
             .with(repo::insert_event(repo::NewEvent {

@@ -12,8 +12,8 @@ use koshi_store::{Unit, instant};
 use serde_json::json;
 
 use crate::model::{ApplicationRequest, Ground, OutageActRequest, OutageActView};
-use crate::problem::Problem;
 use crate::service::{Caller, Service, iin_key};
+use koshi_cases::CaseError;
 
 const CITATION: &str = "п. 9-1 абз. 13 пп. 1";
 
@@ -47,13 +47,13 @@ fn ground(code: &str, detail: String) -> Ground {
 
 impl Service {
     /// The ЦОН signs an act of failure for an application it took during a journaled outage.
-    pub async fn sign_outage_act(&self, caller: &Caller, r: OutageActRequest) -> Result<OutageActView, Problem> {
+    pub async fn sign_outage_act(&self, caller: &Caller, r: OutageActRequest) -> Result<OutageActView, CaseError> {
         self.authz.allow(caller, "outage_act.sign")?;
         let outage = self.store.outage(&r.outage_id).await?.ok_or_else(|| {
-            Problem::unprocessable("unknown_outage", "/outage_id", "no outage of the journal has this id")
+            CaseError::unprocessable("unknown_outage", "/outage_id", "no outage of the journal has this id")
         })?;
         if outage.journaled_at.is_none() {
-            return Err(Problem::conflict(
+            return Err(CaseError::conflict(
                 "outage_not_journaled",
                 "the outage is not in the special journal (п. 9-5: a delay of more than an hour): no act of failure rests on it",
             ));
@@ -63,14 +63,14 @@ impl Service {
             .application(&r.earlier_application_id)
             .await?
             .ok_or_else(|| {
-                Problem::unprocessable(
+                CaseError::unprocessable(
                     "unknown_application",
                     "/earlier_application_id",
                     "no application has this id",
                 )
             })?;
         if earlier.filed_unit != caller.unit {
-            return Err(Problem::forbidden(format!(
+            return Err(CaseError::forbidden(format!(
                 "the earlier application was taken by {}, not by {}: that ЦОН signs the act",
                 earlier.filed_unit, caller.unit
             )));
@@ -81,7 +81,7 @@ impl Service {
                 .as_deref()
                 .is_none_or(|end| earlier.filed_at.as_str() <= end);
         if !during {
-            return Err(Problem::conflict(
+            return Err(CaseError::conflict(
                 "application_not_during_outage",
                 "the earlier application was not taken while the outage lasted: the failure did not affect it",
             ));
@@ -89,10 +89,10 @@ impl Service {
         let started = outage
             .started_at
             .parse::<jiff::Timestamp>()
-            .map_err(|_| Problem::conflict("stored_record_unreadable", "the outage's start cannot be read"))?;
+            .map_err(|_| CaseError::conflict("stored_record_unreadable", "the outage's start cannot be read"))?;
         let failure_on = self.law().calendar.civil(started).date();
         let req: ApplicationRequest = serde_json::from_str(&earlier.data)
-            .map_err(|_| Problem::conflict("stored_record_unreadable", "the earlier application cannot be read"))?;
+            .map_err(|_| CaseError::conflict("stored_record_unreadable", "the earlier application cannot be read"))?;
         let now_s = instant(self.now());
         let id = uuid::Uuid::now_v7().to_string();
         let row = OutageActRow {
@@ -131,7 +131,7 @@ impl Service {
             .write(Unit::new().with(repo::insert_outage_act(&row)).with(event))
             .await
             .map_err(|e| match e {
-                koshi_store::StoreError::Conflict(_) => Problem::conflict(
+                koshi_store::StoreError::Conflict(_) => CaseError::conflict(
                     "outage_act_exists",
                     "an act of failure is already drawn up for this application",
                 ),
@@ -141,21 +141,21 @@ impl Service {
     }
 
     /// The police body of the earlier application countersigns the act.
-    pub async fn countersign_outage_act(&self, caller: &Caller, id: &str) -> Result<OutageActView, Problem> {
+    pub async fn countersign_outage_act(&self, caller: &Caller, id: &str) -> Result<OutageActView, CaseError> {
         self.authz.allow(caller, "outage_act.countersign")?;
         let act = self
             .store
             .outage_act(id)
             .await?
-            .ok_or_else(|| Problem::not_found("outage act"))?;
+            .ok_or_else(|| CaseError::not_found("outage act"))?;
         if !self.authz.serves(&caller.unit, &act.police_unit) {
-            return Err(Problem::forbidden(format!(
+            return Err(CaseError::forbidden(format!(
                 "the act is countersigned by the police body {}, which unit {} does not serve",
                 act.police_unit, caller.unit
             )));
         }
         if act.police_signed_at.is_some() {
-            return Err(Problem::conflict(
+            return Err(CaseError::conflict(
                 "already_countersigned",
                 "the act is countersigned already",
             ));
@@ -167,19 +167,19 @@ impl Service {
         self.outage_act_view(caller, id).await
     }
 
-    pub async fn outage_act_view(&self, caller: &Caller, id: &str) -> Result<OutageActView, Problem> {
+    pub async fn outage_act_view(&self, caller: &Caller, id: &str) -> Result<OutageActView, CaseError> {
         self.authz.allow(caller, "outage_act.read")?;
         let act = self
             .store
             .outage_act(id)
             .await?
-            .ok_or_else(|| Problem::not_found("outage act"))?;
+            .ok_or_else(|| CaseError::not_found("outage act"))?;
         match self.authz.allow(caller, "outage_act.read")? {
             crate::authz::Scope::All => {}
             crate::authz::Scope::OwnUnits
                 if self.authz.serves(&caller.unit, &act.police_unit)
                     || self.authz.serves(&caller.unit, &act.con_unit) => {}
-            crate::authz::Scope::OwnUnits => return Err(Problem::not_found("outage act")),
+            crate::authz::Scope::OwnUnits => return Err(CaseError::not_found("outage act")),
         }
         Ok(view(act))
     }
@@ -192,9 +192,9 @@ impl Service {
         req: &ApplicationRequest,
         passport_key: &str,
         stay_until: Date,
-    ) -> Result<Result<LateException, Ground>, Problem> {
+    ) -> Result<Result<LateException, Ground>, CaseError> {
         let act = self.store.outage_act(act_id).await?.ok_or_else(|| {
-            Problem::unprocessable(
+            CaseError::unprocessable(
                 "unknown_outage_act",
                 "/late_exception/act_id",
                 "no act of failure has this id",
@@ -227,13 +227,13 @@ impl Service {
             .application(&act.earlier_application_id)
             .await?
             .ok_or_else(|| {
-                Problem::conflict(
+                CaseError::conflict(
                     "stored_record_unreadable",
                     "the act's earlier application cannot be read",
                 )
             })?;
         let filed = earlier.filed_at.parse::<jiff::Timestamp>().map_err(|_| {
-            Problem::conflict(
+            CaseError::conflict(
                 "stored_record_unreadable",
                 "the earlier application's filing instant cannot be read",
             )
@@ -248,7 +248,7 @@ impl Service {
         let failure_on = act
             .failure_on
             .parse()
-            .map_err(|_| Problem::conflict("stored_record_unreadable", "the act's failure day cannot be read"))?;
+            .map_err(|_| CaseError::conflict("stored_record_unreadable", "the act's failure day cannot be read"))?;
         Ok(Ok(LateException::OutageAct {
             act_number: act.number,
             failure_on,

@@ -8,8 +8,8 @@ use koshi_store::{Unit, instant};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use crate::problem::Problem;
 use crate::service::Service;
+use koshi_cases::CaseError;
 
 /// What a sign-in statement says it is for, so that no other signed text serves as one.
 pub const SIGN_IN_PURPOSE: &str = "koshi.portal.sign_in";
@@ -66,9 +66,13 @@ impl Service {
     /// Signs an inviting party in: the statement must be signed by an ЭЦП the trust store
     /// accepts, be fresh, say what it is for, and never have served before (its digest is the
     /// token's id, so a replay is a conflict).
-    pub async fn portal_sign_in(&self, body: &axum::body::Bytes, cms: Option<&[u8]>) -> Result<PortalSession, Problem> {
+    pub async fn portal_sign_in(
+        &self,
+        body: &axum::body::Bytes,
+        cms: Option<&[u8]>,
+    ) -> Result<PortalSession, CaseError> {
         let Some(cms) = cms else {
-            return Err(Problem::unprocessable(
+            return Err(CaseError::unprocessable(
                 "signature_required",
                 "/",
                 "a portal sign-in carries its ЭЦП: a detached CMS signature over the body, base64, in the Koshi-Signature header",
@@ -76,7 +80,7 @@ impl Service {
         };
         let statement: SignInStatement = crate::edge::parse_body(body)?;
         if statement.purpose != SIGN_IN_PURPOSE {
-            return Err(Problem::unprocessable(
+            return Err(CaseError::unprocessable(
                 "wrong_purpose",
                 "/purpose",
                 format!("a sign-in statement says purpose {SIGN_IN_PURPOSE:?}"),
@@ -84,7 +88,7 @@ impl Service {
         }
         let n = statement.nonce.chars().count();
         if !(16..=128).contains(&n) || !statement.nonce.chars().all(|c| c.is_ascii_graphic()) {
-            return Err(Problem::unprocessable(
+            return Err(CaseError::unprocessable(
                 "invalid_nonce",
                 "/nonce",
                 "the nonce is 16 to 128 printable ASCII characters",
@@ -92,10 +96,10 @@ impl Service {
         }
         let now = self.now();
         let signed_at: Timestamp = statement.signed_at.parse().map_err(|e| {
-            Problem::unprocessable("invalid_instant", "/signed_at", format!("not an RFC 3339 instant: {e}"))
+            CaseError::unprocessable("invalid_instant", "/signed_at", format!("not an RFC 3339 instant: {e}"))
         })?;
         if (now - signed_at).abs() > FRESHNESS {
-            return Err(Problem::unprocessable(
+            return Err(CaseError::unprocessable(
                 "statement_not_fresh",
                 "/signed_at",
                 "the statement was signed more than five minutes from now: sign a new one",
@@ -104,7 +108,7 @@ impl Service {
         let (iin, bin, _, _) = self.verify_ecp(cms, body).await?;
         let party = if statement.as_organisation { bin } else { iin };
         let Some(party) = party else {
-            return Err(Problem::unprocessable(
+            return Err(CaseError::unprocessable(
                 "certificate_names_no_party",
                 "/as_organisation",
                 if statement.as_organisation {
@@ -120,7 +124,7 @@ impl Service {
             .write(Unit::new().with(repo::insert_token(&row)))
             .await
             .map_err(|e| match e {
-                koshi_store::StoreError::Conflict(_) => Problem::conflict(
+                koshi_store::StoreError::Conflict(_) => CaseError::conflict(
                     "sign_in_replayed",
                     "this signed statement has already served to sign in: sign a new one",
                 ),

@@ -5,8 +5,8 @@ use jiff::civil::Date;
 use koshi_store::repo::{self, ApplicationRow};
 
 use crate::model::ContactInput;
-use crate::problem::Problem;
 use crate::service::{Caller, Service};
+use koshi_cases::CaseError;
 
 /// A PR case's status change, guarded by the revision it was read at.
 pub(crate) fn status_change(
@@ -14,7 +14,7 @@ pub(crate) fn status_change(
     status: &str,
     decision: Option<String>,
     at: &str,
-) -> Result<koshi_store::Op, Problem> {
+) -> Result<koshi_store::Op, CaseError> {
     crate::service::guard_transition(koshi_law::status::Service::Pr, &app.status, status)?;
     Ok(repo::change_status(repo::StatusChange {
         id: app.id.clone(),
@@ -29,17 +29,17 @@ pub(crate) fn status_change(
 }
 
 impl Service {
-    pub(crate) async fn pr_case(&self, caller: &Caller, id: &str, action: &str) -> Result<ApplicationRow, Problem> {
+    pub(crate) async fn pr_case(&self, caller: &Caller, id: &str, action: &str) -> Result<ApplicationRow, CaseError> {
         self.authz.allow(caller, action)?;
         let app = self
             .store
             .application(id)
             .await?
-            .ok_or_else(|| Problem::not_found("application"))?;
+            .ok_or_else(|| CaseError::not_found("application"))?;
         crate::rvp::views::party_may_see(caller, &app)?;
         self.authz.allow_case(caller, action, &app.unit, &app.filed_unit)?;
         if app.kind != "pr" {
-            return Err(Problem::conflict("not_a_pr_case", "this is not a PR case"));
+            return Err(CaseError::conflict("not_a_pr_case", "this is not a PR case"));
         }
         Ok(app)
     }
@@ -47,15 +47,15 @@ impl Service {
 
 /// A stored part of a case that a step cannot do without and cannot read: the step is refused
 /// for a person to look (409), nothing is written, and nothing is rebuilt from a default.
-pub(crate) fn unreadable(what: &str) -> Problem {
-    Problem::conflict(
+pub(crate) fn unreadable(what: &str) -> CaseError {
+    CaseError::conflict(
         "stored_record_unreadable",
         format!("the case's stored {what} cannot be read; an officer must look at the case before this step"),
     )
 }
 
 /// The case's decision record, which every step after the conclusion builds on.
-pub(crate) fn stored_decision(app: &ApplicationRow) -> Result<serde_json::Value, Problem> {
+pub(crate) fn stored_decision(app: &ApplicationRow) -> Result<serde_json::Value, CaseError> {
     let d = app.decision.as_deref().ok_or_else(|| unreadable("decision"))?;
     match serde_json::from_str::<serde_json::Value>(d) {
         Ok(v) if v.is_object() => Ok(v),
@@ -63,17 +63,17 @@ pub(crate) fn stored_decision(app: &ApplicationRow) -> Result<serde_json::Value,
     }
 }
 
-pub(crate) fn stored_date(v: Option<&str>, what: &str) -> Result<Date, Problem> {
+pub(crate) fn stored_date(v: Option<&str>, what: &str) -> Result<Date, CaseError> {
     v.and_then(|d| d.parse().ok()).ok_or_else(|| unreadable(what))
 }
 
-pub(crate) fn stored_instant(v: &str, what: &str) -> Result<jiff::Timestamp, Problem> {
+pub(crate) fn stored_instant(v: &str, what: &str) -> Result<jiff::Timestamp, CaseError> {
     v.parse().map_err(|_| unreadable(what))
 }
 
 /// The contact the PR applicant gave, for a notice; a filing that cannot be read stops the
 /// notice for a person, never sends it without the contact.
-pub(crate) fn applicant_contact(app: &ApplicationRow) -> Result<Option<ContactInput>, Problem> {
+pub(crate) fn applicant_contact(app: &ApplicationRow) -> Result<Option<ContactInput>, CaseError> {
     serde_json::from_str::<crate::model::PrApplicationRequest>(&app.data)
         .map(|r| r.contact)
         .map_err(|_| unreadable("filing (the applicant's contact)"))

@@ -115,14 +115,38 @@ impl IntoResponse for Problem {
     }
 }
 
+/// The one place a use case's error becomes an HTTP status: its kind decides it.
+impl From<koshi_cases::CaseError> for Problem {
+    fn from(e: koshi_cases::CaseError) -> Problem {
+        use koshi_cases::Kind;
+        let status = match e.kind {
+            Kind::Malformed => StatusCode::BAD_REQUEST,
+            Kind::Unauthenticated => StatusCode::UNAUTHORIZED,
+            Kind::Forbidden => StatusCode::FORBIDDEN,
+            Kind::NotFound => StatusCode::NOT_FOUND,
+            Kind::Conflict => StatusCode::CONFLICT,
+            Kind::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            Kind::UnsupportedMedia => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Kind::Invalid => StatusCode::UNPROCESSABLE_ENTITY,
+            Kind::TooMany => StatusCode::TOO_MANY_REQUESTS,
+            Kind::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            Kind::Internal => StatusCode::INTERNAL_SERVER_ERROR,
+        };
+        let mut p = Problem::new(status, &e.code, e.detail.clone());
+        p.errors = e
+            .errors
+            .iter()
+            .map(|f| FieldError {
+                pointer: f.pointer.clone(),
+                detail: f.detail.clone(),
+            })
+            .collect();
+        p
+    }
+}
+
 impl From<koshi_store::StoreError> for Problem {
     fn from(e: koshi_store::StoreError) -> Problem {
-        match e {
-            koshi_store::StoreError::Conflict(m) => {
-                tracing::warn!(error = %m, "store conflict");
-                Problem::conflict("conflict", "the record changed concurrently; retry the request")
-            }
-            other => Problem::internal(&other),
-        }
+        Problem::from(koshi_cases::CaseError::from(e))
     }
 }

@@ -12,8 +12,8 @@ use serde_json::Value;
 use utoipa::{IntoParams, ToSchema};
 
 use crate::authz::Scope;
-use crate::problem::Problem;
 use crate::service::{Caller, Service};
+use koshi_cases::CaseError;
 
 /// The filters of a work queue.
 #[derive(Debug, Default, Deserialize, IntoParams)]
@@ -84,11 +84,11 @@ pub struct QueuePage {
 const SERVICES: [&str; 2] = ["rvp", "pr"];
 const CHANNELS: [&str; 3] = ["police_desk", "con", "portal"];
 
-fn bad(param: &str, detail: impl Into<String>) -> Problem {
-    Problem::unprocessable("invalid_query", &format!("/{param}"), detail)
+fn bad(param: &str, detail: impl Into<String>) -> CaseError {
+    CaseError::unprocessable("invalid_query", &format!("/{param}"), detail)
 }
 
-fn date(param: &str, s: &str) -> Result<String, Problem> {
+fn date(param: &str, s: &str) -> Result<String, CaseError> {
     s.parse::<jiff::civil::Date>()
         .map(|d| d.to_string())
         .map_err(|_| bad(param, format!("{param} must be a date YYYY-MM-DD")))
@@ -127,7 +127,7 @@ impl Service {
 
     /// The query a caller's parameters make, within what the caller may read. An empty
     /// parameter (a form's blank field) is no filter.
-    fn queue_query(&self, caller: &Caller, p: &QueueParams, csv: bool) -> Result<Option<QueueQuery>, Problem> {
+    fn queue_query(&self, caller: &Caller, p: &QueueParams, csv: bool) -> Result<Option<QueueQuery>, CaseError> {
         let blank = |o: &Option<String>| o.clone().filter(|s| !s.trim().is_empty());
         let p = &QueueParams {
             state: blank(&p.state),
@@ -162,7 +162,7 @@ impl Service {
                 QueueScope::Owned(us) | QueueScope::Filed(us) => us.contains(u),
             };
             if !reachable && matches!(scope, QueueScope::Owned(_)) {
-                return Err(Problem::forbidden(format!(
+                return Err(CaseError::forbidden(format!(
                     "unit {} does not serve unit {u}",
                     caller.unit
                 )));
@@ -240,7 +240,7 @@ impl Service {
             let last = if today.after_hours {
                 today.date
             } else {
-                today.date.yesterday().map_err(|e| Problem::internal(&e))?
+                today.date.yesterday().map_err(|e| CaseError::internal(&e))?
             };
             let last = last.to_string();
             due_before = Some(match due_before {
@@ -273,7 +273,7 @@ impl Service {
     }
 
     /// A page of the caller's work queue.
-    pub async fn queue_for(&self, caller: &Caller, p: &QueueParams) -> Result<QueuePage, Problem> {
+    pub async fn queue_for(&self, caller: &Caller, p: &QueueParams) -> Result<QueuePage, CaseError> {
         let Some(mut q) = self.queue_query(caller, p, false)? else {
             return Ok(QueuePage {
                 items: Vec::new(),
@@ -331,7 +331,7 @@ impl Service {
     }
 
     /// The caller's work queue as CSV (up to 10,000 rows), with a header line.
-    pub async fn queue_csv(&self, caller: &Caller, p: &QueueParams) -> Result<String, Problem> {
+    pub async fn queue_csv(&self, caller: &Caller, p: &QueueParams) -> Result<String, CaseError> {
         let mut out = String::from(
             "id,service,status,channel,unit,filed_unit,purpose,filed_at,accepted_on,due_on,overdue,at_risk,receipt_number,permit_number\r\n",
         );

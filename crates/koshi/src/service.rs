@@ -23,7 +23,7 @@ use tokio::task::JoinSet;
 
 use crate::delivery::Sink;
 use crate::model::*;
-use crate::problem::Problem;
+use koshi_cases::CaseError;
 
 pub use crate::caller::Caller;
 
@@ -158,13 +158,13 @@ pub(crate) fn remember_key(
 
 /// The version of the Rules a stored case names, if Koshi knows it. An unknown version stops the
 /// step (409) for a person: an event is never recorded under a version Koshi does not know.
-pub(crate) fn known_version(id: &str) -> Result<&'static str, Problem> {
+pub(crate) fn known_version(id: &str) -> Result<&'static str, CaseError> {
     citation::VERSIONS
         .iter()
         .find(|v| v.id == id)
         .map(|v| v.id)
         .ok_or_else(|| {
-            Problem::conflict(
+            CaseError::conflict(
                 "unknown_rules_version",
                 format!(
                     "the case names a version of the Rules Koshi does not know ({id:?}); an officer must look at it"
@@ -207,39 +207,39 @@ pub(crate) fn outbox_message(
     repo::queue_message(new_id(), topic.into(), Some(application_id.into()), payload, at.into())
 }
 
-pub(crate) fn parse_date(s: &str, pointer: &str) -> Result<Date, Problem> {
+pub(crate) fn parse_date(s: &str, pointer: &str) -> Result<Date, CaseError> {
     date_at(s, || pointer.to_string())
 }
 
 /// As `parse_date`, with the JSON pointer of the field written only if the date is wrong (a
 /// filing's dates are checked at every intake: the pointers were formatted for nothing).
-pub(crate) fn date_at(s: &str, pointer: impl FnOnce() -> String) -> Result<Date, Problem> {
+pub(crate) fn date_at(s: &str, pointer: impl FnOnce() -> String) -> Result<Date, CaseError> {
     let ok_shape = s.len() == 10 && s.as_bytes()[4] == b'-' && s.as_bytes()[7] == b'-';
     if !ok_shape {
-        return Err(Problem::unprocessable(
+        return Err(CaseError::unprocessable(
             "invalid_date",
             &pointer(),
             format!("{s:?} is not a date YYYY-MM-DD"),
         ));
     }
     s.parse::<Date>()
-        .map_err(|e| Problem::unprocessable("invalid_date", &pointer(), format!("{s:?} is not a valid date: {e}")))
+        .map_err(|e| CaseError::unprocessable("invalid_date", &pointer(), format!("{s:?} is not a valid date: {e}")))
 }
 
-pub(crate) fn opt_date(s: &Option<String>, pointer: &str) -> Result<Option<Date>, Problem> {
+pub(crate) fn opt_date(s: &Option<String>, pointer: &str) -> Result<Option<Date>, CaseError> {
     opt_date_at(s, || pointer.to_string())
 }
 
-pub(crate) fn opt_date_at(s: &Option<String>, pointer: impl FnOnce() -> String) -> Result<Option<Date>, Problem> {
+pub(crate) fn opt_date_at(s: &Option<String>, pointer: impl FnOnce() -> String) -> Result<Option<Date>, CaseError> {
     s.as_deref().map(|s| date_at(s, pointer)).transpose()
 }
 
-pub(crate) fn parse_iin(s: &str, pointer: &str) -> Result<Iin, Problem> {
+pub(crate) fn parse_iin(s: &str, pointer: &str) -> Result<Iin, CaseError> {
     iin_at(s, || pointer.to_string())
 }
 
-pub(crate) fn iin_at(s: &str, pointer: impl FnOnce() -> String) -> Result<Iin, Problem> {
-    Iin::parse(s).map_err(|e| Problem::unprocessable("invalid_iin", &pointer(), format!("not a valid IIN: {e}")))
+pub(crate) fn iin_at(s: &str, pointer: impl FnOnce() -> String) -> Result<Iin, CaseError> {
+    Iin::parse(s).map_err(|e| CaseError::unprocessable("invalid_iin", &pointer(), format!("not a valid IIN: {e}")))
 }
 
 /// The person facts the registries are asked about.
@@ -389,20 +389,27 @@ impl Service {
     /// п. 14 пп. 1): the body the filer names, or an officer's own body. A ЦОН or the portal never
     /// owns a case: its filing names the police body (422 otherwise); an officer files only for a
     /// body the officer's unit serves.
-    pub(crate) fn case_unit(&self, caller: &Caller, channel: Channel, named: Option<&str>) -> Result<String, Problem> {
+    pub(crate) fn case_unit(
+        &self,
+        caller: &Caller,
+        channel: Channel,
+        named: Option<&str>,
+    ) -> Result<String, CaseError> {
         match (channel, named) {
-            (_, Some(u)) if !self.authz.is_police(u) => Err(Problem::unprocessable(
+            (_, Some(u)) if !self.authz.is_police(u) => Err(CaseError::unprocessable(
                 "unknown_police_unit",
                 "/police_unit",
                 format!("{u:?} is not a police body"),
             )),
-            (Channel::PoliceDesk, Some(u)) if !self.authz.serves(&caller.unit, u) => Err(Problem::forbidden(format!(
-                "an officer of {} files only for the police bodies it serves, not for {u}",
-                caller.unit
-            ))),
+            (Channel::PoliceDesk, Some(u)) if !self.authz.serves(&caller.unit, u) => {
+                Err(CaseError::forbidden(format!(
+                    "an officer of {} files only for the police bodies it serves, not for {u}",
+                    caller.unit
+                )))
+            }
             (_, Some(u)) => Ok(u.to_string()),
             (Channel::PoliceDesk, None) if self.authz.is_police(&caller.unit) => Ok(caller.unit.clone()),
-            (Channel::PoliceDesk, None) => Err(Problem::unprocessable(
+            (Channel::PoliceDesk, None) => Err(CaseError::unprocessable(
                 "police_unit_required",
                 "/police_unit",
                 format!(
@@ -410,7 +417,7 @@ impl Service {
                     caller.unit
                 ),
             )),
-            (_, None) => Err(Problem::unprocessable(
+            (_, None) => Err(CaseError::unprocessable(
                 "police_unit_required",
                 "/police_unit",
                 "a ЦОН or portal filing names the police body of the place of registration, which decides it (п. 5, п. 7)",
@@ -426,11 +433,11 @@ pub(crate) fn filing_instant(
     filed_at: Option<&str>,
     paper: Option<&crate::model::PaperFilingInput>,
     now: Timestamp,
-) -> Result<FilingInstant, Problem> {
+) -> Result<FilingInstant, CaseError> {
     let given = filed_at
         .map(|s| {
             s.parse::<Timestamp>().map_err(|e| {
-                Problem::unprocessable(
+                CaseError::unprocessable(
                     "invalid_instant",
                     "/filed_at",
                     format!("{s:?} is not an RFC 3339 instant: {e}"),
@@ -444,7 +451,7 @@ pub(crate) fn filing_instant(
         paper.map(|p| (p.receipt_number.as_str(), p.reason.as_str())),
         now,
     )
-    .map_err(|e| Problem::unprocessable(e.code(), "/filed_at", e.to_string()))
+    .map_err(|e| CaseError::unprocessable(e.code(), "/filed_at", e.to_string()))
 }
 
 /// The audit record of a paper filing's instant, receipt and reason.
@@ -471,10 +478,10 @@ pub(crate) fn result_topic(channel: &str) -> &'static str {
 
 /// A case's status changes only along the table of the Rules (`koshi_law::status`); anything else
 /// is a conflict, and a stored status Koshi does not know stops the case for a person.
-pub(crate) fn guard_transition(service: koshi_law::status::Service, from: &str, to: &str) -> Result<(), Problem> {
+pub(crate) fn guard_transition(service: koshi_law::status::Service, from: &str, to: &str) -> Result<(), CaseError> {
     koshi_law::status::transition(service, from, to)
         .map(|_| ())
-        .map_err(|e| Problem::conflict(e.code(), e.to_string()))?;
+        .map_err(|e| CaseError::conflict(e.code(), e.to_string()))?;
     // Counted when the change is made; the unit that carries it commits next (a failed commit
     // is logged and answered as an error).
     let service = match service {

@@ -197,7 +197,7 @@ async fn strict_edge(req: axum::extract::Request, next: axum::middleware::Next) 
         .into_response();
     }
     if let Err(p) = crate::edge::check_target(uri.path(), uri.query()) {
-        return p.into_response();
+        return Problem::from(p).into_response();
     }
     let has_body = req
         .headers()
@@ -228,7 +228,7 @@ async fn strict_edge(req: axum::extract::Request, next: axum::middleware::Next) 
             })
             .unwrap_or(false);
         if !json {
-            return crate::edge::not_json().into_response();
+            return Problem::from(crate::edge::not_json()).into_response();
         }
     }
     next.run(req).await
@@ -560,7 +560,7 @@ async fn portal_session(State(s): State<Service>, headers: HeaderMap, body: Byte
 }
 
 fn require(s: &Service, caller: &Caller, action: &str) -> Result<(), Problem> {
-    s.authz.allow(caller, action).map(|_| ())
+    s.authz.allow(caller, action).map(|_| ()).map_err(Problem::from)
 }
 
 pub(crate) use crate::edge::parse_body;
@@ -589,7 +589,7 @@ async fn create_application(
         .ok()
         .and_then(|v| v.get("kind").and_then(|k| k.as_str().map(|k| k == "pr")))
         == Some(true);
-    let (status, created) = if is_pr {
+    let created = if is_pr {
         let req: crate::model::PrApplicationRequest = parse_body(&body)?;
         let key = idempotency_key(&headers)?;
         s.file_pr(&caller, req, key.as_deref(), &hex::encode(Sha256::digest(&body)))
@@ -606,7 +606,7 @@ async fn create_application(
         s.file(&caller, req, key.as_deref(), &signed).await?
     };
     let location = format!("/api/v1/applications/{}", created.id);
-    let mut r = (status, Json(created)).into_response();
+    let mut r = (StatusCode::CREATED, Json(created)).into_response();
     if let Ok(v) = location.parse() {
         r.headers_mut().insert(axum::http::header::LOCATION, v);
     }

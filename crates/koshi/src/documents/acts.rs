@@ -12,7 +12,7 @@ impl Service {
         act: &str,
         documents: &[(&Form, &'static str, String)],
         now: Timestamp,
-    ) -> Result<Vec<DocumentRef>, Problem> {
+    ) -> Result<Vec<DocumentRef>, CaseError> {
         documents
             .iter()
             .map(|(form, kind, number)| {
@@ -42,9 +42,9 @@ impl Service {
         approver: &Caller,
         permit_number: Option<&str>,
         now: Timestamp,
-    ) -> Result<Vec<DocumentRef>, Problem> {
+    ) -> Result<Vec<DocumentRef>, CaseError> {
         let req: crate::model::PrApplicationRequest =
-            serde_json::from_str(&app.data).map_err(|e| Problem::internal(&e))?;
+            serde_json::from_str(&app.data).map_err(|e| CaseError::internal(&e))?;
         let applicant = person(&req.applicant)?;
         let law = self.law();
         let today = law.calendar.civil(now).date();
@@ -140,9 +140,9 @@ impl Service {
         decision: &Value,
         approver: &Caller,
         now: Timestamp,
-    ) -> Result<Vec<DocumentRef>, Problem> {
+    ) -> Result<Vec<DocumentRef>, CaseError> {
         let req: crate::model::PrApplicationRequest =
-            serde_json::from_str(&app.data).map_err(|e| Problem::internal(&e))?;
+            serde_json::from_str(&app.data).map_err(|e| CaseError::internal(&e))?;
         let holder = person(&req.applicant)?;
         let law = self.law();
         let today = law.calendar.civil(now).date();
@@ -249,20 +249,20 @@ impl Service {
         from: Date,
         to: Date,
         lang: Lang,
-    ) -> Result<(Vec<u8>, DetachedSignature, DocumentRow), Problem> {
+    ) -> Result<(Vec<u8>, DetachedSignature, DocumentRow), CaseError> {
         self.authz.allow(caller, "journal.read")?;
         self.authz.allow_case(caller, "journal.read", unit_code, unit_code)?;
         if self.authz.unit(unit_code).is_none() {
-            return Err(Problem::not_found("unit"));
+            return Err(CaseError::not_found("unit"));
         }
         if to < from {
-            return Err(Problem::bad_request(
+            return Err(CaseError::bad_request(
                 "invalid_period",
                 "the period ends before it begins",
             ));
         }
-        if from.until(to).map_err(|e| Problem::internal(&e))?.get_days() > 3660 {
-            return Err(Problem::bad_request(
+        if from.until(to).map_err(|e| CaseError::internal(&e))?.get_days() > 3660 {
+            return Err(CaseError::bad_request(
                 "invalid_period",
                 "a journal export covers at most ten years",
             ));
@@ -272,16 +272,16 @@ impl Service {
         let tz = law.calendar.time_zone();
         let start = tz
             .to_timestamp(from.at(0, 0, 0, 0))
-            .map_err(|e| Problem::internal(&e))?;
+            .map_err(|e| CaseError::internal(&e))?;
         let end = tz
-            .to_timestamp(to.tomorrow().map_err(|e| Problem::internal(&e))?.at(0, 0, 0, 0))
-            .map_err(|e| Problem::internal(&e))?;
+            .to_timestamp(to.tomorrow().map_err(|e| CaseError::internal(&e))?.at(0, 0, 0, 0))
+            .map_err(|e| CaseError::internal(&e))?;
         let entries = self
             .store
             .journal_entries(unit_code, &instant(start), &instant(end), MAX_ROWS + 1)
             .await?;
         if entries.len() as i64 > MAX_ROWS {
-            return Err(Problem::bad_request(
+            return Err(CaseError::bad_request(
                 "period_too_large",
                 format!("more than {MAX_ROWS} files in the period: export a shorter one"),
             ));
@@ -289,7 +289,7 @@ impl Service {
         let mut rows = Vec::with_capacity(entries.len());
         for e in entries {
             let req: crate::model::PrApplicationRequest = serde_json::from_str(&e.data).map_err(|err| {
-                Problem::conflict(
+                CaseError::conflict(
                     "unreadable_case",
                     format!(
                         "the case of journal entry {} cannot be read ({err}); an officer must look at it",
@@ -311,7 +311,7 @@ impl Service {
                     .registered_at
                     .parse::<Timestamp>()
                     .map(|t| law.calendar.civil(t).date())
-                    .map_err(|err| Problem::internal(&err))?,
+                    .map_err(|err| CaseError::internal(&err))?,
                 case_number: e.application_id,
                 outcome: status_ru(&e.status).to_string(),
             });
@@ -343,7 +343,7 @@ impl Service {
             now,
         )?;
         let version = koshi_law::citation::version_on(law.calendar.civil(now).date())
-            .map_err(|e| Problem::conflict("no_rules_version", e.to_string()))?;
+            .map_err(|e| CaseError::conflict("no_rules_version", e.to_string()))?;
         // The export is a read of personal data of every file listed: recorded in the audit.
         unit.push(repo::insert_event(repo::NewEvent {
             id: new_id(),
@@ -362,7 +362,7 @@ impl Service {
             .store
             .document(&r.id)
             .await?
-            .ok_or_else(|| Problem::internal(&"the journal export was not kept"))?;
+            .ok_or_else(|| CaseError::internal(&"the journal export was not kept"))?;
         let (bytes, signature) = self.rendered(&doc, None, lang).await?;
         Ok((bytes, signature, doc))
     }

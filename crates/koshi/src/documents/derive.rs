@@ -4,10 +4,10 @@ use super::*;
 
 impl Service {
     /// The facts of a document: kept, or taken now from the case's records of its act and kept.
-    pub(crate) async fn form_of(&self, doc: &DocumentRow, app: Option<&ApplicationRow>) -> Result<Form, Problem> {
+    pub(crate) async fn form_of(&self, doc: &DocumentRow, app: Option<&ApplicationRow>) -> Result<Form, CaseError> {
         if let Some(facts) = &doc.facts {
             return serde_json::from_str(facts).map_err(|e| {
-                Problem::conflict(
+                CaseError::conflict(
                     "unreadable_document",
                     format!(
                         "the facts of document {} cannot be read ({e}); an officer must look at it",
@@ -23,12 +23,12 @@ impl Service {
                 let id = doc
                     .application_id
                     .as_deref()
-                    .ok_or_else(|| Problem::not_found("document"))?;
+                    .ok_or_else(|| CaseError::not_found("document"))?;
                 owned = self
                     .store
                     .application(id)
                     .await?
-                    .ok_or_else(|| Problem::not_found("application"))?;
+                    .ok_or_else(|| CaseError::not_found("application"))?;
                 &owned
             }
         };
@@ -37,7 +37,7 @@ impl Service {
         } else {
             self.derive_rvp_form(doc, app).await?
         };
-        let facts = serde_json::to_string(&form).map_err(|e| Problem::internal(&e))?;
+        let facts = serde_json::to_string(&form).map_err(|e| CaseError::internal(&e))?;
         self.store
             .write(Unit::new().with(repo::set_document_facts(&doc.id, &facts)))
             .await?;
@@ -46,7 +46,7 @@ impl Service {
 
     /// An RVP document's facts from the case's records of its act: the filing, the receipt, the
     /// decision (none of which an act changes afterwards).
-    async fn derive_rvp_form(&self, doc: &DocumentRow, app: &ApplicationRow) -> Result<Form, Problem> {
+    async fn derive_rvp_form(&self, doc: &DocumentRow, app: &ApplicationRow) -> Result<Form, CaseError> {
         let req: ApplicationRequest = serde_json::from_str(&app.data).map_err(|e| unreadable(doc, &e))?;
         let receipt: Receipt = serde_json::from_str(&app.receipt).map_err(|e| unreadable(doc, &e))?;
         let decision: Value = app
@@ -68,7 +68,7 @@ impl Service {
         let body = self.body(&app.unit);
         let version = rules_version(&app.rules_version);
         let holder = person(&req.immigrant)?;
-        let date = |s: Option<&str>| -> Result<Date, Problem> {
+        let date = |s: Option<&str>| -> Result<Date, CaseError> {
             s.ok_or_else(|| unreadable(doc, &"a date is missing"))?
                 .parse()
                 .map_err(|e| unreadable(doc, &e))
@@ -152,7 +152,7 @@ impl Service {
                             relationship: m.relationship.clone(),
                         })
                     })
-                    .collect::<Result<_, Problem>>()?,
+                    .collect::<Result<_, CaseError>>()?,
                 purpose,
                 documents: req
                     .documents
@@ -189,7 +189,7 @@ impl Service {
                 rules_version: version,
             }),
             other => {
-                return Err(Problem::conflict(
+                return Err(CaseError::conflict(
                     "unreadable_document",
                     format!(
                         "document {} of form {other:?} has no facts; an officer must look at it",
@@ -202,7 +202,7 @@ impl Service {
     }
 
     /// A PR document's facts from the case's records of its act (the receipt and the filing).
-    async fn derive_pr_form(&self, doc: &DocumentRow, app: &ApplicationRow) -> Result<Form, Problem> {
+    async fn derive_pr_form(&self, doc: &DocumentRow, app: &ApplicationRow) -> Result<Form, CaseError> {
         let req: crate::model::PrApplicationRequest =
             serde_json::from_str(&app.data).map_err(|e| unreadable(doc, &e))?;
         let receipt: Receipt = serde_json::from_str(&app.receipt).map_err(|e| unreadable(doc, &e))?;
@@ -261,7 +261,7 @@ impl Service {
                 rules_version: version,
             }),
             other => {
-                return Err(Problem::conflict(
+                return Err(CaseError::conflict(
                     "unreadable_document",
                     format!(
                         "document {} of form {other:?} has no facts; an officer must look at it",
@@ -274,8 +274,8 @@ impl Service {
     }
 }
 
-pub(super) fn unreadable(doc: &DocumentRow, e: &dyn std::fmt::Display) -> Problem {
-    Problem::conflict(
+pub(super) fn unreadable(doc: &DocumentRow, e: &dyn std::fmt::Display) -> CaseError {
+    CaseError::conflict(
         "unreadable_document",
         format!(
             "the records of document {} cannot be read ({e}); an officer must look at it",
@@ -284,7 +284,7 @@ pub(super) fn unreadable(doc: &DocumentRow, e: &dyn std::fmt::Display) -> Proble
     )
 }
 
-pub(super) fn parse_instant(s: &str, doc: &DocumentRow) -> Result<Timestamp, Problem> {
+pub(super) fn parse_instant(s: &str, doc: &DocumentRow) -> Result<Timestamp, CaseError> {
     s.parse::<Timestamp>().map_err(|e| unreadable(doc, &e))
 }
 
@@ -293,8 +293,8 @@ pub(super) fn rules_version(id: &str) -> String {
 }
 
 /// A person of the filing as the documents print them.
-pub(crate) fn person(p: &PersonInput) -> Result<forms::Person, Problem> {
-    let date = |s: &str| s.parse::<Date>().map_err(|e| Problem::internal(&e));
+pub(crate) fn person(p: &PersonInput) -> Result<forms::Person, CaseError> {
+    let date = |s: &str| s.parse::<Date>().map_err(|e| CaseError::internal(&e));
     Ok(forms::Person {
         surname: p.surname.trim().to_string(),
         given_names: p.given_names.trim().to_string(),

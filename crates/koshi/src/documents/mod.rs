@@ -28,8 +28,8 @@ use crate::model::{
     ApplicationRequest, DocumentFileView, DocumentRef, DocumentView, InvitingPartyInput, PersonInput, Receipt,
     Verification,
 };
-use crate::problem::Problem;
 use crate::service::{Caller, Service, new_id, sha256_hex};
+use koshi_cases::CaseError;
 
 /// A document to register in an act's unit.
 pub(crate) struct NewDocument<'a> {
@@ -69,7 +69,7 @@ impl Service {
         unit: &mut Unit,
         d: NewDocument<'_>,
         now: Timestamp,
-    ) -> Result<DocumentRef, Problem> {
+    ) -> Result<DocumentRef, CaseError> {
         let (r, op) = self.document_op(d, now)?;
         unit.push(op);
         Ok(r)
@@ -80,7 +80,7 @@ impl Service {
         &self,
         d: NewDocument<'_>,
         now: Timestamp,
-    ) -> Result<(DocumentRef, koshi_store::Op), Problem> {
+    ) -> Result<(DocumentRef, koshi_store::Op), CaseError> {
         let id = new_id();
         let today = self.law().calendar.civil(now).date();
         // The code leads with the moment it was made by the machine's clock (as the ids do), so
@@ -90,7 +90,7 @@ impl Service {
             .facts
             .map(serde_json::to_string)
             .transpose()
-            .map_err(|e| Problem::internal(&e))?;
+            .map_err(|e| CaseError::internal(&e))?;
         let op = repo::insert_document(&DocumentRow {
             id: id.clone(),
             application_id: d.application_id.map(str::to_owned),
@@ -117,7 +117,7 @@ impl Service {
     }
 
     /// The documents of a case, for a caller allowed to read it.
-    pub async fn case_documents(&self, caller: &Caller, application_id: &str) -> Result<Vec<DocumentView>, Problem> {
+    pub async fn case_documents(&self, caller: &Caller, application_id: &str) -> Result<Vec<DocumentView>, CaseError> {
         let app = self.readable_case(caller, application_id).await?;
         let mut out = Vec::new();
         for doc in self.store.documents_of(&app.id).await? {
@@ -155,10 +155,10 @@ impl Service {
     /// App. 1: the application as filed, printed for the applicant's signature or the file;
     /// registered the first time it is asked for (an RVP case; the PR application has no form
     /// in the Rules).
-    pub async fn application_document(&self, caller: &Caller, application_id: &str) -> Result<DocumentRef, Problem> {
+    pub async fn application_document(&self, caller: &Caller, application_id: &str) -> Result<DocumentRef, CaseError> {
         let app = self.readable_case(caller, application_id).await?;
         if app.kind != "rvp" {
-            return Err(Problem::conflict(
+            return Err(CaseError::conflict(
                 "no_application_form",
                 "the Rules give an application form (App. 1) for an RVP only",
             ));
@@ -203,14 +203,14 @@ impl Service {
         caller: &Caller,
         document_id: &str,
         lang: Lang,
-    ) -> Result<(Vec<u8>, DetachedSignature, DocumentRow), Problem> {
+    ) -> Result<(Vec<u8>, DetachedSignature, DocumentRow), CaseError> {
         // The role first: who may not read cases learns nothing, not even whether it exists.
         self.authz.allow(caller, "application.read")?;
         let doc = self
             .store
             .document(document_id)
             .await?
-            .ok_or_else(|| Problem::not_found("document"))?;
+            .ok_or_else(|| CaseError::not_found("document"))?;
         let app = match &doc.application_id {
             Some(id) => Some(self.readable_case(caller, id).await?),
             None => {
@@ -244,21 +244,21 @@ impl Service {
         doc: &DocumentRow,
         app: Option<&ApplicationRow>,
         lang: Lang,
-    ) -> Result<(Vec<u8>, DetachedSignature), Problem> {
+    ) -> Result<(Vec<u8>, DetachedSignature), CaseError> {
         if let Some(file) = self.store.document_file(&doc.id, lang.code()).await?
             && let Some(bytes) = self.store.attachment_content(&file.sha256).await?
         {
             let signature: DetachedSignature =
-                serde_json::from_str(&file.signature).map_err(|e| Problem::internal(&e))?;
+                serde_json::from_str(&file.signature).map_err(|e| CaseError::internal(&e))?;
             return Ok((bytes, signature));
         }
         let form = self.form_of(doc, app).await?;
-        let issued_on: Date = doc.issued_on.parse().map_err(|e| Problem::internal(&e))?;
+        let issued_on: Date = doc.issued_on.parse().map_err(|e| CaseError::internal(&e))?;
         let key = self.documents.key();
         let seal = match &form {
             Form::Permit(p) => Some(
                 key.seal(&koshi_forms::samples::seal_payload(p, &doc.code, issued_on))
-                    .map_err(|e| Problem::internal(&e))?,
+                    .map_err(|e| CaseError::internal(&e))?,
             ),
             _ => None,
         };
@@ -276,12 +276,12 @@ impl Service {
             Ok::<_, koshi_forms::FormError>(bytes)
         })
         .await
-        .map_err(|e| Problem::internal(&e))?
+        .map_err(|e| CaseError::internal(&e))?
         .map(|bytes| {
             let signature = key.sign_detached(&bytes);
             (bytes, signature)
         })
-        .map_err(|e| Problem::internal(&e))?;
+        .map_err(|e| CaseError::internal(&e))?;
         let now_s = instant(self.now());
         let digest = sha256_hex(&bytes);
         let mut unit = Unit::new();
@@ -295,7 +295,7 @@ impl Service {
             document_id: doc.id.clone(),
             lang: lang.code().into(),
             sha256: digest,
-            signature: serde_json::to_string(&signature).map_err(|e| Problem::internal(&e))?,
+            signature: serde_json::to_string(&signature).map_err(|e| CaseError::internal(&e))?,
             kid: signature.kid.clone(),
             rendered_at: now_s,
         }));
@@ -316,7 +316,7 @@ impl Service {
     }
 
     /// Who acted, as a document names them: a person's post and account, or the system.
-    pub(crate) async fn signer(&self, actor: &str) -> Result<forms::Signer, Problem> {
+    pub(crate) async fn signer(&self, actor: &str) -> Result<forms::Signer, CaseError> {
         // "role@unit:token" — a person's token is "user:<id>".
         let role = actor.split('@').next().unwrap_or(actor);
         if let Some((_, user_id)) = actor.split_once(":user:")

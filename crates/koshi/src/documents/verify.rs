@@ -4,7 +4,7 @@ use super::*;
 
 impl Service {
     /// The public check by verification code: genuine or not found, and the permit's standing.
-    pub async fn verify_code(&self, code: &str) -> Result<Option<Verification>, Problem> {
+    pub async fn verify_code(&self, code: &str) -> Result<Option<Verification>, CaseError> {
         let Some(code) = koshi_forms::normalise_code(code) else {
             return Ok(None);
         };
@@ -15,7 +15,7 @@ impl Service {
     }
 
     /// egov.kz's check: a document's number and its holder's IIN, both right, or not found.
-    pub async fn verify_number(&self, number: &str, iin: &str) -> Result<Option<Verification>, Problem> {
+    pub async fn verify_number(&self, number: &str, iin: &str) -> Result<Option<Verification>, CaseError> {
         let (number, iin) = (number.trim(), iin.trim());
         if number.is_empty() || number.len() > 64 || iin.len() != 12 || !iin.bytes().all(|b| b.is_ascii_digit()) {
             return Ok(None);
@@ -29,7 +29,7 @@ impl Service {
         Ok(None)
     }
 
-    async fn verification(&self, doc: &DocumentRow, full_name: bool) -> Result<Verification, Problem> {
+    async fn verification(&self, doc: &DocumentRow, full_name: bool) -> Result<Verification, CaseError> {
         let form = self.form_of(doc, None).await?;
         let today = self.today();
         let case_status = match &doc.application_id {

@@ -7,8 +7,8 @@ use koshi_store::{StoreError, Unit, instant};
 use serde_json::json;
 
 use crate::model::*;
-use crate::problem::Problem;
 use crate::service::{Caller, Service, case_event, outbox_message};
+use koshi_cases::CaseError;
 
 use crate::pr_service::*;
 
@@ -16,10 +16,10 @@ impl Service {
     /// п. 14 пп. 2–3: the case goes to УМС ДП for approval and the bank, police, КПСиСУ and
     /// national-security (via «Беркут») requests go out, each with its answer deadline; the
     /// messages leave through the outbox (at least once).
-    pub async fn send_pr_requests(&self, caller: &Caller, id: &str) -> Result<serde_json::Value, Problem> {
+    pub async fn send_pr_requests(&self, caller: &Caller, id: &str) -> Result<serde_json::Value, CaseError> {
         let app = self.pr_case(caller, id, "application.pr_requests").await?;
         if app.status != "registered" {
-            return Err(Problem::conflict(
+            return Err(CaseError::conflict(
                 "requests_already_sent",
                 format!("the case is {}, not registered", app.status),
             ));
@@ -79,16 +79,16 @@ impl Service {
         caller: &Caller,
         id: &str,
         a: AgencyAnswerRequest,
-    ) -> Result<serde_json::Value, Problem> {
+    ) -> Result<serde_json::Value, CaseError> {
         let Some(agency) = Agency::parse(&a.agency) else {
-            return Err(Problem::unprocessable(
+            return Err(CaseError::unprocessable(
                 "unknown_agency",
                 "/agency",
                 format!("{:?} is not an agency of п. 14", a.agency),
             ));
         };
         if a.outcome != "positive" && a.outcome != "negative" {
-            return Err(Problem::unprocessable(
+            return Err(CaseError::unprocessable(
                 "unknown_outcome",
                 "/outcome",
                 "expected positive or negative",
@@ -100,7 +100,7 @@ impl Service {
             let requests = self.store.agency_requests(&app.id).await?;
             let request = requests.iter().find(|r| r.agency == a.agency && r.state == "waiting");
             let Some(request) = request.filter(|_| app.status == "awaiting_answers") else {
-                return Err(Problem::conflict(
+                return Err(CaseError::conflict(
                     "not_waiting_for_answer",
                     format!(
                         "the case ({}) is not waiting for an answer from {}",
@@ -118,7 +118,7 @@ impl Service {
                 .date();
             agency
                 .accepts(&source, sent_on, today)
-                .map_err(|e| Problem::unprocessable(e.code(), "/paper_act", e.to_string()))?;
+                .map_err(|e| CaseError::unprocessable(e.code(), "/paper_act", e.to_string()))?;
             let last = requests.iter().filter(|r| r.state == "waiting").count() == 1;
             let mut unit = Unit::new();
             unit.push(repo::answer_agency(
@@ -162,7 +162,7 @@ impl Service {
                 Err(e) => return Err(e.into()),
             }
         }
-        Err(Problem::conflict("conflict", "the case changed concurrently; retry"))
+        Err(CaseError::conflict("conflict", "the case changed concurrently; retry"))
     }
 
     /// Where an answer recorded by `caller` comes from (issue 14 item 2): an agency's own
@@ -174,13 +174,13 @@ impl Service {
         app: &ApplicationRow,
         agency: Agency,
         paper: Option<&crate::model::PaperActInput>,
-    ) -> Result<AnswerSource, Problem> {
-        let forbidden = |why: String| Err(Problem::new(axum::http::StatusCode::FORBIDDEN, "not_the_agency", why));
+    ) -> Result<AnswerSource, CaseError> {
+        let forbidden = |why: String| Err(CaseError::new(koshi_cases::Kind::Forbidden, "not_the_agency", why));
         let kind = self.authz.unit(&caller.unit).map(|u| u.kind.as_str()).unwrap_or("");
         match (caller.role.as_str(), kind) {
             ("agency", _) => match self.authz.unit(&caller.unit).and_then(|u| u.agency.as_deref()) {
                 Some(a) if a == agency.code() && paper.is_none() => Ok(AnswerSource::TheAgency),
-                Some(a) if a == agency.code() => Err(Problem::unprocessable(
+                Some(a) if a == agency.code() => Err(CaseError::unprocessable(
                     "paper_act_not_expected",
                     "/paper_act",
                     "an agency answers itself; a paper act is entered only by the case officer",
@@ -191,7 +191,7 @@ impl Service {
                 let region = self.authz.unit(&caller.unit).and_then(|u| u.parent.clone());
                 match region {
                     Some(r) if self.authz.serves(&r, &app.unit) && paper.is_none() => Ok(AnswerSource::TheAgency),
-                    Some(r) if self.authz.serves(&r, &app.unit) => Err(Problem::unprocessable(
+                    Some(r) if self.authz.serves(&r, &app.unit) => Err(CaseError::unprocessable(
                         "paper_act_not_expected",
                         "/paper_act",
                         "the УМС ДП approves in the system itself, with no paper act",
@@ -207,8 +207,8 @@ impl Service {
                     ));
                 }
                 if !agency.paper_answer_allowed() {
-                    return Err(Problem::new(
-                        axum::http::StatusCode::FORBIDDEN,
+                    return Err(CaseError::new(
+                        koshi_cases::Kind::Forbidden,
                         "answer_from_agency_only",
                         format!(
                             "the {} answer comes from the agency itself, never from the case officer ({})",
@@ -222,14 +222,14 @@ impl Service {
                     ));
                 }
                 let Some(p) = paper else {
-                    return Err(Problem::unprocessable(
+                    return Err(CaseError::unprocessable(
                         "paper_act_required",
                         "/paper_act",
                         "an officer enters an agency's answer only from its paper act: give its number, date and your attestation",
                     ));
                 };
                 let date = p.date.parse::<Date>().map_err(|e| {
-                    Problem::unprocessable("invalid_date", "/paper_act/date", format!("not a date: {e}"))
+                    CaseError::unprocessable("invalid_date", "/paper_act/date", format!("not a date: {e}"))
                 })?;
                 Ok(AnswerSource::OfficerPaperAct {
                     number: p.number.clone(),

@@ -6,8 +6,8 @@ use koshi_store::{StoreError, Unit, instant};
 use serde_json::json;
 
 use crate::model::*;
-use crate::problem::Problem;
 use crate::service::{Caller, Service, case_event, outbox_message};
+use koshi_cases::CaseError;
 
 use crate::pr_service::*;
 
@@ -18,16 +18,16 @@ impl Service {
         caller: &Caller,
         id: &str,
         a: AnnulmentRequest,
-    ) -> Result<serde_json::Value, Problem> {
+    ) -> Result<serde_json::Value, CaseError> {
         let app = self.pr_case(caller, id, "application.pr_conclusion").await?;
         if app.status != "issued" {
-            return Err(Problem::conflict(
+            return Err(CaseError::conflict(
                 "not_annullable",
                 format!("the case is {}; only an issued permit is annulled", app.status),
             ));
         }
         if a.grounds.is_empty() || a.grounds.iter().any(|g| g.detail.trim().is_empty()) {
-            return Err(Problem::unprocessable(
+            return Err(CaseError::unprocessable(
                 "grounds_required",
                 "/grounds",
                 "an annulment states its grounds (Law on Migration art. 49)",
@@ -68,7 +68,7 @@ impl Service {
         &self,
         caller: &Caller,
         app: ApplicationRow,
-    ) -> Result<serde_json::Value, Problem> {
+    ) -> Result<serde_json::Value, CaseError> {
         let now = self.now();
         let now_s = instant(now);
         // п. 17, 18: no annulment without the holder heard, nor before 3 working days after the notice.
@@ -76,10 +76,10 @@ impl Service {
             .as_str()
             .and_then(|d| d.parse::<Date>().ok());
         koshi_law::pr::adverse_act_allowed(not_before, self.law().calendar.civil(now).date())
-            .map_err(|e| Problem::conflict(e.code(), e.to_string()))?;
+            .map_err(|e| CaseError::conflict(e.code(), e.to_string()))?;
         let today = self.law().calendar.civil(now).date();
         let exit = koshi_law::rvp::exit_rvp(&self.law().calendar, today)
-            .map_err(|e| Problem::conflict(e.code(), e.to_string()))?;
+            .map_err(|e| CaseError::conflict(e.code(), e.to_string()))?;
         let exit_number = format!(
             "KZ-RVP-EXIT-{}-{}",
             today.year(),
@@ -144,30 +144,30 @@ impl Service {
         caller: &Caller,
         id: &str,
         t: TransferRequest,
-    ) -> Result<serde_json::Value, Problem> {
+    ) -> Result<serde_json::Value, CaseError> {
         self.authz.allow(caller, "application.pr_transfer")?;
         let app = self
             .store
             .application(id)
             .await?
-            .ok_or_else(|| Problem::not_found("application"))?;
+            .ok_or_else(|| CaseError::not_found("application"))?;
         if app.kind != "pr" || app.status != "issued" {
-            return Err(Problem::conflict(
+            return Err(CaseError::conflict(
                 "not_transferable",
                 "only the case of a permanent resident (an issued PR permit) moves",
             ));
         }
         if !self.authz.is_police(&caller.unit) {
-            return Err(Problem::forbidden("the case file is requested by a police body"));
+            return Err(CaseError::forbidden("the case file is requested by a police body"));
         }
         if caller.unit == app.unit {
-            return Err(Problem::conflict(
+            return Err(CaseError::conflict(
                 "same_unit",
                 "the case is already kept by this police body",
             ));
         }
         if t.new_address.trim().is_empty() {
-            return Err(Problem::unprocessable(
+            return Err(CaseError::unprocessable(
                 "missing_field",
                 "/new_address",
                 "the new address is registered the same day",

@@ -9,16 +9,16 @@ use koshi_store::{Unit, instant};
 use serde_json::json;
 
 use crate::model::*;
-use crate::problem::Problem;
 use crate::service::{Caller, Service, case_event, outbox_message};
+use koshi_cases::CaseError;
 
 use crate::pr_service::*;
 
 impl Service {
     /// App. 3; Law on Migration art. 49 пп. 4: the money confirmed must cover 1,320 MCI and, unless
     /// housing is contracted, 15 m² per family member — except for the exempt categories.
-    pub(crate) fn check_solvency(&self, app: &ApplicationRow) -> Result<serde_json::Value, Problem> {
-        let req: PrApplicationRequest = serde_json::from_str(&app.data).map_err(|e| Problem::internal(&e))?;
+    pub(crate) fn check_solvency(&self, app: &ApplicationRow) -> Result<serde_json::Value, CaseError> {
+        let req: PrApplicationRequest = serde_json::from_str(&app.data).map_err(|e| CaseError::internal(&e))?;
         // The exemption and contracted housing follow from the ground and the documents kept with
         // the case (a flag a filer once declared counts for nothing).
         let documents: Vec<SubmittedDocument> = req
@@ -46,15 +46,15 @@ impl Service {
             funds_tiyn: req.solvency.as_ref().map_or(0, |s| s.funds_tiyn),
         };
         if !exempt && req.solvency.is_none() {
-            return Err(Problem::conflict(
+            return Err(CaseError::conflict(
                 "solvency_not_established",
                 "the funds confirmed by the bank are not on the case (App. 3)",
             ));
         }
         let s = koshi_law::pr::solvency(&self.law().params, &input)
-            .map_err(|e| Problem::conflict("solvency_not_established", format!("{e} (App. 3)")))?;
+            .map_err(|e| CaseError::conflict("solvency_not_established", format!("{e} (App. 3)")))?;
         if !s.sufficient {
-            return Err(Problem::conflict(
+            return Err(CaseError::conflict(
                 "insufficient_solvency",
                 format!(
                     "the funds confirmed ({} ₸) are below the {} ₸ required ({}); a permit cannot be issued",
@@ -75,7 +75,7 @@ impl Service {
         caller: &Caller,
         id: &str,
         c: ConclusionRequest,
-    ) -> Result<serde_json::Value, Problem> {
+    ) -> Result<serde_json::Value, CaseError> {
         let app = self.pr_case(caller, id, "application.pr_conclusion").await?;
         // Grounds to refuse the service found at intake (issue 14 item 9): no permit is concluded
         // over them, and the refusal need not wait for the agencies' answers.
@@ -92,13 +92,13 @@ impl Service {
         };
         let early = !at_intake.is_empty() && matches!(app.status.as_str(), "registered" | "awaiting_answers");
         if app.status != "conclusion_due" && !early {
-            return Err(Problem::conflict(
+            return Err(CaseError::conflict(
                 "not_awaiting_conclusion",
                 format!("the case is {}, not awaiting a conclusion", app.status),
             ));
         }
         if !at_intake.is_empty() && c.outcome == "issue" {
-            return Err(Problem::conflict(
+            return Err(CaseError::conflict(
                 "intake_ground_stands",
                 "a ground to refuse the service was found at intake (see the talon): the conclusion refuses, after a hearing (п. 17)",
             ));
@@ -126,7 +126,7 @@ impl Service {
             "issue" => {
                 self.check_solvency(&app)?;
                 koshi_law::pr::permit_barred_by_answers(&negative)
-                    .map_err(|why| Problem::conflict("negative_answer", why))?;
+                    .map_err(|why| CaseError::conflict("negative_answer", why))?;
                 (
                     "conclusion_drafted",
                     json!({"outcome": "issue", "form": "App. 9", "citation": "п. 14 пп. 4", "drafted_by": caller.actor(), "drafted_at": now_s, "comment": c.comment}),
@@ -134,7 +134,7 @@ impl Service {
             }
             "refuse" => {
                 if c.grounds.is_empty() && at_intake.is_empty() {
-                    return Err(Problem::unprocessable(
+                    return Err(CaseError::unprocessable(
                         "grounds_required",
                         "/grounds",
                         "a refusal names its grounds (п. 17)",
@@ -151,7 +151,7 @@ impl Service {
                 )
             }
             other => {
-                return Err(Problem::unprocessable(
+                return Err(CaseError::unprocessable(
                     "unknown_outcome",
                     "/outcome",
                     format!("{other:?} is not issue or refuse"),
@@ -214,7 +214,7 @@ impl Service {
         unit: &mut Unit,
         app: &ApplicationRow,
         today: Date,
-    ) -> Result<Date, Problem> {
+    ) -> Result<Date, CaseError> {
         let service_due = stored_date(app.due_on.as_deref(), "service term")?;
         let due = terms::pr_stage_due(terms::PrStage::Conclusion, today, service_due);
         self.start_clock(
@@ -238,10 +238,10 @@ impl Service {
         caller: &Caller,
         id: &str,
         comment: &str,
-    ) -> Result<serde_json::Value, Problem> {
+    ) -> Result<serde_json::Value, CaseError> {
         let comment = comment.trim();
         if comment.is_empty() {
-            return Err(Problem::unprocessable(
+            return Err(CaseError::unprocessable(
                 "comment_required",
                 "/comment",
                 "a conclusion is returned with a comment saying what to change",
@@ -251,7 +251,7 @@ impl Service {
         self.authz
             .may_approve(caller.post.as_deref(), &caller.unit, &app.unit)?;
         if app.status != "conclusion_drafted" {
-            return Err(Problem::conflict(
+            return Err(CaseError::conflict(
                 "not_awaiting_approval",
                 format!("the case is {}, not a conclusion awaiting approval", app.status),
             ));
@@ -292,7 +292,7 @@ impl Service {
     /// п. 15 абз. 2: the conclusion is approved by an authorised post of the right unit; then the
     /// permit is issued (or refused) and the notification (App. 10) goes out within 3 days (п. 14
     /// пп. 5) — via a ЦОН at least a day before the term ends (п. 15 абз. 1).
-    pub async fn approve_conclusion(&self, caller: &Caller, id: &str) -> Result<serde_json::Value, Problem> {
+    pub async fn approve_conclusion(&self, caller: &Caller, id: &str) -> Result<serde_json::Value, CaseError> {
         let app = self.pr_case(caller, id, "application.pr_approve").await?;
         self.authz
             .may_approve(caller.post.as_deref(), &caller.unit, &app.unit)?;
@@ -300,7 +300,7 @@ impl Service {
             return self.approve_annulment(caller, app).await;
         }
         if app.status != "conclusion_drafted" {
-            return Err(Problem::conflict(
+            return Err(CaseError::conflict(
                 "not_awaiting_approval",
                 format!("the case is {}, not awaiting approval", app.status),
             ));
@@ -319,7 +319,7 @@ impl Service {
                 .as_str()
                 .and_then(|d| d.parse::<Date>().ok());
             koshi_law::pr::adverse_act_allowed(not_before, today)
-                .map_err(|e| Problem::conflict(e.code(), e.to_string()))?;
+                .map_err(|e| CaseError::conflict(e.code(), e.to_string()))?;
         }
         let (status, number) = if outcome == "issue" {
             let n = self

@@ -7,8 +7,8 @@ use koshi_store::{Unit, instant};
 use serde_json::json;
 
 use crate::model::*;
-use crate::problem::Problem;
 use crate::service::{Caller, Service, case_event, outbox_message, parse_date};
+use koshi_cases::CaseError;
 
 use crate::pr_service::*;
 
@@ -20,14 +20,14 @@ impl Service {
         caller: &Caller,
         id: &str,
         h: HearingNoticeRequest,
-    ) -> Result<serde_json::Value, Problem> {
+    ) -> Result<serde_json::Value, CaseError> {
         let app = self.pr_case(caller, id, "application.pr_conclusion").await?;
         // Before a refusal (п. 17) or an annulment (п. 18): the right to be heard.
         let (next, key, act) = match app.status.as_str() {
             "hearing_required" => ("hearing_notified", "hearing", "conclusion"),
             "annulment_hearing_required" => ("annulment_hearing_notified", "annulment_hearing", "annulment"),
             other => {
-                return Err(Problem::conflict(
+                return Err(CaseError::conflict(
                     "no_hearing_due",
                     format!("the case is {other}; a hearing precedes a refusal or an annulment only"),
                 ));
@@ -38,7 +38,7 @@ impl Service {
         let now_s = instant(now);
         let cal = &self.law().calendar;
         let notice_on = cal.civil(now).date();
-        let calerr = |e: koshi_law::CalendarError| Problem::unprocessable(e.code(), "/hearing_on", e.to_string());
+        let calerr = |e: koshi_law::CalendarError| CaseError::unprocessable(e.code(), "/hearing_on", e.to_string());
         if let Err(v) = terms::check_hearing_date(cal, notice_on, hearing_on).map_err(calerr)? {
             let detail = match v {
                 terms::HearingViolation::HearingTooLate { latest } => {
@@ -48,7 +48,7 @@ impl Service {
                 }
                 _ => format!("the hearing cannot be before the notice of {notice_on} (п. 17)"),
             };
-            return Err(Problem::unprocessable(v.code(), "/hearing_on", detail));
+            return Err(CaseError::unprocessable(v.code(), "/hearing_on", detail));
         }
         let act_not_before = terms::earliest_act_after_notice(cal, notice_on).map_err(calerr)?;
         let mut decision: serde_json::Value = stored_decision(&app)?;
@@ -79,20 +79,20 @@ impl Service {
         caller: &Caller,
         id: &str,
         w: WrittenPositionRequest,
-    ) -> Result<serde_json::Value, Problem> {
+    ) -> Result<serde_json::Value, CaseError> {
         let app = self.pr_case(caller, id, "application.pr_conclusion").await?;
         let key = match app.status.as_str() {
             "hearing_notified" => "hearing",
             "annulment_hearing_notified" => "annulment_hearing",
             other => {
-                return Err(Problem::conflict(
+                return Err(CaseError::conflict(
                     "no_hearing_scheduled",
                     format!("the case is {other}: a written position is received while a hearing is scheduled"),
                 ));
             }
         };
         if w.position.trim().is_empty() {
-            return Err(Problem::unprocessable(
+            return Err(CaseError::unprocessable(
                 "missing_field",
                 "/position",
                 "the position is stated",
@@ -129,13 +129,13 @@ impl Service {
         caller: &Caller,
         id: &str,
         h: HearingRequest,
-    ) -> Result<serde_json::Value, Problem> {
+    ) -> Result<serde_json::Value, CaseError> {
         let app = self.pr_case(caller, id, "application.pr_conclusion").await?;
         let annulment = match app.status.as_str() {
             "hearing_notified" => false,
             "annulment_hearing_notified" => true,
             other => {
-                return Err(Problem::conflict(
+                return Err(CaseError::conflict(
                     "no_hearing_scheduled",
                     format!("the case is {other}, no hearing is scheduled"),
                 ));
@@ -143,7 +143,7 @@ impl Service {
         };
         let key = if annulment { "annulment_hearing" } else { "hearing" };
         if h.position.trim().is_empty() {
-            return Err(Problem::unprocessable(
+            return Err(CaseError::unprocessable(
                 "missing_field",
                 "/position",
                 "the applicant's position is recorded (or that they did not come)",
@@ -166,7 +166,7 @@ impl Service {
             (true, "keep") => "issued",
             (true, "annul") => "annulment_drafted",
             (_, other) => {
-                return Err(Problem::unprocessable(
+                return Err(CaseError::unprocessable(
                     "unknown_result",
                     "/result",
                     if annulment {
@@ -183,18 +183,18 @@ impl Service {
         let mut decision: serde_json::Value = stored_decision(&app)?;
         let notice_on = stored_date(decision[key]["notice_on"].as_str(), "hearing notice date")?;
         let latest = terms::hearing_by(&self.law().calendar, notice_on)
-            .map_err(|e| Problem::unprocessable(e.code(), "/", e.to_string()))?;
+            .map_err(|e| CaseError::unprocessable(e.code(), "/", e.to_string()))?;
         // п. 17: the hearing is held on the day its notice announced, not before (the applicant's
         // written position may arrive earlier, as a document on the case).
         let announced = stored_date(decision[key]["hearing_on"].as_str(), "announced hearing date")?;
         if today < announced {
-            return Err(Problem::conflict(
+            return Err(CaseError::conflict(
                 "hearing_not_yet",
                 format!("the hearing was announced for {announced}; it cannot be recorded before that day (п. 17)"),
             ));
         }
         if today > latest {
-            return Err(Problem::unprocessable(
+            return Err(CaseError::unprocessable(
                 "hearing_too_late",
                 "/",
                 format!(

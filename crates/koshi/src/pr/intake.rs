@@ -2,7 +2,6 @@
 
 use std::collections::BTreeSet;
 
-use axum::http::StatusCode;
 use jiff::civil::Date;
 use koshi_law::citation;
 use koshi_law::requirements::{Channel, Package, SubmittedDocument};
@@ -13,9 +12,9 @@ use koshi_store::{StoreError, Unit, instant};
 use serde_json::json;
 
 use crate::model::*;
-use crate::problem::Problem;
 use crate::rvp::filing::by_digest;
 use crate::service::{Caller, Service, case_event, parse_date, remember_key};
+use koshi_cases::CaseError;
 
 impl Service {
     /// Files a PR application: a talon (App. 6) or ЦОН receipt (App. 7) of acceptance with its
@@ -26,7 +25,7 @@ impl Service {
         mut req: PrApplicationRequest,
         idempotency_key: Option<&str>,
         request_hash: &str,
-    ) -> Result<(StatusCode, ApplicationCreated), Problem> {
+    ) -> Result<ApplicationCreated, CaseError> {
         self.authz.allow(caller, "application.file")?;
         // A retried request with the same key answers with the case it created.
         if let Some(answer) = self.seen_before(caller, idempotency_key, request_hash).await? {
@@ -36,7 +35,7 @@ impl Service {
             ("officer", None | Some("police_desk")) => Channel::PoliceDesk,
             ("con_operator", None | Some("con")) => Channel::Con,
             (role, ch) => {
-                return Err(Problem::forbidden(format!(
+                return Err(CaseError::forbidden(format!(
                     "a PR application is filed at a police body or a ЦОН (п. 11); the {role} role cannot file through {}",
                     ch.unwrap_or("its channel")
                 )));
@@ -45,7 +44,7 @@ impl Service {
         let law = self.law();
         let ground = law.requirements.pr_ground(&req.ground).ok_or_else(|| {
             let known: Vec<_> = law.requirements.pr_grounds.iter().map(|g| g.id.as_str()).collect();
-            Problem::unprocessable(
+            CaseError::unprocessable(
                 "unknown_ground",
                 "/ground",
                 format!("{:?} is not a ground of п. 11; known: {}", req.ground, known.join(", ")),
@@ -54,7 +53,7 @@ impl Service {
         if let Some(u) = &req.police_unit
             && !self.authz.is_police(u)
         {
-            return Err(Problem::unprocessable(
+            return Err(CaseError::unprocessable(
                 "unknown_police_unit",
                 "/police_unit",
                 format!("{u:?} is not a police body"),
@@ -66,13 +65,13 @@ impl Service {
         let birth = parse_date(&req.applicant.birth_date, "/applicant/birth_date")?;
         if let Some(iin) = &req.applicant.iin {
             koshi_law::ident::Iin::parse(iin).map_err(|e| {
-                Problem::unprocessable("invalid_iin", "/applicant/iin", format!("not a valid IIN: {e}"))
+                CaseError::unprocessable("invalid_iin", "/applicant/iin", format!("not a valid IIN: {e}"))
             })?;
         }
         let mut facts: BTreeSet<String> = BTreeSet::new();
         for (i, f) in req.facts.iter().enumerate() {
             if koshi_law::requirements::PR_DERIVED_FACTS.contains(&f.as_str()) {
-                return Err(Problem::unprocessable(
+                return Err(CaseError::unprocessable(
                     "fact_not_declarable",
                     &format!("/facts/{i}"),
                     format!(
@@ -81,7 +80,7 @@ impl Service {
                 ));
             }
             if !DECLARABLE.contains(&f.as_str()) {
-                return Err(Problem::unprocessable(
+                return Err(CaseError::unprocessable(
                     "unknown_fact",
                     &format!("/facts/{i}"),
                     format!("{f:?} is not one of {}", DECLARABLE.join(", ")),
@@ -123,7 +122,7 @@ impl Service {
                 .map(|s| s.get_years())
                 .filter(|a| *a >= 0)
                 .ok_or_else(|| {
-                    Problem::unprocessable(
+                    CaseError::unprocessable(
                         "invalid_date",
                         &pointer,
                         format!("{b} is not a birth date before the filing"),
@@ -147,7 +146,7 @@ impl Service {
         let mut copies = Vec::new();
         for (i, d) in req.documents.iter().enumerate() {
             if law.requirements.document(&d.kind).is_none() {
-                return Err(Problem::unprocessable(
+                return Err(CaseError::unprocessable(
                     "unknown_document_kind",
                     &format!("/documents/{i}/kind"),
                     format!("{:?} is not a known document kind", d.kind),
@@ -193,7 +192,7 @@ impl Service {
         let exemption =
             exemption.map(|e| json!({"category": e.id, "citation": e.citation, "source_status": e.status.as_str()}));
         let version = citation::version_on(filed_on)
-            .map_err(|e| Problem::unprocessable("no_rules_version", "/filed_at", e.to_string()))?;
+            .map_err(|e| CaseError::unprocessable("no_rules_version", "/filed_at", e.to_string()))?;
         let person_key = crate::service::person_key(&req.applicant.citizenship, &req.applicant.document.number);
 
         // The law on the day of receipt.
@@ -276,7 +275,7 @@ impl Service {
                     detail: "ГБД ФЛ holds no IIN of the applicant: the ЦОН forms no request".into(),
                 }),
                 Err(e) => {
-                    return Err(Problem::unavailable(format!(
+                    return Err(CaseError::unavailable(format!(
                         "ГБД ФЛ cannot be asked now ({e}); the application has not been taken, try again"
                     )));
                 }
@@ -290,7 +289,7 @@ impl Service {
         let accepted_on = law
             .calendar
             .working_day_on_or_after(filed_on)
-            .map_err(|e| Problem::unprocessable(e.code(), "/filed_at", e.to_string()))?;
+            .map_err(|e| CaseError::unprocessable(e.code(), "/filed_at", e.to_string()))?;
         let due_on = terms::pr_service_due(accepted_on, law.params.pr_service_term_days);
         let unit_id = self.case_unit(caller, channel, req.police_unit.as_deref())?;
         let (form, citation_text) = match (channel, accepted) {
@@ -348,8 +347,8 @@ impl Service {
             filed_at: instant(filed_at),
             accepted_on: accepted.then(|| accepted_on.to_string()),
             due_on: accepted.then(|| due_on.to_string()),
-            receipt: serde_json::to_string(&receipt).map_err(|e| Problem::internal(&e))?,
-            data: serde_json::to_string(&req).map_err(|e| Problem::internal(&e))?,
+            receipt: serde_json::to_string(&receipt).map_err(|e| CaseError::internal(&e))?,
+            data: serde_json::to_string(&req).map_err(|e| CaseError::internal(&e))?,
             decision,
             employer_iin: None,
             household: 0,
@@ -472,24 +471,21 @@ impl Service {
                 }
             }
         }
-        Ok((
-            StatusCode::CREATED,
-            ApplicationCreated {
-                id,
-                status: status.into(),
-                receipt,
-                calendar_status: crate::lawdata::calendar_status_of(
-                    &self.law(),
-                    row.accepted_on.as_deref(),
-                    row.due_on.as_deref(),
-                )
-                .map(|s| s.code().to_string()),
-                accepted_on: row.accepted_on,
-                due_on: row.due_on,
-                rules_version: version.id.into(),
-                case_files,
-            },
-        ))
+        Ok(ApplicationCreated {
+            id,
+            status: status.into(),
+            receipt,
+            calendar_status: crate::lawdata::calendar_status_of(
+                &self.law(),
+                row.accepted_on.as_deref(),
+                row.due_on.as_deref(),
+            )
+            .map(|s| s.code().to_string()),
+            accepted_on: row.accepted_on,
+            due_on: row.due_on,
+            rules_version: version.id.into(),
+            case_files,
+        })
     }
 
     /// п. 22: the refusals and annulments that bar a new PR application of the person filed on
@@ -499,7 +495,7 @@ impl Service {
         passport_key: &str,
         iin_key: &str,
         filed_on: Date,
-    ) -> Result<Vec<Ground>, Problem> {
+    ) -> Result<Vec<Ground>, CaseError> {
         let law = self.law();
         let mut grounds = Vec::new();
         for decision in self.store.pr_bars(passport_key, iin_key).await? {
@@ -508,7 +504,7 @@ impl Service {
             // refusal conclusion. A prior decision that cannot be read stops the filing for a
             // person: it is never read as "no bar".
             let unreadable = || {
-                Problem::conflict(
+                CaseError::conflict(
                     "prior_decision_unreadable",
                     "a refused or annulled PR case of this person cannot be read: the п. 22 bar cannot be checked; an officer must look at it",
                 )

@@ -10,14 +10,14 @@ use koshi_store::{Unit, instant};
 use serde_json::{Value, json};
 
 use crate::delivery::{Failure, Message};
-use crate::problem::Problem;
+use koshi_cases::CaseError;
 
 use crate::service::*;
 
 impl Service {
     /// Fires the legal clocks that are due (durable timers): each exactly once, even with several
     /// instances on one database; the mark goes into the case's audit trail with its citation.
-    pub async fn fire_due_timers(&self) -> Result<usize, Problem> {
+    pub async fn fire_due_timers(&self) -> Result<usize, CaseError> {
         let now = self.now();
         let now_s = instant(now);
         let lease = instant(now.checked_add(SignedDuration::from_mins(5)).unwrap_or(now));
@@ -44,7 +44,7 @@ impl Service {
                 if t.kind == crate::rvp::forming::FORM_TIMER {
                     let unit = match self.store.application(&t.subject).await {
                         Ok(Some(app)) => self.fire_form_timer(&t, &app, now).await,
-                        _ => Err(Problem::not_found("application")),
+                        _ => Err(CaseError::not_found("application")),
                     };
                     match unit {
                         Ok(unit) => match self.store.write(unit).await {
@@ -129,7 +129,7 @@ impl Service {
     /// lease, delivers each topic's messages concurrently (topics in parallel), and records the
     /// results in one unit. A failed attempt is retried with backoff; a refusal by the receiver
     /// is kept as `rejected`. Returns how many messages were claimed (a full batch: call again).
-    pub async fn deliver_due(&self) -> Result<usize, Problem> {
+    pub async fn deliver_due(&self) -> Result<usize, CaseError> {
         let now = self.now();
         let now_s = instant(now);
         let lease = instant(now.checked_add(OUTBOX_LEASE).unwrap_or(now));
@@ -248,7 +248,7 @@ impl Service {
         failures: &[(&str, &str, i64)],
         successes: &[&str],
         now: Timestamp,
-    ) -> Result<(), Problem> {
+    ) -> Result<(), CaseError> {
         let now_s = instant(now);
         let mut known = self.open_outages.lock().await;
         if known.is_none() {
@@ -313,7 +313,7 @@ pub(crate) fn outage_action(system: &str) -> &'static str {
     }
 }
 
-pub(crate) fn journal_at(o: &repo::OutageRow, now: Timestamp) -> Result<Option<String>, Problem> {
+pub(crate) fn journal_at(o: &repo::OutageRow, now: Timestamp) -> Result<Option<String>, CaseError> {
     let started = koshi_store::parse_instant(&o.started_at)?;
     Ok(terms::outage_must_be_journaled(now.duration_since(started)).then(|| instant(now)))
 }

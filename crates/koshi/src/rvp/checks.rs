@@ -13,7 +13,7 @@ use koshi_store::{Unit, instant};
 use serde_json::{Value, json};
 
 use crate::model::*;
-use crate::problem::Problem;
+use koshi_cases::CaseError;
 
 use crate::service::*;
 
@@ -57,7 +57,7 @@ impl Service {
     }
 
     /// One pass of the background work: due check retries, then due deliveries.
-    pub async fn tick(&self) -> Result<(usize, usize), Problem> {
+    pub async fn tick(&self) -> Result<(usize, usize), CaseError> {
         self.settle().await;
         // Law data another instance loaded (an official year, an MCI figure).
         if let Err(e) = self.refresh_law().await {
@@ -77,12 +77,12 @@ impl Service {
     }
 
     /// Runs the due checks of one case concurrently, records them, and decides when all are in.
-    pub async fn process(&self, id: &str) -> Result<(), Problem> {
+    pub async fn process(&self, id: &str) -> Result<(), CaseError> {
         self.process_with(id, None).await
     }
 
     /// As [`Service::process`], with the case just filed handed over in memory (saves reads).
-    pub(crate) async fn process_with(&self, id: &str, handoff: Option<Handoff>) -> Result<(), Problem> {
+    pub(crate) async fn process_with(&self, id: &str, handoff: Option<Handoff>) -> Result<(), CaseError> {
         {
             let mut p = self.processing.lock().unwrap_or_else(|p| p.into_inner());
             if !p.insert(id.to_string()) {
@@ -94,7 +94,7 @@ impl Service {
         r
     }
 
-    pub(crate) async fn process_inner(&self, id: &str, handoff: Option<Handoff>) -> Result<(), Problem> {
+    pub(crate) async fn process_inner(&self, id: &str, handoff: Option<Handoff>) -> Result<(), CaseError> {
         // `stored`: whether the checks have rows yet (they are recorded when they first run).
         let (app, req, checks, stored) = match handoff {
             // Just filed: every check is waiting, nothing attempted yet.
@@ -105,12 +105,12 @@ impl Service {
             }
             None => {
                 let Some(app) = self.store.application(id).await? else {
-                    return Err(Problem::not_found("application"));
+                    return Err(CaseError::not_found("application"));
                 };
                 if app.status != status::CHECKING {
                     return Ok(());
                 }
-                let req: ApplicationRequest = serde_json::from_str(&app.data).map_err(|e| Problem::internal(&e))?;
+                let req: ApplicationRequest = serde_json::from_str(&app.data).map_err(|e| CaseError::internal(&e))?;
                 let (checks, stored) = self.sheet_of(&app).await?;
                 (app, req, checks, stored)
             }
@@ -133,7 +133,7 @@ impl Service {
         let purpose = law
             .requirements
             .purpose(&app.purpose)
-            .ok_or_else(|| Problem::not_found("purpose"))?;
+            .ok_or_else(|| CaseError::not_found("purpose"))?;
         let birth = parse_date(&req.immigrant.birth_date, "/immigrant/birth_date")?;
         let q = person_query(&req.immigrant, birth);
 
@@ -240,12 +240,12 @@ impl Service {
 
     /// The seven checks of an RVP case as recorded. A case accepted for checking whose checks have
     /// not run yet has no rows: all seven are waiting, due since the case was accepted.
-    pub(crate) async fn checks_of(&self, app: &ApplicationRow) -> Result<Vec<CheckRow>, Problem> {
+    pub(crate) async fn checks_of(&self, app: &ApplicationRow) -> Result<Vec<CheckRow>, CaseError> {
         Ok(self.sheet_of(app).await?.0)
     }
 
     /// As [`Service::checks_of`], and whether the case has a recorded sheet yet.
-    pub(crate) async fn sheet_of(&self, app: &ApplicationRow) -> Result<(Vec<CheckRow>, bool), Problem> {
+    pub(crate) async fn sheet_of(&self, app: &ApplicationRow) -> Result<(Vec<CheckRow>, bool), CaseError> {
         let rows = self.store.checks(&app.id).await?;
         if rows.is_empty() && app.kind == "rvp" && app.status == status::CHECKING {
             return Ok((not_yet_run(app), false));

@@ -11,7 +11,7 @@ use koshi_store::{Unit, instant};
 use serde_json::{Value, json};
 
 use crate::model::*;
-use crate::problem::Problem;
+use koshi_cases::CaseError;
 
 use crate::rvp::payloads::*;
 use crate::service::*;
@@ -28,7 +28,7 @@ impl Service {
         findings: &[(Check, Finding)],
         principal: Option<&ApplicationRow>,
         now: Timestamp,
-    ) -> Result<(), Problem> {
+    ) -> Result<(), CaseError> {
         let now_s = instant(now);
         let mut decision = rvp::decide(findings);
         let mut service_grounds = self.service_grounds(app, req);
@@ -201,7 +201,7 @@ impl Service {
         actor: &str,
         issue: Issue<'_>,
         now_s: &str,
-    ) -> Result<(), Problem> {
+    ) -> Result<(), CaseError> {
         let from = issue.validity.valid_from.to_string();
         let until = issue.validity.valid_until.to_string();
         let number = permit_number(&from, &app.id);
@@ -219,14 +219,14 @@ impl Service {
             valid_from: &from,
             valid_until: &until,
         };
-        let decision = serde_json::to_string(&decision).map_err(|e| Problem::internal(&e))?;
+        let decision = serde_json::to_string(&decision).map_err(|e| CaseError::internal(&e))?;
         let permit = PermitFacts {
             permit_number: &number,
             valid_from: &from,
             valid_until: &until,
         };
-        let detail = serde_json::to_string(&permit).map_err(|e| Problem::internal(&e))?;
-        let now: jiff::Timestamp = now_s.parse().map_err(|e| Problem::internal(&e))?;
+        let detail = serde_json::to_string(&permit).map_err(|e| CaseError::internal(&e))?;
+        let now: jiff::Timestamp = now_s.parse().map_err(|e| CaseError::internal(&e))?;
         let file = self.register_document(
             unit,
             crate::documents::NewDocument {
@@ -281,7 +281,7 @@ impl Service {
         app: &ApplicationRow,
         doc: &D,
         now_s: &str,
-    ) -> Result<koshi_store::Op, Problem> {
+    ) -> Result<koshi_store::Op, CaseError> {
         // The channel the filing came by decides (never a destination the filer named).
         let topic = result_topic(&app.channel);
         /// Keys in alphabetical order, as every payload Koshi writes.
@@ -298,31 +298,31 @@ impl Service {
             result: doc,
             unit: &app.unit,
         })
-        .map_err(|e| Problem::internal(&e))?;
+        .map_err(|e| CaseError::internal(&e))?;
         Ok(outbox_message(&app.id, topic, payload, now_s))
     }
 
     /// The officer's decision (confirm the proposal, issue, or refuse).
-    pub async fn decide(&self, caller: &Caller, id: &str, d: DecisionRequest) -> Result<Value, Problem> {
+    pub async fn decide(&self, caller: &Caller, id: &str, d: DecisionRequest) -> Result<Value, CaseError> {
         let app = self
             .store
             .application(id)
             .await?
-            .ok_or_else(|| Problem::not_found("application"))?;
+            .ok_or_else(|| CaseError::not_found("application"))?;
         self.authz
             .allow_case(caller, "application.decide", &app.unit, &app.filed_unit)?;
         if app.status != status::AWAITING_CONFIRMATION && app.status != status::AWAITING_OFFICER {
-            return Err(Problem::conflict(
+            return Err(CaseError::conflict(
                 "not_awaiting_decision",
                 format!("the application is {}, not awaiting a decision", app.status),
             ));
         }
-        let req: ApplicationRequest = serde_json::from_str(&app.data).map_err(|e| Problem::internal(&e))?;
+        let req: ApplicationRequest = serde_json::from_str(&app.data).map_err(|e| CaseError::internal(&e))?;
         // A proposal that cannot be read is never read as "nothing proposed".
         let current: Value = match app.decision.as_deref() {
             None => Value::Null,
             Some(s) => serde_json::from_str(s).map_err(|_| {
-                Problem::conflict(
+                CaseError::conflict(
                     "stored_record_unreadable",
                     "the case's stored proposal cannot be read; it must be looked at before a decision",
                 )
@@ -339,7 +339,7 @@ impl Service {
                 Some("issued") => "issue_proposed",
                 Some("refused") => "refuse_proposed",
                 _ => {
-                    return Err(Problem::conflict(
+                    return Err(CaseError::conflict(
                         "nothing_to_confirm",
                         "no automatic decision was proposed; issue or refuse",
                     ));
@@ -348,7 +348,7 @@ impl Service {
             "issue" => "issue",
             "refuse" => "refuse",
             other => {
-                return Err(Problem::unprocessable(
+                return Err(CaseError::unprocessable(
                     "unknown_action",
                     "/action",
                     format!("{other:?} is not confirm, issue or refuse"),
@@ -360,7 +360,7 @@ impl Service {
         // would be valid from before its acceptance.
         let accepted_on = crate::rvp::forming::accepted_on(&app)?;
         if self.law().calendar.civil(now).date() < accepted_on {
-            return Err(Problem::conflict(
+            return Err(CaseError::conflict(
                 "before_acceptance_day",
                 format!("the application counts as accepted on {accepted_on} (п. 8): it is decided from that day"),
             ));
@@ -369,7 +369,7 @@ impl Service {
             "issue_proposed" | "issue" => {
                 let service_grounds = self.service_grounds(&app, &req);
                 if !service_grounds.is_empty() {
-                    return Err(Problem::conflict(
+                    return Err(CaseError::conflict(
                         "grounds_found",
                         format!(
                             "the filing itself is a ground to refuse the service: {}",
@@ -398,7 +398,7 @@ impl Service {
                     Some(p) => match crate::rvp::family::standing(&p)? {
                         crate::rvp::family::Principal::Issued(until) => Some(until),
                         _ => {
-                            return Err(Problem::conflict(
+                            return Err(CaseError::conflict(
                                 "principal_not_issued",
                                 format!(
                                     "the immigrant's case {} is {}: a family member's RVP is issued only with the immigrant's",
@@ -411,11 +411,11 @@ impl Service {
                 let officer_until = opt_date(&d.valid_until, "/valid_until")?;
                 let v = self
                     .validity(&app, &req, now, officer_until, principal_until)
-                    .map_err(|r| Problem::unprocessable("validity_required", "/valid_until", r))?;
+                    .map_err(|r| CaseError::unprocessable("validity_required", "/valid_until", r))?;
                 if let Some(u) = officer_until
                     && u > v.valid_until
                 {
-                    return Err(Problem::unprocessable(
+                    return Err(CaseError::unprocessable(
                         "validity_beyond_bounds",
                         "/valid_until",
                         format!("the law bounds validity at {}", v.valid_until),
@@ -437,7 +437,7 @@ impl Service {
                     match proposed["grounds"].as_array() {
                         Some(g) if !g.is_empty() => g.clone(),
                         _ => {
-                            return Err(Problem::conflict(
+                            return Err(CaseError::conflict(
                                 "stored_record_unreadable",
                                 "the proposed refusal names no grounds that can be read; refuse with grounds instead",
                             ));
@@ -445,7 +445,7 @@ impl Service {
                     }
                 } else {
                     if d.grounds.is_empty() {
-                        return Err(Problem::unprocessable(
+                        return Err(CaseError::unprocessable(
                             "grounds_required",
                             "/grounds",
                             "a motivated refusal names its grounds (п. 9-3)",
@@ -455,7 +455,7 @@ impl Service {
                     let mut out = Vec::new();
                     for (i, g) in d.grounds.iter().enumerate() {
                         if g.detail.trim().is_empty() {
-                            return Err(Problem::unprocessable(
+                            return Err(CaseError::unprocessable(
                                 "missing_field",
                                 &format!("/grounds/{i}/detail"),
                                 "a ground states its facts",
@@ -472,7 +472,7 @@ impl Service {
                                 .map(|c| c.as_str())
                                 .chain(law.requirements.rvp_refusal_grounds.iter().map(|x| x.id.as_str()))
                                 .collect();
-                            return Err(Problem::unprocessable(
+                            return Err(CaseError::unprocessable(
                                 "unknown_check",
                                 &format!("/grounds/{i}/check"),
                                 format!(
@@ -518,7 +518,7 @@ impl Service {
                         number: crate::documents::case_document_number("N", &app.id),
                         facts: None,
                     },
-                    now_s.parse().map_err(|e| Problem::internal(&e))?,
+                    now_s.parse().map_err(|e| CaseError::internal(&e))?,
                 )?;
                 unit.push(self.delivery(
                     &app,
@@ -531,28 +531,33 @@ impl Service {
         self.view_decision(id).await
     }
 
-    pub(crate) async fn view_decision(&self, id: &str) -> Result<Value, Problem> {
+    pub(crate) async fn view_decision(&self, id: &str) -> Result<Value, CaseError> {
         let app = self
             .store
             .application(id)
             .await?
-            .ok_or_else(|| Problem::not_found("application"))?;
+            .ok_or_else(|| CaseError::not_found("application"))?;
         Ok(
             json!({"id": app.id, "status": app.status, "decision": app.decision.as_deref().and_then(|s| serde_json::from_str::<Value>(s).ok())}),
         )
     }
 
     /// п. 9-2: a duplicate of a lost or damaged permit, after a check in ИС МП.
-    pub async fn duplicate(&self, caller: &Caller, id: &str, d: DuplicateRequest) -> Result<DuplicateIssued, Problem> {
+    pub async fn duplicate(
+        &self,
+        caller: &Caller,
+        id: &str,
+        d: DuplicateRequest,
+    ) -> Result<DuplicateIssued, CaseError> {
         if d.reason != "lost" && d.reason != "damaged" {
-            return Err(Problem::unprocessable(
+            return Err(CaseError::unprocessable(
                 "unknown_reason",
                 "/reason",
                 "expected lost or damaged",
             ));
         }
         if d.statement.trim().is_empty() {
-            return Err(Problem::unprocessable(
+            return Err(CaseError::unprocessable(
                 "missing_field",
                 "/statement",
                 "the statement to the head of the police body is required",
@@ -562,24 +567,24 @@ impl Service {
             .store
             .application(id)
             .await?
-            .ok_or_else(|| Problem::not_found("application"))?;
+            .ok_or_else(|| CaseError::not_found("application"))?;
         self.authz
             .allow_case(caller, "application.duplicate", &app.unit, &app.filed_unit)?;
         let (Some(number), Some(from), Some(until)) = (&app.permit_number, &app.valid_from, &app.valid_until) else {
-            return Err(Problem::conflict(
+            return Err(CaseError::conflict(
                 "no_permit",
                 "no permit was issued on this application",
             ));
         };
         if app.status != status::ISSUED {
-            return Err(Problem::conflict(
+            return Err(CaseError::conflict(
                 "no_permit",
                 format!("the application is {}", app.status),
             ));
         }
         let today = self.today().to_string();
         if until.as_str() < today.as_str() {
-            return Err(Problem::conflict(
+            return Err(CaseError::conflict(
                 "permit_expired",
                 format!("the permit expired on {until}"),
             ));
@@ -614,7 +619,7 @@ impl Service {
                 number: duplicate_number.clone(),
                 facts: None,
             },
-            now_s.parse().map_err(|e| Problem::internal(&e))?,
+            now_s.parse().map_err(|e| CaseError::internal(&e))?,
         )?;
         unit.push(self.delivery(&app, &json!({"document": "rvp_duplicate", "duplicate_number": duplicate_number, "file": file, "form": "App. 2", "permit_number": number, "valid_from": from, "valid_until": until}), &now_s)?);
         unit.push(self.monitoring(&app.id, "duplicate_issued", &now_s, &app.rules_version));
@@ -635,26 +640,26 @@ impl Service {
 pub(crate) fn set_aside_grounds<'a>(
     found: &[&CheckRow],
     given: &'a [SetAsideInput],
-) -> Result<Vec<(Check, &'a str)>, Problem> {
+) -> Result<Vec<(Check, &'a str)>, CaseError> {
     let mut out = Vec::new();
     for (i, s) in given.iter().enumerate() {
         let pointer = format!("/set_aside/{i}");
         let Some(check) = Check::parse(&s.check) else {
-            return Err(Problem::unprocessable(
+            return Err(CaseError::unprocessable(
                 "unknown_check",
                 &format!("{pointer}/check"),
                 format!("{:?} is not a check of п. 9-1", s.check),
             ));
         };
         if !found.iter().any(|c| c.check_name == check.as_str()) {
-            return Err(Problem::unprocessable(
+            return Err(CaseError::unprocessable(
                 "nothing_to_set_aside",
                 &format!("{pointer}/check"),
                 format!("the {} check found no ground", check.as_str()),
             ));
         }
         if !check.finding_may_be_set_aside() {
-            return Err(Problem::unprocessable(
+            return Err(CaseError::unprocessable(
                 "finding_cannot_be_set_aside",
                 &format!("{pointer}/check"),
                 format!(
@@ -665,7 +670,7 @@ pub(crate) fn set_aside_grounds<'a>(
             ));
         }
         if s.reason.trim().chars().count() < 10 {
-            return Err(Problem::unprocessable(
+            return Err(CaseError::unprocessable(
                 "reason_required",
                 &format!("{pointer}/reason"),
                 "say why the finding is no ground in this case (at least 10 characters)",
@@ -679,7 +684,7 @@ pub(crate) fn set_aside_grounds<'a>(
         .filter(|name| !out.iter().any(|(c, _)| c.as_str() == *name))
         .collect();
     if !open.is_empty() {
-        return Err(Problem::conflict(
+        return Err(CaseError::conflict(
             "grounds_found",
             format!(
                 "the checks found grounds for refusal ({}): the RVP cannot be issued unless an officer sets each aside with a reason where the law allows it",

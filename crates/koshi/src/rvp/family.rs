@@ -11,8 +11,8 @@ use koshi_store::{Unit, instant, timers};
 use serde_json::{Value, json};
 
 use crate::model::{ApplicationRequest, FamilyOf};
-use crate::problem::Problem;
 use crate::service::{Service, case_event, known_version, person_key, status};
+use koshi_cases::CaseError;
 
 /// The timer that decides a waiting member once the immigrant's case is decided.
 pub const FAMILY_TIMER: &str = "rvp.family";
@@ -28,7 +28,7 @@ pub(crate) enum Principal {
 }
 
 /// The principal's standing, from its row.
-pub(crate) fn standing(principal: &ApplicationRow) -> Result<Principal, Problem> {
+pub(crate) fn standing(principal: &ApplicationRow) -> Result<Principal, CaseError> {
     match principal.status.as_str() {
         "issued" => principal
             .valid_until
@@ -36,7 +36,7 @@ pub(crate) fn standing(principal: &ApplicationRow) -> Result<Principal, Problem>
             .and_then(|d| d.parse().ok())
             .map(Principal::Issued)
             .ok_or_else(|| {
-                Problem::conflict(
+                CaseError::conflict(
                     "stored_record_unreadable",
                     "the immigrant's permit validity cannot be read: a family member's case waits for a person",
                 )
@@ -53,10 +53,10 @@ pub(crate) fn principal_refused_ground(principal_id: &str) -> Value {
 
 impl Service {
     /// The immigrant's case of a member's case (`None` for an immigrant's own case).
-    pub(crate) async fn principal_of(&self, req: &ApplicationRequest) -> Result<Option<ApplicationRow>, Problem> {
+    pub(crate) async fn principal_of(&self, req: &ApplicationRequest) -> Result<Option<ApplicationRow>, CaseError> {
         let Some(f) = &req.family_of else { return Ok(None) };
         self.store.application(&f.principal_id).await?.map(Some).ok_or_else(|| {
-            Problem::conflict(
+            CaseError::conflict(
                 "stored_record_unreadable",
                 "the immigrant's case of this family member cannot be read",
             )
@@ -72,7 +72,7 @@ impl Service {
         req: &ApplicationRequest,
         ids: &[String],
         version: &'static str,
-    ) -> Result<(), Problem> {
+    ) -> Result<(), CaseError> {
         for ((i, member), id) in req.family.iter().enumerate().zip(ids) {
             let mut own = req.clone();
             own.immigrant = member.person.clone();
@@ -85,7 +85,7 @@ impl Service {
             });
             let row = ApplicationRow {
                 id: id.clone(),
-                data: serde_json::to_string(&own).map_err(|e| Problem::internal(&e))?,
+                data: serde_json::to_string(&own).map_err(|e| CaseError::internal(&e))?,
                 employer_iin: None,
                 household: 0,
                 person_key: person_key(&member.person.citizenship, &member.person.document.number),
@@ -135,13 +135,13 @@ impl Service {
     /// A fired family timer: the member's case is processed (its checks are in, so it is
     /// decided). The timer stays claimed (and is taken up again) while the member still waits for
     /// a decided immigrant, e.g. because its case was in hand elsewhere.
-    pub(crate) async fn fire_family_timer(&self, t: &timers::TimerRow, now_s: &str) -> Result<bool, Problem> {
+    pub(crate) async fn fire_family_timer(&self, t: &timers::TimerRow, now_s: &str) -> Result<bool, CaseError> {
         self.process(&t.subject).await?;
         let Some(member) = self.store.application(&t.subject).await? else {
             return Ok(false);
         };
         if member.status == status::CHECKING {
-            let req: ApplicationRequest = serde_json::from_str(&member.data).map_err(|e| Problem::internal(&e))?;
+            let req: ApplicationRequest = serde_json::from_str(&member.data).map_err(|e| CaseError::internal(&e))?;
             if let Some(p) = self.principal_of(&req).await?
                 && !matches!(standing(&p)?, Principal::Pending)
             {
@@ -160,7 +160,7 @@ impl Service {
         unit: &mut Unit,
         member: &ApplicationRow,
         principal_id: &str,
-    ) -> Result<(), Problem> {
+    ) -> Result<(), CaseError> {
         let now_s = instant(self.now());
         unit.push(case_event(
             &member.id,

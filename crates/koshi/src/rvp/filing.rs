@@ -3,7 +3,6 @@
 
 use std::collections::BTreeSet;
 
-use axum::http::StatusCode;
 use base64::Engine;
 use jiff::civil::Date;
 use koshi_law::ident::Bin;
@@ -12,24 +11,24 @@ use koshi_law::rvp::LateException;
 use serde_json::{Value, json};
 
 use crate::model::*;
-use crate::problem::Problem;
+use koshi_cases::CaseError;
 
 use crate::service::*;
 
 impl Service {
     // ------------------------------------------------------------------ intake
 
-    pub(crate) fn validate(&self, caller: &Caller, req: &ApplicationRequest) -> Result<Filing, Problem> {
+    pub(crate) fn validate(&self, caller: &Caller, req: &ApplicationRequest) -> Result<Filing, CaseError> {
         let law = self.law();
         if req.kind != "rvp" {
-            return Err(Problem::unprocessable(
+            return Err(CaseError::unprocessable(
                 "unsupported_kind",
                 "/kind",
                 format!("kind {:?} is not served yet; this service takes \"rvp\"", req.kind),
             ));
         }
         if req.family_of.is_some() {
-            return Err(Problem::unprocessable(
+            return Err(CaseError::unprocessable(
                 "invalid_body",
                 "/family_of",
                 "family_of is Koshi's own mark on a family member's case; a filing lists its family in /family",
@@ -42,7 +41,7 @@ impl Service {
         };
         let channel_s = req.channel.as_deref().unwrap_or(default_channel);
         let channel = Channel::parse(channel_s).ok_or_else(|| {
-            Problem::unprocessable(
+            CaseError::unprocessable(
                 "unknown_channel",
                 "/channel",
                 format!("{channel_s:?} is not police_desk, con or portal"),
@@ -56,7 +55,7 @@ impl Service {
             _ => None,
         };
         if channel_of_role != Some(channel) {
-            return Err(Problem::forbidden(format!(
+            return Err(CaseError::forbidden(format!(
                 "the {} role cannot file through the {} channel",
                 caller.role,
                 channel.as_str()
@@ -65,7 +64,7 @@ impl Service {
         if let Some(u) = &req.police_unit
             && !self.authz.is_police(u)
         {
-            return Err(Problem::unprocessable(
+            return Err(CaseError::unprocessable(
                 "unknown_police_unit",
                 "/police_unit",
                 format!("{u:?} is not a police body"),
@@ -76,7 +75,7 @@ impl Service {
         let filed_on = law.calendar.civil(filed_at).date();
         if law.requirements.purpose(&req.purpose).is_none() {
             let known: Vec<_> = law.requirements.purposes.iter().map(|p| p.id.as_str()).collect();
-            return Err(Problem::unprocessable(
+            return Err(CaseError::unprocessable(
                 "unknown_purpose",
                 "/purpose",
                 format!(
@@ -87,7 +86,7 @@ impl Service {
             ));
         }
         let party = PartyKind::parse(&req.inviting_party.kind).ok_or_else(|| {
-            Problem::unprocessable(
+            CaseError::unprocessable(
                 "unknown_party_kind",
                 "/inviting_party/kind",
                 format!("{:?} is not a kind of inviting party", req.inviting_party.kind),
@@ -99,21 +98,21 @@ impl Service {
         }
         if let Some(bin) = &req.inviting_party.bin {
             Bin::parse(bin).map_err(|e| {
-                Problem::unprocessable("invalid_bin", "/inviting_party/bin", format!("not a valid BIN: {e}"))
+                CaseError::unprocessable("invalid_bin", "/inviting_party/bin", format!("not a valid BIN: {e}"))
             })?;
         }
         let mut employer_iin = None;
         // A party is identified by the number of its kind only: an individual by IIN, an
         // organisation by BIN (the ЭЦП and the portal binding compare that one).
         if party.is_individual() && req.inviting_party.bin.is_some() {
-            return Err(Problem::unprocessable(
+            return Err(CaseError::unprocessable(
                 "invalid_body",
                 "/inviting_party/bin",
                 "an individual inviting party is identified by IIN only",
             ));
         }
         if !party.is_individual() && req.inviting_party.iin.is_some() {
-            return Err(Problem::unprocessable(
+            return Err(CaseError::unprocessable(
                 "invalid_body",
                 "/inviting_party/iin",
                 "an organisation inviting party is identified by BIN only",
@@ -121,7 +120,7 @@ impl Service {
         }
         if party.is_individual() {
             let iin = req.inviting_party.iin.as_deref().ok_or_else(|| {
-                Problem::unprocessable(
+                CaseError::unprocessable(
                     "missing_iin",
                     "/inviting_party/iin",
                     "an individual inviting party is identified by IIN",
@@ -130,14 +129,14 @@ impl Service {
             employer_iin = Some(parse_iin(iin, "/inviting_party/iin")?.as_str());
         } else {
             let bin = req.inviting_party.bin.as_deref().ok_or_else(|| {
-                Problem::unprocessable(
+                CaseError::unprocessable(
                     "missing_bin",
                     "/inviting_party/bin",
                     "an organisation is identified by BIN",
                 )
             })?;
             Bin::parse(bin).map_err(|e| {
-                Problem::unprocessable("invalid_bin", "/inviting_party/bin", format!("not a valid BIN: {e}"))
+                CaseError::unprocessable("invalid_bin", "/inviting_party/bin", format!("not a valid BIN: {e}"))
             })?;
         }
         for (v, p) in [
@@ -148,17 +147,17 @@ impl Service {
             (&req.immigrant.document.number, "/immigrant/document/number"),
         ] {
             if v.trim().is_empty() {
-                return Err(Problem::unprocessable("missing_field", p, "must not be empty"));
+                return Err(CaseError::unprocessable("missing_field", p, "must not be empty"));
             }
         }
-        let check_person = |p: &PersonInput, base: &str| -> Result<Date, Problem> {
+        let check_person = |p: &PersonInput, base: &str| -> Result<Date, CaseError> {
             let birth = date_at(&p.birth_date, || format!("{base}/birth_date"))?;
             if let Some(iin) = &p.iin {
                 iin_at(iin, || format!("{base}/iin"))?;
             }
             let c = p.citizenship.trim();
             if c.len() != 3 || !c.bytes().all(|b| b.is_ascii_alphabetic()) {
-                return Err(Problem::unprocessable(
+                return Err(CaseError::unprocessable(
                     "invalid_citizenship",
                     &format!("{base}/citizenship"),
                     "expected ISO 3166-1 alpha-3 (or XXX)",
@@ -185,7 +184,7 @@ impl Service {
                 _ => "desk",
             };
             if d != fixed {
-                return Err(Problem::unprocessable(
+                return Err(CaseError::unprocessable(
                     "deliver_to_not_allowed",
                     "/deliver_to",
                     format!(
@@ -200,7 +199,7 @@ impl Service {
         let mut attachments = Vec::new();
         for (i, d) in req.documents.iter().enumerate() {
             if law.requirements.document(&d.kind).is_none() {
-                return Err(Problem::unprocessable(
+                return Err(CaseError::unprocessable(
                     "unknown_document_kind",
                     &format!("/documents/{i}/kind"),
                     format!("{:?} is not a known document kind", d.kind),
@@ -260,7 +259,7 @@ impl Service {
                 None
             }
             Some(LateExceptionInput::OutageAct { .. }) => {
-                return Err(Problem::unprocessable(
+                return Err(CaseError::unprocessable(
                     "outage_act_required",
                     "/late_exception/act_id",
                     "an act of failure is the one Koshi keeps, signed by the ЦОН and the police body: name it by act_id (POST /api/v1/outage-acts)",
@@ -272,7 +271,7 @@ impl Service {
                 decision_date,
             }) => {
                 let (Some(number), Some(date)) = (decision_number, decision_date) else {
-                    return Err(Problem::unprocessable(
+                    return Err(CaseError::unprocessable(
                         "art517_decision_required",
                         "/late_exception",
                         "an art. 517 exception names the decision: decision_number and decision_date",
@@ -310,9 +309,9 @@ impl Service {
         caller: &Caller,
         req: &ApplicationRequest,
         signed: &SignedBody<'_>,
-    ) -> Result<Value, Problem> {
+    ) -> Result<Value, CaseError> {
         let Some(cms) = &signed.signature else {
-            return Err(Problem::unprocessable(
+            return Err(CaseError::unprocessable(
                 "signature_required",
                 "/",
                 "a portal request carries its ЭЦП: a detached CMS signature over the body, base64, in the Koshi-Signature header (п. 8)",
@@ -328,7 +327,7 @@ impl Service {
         };
         let matches = signer_party == Some(given);
         if !matches {
-            return Err(Problem::unprocessable(
+            return Err(CaseError::unprocessable(
                 "signature_not_of_the_applicant",
                 "/inviting_party",
                 "the request is signed by someone other than the inviting party (п. 8: the service recipient signs)",
@@ -337,7 +336,7 @@ impl Service {
         // The portal caller acts for the party its own ЭЦП sign-in proved: it files for that party
         // only (issue 14 item 4).
         if caller.party.as_deref() != signer_party {
-            return Err(Problem::forbidden(
+            return Err(CaseError::forbidden(
                 "the portal session acts for another inviting party than the one that signed this request",
             ));
         }
@@ -350,9 +349,9 @@ impl Service {
         &self,
         cms: &[u8],
         body: &[u8],
-    ) -> Result<(Option<String>, Option<String>, String, String), Problem> {
+    ) -> Result<(Option<String>, Option<String>, String, String), CaseError> {
         let Some(trust) = &self.config.trust_store else {
-            return Err(Problem::unavailable(
+            return Err(CaseError::unavailable(
                 "portal signatures cannot be verified: no trust store is configured (KOSHI_TRUST_STORE)",
             ));
         };
@@ -364,10 +363,10 @@ impl Service {
                     .config
                     .gost_verifier
                     .as_ref()
-                    .ok_or_else(|| Problem::unavailable("no GOST verifier"))?;
-                let verdict = verifier.verify(cms, body).await.map_err(Problem::unavailable)?;
+                    .ok_or_else(|| CaseError::unavailable("no GOST verifier"))?;
+                let verdict = verifier.verify(cms, body).await.map_err(CaseError::unavailable)?;
                 if !verdict.valid {
-                    return Err(Problem::unprocessable(
+                    return Err(CaseError::unprocessable(
                         "gost_signature_invalid",
                         "/",
                         format!(
@@ -386,7 +385,7 @@ impl Service {
                 )
             }
             Err(e) => {
-                return Err(Problem::unprocessable(
+                return Err(CaseError::unprocessable(
                     e.code(),
                     "/",
                     format!("the ЭЦП is not accepted: {e}"),
@@ -403,12 +402,12 @@ impl Service {
         &self,
         i: usize,
         a: &AttachmentInput,
-    ) -> Result<Option<(String, String, Vec<u8>)>, Problem> {
+    ) -> Result<Option<(String, String, Vec<u8>)>, CaseError> {
         let b64 = base64::engine::general_purpose::STANDARD;
         let limit = self.config.max_attachment_bytes;
         let too_large = || {
-            Problem::new(
-                StatusCode::PAYLOAD_TOO_LARGE,
+            CaseError::new(
+                koshi_cases::Kind::TooLarge,
                 "attachment_too_large",
                 format!("document {i}: electronic copies are limited to {limit} bytes"),
             )
@@ -420,7 +419,7 @@ impl Service {
                     return Err(too_large());
                 }
                 let bytes = b64.decode(content.trim()).map_err(|e| {
-                    Problem::unprocessable(
+                    CaseError::unprocessable(
                         "invalid_attachment",
                         &format!("/documents/{i}/attachment/content_base64"),
                         format!("not base64: {e}"),
@@ -434,7 +433,7 @@ impl Service {
                 if let Some(claimed) = &a.sha256
                     && !claimed.eq_ignore_ascii_case(&digest)
                 {
-                    return Err(Problem::unprocessable(
+                    return Err(CaseError::unprocessable(
                         "attachment_digest_mismatch",
                         &format!("/documents/{i}/attachment/sha256"),
                         "the SHA-256 does not match the content",
@@ -447,7 +446,7 @@ impl Service {
                 &a.media_type,
             )),
             (None, Some(_)) => Ok(None),
-            (None, None) => Err(Problem::unprocessable(
+            (None, None) => Err(CaseError::unprocessable(
                 "invalid_attachment",
                 &format!("/documents/{i}/attachment"),
                 "give content_base64 or sha256",
@@ -456,7 +455,7 @@ impl Service {
     }
 
     /// Every stored copy the documents refer to by SHA-256 alone exists.
-    pub(crate) async fn known_copies(&self, documents: &[DocumentInput]) -> Result<(), Problem> {
+    pub(crate) async fn known_copies(&self, documents: &[DocumentInput]) -> Result<(), CaseError> {
         for (i, d) in documents.iter().enumerate() {
             if let Some(AttachmentInput {
                 content_base64: None,
@@ -465,7 +464,7 @@ impl Service {
             }) = &d.attachment
                 && self.store.attachment_size(&h.to_lowercase()).await?.is_none()
             {
-                return Err(Problem::unprocessable(
+                return Err(CaseError::unprocessable(
                     "unknown_attachment",
                     &format!("/documents/{i}/attachment/sha256"),
                     "no stored content has this SHA-256",

@@ -12,9 +12,9 @@ use koshi_store::{Unit, instant, timers};
 use serde_json::{Value, json};
 
 use crate::model::ApplicationRequest;
-use crate::problem::Problem;
 use crate::rvp::payloads::{FormedBy, Issue};
 use crate::service::{Service, case_event, known_version, status};
+use koshi_cases::CaseError;
 
 /// The timer that forms a prepared act when working time comes.
 pub const FORM_TIMER: &str = "rvp.form";
@@ -36,7 +36,7 @@ impl Service {
         v: &rvp::Validity,
         citation: &str,
         now: Timestamp,
-    ) -> Result<Option<Value>, Problem> {
+    ) -> Result<Option<Value>, CaseError> {
         let mut proposal = json!({"outcome": "issued", "citation": citation, "valid_from": v.valid_from.to_string(), "valid_until": v.valid_until.to_string(), "bounds": crate::rvp::payloads::bounds_json(v), "prepared_by": PREPARED_BY});
         let Some(account) = self.config.duty_officers.get(&app.unit) else {
             proposal["to_be_formed_by"] = json!("an officer of the police body: no duty officer is configured for it");
@@ -76,7 +76,7 @@ impl Service {
         citation: &str,
         v: &rvp::Validity,
         now_s: &str,
-    ) -> Result<(), Problem> {
+    ) -> Result<(), CaseError> {
         let mut issue = Issue::new(citation, v, None);
         issue.formed_by = Some(FormedBy {
             account,
@@ -94,7 +94,7 @@ impl Service {
         t: &timers::TimerRow,
         app: &ApplicationRow,
         now: Timestamp,
-    ) -> Result<Unit, Problem> {
+    ) -> Result<Unit, CaseError> {
         let now_s = instant(now);
         let mut unit = Unit::new();
         let proposal: Value = app
@@ -120,7 +120,7 @@ impl Service {
             }
             Ok(Forming::Now) => {
                 unit.push(timers::fired(&t.id, &self.instance_id, &now_s));
-                let req: ApplicationRequest = serde_json::from_str(&app.data).map_err(|e| Problem::internal(&e))?;
+                let req: ApplicationRequest = serde_json::from_str(&app.data).map_err(|e| CaseError::internal(&e))?;
                 let citation = proposal["citation"].as_str().unwrap_or("п. 9-1 абз. 8").to_string();
                 let principal_until = match self.principal_of(&req).await? {
                     Some(p) => match crate::rvp::family::standing(&p)? {
@@ -178,9 +178,9 @@ impl Service {
 }
 
 /// The acceptance day of a case; one that cannot be read stops the case for a person.
-pub(crate) fn accepted_on(app: &ApplicationRow) -> Result<jiff::civil::Date, Problem> {
+pub(crate) fn accepted_on(app: &ApplicationRow) -> Result<jiff::civil::Date, CaseError> {
     app.accepted_on.as_deref().and_then(|d| d.parse().ok()).ok_or_else(|| {
-        Problem::conflict(
+        CaseError::conflict(
             "stored_record_unreadable",
             "the case's acceptance day cannot be read; it must be looked at by a person",
         )

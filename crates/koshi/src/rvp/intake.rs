@@ -3,7 +3,6 @@
 
 use std::collections::BTreeSet;
 
-use axum::http::StatusCode;
 use koshi_law::calendar::YearStatus;
 use koshi_law::citation::{self, Citation};
 use koshi_law::requirements::{Channel, Package};
@@ -13,7 +12,7 @@ use koshi_store::repo::{self, ApplicationRow};
 use koshi_store::{Unit, instant};
 
 use crate::model::*;
-use crate::problem::Problem;
+use koshi_cases::CaseError;
 
 use crate::rvp::filing::by_digest;
 use crate::rvp::payloads::IntakeDetail;
@@ -27,14 +26,14 @@ impl Service {
         req: ApplicationRequest,
         idempotency_key: Option<&str>,
         signed: &SignedBody<'_>,
-    ) -> Result<(StatusCode, ApplicationCreated), Problem> {
-        let (status, created, handoff) = self.file_inner(caller, req, idempotency_key, signed).await?;
+    ) -> Result<ApplicationCreated, CaseError> {
+        let (created, handoff) = self.file_inner(caller, req, idempotency_key, signed).await?;
         if let Some(h) = handoff
             && self.config.process_on_intake
         {
             self.spawn_processing(h);
         }
-        Ok((status, created))
+        Ok(created)
     }
 
     /// Files and processes in the caller's task (no background task): for back-office batch
@@ -43,8 +42,8 @@ impl Service {
         &self,
         caller: &Caller,
         req: ApplicationRequest,
-    ) -> Result<ApplicationCreated, Problem> {
-        let (_, created, handoff) = self.file_inner(caller, req, None, &SignedBody::default()).await?;
+    ) -> Result<ApplicationCreated, CaseError> {
+        let (created, handoff) = self.file_inner(caller, req, None, &SignedBody::default()).await?;
         if let Some(h) = handoff {
             self.process_with(&created.id.clone(), Some(h)).await?;
         }
@@ -57,10 +56,10 @@ impl Service {
         req: ApplicationRequest,
         idempotency_key: Option<&str>,
         signed: &SignedBody<'_>,
-    ) -> Result<(StatusCode, ApplicationCreated, Option<Handoff>), Problem> {
+    ) -> Result<(ApplicationCreated, Option<Handoff>), CaseError> {
         let request_hash = signed.hash.as_str();
-        if let Some((s, c)) = self.seen_before(caller, idempotency_key, request_hash).await? {
-            return Ok((s, c, None));
+        if let Some(c) = self.seen_before(caller, idempotency_key, request_hash).await? {
+            return Ok((c, None));
         }
         let f = self.validate(caller, &req)?;
         let signer = if f.channel == Channel::Portal {
@@ -74,13 +73,13 @@ impl Service {
         let civil = cal.civil(f.filed_at);
         let deadline = cal
             .deadline(civil, terms::RVP_TERM_WORKING_DAYS)
-            .map_err(|e| Problem::unprocessable(e.code(), "/filed_at", e.to_string()))?;
+            .map_err(|e| CaseError::unprocessable(e.code(), "/filed_at", e.to_string()))?;
         let version = citation::version_on(deadline.accepted_on)
-            .map_err(|e| Problem::unprocessable("no_rules_version", "/filed_at", e.to_string()))?;
+            .map_err(|e| CaseError::unprocessable("no_rules_version", "/filed_at", e.to_string()))?;
         let purpose = law
             .requirements
             .purpose(&f.purpose_id)
-            .ok_or_else(|| Problem::not_found("purpose"))?;
+            .ok_or_else(|| CaseError::not_found("purpose"))?;
         let filed_on = civil.date();
 
         // The law, on the day of receipt (п. 6, п. 7, п. 8): the counter refuses only an
@@ -125,7 +124,7 @@ impl Service {
         let mut stay_until = opt_date(&req.immigrant.stay_until, "/immigrant/stay_until")?;
         if req.immigrant.turned_16_in_kazakhstan {
             let a = terms::age16(cal, f.immigrant_birth)
-                .map_err(|e| Problem::unprocessable(e.code(), "/immigrant/birth_date", e.to_string()))?;
+                .map_err(|e| CaseError::unprocessable(e.code(), "/immigrant/birth_date", e.to_string()))?;
             if filed_on >= a.sixteenth_birthday {
                 stay_until = Some(stay_until.map_or(a.apply_by, |s| s.min(a.apply_by)));
             }
@@ -214,7 +213,7 @@ impl Service {
         let mut req = req;
         by_digest(&mut req.documents, &f.attachments);
         let actor = caller.actor();
-        let data = serde_json::to_string(&req).map_err(|e| Problem::internal(&e))?;
+        let data = serde_json::to_string(&req).map_err(|e| CaseError::internal(&e))?;
         let row = ApplicationRow {
             id: id.clone(),
             kind: "rvp".into(),
@@ -226,7 +225,7 @@ impl Service {
             filed_at: instant(f.filed_at),
             accepted_on: accepted.then(|| deadline.accepted_on.to_string()),
             due_on: accepted.then(|| deadline.due_on.to_string()),
-            receipt: serde_json::to_string(&receipt).map_err(|e| Problem::internal(&e))?,
+            receipt: serde_json::to_string(&receipt).map_err(|e| CaseError::internal(&e))?,
             data,
             decision: None,
             employer_iin: if purpose.household {
@@ -260,13 +259,13 @@ impl Service {
             accepted_on: row.accepted_on.as_deref(),
             channel: f.channel.as_str(),
             due_on: row.due_on.as_deref(),
-            grounds: serde_json::to_value(&grounds).map_err(|e| Problem::internal(&e))?,
+            grounds: serde_json::to_value(&grounds).map_err(|e| CaseError::internal(&e))?,
             late_exception: late_citation.map(|c| c.to_string()),
             paper_filing: paper_filing_json(&f.filed),
             purpose: &purpose.id,
             signature: signer.as_ref(),
         })
-        .map_err(|e| Problem::internal(&e))?;
+        .map_err(|e| CaseError::internal(&e))?;
         unit.push(case_event(
             &id,
             &actor,
@@ -305,8 +304,8 @@ impl Service {
         match self.store.write(unit).await {
             Ok(()) => {}
             Err(koshi_store::StoreError::Conflict(_)) if idempotency_key.is_some() => {
-                let (s, c) = self.lost_race(caller, idempotency_key, request_hash).await?;
-                return Ok((s, c, None));
+                let c = self.lost_race(caller, idempotency_key, request_hash).await?;
+                return Ok((c, None));
             }
             Err(e) => return Err(e.into()),
         }
@@ -327,7 +326,7 @@ impl Service {
             case_files: Vec::new(),
         };
         let handoff = accepted.then(|| Box::new((row, req)));
-        Ok((StatusCode::CREATED, created, handoff))
+        Ok((created, handoff))
     }
 
     /// The answer already given to this caller's Idempotency-Key, if the key was seen before.
@@ -336,10 +335,10 @@ impl Service {
         caller: &Caller,
         key: Option<&str>,
         request_hash: &str,
-    ) -> Result<Option<(StatusCode, ApplicationCreated)>, Problem> {
+    ) -> Result<Option<ApplicationCreated>, CaseError> {
         let Some(key) = key else { return Ok(None) };
         if key.is_empty() || key.len() > 200 {
-            return Err(Problem::bad_request(
+            return Err(CaseError::bad_request(
                 "invalid_idempotency_key",
                 "Idempotency-Key must be 1–200 characters",
             ));
@@ -356,10 +355,10 @@ impl Service {
         caller: &Caller,
         key: Option<&str>,
         request_hash: &str,
-    ) -> Result<(StatusCode, ApplicationCreated), Problem> {
+    ) -> Result<ApplicationCreated, CaseError> {
         match self.seen_before(caller, key, request_hash).await? {
             Some(answer) => Ok(answer),
-            None => Err(Problem::conflict(
+            None => Err(CaseError::conflict(
                 "conflict",
                 "the request conflicted with another; retry",
             )),
@@ -371,7 +370,7 @@ impl Service {
         &self,
         row: &ApplicationRow,
         receipt: &mut Receipt,
-    ) -> Result<(), Problem> {
+    ) -> Result<(), CaseError> {
         if row.kind == "pr"
             && let Some((unit, n)) = self.store.journal_entry(&row.id).await?
         {
@@ -384,9 +383,9 @@ impl Service {
         &self,
         existing: &repo::IdempotencyRow,
         request_hash: &str,
-    ) -> Result<(StatusCode, ApplicationCreated), Problem> {
+    ) -> Result<ApplicationCreated, CaseError> {
         if existing.request_hash != request_hash {
-            return Err(Problem::unprocessable(
+            return Err(CaseError::unprocessable(
                 "idempotency_key_reused",
                 "/",
                 "this Idempotency-Key was used with a different request body",
@@ -396,26 +395,23 @@ impl Service {
             .store
             .application(&existing.application_id)
             .await?
-            .ok_or_else(|| Problem::not_found("application"))?;
-        let mut receipt: Receipt = serde_json::from_str(&row.receipt).map_err(|e| Problem::internal(&e))?;
+            .ok_or_else(|| CaseError::not_found("application"))?;
+        let mut receipt: Receipt = serde_json::from_str(&row.receipt).map_err(|e| CaseError::internal(&e))?;
         self.journal_receipt_number(&row, &mut receipt).await?;
-        Ok((
-            StatusCode::CREATED,
-            ApplicationCreated {
-                id: row.id,
-                status: row.status,
-                receipt,
-                calendar_status: crate::lawdata::calendar_status_of(
-                    &self.law(),
-                    row.accepted_on.as_deref(),
-                    row.due_on.as_deref(),
-                )
-                .map(|s| s.code().to_string()),
-                accepted_on: row.accepted_on,
-                due_on: row.due_on,
-                rules_version: row.rules_version,
-                case_files: Vec::new(),
-            },
-        ))
+        Ok(ApplicationCreated {
+            id: row.id,
+            status: row.status,
+            receipt,
+            calendar_status: crate::lawdata::calendar_status_of(
+                &self.law(),
+                row.accepted_on.as_deref(),
+                row.due_on.as_deref(),
+            )
+            .map(|s| s.code().to_string()),
+            accepted_on: row.accepted_on,
+            due_on: row.due_on,
+            rules_version: row.rules_version,
+            case_files: Vec::new(),
+        })
     }
 }

@@ -7,7 +7,7 @@ use koshi_store::{Unit, instant};
 use serde_json::{Value, json};
 
 use crate::model::*;
-use crate::problem::Problem;
+use koshi_cases::CaseError;
 
 use crate::service::*;
 
@@ -15,13 +15,13 @@ impl Service {
     // ------------------------------------------------------------------ views
 
     /// The case for a caller allowed to read it; the read of personal data enters the audit trail.
-    pub async fn view_for(&self, caller: &Caller, id: &str) -> Result<ApplicationView, Problem> {
+    pub async fn view_for(&self, caller: &Caller, id: &str) -> Result<ApplicationView, CaseError> {
         self.authz.allow(caller, "application.read")?;
         let app = self
             .store
             .application(id)
             .await?
-            .ok_or_else(|| Problem::not_found("application"))?;
+            .ok_or_else(|| CaseError::not_found("application"))?;
         party_may_see(caller, &app)?;
         self.authz
             .allow_case(caller, "application.read", &app.unit, &app.filed_unit)?;
@@ -41,28 +41,32 @@ impl Service {
     }
 
     /// A case the caller may read (role, unit and party), for what is printed of it.
-    pub(crate) async fn readable_case(&self, caller: &Caller, application_id: &str) -> Result<ApplicationRow, Problem> {
+    pub(crate) async fn readable_case(
+        &self,
+        caller: &Caller,
+        application_id: &str,
+    ) -> Result<ApplicationRow, CaseError> {
         self.authz.allow(caller, "application.read")?;
         let app = self
             .store
             .application(application_id)
             .await?
-            .ok_or_else(|| Problem::not_found("application"))?;
+            .ok_or_else(|| CaseError::not_found("application"))?;
         party_may_see(caller, &app)?;
         self.authz
             .allow_case(caller, "application.read", &app.unit, &app.filed_unit)?;
         Ok(app)
     }
 
-    pub async fn view(&self, id: &str) -> Result<ApplicationView, Problem> {
+    pub async fn view(&self, id: &str) -> Result<ApplicationView, CaseError> {
         let app = self
             .store
             .application(id)
             .await?
-            .ok_or_else(|| Problem::not_found("application"))?;
+            .ok_or_else(|| CaseError::not_found("application"))?;
         let checks = self.checks_of(&app).await?;
         let events = self.store.events(id).await?;
-        let mut receipt: Receipt = serde_json::from_str(&app.receipt).map_err(|e| Problem::internal(&e))?;
+        let mut receipt: Receipt = serde_json::from_str(&app.receipt).map_err(|e| CaseError::internal(&e))?;
         self.journal_receipt_number(&app, &mut receipt).await?;
         let now = self.law().calendar.civil(self.now());
         let open = matches!(
@@ -132,19 +136,19 @@ impl Service {
 /// an RVP whose inviting party it is, a PR it filed as the applicant. Another party's case is
 /// answered as unknown, so that its existence is not revealed; a stored filing that cannot be read
 /// is refused, never shown.
-pub(crate) fn party_may_see(caller: &Caller, app: &ApplicationRow) -> Result<(), Problem> {
+pub(crate) fn party_may_see(caller: &Caller, app: &ApplicationRow) -> Result<(), CaseError> {
     party_may_see_filing(caller, &app.channel, &app.data)
 }
 
 /// [`party_may_see`] on a case's channel and stored filing.
-pub(crate) fn party_may_see_filing(caller: &Caller, channel: &str, filing: &str) -> Result<(), Problem> {
+pub(crate) fn party_may_see_filing(caller: &Caller, channel: &str, filing: &str) -> Result<(), CaseError> {
     if caller.role != "portal" {
         return Ok(());
     }
     let Some(party) = caller.party.as_deref() else {
-        return Err(Problem::not_found("application"));
+        return Err(CaseError::not_found("application"));
     };
-    let data: Value = serde_json::from_str(filing).map_err(|_| Problem::not_found("application"))?;
+    let data: Value = serde_json::from_str(filing).map_err(|_| CaseError::not_found("application"))?;
     // The inviting party by the number of its kind only (an individual's IIN, an organisation's
     // BIN), as its ЭЦП was checked at filing.
     let ip = &data["inviting_party"];
@@ -161,7 +165,7 @@ pub(crate) fn party_may_see_filing(caller: &Caller, channel: &str, filing: &str)
     if channel == "portal" && of_party {
         Ok(())
     } else {
-        Err(Problem::not_found("application"))
+        Err(CaseError::not_found("application"))
     }
 }
 

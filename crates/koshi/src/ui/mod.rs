@@ -116,7 +116,8 @@ fn html_response(status: StatusCode, m: Markup) -> Response {
 }
 
 /// A page's answer to a refused read: sign in again, or the reason.
-fn refused(p: Problem) -> Response {
+fn refused(p: impl Into<Problem>) -> Response {
+    let p: Problem = p.into();
     if p.status == 401 {
         return Redirect::to("/ui/sign-in").into_response();
     }
@@ -185,7 +186,9 @@ async fn sign_in(State(s): State<Service>, Client(client): Client, body: axum::b
             }
             r
         }
-        Err(p) if p.status == 429 => html_response(StatusCode::TOO_MANY_REQUESTS, sign_in_form(Some(&p.detail))),
+        Err(p) if p.kind == koshi_cases::Kind::TooMany => {
+            html_response(StatusCode::TOO_MANY_REQUESTS, sign_in_form(Some(&p.detail)))
+        }
         Err(_) => html_response(
             StatusCode::UNAUTHORIZED,
             sign_in_form(Some("Неверное имя пользователя или пароль.")),
@@ -462,7 +465,7 @@ async fn case_page(
     let reads = if s.authz.allow(&caller, "access_log.read").is_ok() {
         match s.store.access_log(&v.id, None, 50).await {
             Ok(r) => Some(r),
-            Err(e) => return refused(e.into()),
+            Err(e) => return refused(e),
         }
     } else {
         None
@@ -701,7 +704,7 @@ async fn audit_page(State(s): State<Service>, caller: Result<Caller, Problem>, h
     }
     let report = match s.store.verify_audit().await {
         Ok(r) => r,
-        Err(e) => return refused(e.into()),
+        Err(e) => return refused(e),
     };
     let body = html! {
         h1 { "Журнал аудита" }

@@ -90,7 +90,7 @@ pub(super) async fn verify_page() -> Response {
 }
 
 /// The page of a check's outcome: genuine, not found, or the reason it could not be made.
-fn answer(outcome: Result<Option<Verification>, crate::problem::Problem>) -> Response {
+fn answer(outcome: Result<Option<Verification>, koshi_cases::CaseError>) -> Response {
     match outcome {
         Ok(Some(v)) => html_response(
             StatusCode::OK,
