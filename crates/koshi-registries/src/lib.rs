@@ -11,6 +11,8 @@ pub mod clock;
 pub mod context;
 pub mod http;
 pub mod sim;
+#[cfg(feature = "gateway-simulator")]
+pub mod sim_server;
 pub mod tls;
 
 use std::sync::Arc;

@@ -42,32 +42,7 @@ impl Default for Limits {
     }
 }
 
-/// Proxies whose `X-Forwarded-For` is believed (`--trusted-proxy`, `KOSHI_TRUSTED_PROXIES`).
-#[derive(Debug, Clone, Default)]
-pub struct TrustedProxies(Vec<ipnet::IpNet>);
-
-impl TrustedProxies {
-    /// Parses addresses or networks (`10.0.0.5`, `10.0.0.0/8`, `::1`).
-    pub fn parse(items: &[String]) -> Result<TrustedProxies, String> {
-        let mut nets = Vec::new();
-        for item in items.iter().map(|s| s.trim()).filter(|s| !s.is_empty()) {
-            let net = match item.parse::<ipnet::IpNet>() {
-                Ok(n) => n,
-                Err(_) => match item.parse::<IpAddr>() {
-                    Ok(ip) => ipnet::IpNet::from(ip),
-                    Err(_) => return Err(format!("--trusted-proxy {item:?}: not an IP address or network")),
-                },
-            };
-            nets.push(net);
-        }
-        Ok(TrustedProxies(nets))
-    }
-
-    fn trusts(&self, ip: IpAddr) -> bool {
-        let ip = ip.to_canonical();
-        self.0.iter().any(|n| n.contains(&ip))
-    }
-}
+pub use koshi_cases::accounts::TrustedProxies;
 
 /// The client a request comes from: the peer, unless the peer is a trusted proxy; then the
 /// nearest address in `X-Forwarded-For` that is not a trusted proxy (a client cannot choose it by

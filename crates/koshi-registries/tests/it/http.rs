@@ -6,8 +6,9 @@ use std::time::Duration;
 use axum::Router;
 use axum::http::StatusCode;
 use axum::routing::post;
-use koshi_registries::http::{HttpRegistries, router, serve};
+use koshi_registries::http::HttpRegistries;
 use koshi_registries::sim::Simulator;
+use koshi_registries::sim_server::{router, serve};
 use koshi_registries::{
     Berkut, Fingerprints, GbdFl, HouseholdRvps, Kpsisu, PendingPr, PoliceRecords, RegistryError, RegistryKind,
 };

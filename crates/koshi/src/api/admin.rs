@@ -1,7 +1,8 @@
 //! Law data, the drill clock, the outage journal and acts of failure, and monitoring deliveries.
 
 use crate::problem::{Problem, ProblemDocument};
-use crate::service::{Caller, Service};
+use crate::service::Service;
+use crate::session::Authed;
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
@@ -24,14 +25,14 @@ pub(super) struct ListQuery {
     params(("kind" = String, Path, description = "`calendar` (a year file: schema 1 and its [[year]] tables) or `mci` (schema 1 and its [[mci]] tables)")),
     request_body(content = String, content_type = "application/toml"),
     responses(
-        (status = 201, description = "Loaded, applied at once and on every instance within a second; the open cases' terms recomputed (never an announced date earlier)", body = crate::lawdata::LawDataLoaded),
+        (status = 201, description = "Loaded, applied at once and on every instance within a second; the open cases' terms recomputed (never an announced date earlier)", body = crate::dto::LawDataLoaded),
         (status = 401, body = ProblemDocument), (status = 403, body = ProblemDocument), (status = 404, body = ProblemDocument),
         (status = 413, body = ProblemDocument), (status = 415, body = ProblemDocument), (status = 422, body = ProblemDocument)
     )
 )]
 pub(super) async fn load_law_data(
     State(s): State<Service>,
-    caller: Caller,
+    Authed(caller): Authed,
     Path(kind): Path<String>,
     headers: HeaderMap,
     body: Bytes,
@@ -72,7 +73,11 @@ pub struct ClockMove {
         (status = 409, description = "Koshi runs on the real clock", body = ProblemDocument), (status = 422, body = ProblemDocument)
     )
 )]
-pub(super) async fn move_clock(State(s): State<Service>, caller: Caller, body: Bytes) -> Result<Json<Value>, Problem> {
+pub(super) async fn move_clock(
+    State(s): State<Service>,
+    Authed(caller): Authed,
+    body: Bytes,
+) -> Result<Json<Value>, Problem> {
     require(&s, &caller, "clock.move")?;
     let m: ClockMove = parse_body(&body)?;
     let moved = s
@@ -87,7 +92,7 @@ pub(super) async fn move_clock(State(s): State<Service>, caller: Caller, body: B
     get, path = "/api/v1/admin/law-data",
     responses((status = 200, description = "The calendar's years with their status and source, the MCI by year, and every load of law data made while Koshi ran"), (status = 401, body = ProblemDocument), (status = 403, body = ProblemDocument))
 )]
-pub(super) async fn law_data(State(s): State<Service>, caller: Caller) -> Result<Json<Value>, Problem> {
+pub(super) async fn law_data(State(s): State<Service>, Authed(caller): Authed) -> Result<Json<Value>, Problem> {
     require(&s, &caller, "law_data.read")?;
     s.refresh_law().await?;
     let law = s.law();
@@ -119,12 +124,12 @@ pub(super) async fn law_data(State(s): State<Service>, caller: Caller) -> Result
 
 #[utoipa::path(
     post, path = "/api/v1/outage-acts",
-    request_body = OutageActRequest,
-    responses((status = 201, description = "The act of failure (п. 9-1 абз. 13 пп. 1), signed by the ЦОН that took the earlier application during a journaled outage; the police body countersigns it", body = OutageActView), (status = 403, body = ProblemDocument), (status = 409, body = ProblemDocument), (status = 422, body = ProblemDocument))
+    request_body = crate::dto::OutageActRequest,
+    responses((status = 201, description = "The act of failure (п. 9-1 абз. 13 пп. 1), signed by the ЦОН that took the earlier application during a journaled outage; the police body countersigns it", body = crate::dto::OutageActView), (status = 403, body = ProblemDocument), (status = 409, body = ProblemDocument), (status = 422, body = ProblemDocument))
 )]
 pub(super) async fn sign_outage_act(
     State(s): State<Service>,
-    caller: Caller,
+    Authed(caller): Authed,
     body: Bytes,
 ) -> Result<Response, Problem> {
     require(&s, &caller, "outage_act.sign")?;
@@ -136,11 +141,11 @@ pub(super) async fn sign_outage_act(
 #[utoipa::path(
     get, path = "/api/v1/outage-acts/{id}",
     params(("id" = String, Path)),
-    responses((status = 200, body = OutageActView), (status = 404, body = ProblemDocument))
+    responses((status = 200, body = crate::dto::OutageActView), (status = 404, body = ProblemDocument))
 )]
 pub(super) async fn outage_act(
     State(s): State<Service>,
-    caller: Caller,
+    Authed(caller): Authed,
     Path(id): Path<String>,
 ) -> Result<Json<OutageActView>, Problem> {
     require(&s, &caller, "outage_act.read")?;
@@ -150,11 +155,11 @@ pub(super) async fn outage_act(
 #[utoipa::path(
     post, path = "/api/v1/outage-acts/{id}/countersignature",
     params(("id" = String, Path)),
-    responses((status = 200, description = "Countersigned by the police body of the earlier application", body = OutageActView), (status = 403, body = ProblemDocument), (status = 404, body = ProblemDocument), (status = 409, body = ProblemDocument))
+    responses((status = 200, description = "Countersigned by the police body of the earlier application", body = crate::dto::OutageActView), (status = 403, body = ProblemDocument), (status = 404, body = ProblemDocument), (status = 409, body = ProblemDocument))
 )]
 pub(super) async fn countersign_outage_act(
     State(s): State<Service>,
-    caller: Caller,
+    Authed(caller): Authed,
     Path(id): Path<String>,
 ) -> Result<Json<OutageActView>, Problem> {
     require(&s, &caller, "outage_act.countersign")?;
@@ -163,9 +168,12 @@ pub(super) async fn countersign_outage_act(
 
 #[utoipa::path(
     get, path = "/api/v1/outages",
-    responses((status = 200, description = "The outage journal of п. 9-5", body = [OutageView]), (status = 401, body = ProblemDocument))
+    responses((status = 200, description = "The outage journal of п. 9-5", body = [crate::dto::OutageView]), (status = 401, body = ProblemDocument))
 )]
-pub(super) async fn outages(State(s): State<Service>, caller: Caller) -> Result<Json<Vec<OutageView>>, Problem> {
+pub(super) async fn outages(
+    State(s): State<Service>,
+    Authed(caller): Authed,
+) -> Result<Json<Vec<OutageView>>, Problem> {
     require(&s, &caller, "outages.read")?;
     let rows = s.store.outages(500).await?;
     Ok(Json(
@@ -189,11 +197,11 @@ pub(super) async fn outages(State(s): State<Service>, caller: Caller) -> Result<
 #[utoipa::path(
     get, path = "/api/v1/monitoring/deliveries",
     params(("application_id" = Option<String>, Query), ("limit" = Option<i64>, Query)),
-    responses((status = 200, description = "Outbox messages with their delivery state (п. 9-4): a case's in the order they were queued; without `application_id`, the newest first", body = [DeliveryView]), (status = 401, body = ProblemDocument))
+    responses((status = 200, description = "Outbox messages with their delivery state (п. 9-4): a case's in the order they were queued; without `application_id`, the newest first", body = [crate::dto::DeliveryView]), (status = 401, body = ProblemDocument))
 )]
 pub(super) async fn deliveries(
     State(s): State<Service>,
-    caller: Caller,
+    Authed(caller): Authed,
     Query(q): Query<ListQuery>,
 ) -> Result<Json<Vec<DeliveryView>>, Problem> {
     // An officer reads the deliveries of the cases of the bodies the unit serves, one case at a
@@ -270,7 +278,7 @@ pub struct AccessLogPage {
 )]
 pub(super) async fn access_log(
     State(s): State<Service>,
-    caller: Caller,
+    Authed(caller): Authed,
     Path(id): Path<String>,
     Query(q): Query<AccessLogQuery>,
 ) -> Result<Json<AccessLogPage>, Problem> {

@@ -10,9 +10,10 @@ use koshi_forms::Lang;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::model::{DocumentView, Verification};
+use crate::model::DocumentView;
 use crate::problem::{Problem, ProblemDocument};
-use crate::service::{Caller, Service};
+use crate::service::Service;
+use crate::session::Authed;
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -61,11 +62,11 @@ pub struct KeyView {
 
 #[utoipa::path(
     get, path = "/api/v1/applications/{id}/documents", params(("id" = String, Path)),
-    responses((status = 200, description = "The case's documents, in the order of its acts", body = Vec<DocumentView>), (status = 401, body = ProblemDocument), (status = 403, body = ProblemDocument), (status = 404, body = ProblemDocument))
+    responses((status = 200, description = "The case's documents, in the order of its acts", body = Vec<crate::dto::DocumentView>), (status = 401, body = ProblemDocument), (status = 403, body = ProblemDocument), (status = 404, body = ProblemDocument))
 )]
 pub(super) async fn case_documents(
     State(s): State<Service>,
-    caller: Caller,
+    Authed(caller): Authed,
     Path(id): Path<String>,
 ) -> Result<Json<Vec<DocumentView>>, Problem> {
     Ok(Json(s.case_documents(&caller, &id).await?))
@@ -81,7 +82,7 @@ pub(super) async fn case_documents(
 )]
 pub(super) async fn document_pdf(
     State(s): State<Service>,
-    caller: Caller,
+    Authed(caller): Authed,
     Path(id): Path<String>,
     Query(q): Query<LangQuery>,
 ) -> Result<Response, Problem> {
@@ -112,7 +113,7 @@ pub(super) async fn document_pdf(
 )]
 pub(super) async fn document_signature(
     State(s): State<Service>,
-    caller: Caller,
+    Authed(caller): Authed,
     Path(id): Path<String>,
     Query(q): Query<LangQuery>,
 ) -> Result<Json<SignatureView>, Problem> {
@@ -158,7 +159,7 @@ fn not_found() -> Problem {
 #[utoipa::path(
     get, path = "/api/v1/verify/{code}", params(("code" = String, Path, description = "The verification code printed on the document (XXXX-XXXX-XX; case, spaces and dashes do not matter)")),
     security(()),
-    responses((status = 200, description = "Genuine: what Koshi issued under this code, and whether a permit is valid, expired or annulled", body = Verification), (status = 404, description = "No document has this code", body = ProblemDocument), (status = 429, body = ProblemDocument))
+    responses((status = 200, description = "Genuine: what Koshi issued under this code, and whether a permit is valid, expired or annulled", body = crate::dto::Verification), (status = 404, description = "No document has this code", body = ProblemDocument), (status = 429, body = ProblemDocument))
 )]
 pub(super) async fn verify_code(State(s): State<Service>, Path(code): Path<String>) -> Result<Response, Problem> {
     let v = s.verify_code(&code).await?.ok_or_else(not_found)?;
@@ -179,7 +180,7 @@ pub struct VerifyByNumber {
 
 #[utoipa::path(
     post, path = "/api/v1/verify", request_body = VerifyByNumber, security(()),
-    responses((status = 200, description = "Genuine: the document with this number whose holder has this IIN", body = Verification), (status = 404, description = "No document has this number with this IIN", body = ProblemDocument), (status = 429, body = ProblemDocument))
+    responses((status = 200, description = "Genuine: the document with this number whose holder has this IIN", body = crate::dto::Verification), (status = 404, description = "No document has this number with this IIN", body = ProblemDocument), (status = 429, body = ProblemDocument))
 )]
 pub(super) async fn verify_number(State(s): State<Service>, body: Bytes) -> Result<Response, Problem> {
     let q: VerifyByNumber = super::parse_body(&body)?;
@@ -214,7 +215,7 @@ pub(super) struct JournalQuery {
 )]
 pub(super) async fn journal(
     State(s): State<Service>,
-    caller: Caller,
+    Authed(caller): Authed,
     Query(q): Query<JournalQuery>,
 ) -> Result<Response, Problem> {
     // The role first: who may not read journals learns nothing from a malformed query either.
@@ -246,11 +247,11 @@ pub(super) async fn journal(
 
 #[utoipa::path(
     post, path = "/api/v1/applications/{id}/documents/application", params(("id" = String, Path)),
-    responses((status = 200, description = "The application as filed (App. 1), a document of the case: registered the first time, the same one after", body = crate::model::DocumentRef), (status = 401, body = ProblemDocument), (status = 403, body = ProblemDocument), (status = 404, body = ProblemDocument), (status = 409, body = ProblemDocument))
+    responses((status = 200, description = "The application as filed (App. 1), a document of the case: registered the first time, the same one after", body = crate::dto::DocumentRef), (status = 401, body = ProblemDocument), (status = 403, body = ProblemDocument), (status = 404, body = ProblemDocument), (status = 409, body = ProblemDocument))
 )]
 pub(super) async fn application_document(
     State(s): State<Service>,
-    caller: Caller,
+    Authed(caller): Authed,
     Path(id): Path<String>,
 ) -> Result<Json<crate::model::DocumentRef>, Problem> {
     Ok(Json(s.application_document(&caller, &id).await?))

@@ -1,8 +1,7 @@
 //! The HTTP API under `/api/v1`: JSON, bearer tokens, RFC 9457 problems, OpenAPI 3.1 from the code.
 
 use axum::body::Bytes;
-use axum::extract::{FromRequestParts, Path, State};
-use axum::http::request::Parts;
+use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -16,7 +15,7 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use crate::model::*;
 use crate::problem::{FieldError, Problem, ProblemDocument};
 use crate::service::{Caller, Service};
-pub use crate::session::{Client, SESSION_COOKIE};
+pub use crate::session::{Authed, Client, SESSION_COOKIE};
 use crate::session::{client_of, session_cookie};
 
 /// Roles of issue 3 (deepened by the security issue).
@@ -33,12 +32,12 @@ mod pr;
     info(title = "Koshi", description = "Residence permits for foreigners and stateless persons in Kazakhstan under the Rules of Order No. 992 (ИС МП).", version = "1"),
     paths(create_application, list_applications, get_application, decide, duplicate, pr::pr_requests, pr::pr_answer, pr::pr_conclusion, pr::pr_approval, pr::pr_return, pr::pr_hearing_notice, pr::pr_hearing, pr::pr_written_position, pr::pr_annulment, pr::pr_transfer, admin::outages, admin::sign_outage_act, admin::outage_act, admin::countersign_outage_act, admin::deliveries, admin::access_log, sign_in, portal_session, who_am_i, sign_out, admin::load_law_data, admin::law_data, admin::move_clock, documents::case_documents, documents::document_pdf, documents::document_signature, documents::document_keys, documents::verify_code, documents::verify_number, documents::journal, documents::application_document),
     components(schemas(
-        ApplicationRequest, PrApplicationRequest, SolvencyInput, AgencyAnswerRequest, ConclusionRequest, crate::model::ReturnRequest, HearingNoticeRequest, HearingRequest, WrittenPositionRequest, ContactInput, AnnulmentRequest, TransferRequest, InvitingPartyInput, PersonInput, FamilyMemberInput, IdentityDocumentInput,
-        DocumentInput, AttachmentInput, PaperFilingInput, RepresentativeInput, LateExceptionInput, ApplicationCreated, Receipt,
-        Ground, ApplicationView, CheckView, EventView, DecisionRequest, OfficerGround, DuplicateRequest,
-        DuplicateIssued, OutageView, OutageActRequest, OutageActView, DeliveryView, crate::queue::QueueItem, crate::queue::QueuePage, admin::AccessView, admin::AccessLogPage, ProblemDocument, FieldError, SignInRequest, SessionView,
-        crate::lawdata::LawDataLoaded, crate::lawdata::Retimed, crate::lawdata::NotRetimed,
-        crate::model::DocumentRef, crate::model::DocumentView, crate::model::DocumentFileView, crate::model::Verification, documents::SignatureView, documents::KeySetView, documents::KeyView, documents::VerifyByNumber
+        crate::dto::ApplicationRequest, crate::dto::PrApplicationRequest, crate::dto::SolvencyInput, crate::dto::AgencyAnswerRequest, crate::dto::ConclusionRequest, crate::dto::ReturnRequest, crate::dto::HearingNoticeRequest, crate::dto::HearingRequest, crate::dto::WrittenPositionRequest, crate::dto::ContactInput, crate::dto::AnnulmentRequest, crate::dto::TransferRequest, crate::dto::InvitingPartyInput, crate::dto::PersonInput, crate::dto::FamilyMemberInput, crate::dto::IdentityDocumentInput,
+        crate::dto::DocumentInput, crate::dto::AttachmentInput, crate::dto::PaperFilingInput, crate::dto::RepresentativeInput, crate::dto::LateExceptionInput, crate::dto::ApplicationCreated, crate::dto::Receipt,
+        crate::dto::Ground, crate::dto::ApplicationView, crate::dto::CheckView, crate::dto::EventView, crate::dto::DecisionRequest, crate::dto::OfficerGround, crate::dto::DuplicateRequest,
+        crate::dto::DuplicateIssued, crate::dto::OutageView, crate::dto::OutageActRequest, crate::dto::OutageActView, crate::dto::DeliveryView, crate::dto::QueueItem, crate::dto::QueuePage, admin::AccessView, admin::AccessLogPage, ProblemDocument, FieldError, SignInRequest, SessionView,
+        crate::dto::LawDataLoaded, crate::dto::Retimed, crate::dto::NotRetimed,
+        crate::dto::DocumentRef, crate::dto::DocumentView, crate::dto::DocumentFileView, crate::dto::Verification, documents::SignatureView, documents::KeySetView, documents::KeyView, documents::VerifyByNumber
     )),
     modifiers(&BearerAuth),
     security(("bearer" = []))
@@ -238,10 +237,10 @@ async fn strict_edge(req: axum::extract::Request, next: axum::middleware::Next) 
 /// time; `format=csv` (or `Accept: text/csv`) gives the filtered list as CSV.
 #[utoipa::path(
     get, path = "/api/v1/applications",
-    params(crate::queue::QueueParams),
+    params(crate::dto::QueueParams),
     responses(
         (status = 200, description = "A page of the work queue (JSON), or the filtered list as CSV (`format=csv`)", content(
-            (crate::queue::QueuePage = "application/json"),
+            (crate::dto::QueuePage = "application/json"),
             (String = "text/csv")
         )),
         (status = 401, body = ProblemDocument), (status = 403, body = ProblemDocument), (status = 422, body = ProblemDocument)
@@ -249,7 +248,7 @@ async fn strict_edge(req: axum::extract::Request, next: axum::middleware::Next) 
 )]
 async fn list_applications(
     State(s): State<Service>,
-    caller: Caller,
+    Authed(caller): Authed,
     headers: HeaderMap,
     axum::extract::Query(p): axum::extract::Query<crate::queue::QueueParams>,
 ) -> Result<Response, Problem> {
@@ -353,7 +352,7 @@ async fn ready(State(s): State<Service>) -> Response {
 }
 
 /// `/metrics`: the Prometheus text format (OpenMetrics), for a token that may `metrics.read`.
-async fn metrics(State(s): State<Service>, caller: Caller) -> Result<Response, Problem> {
+async fn metrics(State(s): State<Service>, Authed(caller): Authed) -> Result<Response, Problem> {
     s.authz.allow(&caller, "metrics.read")?;
     let text = crate::metrics::get().render(&s.store, s.now()).await?;
     Ok((
@@ -448,84 +447,6 @@ fn too_many(retry_after: u64) -> Response {
     r
 }
 
-/// The authenticated caller, from `Authorization: Bearer …`.
-impl FromRequestParts<Service> for Caller {
-    type Rejection = Problem;
-
-    async fn from_request_parts(parts: &mut Parts, service: &Service) -> Result<Caller, Problem> {
-        if let Some(header) = parts.headers.get(axum::http::header::AUTHORIZATION) {
-            let header = header
-                .to_str()
-                .map_err(|_| Problem::unauthorized("the Authorization header is not text"))?;
-            let token = header
-                .strip_prefix("Bearer ")
-                .or_else(|| header.strip_prefix("bearer "))
-                .map(str::trim)
-                .filter(|t| !t.is_empty())
-                .ok_or_else(|| Problem::unauthorized("the Authorization header must be 'Bearer <token>'"))?;
-            let hash = token_hash(token);
-            let row = service
-                .store
-                .token_by_hash(&hash)
-                .await?
-                .ok_or_else(|| Problem::unauthorized("the token is not valid"))?;
-            if row.revoked_at.is_some() {
-                return Err(Problem::unauthorized("the token has been revoked"));
-            }
-            if let Some(end) = &row.expires_at
-                && end.parse::<jiff::Timestamp>().map_or(true, |end| end <= service.now())
-            {
-                return Err(Problem::unauthorized("the token has expired: sign in again"));
-            }
-            // A portal token acts for the one inviting party its ЭЦП proved (issue 14 item 4);
-            // one bound to no party (issued before) acts for nobody.
-            if row.role == "portal" && row.party.is_none() {
-                return Err(Problem::unauthorized(
-                    "this portal token is bound to no inviting party: sign in with the ЭЦП (POST /api/v1/portal/sessions)",
-                ));
-            }
-            return Ok(Caller {
-                token_id: row.id,
-                role: row.role,
-                unit: row.unit,
-                post: None,
-                party: row.party,
-            });
-        }
-        // A person's session: the cookie, and for every change the CSRF token in a header.
-        let Some(secret) = session_cookie(&parts.headers) else {
-            return Err(Problem::unauthorized("a bearer token or a session is required"));
-        };
-        let (session, user) = crate::accounts::session(&service.store, &secret, service.now())
-            .await?
-            .ok_or_else(|| Problem::unauthorized("the session has ended; sign in again"))?;
-        if user.role == "portal" {
-            return Err(Problem::unauthorized(
-                "an inviting party signs in with its ЭЦП (POST /api/v1/portal/sessions), not with a password",
-            ));
-        }
-        let safe = matches!(
-            parts.method,
-            axum::http::Method::GET | axum::http::Method::HEAD | axum::http::Method::OPTIONS
-        );
-        if !safe {
-            let given = parts
-                .headers
-                .get("x-csrf-token")
-                .and_then(|v| v.to_str().ok())
-                .unwrap_or("");
-            if !crate::accounts::same_secret(given, &session.csrf_token) {
-                return Err(Problem::new(
-                    axum::http::StatusCode::FORBIDDEN,
-                    "csrf_token_invalid",
-                    "a change made with a session needs its X-CSRF-Token header",
-                ));
-            }
-        }
-        Ok(Caller::of_account(user))
-    }
-}
-
 /// The detached ЭЦП of a portal body (`Koshi-Signature`, base64), if given.
 fn signature_header(headers: &HeaderMap) -> Result<Option<Vec<u8>>, Problem> {
     headers
@@ -549,9 +470,9 @@ fn signature_header(headers: &HeaderMap) -> Result<Option<Vec<u8>>, Problem> {
 
 #[utoipa::path(
     post, path = "/api/v1/portal/sessions",
-    request_body = crate::portal::SignInStatement,
+    request_body = crate::dto::SignInStatement,
     params(("Koshi-Signature" = String, Header, description = "A detached CMS/PKCS#7 signature over the exact body, base64, by the inviting party's ЭЦП")),
-    responses((status = 201, description = "A token bound to the IIN or BIN the certificate proves; every read and filing it makes is that party's own", body = crate::portal::PortalSession), (status = 409, body = ProblemDocument), (status = 422, body = ProblemDocument), (status = 503, body = ProblemDocument))
+    responses((status = 201, description = "A token bound to the IIN or BIN the certificate proves; every read and filing it makes is that party's own", body = crate::dto::PortalSession), (status = 409, body = ProblemDocument), (status = 422, body = ProblemDocument), (status = 503, body = ProblemDocument))
 )]
 async fn portal_session(State(s): State<Service>, headers: HeaderMap, body: Bytes) -> Result<Response, Problem> {
     let cms = signature_header(&headers)?;
@@ -566,20 +487,20 @@ fn require(s: &Service, caller: &Caller, action: &str) -> Result<(), Problem> {
 pub(crate) use crate::edge::parse_body;
 
 #[utoipa::path(
-    post, path = "/api/v1/applications", request_body = ApplicationRequest,
+    post, path = "/api/v1/applications", request_body = crate::dto::ApplicationRequest,
     params(
         ("Idempotency-Key" = Option<String>, Header, description = "A retried POST with the same key returns the same case"),
         ("Koshi-Signature" = Option<String>, Header, description = "Portal (п. 8): a detached CMS/PKCS#7 signature over the exact request body, base64")
     ),
     responses(
-        (status = 201, description = "Receipt of acceptance (App. 1-2) or of refusal to accept (App. 1-3)", body = ApplicationCreated),
+        (status = 201, description = "Receipt of acceptance (App. 1-2) or of refusal to accept (App. 1-3)", body = crate::dto::ApplicationCreated),
         (status = 400, body = ProblemDocument), (status = 401, body = ProblemDocument), (status = 403, body = ProblemDocument),
         (status = 413, body = ProblemDocument), (status = 422, body = ProblemDocument)
     )
 )]
 async fn create_application(
     State(s): State<Service>,
-    caller: Caller,
+    Authed(caller): Authed,
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, Problem> {
@@ -623,23 +544,23 @@ fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>, Problem> {
 
 #[utoipa::path(
     get, path = "/api/v1/applications/{id}", params(("id" = String, Path)),
-    responses((status = 200, body = ApplicationView), (status = 401, body = ProblemDocument), (status = 404, body = ProblemDocument))
+    responses((status = 200, body = crate::dto::ApplicationView), (status = 401, body = ProblemDocument), (status = 404, body = ProblemDocument))
 )]
 async fn get_application(
     State(s): State<Service>,
-    caller: Caller,
+    Authed(caller): Authed,
     Path(id): Path<String>,
 ) -> Result<Json<ApplicationView>, Problem> {
     Ok(Json(s.view_for(&caller, &id).await?))
 }
 
 #[utoipa::path(
-    post, path = "/api/v1/applications/{id}/decision", params(("id" = String, Path)), request_body = DecisionRequest,
+    post, path = "/api/v1/applications/{id}/decision", params(("id" = String, Path)), request_body = crate::dto::DecisionRequest,
     responses((status = 200, description = "The decision"), (status = 401, body = ProblemDocument), (status = 403, body = ProblemDocument), (status = 404, body = ProblemDocument), (status = 409, body = ProblemDocument), (status = 422, body = ProblemDocument))
 )]
 async fn decide(
     State(s): State<Service>,
-    caller: Caller,
+    Authed(caller): Authed,
     Path(id): Path<String>,
     body: Bytes,
 ) -> Result<Json<Value>, Problem> {
@@ -649,12 +570,12 @@ async fn decide(
 }
 
 #[utoipa::path(
-    post, path = "/api/v1/applications/{id}/duplicates", params(("id" = String, Path)), request_body = DuplicateRequest,
-    responses((status = 201, body = DuplicateIssued), (status = 401, body = ProblemDocument), (status = 404, body = ProblemDocument), (status = 409, body = ProblemDocument))
+    post, path = "/api/v1/applications/{id}/duplicates", params(("id" = String, Path)), request_body = crate::dto::DuplicateRequest,
+    responses((status = 201, body = crate::dto::DuplicateIssued), (status = 401, body = ProblemDocument), (status = 404, body = ProblemDocument), (status = 409, body = ProblemDocument))
 )]
 async fn duplicate(
     State(s): State<Service>,
-    caller: Caller,
+    Authed(caller): Authed,
     Path(id): Path<String>,
     body: Bytes,
 ) -> Result<Response, Problem> {
@@ -731,7 +652,7 @@ async fn who_am_i(State(s): State<Service>, headers: HeaderMap) -> Result<Json<S
 }
 
 #[utoipa::path(delete, path = "/api/v1/session", responses((status = 204, description = "Signed out"), (status = 401, body = ProblemDocument), (status = 403, body = ProblemDocument)))]
-async fn sign_out(State(s): State<Service>, _caller: Caller, headers: HeaderMap) -> Result<Response, Problem> {
+async fn sign_out(State(s): State<Service>, Authed(_caller): Authed, headers: HeaderMap) -> Result<Response, Problem> {
     let secret = session_cookie(&headers).ok_or_else(|| Problem::unauthorized("no session"))?;
     crate::accounts::sign_out(&s.store, &secret, s.now()).await?;
     let mut r = StatusCode::NO_CONTENT.into_response();

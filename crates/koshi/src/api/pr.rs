@@ -1,7 +1,8 @@
 //! The PR handlers (chapter 3): requests, answers, conclusion, approval, hearing, annulment, transfer.
 
 use crate::problem::{Problem, ProblemDocument};
-use crate::service::{Caller, Service};
+use crate::service::Service;
+use crate::session::Authed;
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
@@ -15,7 +16,7 @@ use super::*;
 )]
 pub(super) async fn pr_requests(
     State(s): State<Service>,
-    caller: Caller,
+    Authed(caller): Authed,
     Path(id): Path<String>,
 ) -> Result<Json<Value>, Problem> {
     require(&s, &caller, "application.pr_requests")?;
@@ -23,12 +24,12 @@ pub(super) async fn pr_requests(
 }
 
 #[utoipa::path(
-    post, path = "/api/v1/applications/{id}/answers", params(("id" = String, Path)), request_body = AgencyAnswerRequest,
+    post, path = "/api/v1/applications/{id}/answers", params(("id" = String, Path)), request_body = crate::dto::AgencyAnswerRequest,
     responses((status = 200, description = "The answer is recorded; the last one opens the conclusion window (п. 14 пп. 4)"), (status = 401, body = ProblemDocument), (status = 403, body = ProblemDocument), (status = 404, body = ProblemDocument), (status = 409, body = ProblemDocument), (status = 422, body = ProblemDocument))
 )]
 pub(super) async fn pr_answer(
     State(s): State<Service>,
-    caller: Caller,
+    Authed(caller): Authed,
     Path(id): Path<String>,
     body: Bytes,
 ) -> Result<Json<Value>, Problem> {
@@ -38,12 +39,12 @@ pub(super) async fn pr_answer(
 }
 
 #[utoipa::path(
-    post, path = "/api/v1/applications/{id}/conclusion", params(("id" = String, Path)), request_body = ConclusionRequest,
+    post, path = "/api/v1/applications/{id}/conclusion", params(("id" = String, Path)), request_body = crate::dto::ConclusionRequest,
     responses((status = 200, description = "The conclusion (App. 9) is drafted; a refusal goes to a hearing (п. 17)"), (status = 401, body = ProblemDocument), (status = 403, body = ProblemDocument), (status = 404, body = ProblemDocument), (status = 409, body = ProblemDocument), (status = 422, body = ProblemDocument))
 )]
 pub(super) async fn pr_conclusion(
     State(s): State<Service>,
-    caller: Caller,
+    Authed(caller): Authed,
     Path(id): Path<String>,
     body: Bytes,
 ) -> Result<Json<Value>, Problem> {
@@ -58,7 +59,7 @@ pub(super) async fn pr_conclusion(
 )]
 pub(super) async fn pr_approval(
     State(s): State<Service>,
-    caller: Caller,
+    Authed(caller): Authed,
     Path(id): Path<String>,
 ) -> Result<Json<Value>, Problem> {
     require(&s, &caller, "application.pr_approve")?;
@@ -66,12 +67,12 @@ pub(super) async fn pr_approval(
 }
 
 #[utoipa::path(
-    post, path = "/api/v1/applications/{id}/approval/return", params(("id" = String, Path)), request_body = crate::model::ReturnRequest,
+    post, path = "/api/v1/applications/{id}/approval/return", params(("id" = String, Path)), request_body = crate::dto::ReturnRequest,
     responses((status = 200, description = "Not approved: the drafted conclusion goes back to the officer with the comment (п. 15 абз. 2); the case is again due a conclusion"), (status = 401, body = ProblemDocument), (status = 403, body = ProblemDocument), (status = 404, body = ProblemDocument), (status = 409, body = ProblemDocument), (status = 422, body = ProblemDocument))
 )]
 pub(super) async fn pr_return(
     State(s): State<Service>,
-    caller: Caller,
+    Authed(caller): Authed,
     Path(id): Path<String>,
     body: axum::body::Bytes,
 ) -> Result<Json<Value>, Problem> {
@@ -81,12 +82,12 @@ pub(super) async fn pr_return(
 }
 
 #[utoipa::path(
-    post, path = "/api/v1/applications/{id}/hearing/notice", params(("id" = String, Path)), request_body = HearingNoticeRequest,
+    post, path = "/api/v1/applications/{id}/hearing/notice", params(("id" = String, Path)), request_body = crate::dto::HearingNoticeRequest,
     responses((status = 200, description = "The hearing notice (п. 17) went out"), (status = 401, body = ProblemDocument), (status = 403, body = ProblemDocument), (status = 409, body = ProblemDocument), (status = 422, body = ProblemDocument))
 )]
 pub(super) async fn pr_hearing_notice(
     State(s): State<Service>,
-    caller: Caller,
+    Authed(caller): Authed,
     Path(id): Path<String>,
     body: Bytes,
 ) -> Result<Json<Value>, Problem> {
@@ -96,12 +97,12 @@ pub(super) async fn pr_hearing_notice(
 }
 
 #[utoipa::path(
-    post, path = "/api/v1/applications/{id}/hearing/position", params(("id" = String, Path)), request_body = WrittenPositionRequest,
+    post, path = "/api/v1/applications/{id}/hearing/position", params(("id" = String, Path)), request_body = crate::dto::WrittenPositionRequest,
     responses((status = 200, description = "The applicant's written position, received before the hearing, is on the case (п. 17)"), (status = 401, body = ProblemDocument), (status = 403, body = ProblemDocument), (status = 409, body = ProblemDocument), (status = 422, body = ProblemDocument))
 )]
 pub(super) async fn pr_written_position(
     State(s): State<Service>,
-    caller: Caller,
+    Authed(caller): Authed,
     Path(id): Path<String>,
     body: Bytes,
 ) -> Result<Json<Value>, Problem> {
@@ -111,12 +112,12 @@ pub(super) async fn pr_written_position(
 }
 
 #[utoipa::path(
-    post, path = "/api/v1/applications/{id}/hearing", params(("id" = String, Path)), request_body = HearingRequest,
+    post, path = "/api/v1/applications/{id}/hearing", params(("id" = String, Path)), request_body = crate::dto::HearingRequest,
     responses((status = 200, description = "The hearing is recorded with the applicant's position (п. 17)"), (status = 401, body = ProblemDocument), (status = 403, body = ProblemDocument), (status = 409, body = ProblemDocument), (status = 422, body = ProblemDocument))
 )]
 pub(super) async fn pr_hearing(
     State(s): State<Service>,
-    caller: Caller,
+    Authed(caller): Authed,
     Path(id): Path<String>,
     body: Bytes,
 ) -> Result<Json<Value>, Problem> {
@@ -126,12 +127,12 @@ pub(super) async fn pr_hearing(
 }
 
 #[utoipa::path(
-    post, path = "/api/v1/applications/{id}/annulment", params(("id" = String, Path)), request_body = AnnulmentRequest,
+    post, path = "/api/v1/applications/{id}/annulment", params(("id" = String, Path)), request_body = crate::dto::AnnulmentRequest,
     responses((status = 200, description = "The conclusion of annulment (App. 11) is drafted; it is approved like any conclusion (п. 15)"), (status = 401, body = ProblemDocument), (status = 403, body = ProblemDocument), (status = 409, body = ProblemDocument), (status = 422, body = ProblemDocument))
 )]
 pub(super) async fn pr_annulment(
     State(s): State<Service>,
-    caller: Caller,
+    Authed(caller): Authed,
     Path(id): Path<String>,
     body: Bytes,
 ) -> Result<Json<Value>, Problem> {
@@ -141,12 +142,12 @@ pub(super) async fn pr_annulment(
 }
 
 #[utoipa::path(
-    post, path = "/api/v1/applications/{id}/transfer", params(("id" = String, Path)), request_body = TransferRequest,
+    post, path = "/api/v1/applications/{id}/transfer", params(("id" = String, Path)), request_body = crate::dto::TransferRequest,
     responses((status = 200, description = "The new police body took the case file (п. 17-1)"), (status = 401, body = ProblemDocument), (status = 403, body = ProblemDocument), (status = 409, body = ProblemDocument), (status = 422, body = ProblemDocument))
 )]
 pub(super) async fn pr_transfer(
     State(s): State<Service>,
-    caller: Caller,
+    Authed(caller): Authed,
     Path(id): Path<String>,
     body: Bytes,
 ) -> Result<Json<Value>, Problem> {

@@ -366,7 +366,7 @@ async fn run_async(cli: Cli, law: std::sync::Arc<Law>) -> Result<ExitCode> {
                 .await
                 .with_context(|| format!("cannot listen on {addr}"))?;
             println!("registry simulator: http://{}", listener.local_addr()?);
-            koshi_registries::http::serve(listener, sim).await?;
+            koshi_registries::sim_server::serve(listener, sim).await?;
         }
         Command::Calendar(calendar_cmd::CalendarCommand::Load { file, data, json }) => {
             return calendar_cmd::load(law, "calendar", &file, &data, json).await;

@@ -12,6 +12,7 @@ use crate::model::ApplicationView;
 use crate::problem::Problem;
 use crate::queue::QueueParams;
 use crate::service::{Caller, Service};
+use crate::session::Authed;
 
 /// The statuses that wait for the approving post.
 const AWAITING_APPROVAL: &str = "conclusion_drafted,annulment_drafted";
@@ -70,9 +71,9 @@ pub(super) fn section(v: &ApplicationView, csrf: &str) -> Markup {
 }
 
 /// The inbox: what waits for approval in the caller's units, by legal deadline.
-pub(super) async fn inbox(State(s): State<Service>, caller: Result<Caller, Problem>, headers: HeaderMap) -> Response {
+pub(super) async fn inbox(State(s): State<Service>, caller: Result<Authed, Problem>, headers: HeaderMap) -> Response {
     let caller = match caller {
-        Ok(c) => c,
+        Ok(Authed(c)) => c,
         Err(e) => return refused(e),
     };
     if let Err(e) = s

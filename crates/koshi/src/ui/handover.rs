@@ -11,11 +11,12 @@ use maud::html;
 use super::{SignedIn, csrf_of, html_response, page, refused, service_label, status_text};
 use crate::problem::Problem;
 use crate::queue::QueueParams;
-use crate::service::{Caller, Service};
+use crate::service::Service;
+use crate::session::Authed;
 
-pub(super) async fn results(State(s): State<Service>, caller: Result<Caller, Problem>, headers: HeaderMap) -> Response {
+pub(super) async fn results(State(s): State<Service>, caller: Result<Authed, Problem>, headers: HeaderMap) -> Response {
     let caller = match caller {
-        Ok(c) => c,
+        Ok(Authed(c)) => c,
         Err(e) => return refused(e),
     };
     if caller.role != "con_operator" {

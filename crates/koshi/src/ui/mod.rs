@@ -12,6 +12,7 @@ use maud::{DOCTYPE, Markup, html};
 use crate::problem::Problem;
 use crate::queue::QueueParams;
 use crate::service::{Caller, Service};
+use crate::session::Authed;
 use crate::session::Client;
 
 mod approvals;
@@ -300,12 +301,12 @@ fn service_label(s: &str) -> &str {
 
 async fn queue_page(
     State(s): State<Service>,
-    caller: Result<Caller, Problem>,
+    caller: Result<Authed, Problem>,
     headers: HeaderMap,
     Query(p): Query<QueueParams>,
 ) -> Response {
     let caller = match caller {
-        Ok(c) => c,
+        Ok(Authed(c)) => c,
         Err(e) => return refused(e),
     };
     let page_data = match s.queue_for(&caller, &p).await {
@@ -430,12 +431,12 @@ async fn csrf_of(s: &Service, headers: &HeaderMap) -> Option<String> {
 
 async fn case_page(
     State(s): State<Service>,
-    caller: Result<Caller, Problem>,
+    caller: Result<Authed, Problem>,
     Path(id): Path<String>,
     headers: HeaderMap,
 ) -> Response {
     let caller = match caller {
-        Ok(c) => c,
+        Ok(Authed(c)) => c,
         Err(e) => return refused(e),
     };
     let v = match s.view_for(&caller, &id).await {
@@ -694,9 +695,9 @@ async fn sign_out(State(s): State<Service>, headers: HeaderMap, body: axum::body
 }
 
 /// The auditor's page: the whole audit chain verified now (hash by hash, in order).
-async fn audit_page(State(s): State<Service>, caller: Result<Caller, Problem>, headers: HeaderMap) -> Response {
+async fn audit_page(State(s): State<Service>, caller: Result<Authed, Problem>, headers: HeaderMap) -> Response {
     let caller = match caller {
-        Ok(c) => c,
+        Ok(Authed(c)) => c,
         Err(e) => return refused(e),
     };
     if let Err(p) = s.authz.allow(&caller, "audit.verify") {

@@ -95,12 +95,54 @@ fn the_check_finds_a_test_that_does_not_exist() {
     assert!(!names.contains("no_such_test"));
 }
 
-/// The binary's top-level modules import each other without a circle (issue 14): a module's
-/// `crate::other` paths are its edges, comments left out; a directory module counts as one.
+/// The top-level modules of the edge (the binary's crate) and of the case core import each other
+/// without a circle (issue 14): a module's `crate::other` paths are its edges, comments left out;
+/// a directory module counts as one.
 #[test]
-fn the_binarys_modules_import_no_circle() {
+fn the_modules_import_no_circle() {
+    no_circle_in("crates/koshi/src", 10);
+    no_circle_in("crates/koshi-cases/src", 15);
+}
+
+/// The case core knows no HTTP (issue 14 item 1): neither the web framework, nor the OpenAPI
+/// generator, nor the page templates are among its dependencies (the registries' HTTP
+/// simulator, which serves with axum, is a feature only the binary turns on).
+#[test]
+fn the_case_core_depends_on_no_http_framework() {
+    let manifest = std::fs::read_to_string(root().join("crates/koshi-cases/Cargo.toml")).unwrap();
+    let deps = manifest
+        .split("[dependencies]")
+        .nth(1)
+        .unwrap()
+        .split("\n[")
+        .next()
+        .unwrap();
+    let names: Vec<&str> = deps
+        .lines()
+        .filter_map(|l| l.split(['.', ' ', '=']).next())
+        .filter(|n| !n.is_empty() && !n.starts_with('#'))
+        .collect();
+    assert!(
+        names.contains(&"koshi-law") && names.contains(&"koshi-store"),
+        "{names:?}"
+    );
+    for http in ["axum", "utoipa", "maud", "hyper", "hyper-util", "tower", "tower-http"] {
+        assert!(!names.contains(&http), "koshi-cases depends on {http}");
+    }
+    let registries = std::fs::read_to_string(root().join("crates/koshi-registries/Cargo.toml")).unwrap();
+    assert!(
+        registries.contains("axum = { workspace = true, optional = true }"),
+        "the registries' HTTP simulator must stay an optional feature"
+    );
+    assert!(
+        manifest.contains("koshi-registries.workspace = true"),
+        "the case core turns on no registries feature"
+    );
+}
+
+fn no_circle_in(dir: &str, at_least: usize) {
     use std::collections::BTreeMap;
-    let src = root().join("crates/koshi/src");
+    let src = root().join(dir);
     let mut files = Vec::new();
     rust_files(&src, &mut files);
     let mut edges: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
@@ -131,7 +173,11 @@ fn the_binarys_modules_import_no_circle() {
             }
         }
     }
-    assert!(edges.len() > 20, "the modules were not read: {:?}", edges.keys());
+    assert!(
+        edges.len() > at_least,
+        "the modules of {dir} were not read: {:?}",
+        edges.keys()
+    );
     // Depth-first search for a back edge.
     fn visit<'a>(
         n: &'a str,
@@ -158,7 +204,7 @@ fn the_binarys_modules_import_no_circle() {
     let mut done = BTreeSet::new();
     for n in edges.keys() {
         if let Some(circle) = visit(n, &edges, &mut Vec::new(), &mut done) {
-            panic!("modules import each other in a circle: {}", circle.join(" → "));
+            panic!("modules of {dir} import each other in a circle: {}", circle.join(" → "));
         }
     }
 }

@@ -190,7 +190,7 @@ async fn a_request_id_reaches_the_registries_its_filing_asks() {
     ));
     let sim = Arc::new(koshi_registries::sim::Simulator::new(fixtures.clone(), clock.clone()));
     let record = seen.clone();
-    let gateway = koshi_registries::http::router(sim).layer(axum::middleware::from_fn(
+    let gateway = koshi_registries::sim_server::router(sim).layer(axum::middleware::from_fn(
         move |req: axum::extract::Request, next: axum::middleware::Next| {
             let record = record.clone();
             async move {

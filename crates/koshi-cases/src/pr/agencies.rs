@@ -6,9 +6,9 @@ use koshi_store::repo::{self, ApplicationRow};
 use koshi_store::{StoreError, Unit, instant};
 use serde_json::json;
 
+use crate::CaseError;
 use crate::model::*;
 use crate::service::{Caller, Service, case_event, outbox_message};
-use koshi_cases::CaseError;
 
 use crate::pr_service::*;
 
@@ -175,7 +175,7 @@ impl Service {
         agency: Agency,
         paper: Option<&crate::model::PaperActInput>,
     ) -> Result<AnswerSource, CaseError> {
-        let forbidden = |why: String| Err(CaseError::new(koshi_cases::Kind::Forbidden, "not_the_agency", why));
+        let forbidden = |why: String| Err(CaseError::new(crate::Kind::Forbidden, "not_the_agency", why));
         let kind = self.authz.unit(&caller.unit).map(|u| u.kind.as_str()).unwrap_or("");
         match (caller.role.as_str(), kind) {
             ("agency", _) => match self.authz.unit(&caller.unit).and_then(|u| u.agency.as_deref()) {
@@ -208,7 +208,7 @@ impl Service {
                 }
                 if !agency.paper_answer_allowed() {
                     return Err(CaseError::new(
-                        koshi_cases::Kind::Forbidden,
+                        crate::Kind::Forbidden,
                         "answer_from_agency_only",
                         format!(
                             "the {} answer comes from the agency itself, never from the case officer ({})",

@@ -11,10 +11,10 @@ use koshi_store::repo::ApplicationRow;
 use koshi_store::{Unit, instant, timers};
 use serde_json::{Value, json};
 
+use crate::CaseError;
 use crate::model::ApplicationRequest;
 use crate::rvp::payloads::{FormedBy, Issue};
 use crate::service::{Service, case_event, known_version, status};
-use koshi_cases::CaseError;
 
 /// The timer that forms a prepared act when working time comes.
 pub const FORM_TIMER: &str = "rvp.form";

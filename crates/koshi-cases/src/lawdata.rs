@@ -19,10 +19,9 @@ use koshi_store::{StoreError, Unit, instant};
 use serde::Serialize;
 use serde_json::json;
 use sha2::{Digest, Sha256};
-use utoipa::ToSchema;
 
+use crate::CaseError;
 use crate::service::{Service, case_event};
-use koshi_cases::CaseError;
 
 /// The kinds of law data that can be loaded.
 pub const KINDS: [&str; 2] = ["calendar", "mci"];
@@ -31,7 +30,7 @@ pub const KINDS: [&str; 2] = ["calendar", "mci"];
 const MAX_FILE: usize = 256 * 1024;
 
 /// What a load did.
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize)]
 pub struct LawDataLoaded {
     pub id: String,
     /// `calendar` or `mci`
@@ -49,7 +48,7 @@ pub struct LawDataLoaded {
 }
 
 /// An open case whose terms a calendar load changed.
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize)]
 pub struct Retimed {
     pub application_id: String,
     pub accepted_on: [String; 2],
@@ -59,7 +58,7 @@ pub struct Retimed {
     pub calendar_status: String,
 }
 
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize)]
 pub struct NotRetimed {
     pub application_id: String,
     pub reason: String,
@@ -133,7 +132,7 @@ impl Service {
         }
         if text.len() > MAX_FILE {
             return Err(CaseError::new(
-                koshi_cases::Kind::TooLarge,
+                crate::Kind::TooLarge,
                 "law_data_too_large",
                 format!("a law data file is at most {MAX_FILE} bytes"),
             ));

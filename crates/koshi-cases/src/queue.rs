@@ -9,16 +9,14 @@
 use koshi_store::repo::queue::{QueueOrder, QueueQuery, QueueRow, QueueScope, QueueState};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use utoipa::{IntoParams, ToSchema};
 
+use crate::CaseError;
 use crate::authz::Scope;
 use crate::service::{Caller, Service};
-use koshi_cases::CaseError;
 
 /// The filters of a work queue.
-#[derive(Debug, Default, Deserialize, IntoParams)]
+#[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
-#[into_params(parameter_in = Query)]
 pub struct QueueParams {
     /// `open` (default: the work still to do), `closed` (decided, refused, annulled) or `all`.
     pub state: Option<String>,
@@ -51,7 +49,7 @@ pub struct QueueParams {
 }
 
 /// One case in a work queue.
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize)]
 pub struct QueueItem {
     pub id: String,
     pub service: String,
@@ -71,7 +69,7 @@ pub struct QueueItem {
 }
 
 /// A page of a work queue.
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Serialize)]
 pub struct QueuePage {
     pub items: Vec<QueueItem>,
     /// Pass as `cursor` for the next page; absent on the last.

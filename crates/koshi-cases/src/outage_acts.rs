@@ -11,9 +11,9 @@ use koshi_store::repo::{self, OutageActRow};
 use koshi_store::{Unit, instant};
 use serde_json::json;
 
+use crate::CaseError;
 use crate::model::{ApplicationRequest, Ground, OutageActRequest, OutageActView};
 use crate::service::{Caller, Service, iin_key};
-use koshi_cases::CaseError;
 
 const CITATION: &str = "п. 9-1 абз. 13 пп. 1";
 

@@ -6,9 +6,9 @@ use koshi_law::terms;
 use koshi_store::{Unit, instant};
 use serde_json::json;
 
+use crate::CaseError;
 use crate::model::*;
 use crate::service::{Caller, Service, case_event, outbox_message, parse_date};
-use koshi_cases::CaseError;
 
 use crate::pr_service::*;
 

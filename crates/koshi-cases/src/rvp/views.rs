@@ -6,8 +6,8 @@ use koshi_store::repo::ApplicationRow;
 use koshi_store::{Unit, instant};
 use serde_json::{Value, json};
 
+use crate::CaseError;
 use crate::model::*;
-use koshi_cases::CaseError;
 
 use crate::service::*;
 

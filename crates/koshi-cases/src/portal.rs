@@ -8,8 +8,8 @@ use koshi_store::{Unit, instant};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+use crate::CaseError;
 use crate::service::Service;
-use koshi_cases::CaseError;
 
 /// What a sign-in statement says it is for, so that no other signed text serves as one.
 pub const SIGN_IN_PURPOSE: &str = "koshi.portal.sign_in";
@@ -21,7 +21,7 @@ pub const FRESHNESS: SignedDuration = SignedDuration::from_mins(5);
 pub const PORTAL_UNIT: &str = "EGOV";
 
 /// The statement an inviting party signs to sign in (the body of `POST /api/v1/portal/sessions`).
-#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SignInStatement {
     /// Always `koshi.portal.sign_in`.
@@ -36,7 +36,7 @@ pub struct SignInStatement {
 }
 
 /// A portal token bound to the party.
-#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Serialize)]
 pub struct PortalSession {
     /// The bearer token (shown once).
     pub token: String,
@@ -66,11 +66,7 @@ impl Service {
     /// Signs an inviting party in: the statement must be signed by an ЭЦП the trust store
     /// accepts, be fresh, say what it is for, and never have served before (its digest is the
     /// token's id, so a replay is a conflict).
-    pub async fn portal_sign_in(
-        &self,
-        body: &axum::body::Bytes,
-        cms: Option<&[u8]>,
-    ) -> Result<PortalSession, CaseError> {
+    pub async fn portal_sign_in(&self, body: &[u8], cms: Option<&[u8]>) -> Result<PortalSession, CaseError> {
         let Some(cms) = cms else {
             return Err(CaseError::unprocessable(
                 "signature_required",
@@ -78,7 +74,7 @@ impl Service {
                 "a portal sign-in carries its ЭЦП: a detached CMS signature over the body, base64, in the Koshi-Signature header",
             ));
         };
-        let statement: SignInStatement = crate::edge::parse_body(body)?;
+        let statement: SignInStatement = crate::parse::parse_body(body)?;
         if statement.purpose != SIGN_IN_PURPOSE {
             return Err(CaseError::unprocessable(
                 "wrong_purpose",

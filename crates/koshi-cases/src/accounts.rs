@@ -11,7 +11,7 @@ use koshi_store::repo::{self, SessionRow, UserRow};
 use koshi_store::{Store, Unit, instant};
 use sha2::{Digest, Sha256};
 
-use koshi_cases::CaseError;
+use crate::CaseError;
 
 /// How long a session lives (a working day and a half at most; sign-out ends it earlier).
 pub const SESSION_HOURS: i64 = 12;
@@ -217,7 +217,7 @@ pub async fn sign_in(
     for key in [&user_key, &client_key] {
         if let Err(retry) = limiter.check(key, now) {
             let mut p = CaseError::new(
-                koshi_cases::Kind::TooMany,
+                crate::Kind::TooMany,
                 "too_many_sign_in_attempts",
                 format!("too many failed sign-ins; try again in {retry} seconds"),
             );
@@ -289,6 +289,34 @@ pub async fn sign_out(store: &Store, secret: &str, now: Timestamp) -> Result<(),
         .write(Unit::new().with(repo::revoke_session(&sha256_hex(secret), &instant(now))))
         .await?;
     Ok(())
+}
+
+/// Proxies whose `X-Forwarded-For` is believed (`--trusted-proxy`, `KOSHI_TRUSTED_PROXIES`).
+#[derive(Debug, Clone, Default)]
+pub struct TrustedProxies(Vec<ipnet::IpNet>);
+
+impl TrustedProxies {
+    /// Parses addresses or networks (`10.0.0.5`, `10.0.0.0/8`, `::1`).
+    pub fn parse(items: &[String]) -> Result<TrustedProxies, String> {
+        let mut nets = Vec::new();
+        for item in items.iter().map(|s| s.trim()).filter(|s| !s.is_empty()) {
+            let net = match item.parse::<ipnet::IpNet>() {
+                Ok(n) => n,
+                Err(_) => match item.parse::<std::net::IpAddr>() {
+                    Ok(ip) => ipnet::IpNet::from(ip),
+                    Err(_) => return Err(format!("--trusted-proxy {item:?}: not an IP address or network")),
+                },
+            };
+            nets.push(net);
+        }
+        Ok(TrustedProxies(nets))
+    }
+
+    /// Whether `ip` is one of the trusted proxies.
+    pub fn trusts(&self, ip: std::net::IpAddr) -> bool {
+        let ip = ip.to_canonical();
+        self.0.iter().any(|n| n.contains(&ip))
+    }
 }
 
 #[cfg(test)]

@@ -5,8 +5,8 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Deserialize;
 
+use crate::CaseError;
 use crate::caller::{Caller, ROLES};
-use koshi_cases::CaseError;
 
 pub const BUILTIN_UNITS: &str = include_str!("../data/units.toml");
 pub const BUILTIN_PERMISSIONS: &str = include_str!("../data/permissions.toml");
@@ -324,7 +324,7 @@ impl Authz {
 
 fn no_approval_authority(why: String) -> CaseError {
     CaseError::new(
-        koshi_cases::Kind::Forbidden,
+        crate::Kind::Forbidden,
         "no_approval_authority",
         format!("{why} (п. 15 абз. 2)"),
     )

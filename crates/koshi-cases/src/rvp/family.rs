@@ -10,9 +10,9 @@ use koshi_store::repo::ApplicationRow;
 use koshi_store::{Unit, instant, timers};
 use serde_json::{Value, json};
 
+use crate::CaseError;
 use crate::model::{ApplicationRequest, FamilyOf};
 use crate::service::{Service, case_event, known_version, person_key, status};
-use koshi_cases::CaseError;
 
 /// The timer that decides a waiting member once the immigrant's case is decided.
 pub const FAMILY_TIMER: &str = "rvp.family";

@@ -5,9 +5,9 @@ use koshi_store::repo::{self, ApplicationRow};
 use koshi_store::{StoreError, Unit, instant};
 use serde_json::json;
 
+use crate::CaseError;
 use crate::model::*;
 use crate::service::{Caller, Service, case_event, outbox_message};
-use koshi_cases::CaseError;
 
 use crate::pr_service::*;
 

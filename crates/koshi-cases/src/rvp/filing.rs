@@ -10,8 +10,8 @@ use koshi_law::requirements::{Channel, PartyKind, SubmittedDocument};
 use koshi_law::rvp::LateException;
 use serde_json::{Value, json};
 
+use crate::CaseError;
 use crate::model::*;
-use koshi_cases::CaseError;
 
 use crate::service::*;
 
@@ -166,7 +166,7 @@ impl Service {
             let expires = date_at(&p.document.expires_on, || format!("{base}/document/expires_on"))?;
             let issued = opt_date_at(&p.document.issued_on, || format!("{base}/document/issued_on"))?;
             opt_date_at(&p.stay_until, || format!("{base}/stay_until"))?;
-            crate::edge::check_person(base, birth, &p.document.kind, issued, expires, filed_on)?;
+            crate::parse::check_person(base, birth, &p.document.kind, issued, expires, filed_on)?;
             Ok(birth)
         };
         let immigrant_birth = check_person(&req.immigrant, "/immigrant")?;
@@ -407,7 +407,7 @@ impl Service {
         let limit = self.config.max_attachment_bytes;
         let too_large = || {
             CaseError::new(
-                koshi_cases::Kind::TooLarge,
+                crate::Kind::TooLarge,
                 "attachment_too_large",
                 format!("document {i}: electronic copies are limited to {limit} bytes"),
             )
@@ -428,7 +428,7 @@ impl Service {
                 if bytes.len() > limit {
                     return Err(too_large());
                 }
-                crate::edge::check_copy(&format!("/documents/{i}/attachment"), &a.media_type, &bytes)?;
+                crate::parse::check_copy(&format!("/documents/{i}/attachment"), &a.media_type, &bytes)?;
                 let digest = sha256_hex(&bytes);
                 if let Some(claimed) = &a.sha256
                     && !claimed.eq_ignore_ascii_case(&digest)
@@ -441,7 +441,7 @@ impl Service {
                 }
                 Ok(Some((digest, a.media_type.clone(), bytes)))
             }
-            (None, Some(_)) if !crate::edge::media_type_known(&a.media_type) => Err(crate::edge::unsupported_media(
+            (None, Some(_)) if !crate::parse::media_type_known(&a.media_type) => Err(crate::parse::unsupported_media(
                 &format!("/documents/{i}/attachment/media_type"),
                 &a.media_type,
             )),

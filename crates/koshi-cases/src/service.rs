@@ -21,9 +21,9 @@ use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 use tokio::task::JoinSet;
 
+use crate::CaseError;
 use crate::delivery::Sink;
 use crate::model::*;
-use koshi_cases::CaseError;
 
 pub use crate::caller::Caller;
 
@@ -59,7 +59,7 @@ pub struct ServiceConfig {
     /// the in-memory receiver, which production mode refuses.
     pub deliveries: crate::delivery::Deliveries,
     /// Proxies whose `X-Forwarded-For` names the client (rate limits key on the client).
-    pub trusted_proxies: crate::server::TrustedProxies,
+    pub trusted_proxies: crate::accounts::TrustedProxies,
     /// The address people reach Koshi at: the documents' QR codes link to
     /// `{public_url}/verify/{code}`.
     pub public_url: String,
@@ -81,7 +81,7 @@ impl Default for ServiceConfig {
             drill_clock: None,
             duty_officers: BTreeMap::new(),
             deliveries: crate::delivery::Deliveries::default(),
-            trusted_proxies: crate::server::TrustedProxies::default(),
+            trusted_proxies: crate::accounts::TrustedProxies::default(),
             public_url: "http://127.0.0.1:8080".into(),
             document_key: None,
         }

@@ -10,8 +10,8 @@ use koshi_store::repo::{self, ApplicationRow, CheckRow, StatusChange};
 use koshi_store::{Unit, instant};
 use serde_json::{Value, json};
 
+use crate::CaseError;
 use crate::model::*;
-use koshi_cases::CaseError;
 
 use crate::rvp::payloads::*;
 use crate::service::*;

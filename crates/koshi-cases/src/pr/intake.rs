@@ -11,10 +11,10 @@ use koshi_store::repo::{self, ApplicationRow};
 use koshi_store::{StoreError, Unit, instant};
 use serde_json::json;
 
+use crate::CaseError;
 use crate::model::*;
 use crate::rvp::filing::by_digest;
 use crate::service::{Caller, Service, case_event, parse_date, remember_key};
-use koshi_cases::CaseError;
 
 impl Service {
     /// Files a PR application: a talon (App. 6) or ЦОН receipt (App. 7) of acceptance with its
@@ -108,7 +108,7 @@ impl Service {
                 .as_deref()
                 .map(|d| parse_date(d, &format!("{base}/document/issued_on")))
                 .transpose()?;
-            crate::edge::check_person(&base, b, &person.document.kind, issued, expires, filed_on)?;
+            crate::parse::check_person(&base, b, &person.document.kind, issued, expires, filed_on)?;
         }
         // Each family member's age on the day of filing; a birth date it cannot be computed from
         // (after the filing, or out of range) is refused naming the field, never guessed.

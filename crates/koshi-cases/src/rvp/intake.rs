@@ -11,8 +11,8 @@ use koshi_law::terms;
 use koshi_store::repo::{self, ApplicationRow};
 use koshi_store::{Unit, instant};
 
+use crate::CaseError;
 use crate::model::*;
-use koshi_cases::CaseError;
 
 use crate::rvp::filing::by_digest;
 use crate::rvp::payloads::IntakeDetail;

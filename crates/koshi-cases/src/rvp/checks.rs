@@ -12,8 +12,8 @@ use koshi_store::repo::{self, ApplicationRow, CheckRow};
 use koshi_store::{Unit, instant};
 use serde_json::{Value, json};
 
+use crate::CaseError;
 use crate::model::*;
-use koshi_cases::CaseError;
 
 use crate::service::*;
 

@@ -9,8 +9,8 @@ use koshi_store::repo::{self};
 use koshi_store::{Unit, instant};
 use serde_json::{Value, json};
 
+use crate::CaseError;
 use crate::delivery::{Failure, Message};
-use koshi_cases::CaseError;
 
 use crate::service::*;
 

@@ -4,9 +4,9 @@
 use jiff::civil::Date;
 use koshi_store::repo::{self, ApplicationRow};
 
+use crate::CaseError;
 use crate::model::ContactInput;
 use crate::service::{Caller, Service};
-use koshi_cases::CaseError;
 
 /// A PR case's status change, guarded by the revision it was read at.
 pub(crate) fn status_change(

@@ -118,7 +118,7 @@ impl Service {
         &self,
         unit: &mut Unit,
         app: &koshi_store::repo::ApplicationRow,
-    ) -> Result<(), koshi_cases::CaseError> {
+    ) -> Result<(), crate::CaseError> {
         match app.due_on.as_deref().map(str::parse::<Date>) {
             Some(Ok(due)) => self.start_clock(
                 unit,

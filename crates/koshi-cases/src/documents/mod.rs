@@ -24,12 +24,12 @@ use koshi_store::repo::{self, ApplicationRow, DocumentFileRow, DocumentRow};
 use koshi_store::{Unit, instant};
 use serde_json::Value;
 
+use crate::CaseError;
 use crate::model::{
     ApplicationRequest, DocumentFileView, DocumentRef, DocumentView, InvitingPartyInput, PersonInput, Receipt,
     Verification,
 };
 use crate::service::{Caller, Service, new_id, sha256_hex};
-use koshi_cases::CaseError;
 
 /// A document to register in an act's unit.
 pub(crate) struct NewDocument<'a> {
