@@ -107,6 +107,14 @@ impl CaseError {
             "an internal error occurred; it has been logged",
         )
     }
+    /// A stored part of a case that a step cannot do without and cannot read: the step is
+    /// refused for a person to look, nothing is written, and nothing is rebuilt from a default.
+    pub fn unreadable(what: &str) -> CaseError {
+        CaseError::conflict(
+            "stored_record_unreadable",
+            format!("the case's stored {what} cannot be read; an officer must look at the case before this step"),
+        )
+    }
     pub fn unavailable(detail: impl Into<String>) -> CaseError {
         CaseError::new(Kind::Unavailable, "unavailable", detail)
     }

@@ -6,7 +6,8 @@
 //!
 //! - [`service`]: the service context ([`service::Service`]: law, store, registries, clock,
 //!   deliveries, configuration, authorisation) and what every use case shares;
-//! - [`rvp`], [`pr`], [`pr_service`]: the use cases of each chapter;
+//! - [`rvp`], [`pr`], [`pr_service`]: the use cases of each chapter; [`pr_record`]: the typed
+//!   record of a PR case (conclusion, hearings, approval, annulment);
 //! - [`documents`]: the acts' documents, their signatures and the public check;
 //! - [`clocks`]: the legal terms as durable timers; [`delivery`]: the outbox and its receivers;
 //! - [`caller`], [`authz`], [`accounts`], [`portal`]: who acts, and what each may do;
@@ -29,6 +30,7 @@ pub mod outage_acts;
 pub mod parse;
 pub mod portal;
 pub mod pr;
+pub mod pr_record;
 pub mod pr_service;
 pub mod queue;
 pub mod rvp;

@@ -257,7 +257,7 @@ pub struct Receipt {
     pub document: Option<DocumentRef>,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct Ground {
     pub code: String,
     #[serde(default)]

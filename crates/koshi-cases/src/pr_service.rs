@@ -48,19 +48,7 @@ impl Service {
 /// A stored part of a case that a step cannot do without and cannot read: the step is refused
 /// for a person to look (409), nothing is written, and nothing is rebuilt from a default.
 pub(crate) fn unreadable(what: &str) -> CaseError {
-    CaseError::conflict(
-        "stored_record_unreadable",
-        format!("the case's stored {what} cannot be read; an officer must look at the case before this step"),
-    )
-}
-
-/// The case's decision record, which every step after the conclusion builds on.
-pub(crate) fn stored_decision(app: &ApplicationRow) -> Result<serde_json::Value, CaseError> {
-    let d = app.decision.as_deref().ok_or_else(|| unreadable("decision"))?;
-    match serde_json::from_str::<serde_json::Value>(d) {
-        Ok(v) if v.is_object() => Ok(v),
-        _ => Err(unreadable("decision")),
-    }
+    CaseError::unreadable(what)
 }
 
 pub(crate) fn stored_date(v: Option<&str>, what: &str) -> Result<Date, CaseError> {

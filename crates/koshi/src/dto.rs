@@ -260,7 +260,7 @@ pub struct Receipt {
     pub document: Option<DocumentRef>,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, ToSchema)]
 pub struct Ground {
     pub code: String,
     #[serde(default)]

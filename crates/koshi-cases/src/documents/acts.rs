@@ -2,6 +2,7 @@
 
 use super::derive::*;
 use super::*;
+use crate::pr_record::PrRecord;
 
 impl Service {
     /// The documents of one act of a case whose facts the act fixes, each as (facts, form, number).
@@ -38,7 +39,7 @@ impl Service {
         &self,
         unit: &mut Unit,
         app: &ApplicationRow,
-        decision: &Value,
+        record: &PrRecord,
         approver: &Caller,
         permit_number: Option<&str>,
         now: Timestamp,
@@ -49,12 +50,12 @@ impl Service {
         let law = self.law();
         let today = law.calendar.civil(now).date();
         let issue = permit_number.is_some();
-        let conclusion = &decision["conclusion"];
-        let drafted_by = conclusion["drafted_by"].as_str().unwrap_or("system");
-        let drafted_on = conclusion["drafted_at"]
-            .as_str()
-            .and_then(|s| s.parse::<Timestamp>().ok())
-            .map_or(today, |t| law.calendar.civil(t).date());
+        let conclusion = record
+            .conclusion
+            .as_ref()
+            .ok_or_else(|| CaseError::unreadable("conclusion"))?;
+        let drafted_by = conclusion.drafted_by.as_str();
+        let drafted_on = law.calendar.civil(drafted_instant(&conclusion.drafted_at)?).date();
         let answers = self
             .store
             .agency_requests(&app.id)
@@ -77,10 +78,7 @@ impl Service {
                     .map(|t| law.calendar.civil(t).date()),
             })
             .collect();
-        let grounds: Vec<forms::Ground> = conclusion["grounds"]
-            .as_array()
-            .map(|gs| gs.iter().map(pr_ground_ru).collect())
-            .unwrap_or_default();
+        let grounds: Vec<forms::Ground> = conclusion.grounds.iter().map(pr_ground_ru).collect();
         let approval = forms::Approval {
             by: forms::Signer {
                 post: approver.post.clone().unwrap_or_default(),
@@ -90,8 +88,10 @@ impl Service {
         };
         let version = rules_version(&app.rules_version);
         let body = self.body(&app.unit);
-        let hearing = decision["hearing"]["held_on"]
-            .as_str()
+        let hearing = record
+            .hearing
+            .as_ref()
+            .and_then(|h| h.held_on)
             .map(|d| format!("проведено {d} (п. 17)"));
         let conclusion_form = Form::PrConclusion(forms::PrConclusion {
             issue,
@@ -100,7 +100,7 @@ impl Service {
             filed_on: app.accepted_on.as_deref().and_then(|d| d.parse().ok()).unwrap_or(today),
             answers,
             grounds: grounds.clone(),
-            reasoning: conclusion["comment"].as_str().unwrap_or("").to_string(),
+            reasoning: conclusion.comment.clone().unwrap_or_default(),
             hearing,
             prepared_by: self.signer(drafted_by).await?,
             prepared_on: drafted_on,
@@ -137,7 +137,7 @@ impl Service {
         &self,
         unit: &mut Unit,
         app: &ApplicationRow,
-        decision: &Value,
+        record: &PrRecord,
         approver: &Caller,
         now: Timestamp,
     ) -> Result<Vec<DocumentRef>, CaseError> {
@@ -146,17 +146,22 @@ impl Service {
         let holder = person(&req.applicant)?;
         let law = self.law();
         let today = law.calendar.civil(now).date();
-        let a = &decision["annulment"];
-        let permit_number = decision["permit_number"]
-            .as_str()
+        let a = record
+            .annulment
+            .as_ref()
+            .ok_or_else(|| CaseError::unreadable("conclusion of annulment"))?;
+        let permit_number = record
+            .permit_number
+            .as_deref()
             .or(app.permit_number.as_deref())
-            .unwrap_or("—")
+            .ok_or_else(|| CaseError::unreadable("permit number"))?
             .to_string();
-        let grounds: Vec<forms::Ground> = a["grounds"]
-            .as_array()
-            .map(|gs| gs.iter().map(pr_ground_ru).collect())
-            .unwrap_or_default();
-        let leave_by: Date = a["leave_by"].as_str().and_then(|d| d.parse().ok()).unwrap_or(today);
+        let grounds: Vec<forms::Ground> = a.grounds.iter().map(pr_ground_ru).collect();
+        let exit = a
+            .exit_rvp
+            .as_ref()
+            .ok_or_else(|| CaseError::unreadable("exit RVP (п. 21)"))?;
+        let leave_by: Date = a.leave_by.ok_or_else(|| CaseError::unreadable("day to leave by"))?;
         let approval = forms::Approval {
             by: forms::Signer {
                 post: approver.post.clone().unwrap_or_default(),
@@ -164,10 +169,7 @@ impl Service {
             },
             on: today,
         };
-        let drafted_on = a["drafted_at"]
-            .as_str()
-            .and_then(|s| s.parse::<Timestamp>().ok())
-            .map_or(today, |t| law.calendar.civil(t).date());
+        let drafted_on = law.calendar.civil(drafted_instant(&a.drafted_at)?).date();
         let version = rules_version(&app.rules_version);
         let body = self.body(&app.unit);
         let facts = grounds.iter().map(|g| g.text.clone()).collect::<Vec<_>>().join("; ");
@@ -177,7 +179,7 @@ impl Service {
             permit_number: permit_number.clone(),
             grounds: grounds.clone(),
             facts,
-            prepared_by: self.signer(a["drafted_by"].as_str().unwrap_or("system")).await?,
+            prepared_by: self.signer(&a.drafted_by).await?,
             prepared_on: drafted_on,
             approval: Some(approval.clone()),
             leave_by: Some(leave_by),
@@ -195,8 +197,7 @@ impl Service {
             officer: approval.by.clone(),
             rules_version: version.clone(),
         });
-        let exit = &a["exit_rvp"];
-        let exit_number = exit["number"].as_str().unwrap_or("").to_string();
+        let exit_number = exit.number.clone();
         let exit_form = Form::Permit(forms::Permit {
             exit: true,
             permit_number: exit_number.clone(),
@@ -207,21 +208,15 @@ impl Service {
                 ru: "Выезд из Республики Казахстан после аннулирования разрешения (п. 21 Правил)".into(),
             },
             party: None,
-            valid_from: exit["valid_from"]
-                .as_str()
-                .and_then(|d| d.parse().ok())
-                .unwrap_or(today),
-            valid_until: exit["valid_until"]
-                .as_str()
-                .and_then(|d| d.parse().ok())
-                .unwrap_or(leave_by),
+            valid_from: exit.valid_from,
+            valid_until: exit.valid_until,
             decided_on: today,
             body,
             officer: approval.by,
             citation: "п. 21".into(),
             rules_version: version,
             family_of: None,
-            calendar_expected: exit["calendar_status"].as_str().is_some_and(|s| s != "official"),
+            calendar_expected: exit.calendar_status != "official",
         });
         self.register_act_documents(
             unit,
@@ -366,4 +361,11 @@ impl Service {
         let (bytes, signature) = self.rendered(&doc, None, lang).await?;
         Ok((bytes, signature, doc))
     }
+}
+
+/// The instant a PR act was drafted, as stored; one that does not read stops the act's documents.
+fn drafted_instant(stored: &str) -> Result<Timestamp, CaseError> {
+    stored
+        .parse()
+        .map_err(|_| CaseError::unreadable("instant the act was drafted"))
 }

@@ -383,17 +383,13 @@ pub(super) fn decision_ground_ru(s: &Service, g: &Value) -> forms::Ground {
 }
 
 /// A PR ground (of the conclusion or the annulment) in Russian, with its norm.
-pub(super) fn pr_ground_ru(g: &Value) -> forms::Ground {
-    let what = g["ground"]
-        .as_str()
-        .or(g["check"].as_str())
-        .or(g["code"].as_str())
-        .unwrap_or("");
-    let detail = g["detail"].as_str().unwrap_or("");
-    let citation = g["citation"]
-        .as_str()
-        .unwrap_or("Закон «О миграции населения», ст. 49")
-        .to_string();
+pub(super) fn pr_ground_ru(g: &crate::pr_record::RecordedGround) -> forms::Ground {
+    let what = g.ground.as_deref().unwrap_or("");
+    let detail = g.detail.as_str();
+    let citation = g
+        .citation
+        .clone()
+        .unwrap_or_else(|| "Закон «О миграции населения», ст. 49".to_string());
     let text = match (what, detail) {
         ("", d) => d.to_string(),
         (w, "") => format!("Основание {w}"),

@@ -1,6 +1,5 @@
 //! Annulment (п. 18–21) and the transfer of a permanent resident's file (п. 17-1).
 
-use jiff::civil::Date;
 use koshi_store::repo::{self, ApplicationRow};
 use koshi_store::{StoreError, Unit, instant};
 use serde_json::json;
@@ -9,6 +8,7 @@ use crate::CaseError;
 use crate::model::*;
 use crate::service::{Caller, Service, case_event, outbox_message};
 
+use crate::pr_record::{Annulment, ExitRvp, PrRecord, RecordedGround};
 use crate::pr_service::*;
 
 impl Service {
@@ -34,19 +34,30 @@ impl Service {
             ));
         }
         let now_s = instant(self.now());
-        let mut decision: serde_json::Value = stored_decision(&app)?;
-        let grounds: Vec<_> = a
-            .grounds
-            .iter()
-            .map(|g| json!({"ground": g.check, "detail": g.detail}))
-            .collect();
-        decision["annulment"] = json!({"form": "App. 11", "grounds": grounds, "drafted_by": caller.actor(), "drafted_at": now_s, "citation": "п. 18"});
+        let mut record = PrRecord::required(&app)?;
+        let annulment = Annulment {
+            form: "App. 11".into(),
+            grounds: a
+                .grounds
+                .iter()
+                .map(|g| RecordedGround::new(&g.check, &g.detail, None))
+                .collect(),
+            drafted_by: caller.actor(),
+            drafted_at: now_s.clone(),
+            citation: "п. 18".into(),
+            approved_by: None,
+            approved_at: None,
+            leave_by: None,
+            exit_rvp: None,
+            kept: Default::default(),
+        };
+        record.annulment = Some(annulment.clone());
         let mut unit = Unit::new();
         // п. 17, 18: the holder is heard before the adverse act, as before a refusal.
         unit.push(status_change(
             &app,
             "annulment_hearing_required",
-            Some(decision.to_string()),
+            Some(record.to_json()),
             &now_s,
         )?);
         unit.push(case_event(
@@ -55,11 +66,11 @@ impl Service {
             "pr.annulment.drafted",
             "п. 18; App. 11",
             crate::service::known_version(&app.rules_version)?,
-            decision["annulment"].to_string(),
+            json!(annulment).to_string(),
             &now_s,
         ));
         self.store.write(unit).await?;
-        Ok(json!({"id": app.id, "status": "annulment_hearing_required", "annulment": decision["annulment"]}))
+        Ok(json!({"id": app.id, "status": "annulment_hearing_required", "annulment": annulment}))
     }
 
     /// п. 15, 19–21: the approved annulment; the notice (App. 12); departure within 30 calendar
@@ -72,9 +83,8 @@ impl Service {
         let now = self.now();
         let now_s = instant(now);
         // п. 17, 18: no annulment without the holder heard, nor before 3 working days after the notice.
-        let not_before = stored_decision(&app)?["annulment_hearing"]["act_not_before"]
-            .as_str()
-            .and_then(|d| d.parse::<Date>().ok());
+        let mut record = PrRecord::required(&app)?;
+        let not_before = record.annulment_hearing.as_ref().map(|h| h.act_not_before);
         koshi_law::pr::adverse_act_allowed(not_before, self.law().calendar.civil(now).date())
             .map_err(|e| CaseError::conflict(e.code(), e.to_string()))?;
         let today = self.law().calendar.civil(now).date();
@@ -85,22 +95,33 @@ impl Service {
             today.year(),
             &app.id.replace('-', "")[20..].to_uppercase()
         );
-        let mut decision: serde_json::Value = stored_decision(&app)?;
-        decision["annulment"]["approved_by"] = json!(caller.actor());
-        decision["annulment"]["approved_at"] = json!(now_s);
-        decision["annulment"]["leave_by"] = json!(exit.valid_until.to_string());
         // The exit date is computed on the working calendar: the document says how settled it is.
         let exit_calendar = self.law().calendar.status_between(today, exit.valid_until);
-        decision["annulment"]["exit_rvp"] = json!({"number": exit_number, "valid_from": exit.valid_from.to_string(), "valid_until": exit.valid_until.to_string(), "citation": "п. 21", "calendar_status": exit_calendar.code()});
-        decision["outcome"] = json!("annulled");
-        decision["concluded_on"] = json!(today.to_string());
+        let annulment = record
+            .annulment
+            .as_mut()
+            .ok_or_else(|| unreadable("conclusion of annulment"))?;
+        annulment.approved_by = Some(caller.actor());
+        annulment.approved_at = Some(now_s.clone());
+        annulment.leave_by = Some(exit.valid_until);
+        annulment.exit_rvp = Some(ExitRvp {
+            number: exit_number,
+            valid_from: exit.valid_from,
+            valid_until: exit.valid_until,
+            citation: "п. 21".into(),
+            calendar_status: exit_calendar.code().into(),
+            kept: Default::default(),
+        });
+        let annulment = annulment.clone();
+        record.outcome = Some("annulled".into());
+        record.concluded_on = Some(today);
         let mut unit = Unit::new();
         crate::service::guard_transition(koshi_law::status::Service::Pr, &app.status, "annulled")?;
         unit.push(repo::change_status(repo::StatusChange {
             id: app.id.clone(),
             expected_revision: app.revision,
             status: "annulled".into(),
-            decision: Some(decision.to_string()),
+            decision: Some(record.to_json()),
             permit_number: None,
             valid_from: None,
             valid_until: Some(today.to_string()),
@@ -112,7 +133,7 @@ impl Service {
             "pr.annulment.approved",
             "п. 15 абз. 2; п. 19; п. 20; п. 21",
             crate::service::known_version(&app.rules_version)?,
-            decision["annulment"].to_string(),
+            json!(annulment).to_string(),
             &now_s,
         ));
         unit.push(self.monitoring(&app.id, "pr.annulled", &now_s, &app.rules_version));
@@ -128,12 +149,10 @@ impl Service {
         // п. 19: the notice is sent to the holder, through the case's channel and to the contact
         // the holder gave, as every notice of the case.
         let contact = applicant_contact(&app)?;
-        let files = self
-            .annulment_documents(&mut unit, &app, &decision, caller, now)
-            .await?;
-        unit.push(outbox_message(&app.id, crate::service::result_topic(&app.channel), json!({"application_id": app.id, "document": "annulment_notice", "files": files, "form": "App. 12", "grounds": decision["annulment"]["grounds"], "leave_by": leave_by.to_string(), "exit_rvp": decision["annulment"]["exit_rvp"], "contact": contact, "citation": "п. 19–21"}).to_string(), &now_s));
+        let files = self.annulment_documents(&mut unit, &app, &record, caller, now).await?;
+        unit.push(outbox_message(&app.id, crate::service::result_topic(&app.channel), json!({"application_id": app.id, "document": "annulment_notice", "files": files, "form": "App. 12", "grounds": annulment.grounds, "leave_by": leave_by.to_string(), "exit_rvp": annulment.exit_rvp, "contact": contact, "citation": "п. 19–21"}).to_string(), &now_s));
         self.store.write(unit).await?;
-        Ok(json!({"id": app.id, "status": "annulled", "decision": decision}))
+        Ok(json!({"id": app.id, "status": "annulled", "decision": record}))
     }
 
     /// п. 17-1: on a change of residence the new police body requests the case file; registration

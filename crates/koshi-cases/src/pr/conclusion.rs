@@ -12,6 +12,7 @@ use crate::CaseError;
 use crate::model::*;
 use crate::service::{Caller, Service, case_event, outbox_message};
 
+use crate::pr_record::{Approval, Conclusion, Outcome, PrRecord, RecordedGround, ReturnedDraft};
 use crate::pr_service::*;
 
 impl Service {
@@ -79,17 +80,8 @@ impl Service {
         let app = self.pr_case(caller, id, "application.pr_conclusion").await?;
         // Grounds to refuse the service found at intake (issue 14 item 9): no permit is concluded
         // over them, and the refusal need not wait for the agencies' answers.
-        let at_intake: Vec<serde_json::Value> = match app.decision.as_deref() {
-            None => Vec::new(),
-            Some(d) => match serde_json::from_str::<serde_json::Value>(d) {
-                Ok(v) if v.get("grounds_at_intake").is_none() => Vec::new(),
-                Ok(v) => v["grounds_at_intake"]
-                    .as_array()
-                    .cloned()
-                    .ok_or_else(|| unreadable("grounds found at intake"))?,
-                Err(_) => return Err(unreadable("decision")),
-            },
-        };
+        let earlier = PrRecord::of(&app)?;
+        let at_intake: Vec<Ground> = earlier.grounds_at_intake.clone().unwrap_or_default();
         let early = !at_intake.is_empty() && matches!(app.status.as_str(), "registered" | "awaiting_answers");
         if app.status != "conclusion_due" && !early {
             return Err(CaseError::conflict(
@@ -122,15 +114,22 @@ impl Service {
             .map(|a| a.agency.as_str())
             .collect();
         let now_s = instant(self.now());
+        let drafted = |outcome, citation: &str, grounds| Conclusion {
+            outcome,
+            form: "App. 9".into(),
+            citation: citation.into(),
+            grounds,
+            drafted_by: caller.actor(),
+            drafted_at: now_s.clone(),
+            comment: c.comment.clone(),
+            kept: Default::default(),
+        };
         let (status, conclusion) = match c.outcome.as_str() {
             "issue" => {
                 self.check_solvency(&app)?;
                 koshi_law::pr::permit_barred_by_answers(&negative)
                     .map_err(|why| CaseError::conflict("negative_answer", why))?;
-                (
-                    "conclusion_drafted",
-                    json!({"outcome": "issue", "form": "App. 9", "citation": "п. 14 пп. 4", "drafted_by": caller.actor(), "drafted_at": now_s, "comment": c.comment}),
-                )
+                ("conclusion_drafted", drafted(Outcome::Issue, "п. 14 пп. 4", Vec::new()))
             }
             "refuse" => {
                 if c.grounds.is_empty() && at_intake.is_empty() {
@@ -142,12 +141,12 @@ impl Service {
                 }
                 let grounds: Vec<_> = at_intake
                     .iter()
-                    .map(|g| json!({"ground": g["code"], "detail": g["detail"], "citation": g["citation"]}))
-                    .chain(c.grounds.iter().map(|g| json!({"ground": g.check, "detail": g.detail})))
+                    .map(|g| RecordedGround::new(&g.code, &g.detail, Some(&g.citation)))
+                    .chain(c.grounds.iter().map(|g| RecordedGround::new(&g.check, &g.detail, None)))
                     .collect();
                 (
                     "hearing_required",
-                    json!({"outcome": "refuse", "form": "App. 9", "citation": "п. 14 пп. 4; п. 17", "grounds": grounds, "drafted_by": caller.actor(), "drafted_at": now_s, "comment": c.comment}),
+                    drafted(Outcome::Refuse, "п. 14 пп. 4; п. 17", grounds),
                 )
             }
             other => {
@@ -159,33 +158,21 @@ impl Service {
             }
         };
         let mut unit = Unit::new();
-        let mut record = json!({"conclusion": conclusion});
-        if !at_intake.is_empty() {
-            record["grounds_at_intake"] = json!(at_intake);
-        }
         // What earlier hearings decided stays on the record (a ground set aside, the positions
-        // heard); a new refusal needs a hearing of its own, so the earlier one is kept apart.
-        if let Some(earlier) = app
-            .decision
-            .as_deref()
-            .and_then(|d| serde_json::from_str::<serde_json::Value>(d).ok())
-        {
-            if earlier.get("grounds_at_intake_set_aside").is_some() {
-                record["grounds_at_intake_set_aside"] = earlier["grounds_at_intake_set_aside"].clone();
-            }
-            let mut hearings = earlier["earlier_hearings"].as_array().cloned().unwrap_or_default();
-            if earlier["hearing"].is_object() {
-                hearings.push(earlier["hearing"].clone());
-            }
-            if !hearings.is_empty() {
-                record["earlier_hearings"] = json!(hearings);
-            }
-            // Drafts the approving post returned stay on the record with their comments.
-            if earlier["returned_drafts"].is_array() {
-                record["returned_drafts"] = earlier["returned_drafts"].clone();
-            }
-        }
-        unit.push(status_change(&app, status, Some(record.to_string()), &now_s)?);
+        // heard), and so do the drafts the approving post returned with their comments; a new
+        // refusal needs a hearing of its own, so the earlier one is kept apart.
+        let mut earlier_hearings = earlier.earlier_hearings;
+        earlier_hearings.extend(earlier.hearing);
+        let record = PrRecord {
+            conclusion: Some(conclusion.clone()),
+            grounds_at_intake: (!at_intake.is_empty()).then_some(at_intake),
+            grounds_at_intake_set_aside: earlier.grounds_at_intake_set_aside,
+            earlier_hearings,
+            returned_drafts: earlier.returned_drafts,
+            kept: earlier.kept,
+            ..PrRecord::default()
+        };
+        unit.push(status_change(&app, status, Some(record.to_json()), &now_s)?);
         Service::stop_clock(&mut unit, koshi_law::clocks::LegalClock::Conclusion, &app.id);
         if early {
             // The stages before the conclusion end with it: their clocks stop.
@@ -200,7 +187,7 @@ impl Service {
             "pr.conclusion.drafted",
             "п. 14 пп. 4; App. 9",
             crate::service::known_version(&app.rules_version)?,
-            conclusion.to_string(),
+            json!(conclusion).to_string(),
             &now_s,
         ));
         self.store.write(unit).await?;
@@ -256,25 +243,22 @@ impl Service {
                 format!("the case is {}, not a conclusion awaiting approval", app.status),
             ));
         }
-        let mut decision: serde_json::Value = stored_decision(&app)?;
+        let mut record = PrRecord::required(&app)?;
         let now = self.now();
         let now_s = instant(now);
         let today = self.law().calendar.civil(now).date();
-        let drafted = decision
-            .as_object_mut()
-            .and_then(|d| d.remove("conclusion"))
-            .unwrap_or_default();
-        let returned = json!({"returned_by": caller.actor(), "post": caller.post, "returned_at": now_s, "comment": comment, "conclusion": drafted, "citation": "п. 15 абз. 2"});
-        let mut earlier = decision["returned_drafts"].as_array().cloned().unwrap_or_default();
-        earlier.push(returned);
-        decision["returned_drafts"] = json!(earlier);
+        let drafted = record.conclusion.take();
+        record.returned_drafts.push(ReturnedDraft {
+            returned_by: caller.actor(),
+            post: caller.post.clone(),
+            returned_at: now_s.clone(),
+            comment: comment.into(),
+            conclusion: drafted,
+            citation: "п. 15 абз. 2".into(),
+            kept: Default::default(),
+        });
         let mut unit = Unit::new();
-        unit.push(status_change(
-            &app,
-            "conclusion_due",
-            Some(decision.to_string()),
-            &now_s,
-        )?);
+        unit.push(status_change(&app, "conclusion_due", Some(record.to_json()), &now_s)?);
         let due = self.start_conclusion_clock(&mut unit, &app, today)?;
         unit.push(case_event(
             &app.id,
@@ -305,23 +289,22 @@ impl Service {
                 format!("the case is {}, not awaiting approval", app.status),
             ));
         }
-        let mut decision: serde_json::Value = stored_decision(&app)?;
-        let outcome = match decision["conclusion"]["outcome"].as_str() {
-            Some(o @ ("issue" | "refuse")) => o.to_string(),
-            _ => return Err(unreadable("conclusion (its outcome)")),
-        };
+        let mut record = PrRecord::required(&app)?;
+        let outcome = record
+            .conclusion
+            .as_ref()
+            .map(|c| c.outcome)
+            .ok_or_else(|| unreadable("conclusion (its outcome)"))?;
         let now = self.now();
         let now_s = instant(now);
         let today = self.law().calendar.civil(now).date();
-        if outcome == "refuse" {
+        if outcome == Outcome::Refuse {
             // п. 17: no refusal without a hearing, and the act not before 3 working days after the notice.
-            let not_before = decision["hearing"]["act_not_before"]
-                .as_str()
-                .and_then(|d| d.parse::<Date>().ok());
+            let not_before = record.hearing.as_ref().map(|h| h.act_not_before);
             koshi_law::pr::adverse_act_allowed(not_before, today)
                 .map_err(|e| CaseError::conflict(e.code(), e.to_string()))?;
         }
-        let (status, number) = if outcome == "issue" {
+        let (status, number) = if outcome == Outcome::Issue {
             let n = self
                 .store
                 .journal_number(&app.id)
@@ -331,11 +314,17 @@ impl Service {
         } else {
             ("refused", None)
         };
-        decision["approval"] = json!({"approved_by": caller.actor(), "post": caller.post, "approved_at": now_s, "citation": "п. 15 абз. 2"});
-        decision["concluded_on"] = json!(today.to_string());
-        decision["outcome"] = json!(status);
+        record.approval = Some(Approval {
+            approved_by: caller.actor(),
+            post: caller.post.clone(),
+            approved_at: now_s.clone(),
+            citation: "п. 15 абз. 2".into(),
+            kept: Default::default(),
+        });
+        record.concluded_on = Some(today);
+        record.outcome = Some(status.into());
         if let Some(n) = &number {
-            decision["permit_number"] = json!(n);
+            record.permit_number = Some(n.clone());
         }
         let service_due = stored_date(app.due_on.as_deref(), "service term")?;
         let notify_by = terms::pr_stage_due(terms::PrStage::Notification, today, service_due);
@@ -344,14 +333,14 @@ impl Service {
         } else {
             notify_by
         };
-        decision["notification_by"] = json!(notify_by.to_string());
+        record.notification_by = Some(notify_by);
         let mut unit = Unit::new();
         crate::service::guard_transition(koshi_law::status::Service::Pr, &app.status, status)?;
         unit.push(repo::change_status(repo::StatusChange {
             id: app.id.clone(),
             expected_revision: app.revision,
             status: status.into(),
-            decision: Some(decision.to_string()),
+            decision: Some(record.to_json()),
             permit_number: number.clone(),
             valid_from: number.as_ref().map(|_| today.to_string()),
             valid_until: None,
@@ -379,10 +368,10 @@ impl Service {
             crate::service::known_version(&app.rules_version)?,
         );
         let files = self
-            .pr_decision_documents(&mut unit, &app, &decision, caller, number.as_deref(), now)
+            .pr_decision_documents(&mut unit, &app, &record, caller, number.as_deref(), now)
             .await?;
-        unit.push(outbox_message(&app.id, topic, json!({"application_id": app.id, "document": "notification", "files": files, "form": "App. 10", "outcome": status, "permit_number": number, "grounds": decision["conclusion"]["grounds"], "second_copy": "personal file", "citation": "п. 14 пп. 5; п. 17"}).to_string(), &now_s));
+        unit.push(outbox_message(&app.id, topic, json!({"application_id": app.id, "document": "notification", "files": files, "form": "App. 10", "outcome": status, "permit_number": number, "grounds": record.conclusion.as_ref().map(|c| &c.grounds), "second_copy": "personal file", "citation": "п. 14 пп. 5; п. 17"}).to_string(), &now_s));
         self.store.write(unit).await?;
-        Ok(json!({"id": app.id, "status": status, "decision": decision}))
+        Ok(json!({"id": app.id, "status": status, "decision": record}))
     }
 }

@@ -10,6 +10,7 @@ use crate::CaseError;
 use crate::model::*;
 use crate::service::{Caller, Service, case_event, outbox_message, parse_date};
 
+use crate::pr_record::{Hearing, PrRecord, WrittenPosition};
 use crate::pr_service::*;
 
 impl Service {
@@ -23,9 +24,9 @@ impl Service {
     ) -> Result<serde_json::Value, CaseError> {
         let app = self.pr_case(caller, id, "application.pr_conclusion").await?;
         // Before a refusal (п. 17) or an annulment (п. 18): the right to be heard.
-        let (next, key, act) = match app.status.as_str() {
-            "hearing_required" => ("hearing_notified", "hearing", "conclusion"),
-            "annulment_hearing_required" => ("annulment_hearing_notified", "annulment_hearing", "annulment"),
+        let (next, annulment, act) = match app.status.as_str() {
+            "hearing_required" => ("hearing_notified", false, "conclusion"),
+            "annulment_hearing_required" => ("annulment_hearing_notified", true, "annulment"),
             other => {
                 return Err(CaseError::conflict(
                     "no_hearing_due",
@@ -51,25 +52,41 @@ impl Service {
             return Err(CaseError::unprocessable(v.code(), "/hearing_on", detail));
         }
         let act_not_before = terms::earliest_act_after_notice(cal, notice_on).map_err(calerr)?;
-        let mut decision: serde_json::Value = stored_decision(&app)?;
-        decision[key] = json!({"notice_on": notice_on.to_string(), "hearing_on": hearing_on.to_string(), "act_not_before": act_not_before.to_string(), "citation": "п. 17"});
+        let mut record = PrRecord::required(&app)?;
+        let hearing = Hearing {
+            notice_on,
+            hearing_on,
+            act_not_before,
+            citation: "п. 17".into(),
+            written_positions: Vec::new(),
+            held_on: None,
+            position: None,
+            result: None,
+            kept: Default::default(),
+        };
+        *record.hearing_mut(annulment) = Some(hearing.clone());
+        let grounds = if annulment {
+            record.annulment.as_ref().map(|a| a.grounds.clone())
+        } else {
+            record.conclusion.as_ref().map(|c| c.grounds.clone())
+        };
         let mut unit = Unit::new();
-        unit.push(status_change(&app, next, Some(decision.to_string()), &now_s)?);
+        unit.push(status_change(&app, next, Some(record.to_json()), &now_s)?);
         unit.push(case_event(
             &app.id,
             &caller.actor(),
             "pr.hearing.notified",
             terms::HEARING.as_str(),
             crate::service::known_version(&app.rules_version)?,
-            decision[key].to_string(),
+            json!(hearing).to_string(),
             &now_s,
         ));
         // The notice reaches the applicant through the case's channel, and at the contact the
         // applicant gave, when one was given.
         let contact = applicant_contact(&app)?;
-        unit.push(outbox_message(&app.id, crate::service::result_topic(&app.channel), json!({"application_id": app.id, "document": "hearing_notice", "on": act, "hearing_on": hearing_on.to_string(), "grounds": decision[act]["grounds"], "contact": contact, "citation": "п. 17", "calendar_status": self.law().calendar.status_between(notice_on, hearing_on).code()}).to_string(), &now_s));
+        unit.push(outbox_message(&app.id, crate::service::result_topic(&app.channel), json!({"application_id": app.id, "document": "hearing_notice", "on": act, "hearing_on": hearing_on.to_string(), "grounds": grounds, "contact": contact, "citation": "п. 17", "calendar_status": self.law().calendar.status_between(notice_on, hearing_on).code()}).to_string(), &now_s));
         self.store.write(unit).await?;
-        Ok(json!({"id": app.id, "status": next, "hearing": decision[key]}))
+        Ok(json!({"id": app.id, "status": next, "hearing": hearing}))
     }
 
     /// п. 17: the applicant's written position may arrive before the hearing; it goes on the case
@@ -81,9 +98,9 @@ impl Service {
         w: WrittenPositionRequest,
     ) -> Result<serde_json::Value, CaseError> {
         let app = self.pr_case(caller, id, "application.pr_conclusion").await?;
-        let key = match app.status.as_str() {
-            "hearing_notified" => "hearing",
-            "annulment_hearing_notified" => "annulment_hearing",
+        let annulment = match app.status.as_str() {
+            "hearing_notified" => false,
+            "annulment_hearing_notified" => true,
             other => {
                 return Err(CaseError::conflict(
                     "no_hearing_scheduled",
@@ -101,14 +118,20 @@ impl Service {
         let now = self.now();
         let now_s = instant(now);
         let today = self.law().calendar.civil(now).date();
-        let mut decision = stored_decision(&app)?;
-        let entry = json!({"received_on": today.to_string(), "received_by": caller.actor(), "position": w.position});
-        match decision[key]["written_positions"].as_array_mut() {
-            Some(list) => list.push(entry),
-            None => decision[key]["written_positions"] = json!([entry]),
-        }
+        let mut record = PrRecord::required(&app)?;
+        let hearing = record
+            .hearing_mut(annulment)
+            .as_mut()
+            .ok_or_else(|| unreadable("hearing notice"))?;
+        hearing.written_positions.push(WrittenPosition {
+            received_on: today,
+            received_by: caller.actor(),
+            position: w.position,
+            kept: Default::default(),
+        });
+        let hearing = hearing.clone();
         let mut unit = Unit::new();
-        unit.push(status_change(&app, &app.status, Some(decision.to_string()), &now_s)?);
+        unit.push(status_change(&app, &app.status, Some(record.to_json()), &now_s)?);
         unit.push(case_event(
             &app.id,
             &caller.actor(),
@@ -119,7 +142,7 @@ impl Service {
             &now_s,
         ));
         self.store.write(unit).await?;
-        Ok(json!({"id": app.id, "status": app.status, "hearing": decision[key]}))
+        Ok(json!({"id": app.id, "status": app.status, "hearing": hearing}))
     }
 
     /// п. 17: the hearing held, the applicant's position recorded; its result decides further
@@ -141,7 +164,6 @@ impl Service {
                 ));
             }
         };
-        let key = if annulment { "annulment_hearing" } else { "hearing" };
         if h.position.trim().is_empty() {
             return Err(CaseError::unprocessable(
                 "missing_field",
@@ -180,13 +202,17 @@ impl Service {
         let now = self.now();
         let now_s = instant(now);
         let today = self.law().calendar.civil(now).date();
-        let mut decision: serde_json::Value = stored_decision(&app)?;
-        let notice_on = stored_date(decision[key]["notice_on"].as_str(), "hearing notice date")?;
+        let mut record = PrRecord::required(&app)?;
+        let scheduled = record
+            .hearing_mut(annulment)
+            .clone()
+            .ok_or_else(|| unreadable("hearing notice"))?;
+        let notice_on = scheduled.notice_on;
         let latest = terms::hearing_by(&self.law().calendar, notice_on)
             .map_err(|e| CaseError::unprocessable(e.code(), "/", e.to_string()))?;
         // п. 17: the hearing is held on the day its notice announced, not before (the applicant's
         // written position may arrive earlier, as a document on the case).
-        let announced = stored_date(decision[key]["hearing_on"].as_str(), "announced hearing date")?;
+        let announced = scheduled.hearing_on;
         if today < announced {
             return Err(CaseError::conflict(
                 "hearing_not_yet",
@@ -202,16 +228,19 @@ impl Service {
                 ),
             ));
         }
-        decision[key]["held_on"] = json!(today.to_string());
-        decision[key]["position"] = json!(h.position);
-        decision[key]["result"] = json!(h.result);
+        let held = Hearing {
+            held_on: Some(today),
+            position: Some(h.position.clone()),
+            result: Some(h.result.clone()),
+            ..scheduled
+        };
+        *record.hearing_mut(annulment) = Some(held.clone());
         let mut unit = Unit::new();
         if !annulment && h.result == "continue" {
-            decision["conclusion"] = serde_json::Value::Null;
+            record.conclusion = None;
             // The hearing set aside the ground found at intake; it stays on the record.
-            if decision.get("grounds_at_intake").is_some() {
-                decision["grounds_at_intake_set_aside"] = decision["grounds_at_intake"].take();
-                decision.as_object_mut().map(|o| o.remove("grounds_at_intake"));
+            if let Some(g) = record.grounds_at_intake.take() {
+                record.grounds_at_intake_set_aside = Some(g);
             }
             // The clocks of the stage the case goes back to run again.
             let version = crate::service::known_version(&app.rules_version)?;
@@ -244,9 +273,9 @@ impl Service {
         }
         if status == "issued" {
             // The annulment is dropped; its drafting and hearing stay in the audit trail.
-            decision["annulment_dropped"] = decision["annulment"].take();
+            record.annulment_dropped = record.annulment.take();
         }
-        unit.push(status_change(&app, status, Some(decision.to_string()), &now_s)?);
+        unit.push(status_change(&app, status, Some(record.to_json()), &now_s)?);
         unit.push(case_event(
             &app.id,
             &caller.actor(),
@@ -257,6 +286,6 @@ impl Service {
             &now_s,
         ));
         self.store.write(unit).await?;
-        Ok(json!({"id": app.id, "status": status, "hearing": decision[key]}))
+        Ok(json!({"id": app.id, "status": status, "hearing": held}))
     }
 }

@@ -333,8 +333,13 @@ impl Service {
             document: Some(receipt_doc),
         };
         let status = if accepted { "registered" } else { "refused_to_accept" };
-        let decision = (accepted && !service_grounds.is_empty())
-            .then(|| json!({"grounds_at_intake": service_grounds}).to_string());
+        let decision = (accepted && !service_grounds.is_empty()).then(|| {
+            crate::pr_record::PrRecord {
+                grounds_at_intake: Some(service_grounds.clone()),
+                ..Default::default()
+            }
+            .to_json()
+        });
         by_digest(&mut req.documents, &copies);
         let row = ApplicationRow {
             id: id.clone(),
@@ -510,14 +515,13 @@ impl Service {
                 )
             };
             let decision = decision.ok_or_else(unreadable)?;
-            let v: serde_json::Value = serde_json::from_str(&decision).map_err(|_| unreadable())?;
-            let drafted = if v["outcome"] == "annulled" {
-                &v["annulment"]["drafted_at"]
+            let v = crate::pr_record::PrRecord::parse(&decision).map_err(|_| unreadable())?;
+            let drafted = if v.outcome.as_deref() == Some("annulled") {
+                v.annulment.as_ref().map(|a| a.drafted_at.as_str())
             } else {
-                &v["conclusion"]["drafted_at"]
+                v.conclusion.as_ref().map(|c| c.drafted_at.as_str())
             };
             let drawn_on = drafted
-                .as_str()
                 .and_then(|s| koshi_store::parse_instant(s).ok())
                 .map(|t| law.calendar.civil(t).date())
                 .ok_or_else(unreadable)?;

@@ -268,7 +268,8 @@ async fn p22_reapplication_a_day_before_and_on_the_anniversary(t: &TestApp) {
         status: "refused".into(),
         decision: Some(
             json!({"outcome": "refused", "concluded_on": "2025-02-07",
-                   "conclusion": {"outcome": "refuse", "drafted_at": "2025-02-03T06:00:00Z"}})
+                   "conclusion": {"outcome": "refuse", "form": "App. 9", "citation": "п. 14 пп. 4; п. 17",
+                                  "drafted_by": "officer:1", "drafted_at": "2025-02-03T06:00:00Z"}})
             .to_string(),
         ),
         permit_number: None,
