@@ -1,5 +1,6 @@
 // Screenshots of the main pages for a person to look at (issue 17): starts `koshi demo`, signs in
-// as the demo head, and saves PNGs under the directory given (default ./screenshots).
+// as the demo head, and saves PNGs of each page in Russian and in Kazakh under the directory given
+// (default ./screenshots).
 //   node screenshots.mjs [DIR]      (after `cargo build -p koshi` and `npm ci`)
 import { spawn } from "node:child_process";
 import { mkdirSync, mkdtempSync } from "node:fs";
@@ -24,15 +25,19 @@ const [base, head, headPassword] = await new Promise((resolve, reject) => {
   demo.on("exit", (c) => reject(new Error(`koshi demo exited ${c}: ${text}`)));
 });
 const browser = await chromium.launch({ executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium", args: ["--no-sandbox", "--disable-gpu"] });
-for (const [name, width] of [["laptop", 1366], ["tablet", 820]]) {
+for (const [device, width] of [["laptop", 1366], ["tablet", 820]]) for (const lang of ["ru", "kk"]) {
+  const name = `${device}-${lang}`;
   const page = await browser.newPage({ viewport: { width, height: 900 } });
-  await page.goto(`${base}/ui/sign-in`);
+  await page.goto(`${base}/ui/sign-in?lang=${lang}`);
   await page.screenshot({ path: join(out, `${name}-sign-in.png`), fullPage: true });
-  await page.getByLabel("Имя пользователя").fill(head);
-  await page.getByLabel("Пароль").fill(headPassword);
-  await page.getByRole("button", { name: "Войти" }).click();
+  await page.locator("#username").fill(head);
+  await page.locator("#password").fill(headPassword);
+  await page.locator("form button[type=submit]").click();
   await page.waitForURL(/\/ui\/queue$/);
   await page.screenshot({ path: join(out, `${name}-queue.png`), fullPage: true });
+  await page.locator("tbody tr a").first().click();
+  await page.waitForURL(/\/ui\/cases\//);
+  await page.screenshot({ path: join(out, `${name}-case.png`), fullPage: true });
   await page.goto(`${base}/ui/approvals`);
   await page.screenshot({ path: join(out, `${name}-approvals.png`), fullPage: true });
   await page.locator("tbody tr a").first().click();

@@ -191,6 +191,17 @@ test("axe-core finds no serious violation on the main pages", async () => {
   found["case"] = await serious(page);
   await page.goto(`${base}/ui/approvals`);
   found["approvals"] = await serious(page);
+  // The same pages in Kazakh (the switch is a link in the header).
+  await page.getByRole("link", { name: "Қазақша" }).click();
+  await page.waitForURL(/\/ui\/approvals$/);
+  found["approvals (kk)"] = await serious(page);
+  await page.goto(`${base}/ui/queue`);
+  found["queue (kk)"] = await serious(page);
+  await page.locator("tbody tr a").first().click();
+  await page.waitForURL(/\/ui\/cases\//);
+  found["case (kk)"] = await serious(page);
+  await page.goto(`${base}/verify`);
+  found["verify (kk)"] = await serious(page);
   // The scan itself finds what it should: an image with no text alternative is critical.
   await page.setContent('<!DOCTYPE html><html lang="ru"><head><title>t</title></head><body><main><img src="/x.png"></main></body></html>');
   assert.ok((await serious(page)).some((v) => v.startsWith("image-alt")), "axe-core ran and reports");
@@ -198,4 +209,30 @@ test("axe-core finds no serious violation on the main pages", async () => {
   for (const [name, violations] of Object.entries(found)) {
     assert.deepEqual(violations, [], `${name}: ${violations.join("; ")}`);
   }
+});
+
+test("the language switch shows the pages in Kazakh and back in Russian", async () => {
+  const page = await browser.newPage();
+  await signIn(page, user, password);
+  await page.getByRole("link", { name: "Қазақша" }).click();
+  await page.waitForURL(/\/ui\/queue$/);
+  assert.equal(await page.getAttribute("html", "lang"), "kk");
+  assert.equal(await page.getByRole("heading", { level: 1 }).innerText(), "Істер кезегі");
+  // A Kazakh draft not checked against an official text is marked, and the page says so.
+  assert.ok((await page.locator("h1 .unverified").count()) === 1, "the draft heading is marked");
+  assert.match(await page.locator("footer.site").innerText(), /ресми мәтінмен әлі салыстырылмаған/);
+  // The choice holds from page to page, and the filters work in Kazakh.
+  await page.getByLabel("Істер", { exact: true }).selectOption("all");
+  await page.getByRole("button", { name: "Көрсету" }).click();
+  await page.waitForURL(/state=all/);
+  assert.equal(await page.getAttribute("html", "lang"), "kk");
+  await page.locator("tbody tr a").first().click();
+  await page.waitForURL(/\/ui\/cases\//);
+  assert.ok(await page.getByRole("heading", { name: "Іс барысы" }).isVisible());
+  // Back to Russian on the same page.
+  await page.getByRole("link", { name: "Русский" }).click();
+  await page.waitForURL(/\/ui\/cases\/[^?]+$/);
+  assert.equal(await page.getAttribute("html", "lang"), "ru");
+  assert.ok(await page.getByRole("heading", { name: "Ход дела" }).isVisible());
+  await page.close();
 });

@@ -113,6 +113,23 @@ pub fn entries() -> &'static HashMap<String, Entry> {
     }
 }
 
+/// The words of the pages (`i18n/ui.toml`), same format and statuses as the documents'.
+pub const UI_SOURCE: &str = include_str!("../i18n/ui.toml");
+
+static UI_TERMS: LazyLock<Result<HashMap<String, Entry>, String>> = LazyLock::new(|| parse(UI_SOURCE));
+
+/// The pages' words, each entry under its Russian text (what a page looks it up by).
+pub fn ui_entries() -> Result<HashMap<String, Entry>, String> {
+    let terms = UI_TERMS.as_ref().map_err(Clone::clone)?;
+    let mut by_ru = HashMap::new();
+    for (key, e) in terms {
+        if by_ru.insert(e.ru.clone(), e.clone()).is_some() {
+            return Err(format!("{key}: the Russian text {:?} has two entries", e.ru));
+        }
+    }
+    Ok(by_ru)
+}
+
 /// Whether the shipped terms file parses (checked at start and in tests).
 pub fn check() -> Result<(), String> {
     TERMS.as_ref().map(|_| ()).map_err(Clone::clone)

@@ -2,6 +2,7 @@
 //! units a head may approve, and on the case page the draft with "approve" and "return with a
 //! comment". The same service methods, scopes and CSRF rules as the API.
 
+use super::lang::{t, ts};
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
@@ -38,32 +39,32 @@ pub(super) fn section(v: &ApplicationView, csrf: &str) -> Markup {
     });
     let draft = draft.unwrap_or_default();
     let outcome = match (v.status.as_str(), draft["outcome"].as_str()) {
-        ("annulment_drafted", _) => "Аннулировать разрешение на постоянное проживание",
-        (_, Some("issue")) => "Выдать разрешение на постоянное проживание",
-        (_, Some("refuse")) => "Отказать в выдаче",
-        _ => "—",
+        ("annulment_drafted", _) => ts("Аннулировать разрешение на постоянное проживание"),
+        (_, Some("issue")) => ts("Выдать разрешение на постоянное проживание"),
+        (_, Some("refuse")) => ts("Отказать в выдаче"),
+        _ => "—".into(),
     };
     html! {
         section aria-labelledby="approval-h" {
-            h2 #approval-h { "Заключение на утверждение (п. 15)" }
+            h2 #approval-h { (t("Заключение на утверждение (п. 15)")) }
             p { strong { (outcome) } " (" (draft["form"].as_str().unwrap_or("")) "; " (draft["citation"].as_str().unwrap_or("")) ")" }
             @if let Some(grounds) = draft["grounds"].as_array().filter(|g| !g.is_empty()) {
                 ul { @for g in grounds { li { (g["detail"].as_str().or(g["check"].as_str()).unwrap_or("")) " — " (g["citation"].as_str().unwrap_or("")) } } }
             }
-            @if let Some(c) = draft["comment"].as_str() { p { "Комментарий исполнителя: " (c) } }
-            p.muted { "Подготовил: " (draft["drafted_by"].as_str().unwrap_or("—")) ", " (draft["drafted_at"].as_str().unwrap_or("")) }
+            @if let Some(c) = draft["comment"].as_str() { p { (t("Комментарий исполнителя: ")) (c) } }
+            p.muted { (t("Подготовил: ")) (draft["drafted_by"].as_str().unwrap_or("—")) ", " (draft["drafted_at"].as_str().unwrap_or("")) }
             form method="post" action={ "/ui/cases/" (v.id) "/approval" } {
                 input type="hidden" name="csrf" value=(csrf);
-                button type="submit" { "Утвердить" }
+                button type="submit" { (t("Утвердить")) }
             }
             @if v.status == "conclusion_drafted" {
                 form method="post" action={ "/ui/cases/" (v.id) "/approval/return" } {
                     input type="hidden" name="csrf" value=(csrf);
                     p {
-                        label for="return-comment" { "Что исправить (обязательно)" }
+                        label for="return-comment" { (t("Что исправить (обязательно)")) }
                         input #return-comment name="comment" required minlength="3" maxlength="1000" size="60";
                     }
-                    button type="submit" { "Вернуть исполнителю" }
+                    button type="submit" { (t("Вернуть исполнителю")) }
                 }
             }
         }
@@ -93,14 +94,14 @@ pub(super) async fn inbox(State(s): State<Service>, caller: Result<Authed, Probl
         Err(e) => return refused(e),
     };
     let body = html! {
-        h1 { "На утверждение" }
-        p.muted { "Заключения о выдаче или отказе (прил. 9) и об аннулировании (прил. 11), подготовленные в подразделениях, которые вы утверждаете (п. 15 абз. 2)." }
+        h1 { (t("На утверждение")) }
+        p.muted { (t("Заключения о выдаче или отказе (прил. 9) и об аннулировании (прил. 11), подготовленные в подразделениях, которые вы утверждаете (п. 15 абз. 2).")) }
         @if data.items.is_empty() {
-            p { "Нет заключений, ожидающих утверждения." }
+            p { (t("Нет заключений, ожидающих утверждения.")) }
         } @else {
             table {
-                caption.muted { "По сроку оказания услуги, ближайшие первыми" }
-                thead { tr { th scope="col" { "Талон (прил. 6)" } th scope="col" { "Статус" } th scope="col" { "Основание" } th scope="col" { "Срок" } th scope="col" { "Подразделение" } } }
+                caption.muted { (t("По сроку оказания услуги, ближайшие первыми")) }
+                thead { tr { th scope="col" { (t("Талон (прил. 6)")) } th scope="col" { (t("Статус")) } th scope="col" { (t("Основание")) } th scope="col" { (t("Срок")) } th scope="col" { (t("Подразделение")) } } }
                 tbody {
                     @for i in &data.items {
                         tr {
@@ -109,8 +110,8 @@ pub(super) async fn inbox(State(s): State<Service>, caller: Result<Authed, Probl
                             td { (super::purpose_text(&s, &i.service, &i.purpose)) }
                             td.due {
                                 span.date { (i.due_on.clone().unwrap_or_else(|| "—".into())) }
-                                @if i.overdue { " " span.badge.overdue { "Просрочено" } }
-                                @if i.at_risk { " " span.badge.at-risk { "Последний день" } }
+                                @if i.overdue { " " span.badge.overdue { (t("Просрочено")) } }
+                                @if i.at_risk { " " span.badge.at-risk { (t("Последний день")) } }
                             }
                             td { (i.unit) }
                         }
@@ -122,7 +123,7 @@ pub(super) async fn inbox(State(s): State<Service>, caller: Result<Authed, Probl
     let csrf = csrf_of(&s, &headers).await;
     html_response(
         StatusCode::OK,
-        page("На утверждение", Some(SignedIn::new(&s, &caller, csrf)), body),
+        page(&ts("На утверждение"), Some(SignedIn::new(&s, &caller, csrf)), body),
     )
 }
 

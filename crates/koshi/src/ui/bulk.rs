@@ -4,6 +4,7 @@
 //! recorded with that reason; a case that is not clean, not the officer's or no longer waiting
 //! is left as it is and reported.
 
+use super::lang::{t, ts};
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
@@ -71,7 +72,7 @@ pub(super) async fn confirm(State(s): State<Service>, headers: HeaderMap, body: 
         let outcome = match s.view_for(&caller, id).await {
             Err(p) => Err(p.detail.clone()),
             Ok(v) if v.status != "awaiting_confirmation" || !clean(v.decision.as_ref()) => {
-                Err("не бесспорное дело: решение принимается на странице дела".to_string())
+                Err(ts("не бесспорное дело: решение принимается на странице дела"))
             }
             Ok(v) => {
                 let d = crate::model::DecisionRequest {
@@ -91,16 +92,16 @@ pub(super) async fn confirm(State(s): State<Service>, headers: HeaderMap, body: 
     }
     let done = results.iter().filter(|(_, r)| r.is_ok()).count();
     let body = html! {
-        p { a href="/ui/queue" { "← К очереди" } }
-        h1 { "Подтверждение выбранных дел" }
-        p role="status" { "Подтверждено: " (done) " из " (results.len()) ". Основание: " (reason) }
+        p { a href="/ui/queue" { (t("← К очереди")) } }
+        h1 { (t("Подтверждение выбранных дел")) }
+        p role="status" { (t("Подтверждено: ")) (done) (t(" из ")) (results.len()) (t(". Основание: ")) (reason) }
         table {
-            thead { tr { th scope="col" { "Дело" } th scope="col" { "Результат" } } }
+            thead { tr { th scope="col" { (t("Дело")) } th scope="col" { (t("Результат")) } } }
             tbody {
                 @for (id, r) in &results {
                     tr {
                         td { a href={ "/ui/cases/" (id) } { (id) } }
-                        td { @match r { Ok(n) => { "Подтверждено (" (n) ")" } Err(e) => { span.error { "Не подтверждено: " (e) } } } }
+                        td { @match r { Ok(n) => { (t("Подтверждено (")) (n) ")" } Err(e) => { span.error { (t("Не подтверждено: ")) (e) } } } }
                     }
                 }
             }
@@ -108,6 +109,6 @@ pub(super) async fn confirm(State(s): State<Service>, headers: HeaderMap, body: 
     };
     html_response(
         StatusCode::OK,
-        page("Подтверждение", Some(SignedIn::new(&s, &caller, Some(csrf))), body),
+        page(&ts("Подтверждение"), Some(SignedIn::new(&s, &caller, Some(csrf))), body),
     )
 }

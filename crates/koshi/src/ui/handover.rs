@@ -3,6 +3,7 @@
 //! the applicant, newest decision first. The same scope as every read: a branch sees what it
 //! filed, nothing else.
 
+use super::lang::{t, ts};
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
@@ -43,14 +44,14 @@ pub(super) async fn results(State(s): State<Service>, caller: Result<Authed, Pro
         }
     }
     let body = html! {
-        h1 { "Результаты к выдаче" }
-        p.muted { "Результаты по заявлениям, принятым вашим филиалом: разрешения, мотивированные отказы и расписки об отказе в приеме — распечатайте и выдайте заявителю (п. 15)." }
+        h1 { (t("Результаты к выдаче")) }
+        p.muted { (t("Результаты по заявлениям, принятым вашим филиалом: разрешения, мотивированные отказы и расписки об отказе в приеме — распечатайте и выдайте заявителю (п. 15).")) }
         @if rows.is_empty() {
-            p { "Результатов пока нет." }
+            p { (t("Результатов пока нет.")) }
         } @else {
-            div.scroll tabindex="0" role="region" aria-label="Результаты к выдаче" {
+            div.scroll tabindex="0" role="region" aria-label=(ts("Результаты к выдаче")) {
                 table {
-                    thead { tr { th scope="col" { "Расписка" } th scope="col" { "Услуга" } th scope="col" { "Результат" } th scope="col" { "Документы" } } }
+                    thead { tr { th scope="col" { (t("Расписка")) } th scope="col" { (t("Услуга")) } th scope="col" { (t("Результат")) } th scope="col" { (t("Документы")) } } }
                     tbody {
                         @for (i, docs) in &rows {
                             tr {
@@ -61,10 +62,10 @@ pub(super) async fn results(State(s): State<Service>, caller: Result<Authed, Pro
                                     ul.plain {
                                         @for d in docs {
                                             li {
-                                                (d.title) @if let Some(a) = &d.appendix { " (прил. " (a) ")" } ": "
-                                                a href={ (d.document.href) "?lang=ru" } { "PDF рус." }
+                                                (d.title) @if let Some(a) = &d.appendix { (t(" (прил. ")) (a) ")" } ": "
+                                                a href={ (d.document.href) "?lang=ru" } { (t("PDF рус.")) }
                                                 " · "
-                                                a href={ (d.document.href) "?lang=kk" } lang="kk" { "PDF қаз." }
+                                                a href={ (d.document.href) "?lang=kk" } lang="kk" { (t("PDF қаз.")) }
                                             }
                                         }
                                     }
@@ -79,6 +80,6 @@ pub(super) async fn results(State(s): State<Service>, caller: Result<Authed, Pro
     let csrf = csrf_of(&s, &headers).await;
     html_response(
         StatusCode::OK,
-        page("К выдаче", Some(SignedIn::new(&s, &caller, csrf)), body),
+        page(&ts("К выдаче"), Some(SignedIn::new(&s, &caller, csrf)), body),
     )
 }

@@ -18,7 +18,10 @@ use crate::session::Client;
 mod approvals;
 mod bulk;
 mod handover;
+pub mod lang;
 mod verify;
+
+use lang::{t, ts};
 
 /// The stylesheet, compiled in (nothing is loaded from outside).
 const CSS: &str = include_str!("../../assets/koshi.css");
@@ -45,6 +48,7 @@ pub fn routes() -> axum::Router<Service> {
         .route("/ui/assets/koshi.css", get(css))
         .route("/verify", get(verify::verify_page).post(verify::verify_number_page))
         .route("/verify/{code}", get(verify::verify_code_page))
+        .layer(axum::middleware::from_fn(lang::scoped))
 }
 
 async fn css() -> Response {
@@ -70,7 +74,7 @@ impl<'a> SignedIn<'a> {
 fn page(title: &str, signed_in: Option<SignedIn<'_>>, body: Markup) -> Markup {
     html! {
         (DOCTYPE)
-        html lang="ru" {
+        html lang=(lang::lang().code()) {
             head {
                 meta charset="utf-8";
                 meta name="viewport" content="width=device-width, initial-scale=1";
@@ -78,30 +82,49 @@ fn page(title: &str, signed_in: Option<SignedIn<'_>>, body: Markup) -> Markup {
                 link rel="stylesheet" href="/ui/assets/koshi.css";
             }
             body {
-                a.skip href="#main" { "К содержанию" }
+                a.skip href="#main" { (t("К содержанию")) }
                 header.site {
-                    strong { "Koshi · ИС МП" }
+                    strong { (t("Koshi · ИС МП")) }
+                    nav.lang aria-label="Язык · Тіл" {
+                        @if lang::lang() == koshi_forms::Lang::Kk {
+                            a href="?lang=ru" lang="ru" hreflang="ru" { "Русский" }
+                            span aria-current="true" lang="kk" { "Қазақша" }
+                        } @else {
+                            span aria-current="true" lang="ru" { "Русский" }
+                            a href="?lang=kk" lang="kk" hreflang="kk" { "Қазақша" }
+                        }
+                    }
                     @if let Some(who) = &signed_in {
-                        a href="/ui/queue" { "Очередь" }
+                        a href="/ui/queue" { (t("Очередь")) }
                         @if who.caller.role == "con_operator" {
-                            a href="/ui/handover" { "К выдаче" }
+                            a href="/ui/handover" { (t("К выдаче")) }
                         }
                         @if who.approves {
-                            a href="/ui/approvals" { "На утверждение" }
+                            a href="/ui/approvals" { (t("На утверждение")) }
                         }
                         @if matches!(who.caller.role.as_str(), "auditor" | "admin") {
-                            a href="/ui/audit" { "Журнал аудита" }
+                            a href="/ui/audit" { (t("Журнал аудита")) }
                         }
                         span { (role_label(who.caller)) " · " (who.caller.unit) }
                         @if let Some(token) = &who.csrf {
                             form.sign-out method="post" action="/ui/sign-out" {
                                 input type="hidden" name="csrf" value=(token);
-                                button type="submit" { "Выйти" }
+                                button type="submit" { (t("Выйти")) }
                             }
                         }
                     }
                 }
                 main #main { (body) }
+                @if lang::lang() == koshi_forms::Lang::Kk {
+                    footer.site lang="kk" {
+                        p.muted {
+                            span.unverified { "Нүктелі сызықпен" }
+                            " белгіленген сөздердің қазақша аудармасы ресми мәтінмен әлі салыстырылмаған; "
+                            "ресми терминдер глоссарий бойынша берілген. "
+                            span lang="ru" { "Подчёркнутые пунктиром слова — непроверенный перевод." }
+                        }
+                    }
+                }
             }
         }
     }
@@ -126,24 +149,24 @@ fn refused(p: impl Into<Problem>) -> Response {
     html_response(
         status,
         page(
-            "Отказано",
+            &ts("Отказано"),
             None,
-            html! { h1 { "Не удалось" } p.error { (p.detail) } p { a href="/ui/queue" { "К очереди" } } },
+            html! { h1 { (t("Не удалось")) } p.error { (p.detail) } p { a href="/ui/queue" { (t("К очереди")) } } },
         ),
     )
 }
 
 fn sign_in_form(error: Option<&str>) -> Markup {
     page(
-        "Вход",
+        &ts("Вход"),
         None,
         html! {
-            h1 { "Вход для сотрудников" }
+            h1 { (t("Вход для сотрудников")) }
             @if let Some(e) = error { p.error role="alert" { (e) } }
             form method="post" action="/ui/sign-in" {
-                p { label for="username" { "Имя пользователя" } input #username name="username" autocomplete="username" required; }
-                p { label for="password" { "Пароль" } input #password name="password" type="password" autocomplete="current-password" required; }
-                button type="submit" { "Войти" }
+                p { label for="username" { (t("Имя пользователя")) } input #username name="username" autocomplete="username" required; }
+                p { label for="password" { (t("Пароль")) } input #password name="password" type="password" autocomplete="current-password" required; }
+                button type="submit" { (t("Войти")) }
             }
         },
     )
@@ -161,13 +184,16 @@ struct SignInForm {
 
 async fn sign_in(State(s): State<Service>, Client(client): Client, body: axum::body::Bytes) -> Response {
     let Ok(form) = serde_urlencoded::from_bytes::<SignInForm>(&body) else {
-        return html_response(StatusCode::BAD_REQUEST, sign_in_form(Some("Заполните имя и пароль.")));
+        return html_response(
+            StatusCode::BAD_REQUEST,
+            sign_in_form(Some(&ts("Заполните имя и пароль."))),
+        );
     };
     // A control character or an overlong text never reaches the accounts (a NUL failed on PostgreSQL).
     if crate::edge::check_form_text(&[("username", &form.username), ("password", &form.password)]).is_err() {
         return html_response(
             StatusCode::UNPROCESSABLE_ENTITY,
-            sign_in_form(Some("Имя или пароль содержат недопустимые символы.")),
+            sign_in_form(Some(&ts("Имя или пароль содержат недопустимые символы."))),
         );
     }
     match crate::accounts::sign_in(
@@ -192,31 +218,31 @@ async fn sign_in(State(s): State<Service>, Client(client): Client, body: axum::b
         }
         Err(_) => html_response(
             StatusCode::UNAUTHORIZED,
-            sign_in_form(Some("Неверное имя пользователя или пароль.")),
+            sign_in_form(Some(&ts("Неверное имя пользователя или пароль."))),
         ),
     }
 }
 
-fn status_label(s: &str) -> &'static str {
+fn status_label(s: &str) -> Option<Markup> {
     match s {
-        "checking" => "Проверка",
-        "awaiting_confirmation" => "Ожидает решения сотрудника",
-        "awaiting_officer" => "Требует рассмотрения",
-        "issued" => "Выдано",
-        "refused" => "Отказано",
-        "refused_to_accept" => "Отказано в приеме",
-        "registered" => "Зарегистрировано",
-        "awaiting_answers" => "Запросы направлены",
-        "conclusion_due" => "Ожидает заключения",
-        "hearing_required" => "Требуется заслушивание",
-        "hearing_notified" => "Назначено заслушивание",
-        "conclusion_drafted" => "Заключение на утверждении",
-        "annulment_hearing_required" => "Аннулирование: требуется заслушивание",
-        "annulment_hearing_notified" => "Аннулирование: назначено заслушивание",
-        "annulment_drafted" => "Аннулирование на утверждении",
-        "annulled" => "Аннулировано",
-        "withdrawn" => "Отозвано",
-        _ => "",
+        "checking" => Some(t("Проверка")),
+        "awaiting_confirmation" => Some(t("Ожидает решения сотрудника")),
+        "awaiting_officer" => Some(t("Требует рассмотрения")),
+        "issued" => Some(t("Выдано")),
+        "refused" => Some(t("Отказано")),
+        "refused_to_accept" => Some(t("Отказано в приеме")),
+        "registered" => Some(t("Зарегистрировано")),
+        "awaiting_answers" => Some(t("Запросы направлены")),
+        "conclusion_due" => Some(t("Ожидает заключения")),
+        "hearing_required" => Some(t("Требуется заслушивание")),
+        "hearing_notified" => Some(t("Назначено заслушивание")),
+        "conclusion_drafted" => Some(t("Заключение на утверждении")),
+        "annulment_hearing_required" => Some(t("Аннулирование: требуется заслушивание")),
+        "annulment_hearing_notified" => Some(t("Аннулирование: назначено заслушивание")),
+        "annulment_drafted" => Some(t("Аннулирование на утверждении")),
+        "annulled" => Some(t("Аннулировано")),
+        "withdrawn" => Some(t("Отозвано")),
+        _ => None,
     }
 }
 
@@ -235,15 +261,15 @@ fn purpose_text(s: &Service, service: &str, code: &str) -> String {
 }
 
 /// Who is signed in, as a person reads it: the post a head holds (п. 15), else the role.
-fn role_label(c: &Caller) -> &str {
+fn role_label(c: &Caller) -> Markup {
     match c.post.as_deref().and_then(koshi_law::pr::Post::parse) {
-        Some(p) if p != koshi_law::pr::Post::Other => p.ru(),
+        Some(p) if p != koshi_law::pr::Post::Other => html! { (p.ru()) },
         _ => match c.role.as_str() {
-            "officer" => "сотрудник миграционной полиции",
-            "con_operator" => "работник Государственной корпорации",
-            "auditor" => "аудитор",
-            "admin" => "администратор",
-            other => other,
+            "officer" => t("сотрудник миграционной полиции"),
+            "con_operator" => t("работник Государственной корпорации"),
+            "auditor" => t("аудитор"),
+            "admin" => t("администратор"),
+            other => html! { (other) },
         },
     }
 }
@@ -262,40 +288,37 @@ fn csv_link(state: &str, p: &QueueParams) -> String {
 }
 
 /// The channel a filing came by (п. 3).
-fn channel_label(c: &str) -> &str {
+fn channel_label(c: &str) -> Markup {
     match c {
-        "police_desk" => "Подразделение миграционной полиции",
-        "con" => "Государственная корпорация (ЦОН)",
-        "portal" => "Портал «электронного правительства»",
-        other => other,
+        "police_desk" => t("Подразделение миграционной полиции"),
+        "con" => t("Государственная корпорация (ЦОН)"),
+        "portal" => t("Портал «электронного правительства»"),
+        other => html! { (other) },
     }
 }
 
-fn status_text(s: &str) -> String {
-    match status_label(s) {
-        "" => s.to_string(),
-        l => l.to_string(),
-    }
+fn status_text(s: &str) -> Markup {
+    status_label(s).unwrap_or_else(|| html! { (s) })
 }
 
-fn check_label(c: &str) -> &str {
+fn check_label(c: &str) -> Markup {
     match c {
-        "completeness" => "Полнота пакета документов",
-        "border_crossings" => "Законный въезд (пересечение границы)",
-        "records" => "Судимость, розыск, неоплаченные штрафы",
-        "iin" => "ИИН",
-        "household_quota" => "Число РВП для домашнего труда",
-        "pending_pr" => "Незавершенное заявление на ПМЖ",
-        "fingerprints" => "Дактилоскопическая регистрация",
-        other => other,
+        "completeness" => t("Полнота пакета документов"),
+        "border_crossings" => t("Законный въезд (пересечение границы)"),
+        "records" => t("Судимость, розыск, неоплаченные штрафы"),
+        "iin" => t("ИИН"),
+        "household_quota" => t("Число РВП для домашнего труда"),
+        "pending_pr" => t("Незавершенное заявление на ПМЖ"),
+        "fingerprints" => t("Дактилоскопическая регистрация"),
+        other => html! { (other) },
     }
 }
 
-fn service_label(s: &str) -> &str {
+fn service_label(s: &str) -> Markup {
     match s {
-        "rvp" => "РВП",
-        "pr" => "ПМЖ",
-        other => other,
+        "rvp" => t("РВП"),
+        "pr" => t("ПМЖ"),
+        other => html! { (other) },
     }
 }
 
@@ -322,12 +345,12 @@ async fn queue_page(
         .filter(|_| page_data.items.iter().any(|i| i.status == "awaiting_confirmation"));
     // A wide table scrolls inside its region on a narrow screen instead of widening the page.
     let table = html! {
-        div.scroll tabindex="0" role="region" aria-label="Список дел" {
+        div.scroll tabindex="0" role="region" aria-label=(ts("Список дел")) {
         table {
-            caption.muted { "По сроку принятия решения, ближайшие первыми" }
+            caption.muted { (t("По сроку принятия решения, ближайшие первыми")) }
             thead { tr {
-                @if bulk.is_some() { th scope="col" { span.visually-hidden { "Выбрать" } } }
-                th scope="col" { "Расписка" } th scope="col" { "Услуга" } th scope="col" { "Статус" } th scope="col" { "Цель или основание" } th scope="col" { "Срок решения" } th scope="col" { "Подразделение" }
+                @if bulk.is_some() { th scope="col" { span.visually-hidden { (t("Выбрать")) } } }
+                th scope="col" { (t("Расписка")) } th scope="col" { (t("Услуга")) } th scope="col" { (t("Статус")) } th scope="col" { (t("Цель или основание")) } th scope="col" { (t("Срок решения")) } th scope="col" { (t("Подразделение")) }
             } }
             tbody {
                 @for i in &page_data.items {
@@ -335,7 +358,7 @@ async fn queue_page(
                         @if bulk.is_some() {
                             td {
                                 @if i.status == "awaiting_confirmation" {
-                                    input type="checkbox" name="id" value=(i.id) id={ "pick-" (i.id) } aria-label={ "Выбрать " (i.receipt_number.clone().unwrap_or_else(|| i.id.clone())) };
+                                    input type="checkbox" name="id" value=(i.id) id={ "pick-" (i.id) } aria-label={ (ts("Выбрать ")) (i.receipt_number.clone().unwrap_or_else(|| i.id.clone())) };
                                 }
                             }
                         }
@@ -345,8 +368,8 @@ async fn queue_page(
                         td { (purpose_text(&s, &i.service, &i.purpose)) }
                         td.due {
                             span.date { (i.due_on.clone().unwrap_or_else(|| "—".into())) }
-                            @if i.overdue { " " span.badge.overdue { "Просрочено" } }
-                            @if i.at_risk { " " span.badge.at-risk { "Последний день" } }
+                            @if i.overdue { " " span.badge.overdue { (t("Просрочено")) } }
+                            @if i.at_risk { " " span.badge.at-risk { (t("Последний день")) } }
                         }
                         td { (i.unit) }
                     }
@@ -356,55 +379,55 @@ async fn queue_page(
         }
     };
     let body = html! {
-        h1 { "Очередь дел" }
+        h1 { (t("Очередь дел")) }
         form.filters method="get" action="/ui/queue" {
-            div { label for="state" { "Дела" }
+            div { label for="state" { (t("Дела")) }
                 select #state name="state" {
-                    option value="open" selected[state == "open"] { "В работе" }
-                    option value="closed" selected[state == "closed"] { "Завершенные" }
-                    option value="all" selected[state == "all"] { "Все" }
+                    option value="open" selected[state == "open"] { (t("В работе")) }
+                    option value="closed" selected[state == "closed"] { (t("Завершенные")) }
+                    option value="all" selected[state == "all"] { (t("Все")) }
                 }
             }
-            div { label for="service" { "Услуга" }
+            div { label for="service" { (t("Услуга")) }
                 select #service name="service" {
-                    option value="" { "Все" }
-                    option value="rvp" selected[p.service.as_deref() == Some("rvp")] { "РВП" }
-                    option value="pr" selected[p.service.as_deref() == Some("pr")] { "ПМЖ" }
+                    option value="" { (t("Все")) }
+                    option value="rvp" selected[p.service.as_deref() == Some("rvp")] { (t("РВП")) }
+                    option value="pr" selected[p.service.as_deref() == Some("pr")] { (t("ПМЖ")) }
                 }
             }
-            div { label for="q" { "Номер или текст" } input #q name="q" value=(p.q.clone().unwrap_or_default()); }
-            button type="submit" { "Показать" }
+            div { label for="q" { (t("Номер или текст")) } input #q name="q" value=(p.q.clone().unwrap_or_default()); }
+            button type="submit" { (t("Показать")) }
         }
         p.muted {
-            "Всего по фильтру: "
+            (t("Всего по фильтру: "))
             @for (status, n) in &page_data.counts { (status_text(status)) " — " (n) "; " }
         }
         // The filtered list as CSV (numbers, dates and statuses, no names), from the list API.
-        p { a href=(csv_link(&state, &p)) download { "Скачать список (CSV)" } }
+        p { a href=(csv_link(&state, &p)) download { (t("Скачать список (CSV)")) } }
         @if page_data.items.is_empty() {
-            p { "Дел нет." }
+            p { (t("Дел нет.")) }
         } @else {
             @if let Some(token) = &bulk {
                 form method="post" action="/ui/queue/confirm" {
                     input type="hidden" name="csrf" value=(token);
                     (table)
                     p {
-                        label for="bulk-comment" { "Основание для выбранных бесспорных дел (обязательно)" }
+                        label for="bulk-comment" { (t("Основание для выбранных бесспорных дел (обязательно)")) }
                         input #bulk-comment name="comment" required minlength="3" maxlength="1000" size="60";
                     }
-                    button type="submit" { "Подтвердить выбранные" }
+                    button type="submit" { (t("Подтвердить выбранные")) }
                 }
             } @else {
                 (table)
             }
             @if let Some(next) = &page_data.next {
-                p { a href={ "/ui/queue?state=" (state) "&cursor=" (next.replace('|', "%7C")) } { "Следующая страница" } }
+                p { a href={ "/ui/queue?state=" (state) "&cursor=" (next.replace('|', "%7C")) } { (t("Следующая страница")) } }
             }
         }
     };
     html_response(
         StatusCode::OK,
-        page("Очередь", Some(SignedIn::new(&s, &caller, csrf)), body),
+        page(&ts("Очередь"), Some(SignedIn::new(&s, &caller, csrf)), body),
     )
 }
 
@@ -473,23 +496,23 @@ async fn case_page(
     };
     let documents = s.case_documents(&caller, &id).await.unwrap_or_default();
     let body = html! {
-        p { a href="/ui/queue" { "← К очереди" } }
+        p { a href="/ui/queue" { (t("← К очереди")) } }
         h1 { (service_label(&v.kind)) " · " (v.receipt.number) }
         dl.summary {
-            dt { "Статус" } dd { (status_text(&v.status)) @if v.overdue { " " span.badge.overdue { "Просрочено" } } }
-            dt { @if v.kind == "pr" { "Основание" } @else { "Цель" } } dd { (purpose_text(&s, &v.kind, &v.purpose)) }
-            dt { "Канал" } dd { (channel_label(&v.channel)) }
-            dt { "Подразделение" } dd { (v.unit) }
-            dt { "Подано" } dd { (v.filed_at) }
-            dt { "Принято" } dd { (v.accepted_on.clone().unwrap_or_else(|| "—".into())) }
-            dt { "Срок решения" } dd { (v.due_on.clone().unwrap_or_else(|| "—".into())) }
-            dt { "Редакция Правил" } dd { (v.rules_version) }
+            dt { (t("Статус")) } dd { (status_text(&v.status)) @if v.overdue { " " span.badge.overdue { (t("Просрочено")) } } }
+            dt { @if v.kind == "pr" { (t("Основание")) } @else { (t("Цель")) } } dd { (purpose_text(&s, &v.kind, &v.purpose)) }
+            dt { (t("Канал")) } dd { (channel_label(&v.channel)) }
+            dt { (t("Подразделение")) } dd { (v.unit) }
+            dt { (t("Подано")) } dd { (v.filed_at) }
+            dt { (t("Принято")) } dd { (v.accepted_on.clone().unwrap_or_else(|| "—".into())) }
+            dt { (t("Срок решения")) } dd { (v.due_on.clone().unwrap_or_else(|| "—".into())) }
+            dt { (t("Редакция Правил")) } dd { (v.rules_version) }
         }
         @if let Some(a) = &approval { (a) }
         @if let Some(p) = &proposed {
-            h2 { "Предложенное решение" }
+            h2 { (t("Предложенное решение")) }
             p {
-                strong { (match p["outcome"].as_str() { Some("issued") => "Выдать разрешение", Some("refused") => "Отказать", _ => "—" }) }
+                strong { (match p["outcome"].as_str() { Some("issued") => ts("Выдать разрешение"), Some("refused") => ts("Отказать"), _ => "—".into() }) }
                 " (" (p["citation"].as_str().unwrap_or("")) ", " (p["form"].as_str().unwrap_or("")) ")"
             }
             @if let Some(grounds) = p["grounds"].as_array() {
@@ -506,52 +529,52 @@ async fn case_page(
                     input type="hidden" name="csrf" value=(token);
                     input type="hidden" name="action" value="confirm";
                     p {
-                        label for="comment" { "Основание решения (обязательно)" }
+                        label for="comment" { (t("Основание решения (обязательно)")) }
                         input #comment name="comment" required minlength="3" maxlength="1000" size="60";
                     }
-                    button type="submit" { "Подтвердить решение" }
+                    button type="submit" { (t("Подтвердить решение")) }
                 }
             }
         }
         @if let Some(token) = &csrf {
-            h2 { "Отказать по основанию закона" }
+            h2 { (t("Отказать по основанию закона")) }
             form method="post" action={ "/ui/cases/" (v.id) "/decision" } {
                 input type="hidden" name="csrf" value=(token);
                 input type="hidden" name="action" value="refuse";
                 p {
-                    label for="ground" { "Основание" }
+                    label for="ground" { (t("Основание")) }
                     select #ground name="ground" required {
-                        option value="" { "— выберите —" }
+                        option value="" { (t("— выберите —")) }
                         @for c in koshi_law::rvp::Check::ALL {
                             option value=(c.as_str()) { (check_label(c.as_str())) " (" (c.citation()) ")" }
                         }
                         @for g in &law.requirements.rvp_refusal_grounds {
                             option value=(g.id) {
                                 (g.ru) " (" (g.citation) ")"
-                                @if g.status.as_str() != "ok" { " [источник: " (g.status.as_str()) "]" }
+                                @if g.status.as_str() != "ok" { (t(" [источник: ")) (g.status.as_str()) "]" }
                             }
                         }
                     }
                 }
-                p { label for="detail" { "Установленные обстоятельства" } input #detail name="detail" required minlength="3" maxlength="1000" size="60"; }
-                p { label for="refuse-comment" { "Причина отказа (обязательно)" } input #refuse-comment name="comment" required minlength="3" maxlength="1000" size="60"; }
-                button type="submit" { "Отказать" }
+                p { label for="detail" { (t("Установленные обстоятельства")) } input #detail name="detail" required minlength="3" maxlength="1000" size="60"; }
+                p { label for="refuse-comment" { (t("Причина отказа (обязательно)")) } input #refuse-comment name="comment" required minlength="3" maxlength="1000" size="60"; }
+                button type="submit" { (t("Отказать")) }
             }
         }
         @if !documents.is_empty() {
-            h2 { "Документы" }
+            h2 { (t("Документы")) }
             table {
-                thead { tr { th scope="col" { "Документ" } th scope="col" { "Номер" } th scope="col" { "Код проверки" } th scope="col" { "Печать" } } }
+                thead { tr { th scope="col" { (t("Документ")) } th scope="col" { (t("Номер")) } th scope="col" { (t("Код проверки")) } th scope="col" { (t("Печать")) } } }
                 tbody {
                     @for d in &documents {
                         tr {
-                            td { (d.title) @if let Some(a) = &d.appendix { " (прил. " (a) ")" } }
+                            td { (d.title) @if let Some(a) = &d.appendix { (t(" (прил. ")) (a) ")" } }
                             td { (d.document.number) }
                             td { a href={ "/verify/" (d.document.code) } { (d.document.code) } }
                             td {
-                                a href={ (d.document.href) "?lang=ru" } { "PDF рус." }
+                                a href={ (d.document.href) "?lang=ru" } { (t("PDF рус.")) }
                                 " · "
-                                a href={ (d.document.href) "?lang=kk" } lang="kk" { "PDF қаз." }
+                                a href={ (d.document.href) "?lang=kk" } lang="kk" { (t("PDF қаз.")) }
                             }
                         }
                     }
@@ -559,9 +582,9 @@ async fn case_page(
             }
         }
         @if !v.checks.is_empty() {
-            h2 { "Проверки (п. 9-1)" }
+            h2 { (t("Проверки (п. 9-1)")) }
             table {
-                thead { tr { th scope="col" { "Проверка" } th scope="col" { "Результат" } th scope="col" { "Источник" } th scope="col" { "Когда" } th scope="col" { "Норма" } } }
+                thead { tr { th scope="col" { (t("Проверка")) } th scope="col" { (t("Результат")) } th scope="col" { (t("Источник")) } th scope="col" { (t("Когда")) } th scope="col" { (t("Норма")) } } }
                 tbody {
                     @for c in &v.checks {
                         tr { td { (check_label(&c.check)) } td { (c.state) } td { (c.source) } td { (c.checked_at.clone().unwrap_or_default()) } td { (c.citation) } }
@@ -570,16 +593,16 @@ async fn case_page(
             }
         }
         @if let Some(reads) = &reads {
-            h2 { "Кто читал дело" }
+            h2 { (t("Кто читал дело")) }
             table {
-                thead { tr { th scope="col" { "Когда" } th scope="col" { "Кто" } } }
+                thead { tr { th scope="col" { (t("Когда")) } th scope="col" { (t("Кто")) } } }
                 tbody { @for e in reads { tr { td { (e.at) } td { (e.actor) } } } }
             }
-            p.muted { "Последние 50; все — GET /api/v1/applications/" (v.id) "/access-log" }
+            p.muted { (t("Последние 50; все — GET /api/v1/applications/")) (v.id) "/access-log" }
         }
-        h2 { "Ход дела" }
+        h2 { (t("Ход дела")) }
         table {
-            thead { tr { th scope="col" { "Когда" } th scope="col" { "Действие" } th scope="col" { "Кто" } th scope="col" { "Норма" } } }
+            thead { tr { th scope="col" { (t("Когда")) } th scope="col" { (t("Действие")) } th scope="col" { (t("Кто")) } th scope="col" { (t("Норма")) } } }
             tbody {
                 @for e in &v.events {
                     tr { td { (e.at) } td { (e.action) } td { (e.actor) } td { (e.citation) } }
@@ -589,7 +612,7 @@ async fn case_page(
     };
     html_response(
         StatusCode::OK,
-        page("Дело", Some(SignedIn::new(&s, &caller, session_csrf)), body),
+        page(&ts("Дело"), Some(SignedIn::new(&s, &caller, session_csrf)), body),
     )
 }
 
@@ -708,17 +731,17 @@ async fn audit_page(State(s): State<Service>, caller: Result<Authed, Problem>, h
         Err(e) => return refused(e),
     };
     let body = html! {
-        h1 { "Журнал аудита" }
+        h1 { (t("Журнал аудита")) }
         @match &report.first_broken {
-            None => p { strong { "Цепочка не нарушена." } " Проверено записей: " (report.entries) "." },
-            Some(b) => p.error role="alert" { "Цепочка нарушена на записи " (b.seq) " (" (b.id) "): " (b.reason) },
+            None => p { strong { (t("Цепочка не нарушена.")) } (t(" Проверено записей: ")) (report.entries) "." },
+            Some(b) => p.error role="alert" { (t("Цепочка нарушена на записи ")) (b.seq) " (" (b.id) "): " (b.reason) },
         }
-        p.muted { "Хэш последней записи: " code { (report.head_hash) } }
+        p.muted { (t("Хэш последней записи: ")) code { (report.head_hash) } }
     };
     let csrf = csrf_of(&s, &headers).await;
     html_response(
         StatusCode::OK,
-        page("Журнал аудита", Some(SignedIn::new(&s, &caller, csrf)), body),
+        page(&ts("Журнал аудита"), Some(SignedIn::new(&s, &caller, csrf)), body),
     )
 }
 
@@ -729,7 +752,7 @@ mod tests {
     fn every_status_has_a_russian_label() {
         for status in koshi_law::status::Status::ALL {
             let code = status.as_str();
-            assert!(!super::status_label(code).is_empty(), "{code} has no label");
+            assert!(super::status_label(code).is_some(), "{code} has no label");
         }
     }
 }

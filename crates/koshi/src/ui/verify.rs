@@ -3,6 +3,7 @@
 //! public routes; shows less than the paper: a permit's standing, the holder's initials (the
 //! full name only to someone who gives the IIN).
 
+use super::lang::{t, ts};
 use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -14,14 +15,14 @@ use super::{html_response, page};
 use crate::model::Verification;
 use crate::service::Service;
 
-fn status_ru(s: &str) -> &'static str {
+fn status_ru(s: &str) -> Markup {
     match s {
-        "valid" => "Действительно",
-        "not_yet_valid" => "Ещё не вступило в силу",
-        "expired" => "Срок действия истёк",
-        "annulled" => "Аннулировано",
-        "issued" => "Выдан",
-        _ => "—",
+        "valid" => t("Действительно"),
+        "not_yet_valid" => t("Ещё не вступило в силу"),
+        "expired" => t("Срок действия истёк"),
+        "annulled" => t("Аннулировано"),
+        "issued" => t("Выдан"),
+        _ => html! { "—" },
     }
 }
 
@@ -29,20 +30,20 @@ fn result(v: &Verification) -> Markup {
     let bad = matches!(v.status.as_str(), "expired" | "annulled");
     html! {
         div.verdict.(if bad { "bad" } else { "good" }) role="status" {
-            p.big { "Документ подлинный: выдан в ИС МП" }
+            p.big { (t("Документ подлинный: выдан в ИС МП")) }
             p.big { strong { (status_ru(&v.status)) } }
         }
         dl.summary {
-            dt { "Документ" } dd { (v.title) @if let Some(a) = &v.appendix { " (приложение " (a) " к Правилам)" } }
-            dt { "Номер" } dd { (v.number) }
-            dt { "Дата выдачи" } dd { (v.issued_on) }
-            dt { "Выдан" } dd { (v.issuer) }
-            @if let Some(from) = &v.valid_from { dt { "Действительно с" } dd { (from) } }
-            @if let Some(until) = &v.valid_until { dt { "Действительно по" } dd { (until) } }
-            @if let Some(h) = &v.holder { dt { "Владелец" } dd { (h) } }
-            dt { "Проверено" } dd { (v.checked_at) }
+            dt { (t("Документ")) } dd { (v.title) @if let Some(a) = &v.appendix { (t(" (приложение ")) (a) (t(" к Правилам)")) } }
+            dt { (t("Номер")) } dd { (v.number) }
+            dt { (t("Дата выдачи")) } dd { (v.issued_on) }
+            dt { (t("Выдан")) } dd { (v.issuer) }
+            @if let Some(from) = &v.valid_from { dt { (t("Действительно с")) } dd { (from) } }
+            @if let Some(until) = &v.valid_until { dt { (t("Действительно по")) } dd { (until) } }
+            @if let Some(h) = &v.holder { dt { (t("Владелец")) } dd { (h) } }
+            dt { (t("Проверено")) } dd { (v.checked_at) }
         }
-        p.muted { "Сверьте номер, даты и имя с документом и удостоверением личности владельца. Подпись документа проверяется офлайн по ключам /.well-known/koshi/document-keys.json (koshi verify)." }
+        p.muted { (t("Сверьте номер, даты и имя с документом и удостоверением личности владельца. Подпись документа проверяется офлайн по ключам /.well-known/koshi/document-keys.json (koshi verify).")) }
     }
 }
 
@@ -50,12 +51,12 @@ fn not_found_page() -> Response {
     html_response(
         StatusCode::NOT_FOUND,
         page(
-            "Проверка документа",
+            &ts("Проверка документа"),
             None,
             html! {
-                h1 { "Проверка документа" }
-                div.verdict.bad role="status" { p.big { "Документ не найден" } }
-                p { "Такой документ в ИС МП не выдавался. Проверьте код (или номер и ИИН) и попробуйте снова." }
+                h1 { (t("Проверка документа")) }
+                div.verdict.bad role="status" { p.big { (t("Документ не найден")) } }
+                p { (t("Такой документ в ИС МП не выдавался. Проверьте код (или номер и ИИН) и попробуйте снова.")) }
                 (form(None))
             },
         ),
@@ -64,12 +65,12 @@ fn not_found_page() -> Response {
 
 fn form(error: Option<&str>) -> Markup {
     html! {
-        h2 { "Проверить по номеру документа и ИИН" }
+        h2 { (t("Проверить по номеру документа и ИИН")) }
         @if let Some(e) = error { p.error role="alert" { (e) } }
         form method="post" action="/verify" {
-            p { label for="number" { "Номер документа" } input #number name="number" required maxlength="64" autocomplete="off"; }
-            p { label for="iin" { "ИИН владельца" } input #iin name="iin" required inputmode="numeric" pattern="[0-9]{12}" maxlength="12" autocomplete="off"; }
-            button type="submit" { "Проверить" }
+            p { label for="number" { (t("Номер документа")) } input #number name="number" required maxlength="64" autocomplete="off"; }
+            p { label for="iin" { (t("ИИН владельца")) } input #iin name="iin" required inputmode="numeric" pattern="[0-9]{12}" maxlength="12" autocomplete="off"; }
+            button type="submit" { (t("Проверить")) }
         }
     }
 }
@@ -78,11 +79,11 @@ pub(super) async fn verify_page() -> Response {
     html_response(
         StatusCode::OK,
         page(
-            "Проверка документа",
+            &ts("Проверка документа"),
             None,
             html! {
-                h1 { "Проверка документа" }
-                p { "Откройте адрес из QR-кода документа или введите его номер и ИИН владельца." }
+                h1 { (t("Проверка документа")) }
+                p { (t("Откройте адрес из QR-кода документа или введите его номер и ИИН владельца.")) }
                 (form(None))
             },
         ),
@@ -95,9 +96,9 @@ fn answer(outcome: Result<Option<Verification>, koshi_cases::CaseError>) -> Resp
         Ok(Some(v)) => html_response(
             StatusCode::OK,
             page(
-                "Проверка документа",
+                &ts("Проверка документа"),
                 None,
-                html! { h1 { "Проверка документа" } (result(&v)) },
+                html! { h1 { (t("Проверка документа")) } (result(&v)) },
             ),
         ),
         Ok(None) => not_found_page(),
@@ -120,9 +121,9 @@ pub(super) async fn verify_number_page(State(s): State<Service>, body: Bytes) ->
         return html_response(
             StatusCode::BAD_REQUEST,
             page(
-                "Проверка документа",
+                &ts("Проверка документа"),
                 None,
-                html! { h1 { "Проверка документа" } (form(Some("Укажите номер документа и ИИН."))) },
+                html! { h1 { (t("Проверка документа")) } (form(Some(&ts("Укажите номер документа и ИИН.")))) },
             ),
         );
     };

@@ -324,3 +324,109 @@ async fn an_officer_works_through_pages(t: &TestApp) {
 }
 
 on_both!(pages, Default::default(), an_officer_works_through_pages);
+
+/// The language switch (issue 17 item 2): `?lang=kk` keeps Kazakh in a cookie and sends the
+/// browser back to the same address without it (other parameters kept); pages then say
+/// `lang="kk"`, use the Kazakh words, mark the unverified drafts and say so; `?lang=ru` returns.
+async fn pages_switch_between_russian_and_kazakh(t: &TestApp) {
+    let case = t.file_and_process(&t.request("401234568", "labour_contract")).await;
+    let receipt = case["receipt"]["number"].as_str().unwrap().to_string();
+    koshi::accounts::add_user(
+        &t.app.service.store,
+        "k.officer",
+        "a-long-password-2026",
+        "officer",
+        "ALM-01",
+        "other",
+        t.now(),
+    )
+    .await
+    .unwrap();
+    let http = no_redirects();
+    let r = http.get(format!("{}/ui/sign-in?lang=kk", t.base)).send().await.unwrap();
+    assert_eq!(r.status(), 303);
+    assert_eq!(r.headers()["location"], "/ui/sign-in");
+    let lang = r.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_string();
+    assert_eq!(lang, "koshi_lang=kk");
+    let page = http
+        .get(format!("{}/ui/sign-in", t.base))
+        .header("cookie", &lang)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains(r#"<html lang="kk">"#), "{page}");
+    assert!(
+        page.contains("Қызметкерлердің кіруі") && !page.contains("Вход для сотрудников"),
+        "{page}"
+    );
+    assert!(page.contains(r#"class="unverified""#) && page.contains("ресми мәтінмен әлі салыстырылмаған"));
+    // Signed in, the queue in Kazakh: a verified term (the RVP's Kazakh name) is not marked.
+    let r = sign_in(t, &http, "k.officer", "a-long-password-2026").await;
+    let session = r.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_string();
+    let both = format!("{session}; {lang}");
+    let page = http
+        .get(format!("{}/ui/queue?state=all", t.base))
+        .header("cookie", &both)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("Істер кезегі") && page.contains(&receipt), "{page}");
+    assert!(page.contains("<td>Уақытша тұруға рұқсат</td>"), "{page}");
+    // The switch back keeps the page's other parameters.
+    let r = http
+        .get(format!("{}/ui/queue?state=all&lang=ru", t.base))
+        .header("cookie", &both)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    assert_eq!(r.headers()["location"], "/ui/queue?state=all");
+    assert!(r.headers()["set-cookie"].to_str().unwrap().starts_with("koshi_lang=ru"));
+    let page = http
+        .get(format!("{}/ui/queue?state=all", t.base))
+        .header("cookie", format!("{session}; koshi_lang=ru"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains(r#"<html lang="ru">"#) && page.contains("Очередь дел"),
+        "{page}"
+    );
+    assert!(!page.contains("unverified"));
+    // An unknown language is no choice: the page answers in the language already chosen.
+    let r = http
+        .get(format!("{}/ui/sign-in?lang=en", t.base))
+        .header("cookie", &lang)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert!(r.text().await.unwrap().contains(r#"<html lang="kk">"#));
+}
+
+on_both!(
+    language_switch,
+    Default::default(),
+    pages_switch_between_russian_and_kazakh
+);
