@@ -82,81 +82,7 @@ impl Service {
             .ok_or_else(|| CaseError::not_found("purpose"))?;
         let filed_on = civil.date();
 
-        // The law, on the day of receipt (п. 6, п. 7, п. 8): the counter refuses only an
-        // incomplete package, an expired document and a late filing. A wrong inviting party is a
-        // ground to refuse the service itself (п. 9-3), decided after the checks.
-        let mut grounds: Vec<Ground> = Vec::new();
-        let integrated = if f.channel.rules().registry_data_replaces_documents {
-            self.config.integrated_registries.clone()
-        } else {
-            BTreeSet::new()
-        };
-        let pkg = Package {
-            channel: f.channel,
-            filed_on,
-            facts: &f.facts,
-            documents: &f.documents,
-            integrated_registries: &integrated,
-        };
-        for g in law.requirements.check_rvp_package(purpose, &pkg) {
-            grounds.push(Ground {
-                code: g.code.into(),
-                document: Some(g.document),
-                check: None,
-                citation: g.citation.to_string(),
-                detail: g.detail,
-            });
-        }
-        for (i, fm) in req.family.iter().enumerate() {
-            if let Ok(exp) = parse_date(&fm.person.document.expires_on, "")
-                && exp < filed_on
-            {
-                grounds.push(Ground {
-                    code: "expired_document".into(),
-                    document: Some(format!("family/{i}/identity_document")),
-                    check: None,
-                    citation: "п. 6".into(),
-                    detail: format!("the identity document of family member {} expired on {exp}", i + 1),
-                });
-            }
-        }
-        // Late applications (п. 9-1 end), including the age-16 term (п. 5 абз. 4).
-        let mut stay_until = opt_date(&req.immigrant.stay_until, "/immigrant/stay_until")?;
-        if req.immigrant.turned_16_in_kazakhstan {
-            let a = terms::age16(cal, f.immigrant_birth)
-                .map_err(|e| CaseError::unprocessable(e.code(), "/immigrant/birth_date", e.to_string()))?;
-            if filed_on >= a.sixteenth_birthday {
-                stay_until = Some(stay_until.map_or(a.apply_by, |s| s.min(a.apply_by)));
-            }
-        }
-        let mut late_citation = None;
-        let mut late = f.late.clone();
-        let mut act_used = None;
-        if let Some(until) = stay_until
-            && filed_on > until
-            && let Some(act_id) = &f.outage_act
-        {
-            let passport = person_key(&req.immigrant.citizenship, &req.immigrant.document.number);
-            match self.outage_act_for(act_id, &req, &passport, until).await? {
-                Ok(exception) => {
-                    late = Some(exception);
-                    act_used = Some(act_id.clone());
-                }
-                Err(g) => grounds.push(g),
-            }
-        }
-        if let Some(until) = stay_until {
-            match rvp::late_application(until, filed_on, late.as_ref()) {
-                Ok(c) => late_citation = c,
-                Err((code, detail, cite)) => grounds.push(Ground {
-                    code: code.into(),
-                    document: None,
-                    check: None,
-                    citation: cite.to_string(),
-                    detail,
-                }),
-            }
-        }
+        let (grounds, late_citation, act_used) = self.counter_grounds(&req, &f, purpose, filed_on).await?;
 
         let now = self.now();
         let now_s = instant(now);
@@ -327,6 +253,113 @@ impl Service {
         };
         let handoff = accepted.then(|| Box::new((row, req)));
         Ok((created, handoff))
+    }
+
+    /// What the counter finds on the day of receipt (п. 6, 7, 8; п. 9-1 end): the package's
+    /// missing and expired documents, a family member's expired document, a late filing without
+    /// its exception. None: the documents are accepted. Also the late-filing exception's
+    /// citation and the act of failure it uses.
+    pub(crate) async fn counter_grounds(
+        &self,
+        req: &ApplicationRequest,
+        f: &Filing,
+        purpose: &koshi_law::requirements::Purpose,
+        filed_on: jiff::civil::Date,
+    ) -> Result<(Vec<Ground>, Option<Citation>, Option<String>), CaseError> {
+        // The law, on the day of receipt (п. 6, п. 7, п. 8): the counter refuses only an
+        // incomplete package, an expired document and a late filing. A wrong inviting party is a
+        // ground to refuse the service itself (п. 9-3), decided after the checks.
+        let law = self.law();
+        let cal = &law.calendar;
+        let mut grounds: Vec<Ground> = Vec::new();
+        let integrated = if f.channel.rules().registry_data_replaces_documents {
+            self.config.integrated_registries.clone()
+        } else {
+            BTreeSet::new()
+        };
+        let pkg = Package {
+            channel: f.channel,
+            filed_on,
+            facts: &f.facts,
+            documents: &f.documents,
+            integrated_registries: &integrated,
+        };
+        for g in law.requirements.check_rvp_package(purpose, &pkg) {
+            grounds.push(Ground {
+                code: g.code.into(),
+                document: Some(g.document),
+                check: None,
+                citation: g.citation.to_string(),
+                detail: g.detail,
+            });
+        }
+        for (i, fm) in req.family.iter().enumerate() {
+            if let Ok(exp) = parse_date(&fm.person.document.expires_on, "")
+                && exp < filed_on
+            {
+                grounds.push(Ground {
+                    code: "expired_document".into(),
+                    document: Some(format!("family/{i}/identity_document")),
+                    check: None,
+                    citation: "п. 6".into(),
+                    detail: format!("the identity document of family member {} expired on {exp}", i + 1),
+                });
+            }
+        }
+        // Late applications (п. 9-1 end), including the age-16 term (п. 5 абз. 4).
+        let mut stay_until = opt_date(&req.immigrant.stay_until, "/immigrant/stay_until")?;
+        if req.immigrant.turned_16_in_kazakhstan {
+            let a = terms::age16(cal, f.immigrant_birth)
+                .map_err(|e| CaseError::unprocessable(e.code(), "/immigrant/birth_date", e.to_string()))?;
+            if filed_on >= a.sixteenth_birthday {
+                stay_until = Some(stay_until.map_or(a.apply_by, |s| s.min(a.apply_by)));
+            }
+        }
+        let mut late_citation = None;
+        let mut late = f.late.clone();
+        let mut act_used = None;
+        if let Some(until) = stay_until
+            && filed_on > until
+            && let Some(act_id) = &f.outage_act
+        {
+            let passport = person_key(&req.immigrant.citizenship, &req.immigrant.document.number);
+            match self.outage_act_for(act_id, req, &passport, until).await? {
+                Ok(exception) => {
+                    late = Some(exception);
+                    act_used = Some(act_id.clone());
+                }
+                Err(g) => grounds.push(g),
+            }
+        }
+        if let Some(until) = stay_until {
+            match rvp::late_application(until, filed_on, late.as_ref()) {
+                Ok(c) => late_citation = c,
+                Err((code, detail, cite)) => grounds.push(Ground {
+                    code: code.into(),
+                    document: None,
+                    check: None,
+                    citation: cite.to_string(),
+                    detail,
+                }),
+            }
+        }
+        Ok((grounds, late_citation, act_used))
+    }
+
+    /// The desk's check before the documents are taken (issue 17): what the counter would find
+    /// in this filing now — the grounds of a refusal to accept, none when the package is whole.
+    /// Nothing is written; the filing is validated as a filing is.
+    pub async fn precheck_rvp(&self, caller: &Caller, req: &ApplicationRequest) -> Result<Vec<Ground>, CaseError> {
+        self.authz.allow(caller, "application.file")?;
+        let f = self.validate(caller, req)?;
+        self.known_copies(&req.documents).await?;
+        let law = self.law();
+        let purpose = law
+            .requirements
+            .purpose(&f.purpose_id)
+            .ok_or_else(|| CaseError::not_found("purpose"))?;
+        let filed_on = law.calendar.civil(f.filed_at).date();
+        Ok(self.counter_grounds(req, &f, purpose, filed_on).await?.0)
     }
 
     /// The answer already given to this caller's Idempotency-Key, if the key was seen before.

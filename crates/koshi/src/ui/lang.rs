@@ -120,6 +120,7 @@ mod tests {
             include_str!("approvals.rs"),
             include_str!("bulk.rs"),
             include_str!("handover.rs"),
+            include_str!("intake.rs"),
             include_str!("verify.rs"),
         ];
         let words = koshi_forms::i18n::ui_entries().unwrap();

@@ -18,6 +18,7 @@ use crate::session::Client;
 mod approvals;
 mod bulk;
 mod handover;
+mod intake;
 pub mod lang;
 mod verify;
 
@@ -33,6 +34,7 @@ pub fn routes() -> axum::Router<Service> {
         .route("/ui/", get(|| async { Redirect::to("/ui/queue") }))
         .route("/ui/sign-in", get(sign_in_page).post(sign_in))
         .route("/ui/queue", get(queue_page))
+        .route("/ui/intake", get(intake::intake_page).post(intake::intake_post))
         .route("/ui/cases/{id}", get(case_page))
         .route("/ui/cases/{id}/decision", axum::routing::post(confirm_decision))
         .route("/ui/sign-out", axum::routing::post(sign_out))
@@ -96,6 +98,9 @@ fn page(title: &str, signed_in: Option<SignedIn<'_>>, body: Markup) -> Markup {
                     }
                     @if let Some(who) = &signed_in {
                         a href="/ui/queue" { (t("Очередь")) }
+                        @if who.caller.role == "officer" {
+                            a href="/ui/intake" { (t("Приём документов")) }
+                        }
                         @if who.caller.role == "con_operator" {
                             a href="/ui/handover" { (t("К выдаче")) }
                         }

@@ -36,3 +36,4 @@ mod ui;
 mod ui_approvals;
 mod ui_bulk;
 mod ui_handover;
+mod ui_intake;

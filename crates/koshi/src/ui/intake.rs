@@ -1,0 +1,363 @@
+//! Desk intake of an RVP application (issue 17 item 4, п. 5–8): the officer chooses the purpose,
+//! sees at once which documents it needs (the requirements in force, with their conditions and
+//! norms), enters the filing, and checks the package before taking it — the same counter check
+//! the filing runs (`Service::precheck_rvp`): missing and expired documents, a late filing.
+//! Taking the documents files the case through the same use case as the API; an incomplete
+//! package is refused at the counter with its receipt (App. 1-3), as the law says. No script:
+//! choosing the purpose reloads the form (GET), checking and taking it are POSTs with the
+//! session's CSRF token.
+
+use std::collections::BTreeMap;
+
+use axum::extract::{Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use koshi_law::requirements::{DocumentRequirement, PartyKind};
+use maud::{Markup, html};
+
+use super::lang::{t, ts};
+use super::{SignedIn, html_response, page, refused, session_caller};
+use crate::model::{
+    ApplicationRequest, DocumentInput, Ground, IdentityDocumentInput, InvitingPartyInput, PaperFilingInput, PersonInput,
+};
+use crate::problem::Problem;
+use crate::service::Service;
+
+/// The form's fields as sent (a document's fields are `doc.KIND`, `issued.KIND`, `expires.KIND`).
+type Values = BTreeMap<String, String>;
+
+fn v<'a>(values: &'a Values, key: &str) -> &'a str {
+    values.get(key).map_or("", |s| s.trim())
+}
+
+fn opt(values: &Values, key: &str) -> Option<String> {
+    Some(v(values, key).to_string()).filter(|s| !s.is_empty())
+}
+
+/// The inviting party's kind in words.
+fn party_label(k: PartyKind) -> Markup {
+    match k {
+        PartyKind::Citizen => t("гражданин Республики Казахстан"),
+        PartyKind::PermanentResident => t("постоянно проживающий в Республике Казахстан"),
+        PartyKind::LegalEntity => t("юридическое лицо"),
+        PartyKind::EducationalOrganisation => t("организация образования"),
+        PartyKind::HealthOrganisation => t("организация здравоохранения"),
+        PartyKind::ReligiousOrganisation => t("религиозное объединение"),
+        PartyKind::LocalExecutiveBody => t("местный исполнительный орган"),
+        PartyKind::AifcAdministration => t("администрация МФЦА"),
+    }
+}
+
+/// When a document is needed, in words (the requirements' conditions).
+fn condition(req: &DocumentRequirement) -> Option<Markup> {
+    let fact = |f: &str| match f {
+        "eaeu_citizen" => Some(t("не нужен гражданину государства ЕАЭС")),
+        "host_not_owner" => Some(t("если жильё не принадлежит принимающей стороне")),
+        "filed_by_representative" => Some(t("если подаёт представитель")),
+        "with_family" => Some(t("если въезжают члены семьи")),
+        _ => None,
+    };
+    req.unless.iter().chain(&req.when).find_map(|f| fact(f)).or_else(|| {
+        req.from_registry
+            .as_ref()
+            .map(|_| t("у ЦОН и портала — из базы данных"))
+    })
+}
+
+/// The documents a purpose needs, once each (a document the purpose always needs wins over the
+/// same document needed only in some case), the passport apart (entered with the person).
+fn documents_for<'a>(
+    s: &'a koshi_law::requirements::Requirements,
+    purpose: &'a koshi_law::requirements::Purpose,
+) -> Vec<&'a DocumentRequirement> {
+    let mut out: Vec<&DocumentRequirement> = Vec::new();
+    for d in s.rvp_required(purpose).filter(|d| d.kind != "identity_document") {
+        match out.iter().position(|x| x.kind == d.kind) {
+            None => out.push(d),
+            Some(i) if d.when.is_empty() && d.unless.is_empty() => out[i] = d,
+            Some(_) => {}
+        }
+    }
+    out
+}
+
+/// The application the form describes, as the API takes it.
+fn filing(s: &Service, values: &Values) -> Result<ApplicationRequest, Problem> {
+    let law = s.law();
+    let purpose = law
+        .requirements
+        .purpose(v(values, "purpose"))
+        .ok_or_else(|| Problem::unprocessable("unknown_purpose", "/purpose", "choose the purpose of stay"))?;
+    let party = PartyKind::parse(v(values, "party_kind")).unwrap_or(PartyKind::Citizen);
+    let (filed_at, paper_filing) = match opt(values, "paper_received") {
+        None => (None, None),
+        Some(at) => {
+            let civil: jiff::civil::DateTime = at.parse().map_err(|_| {
+                Problem::unprocessable("invalid_date", "/paper_received", "the time the paper was received")
+            })?;
+            let instant = law
+                .calendar
+                .time_zone()
+                .to_timestamp(civil)
+                .map_err(|e| Problem::unprocessable("invalid_date", "/paper_received", e.to_string()))?;
+            (
+                Some(instant.to_string()),
+                Some(PaperFilingInput {
+                    receipt_number: v(values, "paper_receipt").to_string(),
+                    reason: v(values, "paper_reason").to_string(),
+                }),
+            )
+        }
+    };
+    let documents = documents_for(&law.requirements, purpose)
+        .into_iter()
+        .filter(|d| v(values, &format!("doc.{}", d.kind)) == "1")
+        .map(|d| DocumentInput {
+            kind: d.kind.clone(),
+            number: None,
+            issued_on: opt(values, &format!("issued.{}", d.kind)),
+            expires_on: opt(values, &format!("expires.{}", d.kind)),
+            attachment: None,
+        })
+        .collect();
+    Ok(ApplicationRequest {
+        kind: "rvp".into(),
+        channel: Some("police_desk".into()),
+        police_unit: None,
+        filed_at,
+        paper_filing,
+        purpose: purpose.id.clone(),
+        inviting_party: InvitingPartyInput {
+            kind: party.as_str().into(),
+            iin: party.is_individual().then(|| v(values, "party_id").to_string()),
+            bin: (!party.is_individual()).then(|| v(values, "party_id").to_string()),
+            name: v(values, "party_name").into(),
+            address: v(values, "party_address").into(),
+            rka: v(values, "party_rka").into(),
+            owns_housing: v(values, "owns_housing") == "1",
+        },
+        immigrant: PersonInput {
+            surname: v(values, "surname").into(),
+            given_names: v(values, "given_names").into(),
+            birth_date: v(values, "birth_date").into(),
+            citizenship: v(values, "citizenship").to_uppercase(),
+            iin: None,
+            document: IdentityDocumentInput {
+                kind: "passport".into(),
+                number: v(values, "passport_number").into(),
+                issued_on: None,
+                expires_on: v(values, "passport_expires").into(),
+            },
+            stay_until: opt(values, "stay_until"),
+            from_visa_free_state: v(values, "visa_free") == "1",
+            turned_16_in_kazakhstan: false,
+        },
+        family: Vec::new(),
+        family_of: None,
+        documents,
+        representative: None,
+        late_exception: None,
+        requested_until: None,
+        deliver_to: None,
+    })
+}
+
+/// What the check found: the package is whole, or the grounds of a refusal to accept.
+enum Checked {
+    Whole,
+    Grounds(Vec<Ground>),
+    Refused(String),
+}
+
+fn form(s: &Service, values: &Values, csrf: &str, checked: Option<&Checked>) -> Markup {
+    let law = s.law();
+    let purpose = law.requirements.purpose(v(values, "purpose"));
+    let name_of = |kind: &str| {
+        law.requirements
+            .documents
+            .iter()
+            .find(|d| d.kind == kind)
+            .map_or_else(|| kind.to_string(), |d| d.ru.clone())
+    };
+    let text = |name: &str, label: Markup, kind: &str, required: bool| {
+        html! {
+            p {
+                label for=(name) { (label) }
+                @if required { input #(name) name=(name) type=(kind) value=(v(values, name)) required; }
+                @else { input #(name) name=(name) type=(kind) value=(v(values, name)); }
+            }
+        }
+    };
+    html! {
+        p { a href="/ui/queue" { (t("← К очереди")) } }
+        h1 { (t("Приём документов на РВП")) }
+        form.filters method="get" action="/ui/intake" {
+            div {
+                label for="purpose" { (t("Цель")) }
+                select #purpose name="purpose" {
+                    option value="" { (t("— выберите —")) }
+                    @for p in &law.requirements.purposes {
+                        option value=(p.id) selected[purpose.is_some_and(|x| x.id == p.id)] { (p.ru) }
+                    }
+                }
+            }
+            button type="submit" { (t("Показать документы")) }
+        }
+        @if let Some(purpose) = purpose {
+            @match checked {
+                Some(Checked::Whole) => div.verdict.good role="status" {
+                    p.big { (t("Пакет документов полный: документы можно принять.")) }
+                },
+                Some(Checked::Grounds(grounds)) => div.verdict.bad role="alert" {
+                    p.big { (t("Документы не могут быть приняты (отказ в приеме, п. 6):")) }
+                    ul { @for g in grounds { li { (name_of(g.document.as_deref().unwrap_or(""))) " — " (g.detail) " (" (g.citation) ")" } } }
+                },
+                Some(Checked::Refused(why)) => div.verdict.bad role="alert" { p { (why) } },
+                None => {}
+            }
+            form method="post" action="/ui/intake" {
+                input type="hidden" name="csrf" value=(csrf);
+                input type="hidden" name="purpose" value=(purpose.id);
+                h2 { (t("Принимающая сторона")) }
+                p {
+                    label for="party_kind" { (t("Кто приглашает")) }
+                    select #party_kind name="party_kind" {
+                        @for k in &purpose.parties {
+                            option value=(k.as_str()) selected[v(values, "party_kind") == k.as_str()] { (party_label(*k)) }
+                        }
+                    }
+                }
+                (text("party_id", t("ИИН или БИН"), "text", true))
+                (text("party_name", t("Наименование или ФИО"), "text", true))
+                (text("party_address", t("Адрес"), "text", true))
+                (text("party_rka", t("Регистрационный код адреса (РКА)"), "text", true))
+                p { label { input name="owns_housing" type="checkbox" value="1" checked[v(values, "owns_housing") == "1" || !values.contains_key("csrf")]; " " (t("Жильё принадлежит принимающей стороне")) } }
+                h2 { (t("Иностранец или лицо без гражданства")) }
+                (text("surname", t("Фамилия"), "text", true))
+                (text("given_names", t("Имя"), "text", true))
+                (text("birth_date", t("Дата рождения"), "date", true))
+                (text("citizenship", t("Гражданство (код ISO, XXX — без гражданства)"), "text", true))
+                (text("passport_number", t("Номер паспорта"), "text", true))
+                (text("passport_expires", t("Паспорт действителен до"), "date", true))
+                (text("stay_until", t("Законное пребывание до"), "date", false))
+                p { label { input name="visa_free" type="checkbox" value="1" checked[v(values, "visa_free") == "1"]; " " (t("Прибыл из государства с безвизовым порядком")) } }
+                h2 #docs-h { (t("Документы для этой цели")) }
+                p.muted { (t("Отметьте представленные документы; сроки — как в документе.")) }
+                div.scroll role="region" aria-labelledby="docs-h" tabindex="0" {
+                    table {
+                        thead { tr {
+                            th scope="col" { (t("Представлен")) } th scope="col" { (t("Документ")) }
+                            th scope="col" { (t("Выдан")) } th scope="col" { (t("Действителен до")) } th scope="col" { (t("Норма")) }
+                        } }
+                        tbody {
+                            @for d in documents_for(&law.requirements, purpose) {
+                                @let id = format!("doc.{}", d.kind);
+                                tr {
+                                    td { input #(id) name=(id) type="checkbox" value="1" checked[v(values, &id) == "1"]; }
+                                    td { label for=(id) { (name_of(&d.kind)) } @if let Some(c) = condition(d) { br; span.muted { (c) } } }
+                                    td { input name={ "issued." (d.kind) } type="date" aria-label={ (ts("Выдан")) ": " (name_of(&d.kind)) } value=(v(values, &format!("issued.{}", d.kind))); }
+                                    td { input name={ "expires." (d.kind) } type="date" aria-label={ (ts("Действителен до")) ": " (name_of(&d.kind)) } value=(v(values, &format!("expires.{}", d.kind))); }
+                                    td { (d.citation) }
+                                }
+                            }
+                        }
+                    }
+                }
+                h2 { (t("Заявление, принятое ранее на бумаге")) }
+                p.muted { (t("Только если документы получены раньше и вносятся сейчас: время получения, номер бумажной расписки и причина.")) }
+                (text("paper_received", t("Получено (время Астаны)"), "datetime-local", false))
+                (text("paper_receipt", t("Номер бумажной расписки"), "text", false))
+                (text("paper_reason", t("Причина внесения позже"), "text", false))
+                p {
+                    button type="submit" name="action" value="check" { (t("Проверить пакет")) }
+                    " "
+                    button type="submit" name="action" value="file" { (t("Принять документы")) }
+                }
+            }
+        }
+    }
+}
+
+pub(super) async fn intake_page(
+    State(s): State<Service>,
+    headers: HeaderMap,
+    Query(q): Query<BTreeMap<String, String>>,
+) -> Response {
+    let (caller, csrf) = match session_caller(&s, &headers).await {
+        Ok(c) => c,
+        Err(r) => return r,
+    };
+    if caller.role != "officer" {
+        return refused(Problem::forbidden("desk intake is a police officer's (п. 5)"));
+    }
+    if let Err(p) = s.authz.allow(&caller, "application.file") {
+        return refused(p);
+    }
+    let values: Values = q.into_iter().filter(|(k, _)| k == "purpose").collect();
+    let body = form(&s, &values, &csrf, None);
+    html_response(
+        StatusCode::OK,
+        page(
+            &ts("Приём документов на РВП"),
+            Some(SignedIn::new(&s, &caller, Some(csrf))),
+            body,
+        ),
+    )
+}
+
+pub(super) async fn intake_post(State(s): State<Service>, headers: HeaderMap, body: axum::body::Bytes) -> Response {
+    let (caller, csrf) = match session_caller(&s, &headers).await {
+        Ok(c) => c,
+        Err(r) => return r,
+    };
+    let Ok(pairs) = serde_urlencoded::from_bytes::<Vec<(String, String)>>(&body) else {
+        return refused(Problem::bad_request("malformed_form", "the form cannot be read"));
+    };
+    if pairs.len() > 200 {
+        return refused(Problem::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "too_many_fields",
+            "the form has too many fields",
+        ));
+    }
+    let values: Values = pairs.into_iter().collect();
+    if !crate::accounts::same_secret(v(&values, "csrf"), &csrf) {
+        return refused(Problem::new(
+            StatusCode::FORBIDDEN,
+            "csrf_token_invalid",
+            "the form is not this session's; open it again",
+        ));
+    }
+    let fields: Vec<(&str, &str)> = values.iter().map(|(k, x)| (k.as_str(), x.as_str())).collect();
+    if let Err(p) = crate::edge::check_form_text(&fields) {
+        return refused(p);
+    }
+    if caller.role != "officer" {
+        return refused(Problem::forbidden("desk intake is a police officer's (п. 5)"));
+    }
+    let req = match filing(&s, &values) {
+        Ok(r) => r,
+        Err(p) => return refused(p),
+    };
+    let again = |checked: Checked, status: StatusCode| {
+        html_response(
+            status,
+            page(
+                &ts("Приём документов на РВП"),
+                Some(SignedIn::new(&s, &caller, Some(csrf.clone()))),
+                form(&s, &values, &csrf, Some(&checked)),
+            ),
+        )
+    };
+    if v(&values, "action") == "check" {
+        return match s.precheck_rvp(&caller, &req).await {
+            Ok(g) if g.is_empty() => again(Checked::Whole, StatusCode::OK),
+            Ok(g) => again(Checked::Grounds(g), StatusCode::OK),
+            Err(e) => again(Checked::Refused(e.detail.clone()), StatusCode::UNPROCESSABLE_ENTITY),
+        };
+    }
+    match s.file(&caller, req, None, &crate::service::SignedBody::default()).await {
+        Ok(created) => Redirect::to(&format!("/ui/cases/{}", created.id)).into_response(),
+        Err(e) => again(Checked::Refused(e.detail.clone()), StatusCode::UNPROCESSABLE_ENTITY),
+    }
+}

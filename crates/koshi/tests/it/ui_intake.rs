@@ -1,0 +1,148 @@
+//! Desk intake of an RVP on the page (issue 17 item 4, п. 5–8): the purpose's documents are listed
+//! before anything is entered; the check says what is missing or expired and writes nothing; a
+//! whole package is taken and becomes a case of the officer's police body; an incomplete one is
+//! refused at the counter with its receipt (App. 1-3); a forged form and a ЦОН operator are
+//! refused with nothing written.
+
+use reqwest::redirect::Policy;
+
+use crate::harness::TestApp;
+use crate::on_both;
+
+/// The form's fields for the harness's filing of `passport` for `purpose`, all documents given.
+fn fields(t: &TestApp, passport: &str, purpose: &str, csrf: &str) -> Vec<(String, String)> {
+    let r = t.request(passport, purpose);
+    let mut f: Vec<(String, String)> = vec![
+        ("csrf".into(), csrf.into()),
+        ("purpose".into(), purpose.into()),
+        ("party_kind".into(), r.inviting_party.kind.clone()),
+        (
+            "party_id".into(),
+            r.inviting_party.iin.clone().or(r.inviting_party.bin.clone()).unwrap(),
+        ),
+        ("party_name".into(), r.inviting_party.name.clone()),
+        ("party_address".into(), r.inviting_party.address.clone()),
+        ("party_rka".into(), r.inviting_party.rka.clone()),
+        ("owns_housing".into(), "1".into()),
+        ("surname".into(), r.immigrant.surname.clone()),
+        ("given_names".into(), r.immigrant.given_names.clone()),
+        ("birth_date".into(), r.immigrant.birth_date.clone()),
+        ("citizenship".into(), r.immigrant.citizenship.clone()),
+        ("passport_number".into(), r.immigrant.document.number.clone()),
+        ("passport_expires".into(), r.immigrant.document.expires_on.clone()),
+        ("visa_free".into(), "1".into()),
+    ];
+    for d in &r.documents {
+        f.push((format!("doc.{}", d.kind), "1".into()));
+        if let Some(i) = &d.issued_on {
+            f.push((format!("issued.{}", d.kind), i.clone()));
+        }
+        if let Some(e) = &d.expires_on {
+            f.push((format!("expires.{}", d.kind), e.clone()));
+        }
+    }
+    f
+}
+
+async fn post(t: &TestApp, cookie: &str, f: &[(String, String)], action: &str) -> reqwest::Response {
+    let mut f = f.to_vec();
+    f.push(("action".into(), action.into()));
+    koshi_registries::tls::client_builder()
+        .redirect(Policy::none())
+        .build()
+        .unwrap()
+        .post(format!("{}/ui/intake", t.base))
+        .header("cookie", cookie)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(serde_urlencoded::to_string(&f).unwrap())
+        .send()
+        .await
+        .unwrap()
+}
+
+async fn an_officer_takes_an_rvp_at_the_desk(t: &TestApp) {
+    let (cookie, csrf) = crate::pr::person_with_role(t, "desk.officer", "officer", "other", "ALM-01").await;
+    // The purpose's documents, before anything is entered.
+    let page = t
+        .http
+        .get(format!("{}/ui/intake?purpose=labour_contract", t.base))
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("Документы для этой цели"), "{page}");
+    assert!(page.contains(r#"name="doc.health_insurance""#) && page.contains("не нужен гражданину государства ЕАЭС"));
+    assert!(
+        !page.contains(r#"name="doc.identity_document""#),
+        "the passport is entered with the person"
+    );
+
+    // The check: a missing insurance and an expired certificate are named; nothing is written.
+    let before = t.counts().await;
+    let mut incomplete = fields(t, "401234567", "labour_contract", &csrf);
+    incomplete.retain(|(k, _)| k != "doc.health_insurance");
+    let r = post(t, &cookie, &incomplete, "check").await;
+    assert_eq!(r.status(), 200);
+    let page = r.text().await.unwrap();
+    assert!(page.contains("Документы не могут быть приняты"), "{page}");
+    assert!(page.contains("the package lacks health_insurance"), "{page}");
+    let whole = fields(t, "401234567", "labour_contract", &csrf);
+    let page = post(t, &cookie, &whole, "check").await.text().await.unwrap();
+    assert!(page.contains("Пакет документов полный"), "{page}");
+    assert_eq!(t.counts().await, before, "a check writes nothing");
+
+    // Taken: a case of the officer's police body, filed at the desk.
+    let r = post(t, &cookie, &whole, "file").await;
+    assert_eq!(r.status(), 303);
+    let to = r.headers()["location"].to_str().unwrap().to_string();
+    let id = to.strip_prefix("/ui/cases/").unwrap();
+    let case = t.case(id).await;
+    assert_eq!(
+        (case["channel"].as_str(), case["unit"].as_str()),
+        (Some("police_desk"), Some("ALM-01")),
+        "{case}"
+    );
+    assert_eq!(case["receipt"]["form"], "App. 1-2");
+
+    // An incomplete package taken anyway: refused at the counter, with its receipt (App. 1-3).
+    let r = post(t, &cookie, &incomplete, "file").await;
+    assert_eq!(r.status(), 303);
+    let id = r.headers()["location"]
+        .to_str()
+        .unwrap()
+        .strip_prefix("/ui/cases/")
+        .unwrap()
+        .to_string();
+    let case = t.case(&id).await;
+    assert_eq!(case["status"], "refused_to_accept", "{case}");
+    assert_eq!(case["receipt"]["form"], "App. 1-3");
+    assert_eq!(case["receipt"]["grounds"][0]["code"], "missing_document");
+
+    // A forged form and a ЦОН operator: refused, nothing written.
+    let before = t.counts().await;
+    let mut forged = whole.clone();
+    forged[0].1 = "forged".into();
+    assert_eq!(post(t, &cookie, &forged, "file").await.status(), 403);
+    let (operator, operator_csrf) =
+        crate::pr::person_with_role(t, "desk.operator", "con_operator", "other", "CON-ALM-01").await;
+    let r = t
+        .http
+        .get(format!("{}/ui/intake", t.base))
+        .header("cookie", &operator)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 403);
+    let f = fields(t, "401234567", "labour_contract", &operator_csrf);
+    assert_eq!(post(t, &operator, &f, "file").await.status(), 403);
+    // A control character in a field is refused before anything is asked.
+    let mut nul = whole.clone();
+    nul.push(("surname".into(), "DE\u{0}MO".into()));
+    assert_eq!(post(t, &cookie, &nul, "file").await.status(), 422);
+    assert_eq!(t.counts().await, before);
+}
+
+on_both!(desk_intake, Default::default(), an_officer_takes_an_rvp_at_the_desk);
