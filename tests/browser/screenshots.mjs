@@ -40,6 +40,8 @@ for (const [device, width] of [["laptop", 1366], ["tablet", 820]]) for (const la
   await page.screenshot({ path: join(out, `${name}-case.png`), fullPage: true });
   await page.goto(`${base}/ui/intake?purpose=family_reunification`);
   await page.screenshot({ path: join(out, `${name}-intake.png`), fullPage: true });
+  await page.goto(`${base}/ui/sla`);
+  await page.screenshot({ path: join(out, `${name}-sla.png`), fullPage: true });
   await page.goto(`${base}/ui/approvals`);
   await page.screenshot({ path: join(out, `${name}-approvals.png`), fullPage: true });
   await page.locator("tbody tr a").first().click();

@@ -191,6 +191,8 @@ test("axe-core finds no serious violation on the main pages", async () => {
   found["case"] = await serious(page);
   await page.goto(`${base}/ui/intake?purpose=family_reunification`);
   found["intake"] = await serious(page);
+  await page.goto(`${base}/ui/sla`);
+  found["sla"] = await serious(page);
   await page.goto(`${base}/ui/approvals`);
   found["approvals"] = await serious(page);
   // The same pages in Kazakh (the switch is a link in the header).
@@ -206,6 +208,8 @@ test("axe-core finds no serious violation on the main pages", async () => {
   found["verify (kk)"] = await serious(page);
   await page.goto(`${base}/ui/intake?purpose=family_reunification`);
   found["intake (kk)"] = await serious(page);
+  await page.goto(`${base}/ui/sla`);
+  found["sla (kk)"] = await serious(page);
   // The scan itself finds what it should: an image with no text alternative is critical.
   await page.setContent('<!DOCTYPE html><html lang="ru"><head><title>t</title></head><body><main><img src="/x.png"></main></body></html>');
   assert.ok((await serious(page)).some((v) => v.startsWith("image-alt")), "axe-core ran and reports");

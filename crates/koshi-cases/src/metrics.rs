@@ -110,6 +110,18 @@ pub struct Metrics {
     timers_overdue: Family<KindLabel, Gauge>,
     outages_open: Family<SystemLabel, Gauge>,
     scrape_lock: tokio::sync::Mutex<()>,
+    /// Per registry since the process started: calls, failures and their seconds in all (the
+    /// SLA page's figures; the histogram above is the scrape's).
+    registry_times: std::sync::Mutex<std::collections::BTreeMap<String, RegistryTimes>>,
+}
+
+/// A registry's calls since the process started.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct RegistryTimes {
+    pub calls: u64,
+    pub failed: u64,
+    pub seconds: f64,
+    pub slowest: f64,
 }
 
 static METRICS: OnceLock<Metrics> = OnceLock::new();
@@ -153,6 +165,7 @@ impl Metrics {
             timers_overdue: Family::default(),
             outages_open: Family::default(),
             scrape_lock: tokio::sync::Mutex::new(()),
+            registry_times: std::sync::Mutex::new(std::collections::BTreeMap::new()),
             registry: Registry::default(),
         };
         registry.register(
@@ -288,7 +301,22 @@ impl Metrics {
             .inc();
     }
 
+    /// Each registry's calls since the process started, by name.
+    pub fn registry_times(&self) -> Vec<(String, RegistryTimes)> {
+        self.registry_times
+            .lock()
+            .map(|m| m.iter().map(|(k, v)| (k.clone(), *v)).collect())
+            .unwrap_or_default()
+    }
+
     pub fn registry_call(&self, registry: &str, result: &str, seconds: f64) {
+        if let Ok(mut m) = self.registry_times.lock() {
+            let t = m.entry(registry.to_string()).or_default();
+            t.calls += 1;
+            t.failed += u64::from(result != "answered");
+            t.seconds += seconds;
+            t.slowest = t.slowest.max(seconds);
+        }
         self.registry_calls
             .get_or_create(&RegistryLabels {
                 registry: registry.to_string(),

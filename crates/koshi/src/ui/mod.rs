@@ -20,9 +20,10 @@ mod bulk;
 mod handover;
 mod intake;
 pub mod lang;
+mod sla;
 mod verify;
 
-use lang::{t, ts};
+use lang::{t, ts, w};
 
 /// The stylesheet, compiled in (nothing is loaded from outside).
 const CSS: &str = include_str!("../../assets/koshi.css");
@@ -35,6 +36,7 @@ pub fn routes() -> axum::Router<Service> {
         .route("/ui/sign-in", get(sign_in_page).post(sign_in))
         .route("/ui/queue", get(queue_page))
         .route("/ui/intake", get(intake::intake_page).post(intake::intake_post))
+        .route("/ui/sla", get(sla::sla_page))
         .route("/ui/cases/{id}", get(case_page))
         .route("/ui/cases/{id}/decision", axum::routing::post(confirm_decision))
         .route("/ui/sign-out", axum::routing::post(sign_out))
@@ -103,6 +105,9 @@ fn page(title: &str, signed_in: Option<SignedIn<'_>>, body: Markup) -> Markup {
                         }
                         @if who.caller.role == "con_operator" {
                             a href="/ui/handover" { (t("К выдаче")) }
+                        }
+                        @if matches!(who.caller.role.as_str(), "officer" | "con_operator" | "auditor") {
+                            a href="/ui/sla" { (t("Сроки")) }
                         }
                         @if who.approves {
                             a href="/ui/approvals" { (t("На утверждение")) }
@@ -228,27 +233,32 @@ async fn sign_in(State(s): State<Service>, Client(client): Client, body: axum::b
     }
 }
 
-fn status_label(s: &str) -> Option<Markup> {
+fn status_words(s: &str) -> Option<&'static str> {
     match s {
-        "checking" => Some(t("Проверка")),
-        "awaiting_confirmation" => Some(t("Ожидает решения сотрудника")),
-        "awaiting_officer" => Some(t("Требует рассмотрения")),
-        "issued" => Some(t("Выдано")),
-        "refused" => Some(t("Отказано")),
-        "refused_to_accept" => Some(t("Отказано в приеме")),
-        "registered" => Some(t("Зарегистрировано")),
-        "awaiting_answers" => Some(t("Запросы направлены")),
-        "conclusion_due" => Some(t("Ожидает заключения")),
-        "hearing_required" => Some(t("Требуется заслушивание")),
-        "hearing_notified" => Some(t("Назначено заслушивание")),
-        "conclusion_drafted" => Some(t("Заключение на утверждении")),
-        "annulment_hearing_required" => Some(t("Аннулирование: требуется заслушивание")),
-        "annulment_hearing_notified" => Some(t("Аннулирование: назначено заслушивание")),
-        "annulment_drafted" => Some(t("Аннулирование на утверждении")),
-        "annulled" => Some(t("Аннулировано")),
-        "withdrawn" => Some(t("Отозвано")),
+        "checking" => Some(w("Проверка")),
+        "awaiting_confirmation" => Some(w("Ожидает решения сотрудника")),
+        "awaiting_officer" => Some(w("Требует рассмотрения")),
+        "issued" => Some(w("Выдано")),
+        "refused" => Some(w("Отказано")),
+        "refused_to_accept" => Some(w("Отказано в приеме")),
+        "registered" => Some(w("Зарегистрировано")),
+        "awaiting_answers" => Some(w("Запросы направлены")),
+        "conclusion_due" => Some(w("Ожидает заключения")),
+        "hearing_required" => Some(w("Требуется заслушивание")),
+        "hearing_notified" => Some(w("Назначено заслушивание")),
+        "conclusion_drafted" => Some(w("Заключение на утверждении")),
+        "annulment_hearing_required" => Some(w("Аннулирование: требуется заслушивание")),
+        "annulment_hearing_notified" => Some(w("Аннулирование: назначено заслушивание")),
+        "annulment_drafted" => Some(w("Аннулирование на утверждении")),
+        "annulled" => Some(w("Аннулировано")),
+        "withdrawn" => Some(w("Отозвано")),
         _ => None,
     }
+}
+
+/// A status in the page's language.
+fn status_label(s: &str) -> Option<Markup> {
+    status_words(s).map(t)
 }
 
 /// An RVP purpose or a PR ground by its name in the requirements, with its code.

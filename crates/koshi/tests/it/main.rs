@@ -37,3 +37,4 @@ mod ui_approvals;
 mod ui_bulk;
 mod ui_handover;
 mod ui_intake;
+mod ui_sla;
