@@ -205,6 +205,11 @@ impl Authz {
         }
     }
 
+    /// Every unit, by id.
+    pub fn units(&self) -> impl Iterator<Item = &UnitInfo> {
+        self.units.values()
+    }
+
     pub fn unit(&self, id: &str) -> Option<&UnitInfo> {
         self.units.get(id)
     }

@@ -372,6 +372,15 @@ impl Store {
         ))
     }
 
+    /// Every account, by name (the administrator's list; the password hash is the caller's to leave out).
+    pub async fn users(&self) -> StoreResult<Vec<UserRow>> {
+        Ok(fetch_all!(
+            self.db(),
+            UserRow,
+            "SELECT id, username, password_hash, role, unit, post, created_at, disabled_at FROM users ORDER BY username"
+        ))
+    }
+
     pub async fn user(&self, id: &str) -> StoreResult<Option<UserRow>> {
         Ok(fetch_optional!(
             self.db(),

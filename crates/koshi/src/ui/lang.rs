@@ -128,6 +128,7 @@ mod tests {
             include_str!("handover.rs"),
             include_str!("intake.rs"),
             include_str!("sla.rs"),
+            include_str!("admin.rs"),
             include_str!("verify.rs"),
         ];
         let words = koshi_forms::i18n::ui_entries().unwrap();

@@ -15,6 +15,7 @@ use crate::service::{Caller, Service};
 use crate::session::Authed;
 use crate::session::Client;
 
+mod admin;
 mod approvals;
 mod bulk;
 mod handover;
@@ -37,6 +38,8 @@ pub fn routes() -> axum::Router<Service> {
         .route("/ui/queue", get(queue_page))
         .route("/ui/intake", get(intake::intake_page).post(intake::intake_post))
         .route("/ui/sla", get(sla::sla_page))
+        .route("/ui/admin", get(admin::admin_page))
+        .route("/ui/admin/law-data", axum::routing::post(admin::load_law_data))
         .route("/ui/cases/{id}", get(case_page))
         .route("/ui/cases/{id}/decision", axum::routing::post(confirm_decision))
         .route("/ui/sign-out", axum::routing::post(sign_out))
@@ -111,6 +114,9 @@ fn page(title: &str, signed_in: Option<SignedIn<'_>>, body: Markup) -> Markup {
                         }
                         @if who.approves {
                             a href="/ui/approvals" { (t("На утверждение")) }
+                        }
+                        @if who.caller.role == "admin" {
+                            a href="/ui/admin" { (t("Администрирование")) }
                         }
                         @if matches!(who.caller.role.as_str(), "auditor" | "admin") {
                             a href="/ui/audit" { (t("Журнал аудита")) }
@@ -217,7 +223,13 @@ async fn sign_in(State(s): State<Service>, Client(client): Client, body: axum::b
     .await
     {
         Ok(opened) => {
-            let mut r = Redirect::to("/ui/queue").into_response();
+            // Each person lands on the page of their work: an administrator reads no cases.
+            let home = if opened.user.role == "admin" {
+                "/ui/admin"
+            } else {
+                "/ui/queue"
+            };
+            let mut r = Redirect::to(home).into_response();
             if let Some(v) = crate::session::session_set_cookie(&opened.secret) {
                 r.headers_mut().insert(header::SET_COOKIE, v);
             }

@@ -15,7 +15,7 @@ fn manual() -> Options {
 }
 
 /// An official 2027 that gives Tuesday 5 January off in exchange for Saturday 9 January.
-const OFFICIAL_2027: &str = r#"
+pub(crate) const OFFICIAL_2027: &str = r#"
 schema = 1
 
 [[year]]

@@ -33,6 +33,7 @@ mod security;
 mod sessions;
 mod signatures;
 mod ui;
+mod ui_admin;
 mod ui_approvals;
 mod ui_bulk;
 mod ui_handover;
