@@ -15,12 +15,13 @@ const port = 18000 + Math.floor(Math.random() * 1000);
 const dir = mkdtempSync(join(tmpdir(), "koshi-shots-"));
 const demo = spawn(KOSHI, ["demo", "--listen", `127.0.0.1:${port}`, "--data-dir", join(dir, "data")], { env: { ...process.env, KOSHI_LOG: "error" } });
 let text = "";
-const [base, head, headPassword] = await new Promise((resolve, reject) => {
+const [base, head, headPassword, admin, adminPassword] = await new Promise((resolve, reject) => {
   demo.stdout.on("data", (d) => {
     text += d;
     const m = text.match(/web app: (http:\/\/\S+)\/ui\//);
     const h = text.match(/approver: (\S+) with password (\S+)/);
-    if (m && h && text.includes("\ntry:")) resolve([m[1], h[1], h[2]]);
+    const a = text.match(/administrator: (\S+) with password (\S+)/);
+    if (m && h && a && text.includes("\ntry:")) resolve([m[1], h[1], h[2], a[1], a[2]]);
   });
   demo.on("exit", (c) => reject(new Error(`koshi demo exited ${c}: ${text}`)));
 });
@@ -49,6 +50,14 @@ for (const [device, width] of [["laptop", 1366], ["tablet", 820]]) for (const la
   await page.screenshot({ path: join(out, `${name}-approval-case.png`), fullPage: true });
   await page.goto(`${base}/verify`);
   await page.screenshot({ path: join(out, `${name}-verify.png`), fullPage: true });
+  await page.goto(`${base}/ui/queue`);
+  await page.locator("form.sign-out button").click();
+  await page.waitForURL(/\/ui\/sign-in$/);
+  await page.locator("#username").fill(admin);
+  await page.locator("#password").fill(adminPassword);
+  await page.locator("form button[type=submit]").click();
+  await page.waitForURL(/\/ui\/admin$/);
+  await page.screenshot({ path: join(out, `${name}-admin.png`), fullPage: true });
   await page.close();
 }
 await browser.close();

@@ -118,7 +118,23 @@ pub async fn head_account(app: &crate::app::App) -> anyhow::Result<(String, Stri
     demo_account(app, "head.demo", "head_of_city_district_police").await
 }
 
+/// The demo's administrator, `admin.demo` at the ministry (calendar years, law data, accounts),
+/// with a new password each time the demo starts (printed by `koshi demo`).
+pub async fn admin_account(app: &crate::app::App) -> anyhow::Result<(String, String)> {
+    account(app, "admin.demo", "admin", "MVD", "other").await
+}
+
 async fn demo_account(app: &crate::app::App, username: &str, post: &str) -> anyhow::Result<(String, String)> {
+    account(app, username, "officer", "ALM-01", post).await
+}
+
+async fn account(
+    app: &crate::app::App,
+    username: &str,
+    role: &str,
+    unit: &str,
+    post: &str,
+) -> anyhow::Result<(String, String)> {
     let store = &app.service.store;
     let password = format!("demo-{}", &uuid::Uuid::new_v4().simple().to_string()[..16]);
     if store.user_by_name(username).await?.is_some() {
@@ -127,7 +143,7 @@ async fn demo_account(app: &crate::app::App, username: &str, post: &str) -> anyh
             .write(koshi_store::Unit::new().with(koshi_store::repo::set_password_hash(username, &hash)))
             .await?;
     } else {
-        crate::accounts::add_user(store, username, &password, "officer", "ALM-01", post, app.service.now()).await?;
+        crate::accounts::add_user(store, username, &password, role, unit, post, app.service.now()).await?;
     }
     Ok((username.to_string(), password))
 }

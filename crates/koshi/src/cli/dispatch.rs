@@ -240,6 +240,8 @@ async fn run_async(cli: Cli, law: std::sync::Arc<Law>) -> Result<ExitCode> {
             println!("web app: http://{local}/ui/ (sign in as {user} with password {password})");
             let (head, head_password) = crate::demo::head_account(&a).await?;
             println!("approver: {head} with password {head_password} (head of the ALM-01 district police, п. 15)");
+            let (admin, admin_password) = crate::demo::admin_account(&a).await?;
+            println!("administrator: {admin} with password {admin_password} (calendar years, law data, accounts)");
             println!(
                 "try: curl -H 'Authorization: Bearer {}' http://{local}/api/v1/monitoring/deliveries",
                 tokens[3].2

@@ -102,7 +102,9 @@ fn page(title: &str, signed_in: Option<SignedIn<'_>>, body: Markup) -> Markup {
                         }
                     }
                     @if let Some(who) = &signed_in {
-                        a href="/ui/queue" { (t("Очередь")) }
+                        @if who.caller.role != "admin" {
+                            a href="/ui/queue" { (t("Очередь")) }
+                        }
                         @if who.caller.role == "officer" {
                             a href="/ui/intake" { (t("Приём документов")) }
                         }
