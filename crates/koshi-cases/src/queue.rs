@@ -80,6 +80,14 @@ pub struct QueuePage {
 }
 
 const SERVICES: [&str; 2] = ["rvp", "pr"];
+
+fn empty_page() -> QueuePage {
+    QueuePage {
+        items: Vec::new(),
+        next: None,
+        counts: Default::default(),
+    }
+}
 const CHANNELS: [&str; 3] = ["police_desk", "con", "portal"];
 
 fn bad(param: &str, detail: impl Into<String>) -> CaseError {
@@ -272,13 +280,37 @@ impl Service {
 
     /// A page of the caller's work queue.
     pub async fn queue_for(&self, caller: &Caller, p: &QueueParams) -> Result<QueuePage, CaseError> {
-        let Some(mut q) = self.queue_query(caller, p, false)? else {
-            return Ok(QueuePage {
-                items: Vec::new(),
-                next: None,
-                counts: Default::default(),
-            });
+        match self.queue_query(caller, p, false)? {
+            Some(q) => self.queue_page(caller, q).await,
+            None => Ok(empty_page()),
+        }
+    }
+
+    /// п. 15 абз. 2: the approver's inbox — the PR cases in `statuses` (comma-separated) of the
+    /// units the caller's post reaches, by legal deadline: a district head's own, a УМС head's
+    /// whole department (beyond the УМС's own work queue).
+    pub async fn approval_queue(&self, caller: &Caller, statuses: &str) -> Result<QueuePage, CaseError> {
+        self.authz.allow(caller, "application.pr_approve")?;
+        let root = self
+            .authz
+            .approval_root(caller.post.as_deref(), &caller.unit)?
+            .ok_or_else(|| CaseError::forbidden(format!("unit {} reaches no units to approve for", caller.unit)))?;
+        let p = QueueParams {
+            service: Some("pr".into()),
+            status: Some(statuses.into()),
+            limit: Some(200),
+            ..QueueParams::default()
         };
+        match self.queue_query(caller, &p, false)? {
+            Some(mut q) => {
+                q.scope = QueueScope::Owned(self.authz.served_units(&root));
+                self.queue_page(caller, q).await
+            }
+            None => Ok(empty_page()),
+        }
+    }
+
+    async fn queue_page(&self, caller: &Caller, mut q: QueueQuery) -> Result<QueuePage, CaseError> {
         let limit = q.limit;
         let today = self.queue_today();
         let mut items = Vec::new();

@@ -23,8 +23,7 @@ impl Service {
             .await?
             .ok_or_else(|| CaseError::not_found("application"))?;
         party_may_see(caller, &app)?;
-        self.authz
-            .allow_case(caller, "application.read", &app.unit, &app.filed_unit)?;
+        self.may_read_case(caller, &app)?;
         let now_s = instant(self.now());
         self.store
             .write(Unit::new().with(case_event(
@@ -53,9 +52,29 @@ impl Service {
             .await?
             .ok_or_else(|| CaseError::not_found("application"))?;
         party_may_see(caller, &app)?;
-        self.authz
-            .allow_case(caller, "application.read", &app.unit, &app.filed_unit)?;
+        self.may_read_case(caller, &app)?;
         Ok(app)
+    }
+
+    /// Whether the caller reads this case: its units' cases (or, for a ЦОН, its filings), and a
+    /// PR case that the caller's post approves (п. 15 абз. 2) — a УМС head approves the whole
+    /// department's conclusions, beyond their own unit's queue, and must read what they approve.
+    pub(crate) fn may_read_case(&self, caller: &Caller, app: &ApplicationRow) -> Result<(), CaseError> {
+        match self
+            .authz
+            .allow_case(caller, "application.read", &app.unit, &app.filed_unit)
+        {
+            Ok(()) => Ok(()),
+            Err(e) => {
+                let approves = app.kind == "pr"
+                    && self.authz.allow(caller, "application.pr_approve").is_ok()
+                    && self
+                        .authz
+                        .may_approve(caller.post.as_deref(), &caller.unit, &app.unit)
+                        .is_ok();
+                if approves { Ok(()) } else { Err(e) }
+            }
+        }
     }
 
     pub async fn view(&self, id: &str) -> Result<ApplicationView, CaseError> {

@@ -11,7 +11,6 @@ use maud::{Markup, html};
 use super::{SignedIn, csrf_of, html_response, page, refused, session_caller, status_text};
 use crate::model::ApplicationView;
 use crate::problem::Problem;
-use crate::queue::QueueParams;
 use crate::service::{Caller, Service};
 use crate::session::Authed;
 
@@ -77,19 +76,7 @@ pub(super) async fn inbox(State(s): State<Service>, caller: Result<Authed, Probl
         Ok(Authed(c)) => c,
         Err(e) => return refused(e),
     };
-    if let Err(e) = s
-        .authz
-        .allow(&caller, "application.pr_approve")
-        .and_then(|_| s.authz.approval_root(caller.post.as_deref(), &caller.unit).map(drop))
-    {
-        return refused(e);
-    }
-    let p = QueueParams {
-        service: Some("pr".into()),
-        status: Some(AWAITING_APPROVAL.into()),
-        ..QueueParams::default()
-    };
-    let data = match s.queue_for(&caller, &p).await {
+    let data = match s.approval_queue(&caller, AWAITING_APPROVAL).await {
         Ok(d) => d,
         Err(e) => return refused(e),
     };

@@ -201,3 +201,60 @@ on_both!(
     Default::default(),
     a_head_returns_and_approves_a_conclusion_from_the_inbox
 );
+
+/// п. 15 абз. 2: the head of the УМС ДП approves the conclusions of the department's districts
+/// (`reach = "parent_units"`): the inbox lists an ALM-01 draft although the УМС's own work queue
+/// holds none, the head reads the case and approves it; a district head of ALM-02 neither lists
+/// nor reads it, and the УМС head reads no RVP case of the district.
+async fn the_ums_head_approves_the_department_s_conclusions(t: &TestApp) {
+    let (_, v) = t
+        .post("officer", "/api/v1/applications", &pr_request(t, "FA1234567"))
+        .await;
+    let id = v["id"].as_str().unwrap().to_string();
+    send_and_answer(t, &id, &ALL_POSITIVE).await;
+    let (s, v) = t
+        .post(
+            "officer",
+            &format!("/api/v1/applications/{id}/conclusion"),
+            &json!({"outcome": "issue"}),
+        )
+        .await;
+    assert_eq!((s, v["status"].as_str()), (200, Some("conclusion_drafted")), "{v}");
+    let rvp = t
+        .file_and_process(&t.request("751234567", "family_reunification"))
+        .await;
+    let ums = person(t, "head.ums", "head_of_ums", "UMS-ALM").await;
+    let other = person(t, "head.alm02", "head_of_city_district_police", "ALM-02").await;
+
+    let (s, queue) = page(t, &ums, "/ui/queue").await;
+    assert_eq!(s, 200);
+    assert!(
+        !queue.contains(&format!("/ui/cases/{id}")),
+        "not in the УМС's own work queue"
+    );
+    let (s, inbox) = page(t, &ums, "/ui/approvals").await;
+    assert_eq!(s, 200);
+    assert!(inbox.contains(&format!("/ui/cases/{id}")), "{inbox}");
+    let (s, case) = page(t, &ums, &format!("/ui/cases/{id}")).await;
+    assert_eq!(s, 200, "{case}");
+    assert!(case.contains("Утвердить"), "{case}");
+    let (s, _) = page(t, &ums, &format!("/ui/cases/{}", rvp["id"].as_str().unwrap())).await;
+    assert_eq!(
+        s, 403,
+        "an approving post reads the PR cases it approves, not the district's RVP"
+    );
+
+    let (_, inbox) = page(t, &other, "/ui/approvals").await;
+    assert!(!inbox.contains(&format!("/ui/cases/{id}")), "{inbox}");
+    assert_eq!(page(t, &other, &format!("/ui/cases/{id}")).await.0, 403);
+
+    let (s, location, _) = form(t, &ums, &format!("/ui/cases/{id}/approval"), format!("csrf={}", ums.1)).await;
+    assert_eq!((s, location), (303, format!("/ui/cases/{id}")));
+    assert_eq!(status_of(t, &id).await.0, "issued");
+}
+
+on_both!(
+    ums_approvals,
+    Default::default(),
+    the_ums_head_approves_the_department_s_conclusions
+);
