@@ -11,7 +11,8 @@
 //! - [`documents`]: the acts' documents, their signatures and the public check;
 //! - [`clocks`]: the legal terms as durable timers; [`delivery`]: the outbox and its receivers;
 //! - [`caller`], [`authz`], [`accounts`], [`portal`]: who acts, and what each may do;
-//! - [`parse`]: the bounds everything sent is held to; [`error`]: the typed error;
+//! - [`parse`]: the bounds everything sent is held to; [`stored`]: a case's filing read back;
+//!   [`error`]: the typed error;
 //! - [`queue`], [`lawdata`], [`outage_acts`], [`metrics`], [`gost`], [`document_keys`].
 
 pub mod accounts;
@@ -35,5 +36,6 @@ pub mod pr_service;
 pub mod queue;
 pub mod rvp;
 pub mod service;
+pub mod stored;
 
 pub use error::{CaseError, FieldError, Kind};

@@ -44,8 +44,7 @@ impl Service {
         permit_number: Option<&str>,
         now: Timestamp,
     ) -> Result<Vec<DocumentRef>, CaseError> {
-        let req: crate::model::PrApplicationRequest =
-            serde_json::from_str(&app.data).map_err(|e| CaseError::internal(&e))?;
+        let req = crate::stored::pr_filing(&app.data)?;
         let applicant = person(&req.applicant)?;
         let law = self.law();
         let today = law.calendar.civil(now).date();
@@ -141,8 +140,7 @@ impl Service {
         approver: &Caller,
         now: Timestamp,
     ) -> Result<Vec<DocumentRef>, CaseError> {
-        let req: crate::model::PrApplicationRequest =
-            serde_json::from_str(&app.data).map_err(|e| CaseError::internal(&e))?;
+        let req = crate::stored::pr_filing(&app.data)?;
         let holder = person(&req.applicant)?;
         let law = self.law();
         let today = law.calendar.civil(now).date();

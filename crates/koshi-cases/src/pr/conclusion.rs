@@ -19,7 +19,7 @@ impl Service {
     /// App. 3; Law on Migration art. 49 пп. 4: the money confirmed must cover 1,320 MCI and, unless
     /// housing is contracted, 15 m² per family member — except for the exempt categories.
     pub(crate) fn check_solvency(&self, app: &ApplicationRow) -> Result<serde_json::Value, CaseError> {
-        let req: PrApplicationRequest = serde_json::from_str(&app.data).map_err(|e| CaseError::internal(&e))?;
+        let req = crate::stored::pr_filing(&app.data)?;
         // The exemption and contracted housing follow from the ground and the documents kept with
         // the case (a flag a filer once declared counts for nothing).
         let documents: Vec<SubmittedDocument> = req

@@ -110,7 +110,7 @@ impl Service {
                 if app.status != status::CHECKING {
                     return Ok(());
                 }
-                let req: ApplicationRequest = serde_json::from_str(&app.data).map_err(|e| CaseError::internal(&e))?;
+                let req = crate::stored::rvp_filing(&app.data)?;
                 let (checks, stored) = self.sheet_of(&app).await?;
                 (app, req, checks, stored)
             }

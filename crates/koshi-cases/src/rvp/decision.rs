@@ -317,7 +317,7 @@ impl Service {
                 format!("the application is {}, not awaiting a decision", app.status),
             ));
         }
-        let req: ApplicationRequest = serde_json::from_str(&app.data).map_err(|e| CaseError::internal(&e))?;
+        let req = crate::stored::rvp_filing(&app.data)?;
         // A proposal that cannot be read is never read as "nothing proposed".
         let current: Value = match app.decision.as_deref() {
             None => Value::Null,

@@ -141,7 +141,7 @@ impl Service {
             return Ok(false);
         };
         if member.status == status::CHECKING {
-            let req: ApplicationRequest = serde_json::from_str(&member.data).map_err(|e| CaseError::internal(&e))?;
+            let req = crate::stored::rvp_filing(&member.data)?;
             if let Some(p) = self.principal_of(&req).await?
                 && !matches!(standing(&p)?, Principal::Pending)
             {

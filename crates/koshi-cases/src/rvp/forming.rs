@@ -12,7 +12,6 @@ use koshi_store::{Unit, instant, timers};
 use serde_json::{Value, json};
 
 use crate::CaseError;
-use crate::model::ApplicationRequest;
 use crate::rvp::payloads::{FormedBy, Issue};
 use crate::service::{Service, case_event, known_version, status};
 
@@ -120,7 +119,7 @@ impl Service {
             }
             Ok(Forming::Now) => {
                 unit.push(timers::fired(&t.id, &self.instance_id, &now_s));
-                let req: ApplicationRequest = serde_json::from_str(&app.data).map_err(|e| CaseError::internal(&e))?;
+                let req = crate::stored::rvp_filing(&app.data)?;
                 let citation = proposal["citation"].as_str().unwrap_or("п. 9-1 абз. 8").to_string();
                 let principal_until = match self.principal_of(&req).await? {
                     Some(p) => match crate::rvp::family::standing(&p)? {
