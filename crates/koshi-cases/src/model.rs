@@ -36,6 +36,10 @@ pub struct ApplicationRequest {
     /// immigrant's case it belongs to. A filer never sets it (422).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub family_of: Option<FamilyOf>,
+    /// Koshi's own mark: the version of the stored filing's shape (`koshi_cases::stored::SCHEMA`);
+    /// none on filings stored before it was kept. A filer never sets it (422).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub schema: Option<u32>,
     #[serde(default)]
     pub documents: Vec<DocumentInput>,
     /// Filed by a representative (п. 5 абз. 2): a power of attorney must be among the documents.
@@ -443,6 +447,10 @@ pub struct PrApplicationRequest {
     /// (App. 3; Law on Migration art. 49 пп. 4). Money in tiyn.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub solvency: Option<SolvencyInput>,
+    /// Koshi's own mark: the version of the stored filing's shape (`koshi_cases::stored::SCHEMA`);
+    /// none on filings stored before it was kept. A filer never sets it (422).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub schema: Option<u32>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

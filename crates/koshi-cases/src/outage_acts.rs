@@ -91,8 +91,7 @@ impl Service {
             .parse::<jiff::Timestamp>()
             .map_err(|_| CaseError::conflict("stored_record_unreadable", "the outage's start cannot be read"))?;
         let failure_on = self.law().calendar.civil(started).date();
-        let req: ApplicationRequest = serde_json::from_str(&earlier.data)
-            .map_err(|_| CaseError::conflict("stored_record_unreadable", "the earlier application cannot be read"))?;
+        let req = crate::stored::rvp_filing(&earlier.data)?;
         let now_s = instant(self.now());
         let id = uuid::Uuid::now_v7().to_string();
         let row = OutageActRow {

@@ -7,18 +7,80 @@
 use crate::CaseError;
 use crate::model::{ApplicationRequest, PrApplicationRequest};
 
+/// The version of the stored filing's shape that this Koshi writes; filings stored before the
+/// version was kept carry none and read as the same shape.
+pub const SCHEMA: u32 = 1;
+
+fn known(schema: Option<u32>) -> Result<(), CaseError> {
+    match schema {
+        None | Some(SCHEMA) => Ok(()),
+        Some(v) => Err(CaseError::unreadable(&format!(
+            "filing (its shape, version {v}, is unknown to this Koshi)"
+        ))),
+    }
+}
+
 /// An RVP case's filing.
 pub(crate) fn rvp_filing(data: &str) -> Result<ApplicationRequest, CaseError> {
-    serde_json::from_str(data).map_err(|_| CaseError::unreadable("filing"))
+    let f: ApplicationRequest = serde_json::from_str(data).map_err(|_| CaseError::unreadable("filing"))?;
+    known(f.schema)?;
+    Ok(f)
 }
 
 /// A PR case's filing.
 pub(crate) fn pr_filing(data: &str) -> Result<PrApplicationRequest, CaseError> {
-    serde_json::from_str(data).map_err(|_| CaseError::unreadable("filing"))
+    let f: PrApplicationRequest = serde_json::from_str(data).map_err(|_| CaseError::unreadable("filing"))?;
+    known(f.schema)?;
+    Ok(f)
+}
+
+/// The filing as it is stored: marked with this Koshi's version of its shape.
+pub(crate) fn rvp_data(f: &ApplicationRequest) -> Result<String, CaseError> {
+    let mut f = f.clone();
+    f.schema = Some(SCHEMA);
+    serde_json::to_string(&f).map_err(|e| CaseError::internal(&e))
+}
+
+/// As [`rvp_data`], for a PR filing.
+pub(crate) fn pr_data(f: &PrApplicationRequest) -> Result<String, CaseError> {
+    let mut f = f.clone();
+    f.schema = Some(SCHEMA);
+    serde_json::to_string(&f).map_err(|e| CaseError::internal(&e))
+}
+
+/// A filer never marks a filing's shape: Koshi does, when it stores it.
+pub(crate) fn refuse_schema(schema: Option<u32>) -> Result<(), CaseError> {
+    match schema {
+        None => Ok(()),
+        Some(_) => Err(CaseError::unprocessable(
+            "invalid_body",
+            "/schema",
+            "schema is Koshi's own mark on a stored filing; a filer never sets it",
+        )),
+    }
 }
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_filing_of_an_unknown_shape_stops_the_step_and_an_old_one_reads() {
+        let mut f: crate::model::ApplicationRequest = serde_json::from_str(OLD).unwrap();
+        assert!(
+            super::rvp_filing(OLD).is_ok(),
+            "a filing stored before the version was kept"
+        );
+        f.schema = Some(super::SCHEMA + 1);
+        let newer = serde_json::to_string(&f).unwrap();
+        let e = super::rvp_filing(&newer).unwrap_err();
+        assert_eq!(e.code, "stored_record_unreadable");
+        assert!(e.detail.contains("version 2"), "{}", e.detail);
+        let stored = super::rvp_data(&serde_json::from_str(OLD).unwrap()).unwrap();
+        assert!(stored.contains("\"schema\":1"), "{stored}");
+        assert_eq!(super::rvp_filing(&stored).unwrap().schema, Some(super::SCHEMA));
+    }
+
+    const OLD: &str = r#"{"kind":"rvp","purpose":"labour_contract","inviting_party":{"kind":"legal_entity","bin":"160540012347","name":"ТОО","address":"Алматы","rka":"0201400123456789"},"immigrant":{"surname":"DEMO","given_names":"PERSON","birth_date":"1990-01-01","citizenship":"UZB","document":{"number":"FA1234567","expires_on":"2031-01-01"}}}"#;
+
     #[test]
     fn a_filing_that_does_not_read_stops_the_step() {
         for bad in ["", "{}", "{\"kind\": \"rvp\"}", "[1, 2]"] {

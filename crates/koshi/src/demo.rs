@@ -73,6 +73,7 @@ pub fn request(law: &Law, fixtures: &Fixtures, document_number: &str, purpose: &
         },
         family: vec![],
         family_of: None,
+        schema: None,
         documents,
         representative: None,
         late_exception: None,

@@ -27,6 +27,7 @@ impl Service {
         request_hash: &str,
     ) -> Result<ApplicationCreated, CaseError> {
         self.authz.allow(caller, "application.file")?;
+        crate::stored::refuse_schema(req.schema)?;
         // A retried request with the same key answers with the case it created.
         if let Some(answer) = self.seen_before(caller, idempotency_key, request_hash).await? {
             return Ok(answer);
@@ -353,7 +354,7 @@ impl Service {
             accepted_on: accepted.then(|| accepted_on.to_string()),
             due_on: accepted.then(|| due_on.to_string()),
             receipt: serde_json::to_string(&receipt).map_err(|e| CaseError::internal(&e))?,
-            data: serde_json::to_string(&req).map_err(|e| CaseError::internal(&e))?,
+            data: crate::stored::pr_data(&req)?,
             decision,
             employer_iin: None,
             household: 0,

@@ -85,7 +85,7 @@ impl Service {
             });
             let row = ApplicationRow {
                 id: id.clone(),
-                data: serde_json::to_string(&own).map_err(|e| CaseError::internal(&e))?,
+                data: crate::stored::rvp_data(&own)?,
                 employer_iin: None,
                 household: 0,
                 person_key: person_key(&member.person.citizenship, &member.person.document.number),

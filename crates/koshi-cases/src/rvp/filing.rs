@@ -27,6 +27,7 @@ impl Service {
                 format!("kind {:?} is not served yet; this service takes \"rvp\"", req.kind),
             ));
         }
+        crate::stored::refuse_schema(req.schema)?;
         if req.family_of.is_some() {
             return Err(CaseError::unprocessable(
                 "invalid_body",

@@ -139,7 +139,7 @@ impl Service {
         let mut req = req;
         by_digest(&mut req.documents, &f.attachments);
         let actor = caller.actor();
-        let data = serde_json::to_string(&req).map_err(|e| CaseError::internal(&e))?;
+        let data = crate::stored::rvp_data(&req)?;
         let row = ApplicationRow {
             id: id.clone(),
             kind: "rvp".into(),

@@ -154,6 +154,7 @@ fn filing(s: &Service, values: &Values) -> Result<ApplicationRequest, Problem> {
         },
         family: Vec::new(),
         family_of: None,
+        schema: None,
         documents,
         representative: None,
         late_exception: None,

@@ -90,6 +90,17 @@ async fn p9_1_each_family_member_gets_a_decision_and_a_permit_of_their_own(t: &T
     let (s, p) = t.post("officer", "/api/v1/applications", &forged).await;
     assert_eq!(s, 422, "{p}");
     assert_eq!(t.counts().await, before);
+    // Nor mark the version of a stored filing's shape (Koshi's own, on every filing it stores):
+    // an RVP and a PR filing that carry one are refused naming the field, nothing written.
+    let mut marked = serde_json::to_value(t.request("AC2345678", "labour_contract")).unwrap();
+    marked["schema"] = json!(1);
+    let (s, p) = t.post("officer", "/api/v1/applications", &marked).await;
+    assert_eq!((s, p["errors"][0]["pointer"].as_str()), (422, Some("/schema")), "{p}");
+    let mut marked = crate::pr::pr_request(t, "AC2345678");
+    marked["schema"] = json!(1);
+    let (s, p) = t.post("officer", "/api/v1/applications", &marked).await;
+    assert_eq!((s, p["errors"][0]["pointer"].as_str()), (422, Some("/schema")), "{p}");
+    assert_eq!(t.counts().await, before);
 }
 on_both!(
     family_permits,
