@@ -119,8 +119,17 @@ impl Service {
     /// The documents of a case, for a caller allowed to read it.
     pub async fn case_documents(&self, caller: &Caller, application_id: &str) -> Result<Vec<DocumentView>, CaseError> {
         let app = self.readable_case(caller, application_id).await?;
+        let documents = self.store.documents_of(&app.id).await?;
+        // The case again, read after its documents: a document listed was registered in its act's
+        // unit, which the case read first may predate (a permit issued in the background while
+        // the list was asked for); its facts are taken from the case as the act left it.
+        let app = self
+            .store
+            .application(&app.id)
+            .await?
+            .ok_or_else(|| CaseError::not_found("application"))?;
         let mut out = Vec::new();
-        for doc in self.store.documents_of(&app.id).await? {
+        for doc in documents {
             let files = self
                 .store
                 .document_files(&doc.id)
