@@ -140,6 +140,22 @@ fn the_case_core_depends_on_no_http_framework() {
     );
 }
 
+/// No source file over 800 lines (issue 14): a file that grows past it is split by what it does.
+#[test]
+fn no_source_file_is_over_800_lines() {
+    let mut files = Vec::new();
+    rust_files(&root().join("crates"), &mut files);
+    assert!(files.len() > 100, "the sources were not read");
+    let long: Vec<String> = files
+        .iter()
+        .filter_map(|f| {
+            let n = std::fs::read_to_string(f).unwrap().lines().count();
+            (n > 800).then(|| format!("{} ({n} lines)", f.display()))
+        })
+        .collect();
+    assert!(long.is_empty(), "over 800 lines: {long:?}");
+}
+
 fn no_circle_in(dir: &str, at_least: usize) {
     use std::collections::BTreeMap;
     let src = root().join(dir);
