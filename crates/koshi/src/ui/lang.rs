@@ -127,6 +127,7 @@ mod tests {
             include_str!("bulk.rs"),
             include_str!("handover.rs"),
             include_str!("intake.rs"),
+            include_str!("labels.rs"),
             include_str!("sla.rs"),
             include_str!("admin.rs"),
             include_str!("verify.rs"),

@@ -20,11 +20,14 @@ mod approvals;
 mod bulk;
 mod handover;
 mod intake;
+mod labels;
 pub mod lang;
 mod sla;
 mod verify;
 
-use lang::{t, ts, w};
+pub(crate) use labels::status_words;
+use labels::{channel_label, check_label, purpose_text, role_label, service_label, status_text};
+use lang::{t, ts};
 
 /// The stylesheet, compiled in (nothing is loaded from outside).
 const CSS: &str = include_str!("../../assets/koshi.css");
@@ -247,62 +250,6 @@ async fn sign_in(State(s): State<Service>, Client(client): Client, body: axum::b
     }
 }
 
-fn status_words(s: &str) -> Option<&'static str> {
-    match s {
-        "checking" => Some(w("Проверка")),
-        "awaiting_confirmation" => Some(w("Ожидает решения сотрудника")),
-        "awaiting_officer" => Some(w("Требует рассмотрения")),
-        "issued" => Some(w("Выдано")),
-        "refused" => Some(w("Отказано")),
-        "refused_to_accept" => Some(w("Отказано в приеме")),
-        "registered" => Some(w("Зарегистрировано")),
-        "awaiting_answers" => Some(w("Запросы направлены")),
-        "conclusion_due" => Some(w("Ожидает заключения")),
-        "hearing_required" => Some(w("Требуется заслушивание")),
-        "hearing_notified" => Some(w("Назначено заслушивание")),
-        "conclusion_drafted" => Some(w("Заключение на утверждении")),
-        "annulment_hearing_required" => Some(w("Аннулирование: требуется заслушивание")),
-        "annulment_hearing_notified" => Some(w("Аннулирование: назначено заслушивание")),
-        "annulment_drafted" => Some(w("Аннулирование на утверждении")),
-        "annulled" => Some(w("Аннулировано")),
-        "withdrawn" => Some(w("Отозвано")),
-        _ => None,
-    }
-}
-
-/// A status in the page's language.
-fn status_label(s: &str) -> Option<Markup> {
-    status_words(s).map(t)
-}
-
-/// An RVP purpose or a PR ground by its name in the requirements, with its code.
-fn purpose_text(s: &Service, service: &str, code: &str) -> String {
-    let law = s.law();
-    let name = if service == "pr" {
-        law.requirements.pr_ground(code).map(|g| g.ru.clone())
-    } else {
-        law.requirements.purpose(code).map(|p| p.ru.clone())
-    };
-    match name {
-        Some(n) => format!("{n} ({code})"),
-        None => code.to_string(),
-    }
-}
-
-/// Who is signed in, as a person reads it: the post a head holds (п. 15), else the role.
-fn role_label(c: &Caller) -> Markup {
-    match c.post.as_deref().and_then(koshi_law::pr::Post::parse) {
-        Some(p) if p != koshi_law::pr::Post::Other => html! { (p.ru()) },
-        _ => match c.role.as_str() {
-            "officer" => t("сотрудник миграционной полиции"),
-            "con_operator" => t("работник Государственной корпорации"),
-            "auditor" => t("аудитор"),
-            "admin" => t("администратор"),
-            other => html! { (other) },
-        },
-    }
-}
-
 /// The list API's CSV export of the queue with the page's filters.
 fn csv_link(state: &str, p: &QueueParams) -> String {
     let mut q: Vec<(&str, &str)> = vec![("format", "csv"), ("state", state)];
@@ -314,41 +261,6 @@ fn csv_link(state: &str, p: &QueueParams) -> String {
     }
     let query = serde_urlencoded::to_string(&q).unwrap_or_default();
     format!("/api/v1/applications?{query}")
-}
-
-/// The channel a filing came by (п. 3).
-fn channel_label(c: &str) -> Markup {
-    match c {
-        "police_desk" => t("Подразделение миграционной полиции"),
-        "con" => t("Государственная корпорация (ЦОН)"),
-        "portal" => t("Портал «электронного правительства»"),
-        other => html! { (other) },
-    }
-}
-
-fn status_text(s: &str) -> Markup {
-    status_label(s).unwrap_or_else(|| html! { (s) })
-}
-
-fn check_label(c: &str) -> Markup {
-    match c {
-        "completeness" => t("Полнота пакета документов"),
-        "border_crossings" => t("Законный въезд (пересечение границы)"),
-        "records" => t("Судимость, розыск, неоплаченные штрафы"),
-        "iin" => t("ИИН"),
-        "household_quota" => t("Число РВП для домашнего труда"),
-        "pending_pr" => t("Незавершенное заявление на ПМЖ"),
-        "fingerprints" => t("Дактилоскопическая регистрация"),
-        other => html! { (other) },
-    }
-}
-
-fn service_label(s: &str) -> Markup {
-    match s {
-        "rvp" => t("РВП"),
-        "pr" => t("ПМЖ"),
-        other => html! { (other) },
-    }
 }
 
 async fn queue_page(
@@ -781,7 +693,7 @@ mod tests {
     fn every_status_has_a_russian_label() {
         for status in koshi_law::status::Status::ALL {
             let code = status.as_str();
-            assert!(super::status_label(code).is_some(), "{code} has no label");
+            assert!(super::labels::status_label(code).is_some(), "{code} has no label");
         }
     }
 }
