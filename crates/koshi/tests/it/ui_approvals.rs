@@ -48,9 +48,10 @@ async fn status_of(t: &TestApp, id: &str) -> (String, Value) {
     (v["status"].as_str().unwrap().to_string(), v)
 }
 
-async fn a_head_returns_and_approves_a_conclusion_from_the_inbox(t: &TestApp) {
+/// A PR case of ALM-01 with every answer in and a conclusion to issue drafted: its id.
+async fn drafted_pr(t: &TestApp, passport: &str) -> String {
     let (_, v) = t
-        .post("officer", "/api/v1/applications", &pr_request(t, "FA1234567"))
+        .post("officer", "/api/v1/applications", &pr_request(t, passport))
         .await;
     let id = v["id"].as_str().unwrap().to_string();
     send_and_answer(t, &id, &ALL_POSITIVE).await;
@@ -62,6 +63,11 @@ async fn a_head_returns_and_approves_a_conclusion_from_the_inbox(t: &TestApp) {
         )
         .await;
     assert_eq!((s, v["status"].as_str()), (200, Some("conclusion_drafted")), "{v}");
+    id
+}
+
+async fn a_head_returns_and_approves_a_conclusion_from_the_inbox(t: &TestApp) {
+    let id = drafted_pr(t, "FA1234567").await;
     let head = person(t, "head.alm01", "head_of_city_district_police", "ALM-01").await;
     let officer = person(t, "o.alm01", "other", "ALM-01").await;
 
@@ -207,19 +213,7 @@ on_both!(
 /// holds none, the head reads the case and approves it; a district head of ALM-02 neither lists
 /// nor reads it, and the УМС head reads no RVP case of the district.
 async fn the_ums_head_approves_the_department_s_conclusions(t: &TestApp) {
-    let (_, v) = t
-        .post("officer", "/api/v1/applications", &pr_request(t, "FA1234567"))
-        .await;
-    let id = v["id"].as_str().unwrap().to_string();
-    send_and_answer(t, &id, &ALL_POSITIVE).await;
-    let (s, v) = t
-        .post(
-            "officer",
-            &format!("/api/v1/applications/{id}/conclusion"),
-            &json!({"outcome": "issue"}),
-        )
-        .await;
-    assert_eq!((s, v["status"].as_str()), (200, Some("conclusion_drafted")), "{v}");
+    let id = drafted_pr(t, "FA1234567").await;
     let rvp = t
         .file_and_process(&t.request("751234567", "family_reunification"))
         .await;
