@@ -106,6 +106,12 @@ const MIGRATIONS: &[(i64, &str, &str, Option<&str>)] = &[
         "DROP INDEX IF EXISTS documents_number;\nCREATE INDEX documents_number_rare ON documents (number) WHERE form = 'exit_permit' OR form = 'journal';",
         None,
     ),
+    (
+        27,
+        "the agencies' latest answers, for how long each agency takes (the SLA page)",
+        "CREATE INDEX agency_requests_answered ON agency_requests (answered_at) WHERE answered_at IS NOT NULL;",
+        None,
+    ),
 ];
 
 /// Migration 25: the documents of the acts (issue 16). `facts` is the printed content fixed at

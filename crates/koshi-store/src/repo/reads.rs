@@ -320,6 +320,17 @@ impl Store {
         ))
     }
 
+    /// The latest `limit` answered requests to the agencies of п. 14, newest first (how long each
+    /// agency takes; led by the index of migration 27).
+    pub async fn latest_agency_answers(&self, limit: i64) -> StoreResult<Vec<AgencyRequestRow>> {
+        Ok(fetch_all!(
+            self.db(),
+            AgencyRequestRow,
+            "SELECT application_id, agency, sent_at, due_on, state, outcome, detail, answered_at, answered_by FROM agency_requests WHERE answered_at IS NOT NULL ORDER BY answered_at DESC LIMIT $1",
+            limit
+        ))
+    }
+
     pub async fn agency_requests(&self, application_id: &str) -> StoreResult<Vec<AgencyRequestRow>> {
         Ok(fetch_all!(
             self.db(),

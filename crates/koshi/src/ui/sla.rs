@@ -54,6 +54,34 @@ fn figure(n: f64) -> String {
     }
 }
 
+/// An agency's latest answers: how many, their hours from the request in all, and how many came
+/// after the answer's last day.
+#[derive(Default)]
+struct AgencyTimes {
+    answers: u64,
+    hours: f64,
+    late: u64,
+}
+
+/// How long each agency of п. 14 takes, over its latest 500 answers (no case is named).
+async fn agency_times(s: &Service) -> Result<BTreeMap<String, AgencyTimes>, Problem> {
+    let cal = &s.law().calendar;
+    let mut out: BTreeMap<String, AgencyTimes> = BTreeMap::new();
+    for a in s.store.latest_agency_answers(500).await? {
+        let (Ok(sent), Some(Ok(answered))) = (
+            koshi_store::parse_instant(&a.sent_at),
+            a.answered_at.as_deref().map(koshi_store::parse_instant),
+        ) else {
+            continue;
+        };
+        let x = out.entry(a.agency.clone()).or_default();
+        x.answers += 1;
+        x.hours += answered.duration_since(sent).as_secs_f64() / 3600.0;
+        x.late += u64::from(a.due_on.as_str() < cal.civil(answered).date().to_string().as_str());
+    }
+    Ok(out)
+}
+
 /// The open cases the filters select, counted by police body (every page of them, at most 10,000).
 async fn by_unit(s: &Service, caller: &Caller, overdue: bool) -> Result<BTreeMap<String, i64>, Problem> {
     let mut out = BTreeMap::new();
@@ -113,6 +141,10 @@ pub(super) async fn sla_page(
         None
     };
     let registries = crate::metrics::get().registry_times();
+    let agencies = match agency_times(&s).await {
+        Ok(a) => a,
+        Err(e) => return refused(e),
+    };
     let stage_rows: Vec<(String, f64)> = stages
         .iter()
         .map(|(st, n)| (status_words(st).map_or_else(|| st.clone(), ts), *n as f64))
@@ -167,6 +199,29 @@ pub(super) async fn sla_page(
                     }
                 }
             }
+        }
+        h2 { (t("Время ответа органов (п. 14)")) }
+        @if agencies.is_empty() {
+            p.muted { (t("Нет данных.")) }
+        } @else {
+            (bars(
+                "agencies-h",
+                t("Среднее время ответа, ч"),
+                &ts("ч"),
+                &agencies.iter().map(|(a, x)| (a.clone(), x.hours / x.answers.max(1) as f64)).collect::<Vec<_>>(),
+            ))
+            table {
+                thead { tr {
+                    th scope="col" { (t("Орган")) } th scope="col" { (t("Ответов")) }
+                    th scope="col" { (t("Среднее, ч")) } th scope="col" { (t("Позже срока")) }
+                } }
+                tbody {
+                    @for (a, x) in &agencies {
+                        tr { td { (a) } td { (x.answers) } td { (figure(x.hours / x.answers.max(1) as f64)) } td { (x.late) } }
+                    }
+                }
+            }
+            p.muted { (t("По последним 500 ответам.")) }
         }
         @if let Some(outages) = &outages {
             h2 { (t("Журнал сбоев (п. 9-5)")) }

@@ -22,6 +22,15 @@ async fn the_dashboard_shows_stages_and_overdue_cases_by_unit(t: &TestApp) {
     let case = t.file_and_process(&t.request("FA1234567", "labour_contract")).await;
     assert_eq!(case["status"], "awaiting_confirmation", "{case}");
     let due = case["due_on"].as_str().unwrap().to_string();
+    // A PR case whose agencies all answered: how long each agency takes.
+    let (_, pr) = t
+        .post(
+            "officer",
+            "/api/v1/applications",
+            &crate::pr::pr_request(t, "751234567"),
+        )
+        .await;
+    crate::pr::send_and_answer(t, pr["id"].as_str().unwrap(), &crate::pr::ALL_POSITIVE).await;
     let (officer, _) = crate::pr::person_with_role(t, "sla.officer", "officer", "other", "ALM-01").await;
     let (s, html) = page(t, &officer).await;
     assert_eq!(s, 200, "{html}");
