@@ -39,6 +39,44 @@ impl Service {
         self.view(id).await
     }
 
+    /// Who read a case's personal data (the auditor's access log), newest first: a page of
+    /// `limit` (1–500) before the cursor `before` (a previous page's `next`), and the next cursor.
+    pub async fn access_log(
+        &self,
+        caller: &Caller,
+        id: &str,
+        before: Option<&str>,
+        limit: i64,
+    ) -> Result<(Vec<koshi_store::repo::EventRow>, Option<String>), CaseError> {
+        self.authz.allow(caller, "access_log.read")?;
+        let app = self
+            .store
+            .application(id)
+            .await?
+            .ok_or_else(|| CaseError::not_found("application"))?;
+        self.authz
+            .allow_case(caller, "access_log.read", &app.unit, &app.filed_unit)?;
+        let before = match before {
+            None => None,
+            Some(c) => Some(c.split_once('|').ok_or_else(|| {
+                CaseError::unprocessable(
+                    "invalid_cursor",
+                    "/before",
+                    "the cursor is the `next` of a previous page",
+                )
+            })?),
+        };
+        let limit = limit.clamp(1, 500);
+        let mut rows = self.store.access_log(id, before, limit + 1).await?;
+        let next = if rows.len() as i64 > limit {
+            rows.truncate(limit as usize);
+            rows.last().map(|e| format!("{}|{}", e.at, e.id))
+        } else {
+            None
+        };
+        Ok((rows, next))
+    }
+
     /// A case the caller may read (role, unit and party), for what is printed of it.
     pub(crate) async fn readable_case(
         &self,

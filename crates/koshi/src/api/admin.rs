@@ -282,32 +282,9 @@ pub(super) async fn access_log(
     Path(id): Path<String>,
     Query(q): Query<AccessLogQuery>,
 ) -> Result<Json<AccessLogPage>, Problem> {
-    s.authz.allow(&caller, "access_log.read")?;
-    let app = s
-        .store
-        .application(&id)
-        .await?
-        .ok_or_else(|| Problem::not_found("application"))?;
-    s.authz
-        .allow_case(&caller, "access_log.read", &app.unit, &app.filed_unit)?;
-    let before = match q.before.as_deref() {
-        None => None,
-        Some(c) => Some(c.split_once('|').ok_or_else(|| {
-            Problem::unprocessable(
-                "invalid_cursor",
-                "/before",
-                "the cursor is the `next` of a previous page",
-            )
-        })?),
-    };
-    let limit = q.limit.unwrap_or(100).clamp(1, 500);
-    let mut rows = s.store.access_log(&id, before, limit + 1).await?;
-    let next = if rows.len() as i64 > limit {
-        rows.truncate(limit as usize);
-        rows.last().map(|e| format!("{}|{}", e.at, e.id))
-    } else {
-        None
-    };
+    let (rows, next) = s
+        .access_log(&caller, &id, q.before.as_deref(), q.limit.unwrap_or(100))
+        .await?;
     let items = rows
         .into_iter()
         .map(|e| AccessView {

@@ -278,6 +278,27 @@ async fn an_officer_works_through_pages(t: &TestApp) {
         "{page}"
     );
     assert!(!page.contains("Подтвердить решение"), "an auditor decides nothing");
+    // Every read, a page at a time (the case page shows the latest 50): the auditor's, not an officer's.
+    assert!(page.contains(&format!("/ui/cases/{id}/readers")), "{page}");
+    let readers = http
+        .get(format!("{}/ui/cases/{id}/readers", t.base))
+        .header("cookie", &auditor)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(readers.status(), 200);
+    let readers = readers.text().await.unwrap();
+    assert!(
+        readers.contains("officer@ALM-01:user:") && readers.contains("auditor@"),
+        "{readers}"
+    );
+    let r = http
+        .get(format!("{}/ui/cases/{id}/readers", t.base))
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 403, "an officer does not read the access log");
     let page = http
         .get(format!("{}/ui/audit", t.base))
         .header("cookie", &auditor)
