@@ -1,4 +1,6 @@
-//! Desk intake of an RVP application (issue 17 item 4, п. 5–8): the officer chooses the purpose,
+//! Desk intake of an RVP application (issue 17 item 4, п. 5–8), at a police body or at a ЦОН
+//! branch (which chooses the police body of the place of registration and attaches each
+//! document's electronic copy, п. 5, 7): the person at the desk chooses the purpose,
 //! sees at once which documents it needs (the requirements in force, with their conditions and
 //! norms), enters the filing, and checks the package before taking it — the same counter check
 //! the filing runs (`Service::precheck_rvp`): missing and expired documents, a late filing.
@@ -17,11 +19,14 @@ use maud::{Markup, html};
 
 use super::lang::{t, ts};
 use super::{SignedIn, html_response, page, refused, session_caller};
+use base64::Engine;
+
 use crate::model::{
-    ApplicationRequest, DocumentInput, Ground, IdentityDocumentInput, InvitingPartyInput, PaperFilingInput, PersonInput,
+    ApplicationRequest, AttachmentInput, DocumentInput, Ground, IdentityDocumentInput, InvitingPartyInput,
+    PaperFilingInput, PersonInput,
 };
 use crate::problem::Problem;
-use crate::service::Service;
+use crate::service::{Caller, Service};
 
 /// The form's fields as sent (a document's fields are `doc.KIND`, `issued.KIND`, `expires.KIND`).
 type Values = BTreeMap<String, String>;
@@ -81,15 +86,19 @@ fn documents_for<'a>(
     out
 }
 
-/// The application the form describes, as the API takes it.
-fn filing(s: &Service, values: &Values) -> Result<ApplicationRequest, Problem> {
+/// The electronic copies a ЦОН attaches, by document kind: (media type, bytes).
+type Copies = BTreeMap<String, (String, Vec<u8>)>;
+
+/// The application the form describes, as the API takes it (a ЦОН's with its copies).
+fn filing(s: &Service, caller: &Caller, values: &Values, copies: &Copies) -> Result<ApplicationRequest, Problem> {
+    let con = caller.role == "con_operator";
     let law = s.law();
     let purpose = law
         .requirements
         .purpose(v(values, "purpose"))
         .ok_or_else(|| Problem::unprocessable("unknown_purpose", "/purpose", "choose the purpose of stay"))?;
     let party = PartyKind::parse(v(values, "party_kind")).unwrap_or(PartyKind::Citizen);
-    let (filed_at, paper_filing) = match opt(values, "paper_received") {
+    let (filed_at, paper_filing) = match opt(values, "paper_received").filter(|_| !con) {
         None => (None, None),
         Some(at) => {
             let civil: jiff::civil::DateTime = at.parse().map_err(|_| {
@@ -117,13 +126,17 @@ fn filing(s: &Service, values: &Values) -> Result<ApplicationRequest, Problem> {
             number: None,
             issued_on: opt(values, &format!("issued.{}", d.kind)),
             expires_on: opt(values, &format!("expires.{}", d.kind)),
-            attachment: None,
+            attachment: copies.get(&d.kind).map(|(media, bytes)| AttachmentInput {
+                media_type: media.clone(),
+                content_base64: Some(base64::engine::general_purpose::STANDARD.encode(bytes)),
+                sha256: None,
+            }),
         })
         .collect();
     Ok(ApplicationRequest {
         kind: "rvp".into(),
-        channel: Some("police_desk".into()),
-        police_unit: None,
+        channel: Some(if con { "con" } else { "police_desk" }.into()),
+        police_unit: if con { opt(values, "police_unit") } else { None },
         filed_at,
         paper_filing,
         purpose: purpose.id.clone(),
@@ -170,8 +183,10 @@ enum Checked {
     Refused(String),
 }
 
-fn form(s: &Service, values: &Values, csrf: &str, checked: Option<&Checked>) -> Markup {
+fn form(s: &Service, caller: &Caller, values: &Values, csrf: &str, checked: Option<&Checked>) -> Markup {
     let law = s.law();
+    let con = caller.role == "con_operator";
+    let police: Vec<_> = s.authz.units().filter(|u| u.kind == "city_district_police").collect();
     let purpose = law.requirements.purpose(v(values, "purpose"));
     let name_of = |kind: &str| {
         law.requirements
@@ -216,9 +231,20 @@ fn form(s: &Service, values: &Values, csrf: &str, checked: Option<&Checked>) -> 
                 Some(Checked::Refused(why)) => div.verdict.bad role="alert" { p { (why) } },
                 None => {}
             }
-            form method="post" action="/ui/intake" {
+            form method="post" action="/ui/intake" enctype="multipart/form-data" {
                 input type="hidden" name="csrf" value=(csrf);
                 input type="hidden" name="purpose" value=(purpose.id);
+                @if con {
+                    p {
+                        label for="police_unit" { (t("Орган полиции по месту регистрации")) }
+                        select #police_unit name="police_unit" required {
+                            option value="" { (t("— выберите —")) }
+                            @for u in &police {
+                                option value=(u.id) selected[v(values, "police_unit") == u.id] { (u.name_ru) }
+                            }
+                        }
+                    }
+                }
                 h2 { (t("Принимающая сторона")) }
                 p {
                     label for="party_kind" { (t("Кто приглашает")) }
@@ -248,7 +274,9 @@ fn form(s: &Service, values: &Values, csrf: &str, checked: Option<&Checked>) -> 
                     table {
                         thead { tr {
                             th scope="col" { (t("Представлен")) } th scope="col" { (t("Документ")) }
-                            th scope="col" { (t("Выдан")) } th scope="col" { (t("Действителен до")) } th scope="col" { (t("Норма")) }
+                            th scope="col" { (t("Выдан")) } th scope="col" { (t("Действителен до")) }
+                            @if con { th scope="col" { (t("Электронная копия")) } }
+                            th scope="col" { (t("Норма")) }
                         } }
                         tbody {
                             @for d in documents_for(&law.requirements, purpose) {
@@ -258,17 +286,22 @@ fn form(s: &Service, values: &Values, csrf: &str, checked: Option<&Checked>) -> 
                                     td { label for=(id) { (name_of(&d.kind)) } @if let Some(c) = condition(d) { br; span.muted { (c) } } }
                                     td { input name={ "issued." (d.kind) } type="date" aria-label={ (ts("Выдан")) ": " (name_of(&d.kind)) } value=(v(values, &format!("issued.{}", d.kind))); }
                                     td { input name={ "expires." (d.kind) } type="date" aria-label={ (ts("Действителен до")) ": " (name_of(&d.kind)) } value=(v(values, &format!("expires.{}", d.kind))); }
+                                    @if con {
+                                        td { input name={ "copy." (d.kind) } type="file" accept="application/pdf,image/jpeg,image/png" aria-label={ (ts("Электронная копия")) ": " (name_of(&d.kind)) }; }
+                                    }
                                     td { (d.citation) }
                                 }
                             }
                         }
                     }
                 }
-                h2 { (t("Заявление, принятое ранее на бумаге")) }
-                p.muted { (t("Только если документы получены раньше и вносятся сейчас: время получения, номер бумажной расписки и причина.")) }
-                (text("paper_received", t("Получено (время Астаны)"), "datetime-local", false))
-                (text("paper_receipt", t("Номер бумажной расписки"), "text", false))
-                (text("paper_reason", t("Причина внесения позже"), "text", false))
+                @if !con {
+                    h2 { (t("Заявление, принятое ранее на бумаге")) }
+                    p.muted { (t("Только если документы получены раньше и вносятся сейчас: время получения, номер бумажной расписки и причина.")) }
+                    (text("paper_received", t("Получено (время Астаны)"), "datetime-local", false))
+                    (text("paper_receipt", t("Номер бумажной расписки"), "text", false))
+                    (text("paper_reason", t("Причина внесения позже"), "text", false))
+                }
                 p {
                     button type="submit" name="action" value="check" { (t("Проверить пакет")) }
                     " "
@@ -276,6 +309,16 @@ fn form(s: &Service, values: &Values, csrf: &str, checked: Option<&Checked>) -> 
                 }
             }
         }
+    }
+}
+
+/// Who takes documents at a desk: an officer of a police body, or a ЦОН operator (п. 5).
+fn desk(caller: &Caller) -> Result<(), Problem> {
+    match caller.role.as_str() {
+        "officer" | "con_operator" => Ok(()),
+        _ => Err(Problem::forbidden(
+            "documents are taken at a police body's or a ЦОН's desk (п. 5)",
+        )),
     }
 }
 
@@ -288,14 +331,11 @@ pub(super) async fn intake_page(
         Ok(c) => c,
         Err(r) => return r,
     };
-    if caller.role != "officer" {
-        return refused(Problem::forbidden("desk intake is a police officer's (п. 5)"));
-    }
-    if let Err(p) = s.authz.allow(&caller, "application.file") {
+    if let Err(p) = desk(&caller).and_then(|_| s.authz.allow(&caller, "application.file").map_err(Problem::from)) {
         return refused(p);
     }
     let values: Values = q.into_iter().filter(|(k, _)| k == "purpose").collect();
-    let body = form(&s, &values, &csrf, None);
+    let body = form(&s, &caller, &values, &csrf, None);
     html_response(
         StatusCode::OK,
         page(
@@ -306,22 +346,75 @@ pub(super) async fn intake_page(
     )
 }
 
-pub(super) async fn intake_post(State(s): State<Service>, headers: HeaderMap, body: axum::body::Bytes) -> Response {
-    let (caller, csrf) = match session_caller(&s, &headers).await {
-        Ok(c) => c,
-        Err(r) => return r,
-    };
-    let Ok(pairs) = serde_urlencoded::from_bytes::<Vec<(String, String)>>(&body) else {
-        return refused(Problem::bad_request("malformed_form", "the form cannot be read"));
-    };
-    if pairs.len() > 200 {
-        return refused(Problem::new(
+/// The most fields a form may carry (a document's four and a copy each, the party and the person).
+const MAX_FIELDS: usize = 200;
+
+/// The form's fields and copies, sent as a page posts them: multipart (with copies) or urlencoded.
+async fn read_form(req: axum::extract::Request) -> Result<(Values, Copies), Problem> {
+    use axum::extract::FromRequest;
+    let multipart = req
+        .headers()
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("multipart/form-data"));
+    let malformed = || Problem::bad_request("malformed_form", "the form cannot be read");
+    let too_many = || {
+        Problem::new(
             StatusCode::PAYLOAD_TOO_LARGE,
             "too_many_fields",
             "the form has too many fields",
-        ));
+        )
+    };
+    let mut values = Values::new();
+    let mut copies = Copies::new();
+    if multipart {
+        let mut m = axum::extract::Multipart::from_request(req, &())
+            .await
+            .map_err(|_| malformed())?;
+        let mut n = 0;
+        while let Some(field) = m.next_field().await.map_err(|_| malformed())? {
+            n += 1;
+            if n > MAX_FIELDS {
+                return Err(too_many());
+            }
+            let name = field.name().unwrap_or_default().to_string();
+            let media = field.content_type().map(str::to_owned);
+            let is_file = field.file_name().is_some();
+            let bytes = field.bytes().await.map_err(|_| malformed())?;
+            match name.strip_prefix("copy.") {
+                Some(kind) if is_file => {
+                    if !bytes.is_empty() {
+                        copies.insert(kind.to_string(), (media.unwrap_or_default(), bytes.to_vec()));
+                    }
+                }
+                _ => {
+                    let text = String::from_utf8(bytes.to_vec()).map_err(|_| malformed())?;
+                    values.insert(name, text);
+                }
+            }
+        }
+    } else {
+        let body = axum::body::Bytes::from_request(req, &())
+            .await
+            .map_err(|_| malformed())?;
+        let pairs = serde_urlencoded::from_bytes::<Vec<(String, String)>>(&body).map_err(|_| malformed())?;
+        if pairs.len() > MAX_FIELDS {
+            return Err(too_many());
+        }
+        values = pairs.into_iter().collect();
     }
-    let values: Values = pairs.into_iter().collect();
+    Ok((values, copies))
+}
+
+pub(super) async fn intake_post(State(s): State<Service>, req: axum::extract::Request) -> Response {
+    let (caller, csrf) = match session_caller(&s, req.headers()).await {
+        Ok(c) => c,
+        Err(r) => return r,
+    };
+    let (values, copies) = match read_form(req).await {
+        Ok(f) => f,
+        Err(p) => return refused(p),
+    };
     if !crate::accounts::same_secret(v(&values, "csrf"), &csrf) {
         return refused(Problem::new(
             StatusCode::FORBIDDEN,
@@ -333,10 +426,10 @@ pub(super) async fn intake_post(State(s): State<Service>, headers: HeaderMap, bo
     if let Err(p) = crate::edge::check_form_text(&fields) {
         return refused(p);
     }
-    if caller.role != "officer" {
-        return refused(Problem::forbidden("desk intake is a police officer's (п. 5)"));
+    if let Err(p) = desk(&caller) {
+        return refused(p);
     }
-    let req = match filing(&s, &values) {
+    let req = match filing(&s, &caller, &values, &copies) {
         Ok(r) => r,
         Err(p) => return refused(p),
     };
@@ -346,7 +439,7 @@ pub(super) async fn intake_post(State(s): State<Service>, headers: HeaderMap, bo
             page(
                 &ts("Приём документов на РВП"),
                 Some(SignedIn::new(&s, &caller, Some(csrf.clone()))),
-                form(&s, &values, &csrf, Some(&checked)),
+                form(&s, &caller, &values, &csrf, Some(&checked)),
             ),
         )
     };

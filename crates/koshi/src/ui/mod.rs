@@ -109,7 +109,7 @@ fn page(title: &str, signed_in: Option<SignedIn<'_>>, body: Markup) -> Markup {
                         @if who.caller.role != "admin" {
                             a href="/ui/queue" { (t("Очередь")) }
                         }
-                        @if who.caller.role == "officer" {
+                        @if matches!(who.caller.role.as_str(), "officer" | "con_operator") {
                             a href="/ui/intake" { (t("Приём документов")) }
                         }
                         @if who.caller.role == "con_operator" {

@@ -121,13 +121,12 @@ async fn an_officer_takes_an_rvp_at_the_desk(t: &TestApp) {
     assert_eq!(case["receipt"]["form"], "App. 1-3");
     assert_eq!(case["receipt"]["grounds"][0]["code"], "missing_document");
 
-    // A forged form and a ЦОН operator: refused, nothing written.
+    // A forged form and an auditor: refused, nothing written.
     let before = t.counts().await;
     let mut forged = whole.clone();
     forged[0].1 = "forged".into();
     assert_eq!(post(t, &cookie, &forged, "file").await.status(), 403);
-    let (operator, operator_csrf) =
-        crate::pr::person_with_role(t, "desk.operator", "con_operator", "other", "CON-ALM-01").await;
+    let (operator, operator_csrf) = crate::pr::person_with_role(t, "desk.auditor", "auditor", "other", "MVD").await;
     let r = t
         .http
         .get(format!("{}/ui/intake", t.base))
@@ -146,3 +145,106 @@ async fn an_officer_takes_an_rvp_at_the_desk(t: &TestApp) {
 }
 
 on_both!(desk_intake, Default::default(), an_officer_takes_an_rvp_at_the_desk);
+
+/// A multipart form as a browser sends one: text fields, then each file with its media type.
+fn multipart(fields: &[(String, String)], files: &[(&str, &str, &[u8])]) -> (String, Vec<u8>) {
+    let boundary = "koshi-test-boundary-7f3a";
+    let mut body = Vec::new();
+    for (k, v) in fields {
+        body.extend(format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{k}\"\r\n\r\n{v}\r\n").as_bytes());
+    }
+    for (name, media, bytes) in files {
+        body.extend(
+            format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"; filename=\"copy\"\r\nContent-Type: {media}\r\n\r\n")
+                .as_bytes(),
+        );
+        body.extend(*bytes);
+        body.extend(b"\r\n");
+    }
+    body.extend(format!("--{boundary}--\r\n").as_bytes());
+    (format!("multipart/form-data; boundary={boundary}"), body)
+}
+
+/// п. 5, 7: a ЦОН operator takes the documents with their electronic copies for the police body
+/// of the place of registration, which owns the case; a "copy" that is not what its media type
+/// says is refused with nothing written; the ЦОН gives no earlier filing instant.
+async fn a_con_operator_takes_an_rvp_with_its_copies(t: &TestApp) {
+    let (cookie, csrf) = crate::pr::person_with_role(t, "desk.con", "con_operator", "other", "CON-ALM-01").await;
+    let page = t
+        .http
+        .get(format!("{}/ui/intake?purpose=labour_contract", t.base))
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains(r#"name="police_unit""#) && page.contains(r#"name="copy.health_insurance""#),
+        "{page}"
+    );
+    assert!(
+        !page.contains("paper_received"),
+        "a ЦОН gives no earlier filing instant"
+    );
+    let mut f = fields(t, "FA1234567", "labour_contract", &csrf);
+    f.push(("police_unit".into(), "ALM-01".into()));
+    f.push(("action".into(), "file".into()));
+    let kinds: Vec<String> = f
+        .iter()
+        .filter_map(|(k, _)| k.strip_prefix("doc.").map(str::to_owned))
+        .collect();
+    let names: Vec<String> = kinds.iter().map(|k| format!("copy.{k}")).collect();
+    let post = |body: (String, Vec<u8>)| {
+        koshi_registries::tls::client_builder()
+            .redirect(Policy::none())
+            .build()
+            .unwrap()
+            .post(format!("{}/ui/intake", t.base))
+            .header("cookie", &cookie)
+            .header("content-type", body.0)
+            .body(body.1)
+            .send()
+    };
+    // A "PDF" that is an executable: refused, nothing written.
+    let before = t.counts().await;
+    let mut bad: Vec<(&str, &str, &[u8])> = names
+        .iter()
+        .map(|n| (n.as_str(), "application/pdf", &b"%PDF-1.4 copy"[..]))
+        .collect();
+    bad[0].2 = b"MZ\x90\x00 not a pdf";
+    let r = post(multipart(&f, &bad)).await.unwrap();
+    assert_eq!(r.status(), 422);
+    assert!(r.text().await.unwrap().contains("verdict bad"));
+    assert_eq!(t.counts().await, before);
+    // With a copy of each document: the case of ALM-01, filed at the ЦОН.
+    let good: Vec<(&str, &str, &[u8])> = names
+        .iter()
+        .map(|n| (n.as_str(), "application/pdf", &b"%PDF-1.4 copy"[..]))
+        .collect();
+    let r = post(multipart(&f, &good)).await.unwrap();
+    assert_eq!(r.status(), 303);
+    let id = r.headers()["location"]
+        .to_str()
+        .unwrap()
+        .strip_prefix("/ui/cases/")
+        .unwrap()
+        .to_string();
+    let case = t.case(&id).await;
+    assert_eq!(
+        (
+            case["channel"].as_str(),
+            case["unit"].as_str(),
+            case["receipt"]["form"].as_str()
+        ),
+        (Some("con"), Some("ALM-01"), Some("App. 1-2")),
+        "{case}"
+    );
+}
+
+on_both!(
+    con_intake,
+    Default::default(),
+    a_con_operator_takes_an_rvp_with_its_copies
+);
