@@ -346,6 +346,43 @@ impl Service {
         Ok((grounds, late_citation, act_used))
     }
 
+    /// п. 5 абз. 3: at a ЦОН the person's IIN comes from ГБД ФЛ, not from a paper. The query is a
+    /// read of personal data before any case exists, recorded as such in the audit trail (who
+    /// asked, when; the answer found or not — never the number itself). A registry that does not
+    /// answer says so: the operator does not guess the IIN.
+    pub async fn iin_from_gbd_fl(
+        &self,
+        caller: &Caller,
+        q: &koshi_registries::PersonQuery,
+    ) -> Result<Option<String>, CaseError> {
+        self.authz.allow(caller, "application.file")?;
+        if caller.role != "con_operator" {
+            return Err(CaseError::forbidden(
+                "the ГБД ФЛ query at intake is a ЦОН's (п. 5 абз. 3)",
+            ));
+        }
+        let answer = tokio::time::timeout(self.config.registry_timeout, self.registries.gbd_fl.iin(q))
+            .await
+            .map_err(|_| CaseError::unavailable("ГБД ФЛ did not answer in time; try again"))?
+            .map_err(|_| CaseError::unavailable("ГБД ФЛ did not answer; try again"))?;
+        let now_s = instant(self.now());
+        let version = citation::version_on(self.law().calendar.civil(self.now()).date())
+            .map_err(|e| CaseError::unprocessable("no_rules_version", "/", e.to_string()))?;
+        self.store
+            .write(Unit::new().with(repo::insert_event(repo::NewEvent {
+                id: new_id(),
+                application_id: None,
+                at: now_s,
+                actor: caller.actor(),
+                action: "personal_data.query".into(),
+                citation: std::borrow::Cow::Borrowed("п. 5 абз. 3"),
+                rules_version: std::borrow::Cow::Borrowed(version.id),
+                detail: serde_json::json!({"registry": "gbd_fl", "found": answer.iin.is_some()}).to_string(),
+            })))
+            .await?;
+        Ok(answer.iin)
+    }
+
     /// The desk's check before the documents are taken (issue 17): what the counter would find
     /// in this filing now — the grounds of a refusal to accept, none when the package is whole.
     /// Nothing is written; the filing is validated as a filing is.

@@ -154,7 +154,7 @@ fn filing(s: &Service, caller: &Caller, values: &Values, copies: &Copies) -> Res
             given_names: v(values, "given_names").into(),
             birth_date: v(values, "birth_date").into(),
             citizenship: v(values, "citizenship").to_uppercase(),
-            iin: None,
+            iin: if con { opt(values, "iin") } else { None },
             document: IdentityDocumentInput {
                 kind: "passport".into(),
                 number: v(values, "passport_number").into(),
@@ -181,6 +181,8 @@ enum Checked {
     Whole,
     Grounds(Vec<Ground>),
     Refused(String),
+    /// What ГБД ФЛ answered for the person (a ЦОН's query, п. 5 абз. 3).
+    Gbd(Option<String>),
 }
 
 fn form(s: &Service, caller: &Caller, values: &Values, csrf: &str, checked: Option<&Checked>) -> Markup {
@@ -229,6 +231,8 @@ fn form(s: &Service, caller: &Caller, values: &Values, csrf: &str, checked: Opti
                     ul { @for g in grounds { li { (name_of(g.document.as_deref().unwrap_or(""))) " — " (g.detail) " (" (g.citation) ")" } } }
                 },
                 Some(Checked::Refused(why)) => div.verdict.bad role="alert" { p { (why) } },
+                Some(Checked::Gbd(Some(iin))) => div.verdict.good role="status" { p { (t("ИИН из ГБД ФЛ: ")) (iin) } },
+                Some(Checked::Gbd(None)) => div.verdict.bad role="status" { p { (t("ГБД ФЛ не знает ИИН этого человека.")) } },
                 None => {}
             }
             form method="post" action="/ui/intake" enctype="multipart/form-data" {
@@ -266,6 +270,10 @@ fn form(s: &Service, caller: &Caller, values: &Values, csrf: &str, checked: Opti
                 (text("citizenship", t("Гражданство (код ISO, XXX — без гражданства)"), "text", true))
                 (text("passport_number", t("Номер паспорта"), "text", true))
                 (text("passport_expires", t("Паспорт действителен до"), "date", true))
+                @if con {
+                    @if let Some(iin) = opt(values, "iin") { input type="hidden" name="iin" value=(iin); }
+                    p { button type="submit" name="action" value="gbd" formnovalidate { (t("Запросить ИИН в ГБД ФЛ")) } }
+                }
                 (text("stay_until", t("Законное пребывание до"), "date", false))
                 p { label { input name="visa_free" type="checkbox" value="1" checked[v(values, "visa_free") == "1"]; " " (t("Прибыл из государства с безвизовым порядком")) } }
                 h2 #docs-h { (t("Документы для этой цели")) }
@@ -443,6 +451,43 @@ pub(super) async fn intake_post(State(s): State<Service>, req: axum::extract::Re
             ),
         )
     };
+    if v(&values, "action") == "gbd" {
+        let birth = v(&values, "birth_date").parse::<jiff::civil::Date>();
+        let Ok(birth) = birth else {
+            return again(
+                Checked::Refused(ts("Для запроса нужны номер паспорта, гражданство и дата рождения.")),
+                StatusCode::UNPROCESSABLE_ENTITY,
+            );
+        };
+        let q = koshi_registries::PersonQuery {
+            document_number: v(&values, "passport_number").to_uppercase(),
+            citizenship: v(&values, "citizenship").to_uppercase(),
+            birth_date: birth,
+            iin: None,
+        };
+        return match s.iin_from_gbd_fl(&caller, &q).await {
+            Ok(iin) => {
+                let mut values = values.clone();
+                values.remove("iin");
+                if let Some(i) = &iin {
+                    values.insert("iin".into(), i.clone());
+                }
+                html_response(
+                    StatusCode::OK,
+                    page(
+                        &ts("Приём документов на РВП"),
+                        Some(SignedIn::new(&s, &caller, Some(csrf.clone()))),
+                        form(&s, &caller, &values, &csrf, Some(&Checked::Gbd(iin))),
+                    ),
+                )
+            }
+            Err(e) => {
+                let p = Problem::from(e);
+                let status = StatusCode::from_u16(p.status).unwrap_or(StatusCode::SERVICE_UNAVAILABLE);
+                again(Checked::Refused(p.detail.clone()), status)
+            }
+        };
+    }
     if v(&values, "action") == "check" {
         return match s.precheck_rvp(&caller, &req).await {
             Ok(g) if g.is_empty() => again(Checked::Whole, StatusCode::OK),

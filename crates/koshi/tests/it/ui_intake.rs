@@ -207,6 +207,25 @@ async fn a_con_operator_takes_an_rvp_with_its_copies(t: &TestApp) {
             .body(body.1)
             .send()
     };
+    // п. 5 абз. 3: the IIN from ГБД ФЛ, asked from the page; the query is recorded, without the number.
+    let mut ask = f.clone();
+    ask.retain(|(k, _)| k != "action");
+    ask.push(("action".into(), "gbd".into()));
+    let events = |c: Vec<(String, i64)>| c.into_iter().find(|(t, _)| t == "events").map(|(_, n)| n).unwrap();
+    let before_query = events(t.counts().await);
+    let r = post(multipart(&ask, &[])).await.unwrap();
+    assert_eq!(r.status(), 200);
+    let page = r.text().await.unwrap();
+    assert!(
+        page.contains("ИИН из ГБД ФЛ: 900315300123") && page.contains(r#"name="iin" value="900315300123""#),
+        "{page}"
+    );
+    assert_eq!(
+        events(t.counts().await),
+        before_query + 1,
+        "the query is one audit event"
+    );
+    f.push(("iin".into(), "900315300123".into()));
     // A "PDF" that is an executable: refused, nothing written.
     let before = t.counts().await;
     let mut bad: Vec<(&str, &str, &[u8])> = names
