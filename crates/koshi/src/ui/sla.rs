@@ -61,6 +61,8 @@ struct AgencyTimes {
     answers: u64,
     hours: f64,
     late: u64,
+    /// Answers whose stored instants do not read: counted and shown, never taken as on time.
+    unreadable: u64,
 }
 
 /// How long each agency of п. 14 takes, over its latest 500 answers (no case is named).
@@ -68,13 +70,14 @@ async fn agency_times(s: &Service) -> Result<BTreeMap<String, AgencyTimes>, Prob
     let cal = &s.law().calendar;
     let mut out: BTreeMap<String, AgencyTimes> = BTreeMap::new();
     for a in s.store.latest_agency_answers(500).await? {
+        let x = out.entry(a.agency.clone()).or_default();
         let (Ok(sent), Some(Ok(answered))) = (
             koshi_store::parse_instant(&a.sent_at),
             a.answered_at.as_deref().map(koshi_store::parse_instant),
         ) else {
+            x.unreadable += 1;
             continue;
         };
-        let x = out.entry(a.agency.clone()).or_default();
         x.answers += 1;
         x.hours += answered.duration_since(sent).as_secs_f64() / 3600.0;
         x.late += u64::from(a.due_on.as_str() < cal.civil(answered).date().to_string().as_str());
@@ -213,11 +216,11 @@ pub(super) async fn sla_page(
             table {
                 thead { tr {
                     th scope="col" { (t("Орган")) } th scope="col" { (t("Ответов")) }
-                    th scope="col" { (t("Среднее, ч")) } th scope="col" { (t("Позже срока")) }
+                    th scope="col" { (t("Среднее, ч")) } th scope="col" { (t("Позже срока")) } th scope="col" { (t("Не прочитано")) }
                 } }
                 tbody {
                     @for (a, x) in &agencies {
-                        tr { td { (a) } td { (x.answers) } td { (figure(x.hours / x.answers.max(1) as f64)) } td { (x.late) } }
+                        tr { td { (a) } td { (x.answers) } td { (figure(x.hours / x.answers.max(1) as f64)) } td { (x.late) } td { (x.unreadable) } }
                     }
                 }
             }
