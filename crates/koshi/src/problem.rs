@@ -4,6 +4,7 @@
 use axum::Json;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use koshi_cases::CaseError;
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -59,41 +60,32 @@ impl Problem {
             errors: Vec::new(),
         }))
     }
+    // The edge's own refusals are the case core's errors, mapped as every other (`From` below):
+    // one definition of each code's shape.
     pub fn unprocessable(code: &str, pointer: &str, detail: impl Into<String>) -> Problem {
-        let detail = detail.into();
-        let mut p = Problem::new(StatusCode::UNPROCESSABLE_ENTITY, code, detail.clone());
-        p.errors.push(FieldError {
-            pointer: pointer.to_string(),
-            detail,
-        });
-        p
+        CaseError::unprocessable(code, pointer, detail).into()
     }
     pub fn bad_request(code: &str, detail: impl Into<String>) -> Problem {
-        Problem::new(StatusCode::BAD_REQUEST, code, detail)
+        CaseError::bad_request(code, detail).into()
     }
     pub fn not_found(what: &str) -> Problem {
-        Problem::new(StatusCode::NOT_FOUND, "not_found", format!("{what} not found"))
+        CaseError::not_found(what).into()
     }
     pub fn conflict(code: &str, detail: impl Into<String>) -> Problem {
-        Problem::new(StatusCode::CONFLICT, code, detail)
+        CaseError::conflict(code, detail).into()
     }
     pub fn unauthorized(detail: &str) -> Problem {
-        Problem::new(StatusCode::UNAUTHORIZED, "unauthorized", detail)
+        CaseError::unauthorized(detail).into()
     }
     pub fn forbidden(detail: impl Into<String>) -> Problem {
-        Problem::new(StatusCode::FORBIDDEN, "forbidden", detail)
+        CaseError::forbidden(detail).into()
     }
     /// An internal failure: logged with its cause, answered without it.
     pub fn internal(cause: &dyn std::fmt::Display) -> Problem {
-        tracing::error!(error = %cause, "internal error");
-        Problem::new(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "internal",
-            "an internal error occurred; it has been logged",
-        )
+        CaseError::internal(cause).into()
     }
     pub fn unavailable(detail: impl Into<String>) -> Problem {
-        Problem::new(StatusCode::SERVICE_UNAVAILABLE, "unavailable", detail)
+        CaseError::unavailable(detail).into()
     }
 }
 
@@ -116,8 +108,8 @@ impl IntoResponse for Problem {
 }
 
 /// The one place a use case's error becomes an HTTP status: its kind decides it.
-impl From<koshi_cases::CaseError> for Problem {
-    fn from(e: koshi_cases::CaseError) -> Problem {
+impl From<CaseError> for Problem {
+    fn from(e: CaseError) -> Problem {
         use koshi_cases::Kind;
         let status = match e.kind {
             Kind::Malformed => StatusCode::BAD_REQUEST,
@@ -147,6 +139,6 @@ impl From<koshi_cases::CaseError> for Problem {
 
 impl From<koshi_store::StoreError> for Problem {
     fn from(e: koshi_store::StoreError) -> Problem {
-        Problem::from(koshi_cases::CaseError::from(e))
+        Problem::from(CaseError::from(e))
     }
 }

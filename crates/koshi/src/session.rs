@@ -69,78 +69,76 @@ impl FromRequestParts<Service> for Authed {
 }
 
 async fn caller_of(parts: &mut Parts, service: &Service) -> Result<Caller, Problem> {
-    {
-        if let Some(header) = parts.headers.get(axum::http::header::AUTHORIZATION) {
-            let header = header
-                .to_str()
-                .map_err(|_| Problem::unauthorized("the Authorization header is not text"))?;
-            let token = header
-                .strip_prefix("Bearer ")
-                .or_else(|| header.strip_prefix("bearer "))
-                .map(str::trim)
-                .filter(|t| !t.is_empty())
-                .ok_or_else(|| Problem::unauthorized("the Authorization header must be 'Bearer <token>'"))?;
-            let hash = token_hash(token);
-            let row = service
-                .store
-                .token_by_hash(&hash)
-                .await?
-                .ok_or_else(|| Problem::unauthorized("the token is not valid"))?;
-            if row.revoked_at.is_some() {
-                return Err(Problem::unauthorized("the token has been revoked"));
-            }
-            if let Some(end) = &row.expires_at
-                && end.parse::<jiff::Timestamp>().map_or(true, |end| end <= service.now())
-            {
-                return Err(Problem::unauthorized("the token has expired: sign in again"));
-            }
-            // A portal token acts for the one inviting party its ЭЦП proved (issue 14 item 4);
-            // one bound to no party (issued before) acts for nobody.
-            if row.role == "portal" && row.party.is_none() {
-                return Err(Problem::unauthorized(
-                    "this portal token is bound to no inviting party: sign in with the ЭЦП (POST /api/v1/portal/sessions)",
-                ));
-            }
-            return Ok(Caller {
-                token_id: row.id,
-                role: row.role,
-                unit: row.unit,
-                post: None,
-                party: row.party,
-            });
-        }
-        // A person's session: the cookie, and for every change the CSRF token in a header.
-        let Some(secret) = session_cookie(&parts.headers) else {
-            return Err(Problem::unauthorized("a bearer token or a session is required"));
-        };
-        let (session, user) = crate::accounts::session(&service.store, &secret, service.now())
+    if let Some(header) = parts.headers.get(axum::http::header::AUTHORIZATION) {
+        let header = header
+            .to_str()
+            .map_err(|_| Problem::unauthorized("the Authorization header is not text"))?;
+        let token = header
+            .strip_prefix("Bearer ")
+            .or_else(|| header.strip_prefix("bearer "))
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
+            .ok_or_else(|| Problem::unauthorized("the Authorization header must be 'Bearer <token>'"))?;
+        let hash = token_hash(token);
+        let row = service
+            .store
+            .token_by_hash(&hash)
             .await?
-            .ok_or_else(|| Problem::unauthorized("the session has ended; sign in again"))?;
-        if user.role == "portal" {
+            .ok_or_else(|| Problem::unauthorized("the token is not valid"))?;
+        if row.revoked_at.is_some() {
+            return Err(Problem::unauthorized("the token has been revoked"));
+        }
+        if let Some(end) = &row.expires_at
+            && end.parse::<jiff::Timestamp>().map_or(true, |end| end <= service.now())
+        {
+            return Err(Problem::unauthorized("the token has expired: sign in again"));
+        }
+        // A portal token acts for the one inviting party its ЭЦП proved (issue 14 item 4);
+        // one bound to no party (issued before) acts for nobody.
+        if row.role == "portal" && row.party.is_none() {
             return Err(Problem::unauthorized(
-                "an inviting party signs in with its ЭЦП (POST /api/v1/portal/sessions), not with a password",
+                "this portal token is bound to no inviting party: sign in with the ЭЦП (POST /api/v1/portal/sessions)",
             ));
         }
-        let safe = matches!(
-            parts.method,
-            axum::http::Method::GET | axum::http::Method::HEAD | axum::http::Method::OPTIONS
-        );
-        if !safe {
-            let given = parts
-                .headers
-                .get("x-csrf-token")
-                .and_then(|v| v.to_str().ok())
-                .unwrap_or("");
-            if !crate::accounts::same_secret(given, &session.csrf_token) {
-                return Err(Problem::new(
-                    axum::http::StatusCode::FORBIDDEN,
-                    "csrf_token_invalid",
-                    "a change made with a session needs its X-CSRF-Token header",
-                ));
-            }
-        }
-        Ok(Caller::of_account(user))
+        return Ok(Caller {
+            token_id: row.id,
+            role: row.role,
+            unit: row.unit,
+            post: None,
+            party: row.party,
+        });
     }
+    // A person's session: the cookie, and for every change the CSRF token in a header.
+    let Some(secret) = session_cookie(&parts.headers) else {
+        return Err(Problem::unauthorized("a bearer token or a session is required"));
+    };
+    let (session, user) = crate::accounts::session(&service.store, &secret, service.now())
+        .await?
+        .ok_or_else(|| Problem::unauthorized("the session has ended; sign in again"))?;
+    if user.role == "portal" {
+        return Err(Problem::unauthorized(
+            "an inviting party signs in with its ЭЦП (POST /api/v1/portal/sessions), not with a password",
+        ));
+    }
+    let safe = matches!(
+        parts.method,
+        axum::http::Method::GET | axum::http::Method::HEAD | axum::http::Method::OPTIONS
+    );
+    if !safe {
+        let given = parts
+            .headers
+            .get("x-csrf-token")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("");
+        if !crate::accounts::same_secret(given, &session.csrf_token) {
+            return Err(Problem::new(
+                axum::http::StatusCode::FORBIDDEN,
+                "csrf_token_invalid",
+                "a change made with a session needs its X-CSRF-Token header",
+            ));
+        }
+    }
+    Ok(Caller::of_account(user))
 }
 
 #[cfg(test)]

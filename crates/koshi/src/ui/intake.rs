@@ -192,9 +192,7 @@ fn form(s: &Service, caller: &Caller, values: &Values, csrf: &str, checked: Opti
     let purpose = law.requirements.purpose(v(values, "purpose"));
     let name_of = |kind: &str| {
         law.requirements
-            .documents
-            .iter()
-            .find(|d| d.kind == kind)
+            .document(kind)
             .map_or_else(|| kind.to_string(), |d| d.ru.clone())
     };
     let text = |name: &str, label: Markup, kind: &str, required: bool| {
@@ -343,13 +341,24 @@ pub(super) async fn intake_page(
         return refused(p);
     }
     let values: Values = q.into_iter().filter(|(k, _)| k == "purpose").collect();
-    let body = form(&s, &caller, &values, &csrf, None);
+    intake_response(&s, &caller, &csrf, &values, None, StatusCode::OK)
+}
+
+/// The intake page with the form as filled in, and what the last step found.
+fn intake_response(
+    s: &Service,
+    caller: &Caller,
+    csrf: &str,
+    values: &Values,
+    checked: Option<&Checked>,
+    status: StatusCode,
+) -> Response {
     html_response(
-        StatusCode::OK,
+        status,
         page(
             &ts("Приём документов на РВП"),
-            Some(SignedIn::new(&s, &caller, Some(csrf))),
-            body,
+            Some(SignedIn::new(s, caller, Some(csrf.to_string()))),
+            form(s, caller, values, csrf, checked),
         ),
     )
 }
@@ -441,16 +450,8 @@ pub(super) async fn intake_post(State(s): State<Service>, req: axum::extract::Re
         Ok(r) => r,
         Err(p) => return refused(p),
     };
-    let again = |checked: Checked, status: StatusCode| {
-        html_response(
-            status,
-            page(
-                &ts("Приём документов на РВП"),
-                Some(SignedIn::new(&s, &caller, Some(csrf.clone()))),
-                form(&s, &caller, &values, &csrf, Some(&checked)),
-            ),
-        )
-    };
+    let again =
+        |checked: Checked, status: StatusCode| intake_response(&s, &caller, &csrf, &values, Some(&checked), status);
     if v(&values, "action") == "gbd" {
         let birth = v(&values, "birth_date").parse::<jiff::civil::Date>();
         let Ok(birth) = birth else {
@@ -472,14 +473,7 @@ pub(super) async fn intake_post(State(s): State<Service>, req: axum::extract::Re
                 if let Some(i) = &iin {
                     values.insert("iin".into(), i.clone());
                 }
-                html_response(
-                    StatusCode::OK,
-                    page(
-                        &ts("Приём документов на РВП"),
-                        Some(SignedIn::new(&s, &caller, Some(csrf.clone()))),
-                        form(&s, &caller, &values, &csrf, Some(&Checked::Gbd(iin))),
-                    ),
-                )
+                intake_response(&s, &caller, &csrf, &values, Some(&Checked::Gbd(iin)), StatusCode::OK)
             }
             Err(e) => {
                 let p = Problem::from(e);
