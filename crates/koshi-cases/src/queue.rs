@@ -153,6 +153,11 @@ impl Service {
         };
         let scope = match self.authz.allow(caller, "application.read")? {
             Scope::All => QueueScope::All,
+            // An inviting party's own requests, by the number its ЭЦП proved (issue 17 item 5).
+            Scope::OwnUnits if caller.role == "portal" => match &caller.party {
+                Some(party) => QueueScope::Party(party.clone()),
+                None => return Err(CaseError::not_found("application")),
+            },
             Scope::OwnUnits => {
                 let units = self.authz.served_units(&caller.unit);
                 if self.authz.is_police(&caller.unit) {
@@ -166,6 +171,7 @@ impl Service {
             let reachable = match &scope {
                 QueueScope::All => true,
                 QueueScope::Owned(us) | QueueScope::Filed(us) => us.contains(u),
+                QueueScope::Party(_) => true,
             };
             if !reachable && matches!(scope, QueueScope::Owned(_)) {
                 return Err(CaseError::forbidden(format!(
@@ -315,8 +321,9 @@ impl Service {
         let today = self.queue_today();
         let mut items = Vec::new();
         let mut next = None;
-        // A party's page is filtered after the read (its cases are told by the filing): read on
-        // until the page is full or the queue ends, a bounded number of times.
+        // A party's page is read through its `case_parties` rows, and each case is checked again
+        // against its filing by the same rule (a row the filing does not bear out is not shown):
+        // read on until the page is full or the queue ends, a bounded number of times.
         for _ in 0..20 {
             q.limit = limit + 1;
             let mut rows = self.store.queue(&q).await?;
@@ -340,16 +347,7 @@ impl Service {
                 _ => break,
             }
         }
-        let counts = if caller.role == "portal" {
-            // A party's counts would need every filing read: its page says what it has.
-            let mut c = std::collections::BTreeMap::new();
-            for i in &items {
-                *c.entry(i.status.clone()).or_insert(0) += 1;
-            }
-            c
-        } else {
-            self.store.queue_counts(&q).await?.into_iter().collect()
-        };
+        let counts = self.store.queue_counts(&q).await?.into_iter().collect();
         Ok(QueuePage { items, next, counts })
     }
 
@@ -357,7 +355,7 @@ impl Service {
         caller.role != "portal"
             || r.data
                 .as_deref()
-                .is_some_and(|d| crate::rvp::views::party_may_see_filing(caller, &r.channel, d).is_ok())
+                .is_some_and(|d| crate::rvp::views::party_may_see_filing(caller, &r.kind, &r.channel, d).is_ok())
     }
 
     /// The caller's work queue as CSV (up to 10,000 rows), with a header line.

@@ -60,6 +60,42 @@ pub(crate) fn refuse_schema(schema: Option<u32>) -> Result<(), CaseError> {
     }
 }
 
+/// Who besides the police may follow a case, by the number its ЭЦП proves: the inviting party
+/// of an RVP request filed on the portal (п. 8), by the number of its kind (an individual's
+/// IIN, an organisation's BIN). The one rule for the `case_parties` rows written at filing
+/// (migration 28 wrote the same for the filings stored before) and for every party's read.
+pub(crate) fn parties(kind: &str, channel: &str, data: &serde_json::Value) -> Vec<(String, &'static str)> {
+    if kind != "rvp" || channel != "portal" {
+        return Vec::new();
+    }
+    let ip = &data["inviting_party"];
+    let number = match ip["kind"]
+        .as_str()
+        .and_then(koshi_law::requirements::PartyKind::parse)
+        .map(|k| k.is_individual())
+    {
+        Some(true) => &ip["iin"],
+        Some(false) => &ip["bin"],
+        None => &serde_json::Value::Null,
+    };
+    match number.as_str().map(str::trim) {
+        Some(n) if !n.is_empty() => vec![(n.to_string(), "inviting_party")],
+        _ => Vec::new(),
+    }
+}
+
+/// The `case_parties` rows of a case being written.
+pub(crate) fn party_ops(row: &koshi_store::repo::ApplicationRow) -> Result<Vec<koshi_store::Op>, CaseError> {
+    if row.kind != "rvp" || row.channel != "portal" {
+        return Ok(Vec::new());
+    }
+    let data: serde_json::Value = serde_json::from_str(&row.data).map_err(|e| CaseError::internal(&e))?;
+    Ok(parties(&row.kind, &row.channel, &data)
+        .into_iter()
+        .map(|(party, relation)| koshi_store::repo::insert_case_party(&party, &row.id, relation))
+        .collect())
+}
+
 #[cfg(test)]
 mod tests {
     #[test]

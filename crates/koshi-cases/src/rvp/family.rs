@@ -92,6 +92,7 @@ impl Service {
                 ..principal.clone()
             };
             unit.push_all(koshi_store::repo::insert_application(&row));
+            unit.push_all(crate::stored::party_ops(&row)?);
             unit.push(case_event(
                 id,
                 &principal.created_by,

@@ -172,6 +172,7 @@ impl Service {
         };
         let mut unit = Unit::new();
         unit.push_all(repo::insert_application(&row));
+        unit.push_all(crate::stored::party_ops(&row)?);
         unit.push(receipt_op);
         for (digest, media, bytes) in f.attachments {
             unit.push(repo::insert_attachment(&digest, &media, bytes, &now_s));

@@ -190,15 +190,16 @@ impl Service {
 }
 
 /// A portal caller sees only the cases of the inviting party its ЭЦП proved (issue 14 item 4):
-/// an RVP whose inviting party it is, a PR it filed as the applicant. Another party's case is
+/// an RVP request whose inviting party it is. Another party's case is
 /// answered as unknown, so that its existence is not revealed; a stored filing that cannot be read
 /// is refused, never shown.
 pub(crate) fn party_may_see(caller: &Caller, app: &ApplicationRow) -> Result<(), CaseError> {
-    party_may_see_filing(caller, &app.channel, &app.data)
+    party_may_see_filing(caller, &app.kind, &app.channel, &app.data)
 }
 
-/// [`party_may_see`] on a case's channel and stored filing.
-pub(crate) fn party_may_see_filing(caller: &Caller, channel: &str, filing: &str) -> Result<(), CaseError> {
+/// [`party_may_see`] on a case's kind, channel and stored filing: the party is one of the case's
+/// parties ([`crate::stored::parties`]).
+pub(crate) fn party_may_see_filing(caller: &Caller, kind: &str, channel: &str, filing: &str) -> Result<(), CaseError> {
     if caller.role != "portal" {
         return Ok(());
     }
@@ -206,20 +207,10 @@ pub(crate) fn party_may_see_filing(caller: &Caller, channel: &str, filing: &str)
         return Err(CaseError::not_found("application"));
     };
     let data: Value = serde_json::from_str(filing).map_err(|_| CaseError::not_found("application"))?;
-    // The inviting party by the number of its kind only (an individual's IIN, an organisation's
-    // BIN), as its ЭЦП was checked at filing.
-    let ip = &data["inviting_party"];
-    let individual = ip["kind"]
-        .as_str()
-        .and_then(koshi_law::requirements::PartyKind::parse)
-        .map(|k| k.is_individual());
-    let number = match individual {
-        Some(true) => &ip["iin"],
-        Some(false) => &ip["bin"],
-        None => &serde_json::Value::Null,
-    };
-    let of_party = number.as_str().map(str::trim) == Some(party);
-    if channel == "portal" && of_party {
+    if crate::stored::parties(kind, channel, &data)
+        .iter()
+        .any(|(p, _)| p == party)
+    {
         Ok(())
     } else {
         Err(CaseError::not_found("application"))

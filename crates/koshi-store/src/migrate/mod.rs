@@ -112,7 +112,59 @@ const MIGRATIONS: &[(i64, &str, &str, Option<&str>)] = &[
         "CREATE INDEX agency_requests_answered ON agency_requests (answered_at) WHERE answered_at IS NOT NULL;",
         None,
     ),
+    (
+        28,
+        "the parties of a case: an inviting party's cabinet lists its own requests by index",
+        CASE_PARTIES_SQLITE,
+        Some(CASE_PARTIES_POSTGRES),
+    ),
 ];
+
+/// Migration 28: who besides the police may follow a case (issue 17 item 5). Today one relation:
+/// the inviting party of a request filed on the portal (п. 8), by the number of its kind (an
+/// individual's IIN, an organisation's BIN), the same rule as `koshi_cases::stored::parties`.
+/// Filings stored before are read once here.
+const CASE_PARTIES_SQLITE: &str = r#"
+CREATE TABLE case_parties (
+    party TEXT NOT NULL,
+    application_id TEXT NOT NULL REFERENCES applications (id),
+    relation TEXT NOT NULL,
+    PRIMARY KEY (party, application_id)
+);
+INSERT INTO case_parties (party, application_id, relation)
+SELECT party, id, 'inviting_party' FROM (
+    SELECT a.id,
+           TRIM(CASE
+               WHEN json_extract(f.data, '$.inviting_party.kind') IN ('citizen', 'permanent_resident')
+                   THEN json_extract(f.data, '$.inviting_party.iin')
+               WHEN json_extract(f.data, '$.inviting_party.kind') IN ('legal_entity', 'educational_organisation', 'health_organisation', 'religious_organisation', 'local_executive_body', 'aifc_administration')
+                   THEN json_extract(f.data, '$.inviting_party.bin')
+           END) AS party
+    FROM applications a JOIN application_filings f ON f.id = a.id
+    WHERE a.kind = 'rvp' AND a.channel = 'portal'
+) WHERE party IS NOT NULL AND party <> '';
+"#;
+
+const CASE_PARTIES_POSTGRES: &str = r#"
+CREATE TABLE case_parties (
+    party TEXT NOT NULL,
+    application_id TEXT NOT NULL REFERENCES applications (id),
+    relation TEXT NOT NULL,
+    PRIMARY KEY (party, application_id)
+);
+INSERT INTO case_parties (party, application_id, relation)
+SELECT party, id, 'inviting_party' FROM (
+    SELECT a.id,
+           TRIM(CASE
+               WHEN f.data::jsonb -> 'inviting_party' ->> 'kind' IN ('citizen', 'permanent_resident')
+                   THEN f.data::jsonb -> 'inviting_party' ->> 'iin'
+               WHEN f.data::jsonb -> 'inviting_party' ->> 'kind' IN ('legal_entity', 'educational_organisation', 'health_organisation', 'religious_organisation', 'local_executive_body', 'aifc_administration')
+                   THEN f.data::jsonb -> 'inviting_party' ->> 'bin'
+           END) AS party
+    FROM applications a JOIN application_filings f ON f.id = a.id
+    WHERE a.kind = 'rvp' AND a.channel = 'portal'
+) AS p WHERE party IS NOT NULL AND party <> '';
+"#;
 
 /// Migration 25: the documents of the acts (issue 16). `facts` is the printed content fixed at
 /// the act; the files are rendered from it per language and kept in `attachments`.

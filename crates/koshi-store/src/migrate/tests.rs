@@ -40,14 +40,41 @@ async fn cases_written_before_migrations_read_the_same(loc: Location) {
         "INSERT INTO events (id, application_id, at, actor, action, citation, rules_version, detail, seq, prev_hash, hash) VALUES ('e1', 'a1', '2026-02-02T05:00:00.000000Z', 'officer', 'intake.accepted', 'п. 6', '992/2024-12-08', '{{}}', 1, '{}', '{hash}')",
         crate::audit::GENESIS
     );
+    // Portal requests stored before migration 28: their inviting parties are read from the filing
+    // by the number of the party's kind; a desk filing and an unknown kind give no party.
+    let portal = |id: &str, channel: &str, party: &str| {
+        format!(
+            "INSERT INTO applications (id, kind, status, channel, unit, filed_unit, purpose, filed_at, receipt, data, household, person_key, rules_version, created_by, created_at, updated_at) VALUES ('{id}', 'rvp', 'issued', '{channel}', 'ALM-01', 'EGOV', 'labour_contract', '2026-02-02T05:00:00.000000Z', '{{}}', '{{\"inviting_party\":{party}}}', 0, 'UZB:{id}', '992/2024-12-08', 'portal', '2026-02-02T05:00:00.000000Z', '2026-02-02T05:00:00.000000Z')"
+        )
+    };
+    let parties = [
+        portal(
+            "p1",
+            "portal",
+            r#"{"kind":"legal_entity","bin":"123456789012","iin":"999999999999"}"#,
+        ),
+        portal(
+            "p2",
+            "portal",
+            r#"{"kind":"citizen","iin":" 880101300123 ","bin":"123456789012"}"#,
+        ),
+        portal("p3", "police_desk", r#"{"kind":"legal_entity","bin":"123456789012"}"#),
+        portal("p4", "portal", r#"{"kind":"library","bin":"123456789012"}"#),
+    ];
     match &db {
         Db::Sqlite(p) => {
+            for q in &parties {
+                sqlx::query(sqlx::AssertSqlSafe(q.clone())).execute(p).await.unwrap();
+            }
             sqlx::query(insert).execute(p).await.unwrap();
             sqlx::query(checks).execute(p).await.unwrap();
             sqlx::query(sqlx::AssertSqlSafe(event)).execute(p).await.unwrap();
             p.close().await;
         }
         Db::Postgres(p) => {
+            for q in &parties {
+                sqlx::query(sqlx::AssertSqlSafe(q.clone())).execute(p).await.unwrap();
+            }
             sqlx::query(insert).execute(p).await.unwrap();
             sqlx::query(checks).execute(p).await.unwrap();
             sqlx::query(sqlx::AssertSqlSafe(event)).execute(p).await.unwrap();
@@ -55,6 +82,37 @@ async fn cases_written_before_migrations_read_the_same(loc: Location) {
         }
     }
     let store = Store::open(&loc).await.unwrap();
+    // Migration 28: each party follows its own portal requests, and nobody else's.
+    let party_cases = |party: &'static str| {
+        let store = store.clone();
+        async move {
+            let q = crate::repo::queue::QueueQuery {
+                scope: crate::repo::queue::QueueScope::Party(party.into()),
+                state: crate::repo::queue::QueueState::All,
+                kind: None,
+                statuses: Vec::new(),
+                unit: None,
+                channel: None,
+                purpose: None,
+                due_before: None,
+                due_on: None,
+                text: None,
+                order: crate::repo::queue::QueueOrder::Filed,
+                after: None,
+                limit: 50,
+                with_filing: false,
+            };
+            let mut ids: Vec<String> = store.queue(&q).await.unwrap().into_iter().map(|r| r.id).collect();
+            ids.sort();
+            ids
+        }
+    };
+    assert_eq!(party_cases("123456789012").await, vec!["p1".to_string()]);
+    assert_eq!(party_cases("880101300123").await, vec!["p2".to_string()]);
+    assert!(
+        party_cases("999999999999").await.is_empty(),
+        "an individual's IIN of an organisation's filing is no party"
+    );
     let a = store.application("a1").await.unwrap().expect("the case is still there");
     assert_eq!(a.receipt, r#"{"type":"acceptance"}"#);
     assert_eq!(a.data, r#"{"kind":"rvp"}"#);

@@ -190,6 +190,20 @@ pub fn insert_application(a: &ApplicationRow) -> [Op; 2] {
     ]
 }
 
+/// A party who may follow a case (`case_parties`): today the inviting party of a portal request.
+pub fn insert_case_party(party: &str, application_id: &str, relation: &str) -> Op {
+    Op::insert(
+        "insert case party",
+        InsertShape {
+            head: "INSERT INTO case_parties (party, application_id, relation) VALUES",
+            tail: "",
+            columns: 3,
+            rank: 1,
+        },
+        vec![party.into(), application_id.into(), relation.into()],
+    )
+}
+
 /// A status change guarded by the revision read before it (optimistic lock).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StatusChange {

@@ -104,6 +104,19 @@ async fn hot_reads_are_led_by_indexes() {
         p.iter().any(|l| l.contains("applications_filed_queue")) && !sorts(&p),
         "branch queue: {p:?}"
     );
+    // An inviting party's cabinet: its cases through its `case_parties` rows (the primary key
+    // leads), each case by its primary key; no table is read whole (a party's few cases are
+    // sorted, never the store's).
+    q.scope = queue::QueueScope::Party("123456789012".into());
+    let (sql, values) = queue::page_sql(&q);
+    let p = plan(&mut conn, &sql, values.len()).await;
+    assert!(
+        p.iter()
+            .any(|l| l.contains("case_parties") && l.contains("PRIMARY KEY")
+                || l.contains("sqlite_autoindex_case_parties"))
+            && !p.iter().any(|l| l.starts_with("SCAN ") && !l.contains(" USING ")),
+        "party's cases: {p:?}"
+    );
     // A case's acts are read through the index that leaves its reads out.
     let acts = plan(&mut conn, EVENTS_SQL, 1).await;
     assert!(

@@ -23,6 +23,8 @@ pub enum QueueScope {
     All,
     Owned(Vec<String>),
     Filed(Vec<String>),
+    /// The cases a party may follow (`case_parties`): an inviting party's cabinet.
+    Party(String),
 }
 
 /// Open cases (the work), closed ones (the history), or both.
@@ -112,6 +114,12 @@ fn conditions(q: &QueueQuery, with_status: bool) -> (String, Vec<String>) {
         QueueScope::All => {}
         QueueScope::Owned(units) => w.push(list(&mut v, "a.unit", units, &mut bind)),
         QueueScope::Filed(units) => w.push(list(&mut v, "a.filed_unit", units, &mut bind)),
+        QueueScope::Party(party) => {
+            let p = bind(&mut v, party);
+            w.push(format!(
+                "a.id IN (SELECT application_id FROM case_parties WHERE party = {p})"
+            ));
+        }
     }
     match q.state {
         QueueState::Open => w.push(OPEN.to_string()),
