@@ -15,6 +15,7 @@ pub use koshi_cases::clocks;
 pub mod config;
 pub use koshi_cases::delivery;
 pub mod demo;
+pub mod demo_pki;
 pub use koshi_cases::document_keys;
 pub use koshi_cases::documents;
 pub mod drill;

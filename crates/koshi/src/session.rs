@@ -45,15 +45,78 @@ pub fn session_cleared_cookie() -> axum::http::HeaderValue {
 }
 
 pub(crate) fn session_cookie(headers: &HeaderMap) -> Option<String> {
+    cookie(headers, SESSION_COOKIE)
+}
+
+fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
     headers
         .get_all(axum::http::header::COOKIE)
         .iter()
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(';'))
         .filter_map(|kv| kv.trim().split_once('='))
-        .find(|(k, _)| *k == SESSION_COOKIE)
+        .find(|(k, _)| *k == name)
         .map(|(_, v)| v.to_string())
         .filter(|v| !v.is_empty() && v.len() <= 128)
+}
+
+/// The inviting party's cabinet (issue 17 item 5): the portal token its ЭЦП sign-in gave, kept
+/// in a cookie of its own for the token's lifetime. It reads (the cabinet's pages, the party's
+/// documents); every change comes with the cabinet's CSRF token ([`cabinet_csrf`]).
+pub const PORTAL_COOKIE: &str = "koshi_portal";
+
+pub(crate) fn portal_cookie(headers: &HeaderMap) -> Option<String> {
+    cookie(headers, PORTAL_COOKIE)
+}
+
+pub fn portal_set_cookie(secret: &str) -> Option<axum::http::HeaderValue> {
+    let max_age = crate::portal::TOKEN_LIFETIME.as_secs();
+    format!("{PORTAL_COOKIE}={secret}; Path=/; HttpOnly; Secure; SameSite=Strict; Max-Age={max_age}")
+        .parse()
+        .ok()
+}
+
+pub fn portal_cleared_cookie() -> axum::http::HeaderValue {
+    axum::http::HeaderValue::from_static("koshi_portal=; Path=/; HttpOnly; Secure; SameSite=Strict; Max-Age=0")
+}
+
+/// The cabinet's CSRF token: a digest of the token secret under a purpose of its own, which a
+/// page of another site can neither read (the cookie is HttpOnly) nor compute.
+pub(crate) fn cabinet_csrf(secret: &str) -> String {
+    use sha2::Digest;
+    hex::encode(sha2::Sha256::digest(format!("koshi.cabinet.csrf\n{secret}")))
+}
+
+/// The caller a bearer token (or the cabinet's cookie) stands for.
+pub(crate) async fn token_caller(service: &Service, token: &str) -> Result<Caller, Problem> {
+    let hash = token_hash(token);
+    let row = service
+        .store
+        .token_by_hash(&hash)
+        .await?
+        .ok_or_else(|| Problem::unauthorized("the token is not valid"))?;
+    if row.revoked_at.is_some() {
+        return Err(Problem::unauthorized("the token has been revoked"));
+    }
+    if let Some(end) = &row.expires_at
+        && end.parse::<jiff::Timestamp>().map_or(true, |end| end <= service.now())
+    {
+        return Err(Problem::unauthorized("the token has expired: sign in again"));
+    }
+    // A portal token acts for the one inviting party its ЭЦП proved (issue 14 item 4);
+    // one bound to no party (issued before) acts for nobody.
+    if row.role == "portal" && row.party.is_none() {
+        return Err(Problem::unauthorized(
+            "this portal token is bound to no inviting party: sign in with the ЭЦП (POST /api/v1/portal/sessions)",
+        ));
+    }
+    Ok(Caller {
+        token_id: row.id,
+        role: row.role,
+        unit: row.unit,
+        post: None,
+        party: row.party,
+    })
 }
 
 /// The authenticated caller of an API request, from `Authorization: Bearer …` (or the session
@@ -79,34 +142,19 @@ async fn caller_of(parts: &mut Parts, service: &Service) -> Result<Caller, Probl
             .map(str::trim)
             .filter(|t| !t.is_empty())
             .ok_or_else(|| Problem::unauthorized("the Authorization header must be 'Bearer <token>'"))?;
-        let hash = token_hash(token);
-        let row = service
-            .store
-            .token_by_hash(&hash)
-            .await?
-            .ok_or_else(|| Problem::unauthorized("the token is not valid"))?;
-        if row.revoked_at.is_some() {
-            return Err(Problem::unauthorized("the token has been revoked"));
-        }
-        if let Some(end) = &row.expires_at
-            && end.parse::<jiff::Timestamp>().map_or(true, |end| end <= service.now())
-        {
-            return Err(Problem::unauthorized("the token has expired: sign in again"));
-        }
-        // A portal token acts for the one inviting party its ЭЦП proved (issue 14 item 4);
-        // one bound to no party (issued before) acts for nobody.
-        if row.role == "portal" && row.party.is_none() {
-            return Err(Problem::unauthorized(
-                "this portal token is bound to no inviting party: sign in with the ЭЦП (POST /api/v1/portal/sessions)",
-            ));
-        }
-        return Ok(Caller {
-            token_id: row.id,
-            role: row.role,
-            unit: row.unit,
-            post: None,
-            party: row.party,
-        });
+        return token_caller(service, token).await;
+    }
+    let safe = matches!(
+        parts.method,
+        axum::http::Method::GET | axum::http::Method::HEAD | axum::http::Method::OPTIONS
+    );
+    // The inviting party's cabinet reads with its cookie (a document to download); it changes
+    // nothing through the API.
+    if safe
+        && session_cookie(&parts.headers).is_none()
+        && let Some(secret) = portal_cookie(&parts.headers)
+    {
+        return token_caller(service, &secret).await;
     }
     // A person's session: the cookie, and for every change the CSRF token in a header.
     let Some(secret) = session_cookie(&parts.headers) else {
@@ -120,10 +168,6 @@ async fn caller_of(parts: &mut Parts, service: &Service) -> Result<Caller, Probl
             "an inviting party signs in with its ЭЦП (POST /api/v1/portal/sessions), not with a password",
         ));
     }
-    let safe = matches!(
-        parts.method,
-        axum::http::Method::GET | axum::http::Method::HEAD | axum::http::Method::OPTIONS
-    );
     if !safe {
         let given = parts
             .headers

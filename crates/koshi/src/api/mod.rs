@@ -207,14 +207,15 @@ async fn strict_edge(req: axum::extract::Request, next: axum::middleware::Next) 
             n > 0
         });
     // The web app's forms are posted as forms (the desk intake's, with a ЦОН's electronic copies,
-    // as multipart); every API body is JSON.
+    // and the cabinet's signed files, as multipart); every API body is JSON.
     let content_type = req
         .headers()
         .get(axum::http::header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok());
-    let form = (uri.path().starts_with("/ui/") || uri.path() == "/verify")
+    let form = (uri.path().starts_with("/ui/") || uri.path() == "/verify" || uri.path() == "/cabinet/sign-out")
         && content_type.is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"))
-        || uri.path() == "/ui/intake" && content_type.is_some_and(|v| v.starts_with("multipart/form-data"));
+        || matches!(uri.path(), "/ui/intake" | "/cabinet/sign-in" | "/cabinet/requests")
+            && content_type.is_some_and(|v| v.starts_with("multipart/form-data"));
     if has_body && !form && !uri.path().starts_with("/api/v1/admin/law-data/") {
         let json = req
             .headers()

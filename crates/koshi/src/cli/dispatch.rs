@@ -179,6 +179,17 @@ async fn run_async(cli: Cli, law: std::sync::Arc<Law>) -> Result<ExitCode> {
         Command::Demo { listen, data, clock } => {
             init_logging();
             let drill = clock.drill();
+            // The demo company's director signs in to the cabinet with a demo ЭЦП.
+            let pki = crate::demo_pki::make(
+                &data.data_dir.join("demo-pki"),
+                jiff::Timestamp::now()
+                    .to_string()
+                    .get(..4)
+                    .and_then(|y| y.parse().ok())
+                    .unwrap_or(2026),
+            )?;
+            let trust_store = koshi_sign::TrustStore::from_pem(&pki.root_pem)
+                .map_err(|e| anyhow::anyhow!("the demo's certifying centre: {e}"))?;
             let a = app::App::build(
                 &app::location(&data)?,
                 law,
@@ -191,6 +202,7 @@ async fn run_async(cli: Cli, law: std::sync::Arc<Law>) -> Result<ExitCode> {
                         .iter()
                         .map(|(u, a)| (u.to_string(), a.to_string()))
                         .collect(),
+                    trust_store: Some(Arc::new(trust_store)),
                     ..Default::default()
                 },
             )
@@ -242,6 +254,13 @@ async fn run_async(cli: Cli, law: std::sync::Arc<Law>) -> Result<ExitCode> {
             println!("approver: {head} with password {head_password} (head of the ALM-01 district police, п. 15)");
             let (admin, admin_password) = crate::demo::admin_account(&a).await?;
             println!("administrator: {admin} with password {admin_password} (calendar years, law data, accounts)");
+            println!(
+                "inviting party's cabinet: http://{local}/cabinet (the demo company's ЭЦП: certificate {} key {}; sign a file with: openssl cms -sign -binary -outform DER -signer {} -inkey {} -in FILE -out FILE.p7s)",
+                pki.certificate().display(),
+                pki.key().display(),
+                pki.certificate().display(),
+                pki.key().display()
+            );
             println!(
                 "try: curl -H 'Authorization: Bearer {}' http://{local}/api/v1/monitoring/deliveries",
                 tokens[3].2

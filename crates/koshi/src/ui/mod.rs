@@ -18,6 +18,7 @@ use crate::session::Client;
 mod admin;
 mod approvals;
 mod bulk;
+mod cabinet;
 mod handover;
 mod intake;
 mod labels;
@@ -59,6 +60,7 @@ pub fn routes() -> axum::Router<Service> {
         .route("/ui/assets/koshi.css", get(css))
         .route("/verify", get(verify::verify_page).post(verify::verify_number_page))
         .route("/verify/{code}", get(verify::verify_code_page))
+        .merge(cabinet::routes())
         .layer(axum::middleware::from_fn(lang::scoped))
 }
 
@@ -105,7 +107,17 @@ fn page(title: &str, signed_in: Option<SignedIn<'_>>, body: Markup) -> Markup {
                             a href="?lang=kk" lang="kk" hreflang="kk" { "Қазақша" }
                         }
                     }
-                    @if let Some(who) = &signed_in {
+                    @if let Some(who) = signed_in.as_ref().filter(|w| w.caller.role == "portal") {
+                        a href="/cabinet" { (t("Мои запросы")) }
+                        a href="/cabinet/new" { (t("Подать запрос")) }
+                        span { (t("Принимающая сторона")) " · " (who.caller.party.clone().unwrap_or_default()) }
+                        @if let Some(token) = &who.csrf {
+                            form.sign-out method="post" action="/cabinet/sign-out" {
+                                input type="hidden" name="csrf" value=(token);
+                                button type="submit" { (t("Выйти")) }
+                            }
+                        }
+                    } @else if let Some(who) = &signed_in {
                         @if who.caller.role != "admin" {
                             a href="/ui/queue" { (t("Очередь")) }
                         }

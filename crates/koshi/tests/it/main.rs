@@ -36,6 +36,7 @@ mod ui;
 mod ui_admin;
 mod ui_approvals;
 mod ui_bulk;
+mod ui_cabinet;
 mod ui_handover;
 mod ui_intake;
 mod ui_sla;

@@ -12,12 +12,12 @@ use x509_cert::ext::pkix::KeyUsages;
 use crate::harness::{Backend, Options, T0, TestApp};
 use crate::pki::{CmsOpts, Issued, Spec, sign};
 
-struct Pki {
-    root: Issued,
-    intermediate: Issued,
+pub(crate) struct Pki {
+    pub(crate) root: Issued,
+    pub(crate) intermediate: Issued,
 }
 
-fn pki() -> &'static Pki {
+pub(crate) fn pki() -> &'static Pki {
     static PKI: std::sync::OnceLock<Pki> = std::sync::OnceLock::new();
     PKI.get_or_init(|| {
         let root = Issued::root("CN=Koshi Test NCA Root,O=Koshi Test,C=KZ");
@@ -26,14 +26,14 @@ fn pki() -> &'static Pki {
     })
 }
 
-fn trust() -> Arc<koshi_sign::TrustStore> {
+pub(crate) fn trust() -> Arc<koshi_sign::TrustStore> {
     let mut t = koshi_sign::TrustStore::new();
     t.add_der(&pki().root.cert.to_der().unwrap()).unwrap();
     Arc::new(t)
 }
 
 /// A signer certificate for the demo company (BIN) valid around the test's clock.
-fn signer(subject_ids: &str, serial: u32, valid_days_before: i64, valid_days_after: i64) -> Issued {
+pub(crate) fn signer(subject_ids: &str, serial: u32, valid_days_before: i64, valid_days_after: i64) -> Issued {
     let t0: jiff::Timestamp = T0.parse().unwrap();
     pki().intermediate.issue(Spec {
         subject: format!(
@@ -64,7 +64,7 @@ async fn post_signed(t: &TestApp, body: &[u8], signature: Option<Vec<u8>>) -> (u
 
 /// A portal filing arriving at `filed_at` (the clock is set to it: the portal gives no filing
 /// instant of its own, the server's clock decides).
-fn portal_body(t: &TestApp, filed_at: &str) -> Vec<u8> {
+pub(crate) fn portal_body(t: &TestApp, filed_at: &str) -> Vec<u8> {
     t.clock.set(filed_at.parse().unwrap());
     let mut req = t.request("FA1234567", "labour_contract");
     req.channel = Some("portal".into());
@@ -411,21 +411,23 @@ macro_rules! with_trust {
         mod $name {
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn sqlite() {
-                let opts = super::Options {
-                    trust_store: Some(super::trust()),
-                    ..super::Options::default()
+                let opts = crate::harness::Options {
+                    trust_store: Some(crate::signatures::trust()),
+                    ..crate::harness::Options::default()
                 };
-                let t = crate::harness::spawn(super::Backend::Sqlite, opts).await.unwrap();
+                let t = crate::harness::spawn(crate::harness::Backend::Sqlite, opts)
+                    .await
+                    .unwrap();
                 super::$body(&t).await;
                 t.done().await;
             }
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn postgres() {
-                let opts = super::Options {
-                    trust_store: Some(super::trust()),
-                    ..super::Options::default()
+                let opts = crate::harness::Options {
+                    trust_store: Some(crate::signatures::trust()),
+                    ..crate::harness::Options::default()
                 };
-                let Some(t) = crate::harness::spawn(super::Backend::Postgres, opts).await else {
+                let Some(t) = crate::harness::spawn(crate::harness::Backend::Postgres, opts).await else {
                     return;
                 };
                 super::$body(&t).await;

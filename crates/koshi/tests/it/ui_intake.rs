@@ -147,7 +147,7 @@ async fn an_officer_takes_an_rvp_at_the_desk(t: &TestApp) {
 on_both!(desk_intake, Default::default(), an_officer_takes_an_rvp_at_the_desk);
 
 /// A multipart form as a browser sends one: text fields, then each file with its media type.
-fn multipart(fields: &[(String, String)], files: &[(&str, &str, &[u8])]) -> (String, Vec<u8>) {
+pub(crate) fn multipart(fields: &[(String, String)], files: &[(&str, &str, &[u8])]) -> (String, Vec<u8>) {
     let boundary = "koshi-test-boundary-7f3a";
     let mut body = Vec::new();
     for (k, v) in fields {
