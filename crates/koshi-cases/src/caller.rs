@@ -20,6 +20,16 @@ pub struct Caller {
 }
 
 impl Caller {
+    /// Whose Idempotency-Keys a request's key is among: an inviting party's own across its
+    /// sign-ins (each gives a new token, and the same request sent again from a new session is
+    /// the same request), anyone else's per token or account.
+    pub fn idempotency_subject(&self) -> String {
+        match (&self.party, self.role.as_str()) {
+            (Some(party), "portal") => format!("party:{party}"),
+            _ => self.token_id.clone(),
+        }
+    }
+
     /// A person acting through their account's session.
     pub fn of_account(user: koshi_store::repo::UserRow) -> Caller {
         Caller {

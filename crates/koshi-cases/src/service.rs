@@ -147,7 +147,7 @@ pub(crate) fn remember_key(
 ) -> Option<koshi_store::Op> {
     key.map(|key| {
         repo::insert_idempotency(&repo::IdempotencyRow {
-            subject: caller.token_id.clone(),
+            subject: caller.idempotency_subject(),
             key: key.to_string(),
             request_hash: request_hash.to_string(),
             application_id: id.to_string(),

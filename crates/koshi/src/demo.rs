@@ -82,6 +82,27 @@ pub fn request(law: &Law, fixtures: &Fixtures, document_number: &str, purpose: &
     }
 }
 
+/// A complete request of the demo company on the portal (п. 8) for a clean fixture person no
+/// other demo case names, with an electronic copy of each document: what the company's director
+/// signs and files in the cabinet.
+pub fn portal_request(law: &Law, fixtures: &Fixtures) -> ApplicationRequest {
+    use base64::Engine;
+    let mut req = request(law, fixtures, "EB3456789", "labour_contract");
+    req.channel = Some("portal".into());
+    // The police body of the place of registration (п. 5).
+    req.police_unit = Some("ALM-01".into());
+    for d in &mut req.documents {
+        d.attachment = Some(AttachmentInput {
+            media_type: "application/pdf".into(),
+            content_base64: Some(
+                base64::engine::general_purpose::STANDARD.encode(format!("%PDF-1.4 demo copy: {}", d.kind)),
+            ),
+            sha256: None,
+        });
+    }
+    req
+}
+
 fn doc(kind: &str, expires: Option<&str>) -> DocumentInput {
     DocumentInput {
         kind: kind.into(),

@@ -414,7 +414,7 @@ impl Service {
                 "Idempotency-Key must be 1–200 characters",
             ));
         }
-        match self.store.idempotency(&caller.token_id, key).await? {
+        match self.store.idempotency(&caller.idempotency_subject(), key).await? {
             Some(existing) => Ok(Some(self.replay(&existing, request_hash).await?)),
             None => Ok(None),
         }

@@ -254,10 +254,19 @@ async fn run_async(cli: Cli, law: std::sync::Arc<Law>) -> Result<ExitCode> {
             println!("approver: {head} with password {head_password} (head of the ALM-01 district police, п. 15)");
             let (admin, admin_password) = crate::demo::admin_account(&a).await?;
             println!("administrator: {admin} with password {admin_password} (calendar years, law data, accounts)");
+            let sample = pki.dir.join("request.json");
+            let body = serde_json::to_vec_pretty(&crate::demo::portal_request(
+                &a.service.law(),
+                koshi_registries::sim::Fixtures::demo()
+                    .as_ref()
+                    .map_err(|e| anyhow::anyhow!("demo fixtures: {e}"))?,
+            ))?;
+            std::fs::write(&sample, body).with_context(|| format!("cannot write {}", sample.display()))?;
             println!(
-                "inviting party's cabinet: http://{local}/cabinet (the demo company's ЭЦП: certificate {} key {}; sign a file with: openssl cms -sign -binary -outform DER -signer {} -inkey {} -in FILE -out FILE.p7s)",
+                "inviting party's cabinet: http://{local}/cabinet (the demo company's ЭЦП: certificate {} key {}; a request to file: {}; sign a file with: openssl cms -sign -binary -outform DER -signer {} -inkey {} -in FILE -out FILE.p7s)",
                 pki.certificate().display(),
                 pki.key().display(),
+                sample.display(),
                 pki.certificate().display(),
                 pki.key().display()
             );

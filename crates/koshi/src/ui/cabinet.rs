@@ -229,6 +229,16 @@ struct ListQuery {
     cursor: Option<String>,
 }
 
+/// A request's status as its party reads it: the police's internal steps are all "under
+/// consideration"; an outcome is named as such.
+fn party_status(status: &str) -> Markup {
+    if koshi_store::repo::queue::is_open(status) {
+        t("На рассмотрении")
+    } else {
+        status_text(status)
+    }
+}
+
 /// When the result of an open request will be ready (п. 8): the last day of its term, at the end
 /// of that working day.
 fn ready_at(s: &Service, status: &str, due_on: Option<&str>) -> Option<String> {
@@ -285,7 +295,7 @@ async fn home(State(s): State<Service>, headers: HeaderMap, Query(q): Query<List
                             td { a href={ "/cabinet/requests/" (i.id) } { (i.receipt_number.clone().unwrap_or_else(|| i.id.clone())) } }
                             td { (purpose_text(&s, &i.service, &i.purpose)) }
                             td { (local(&s, &i.filed_at)) }
-                            td { (status_text(&i.status)) }
+                            td { (party_status(&i.status)) }
                             td { (ready_at(&s, &i.status, i.due_on.as_deref()).unwrap_or_else(|| "—".into())) }
                         }
                     }
@@ -441,7 +451,7 @@ fn request_body(s: &Service, v: &ApplicationView, documents: &[crate::model::Doc
         p { a href="/cabinet" { (t("← Мои запросы")) } }
         h1 { (service_label(&v.kind)) " · " (v.receipt.number) }
         dl.summary {
-            dt { (t("Статус")) } dd { (status_text(&v.status)) }
+            dt { (t("Статус")) } dd { (party_status(&v.status)) }
             dt { (t("Цель")) } dd { (purpose_text(s, &v.kind, &v.purpose)) }
             dt { (t("Подан")) } dd { (local(s, &v.filed_at)) }
             dt { (t("Принят")) } dd { (v.accepted_on.clone().unwrap_or_else(|| "—".into())) }

@@ -176,6 +176,35 @@ async fn the_party_follows_its_request_in_the_cabinet(t: &TestApp) {
     // A second click files nothing more.
     let again = post(csrf.clone(), body.clone(), cms.clone()).await;
     assert_eq!(again.headers()["location"].to_str().unwrap(), location);
+    // Nor does the same signed request sent again after signing in anew.
+    let st = fresh_statement(t, &http, true).await;
+    let r = upload_sign_in(t, &http, &st, &sign(&director, &chain, &st, &CmsOpts::default())).await;
+    let second = cookie_of(&r);
+    let (_, form2) = page(t, &http, &second, "/cabinet/new").await;
+    let (ct, multipart_body) = multipart(
+        &[("csrf".to_string(), csrf_in(&form2))],
+        &[
+            ("request", "application/json", &body),
+            (
+                "signature",
+                "application/pkcs7-signature",
+                &sign(&director, &chain, &body, &CmsOpts::default()),
+            ),
+        ],
+    );
+    let r = http
+        .post(format!("{}/cabinet/requests", t.base))
+        .header("cookie", &second)
+        .header("content-type", ct)
+        .body(multipart_body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        r.headers()["location"].to_str().unwrap(),
+        location,
+        "the same request from a new session"
+    );
     // The request: accepted, with the date and time its result will be ready (п. 8: one working
     // day; Monday 2 February at 10:01 → Tuesday 3 February, at the end of the working day).
     let (s, html) = page(t, &http, &company, &location).await;
@@ -198,8 +227,10 @@ async fn the_party_follows_its_request_in_the_cabinet(t: &TestApp) {
     assert_eq!(t.case(&id).await["status"], "awaiting_confirmation");
     let (_, html) = page(t, &http, &company, &location).await;
     assert!(
-        html.contains("Ожидает решения сотрудника") && html.contains("2026-02-03 18:"),
-        "{html}"
+        html.contains("На рассмотрении")
+            && !html.contains("Ожидает решения сотрудника")
+            && html.contains("2026-02-03 18:"),
+        "the party reads its request as under consideration, not the police's steps: {html}"
     );
     let (s, v) = t
         .post(
@@ -211,6 +242,12 @@ async fn the_party_follows_its_request_in_the_cabinet(t: &TestApp) {
     assert_eq!(s, 200, "{v}");
     let (_, html) = page(t, &http, &company, &location).await;
     assert!(html.contains("Выдано"), "{html}");
+    let (_, list) = page(t, &http, &company, "/cabinet").await;
+    assert_eq!(
+        list.matches("/cabinet/requests/").count(),
+        1,
+        "one request, filed once: {list}"
+    );
     assert!(
         html.contains("Разрешение на временное проживание (прил. 2)") && !html.contains("Результат будет готов"),
         "the permit is listed, and the result is no longer awaited: {html}"
