@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::CaseError;
-use crate::service::Service;
+use crate::service::{Caller, Service};
 
 /// What a sign-in statement says it is for, so that no other signed text serves as one.
 pub const SIGN_IN_PURPOSE: &str = "koshi.portal.sign_in";
@@ -62,7 +62,102 @@ pub fn party_token(id: String, unit: &str, party: &str, label: &str, now: Timest
     (row, secret)
 }
 
+/// A notice addressed to the applicant for a PR, as the cabinet shows it: the hearing before a
+/// refusal or an annulment (п. 17, 18), the notification of issue or refusal (App. 10), the
+/// notification of annulment (App. 12).
+#[derive(Debug, Clone, Serialize)]
+pub struct PartyNotice {
+    pub application_id: String,
+    /// The talon's number (App. 6) the applicant holds.
+    pub talon: String,
+    /// `hearing_notice`, `notification` or `annulment_notice`.
+    pub document: String,
+    /// When the notice was sent.
+    pub sent_at: String,
+    /// The hearing's day, and what it is on (`conclusion`: a refusal; `annulment`).
+    pub hearing_on: Option<String>,
+    pub on: Option<String>,
+    /// App. 10: `issued` or `refused`, and the permit's number when issued.
+    pub outcome: Option<String>,
+    pub permit_number: Option<String>,
+    /// App. 12: the day by which the holder leaves (п. 20-21).
+    pub leave_by: Option<String>,
+    /// The grounds, each with its text and norm.
+    pub grounds: Vec<(String, String)>,
+    pub citation: String,
+}
+
+/// The documents of a PR case addressed to its applicant.
+const APPLICANT_NOTICES: [&str; 3] = ["hearing_notice", "notification", "annulment_notice"];
+
 impl Service {
+    /// The notices addressed to the signed-in party as the applicant for a PR (by the IIN its
+    /// ЭЦП proves), newest first: what the law sends the applicant, nothing else of the case.
+    pub async fn party_notices(&self, caller: &Caller) -> Result<Vec<PartyNotice>, CaseError> {
+        let Some(party) = caller.party.as_deref().filter(|_| caller.role == "portal") else {
+            return Err(CaseError::forbidden(
+                "notices are read by the party they are addressed to",
+            ));
+        };
+        let mut out = Vec::new();
+        for id in self.store.party_cases(party, crate::stored::APPLICANT, 50).await? {
+            let Some(app) = self.store.application(&id).await? else {
+                continue;
+            };
+            // The same rule that wrote the row holds for the filing as stored.
+            let data: serde_json::Value = serde_json::from_str(&app.data)
+                .map_err(|_| CaseError::conflict("stored_record_unreadable", "a case's filing cannot be read"))?;
+            if !crate::stored::parties(&app.kind, &app.channel, &data)
+                .iter()
+                .any(|(p, r)| p == party && *r == crate::stored::APPLICANT)
+            {
+                continue;
+            }
+            let talon = serde_json::from_str::<serde_json::Value>(&app.receipt)
+                .ok()
+                .and_then(|r| r["number"].as_str().map(str::to_string))
+                .unwrap_or_default();
+            for m in self.store.outbox(Some(&id), 200).await? {
+                let Ok(p) = serde_json::from_str::<serde_json::Value>(&m.payload) else {
+                    continue;
+                };
+                let document = p["document"].as_str().unwrap_or("");
+                if !APPLICANT_NOTICES.contains(&document) {
+                    continue;
+                }
+                let text = |k: &str| p[k].as_str().map(str::to_string);
+                let grounds = p["grounds"]
+                    .as_array()
+                    .map(|gs| {
+                        gs.iter()
+                            .map(|g| {
+                                (
+                                    g["detail"].as_str().unwrap_or("").to_string(),
+                                    g["citation"].as_str().unwrap_or("").to_string(),
+                                )
+                            })
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                out.push(PartyNotice {
+                    application_id: id.clone(),
+                    talon: talon.clone(),
+                    document: document.to_string(),
+                    sent_at: m.created_at.clone(),
+                    hearing_on: text("hearing_on"),
+                    on: text("on"),
+                    outcome: text("outcome"),
+                    permit_number: text("permit_number"),
+                    leave_by: text("leave_by"),
+                    grounds,
+                    citation: text("citation").unwrap_or_default(),
+                });
+            }
+        }
+        out.sort_by(|a, b| b.sent_at.cmp(&a.sent_at));
+        Ok(out)
+    }
+
     /// Signs an inviting party in: the statement must be signed by an ЭЦП the trust store
     /// accepts, be fresh, say what it is for, and never have served before (its digest is the
     /// token's id, so a replay is a conflict).

@@ -60,33 +60,45 @@ pub(crate) fn refuse_schema(schema: Option<u32>) -> Result<(), CaseError> {
     }
 }
 
-/// Who besides the police may follow a case, by the number its ЭЦП proves: the inviting party
-/// of an RVP request filed on the portal (п. 8), by the number of its kind (an individual's
-/// IIN, an organisation's BIN). The one rule for the `case_parties` rows written at filing
-/// (migration 28 wrote the same for the filings stored before) and for every party's read.
+/// The inviting party of an RVP request filed on the portal: it follows the request, reads the
+/// case and downloads its documents (п. 8).
+pub(crate) const INVITING_PARTY: &str = "inviting_party";
+/// The applicant for a PR by the IIN the filing gives: receives the notices addressed to the
+/// applicant (the hearing, п. 17–18; the notification, App. 10; the annulment, App. 12) in the
+/// cabinet, and reads nothing else of the case (docs/interpretations.md, "Cabinet notices").
+pub(crate) const APPLICANT: &str = "applicant";
+
+/// Who besides the police may follow a case, by the number an ЭЦП proves, and how: the inviting
+/// party of an RVP request filed on the portal (п. 8), by the number of its kind (an
+/// individual's IIN, an organisation's BIN); the applicant for a PR, by the IIN the filing gives.
+/// The one rule for the `case_parties` rows written at filing (migrations 28 and 29 wrote the same
+/// for the filings stored before) and for every party's read.
 pub(crate) fn parties(kind: &str, channel: &str, data: &serde_json::Value) -> Vec<(String, &'static str)> {
-    if kind != "rvp" || channel != "portal" {
-        return Vec::new();
-    }
-    let ip = &data["inviting_party"];
-    let number = match ip["kind"]
-        .as_str()
-        .and_then(koshi_law::requirements::PartyKind::parse)
-        .map(|k| k.is_individual())
-    {
-        Some(true) => &ip["iin"],
-        Some(false) => &ip["bin"],
-        None => &serde_json::Value::Null,
-    };
-    match number.as_str().map(str::trim) {
-        Some(n) if !n.is_empty() => vec![(n.to_string(), "inviting_party")],
+    let number = |v: &serde_json::Value| v.as_str().map(str::trim).filter(|n| !n.is_empty()).map(str::to_string);
+    match kind {
+        "rvp" if channel == "portal" => {
+            let ip = &data["inviting_party"];
+            let individual = ip["kind"]
+                .as_str()
+                .and_then(koshi_law::requirements::PartyKind::parse)
+                .map(|k| k.is_individual());
+            let n = match individual {
+                Some(true) => number(&ip["iin"]),
+                Some(false) => number(&ip["bin"]),
+                None => None,
+            };
+            n.map(|n| vec![(n, INVITING_PARTY)]).unwrap_or_default()
+        }
+        "pr" => number(&data["applicant"]["iin"])
+            .map(|n| vec![(n, APPLICANT)])
+            .unwrap_or_default(),
         _ => Vec::new(),
     }
 }
 
 /// The `case_parties` rows of a case being written.
 pub(crate) fn party_ops(row: &koshi_store::repo::ApplicationRow) -> Result<Vec<koshi_store::Op>, CaseError> {
-    if row.kind != "rvp" || row.channel != "portal" {
+    if !(row.kind == "pr" || row.kind == "rvp" && row.channel == "portal") {
         return Ok(Vec::new());
     }
     let data: serde_json::Value = serde_json::from_str(&row.data).map_err(|e| CaseError::internal(&e))?;

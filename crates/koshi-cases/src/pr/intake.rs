@@ -371,6 +371,7 @@ impl Service {
         let mut unit = Unit::new();
         unit.push(receipt_op);
         unit.push_all(repo::insert_application(&row));
+        unit.push_all(crate::stored::party_ops(&row)?);
         for (digest, media, bytes) in copies {
             unit.push(repo::insert_attachment(&digest, &media, bytes, &now_s));
         }

@@ -207,9 +207,10 @@ pub(crate) fn party_may_see_filing(caller: &Caller, kind: &str, channel: &str, f
         return Err(CaseError::not_found("application"));
     };
     let data: Value = serde_json::from_str(filing).map_err(|_| CaseError::not_found("application"))?;
+    // Only the inviting party reads the case; a PR applicant receives its notices alone.
     if crate::stored::parties(kind, channel, &data)
         .iter()
-        .any(|(p, _)| p == party)
+        .any(|(p, relation)| p == party && *relation == crate::stored::INVITING_PARTY)
     {
         Ok(())
     } else {

@@ -118,6 +118,14 @@ const MIGRATIONS: &[(i64, &str, &str, Option<&str>)] = &[
         CASE_PARTIES_SQLITE,
         Some(CASE_PARTIES_POSTGRES),
     ),
+    (
+        29,
+        "the applicant for a PR follows the notices addressed to the applicant",
+        "INSERT INTO case_parties (party, application_id, relation) SELECT party, id, 'applicant' FROM (SELECT a.id, TRIM(json_extract(f.data, '$.applicant.iin')) AS party FROM applications a JOIN application_filings f ON f.id = a.id WHERE a.kind = 'pr') WHERE party IS NOT NULL AND party <> '';",
+        Some(
+            "INSERT INTO case_parties (party, application_id, relation) SELECT party, id, 'applicant' FROM (SELECT a.id, TRIM(f.data::jsonb -> 'applicant' ->> 'iin') AS party FROM applications a JOIN application_filings f ON f.id = a.id WHERE a.kind = 'pr') AS p WHERE party IS NOT NULL AND party <> '';",
+        ),
+    ),
 ];
 
 /// Migration 28: who besides the police may follow a case (issue 17 item 5). Today one relation:

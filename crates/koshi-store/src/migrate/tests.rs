@@ -60,6 +60,8 @@ async fn cases_written_before_migrations_read_the_same(loc: Location) {
         ),
         portal("p3", "police_desk", r#"{"kind":"legal_entity","bin":"123456789012"}"#),
         portal("p4", "portal", r#"{"kind":"library","bin":"123456789012"}"#),
+        // A PR filing (migration 29): its applicant by the IIN given, however the case came in.
+        portal("p5", "police_desk", r#"{}, "applicant": {"iin": "900315300123"}"#).replace("'rvp'", "'pr'"),
     ];
     match &db {
         Db::Sqlite(p) => {
@@ -112,6 +114,19 @@ async fn cases_written_before_migrations_read_the_same(loc: Location) {
     assert!(
         party_cases("999999999999").await.is_empty(),
         "an individual's IIN of an organisation's filing is no party"
+    );
+    // The PR applicant follows the notices of the case, and reads no request of the cabinet's.
+    assert!(
+        party_cases("900315300123").await.is_empty(),
+        "an applicant's case is no request of its"
+    );
+    assert_eq!(
+        store.party_cases("900315300123", "applicant", 10).await.unwrap(),
+        vec!["p5".to_string()]
+    );
+    assert_eq!(
+        store.party_cases("123456789012", "inviting_party", 10).await.unwrap(),
+        vec!["p1".to_string()]
     );
     let a = store.application("a1").await.unwrap().expect("the case is still there");
     assert_eq!(a.receipt, r#"{"type":"acceptance"}"#);

@@ -23,7 +23,7 @@ pub enum QueueScope {
     All,
     Owned(Vec<String>),
     Filed(Vec<String>),
-    /// The cases a party may follow (`case_parties`): an inviting party's cabinet.
+    /// The requests whose inviting party it is (`case_parties`): an inviting party's cabinet.
     Party(String),
 }
 
@@ -117,7 +117,7 @@ fn conditions(q: &QueueQuery, with_status: bool) -> (String, Vec<String>) {
         QueueScope::Party(party) => {
             let p = bind(&mut v, party);
             w.push(format!(
-                "a.id IN (SELECT application_id FROM case_parties WHERE party = {p})"
+                "a.id IN (SELECT application_id FROM case_parties WHERE party = {p} AND relation = 'inviting_party')"
             ));
         }
     }

@@ -238,6 +238,21 @@ impl Store {
         ))
     }
 
+    /// The cases a party follows in `relation` (`case_parties`), newest id first, up to `limit`.
+    pub async fn party_cases(&self, party: &str, relation: &str, limit: i64) -> StoreResult<Vec<String>> {
+        Ok(fetch_all!(
+            self.db(),
+            (String,),
+            "SELECT application_id FROM case_parties WHERE party = $1 AND relation = $2 ORDER BY application_id DESC LIMIT $3",
+            party,
+            relation,
+            limit
+        )
+        .into_iter()
+        .map(|(id,)| id)
+        .collect())
+    }
+
     pub async fn outbox(&self, application_id: Option<&str>, limit: i64) -> StoreResult<Vec<OutboxRow>> {
         Ok(match application_id {
             Some(a) => fetch_all!(self.db(), OutboxRow, OUTBOX_BY_CASE_SQL, a, limit),

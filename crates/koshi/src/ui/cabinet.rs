@@ -272,6 +272,20 @@ async fn home(State(s): State<Service>, headers: HeaderMap, Query(q): Query<List
             );
         }
     };
+    let notices = match s.party_notices(&caller).await {
+        Ok(n) => n,
+        Err(e) => {
+            let p = Problem::from(e);
+            return html_response(
+                StatusCode::from_u16(p.status).unwrap_or(StatusCode::CONFLICT),
+                cabinet_page(
+                    &ts("Мои запросы"),
+                    Some((&caller, &csrf)),
+                    html! { p.error role="alert" { (p.detail) } },
+                ),
+            );
+        }
+    };
     let party_number = caller.party.clone().unwrap_or_default();
     let body = html! {
         h1 { (t("Мои запросы")) }
@@ -305,6 +319,9 @@ async fn home(State(s): State<Service>, headers: HeaderMap, Query(q): Query<List
                 p { a href={ "/cabinet?cursor=" (urlencode(next)) } { (t("Следующие")) } }
             }
         }
+        @if !notices.is_empty() {
+            (notices_section(&s, &notices))
+        }
     };
     html_response(
         StatusCode::OK,
@@ -318,6 +335,50 @@ fn local(s: &Service, instant: &str) -> String {
         .parse::<jiff::Timestamp>()
         .map(|at| s.law().calendar.civil(at).strftime("%Y-%m-%d %H:%M").to_string())
         .unwrap_or_else(|_| instant.to_string())
+}
+
+/// The notices addressed to the party as the applicant for a PR (п. 17–19).
+fn notices_section(s: &Service, notices: &[crate::portal::PartyNotice]) -> Markup {
+    html! {
+        h2 #notices { (t("Уведомления")) }
+        p.muted { (t("Уведомления, адресованные вам как заявителю на разрешение на постоянное проживание (п. 17–19 Правил).")) }
+        @for n in notices {
+            section.notice aria-label=(ts("Уведомление")) {
+                h3 {
+                    @match (n.document.as_str(), n.on.as_deref()) {
+                        ("hearing_notice", Some("annulment")) => { (t("Заслушивание перед аннулированием разрешения (п. 18)")) }
+                        ("hearing_notice", _) => { (t("Заслушивание по предварительному решению об отказе (п. 17)")) }
+                        ("notification", _) => { (t("Уведомление о выдаче или об отказе (прил. 10)")) }
+                        _ => { (t("Уведомление об аннулировании (прил. 12)")) }
+                    }
+                }
+                dl.summary {
+                    dt { (t("Талон")) } dd { (n.talon) }
+                    dt { (t("Направлено")) } dd { (local(s, &n.sent_at)) }
+                    @if let Some(d) = &n.hearing_on {
+                        dt { (t("День заслушивания")) } dd { strong { (d) } }
+                    }
+                    @if let Some(o) = &n.outcome {
+                        dt { (t("Решение")) } dd { (status_text(o)) }
+                    }
+                    @if let Some(number) = &n.permit_number {
+                        dt { (t("Номер разрешения")) } dd { (number) }
+                    }
+                    @if let Some(d) = &n.leave_by {
+                        dt { (t("Выехать до")) } dd { (d) }
+                    }
+                    dt { (t("Норма")) } dd { (n.citation) }
+                }
+                @if !n.grounds.is_empty() {
+                    p { (t("Основания:")) }
+                    ul { @for (detail, citation) in &n.grounds { li { (detail) @if !citation.is_empty() { " — " (citation) } } } }
+                }
+                @if n.document == "hearing_notice" {
+                    p { (t("Вы вправе выразить свою позицию устно на заслушивании или письменно до него.")) }
+                }
+            }
+        }
+    }
 }
 
 fn urlencode(s: &str) -> String {

@@ -323,6 +323,81 @@ async fn the_party_follows_its_request_in_the_cabinet(t: &TestApp) {
     assert_eq!(r.status(), 401);
 }
 
+/// п. 17–19: the applicant for a PR, signed in with the ЭЦП of the IIN the filing gives, finds
+/// the notices addressed to the applicant in the cabinet — the notification of issue (App. 10)
+/// and the hearing before an annulment (п. 18) with its day and grounds — and reads nothing
+/// else of the case; another party finds none of them.
+async fn the_pr_applicant_receives_its_notices(t: &TestApp) {
+    let http = no_redirects();
+    let chain = [&pki().intermediate.cert];
+    let head = crate::pr::person(t, "head.alm01", "head_of_city_district_police", "ALM-01").await;
+    let id = crate::pr::issued_pr(t, "FA1234567", &head).await;
+    let (s, v) = t
+        .post(
+            "officer",
+            &format!("/api/v1/applications/{id}/annulment"),
+            &serde_json::json!({"grounds": [{"check": "art_49", "detail": "сведения о судимости"}]}),
+        )
+        .await;
+    assert_eq!(s, 200, "{v}");
+    let (s, v) = t
+        .post(
+            "officer",
+            &format!("/api/v1/applications/{id}/hearing/notice"),
+            &serde_json::json!({"hearing_on": "2026-02-03"}),
+        )
+        .await;
+    assert_eq!(s, 200, "{v}");
+    let applicant = |serial: u32, iin: &str| {
+        pki().intermediate.issue(Spec {
+            subject: format!("CN=DEMO PR,SERIALNUMBER=IIN{iin},C=KZ"),
+            serial,
+            not_before: T0.parse::<jiff::Timestamp>().unwrap() - SignedDuration::from_hours(24),
+            not_after: T0.parse::<jiff::Timestamp>().unwrap() + SignedDuration::from_hours(24 * 30),
+            ca: false,
+            key_usage: Some(KeyUsages::DigitalSignature | KeyUsages::NonRepudiation),
+        })
+    };
+    let sign_in_as = |who: Issued| {
+        let http = http.clone();
+        async move {
+            let st = fresh_statement(t, &http, false).await;
+            let r = upload_sign_in(t, &http, &st, &sign(&who, &chain, &st, &CmsOpts::default())).await;
+            assert_eq!(r.status(), 303);
+            cookie_of(&r)
+        }
+    };
+    // The fixture applicant's IIN (FA1234567).
+    let me = sign_in_as(applicant(0x4201, "900315300123")).await;
+    let (s, html) = page(t, &http, &me, "/cabinet").await;
+    assert_eq!(s, 200);
+    assert!(
+        html.contains("Запросов пока нет"),
+        "a PR is no request of the cabinet's: {html}"
+    );
+    assert!(html.contains("Уведомление о выдаче или об отказе (прил. 10)"), "{html}");
+    assert!(
+        html.contains("Заслушивание перед аннулированием разрешения (п. 18)"),
+        "{html}"
+    );
+    assert!(
+        html.contains("2026-02-03") && html.contains("сведения о судимости"),
+        "{html}"
+    );
+    let permit = t.case(&id).await["decision"]["permit_number"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(html.contains(&permit), "the notification names the permit: {html}");
+    // The case itself is the police's: not shown to the applicant here.
+    let (s, _) = page(t, &http, &me, &format!("/cabinet/requests/{id}")).await;
+    assert_eq!(s, 404);
+    // Another person finds none of it.
+    let other = sign_in_as(applicant(0x4202, "880101300123")).await;
+    let (_, html) = page(t, &http, &other, "/cabinet").await;
+    assert!(!html.contains("Уведомления") && !html.contains(&permit), "{html}");
+}
+
 /// The portal's trust store, and no duty officer: a clean request waits for the officer's
 /// confirmation, so the party sees it open before it sees it issued.
 fn cabinet_options() -> crate::harness::Options {
@@ -348,6 +423,25 @@ mod cabinet {
             return;
         };
         super::the_party_follows_its_request_in_the_cabinet(&t).await;
+        t.done().await;
+    }
+}
+
+mod notices {
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn sqlite() {
+        let t = crate::harness::spawn(crate::harness::Backend::Sqlite, super::cabinet_options())
+            .await
+            .unwrap();
+        super::the_pr_applicant_receives_its_notices(&t).await;
+        t.done().await;
+    }
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn postgres() {
+        let Some(t) = crate::harness::spawn(crate::harness::Backend::Postgres, super::cabinet_options()).await else {
+            return;
+        };
+        super::the_pr_applicant_receives_its_notices(&t).await;
         t.done().await;
     }
 }
