@@ -38,6 +38,9 @@ pub struct QueueParams {
     pub due_before: Option<String>,
     /// An id, a receipt or permit number, or text of the filing (a name, a document number).
     pub q: Option<String>,
+    /// The cases an officer acted on (took at the desk, decided, drafted, heard…): an account's
+    /// username, or `me`.
+    pub officer: Option<String>,
     /// `deadline` (default: soonest legal deadline first) or `filed` (newest first).
     pub sort: Option<String>,
     /// The `next` of the previous page.
@@ -133,7 +136,7 @@ impl Service {
 
     /// The query a caller's parameters make, within what the caller may read. An empty
     /// parameter (a form's blank field) is no filter.
-    fn queue_query(&self, caller: &Caller, p: &QueueParams, csv: bool) -> Result<Option<QueueQuery>, CaseError> {
+    async fn queue_query(&self, caller: &Caller, p: &QueueParams, csv: bool) -> Result<Option<QueueQuery>, CaseError> {
         let blank = |o: &Option<String>| o.clone().filter(|s| !s.trim().is_empty());
         let p = &QueueParams {
             state: blank(&p.state),
@@ -146,6 +149,7 @@ impl Service {
             at_risk: p.at_risk,
             due_before: blank(&p.due_before),
             q: blank(&p.q),
+            officer: blank(&p.officer),
             sort: blank(&p.sort),
             cursor: blank(&p.cursor),
             limit: p.limit,
@@ -224,6 +228,24 @@ impl Service {
             Some(t) if t.chars().count() > 100 => return Err(bad("q", "q is at most 100 characters")),
             Some(t) => Some(t.to_string()),
         };
+        // An officer by the account: every act of a case names its actor's account
+        // (`role@unit:user:ID`), whichever unit the person served in then.
+        let actor = match p.officer.as_deref().map(str::trim) {
+            None | Some("") => None,
+            Some("me") => match caller.token_id.strip_prefix("user:") {
+                Some(id) => Some(format!(":user:{id}")),
+                None => return Err(bad("officer", "`me` is a person signed in with an account")),
+            },
+            Some(name) => {
+                if name.chars().count() > 64 || name.chars().any(char::is_control) {
+                    return Err(bad("officer", "officer is an account's username"));
+                }
+                match self.store.user_by_name(name).await? {
+                    Some(u) if u.role == "officer" => Some(format!(":user:{}", u.id)),
+                    _ => return Err(bad("officer", format!("no officer account {name:?}"))),
+                }
+            }
+        };
         let order = match p.sort.as_deref() {
             None | Some("deadline") => QueueOrder::Deadline,
             Some("filed") => QueueOrder::Filed,
@@ -277,6 +299,7 @@ impl Service {
             due_before,
             due_on,
             text,
+            actor,
             order,
             after,
             limit,
@@ -286,7 +309,7 @@ impl Service {
 
     /// A page of the caller's work queue.
     pub async fn queue_for(&self, caller: &Caller, p: &QueueParams) -> Result<QueuePage, CaseError> {
-        match self.queue_query(caller, p, false)? {
+        match self.queue_query(caller, p, false).await? {
             Some(q) => self.queue_page(caller, q).await,
             None => Ok(empty_page()),
         }
@@ -307,7 +330,7 @@ impl Service {
             limit: Some(200),
             ..QueueParams::default()
         };
-        match self.queue_query(caller, &p, false)? {
+        match self.queue_query(caller, &p, false).await? {
             Some(mut q) => {
                 q.scope = QueueScope::Owned(self.authz.served_units(&root));
                 self.queue_page(caller, q).await
@@ -363,7 +386,7 @@ impl Service {
         let mut out = String::from(
             "id,service,status,channel,unit,filed_unit,purpose,filed_at,accepted_on,due_on,overdue,at_risk,receipt_number,permit_number\r\n",
         );
-        let Some(q) = self.queue_query(caller, p, true)? else {
+        let Some(q) = self.queue_query(caller, p, true).await? else {
             return Ok(out);
         };
         let today = self.queue_today();

@@ -99,6 +99,7 @@ async fn cases_written_before_migrations_read_the_same(loc: Location) {
                 due_before: None,
                 due_on: None,
                 text: None,
+                actor: None,
                 order: crate::repo::queue::QueueOrder::Filed,
                 after: None,
                 limit: 50,

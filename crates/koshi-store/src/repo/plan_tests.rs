@@ -64,6 +64,7 @@ async fn hot_reads_are_led_by_indexes() {
         due_before: None,
         due_on: None,
         text: None,
+        actor: None,
         order: queue::QueueOrder::Deadline,
         after: None,
         limit: 50,
@@ -104,6 +105,16 @@ async fn hot_reads_are_led_by_indexes() {
         p.iter().any(|l| l.contains("applications_filed_queue")) && !sorts(&p),
         "branch queue: {p:?}"
     );
+    // An officer's cases: the unit's queue leads, each case's acts read through their index.
+    q.scope = queue::QueueScope::Owned(vec!["ALM-01".into()]);
+    q.actor = Some(":user:u1".into());
+    let (sql, values) = queue::page_sql(&q);
+    let p = plan(&mut conn, &sql, values.len()).await;
+    assert!(
+        p.iter().any(|l| l.contains("applications_unit_queue")) && p.iter().any(|l| l.contains("events_case_acts")),
+        "officer's cases: {p:?}"
+    );
+    q.actor = None;
     // An inviting party's cabinet: its cases through its `case_parties` rows (the primary key
     // leads), each case by its primary key; no table is read whole (a party's few cases are
     // sorted, never the store's).

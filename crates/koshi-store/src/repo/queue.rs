@@ -52,6 +52,8 @@ pub struct QueueQuery {
     /// Free text: an id, a receipt or permit number, or any text of the filing (a name, a
     /// document number), case-insensitive.
     pub text: Option<String>,
+    /// Only cases with an act (not a read) whose actor ends so (`:user:ID`): an officer's.
+    pub actor: Option<String>,
     pub order: QueueOrder,
     /// After this (sort key, id).
     pub after: Option<(String, String)>,
@@ -167,6 +169,18 @@ fn conditions(q: &QueueQuery, with_status: bool) -> (String, Vec<String>) {
         );
         w.push(format!(
             "(a.id = {exact} OR a.permit_number = {exact} OR LOWER(f.receipt) LIKE {like} ESCAPE '\\' OR LOWER(f.data) LIKE {like} ESCAPE '\\')"
+        ));
+    }
+    if let Some(suffix) = &q.actor {
+        let p = bind(
+            &mut v,
+            &format!(
+                "%{}",
+                suffix.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")
+            ),
+        );
+        w.push(format!(
+            "EXISTS (SELECT 1 FROM events e WHERE e.application_id = a.id AND e.action <> 'personal_data.read' AND e.actor LIKE {p} ESCAPE '\\')"
         ));
     }
     let clause = if w.is_empty() {

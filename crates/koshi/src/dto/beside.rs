@@ -30,6 +30,9 @@ pub struct QueueParams {
     pub due_before: Option<String>,
     /// An id, a receipt or permit number, or text of the filing (a name, a document number).
     pub q: Option<String>,
+    /// The cases an officer acted on (took at the desk, decided, drafted, heard…): an account's
+    /// username, or `me`.
+    pub officer: Option<String>,
     /// `deadline` (default: soonest legal deadline first) or `filed` (newest first).
     pub sort: Option<String>,
     /// The `next` of the previous page.

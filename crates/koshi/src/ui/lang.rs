@@ -123,6 +123,7 @@ mod tests {
     fn every_page_word_has_its_entry_and_every_entry_a_page() {
         let sources = [
             include_str!("mod.rs"),
+            include_str!("queue.rs"),
             include_str!("approvals.rs"),
             include_str!("bulk.rs"),
             include_str!("cabinet.rs"),

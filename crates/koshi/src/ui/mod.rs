@@ -10,7 +10,6 @@ use axum::response::{IntoResponse, Redirect, Response};
 use maud::{DOCTYPE, Markup, html};
 
 use crate::problem::Problem;
-use crate::queue::QueueParams;
 use crate::service::{Caller, Service};
 use crate::session::Authed;
 use crate::session::Client;
@@ -23,6 +22,7 @@ mod handover;
 mod intake;
 mod labels;
 pub mod lang;
+mod queue;
 mod sla;
 mod verify;
 
@@ -39,7 +39,7 @@ pub fn routes() -> axum::Router<Service> {
         .route("/ui", get(|| async { Redirect::to("/ui/queue") }))
         .route("/ui/", get(|| async { Redirect::to("/ui/queue") }))
         .route("/ui/sign-in", get(sign_in_page).post(sign_in))
-        .route("/ui/queue", get(queue_page))
+        .route("/ui/queue", get(queue::queue_page))
         .route("/ui/intake", get(intake::intake_page).post(intake::intake_post))
         .route("/ui/sla", get(sla::sla_page))
         .route("/ui/admin", get(admin::admin_page))
@@ -261,128 +261,6 @@ async fn sign_in(State(s): State<Service>, Client(client): Client, body: axum::b
             sign_in_form(Some(&ts("Неверное имя пользователя или пароль."))),
         ),
     }
-}
-
-/// The list API's CSV export of the queue with the page's filters.
-fn csv_link(state: &str, p: &QueueParams) -> String {
-    let mut q: Vec<(&str, &str)> = vec![("format", "csv"), ("state", state)];
-    if let Some(v) = p.service.as_deref().filter(|v| !v.is_empty()) {
-        q.push(("service", v));
-    }
-    if let Some(v) = p.q.as_deref().filter(|v| !v.is_empty()) {
-        q.push(("q", v));
-    }
-    let query = serde_urlencoded::to_string(&q).unwrap_or_default();
-    format!("/api/v1/applications?{query}")
-}
-
-async fn queue_page(
-    State(s): State<Service>,
-    caller: Result<Authed, Problem>,
-    headers: HeaderMap,
-    Query(p): Query<QueueParams>,
-) -> Response {
-    let caller = match caller {
-        Ok(Authed(c)) => c,
-        Err(e) => return refused(e),
-    };
-    let page_data = match s.queue_for(&caller, &p).await {
-        Ok(d) => d,
-        Err(e) => return refused(e),
-    };
-    let state = p.state.clone().unwrap_or_else(|| "open".into());
-    let csrf = csrf_of(&s, &headers).await;
-    // An officer confirms clean cases together, with one reason (each still its own act).
-    let bulk = csrf
-        .clone()
-        .filter(|_| s.authz.allow(&caller, "application.decide").is_ok())
-        .filter(|_| page_data.items.iter().any(|i| i.status == "awaiting_confirmation"));
-    // A wide table scrolls inside its region on a narrow screen instead of widening the page.
-    let table = html! {
-        div.scroll tabindex="0" role="region" aria-label=(ts("Список дел")) {
-        table {
-            caption.muted { (t("По сроку принятия решения, ближайшие первыми")) }
-            thead { tr {
-                @if bulk.is_some() { th scope="col" { span.visually-hidden { (t("Выбрать")) } } }
-                th scope="col" { (t("Расписка")) } th scope="col" { (t("Услуга")) } th scope="col" { (t("Статус")) } th scope="col" { (t("Цель или основание")) } th scope="col" { (t("Срок решения")) } th scope="col" { (t("Подразделение")) }
-            } }
-            tbody {
-                @for i in &page_data.items {
-                    tr {
-                        @if bulk.is_some() {
-                            td {
-                                @if i.status == "awaiting_confirmation" {
-                                    input type="checkbox" name="id" value=(i.id) id={ "pick-" (i.id) } aria-label={ (ts("Выбрать ")) (i.receipt_number.clone().unwrap_or_else(|| i.id.clone())) };
-                                }
-                            }
-                        }
-                        td { a href={ "/ui/cases/" (i.id) } { (i.receipt_number.clone().unwrap_or_else(|| i.id.clone())) } }
-                        td { (service_label(&i.service)) }
-                        td { (status_text(&i.status)) }
-                        td { (purpose_text(&s, &i.service, &i.purpose)) }
-                        td.due {
-                            span.date { (i.due_on.clone().unwrap_or_else(|| "—".into())) }
-                            @if i.overdue { " " span.badge.overdue { (t("Просрочено")) } }
-                            @if i.at_risk { " " span.badge.at-risk { (t("Последний день")) } }
-                        }
-                        td { (i.unit) }
-                    }
-                }
-            }
-        }
-        }
-    };
-    let body = html! {
-        h1 { (t("Очередь дел")) }
-        form.filters method="get" action="/ui/queue" {
-            div { label for="state" { (t("Дела")) }
-                select #state name="state" {
-                    option value="open" selected[state == "open"] { (t("В работе")) }
-                    option value="closed" selected[state == "closed"] { (t("Завершенные")) }
-                    option value="all" selected[state == "all"] { (t("Все")) }
-                }
-            }
-            div { label for="service" { (t("Услуга")) }
-                select #service name="service" {
-                    option value="" { (t("Все")) }
-                    option value="rvp" selected[p.service.as_deref() == Some("rvp")] { (t("РВП")) }
-                    option value="pr" selected[p.service.as_deref() == Some("pr")] { (t("ПМЖ")) }
-                }
-            }
-            div { label for="q" { (t("Номер или текст")) } input #q name="q" value=(p.q.clone().unwrap_or_default()); }
-            button type="submit" { (t("Показать")) }
-        }
-        p.muted {
-            (t("Всего по фильтру: "))
-            @for (status, n) in &page_data.counts { (status_text(status)) " — " (n) "; " }
-        }
-        // The filtered list as CSV (numbers, dates and statuses, no names), from the list API.
-        p { a href=(csv_link(&state, &p)) download { (t("Скачать список (CSV)")) } }
-        @if page_data.items.is_empty() {
-            p { (t("Дел нет.")) }
-        } @else {
-            @if let Some(token) = &bulk {
-                form method="post" action="/ui/queue/confirm" {
-                    input type="hidden" name="csrf" value=(token);
-                    (table)
-                    p {
-                        label for="bulk-comment" { (t("Основание для выбранных бесспорных дел (обязательно)")) }
-                        input #bulk-comment name="comment" required minlength="3" maxlength="1000" size="60";
-                    }
-                    button type="submit" { (t("Подтвердить выбранные")) }
-                }
-            } @else {
-                (table)
-            }
-            @if let Some(next) = &page_data.next {
-                p { a href={ "/ui/queue?state=" (state) "&cursor=" (next.replace('|', "%7C")) } { (t("Следующая страница")) } }
-            }
-        }
-    };
-    html_response(
-        StatusCode::OK,
-        page(&ts("Очередь"), Some(SignedIn::new(&s, &caller, csrf)), body),
-    )
 }
 
 /// The person behind a page's session and the session's CSRF token, or the answer to give instead.

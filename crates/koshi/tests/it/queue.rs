@@ -226,3 +226,83 @@ async fn each_caller_lists_only_what_it_may_read(t: &TestApp) {
 }
 
 on_both!(queue_scope, Default::default(), each_caller_lists_only_what_it_may_read);
+
+/// Issue 17 item 1: the cases an officer acted on, by the account's username or `me`; an
+/// unknown officer is a malformed filter, not an empty list.
+async fn an_officers_own_cases_are_a_filter(t: &TestApp) {
+    let one = crate::pr::person(t, "o.one", "other", "ALM-01").await;
+    let two = crate::pr::person(t, "o.two", "other", "ALM-01").await;
+    let file = |who: &(String, String), doc: &str| {
+        let (http, url, cookie, csrf) = (
+            t.http.clone(),
+            format!("{}/api/v1/applications", t.base),
+            who.0.clone(),
+            who.1.clone(),
+        );
+        let body = serde_json::to_vec(&t.request(doc, "labour_contract")).unwrap();
+        async move {
+            let r = http
+                .post(url)
+                .header("cookie", cookie)
+                .header("x-csrf-token", csrf)
+                .header("content-type", "application/json")
+                .body(body)
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(r.status(), 201);
+            r.json::<Value>().await.unwrap()["id"].as_str().unwrap().to_string()
+        }
+    };
+    let mine = file(&one, "FA1234567").await;
+    let theirs = file(&two, "751234567").await;
+    let by_name = list(t, "officer", "?state=all&officer=o.one").await;
+    assert_eq!(ids(&by_name), vec![mine.clone()]);
+    assert_eq!(
+        by_name["counts"]
+            .as_object()
+            .unwrap()
+            .values()
+            .filter_map(Value::as_i64)
+            .sum::<i64>(),
+        1
+    );
+    assert_eq!(ids(&list(t, "officer", "?state=all&officer=o.two").await), vec![theirs]);
+    // `me`, for the person signed in.
+    let r = t
+        .http
+        .get(format!("{}/api/v1/applications?state=all&officer=me", t.base))
+        .header("cookie", &one.0)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(ids(&r.json::<Value>().await.unwrap()), vec![mine]);
+    // Nobody by that name, or `me` for a system token: the filter is refused, naming itself.
+    for q in ["?officer=nobody", "?officer=me"] {
+        let (s, v) = t.get("officer", &format!("/api/v1/applications{q}")).await;
+        assert_eq!(
+            (s, v["errors"][0]["pointer"].as_str()),
+            (422, Some("/officer")),
+            "{q}: {v}"
+        );
+    }
+    // The page offers the filter and keeps it on its CSV export.
+    let page = t
+        .http
+        .get(format!("{}/ui/queue?state=all&officer=me&at_risk=true", t.base))
+        .header("cookie", &one.0)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains(r#"<option value="me" selected>"#), "{page}");
+    assert!(
+        page.contains("officer=me") && page.contains("at_risk=true"),
+        "the export keeps the filters"
+    );
+}
+
+on_both!(queue_officer, Default::default(), an_officers_own_cases_are_a_filter);
