@@ -53,6 +53,11 @@ pub fn same_secret(a: &str, b: &str) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
+/// A first password for an account an administrator adds: 24 random hex characters (96 bits).
+pub fn first_password() -> String {
+    random_hex().chars().take(24).collect()
+}
+
 /// Adds a person's account.
 pub async fn add_user(
     store: &Store,

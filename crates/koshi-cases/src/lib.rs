@@ -36,6 +36,7 @@ pub mod pr_service;
 pub mod queue;
 pub mod rvp;
 pub mod service;
+pub mod staff;
 pub mod stored;
 
 pub use error::{CaseError, FieldError, Kind};

@@ -129,6 +129,16 @@ pub fn insert_session(s: &SessionRow) -> Op {
     )
 }
 
+/// Disables an account: it signs in no more, and its open sessions end (read with the account).
+pub fn disable_user(id: &str, at: &str) -> Op {
+    Op::new(
+        "disable account",
+        "UPDATE users SET disabled_at = $1 WHERE id = $2 AND disabled_at IS NULL",
+        vec![at.into(), id.into()],
+    )
+    .expecting(1)
+}
+
 pub fn revoke_session(id_hash: &str, at: &str) -> Op {
     Op::new(
         "close session",

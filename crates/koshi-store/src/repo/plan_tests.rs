@@ -37,6 +37,7 @@ async fn hot_reads_are_led_by_indexes() {
         ("checks of a case", CHECKS_SQL, 1),
         ("events of a case", EVENTS_SQL, 1),
         ("reads of a case", ACCESS_LOG_SQL, 4),
+        ("acts on accounts", STAFF_EVENTS_SQL, 1),
     ] {
         let plan = plan(&mut conn, sql, args).await;
         assert!(

@@ -106,6 +106,12 @@ impl Store {
         Ok(fetch_all!(self.db(), EventRow, EVENTS_SQL, application_id))
     }
 
+    /// The latest acts on people's accounts and system tokens (`account.*`, `token.*`), newest
+    /// first: acts of no case, read through the index of acts (a case's id is NULL for them).
+    pub async fn staff_events(&self, limit: i64) -> StoreResult<Vec<EventRow>> {
+        Ok(fetch_all!(self.db(), EventRow, STAFF_EVENTS_SQL, limit))
+    }
+
     /// The records of reads of a case, newest first: up to `limit` before the cursor (`at`, `id`
     /// of the last one seen; from the newest without one).
     pub async fn access_log(

@@ -44,6 +44,12 @@ pub fn routes() -> axum::Router<Service> {
         .route("/ui/sla", get(sla::sla_page))
         .route("/ui/admin", get(admin::admin_page))
         .route("/ui/admin/law-data", axum::routing::post(admin::load_law_data))
+        .route("/ui/admin/accounts", axum::routing::post(admin::add_account))
+        .route(
+            "/ui/admin/accounts/disable",
+            axum::routing::post(admin::disable_account),
+        )
+        .route("/ui/admin/tokens/revoke", axum::routing::post(admin::revoke_token))
         .route("/ui/cases/{id}", get(case_page))
         .route("/ui/cases/{id}/decision", axum::routing::post(confirm_decision))
         .route("/ui/sign-out", axum::routing::post(sign_out))
