@@ -27,7 +27,41 @@ pub(crate) fn ends_with_case(kind: &str) -> bool {
     LegalClock::parse(kind).is_some_and(|(c, _)| c.ends_with_case())
 }
 
+/// A legal clock of a case as its page shows it.
+#[derive(Debug, Clone)]
+pub struct ClockView {
+    pub clock: LegalClock,
+    /// The term's end (an instant: the end of its last working day).
+    pub due_at: String,
+    /// `pending` (running), `fired` (the term ended unmet), `cancelled` (stopped by the act
+    /// that ends it).
+    pub state: String,
+}
+
 impl Service {
+    /// The legal clocks of a case the caller may read, soonest first (their "at risk"
+    /// companions left out; a stored kind Koshi does not know is left out too, and logged).
+    pub async fn case_clocks(
+        &self,
+        caller: &crate::service::Caller,
+        id: &str,
+    ) -> Result<Vec<ClockView>, crate::CaseError> {
+        let app = self.readable_case(caller, id).await?;
+        let mut out = Vec::new();
+        for t in self.store.timers_of(&app.id).await? {
+            match LegalClock::parse(&t.kind) {
+                Some((_, true)) => {}
+                Some((clock, false)) => out.push(ClockView {
+                    clock,
+                    due_at: t.due_at,
+                    state: t.state,
+                }),
+                None => tracing::warn!(case = %app.id, kind = %t.kind, "a timer of an unknown kind is not shown"),
+            }
+        }
+        Ok(out)
+    }
+
     /// Starts a legal clock ending on `due`; its "at risk" companion at the end of the working day
     /// before, when that is still ahead.
     pub(crate) fn start_clock(

@@ -308,7 +308,7 @@ async fn home(State(s): State<Service>, headers: HeaderMap, Query(q): Query<List
                         tr {
                             td { a href={ "/cabinet/requests/" (i.id) } { (i.receipt_number.clone().unwrap_or_else(|| i.id.clone())) } }
                             td { (purpose_text(&s, &i.service, &i.purpose)) }
-                            td { (local(&s, &i.filed_at)) }
+                            td { (super::local_time(&s, &i.filed_at)) }
                             td { (party_status(&i.status)) }
                             td { (ready_at(&s, &i.status, i.due_on.as_deref()).unwrap_or_else(|| "—".into())) }
                         }
@@ -329,14 +329,6 @@ async fn home(State(s): State<Service>, headers: HeaderMap, Query(q): Query<List
     )
 }
 
-/// An instant as the party reads it: Almaty civil time, to the minute.
-fn local(s: &Service, instant: &str) -> String {
-    instant
-        .parse::<jiff::Timestamp>()
-        .map(|at| s.law().calendar.civil(at).strftime("%Y-%m-%d %H:%M").to_string())
-        .unwrap_or_else(|_| instant.to_string())
-}
-
 /// The notices addressed to the party as the applicant for a PR (п. 17–19).
 fn notices_section(s: &Service, notices: &[crate::portal::PartyNotice]) -> Markup {
     html! {
@@ -354,7 +346,7 @@ fn notices_section(s: &Service, notices: &[crate::portal::PartyNotice]) -> Marku
                 }
                 dl.summary {
                     dt { (t("Талон")) } dd { (n.talon) }
-                    dt { (t("Направлено")) } dd { (local(s, &n.sent_at)) }
+                    dt { (t("Направлено")) } dd { (super::local_time(s, &n.sent_at)) }
                     @if let Some(d) = &n.hearing_on {
                         dt { (t("День заслушивания")) } dd { strong { (d) } }
                     }
@@ -514,7 +506,7 @@ fn request_body(s: &Service, v: &ApplicationView, documents: &[crate::model::Doc
         dl.summary {
             dt { (t("Статус")) } dd { (party_status(&v.status)) }
             dt { (t("Цель")) } dd { (purpose_text(s, &v.kind, &v.purpose)) }
-            dt { (t("Подан")) } dd { (local(s, &v.filed_at)) }
+            dt { (t("Подан")) } dd { (super::local_time(s, &v.filed_at)) }
             dt { (t("Принят")) } dd { (v.accepted_on.clone().unwrap_or_else(|| "—".into())) }
             @if let Some(r) = &ready {
                 dt { (t("Результат будет готов (п. 8)")) }

@@ -96,3 +96,29 @@ pub(super) fn service_label(s: &str) -> Markup {
         other => html! { (other) },
     }
 }
+
+/// A legal clock of the Rules by its term.
+pub(super) fn clock_label(c: &koshi_law::clocks::LegalClock) -> Markup {
+    use koshi_law::clocks::LegalClock as C;
+    match c {
+        C::RvpTerm => t("Рассмотрение заявления на РВП"),
+        C::SendToUms => t("Направление дела в УМС ДП"),
+        C::Conclusion => t("Заключение"),
+        C::ServiceTerm => t("Срок оказания услуги"),
+        C::AnswerDue(a) => html! { (t("Ответ органа: ")) (a.code()) },
+        C::Notification => t("Письменное уведомление заявителя"),
+        C::ConDelivery => t("Передача результата в Госкорпорацию"),
+        C::ExitDeadline => t("Выезд после аннулирования"),
+        C::Age16(_) => t("Заявление по достижении 16 лет"),
+    }
+}
+
+/// A clock's state: running, ended unmet, or stopped by its act.
+pub(super) fn clock_state(s: &str) -> Markup {
+    match s {
+        "pending" => t("идёт"),
+        "fired" => t("истёк"),
+        "cancelled" => t("остановлен"),
+        other => html! { (other) },
+    }
+}

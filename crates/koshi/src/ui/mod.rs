@@ -27,7 +27,9 @@ mod sla;
 mod verify;
 
 pub(crate) use labels::status_words;
-use labels::{channel_label, check_label, purpose_text, role_label, service_label, status_text};
+use labels::{
+    channel_label, check_label, clock_label, clock_state, purpose_text, role_label, service_label, status_text,
+};
 use lang::{t, ts};
 
 /// The stylesheet, compiled in (nothing is loaded from outside).
@@ -168,6 +170,14 @@ fn page(title: &str, signed_in: Option<SignedIn<'_>>, body: Markup) -> Markup {
             }
         }
     }
+}
+
+/// An instant as people read it: Almaty civil time, to the minute.
+fn local_time(s: &Service, instant: &str) -> String {
+    instant
+        .parse::<jiff::Timestamp>()
+        .map(|at| s.law().calendar.civil(at).strftime("%Y-%m-%d %H:%M").to_string())
+        .unwrap_or_else(|_| instant.to_string())
 }
 
 fn html_response(status: StatusCode, m: Markup) -> Response {
@@ -374,6 +384,10 @@ async fn case_page(
         None
     };
     let documents = s.case_documents(&caller, &id).await.unwrap_or_default();
+    let clocks = match s.case_clocks(&caller, &id).await {
+        Ok(c) => c,
+        Err(e) => return refused(e),
+    };
     let body = html! {
         p { a href="/ui/queue" { (t("← К очереди")) } }
         h1 { (service_label(&v.kind)) " · " (v.receipt.number) }
@@ -456,6 +470,17 @@ async fn case_page(
                                 a href={ (d.document.href) "?lang=kk" } lang="kk" { (t("PDF қаз.")) }
                             }
                         }
+                    }
+                }
+            }
+        }
+        @if !clocks.is_empty() {
+            h2 { (t("Сроки дела")) }
+            table {
+                thead { tr { th scope="col" { (t("Срок")) } th scope="col" { (t("Норма")) } th scope="col" { (t("Истекает")) } th scope="col" { (t("Состояние")) } } }
+                tbody {
+                    @for c in &clocks {
+                        tr { td { (clock_label(&c.clock)) } td { (c.clock.citation()) } td.date { (local_time(&s, &c.due_at)) } td { (clock_state(&c.state)) } }
                     }
                 }
             }

@@ -119,6 +119,13 @@ async fn an_officer_works_through_pages(t: &TestApp) {
         page.contains("Ход дела") && page.contains("intake.accepted") && page.contains("police_records+kpsisu"),
         "{page}"
     );
+    // The case's legal clock: the RVP's one working day (п. 9), running to the end of Tuesday's
+    // working day.
+    assert!(
+        page.contains("Сроки дела")
+            && page.contains("<td>Рассмотрение заявления на РВП</td><td>п. 9</td><td class=\"date\">2026-02-03 18:30</td><td>идёт</td>"),
+        "{page}"
+    );
     let after = t
         .get("auditor", &format!("/api/v1/applications/{id}/access-log"))
         .await
