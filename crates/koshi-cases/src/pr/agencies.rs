@@ -16,6 +16,16 @@ impl Service {
     /// п. 14 пп. 2–3: the case goes to УМС ДП for approval and the bank, police, КПСиСУ and
     /// national-security (via «Беркут») requests go out, each with its answer deadline; the
     /// messages leave through the outbox (at least once).
+    /// The requests of п. 14 sent for a PR case the caller may read, and their answers.
+    pub async fn agency_requests_of(
+        &self,
+        caller: &Caller,
+        id: &str,
+    ) -> Result<Vec<koshi_store::repo::AgencyRequestRow>, CaseError> {
+        let app = self.readable_case(caller, id).await?;
+        Ok(self.store.agency_requests(&app.id).await?)
+    }
+
     pub async fn send_pr_requests(&self, caller: &Caller, id: &str) -> Result<serde_json::Value, CaseError> {
         let app = self.pr_case(caller, id, "application.pr_requests").await?;
         if app.status != "registered" {

@@ -127,6 +127,7 @@ mod tests {
             include_str!("approvals.rs"),
             include_str!("bulk.rs"),
             include_str!("cabinet.rs"),
+            include_str!("casework.rs"),
             include_str!("handover.rs"),
             include_str!("intake.rs"),
             include_str!("labels.rs"),

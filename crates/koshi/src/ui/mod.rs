@@ -18,6 +18,7 @@ mod admin;
 mod approvals;
 mod bulk;
 mod cabinet;
+mod casework;
 mod handover;
 mod intake;
 mod labels;
@@ -54,6 +55,7 @@ pub fn routes() -> axum::Router<Service> {
         .route("/ui/admin/tokens/revoke", axum::routing::post(admin::revoke_token))
         .route("/ui/cases/{id}", get(case_page))
         .route("/ui/cases/{id}/decision", axum::routing::post(confirm_decision))
+        .route("/ui/cases/{id}/act", axum::routing::post(casework::act))
         .route("/ui/sign-out", axum::routing::post(sign_out))
         .route("/ui/approvals", get(approvals::inbox))
         .route("/ui/queue/confirm", axum::routing::post(bulk::confirm))
@@ -388,6 +390,15 @@ async fn case_page(
         Ok(c) => c,
         Err(e) => return refused(e),
     };
+    let requests = if v.kind == "pr" {
+        match s.agency_requests_of(&caller, &id).await {
+            Ok(r) => r,
+            Err(e) => return refused(e),
+        }
+    } else {
+        Vec::new()
+    };
+    let work = casework::section(&s, &caller, &v, &requests, session_csrf.as_deref());
     let body = html! {
         p { a href="/ui/queue" { (t("← К очереди")) } }
         h1 { (service_label(&v.kind)) " · " (v.receipt.number) }
@@ -474,6 +485,7 @@ async fn case_page(
                 }
             }
         }
+        (work)
         @if !clocks.is_empty() {
             h2 { (t("Сроки дела")) }
             table {

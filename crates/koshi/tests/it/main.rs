@@ -37,6 +37,7 @@ mod ui_admin;
 mod ui_approvals;
 mod ui_bulk;
 mod ui_cabinet;
+mod ui_casework;
 mod ui_handover;
 mod ui_intake;
 mod ui_sla;
