@@ -85,7 +85,7 @@ async fn admin_body(s: &Service, csrf: &str, loaded: Option<&Loaded>, text: &str
         @if loads.is_empty() { p.muted { (t("Загрузок не было.")) } } @else {
             table {
                 thead { tr { th scope="col" { (t("Когда")) } th scope="col" { (t("Что")) } th scope="col" { (t("Кто")) } th scope="col" { (t("Итог")) } } }
-                tbody { @for l in loads.iter().rev() { tr { td.date { (l.loaded_at) } td { (l.kind) } td { (l.loaded_by) } td { (l.summary) } } } }
+                tbody { @for l in loads.iter().rev() { tr { td.date { (super::local_time_s(s, &l.loaded_at)) } td { (l.kind) } td { (l.loaded_by) } td { (l.summary) } } } }
             }
         }
         h2 { (t("Учётные записи")) }
@@ -133,7 +133,7 @@ async fn admin_body(s: &Service, csrf: &str, loaded: Option<&Loaded>, text: &str
             tbody {
                 @for k in tokens.iter().filter(|k| k.party.is_none()) {
                     tr {
-                        td { (k.label) } td { (k.role) } td { (k.unit) } td.date { (k.created_at) }
+                        td { (k.label) } td { (k.role) } td { (k.unit) } td.date { (super::local_time(s, &k.created_at)) }
                         td { @if k.revoked_at.is_some() { (t("отозван")) } @else { (t("действует")) } }
                         td {
                             @if k.revoked_at.is_none() {
@@ -152,7 +152,7 @@ async fn admin_body(s: &Service, csrf: &str, loaded: Option<&Loaded>, text: &str
         @if acts.is_empty() { p.muted { (t("Действий не было.")) } } @else {
             table {
                 thead { tr { th scope="col" { (t("Когда")) } th scope="col" { (t("Что")) } th scope="col" { (t("Кто")) } th scope="col" { (t("Подробности")) } } }
-                tbody { @for e in &acts { tr { td.date { (e.at) } td { (e.action) } td { (e.actor) } td { code { (e.detail) } } } } }
+                tbody { @for e in &acts { tr { td.date { (super::local_time_s(s, &e.at)) } td { (e.action) } td { (e.actor) } td { code { (e.detail) } } } } }
             }
         }
         h2 { (t("Подразделения")) }

@@ -28,7 +28,7 @@ pub(super) fn may_approve(s: &Service, caller: &Caller, v: &ApplicationView) -> 
 }
 
 /// The draft awaiting approval, with the two forms, on the case page.
-pub(super) fn section(v: &ApplicationView, csrf: &str) -> Markup {
+pub(super) fn section(s: &Service, v: &ApplicationView, csrf: &str) -> Markup {
     let draft = v.decision.as_ref().map(|d| {
         if v.status == "annulment_drafted" {
             d["annulment"].clone()
@@ -51,7 +51,7 @@ pub(super) fn section(v: &ApplicationView, csrf: &str) -> Markup {
                 ul { @for g in grounds { li { (g["detail"].as_str().or(g["check"].as_str()).unwrap_or("")) " — " (g["citation"].as_str().unwrap_or("")) } } }
             }
             @if let Some(c) = draft["comment"].as_str() { p { (t("Комментарий исполнителя: ")) (c) } }
-            p.muted { (t("Подготовил: ")) (draft["drafted_by"].as_str().unwrap_or("—")) ", " (draft["drafted_at"].as_str().unwrap_or("")) }
+            p.muted { (t("Подготовил: ")) (draft["drafted_by"].as_str().unwrap_or("—")) ", " (draft["drafted_at"].as_str().map(|at| super::local_time(s, at)).unwrap_or_default()) }
             form method="post" action={ "/ui/cases/" (v.id) "/approval" } {
                 input type="hidden" name="csrf" value=(csrf);
                 button type="submit" { (t("Утвердить")) }

@@ -9,6 +9,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use maud::{Markup, html};
 
+use super::labels::agency_label;
 use super::lang::{t, ts};
 use super::{SignedIn, html_response, page, session_caller};
 use crate::model::ApplicationView;
@@ -18,18 +19,6 @@ use crate::service::{Caller, Service};
 /// Whether the caller may take `action` on this case.
 fn may(s: &Service, caller: &Caller, v: &ApplicationView, action: &str) -> bool {
     s.authz.allow_case(caller, action, &v.unit, &v.unit).is_ok()
-}
-
-/// An agency of п. 14 in words.
-fn agency_label(code: &str) -> Markup {
-    match code {
-        "ums_dp" => t("УМС ДП"),
-        "bank" => t("Банк (платёжеспособность)"),
-        "police_records" => t("Органы внутренних дел (учёты)"),
-        "kpsisu" => t("КПСиСУ"),
-        "national_security" => t("Органы национальной безопасности"),
-        other => html! { (other) },
-    }
 }
 
 /// The case-work section of a case page: what was asked of the agencies and answered, and the
@@ -57,7 +46,14 @@ pub(super) fn section(
                             td { (agency_label(&r.agency)) }
                             td.date { (super::local_time(s, &r.sent_at)) }
                             td.date { (r.due_on) }
-                            td { @if r.state == "answered" { (r.outcome.clone().unwrap_or_default()) } @else { (t("ожидается")) } }
+                            td {
+                                @match (r.state.as_str(), r.outcome.as_deref()) {
+                                    ("answered", Some("positive")) => { (t("положительный")) }
+                                    ("answered", Some("negative")) => { (t("отрицательный")) }
+                                    ("answered", other) => { (other.unwrap_or("—")) }
+                                    _ => { (t("ожидается")) }
+                                }
+                            }
                             td.date { @if let Some(at) = &r.answered_at { (super::local_time(s, at)) } @else { "—" } }
                         }
                     }

@@ -105,7 +105,7 @@ pub(super) fn clock_label(c: &koshi_law::clocks::LegalClock) -> Markup {
         C::SendToUms => t("Направление дела в УМС ДП"),
         C::Conclusion => t("Заключение"),
         C::ServiceTerm => t("Срок оказания услуги"),
-        C::AnswerDue(a) => html! { (t("Ответ органа: ")) (a.code()) },
+        C::AnswerDue(a) => html! { (t("Ответ органа: ")) (agency_label(a.code())) },
         C::Notification => t("Письменное уведомление заявителя"),
         C::ConDelivery => t("Передача результата в Госкорпорацию"),
         C::ExitDeadline => t("Выезд после аннулирования"),
@@ -119,6 +119,18 @@ pub(super) fn clock_state(s: &str) -> Markup {
         "pending" => t("идёт"),
         "fired" => t("истёк"),
         "cancelled" => t("остановлен"),
+        other => html! { (other) },
+    }
+}
+
+/// An agency of п. 14 in words.
+pub(super) fn agency_label(code: &str) -> Markup {
+    match code {
+        "ums_dp" => t("УМС ДП"),
+        "bank" => t("Банк (платёжеспособность)"),
+        "police_records" => t("Органы внутренних дел (учёты)"),
+        "kpsisu" => t("КПСиСУ"),
+        "national_security" => t("Органы национальной безопасности"),
         other => html! { (other) },
     }
 }

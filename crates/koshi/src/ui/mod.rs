@@ -176,9 +176,18 @@ fn page(title: &str, signed_in: Option<SignedIn<'_>>, body: Markup) -> Markup {
 
 /// An instant as people read it: Almaty civil time, to the minute.
 fn local_time(s: &Service, instant: &str) -> String {
+    civil_text(s, instant, "%Y-%m-%d %H:%M")
+}
+
+/// An instant in Almaty civil time to the second (a case's timeline, its reads).
+fn local_time_s(s: &Service, instant: &str) -> String {
+    civil_text(s, instant, "%Y-%m-%d %H:%M:%S")
+}
+
+fn civil_text(s: &Service, instant: &str, format: &str) -> String {
     instant
         .parse::<jiff::Timestamp>()
-        .map(|at| s.law().calendar.civil(at).strftime("%Y-%m-%d %H:%M").to_string())
+        .map(|at| s.law().calendar.civil(at).strftime(format).to_string())
         .unwrap_or_else(|_| instant.to_string())
 }
 
@@ -329,7 +338,7 @@ async fn readers_page(
         } @else {
             table {
                 thead { tr { th scope="col" { (t("Когда")) } th scope="col" { (t("Кто")) } } }
-                tbody { @for e in &rows { tr { td.date { (e.at) } td { (e.actor) } } } }
+                tbody { @for e in &rows { tr { td.date { (local_time_s(&s, &e.at)) } td { (e.actor) } } } }
             }
         }
         @if let Some(n) = &next {
@@ -371,7 +380,7 @@ async fn case_page(
     let session_csrf = csrf_of(&s, &headers).await;
     let csrf = if may_decide { session_csrf.clone() } else { None };
     let approval = if approvals::may_approve(&s, &caller, &v) {
-        session_csrf.as_deref().map(|token| approvals::section(&v, token))
+        session_csrf.as_deref().map(|token| approvals::section(&s, &v, token))
     } else {
         None
     };
@@ -407,7 +416,7 @@ async fn case_page(
             dt { @if v.kind == "pr" { (t("Основание")) } @else { (t("Цель")) } } dd { (purpose_text(&s, &v.kind, &v.purpose)) }
             dt { (t("Канал")) } dd { (channel_label(&v.channel)) }
             dt { (t("Подразделение")) } dd { (v.unit) }
-            dt { (t("Подано")) } dd { (v.filed_at) }
+            dt { (t("Подано")) } dd { (local_time(&s, &v.filed_at)) }
             dt { (t("Принято")) } dd { (v.accepted_on.clone().unwrap_or_else(|| "—".into())) }
             dt { (t("Срок решения")) } dd { (v.due_on.clone().unwrap_or_else(|| "—".into())) }
             dt { (t("Редакция Правил")) } dd { (v.rules_version) }
@@ -417,7 +426,7 @@ async fn case_page(
             h2 { (t("Предложенное решение")) }
             p {
                 strong { (match p["outcome"].as_str() { Some("issued") => ts("Выдать разрешение"), Some("refused") => ts("Отказать"), _ => "—".into() }) }
-                " (" (p["citation"].as_str().unwrap_or("")) ", " (p["form"].as_str().unwrap_or("")) ")"
+                " (" ([p["citation"].as_str(), p["form"].as_str()].into_iter().flatten().filter(|x| !x.is_empty()).collect::<Vec<_>>().join(", ")) ")"
             }
             @if let Some(grounds) = p["grounds"].as_array() {
                 @if !grounds.is_empty() {
@@ -503,7 +512,7 @@ async fn case_page(
                 thead { tr { th scope="col" { (t("Проверка")) } th scope="col" { (t("Результат")) } th scope="col" { (t("Источник")) } th scope="col" { (t("Когда")) } th scope="col" { (t("Норма")) } } }
                 tbody {
                     @for c in &v.checks {
-                        tr { td { (check_label(&c.check)) } td { (c.state) } td { (c.source) } td { (c.checked_at.clone().unwrap_or_default()) } td { (c.citation) } }
+                        tr { td { (check_label(&c.check)) } td { (c.state) } td { (c.source) } td { (c.checked_at.as_deref().map(|at| local_time(&s, at)).unwrap_or_default()) } td { (c.citation) } }
                     }
                 }
             }
@@ -512,7 +521,7 @@ async fn case_page(
             h2 { (t("Кто читал дело")) }
             table {
                 thead { tr { th scope="col" { (t("Когда")) } th scope="col" { (t("Кто")) } } }
-                tbody { @for e in reads { tr { td { (e.at) } td { (e.actor) } } } }
+                tbody { @for e in reads { tr { td { (local_time_s(&s, &e.at)) } td { (e.actor) } } } }
             }
             p { a href={ "/ui/cases/" (v.id) "/readers" } { (t("Все чтения дела")) } }
         }
@@ -521,7 +530,7 @@ async fn case_page(
             thead { tr { th scope="col" { (t("Когда")) } th scope="col" { (t("Действие")) } th scope="col" { (t("Кто")) } th scope="col" { (t("Норма")) } } }
             tbody {
                 @for e in &v.events {
-                    tr { td { (e.at) } td { (e.action) } td { (e.actor) } td { (e.citation) } }
+                    tr { td { (local_time_s(&s, &e.at)) } td { (e.action) } td { (e.actor) } td { (e.citation) } }
                 }
             }
         }
