@@ -49,6 +49,8 @@ for (const [device, width] of [["laptop", 1366], ["tablet", 820]]) for (const la
   await page.screenshot({ path: join(out, `${name}-case.png`), fullPage: true });
   await page.goto(`${base}/ui/intake?purpose=family_reunification`);
   await page.screenshot({ path: join(out, `${name}-intake.png`), fullPage: true });
+  await page.goto(`${base}/ui/intake/pr?ground=visa_free_state`);
+  await page.screenshot({ path: join(out, `${name}-intake-pr.png`), fullPage: true });
   await page.goto(`${base}/ui/sla`);
   await page.screenshot({ path: join(out, `${name}-sla.png`), fullPage: true });
   await page.goto(`${base}/ui/approvals`);

@@ -196,6 +196,8 @@ test("axe-core finds no serious violation on the main pages", async () => {
   found["case"] = await serious(page);
   await page.goto(`${base}/ui/intake?purpose=family_reunification`);
   found["intake"] = await serious(page);
+  await page.goto(`${base}/ui/intake/pr?ground=visa_free_state`);
+  found["intake pr"] = await serious(page);
   await page.goto(`${base}/ui/sla`);
   found["sla"] = await serious(page);
   await page.goto(`${base}/ui/approvals`);
@@ -213,6 +215,8 @@ test("axe-core finds no serious violation on the main pages", async () => {
   found["verify (kk)"] = await serious(page);
   await page.goto(`${base}/ui/intake?purpose=family_reunification`);
   found["intake (kk)"] = await serious(page);
+  await page.goto(`${base}/ui/intake/pr?ground=visa_free_state`);
+  found["intake pr (kk)"] = await serious(page);
   await page.goto(`${base}/ui/sla`);
   found["sla (kk)"] = await serious(page);
   // The administrator's page, in Kazakh (the language chosen above holds) and in Russian.

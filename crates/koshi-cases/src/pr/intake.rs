@@ -22,15 +22,43 @@ impl Service {
     pub async fn file_pr(
         &self,
         caller: &Caller,
-        mut req: PrApplicationRequest,
+        req: PrApplicationRequest,
         idempotency_key: Option<&str>,
         request_hash: &str,
     ) -> Result<ApplicationCreated, CaseError> {
+        match self
+            .pr_intake(caller, req, idempotency_key, request_hash, false)
+            .await?
+        {
+            PrIntake::Filed(created) => Ok(*created),
+            PrIntake::Checked(_) => Err(CaseError::internal(&"a filing was only checked")),
+        }
+    }
+
+    /// The desk's check before the documents are taken (issue 17): what the counter would find
+    /// in this PR filing now — the grounds of a refusal to accept (п. 13, 16-1, 22) and those to
+    /// refuse the service by a conclusion after a hearing (п. 17), none when the package is
+    /// whole. Nothing is written and no registry is asked; the filing is validated as a filing is.
+    pub async fn precheck_pr(&self, caller: &Caller, req: PrApplicationRequest) -> Result<Vec<Ground>, CaseError> {
+        match self.pr_intake(caller, req, None, "", true).await? {
+            PrIntake::Checked(grounds) => Ok(grounds),
+            PrIntake::Filed(_) => Err(CaseError::internal(&"a check filed the application")),
+        }
+    }
+
+    async fn pr_intake(
+        &self,
+        caller: &Caller,
+        mut req: PrApplicationRequest,
+        idempotency_key: Option<&str>,
+        request_hash: &str,
+        check_only: bool,
+    ) -> Result<PrIntake, CaseError> {
         self.authz.allow(caller, "application.file")?;
         crate::stored::refuse_schema(req.schema)?;
         // A retried request with the same key answers with the case it created.
-        if let Some(answer) = self.seen_before(caller, idempotency_key, request_hash).await? {
-            return Ok(answer);
+        if !check_only && let Some(answer) = self.seen_before(caller, idempotency_key, request_hash).await? {
+            return Ok(PrIntake::Filed(Box::new(answer)));
         }
         let channel = match (caller.role.as_str(), req.channel.as_deref()) {
             ("officer", None | Some("police_desk")) => Channel::PoliceDesk,
@@ -232,6 +260,10 @@ impl Service {
             } else {
                 grounds.push(ground);
             }
+        }
+        if check_only {
+            grounds.extend(service_grounds);
+            return Ok(PrIntake::Checked(grounds));
         }
         // п. 14: via a ЦОН, ГБД ФЛ is asked for the IIN first; without one no request is formed.
         if channel == Channel::Con && grounds.is_empty() {
@@ -455,7 +487,10 @@ impl Service {
                 Err(StoreError::Conflict(m)) if tries < 5 && m.contains("journal") => tries += 1,
                 // A concurrent request with the same key won: answer with its case.
                 Err(StoreError::Conflict(_)) if idempotency_key.is_some() => {
-                    return self.lost_race(caller, idempotency_key, request_hash).await;
+                    return self
+                        .lost_race(caller, idempotency_key, request_hash)
+                        .await
+                        .map(|c| PrIntake::Filed(Box::new(c)));
                 }
                 Err(e) => return Err(e.into()),
             }
@@ -478,7 +513,7 @@ impl Service {
                 }
             }
         }
-        Ok(ApplicationCreated {
+        Ok(PrIntake::Filed(Box::new(ApplicationCreated {
             id,
             status: status.into(),
             receipt,
@@ -492,7 +527,7 @@ impl Service {
             due_on: row.due_on,
             rules_version: version.id.into(),
             case_files,
-        })
+        })))
     }
 
     /// п. 22: the refusals and annulments that bar a new PR application of the person filed on
@@ -546,6 +581,12 @@ impl Service {
 }
 
 /// Facts an applicant may declare for the App. 3 package.
+/// What a PR intake did: only checked the filing (the grounds the counter would find), or filed it.
+enum PrIntake {
+    Checked(Vec<Ground>),
+    Filed(Box<ApplicationCreated>),
+}
+
 /// The facts a PR filer may declare; the others follow from the ground and the documents
 /// (`koshi_law::requirements::PR_DERIVED_FACTS`).
 pub(crate) const DECLARABLE: [&str; 1] = ["foreign_language_documents"];

@@ -207,6 +207,9 @@ fn form(s: &Service, caller: &Caller, values: &Values, csrf: &str, checked: Opti
     html! {
         p { a href="/ui/queue" { (t("← К очереди")) } }
         h1 { (t("Приём документов на РВП")) }
+        @if caller.role == "officer" {
+            p { a href="/ui/intake/pr" { (t("Приём документов на ПМЖ →")) } }
+        }
         form.filters method="get" action="/ui/intake" {
             div {
                 label for="purpose" { (t("Цель")) }

@@ -130,6 +130,7 @@ mod tests {
             include_str!("casework.rs"),
             include_str!("handover.rs"),
             include_str!("intake.rs"),
+            include_str!("intake_pr.rs"),
             include_str!("labels.rs"),
             include_str!("sla.rs"),
             include_str!("admin.rs"),

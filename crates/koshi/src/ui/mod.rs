@@ -21,6 +21,7 @@ mod cabinet;
 mod casework;
 mod handover;
 mod intake;
+mod intake_pr;
 mod labels;
 pub mod lang;
 mod queue;
@@ -44,6 +45,7 @@ pub fn routes() -> axum::Router<Service> {
         .route("/ui/sign-in", get(sign_in_page).post(sign_in))
         .route("/ui/queue", get(queue::queue_page))
         .route("/ui/intake", get(intake::intake_page).post(intake::intake_post))
+        .route("/ui/intake/pr", get(intake_pr::page_get).post(intake_pr::page_post))
         .route("/ui/sla", get(sla::sla_page))
         .route("/ui/admin", get(admin::admin_page))
         .route("/ui/admin/law-data", axum::routing::post(admin::load_law_data))

@@ -267,3 +267,120 @@ on_both!(
     Default::default(),
     a_con_operator_takes_an_rvp_with_its_copies
 );
+
+/// PR desk intake (issue 17 item 4, п. 11–13, 16-1): the ground's documents are listed before
+/// anything is entered; the check names what is missing without writing anything; a whole
+/// package is taken and registered (the talon, App. 6); a ЦОН operator is sent to the API.
+async fn an_officer_takes_a_pr_at_the_desk(t: &TestApp) {
+    let (cookie, csrf) = crate::pr::person(t, "pr.desk", "other", "ALM-01").await;
+    let http = koshi_registries::tls::client_builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let page = http
+        .get(format!("{}/ui/intake/pr?ground=visa_free_state", t.base))
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains("Приём документов на ПМЖ") && page.contains("doc.autobiography"),
+        "{page}"
+    );
+    let p = t.fixtures.person("AC2345678").unwrap();
+    let birth = p.birth_date.unwrap().to_string();
+    let citizenship = p.citizenship.clone().unwrap();
+    let iin = p.iin.clone().unwrap_or_default();
+    let all = [
+        "application_form",
+        "exit_consent",
+        "autobiography",
+        "solvency_certificate",
+        "criminal_record_certificate",
+        "housing_document",
+        "medical_certificate",
+        "photo",
+        "state_duty_receipt",
+    ];
+    let form = |action: &str, docs: &[&str]| {
+        let mut f: Vec<(String, String)> = [
+            ("csrf", csrf.as_str()),
+            ("ground", "visa_free_state"),
+            ("surname", "DEMO"),
+            ("given_names", "PR"),
+            ("birth_date", birth.as_str()),
+            ("citizenship", citizenship.as_str()),
+            ("iin", iin.as_str()),
+            ("passport_number", "AC2345678"),
+            ("passport_expires", "2030-01-01"),
+            ("funds", "100 000 000"),
+            ("price_m2", "500000"),
+            ("phone", "+7 701 000 00 00"),
+            ("action", action),
+        ]
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+        for d in docs {
+            f.push((format!("doc.{d}"), "1".into()));
+            f.push((format!("issued.{d}"), "2026-01-10".into()));
+        }
+        serde_urlencoded::to_string(&f).unwrap()
+    };
+    let post = |body: String| {
+        let (http, url, cookie) = (http.clone(), format!("{}/ui/intake/pr", t.base), cookie.clone());
+        async move {
+            let r = http
+                .post(url)
+                .header("cookie", cookie)
+                .header("content-type", "application/x-www-form-urlencoded")
+                .body(body)
+                .send()
+                .await
+                .unwrap();
+            (
+                r.status().as_u16(),
+                r.headers().get("location").map(|l| l.to_str().unwrap().to_string()),
+                r.text().await.unwrap(),
+            )
+        }
+    };
+    // Without the autobiography: the check names it, and nothing is written.
+    let before = t.counts().await;
+    let missing: Vec<&str> = all.iter().copied().filter(|d| *d != "autobiography").collect();
+    let (s, _, html) = post(form("check", &missing)).await;
+    assert_eq!(s, 200, "{html}");
+    assert!(
+        html.contains("Найдены основания") && html.contains("Автобиография"),
+        "{html}"
+    );
+    assert_eq!(t.counts().await, before, "a check wrote something");
+    // Whole: the check says so; taken, the case is registered in the journal.
+    let (s, _, html) = post(form("check", &all)).await;
+    assert_eq!(s, 200);
+    assert!(html.contains("Пакет документов полный"), "{html}");
+    let (s, location, html) = post(form("file", &all)).await;
+    assert_eq!(s, 303, "{html}");
+    let id = location.unwrap().trim_start_matches("/ui/cases/").to_string();
+    let case = t.case(&id).await;
+    assert_eq!(
+        (case["kind"].as_str(), case["status"].as_str()),
+        (Some("pr"), Some("registered")),
+        "{case}"
+    );
+    assert_eq!(case["receipt"]["form"], "App. 6");
+    // A ЦОН operator takes a PR through the API (with its copies and the ГБД ФЛ query).
+    let (con, _) = crate::pr::person_with_role(t, "pr.con", "con_operator", "other", "CON-ALM-01").await;
+    let r = http
+        .get(format!("{}/ui/intake/pr", t.base))
+        .header("cookie", &con)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 403);
+}
+
+on_both!(pr_desk_intake, Default::default(), an_officer_takes_a_pr_at_the_desk);
