@@ -29,14 +29,25 @@ use crate::problem::Problem;
 use crate::service::{Caller, Service};
 
 /// The form's fields as sent (a document's fields are `doc.KIND`, `issued.KIND`, `expires.KIND`).
-type Values = BTreeMap<String, String>;
+pub(super) type Values = BTreeMap<String, String>;
 
-fn v<'a>(values: &'a Values, key: &str) -> &'a str {
+pub(super) fn v<'a>(values: &'a Values, key: &str) -> &'a str {
     values.get(key).map_or("", |s| s.trim())
 }
 
-fn opt(values: &Values, key: &str) -> Option<String> {
+pub(super) fn opt(values: &Values, key: &str) -> Option<String> {
     Some(v(values, key).to_string()).filter(|s| !s.is_empty())
+}
+
+/// A labelled input of the form, as filled in.
+pub(super) fn field(values: &Values, name: &str, label: Markup, kind: &str, required: bool) -> Markup {
+    html! {
+        p {
+            label for=(name) { (label) }
+            @if required { input #(name) name=(name) type=(kind) value=(v(values, name)) required; }
+            @else { input #(name) name=(name) type=(kind) value=(v(values, name)); }
+        }
+    }
 }
 
 /// The inviting party's kind in words.
@@ -195,15 +206,7 @@ fn form(s: &Service, caller: &Caller, values: &Values, csrf: &str, checked: Opti
             .document(kind)
             .map_or_else(|| kind.to_string(), |d| d.ru.clone())
     };
-    let text = |name: &str, label: Markup, kind: &str, required: bool| {
-        html! {
-            p {
-                label for=(name) { (label) }
-                @if required { input #(name) name=(name) type=(kind) value=(v(values, name)) required; }
-                @else { input #(name) name=(name) type=(kind) value=(v(values, name)); }
-            }
-        }
-    };
+    let text = |name: &str, label: Markup, kind: &str, required: bool| field(values, name, label, kind, required);
     html! {
         p { a href="/ui/queue" { (t("← К очереди")) } }
         h1 { (t("Приём документов на РВП")) }

@@ -22,15 +22,7 @@ use crate::model::{
 use crate::problem::Problem;
 use crate::service::{Caller, Service};
 
-type Values = BTreeMap<String, String>;
-
-fn v<'a>(values: &'a Values, key: &str) -> &'a str {
-    values.get(key).map_or("", |s| s.trim())
-}
-
-fn opt(values: &Values, key: &str) -> Option<String> {
-    Some(v(values, key).to_string()).filter(|s| !s.is_empty())
-}
+use super::intake::{Values, field, opt, v};
 
 /// A fact a PR document's need depends on, in words.
 fn fact_words(f: &str) -> Markup {
@@ -171,15 +163,7 @@ fn form(s: &Service, values: &Values, csrf: &str, checked: Option<&Checked>) -> 
             .document(kind)
             .map_or_else(|| kind.to_string(), |d| d.ru.clone())
     };
-    let text = |name: &str, label: Markup, kind: &str, required: bool| {
-        html! {
-            p {
-                label for=(name) { (label) }
-                @if required { input #(name) name=(name) type=(kind) value=(v(values, name)) required; }
-                @else { input #(name) name=(name) type=(kind) value=(v(values, name)); }
-            }
-        }
-    };
+    let text = |name: &str, label: Markup, kind: &str, required: bool| field(values, name, label, kind, required);
     html! {
         p { a href="/ui/intake" { (t("← Приём документов на РВП")) } }
         h1 { (t("Приём документов на ПМЖ")) }

@@ -362,3 +362,23 @@ macro_rules! on_both {
         }
     };
 }
+
+/// An HTTP client that does not follow redirects: a page's 303 and its Location are what a test
+/// looks at.
+pub fn no_redirects() -> reqwest::Client {
+    koshi_registries::tls::client_builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+}
+
+/// The `name=value` a response's `Set-Cookie` sets.
+pub fn cookie_of(r: &reqwest::Response) -> String {
+    r.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_string()
+}

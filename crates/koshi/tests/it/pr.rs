@@ -438,13 +438,7 @@ pub(crate) async fn person_with_role(
         .await
         .unwrap();
     assert_eq!(r.status(), 201, "{username} signs in");
-    let cookie = r.headers()["set-cookie"]
-        .to_str()
-        .unwrap()
-        .split(';')
-        .next()
-        .unwrap()
-        .to_string();
+    let cookie = crate::harness::cookie_of(&r);
     let v: Value = r.json().await.unwrap();
     (cookie, v["csrf_token"].as_str().unwrap().to_string())
 }

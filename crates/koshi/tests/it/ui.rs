@@ -5,13 +5,6 @@
 use crate::harness::TestApp;
 use crate::on_both;
 
-fn no_redirects() -> reqwest::Client {
-    koshi_registries::tls::client_builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap()
-}
-
 async fn sign_in(t: &TestApp, http: &reqwest::Client, user: &str, password: &str) -> reqwest::Response {
     http.post(format!("{}/ui/sign-in", t.base))
         .header("content-type", "application/x-www-form-urlencoded")
@@ -38,7 +31,7 @@ async fn an_officer_works_through_pages(t: &TestApp) {
         .await
         .unwrap();
     }
-    let http = no_redirects();
+    let http = crate::harness::no_redirects();
     // Anonymous: sent to sign in.
     let r = http.get(format!("{}/ui/queue", t.base)).send().await.unwrap();
     assert_eq!(r.status(), 303);
@@ -57,13 +50,7 @@ async fn an_officer_works_through_pages(t: &TestApp) {
     // Signed in: the queue shows the case by its receipt, with its deadline.
     let r = sign_in(t, &http, "p.officer", "a-long-password-2026").await;
     assert_eq!(r.status(), 303);
-    let cookie = r.headers()["set-cookie"]
-        .to_str()
-        .unwrap()
-        .split(';')
-        .next()
-        .unwrap()
-        .to_string();
+    let cookie = crate::harness::cookie_of(&r);
     let page = http
         .get(format!("{}/ui/queue", t.base))
         .header("cookie", &cookie)
@@ -236,13 +223,7 @@ async fn an_officer_works_through_pages(t: &TestApp) {
     );
     // An officer of another body: the case is refused on the page too.
     let r = sign_in(t, &http, "q.officer", "a-long-password-2026").await;
-    let other = r.headers()["set-cookie"]
-        .to_str()
-        .unwrap()
-        .split(';')
-        .next()
-        .unwrap()
-        .to_string();
+    let other = crate::harness::cookie_of(&r);
     let r = http
         .get(format!("{}/ui/cases/{id}", t.base))
         .header("cookie", &other)
@@ -264,13 +245,7 @@ async fn an_officer_works_through_pages(t: &TestApp) {
     .await
     .unwrap();
     let r = sign_in(t, &http, "a.auditor", "a-long-password-2026").await;
-    let auditor = r.headers()["set-cookie"]
-        .to_str()
-        .unwrap()
-        .split(';')
-        .next()
-        .unwrap()
-        .to_string();
+    let auditor = crate::harness::cookie_of(&r);
     let page = http
         .get(format!("{}/ui/cases/{id}", t.base))
         .header("cookie", &auditor)
@@ -370,17 +345,11 @@ async fn pages_switch_between_russian_and_kazakh(t: &TestApp) {
     )
     .await
     .unwrap();
-    let http = no_redirects();
+    let http = crate::harness::no_redirects();
     let r = http.get(format!("{}/ui/sign-in?lang=kk", t.base)).send().await.unwrap();
     assert_eq!(r.status(), 303);
     assert_eq!(r.headers()["location"], "/ui/sign-in");
-    let lang = r.headers()["set-cookie"]
-        .to_str()
-        .unwrap()
-        .split(';')
-        .next()
-        .unwrap()
-        .to_string();
+    let lang = crate::harness::cookie_of(&r);
     assert_eq!(lang, "koshi_lang=kk");
     let page = http
         .get(format!("{}/ui/sign-in", t.base))
@@ -399,13 +368,7 @@ async fn pages_switch_between_russian_and_kazakh(t: &TestApp) {
     assert!(page.contains(r#"class="unverified""#) && page.contains("ресми мәтінмен әлі салыстырылмаған"));
     // Signed in, the queue in Kazakh: a verified term (the RVP's Kazakh name) is not marked.
     let r = sign_in(t, &http, "k.officer", "a-long-password-2026").await;
-    let session = r.headers()["set-cookie"]
-        .to_str()
-        .unwrap()
-        .split(';')
-        .next()
-        .unwrap()
-        .to_string();
+    let session = crate::harness::cookie_of(&r);
     let both = format!("{session}; {lang}");
     let page = http
         .get(format!("{}/ui/queue?state=all", t.base))

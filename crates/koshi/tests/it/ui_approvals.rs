@@ -8,15 +8,8 @@ use crate::harness::TestApp;
 use crate::on_both;
 use crate::pr::{ALL_POSITIVE, person, pr_request, send_and_answer};
 
-fn no_redirects() -> reqwest::Client {
-    koshi_registries::tls::client_builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap()
-}
-
 async fn form(t: &TestApp, who: &(String, String), path: &str, body: String) -> (u16, String, String) {
-    let r = no_redirects()
+    let r = crate::harness::no_redirects()
         .post(format!("{}{path}", t.base))
         .header("cookie", &who.0)
         .header("content-type", "application/x-www-form-urlencoded")
@@ -34,7 +27,7 @@ async fn form(t: &TestApp, who: &(String, String), path: &str, body: String) -> 
 }
 
 async fn page(t: &TestApp, who: &(String, String), path: &str) -> (u16, String) {
-    let r = no_redirects()
+    let r = crate::harness::no_redirects()
         .get(format!("{}{path}", t.base))
         .header("cookie", &who.0)
         .send()

@@ -6,17 +6,10 @@ use base64::Engine;
 use jiff::SignedDuration;
 use x509_cert::ext::pkix::KeyUsages;
 
-use crate::harness::{T0, TestApp};
+use crate::harness::{T0, TestApp, cookie_of};
 use crate::pki::{CmsOpts, Issued, Spec, sign};
 use crate::signatures::{pki, portal_body, signer};
 use crate::ui_intake::multipart;
-
-fn no_redirects() -> reqwest::Client {
-    koshi_registries::tls::client_builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap()
-}
 
 /// The cabinet's statement to sign, fetched as a party's browser downloads it.
 async fn fresh_statement(t: &TestApp, http: &reqwest::Client, organisation: bool) -> Vec<u8> {
@@ -53,16 +46,6 @@ async fn upload_sign_in(t: &TestApp, http: &reqwest::Client, statement: &[u8], s
         .unwrap()
 }
 
-fn cookie_of(r: &reqwest::Response) -> String {
-    r.headers()["set-cookie"]
-        .to_str()
-        .unwrap()
-        .split(';')
-        .next()
-        .unwrap()
-        .to_string()
-}
-
 async fn page(t: &TestApp, http: &reqwest::Client, cookie: &str, path: &str) -> (u16, String) {
     let r = http
         .get(format!("{}{path}", t.base))
@@ -80,7 +63,7 @@ fn csrf_in(html: &str) -> String {
 
 async fn the_party_follows_its_request_in_the_cabinet(t: &TestApp) {
     t.clock.set("2026-02-02T10:00:00+05:00".parse().unwrap());
-    let http = no_redirects();
+    let http = crate::harness::no_redirects();
     let director = signer("BIN160540012347", 0x4101, 30, 365);
     let chain = [&pki().intermediate.cert];
     // Anonymous: the sign-in page, with the statements to sign.
@@ -328,7 +311,7 @@ async fn the_party_follows_its_request_in_the_cabinet(t: &TestApp) {
 /// and the hearing before an annulment (п. 18) with its day and grounds — and reads nothing
 /// else of the case; another party finds none of them.
 async fn the_pr_applicant_receives_its_notices(t: &TestApp) {
-    let http = no_redirects();
+    let http = crate::harness::no_redirects();
     let chain = [&pki().intermediate.cert];
     let head = crate::pr::person(t, "head.alm01", "head_of_city_district_police", "ALM-01").await;
     let id = crate::pr::issued_pr(t, "FA1234567", &head).await;

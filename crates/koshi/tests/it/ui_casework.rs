@@ -22,10 +22,7 @@ async fn page(t: &TestApp, cookie: &str, id: &str) -> String {
 }
 
 async fn act(t: &TestApp, cookie: &str, id: &str, form: &[(&str, &str)]) -> (u16, String) {
-    let http = koshi_registries::tls::client_builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap();
+    let http = crate::harness::no_redirects();
     let r = http
         .post(format!("{}/ui/cases/{id}/act", t.base))
         .header("cookie", cookie)

@@ -273,10 +273,7 @@ on_both!(
 /// package is taken and registered (the talon, App. 6); a ЦОН operator is sent to the API.
 async fn an_officer_takes_a_pr_at_the_desk(t: &TestApp) {
     let (cookie, csrf) = crate::pr::person(t, "pr.desk", "other", "ALM-01").await;
-    let http = koshi_registries::tls::client_builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap();
+    let http = crate::harness::no_redirects();
     let page = http
         .get(format!("{}/ui/intake/pr?ground=visa_free_state", t.base))
         .header("cookie", &cookie)
