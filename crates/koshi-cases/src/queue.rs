@@ -232,6 +232,10 @@ impl Service {
         // (`role@unit:user:ID`), whichever unit the person served in then.
         let actor = match p.officer.as_deref().map(str::trim) {
             None | Some("") => None,
+            // Staff accounts are the police's to look up, never a party's (nor whether one exists).
+            Some(_) if caller.role == "portal" => {
+                return Err(bad("officer", "the officer filter is for the police's own queues"));
+            }
             Some("me") => match caller.token_id.strip_prefix("user:") {
                 Some(id) => Some(format!(":user:{id}")),
                 None => return Err(bad("officer", "`me` is a person signed in with an account")),

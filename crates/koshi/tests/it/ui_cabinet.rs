@@ -253,6 +253,14 @@ async fn the_party_follows_its_request_in_the_cabinet(t: &TestApp) {
         assert_eq!(r.headers()["content-type"], "application/pdf");
         assert!(r.bytes().await.unwrap().starts_with(b"%PDF"));
     }
+    // A party may not look up the police's accounts through the officer filter.
+    let r = http
+        .get(format!("{}/api/v1/applications?officer=work.officer", t.base))
+        .header("cookie", &company)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 422);
     // The cabinet's cookie changes nothing through the API.
     let r = http
         .post(format!("{}/api/v1/applications", t.base))
