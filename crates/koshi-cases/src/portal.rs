@@ -105,9 +105,8 @@ impl Service {
                 continue;
             };
             // The same rule that wrote the row holds for the filing as stored.
-            let data: serde_json::Value = serde_json::from_str(&app.data)
-                .map_err(|_| CaseError::conflict("stored_record_unreadable", "a case's filing cannot be read"))?;
-            if !crate::stored::parties(&app.kind, &app.channel, &data)
+            if !crate::stored::parties(&app.kind, &app.channel, &app.data)
+                .map_err(|_| CaseError::conflict("stored_record_unreadable", "a case's filing cannot be read"))?
                 .iter()
                 .any(|(p, r)| p == party && *r == crate::stored::APPLICANT)
             {
@@ -156,6 +155,22 @@ impl Service {
         }
         out.sort_by(|a, b| b.sent_at.cmp(&a.sent_at));
         Ok(out)
+    }
+
+    /// Signs a portal party out: its token acts no more. A token already revoked or expired
+    /// is left as it is.
+    pub async fn portal_sign_out(&self, caller: &Caller) -> Result<(), CaseError> {
+        if caller.role != "portal" {
+            return Err(CaseError::forbidden("only a portal party signs out of the cabinet"));
+        }
+        self.store
+            .write(Unit::new().with(repo::revoke_token(&caller.token_id, &instant(self.now()))))
+            .await
+            .or_else(|e| match e {
+                // The optimistic guard found it revoked already: signed out either way.
+                koshi_store::StoreError::Conflict(_) => Ok(()),
+                other => Err(other.into()),
+            })
     }
 
     /// Signs an inviting party in: the statement must be signed by an ЭЦП the trust store

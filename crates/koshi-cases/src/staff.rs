@@ -104,10 +104,9 @@ impl Service {
         self.authz.allow(caller, "accounts.manage")?;
         let token = self
             .store
-            .tokens()
+            .token(id)
             .await?
-            .into_iter()
-            .find(|k| k.id == id && k.party.is_none())
+            .filter(|k| k.party.is_none())
             .ok_or_else(|| CaseError::not_found("token"))?;
         if token.revoked_at.is_some() {
             return Err(CaseError::conflict("already_revoked", "the token is already revoked"));

@@ -72,11 +72,17 @@ pub(crate) const APPLICANT: &str = "applicant";
 /// party of an RVP request filed on the portal (п. 8), by the number of its kind (an
 /// individual's IIN, an organisation's BIN); the applicant for a PR, by the IIN the filing gives.
 /// The one rule for the `case_parties` rows written at filing (migrations 28 and 29 wrote the same
-/// for the filings stored before) and for every party's read.
-pub(crate) fn parties(kind: &str, channel: &str, data: &serde_json::Value) -> Vec<(String, &'static str)> {
+/// for the filings stored before) and for every party's read. The stored filing is read only for
+/// the kinds and channels a party follows; one that does not read is an error for the caller.
+pub(crate) fn parties(
+    kind: &str,
+    channel: &str,
+    filing: &str,
+) -> Result<Vec<(String, &'static str)>, serde_json::Error> {
     let number = |v: &serde_json::Value| v.as_str().map(str::trim).filter(|n| !n.is_empty()).map(str::to_string);
-    match kind {
+    Ok(match kind {
         "rvp" if channel == "portal" => {
+            let data: serde_json::Value = serde_json::from_str(filing)?;
             let ip = &data["inviting_party"];
             let individual = ip["kind"]
                 .as_str()
@@ -89,20 +95,20 @@ pub(crate) fn parties(kind: &str, channel: &str, data: &serde_json::Value) -> Ve
             };
             n.map(|n| vec![(n, INVITING_PARTY)]).unwrap_or_default()
         }
-        "pr" => number(&data["applicant"]["iin"])
-            .map(|n| vec![(n, APPLICANT)])
-            .unwrap_or_default(),
+        "pr" => {
+            let data: serde_json::Value = serde_json::from_str(filing)?;
+            number(&data["applicant"]["iin"])
+                .map(|n| vec![(n, APPLICANT)])
+                .unwrap_or_default()
+        }
         _ => Vec::new(),
-    }
+    })
 }
 
 /// The `case_parties` rows of a case being written.
 pub(crate) fn party_ops(row: &koshi_store::repo::ApplicationRow) -> Result<Vec<koshi_store::Op>, CaseError> {
-    if !(row.kind == "pr" || row.kind == "rvp" && row.channel == "portal") {
-        return Ok(Vec::new());
-    }
-    let data: serde_json::Value = serde_json::from_str(&row.data).map_err(|e| CaseError::internal(&e))?;
-    Ok(parties(&row.kind, &row.channel, &data)
+    Ok(parties(&row.kind, &row.channel, &row.data)
+        .map_err(|e| CaseError::internal(&e))?
         .into_iter()
         .map(|(party, relation)| koshi_store::repo::insert_case_party(&party, &row.id, relation))
         .collect())

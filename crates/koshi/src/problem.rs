@@ -89,9 +89,17 @@ impl Problem {
     }
 }
 
+impl Problem {
+    /// The HTTP status the problem answers with (its `status` is always one Koshi built from a
+    /// `StatusCode`; anything else would be an internal error).
+    pub fn status_code(&self) -> StatusCode {
+        StatusCode::from_u16(self.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
+    }
+}
+
 impl IntoResponse for Problem {
     fn into_response(self) -> Response {
-        let status = StatusCode::from_u16(self.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let status = self.status_code();
         let mut r = (status, Json(self)).into_response();
         r.headers_mut().insert(
             header::CONTENT_TYPE,

@@ -33,8 +33,12 @@ pub const SESSION_COOKIE: &str = "koshi_session";
 /// The `Set-Cookie` value of a session just opened: HttpOnly, Secure, SameSite=Strict, for the
 /// session's lifetime.
 pub fn session_set_cookie(secret: &str) -> Option<axum::http::HeaderValue> {
-    let max_age = crate::accounts::SESSION_HOURS * 3600;
-    format!("{SESSION_COOKIE}={secret}; Path=/; HttpOnly; Secure; SameSite=Strict; Max-Age={max_age}")
+    set_cookie(SESSION_COOKIE, secret, crate::accounts::SESSION_HOURS * 3600)
+}
+
+/// A secret's cookie: HttpOnly, Secure, SameSite=Strict, for `max_age` seconds.
+fn set_cookie(name: &str, secret: &str, max_age: i64) -> Option<axum::http::HeaderValue> {
+    format!("{name}={secret}; Path=/; HttpOnly; Secure; SameSite=Strict; Max-Age={max_age}")
         .parse()
         .ok()
 }
@@ -70,10 +74,7 @@ pub(crate) fn portal_cookie(headers: &HeaderMap) -> Option<String> {
 }
 
 pub fn portal_set_cookie(secret: &str) -> Option<axum::http::HeaderValue> {
-    let max_age = crate::portal::TOKEN_LIFETIME.as_secs();
-    format!("{PORTAL_COOKIE}={secret}; Path=/; HttpOnly; Secure; SameSite=Strict; Max-Age={max_age}")
-        .parse()
-        .ok()
+    set_cookie(PORTAL_COOKIE, secret, crate::portal::TOKEN_LIFETIME.as_secs())
 }
 
 pub fn portal_cleared_cookie() -> axum::http::HeaderValue {

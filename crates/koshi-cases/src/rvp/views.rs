@@ -206,9 +206,9 @@ pub(crate) fn party_may_see_filing(caller: &Caller, kind: &str, channel: &str, f
     let Some(party) = caller.party.as_deref() else {
         return Err(CaseError::not_found("application"));
     };
-    let data: Value = serde_json::from_str(filing).map_err(|_| CaseError::not_found("application"))?;
     // Only the inviting party reads the case; a PR applicant receives its notices alone.
-    if crate::stored::parties(kind, channel, &data)
+    if crate::stored::parties(kind, channel, filing)
+        .map_err(|_| CaseError::not_found("application"))?
         .iter()
         .any(|(p, relation)| p == party && *relation == crate::stored::INVITING_PARTY)
     {

@@ -333,6 +333,15 @@ impl Store {
         ))
     }
 
+    pub async fn token(&self, id: &str) -> StoreResult<Option<TokenRow>> {
+        Ok(fetch_optional!(
+            self.db(),
+            TokenRow,
+            "SELECT id, token_hash, role, unit, label, created_at, revoked_at, party, expires_at FROM api_tokens WHERE id = $1",
+            id
+        ))
+    }
+
     pub async fn tokens(&self) -> StoreResult<Vec<TokenRow>> {
         Ok(fetch_all!(
             self.db(),

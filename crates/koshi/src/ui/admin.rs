@@ -201,17 +201,9 @@ struct LoadForm {
 }
 
 pub(super) async fn load_law_data(State(s): State<Service>, headers: HeaderMap, body: axum::body::Bytes) -> Response {
-    let (caller, csrf) = match session_caller(&s, &headers).await {
-        Ok(c) => c,
+    let (caller, csrf, form) = match form_of::<LoadForm>(&s, &headers, &body, |f| &f.csrf).await {
+        Ok(x) => x,
         Err(r) => return r,
-    };
-    let form = serde_urlencoded::from_bytes::<LoadForm>(&body).ok();
-    let Some(form) = form.filter(|f| crate::accounts::same_secret(&f.csrf, &csrf)) else {
-        return refused(Problem::new(
-            StatusCode::FORBIDDEN,
-            "csrf_token_invalid",
-            "the form is not this session's; open the page again",
-        ));
     };
     if let Err(e) = s.authz.allow(&caller, "law_data.load") {
         return refused(e);

@@ -50,11 +50,6 @@ fn cabinet_page(title: &str, who: Option<(&Caller, &str)>, body: Markup) -> Mark
     )
 }
 
-/// A refusal on a cabinet page: its reason, in the page's words where it is the party's to fix.
-fn problem_text(p: &Problem) -> String {
-    p.detail.clone()
-}
-
 fn sign_in_page(error: Option<&str>) -> Markup {
     cabinet_page(
         &ts("Кабинет принимающей стороны"),
@@ -155,7 +150,7 @@ async fn sign_in(State(s): State<Service>, req: axum::extract::Request) -> Respo
     let refuse = |status: StatusCode, e: &str| html_response(status, sign_in_page(Some(e)));
     let files = match read_files(req).await {
         Ok(f) => f,
-        Err(p) => return refuse(StatusCode::BAD_REQUEST, &problem_text(&p)),
+        Err(p) => return refuse(StatusCode::BAD_REQUEST, &p.detail),
     };
     let (Some(statement), Some(signature)) = (
         files.get("statement").filter(|b| !b.is_empty()),
@@ -182,8 +177,8 @@ async fn sign_in(State(s): State<Service>, req: axum::extract::Request) -> Respo
         }
         Err(e) => {
             let p = Problem::from(e);
-            let status = StatusCode::from_u16(p.status).unwrap_or(StatusCode::UNPROCESSABLE_ENTITY);
-            refuse(status, &problem_text(&p))
+            let status = p.status_code();
+            refuse(status, &p.detail)
         }
     }
 }
@@ -210,13 +205,8 @@ async fn sign_out(State(s): State<Service>, headers: HeaderMap, body: axum::body
             ),
         );
     }
-    let now = koshi_store::instant(s.now());
-    if let Err(e) = s
-        .store
-        .write(koshi_store::Unit::new().with(koshi_store::repo::revoke_token(&caller.token_id, &now)))
-        .await
-    {
-        tracing::warn!(error = %e, "cabinet sign-out: the token was not revoked");
+    if let Err(e) = s.portal_sign_out(&caller).await {
+        tracing::warn!(error = %e.detail, "cabinet sign-out: the token was not revoked");
     }
     let mut r = Redirect::to("/cabinet").into_response();
     r.headers_mut()
@@ -258,26 +248,15 @@ async fn home(State(s): State<Service>, headers: HeaderMap, Query(q): Query<List
         limit: Some(50),
         ..QueueParams::default()
     };
-    let list = match s.queue_for(&caller, &params).await {
-        Ok(l) => l,
-        Err(e) => {
-            let p = Problem::from(e);
-            return html_response(
-                StatusCode::from_u16(p.status).unwrap_or(StatusCode::BAD_REQUEST),
-                cabinet_page(
-                    &ts("Мои запросы"),
-                    Some((&caller, &csrf)),
-                    html! { p.error role="alert" { (p.detail) } },
-                ),
-            );
-        }
+    let read = async {
+        Ok::<_, koshi_cases::CaseError>((s.queue_for(&caller, &params).await?, s.party_notices(&caller).await?))
     };
-    let notices = match s.party_notices(&caller).await {
-        Ok(n) => n,
+    let (list, notices) = match read.await {
+        Ok(x) => x,
         Err(e) => {
             let p = Problem::from(e);
             return html_response(
-                StatusCode::from_u16(p.status).unwrap_or(StatusCode::CONFLICT),
+                p.status_code(),
                 cabinet_page(
                     &ts("Мои запросы"),
                     Some((&caller, &csrf)),
@@ -316,7 +295,7 @@ async fn home(State(s): State<Service>, headers: HeaderMap, Query(q): Query<List
                 }
             }
             @if let Some(next) = &list.next {
-                p { a href={ "/cabinet?cursor=" (urlencode(next)) } { (t("Следующие")) } }
+                p { a href={ "/cabinet?" (serde_urlencoded::to_string([("cursor", next)]).unwrap_or_default()) } { (t("Следующие")) } }
             }
         }
         @if !notices.is_empty() {
@@ -373,12 +352,6 @@ fn notices_section(s: &Service, notices: &[crate::portal::PartyNotice]) -> Marku
     }
 }
 
-fn urlencode(s: &str) -> String {
-    serde_urlencoded::to_string([("", s)])
-        .map(|e| e.trim_start_matches('=').to_string())
-        .unwrap_or_default()
-}
-
 fn new_form(caller: &Caller, csrf: &str, error: Option<&str>) -> Markup {
     cabinet_page(
         &ts("Подать запрос"),
@@ -412,7 +385,7 @@ async fn file_request(State(s): State<Service>, req: axum::extract::Request) -> 
     let refuse = |status: StatusCode, e: &str| html_response(status, new_form(&caller, &csrf, Some(e)));
     let files = match read_files(req).await {
         Ok(f) => f,
-        Err(p) => return refuse(StatusCode::BAD_REQUEST, &problem_text(&p)),
+        Err(p) => return refuse(StatusCode::BAD_REQUEST, &p.detail),
     };
     let given = files
         .get("csrf")
@@ -450,10 +423,7 @@ async fn file_request(State(s): State<Service>, req: axum::extract::Request) -> 
     .await;
     match filed {
         Ok(created) => Redirect::to(&format!("/cabinet/requests/{}", created.id)).into_response(),
-        Err(p) => refuse(
-            StatusCode::from_u16(p.status).unwrap_or(StatusCode::UNPROCESSABLE_ENTITY),
-            &problem_text(&p),
-        ),
+        Err(p) => refuse(p.status_code(), &p.detail),
     }
 }
 
@@ -466,7 +436,7 @@ async fn request_page(State(s): State<Service>, headers: HeaderMap, Path(id): Pa
         Err(e) => {
             let p = Problem::from(e);
             return html_response(
-                StatusCode::from_u16(p.status).unwrap_or(StatusCode::NOT_FOUND),
+                p.status_code(),
                 cabinet_page(
                     &ts("Запрос"),
                     Some((&caller, &csrf)),

@@ -305,7 +305,7 @@ pub(super) async fn act(
 
 /// Why a step was not taken, with the way back to the case.
 fn failed(s: &Service, caller: &Caller, csrf: &str, id: &str, p: Problem) -> Response {
-    let status = StatusCode::from_u16(p.status).unwrap_or(StatusCode::UNPROCESSABLE_ENTITY);
+    let status = p.status_code();
     html_response(
         status,
         page(

@@ -50,6 +50,30 @@ pub(super) fn field(values: &Values, name: &str, label: Markup, kind: &str, requ
     }
 }
 
+/// A document's row of the intake table: presented, when issued, valid until, (at a ЦОН) its
+/// electronic copy, and its norm.
+pub(super) fn document_row(
+    values: &Values,
+    name: &str,
+    d: &DocumentRequirement,
+    when: Option<Markup>,
+    copy: bool,
+) -> Markup {
+    let id = format!("doc.{}", d.kind);
+    html! {
+        tr {
+            td { input #(id) name=(id) type="checkbox" value="1" checked[v(values, &id) == "1"]; }
+            td { label for=(id) { (name) } @if let Some(c) = when { br; span.muted { (c) } } }
+            td { input name={ "issued." (d.kind) } type="date" aria-label={ (ts("Выдан")) ": " (name) } value=(v(values, &format!("issued.{}", d.kind))); }
+            td { input name={ "expires." (d.kind) } type="date" aria-label={ (ts("Действителен до")) ": " (name) } value=(v(values, &format!("expires.{}", d.kind))); }
+            @if copy {
+                td { input name={ "copy." (d.kind) } type="file" accept="application/pdf,image/jpeg,image/png" aria-label={ (ts("Электронная копия")) ": " (name) }; }
+            }
+            td { (d.citation) }
+        }
+    }
+}
+
 /// The inviting party's kind in words.
 fn party_label(k: PartyKind) -> Markup {
     match k {
@@ -86,8 +110,14 @@ fn documents_for<'a>(
     s: &'a koshi_law::requirements::Requirements,
     purpose: &'a koshi_law::requirements::Purpose,
 ) -> Vec<&'a DocumentRequirement> {
+    once_each(s.rvp_required(purpose))
+}
+
+/// Requirements once per document kind, the passport apart: one always needed wins over the
+/// same document needed only in some case. (RVP purposes and App. 3 alike.)
+pub(super) fn once_each<'a>(reqs: impl Iterator<Item = &'a DocumentRequirement>) -> Vec<&'a DocumentRequirement> {
     let mut out: Vec<&DocumentRequirement> = Vec::new();
-    for d in s.rvp_required(purpose).filter(|d| d.kind != "identity_document") {
+    for d in reqs.filter(|d| d.kind != "identity_document") {
         match out.iter().position(|x| x.kind == d.kind) {
             None => out.push(d),
             Some(i) if d.when.is_empty() && d.unless.is_empty() => out[i] = d,
@@ -292,17 +322,7 @@ fn form(s: &Service, caller: &Caller, values: &Values, csrf: &str, checked: Opti
                         } }
                         tbody {
                             @for d in documents_for(&law.requirements, purpose) {
-                                @let id = format!("doc.{}", d.kind);
-                                tr {
-                                    td { input #(id) name=(id) type="checkbox" value="1" checked[v(values, &id) == "1"]; }
-                                    td { label for=(id) { (name_of(&d.kind)) } @if let Some(c) = condition(d) { br; span.muted { (c) } } }
-                                    td { input name={ "issued." (d.kind) } type="date" aria-label={ (ts("Выдан")) ": " (name_of(&d.kind)) } value=(v(values, &format!("issued.{}", d.kind))); }
-                                    td { input name={ "expires." (d.kind) } type="date" aria-label={ (ts("Действителен до")) ": " (name_of(&d.kind)) } value=(v(values, &format!("expires.{}", d.kind))); }
-                                    @if con {
-                                        td { input name={ "copy." (d.kind) } type="file" accept="application/pdf,image/jpeg,image/png" aria-label={ (ts("Электронная копия")) ": " (name_of(&d.kind)) }; }
-                                    }
-                                    td { (d.citation) }
-                                }
+                                (document_row(values, &name_of(&d.kind), d, condition(d), con))
                             }
                         }
                     }
@@ -483,7 +503,7 @@ pub(super) async fn intake_post(State(s): State<Service>, req: axum::extract::Re
             }
             Err(e) => {
                 let p = Problem::from(e);
-                let status = StatusCode::from_u16(p.status).unwrap_or(StatusCode::SERVICE_UNAVAILABLE);
+                let status = p.status_code();
                 again(Checked::Refused(p.detail.clone()), status)
             }
         };

@@ -22,7 +22,7 @@ use crate::model::{
 use crate::problem::Problem;
 use crate::service::{Caller, Service};
 
-use super::intake::{Values, field, opt, v};
+use super::intake::{Values, document_row, field, opt, v};
 
 /// A fact a PR document's need depends on, in words.
 fn fact_words(f: &str) -> Markup {
@@ -49,22 +49,9 @@ fn condition(d: &DocumentRequirement) -> Option<Markup> {
         .map(|f| html! { (t("не нужен, если: ")) (fact_words(f)) })
 }
 
-/// The documents App. 3 asks for, once each (one always needed wins), the passport apart.
+/// The documents App. 3 asks for, once each, the passport apart.
 fn documents(law: &koshi_law::Law) -> Vec<&DocumentRequirement> {
-    let mut out: Vec<&DocumentRequirement> = Vec::new();
-    for d in law
-        .requirements
-        .pr_common
-        .iter()
-        .filter(|d| d.kind != "identity_document")
-    {
-        match out.iter().position(|x| x.kind == d.kind) {
-            None => out.push(d),
-            Some(i) if d.when.is_empty() && d.unless.is_empty() => out[i] = d,
-            Some(_) => {}
-        }
-    }
-    out
+    super::intake::once_each(law.requirements.pr_common.iter())
 }
 
 /// Tenge as typed (digits, spaces allowed) in tiyn.
@@ -213,14 +200,7 @@ fn form(s: &Service, values: &Values, csrf: &str, checked: Option<&Checked>) -> 
                         } }
                         tbody {
                             @for d in documents(&law) {
-                                @let id = format!("doc.{}", d.kind);
-                                tr {
-                                    td { input #(id) name=(id) type="checkbox" value="1" checked[v(values, &id) == "1"]; }
-                                    td { label for=(id) { (name_of(&d.kind)) } @if let Some(c) = condition(d) { br; span.muted { (c) } } }
-                                    td { input name={ "issued." (d.kind) } type="date" aria-label={ (ts("Выдан")) ": " (name_of(&d.kind)) } value=(v(values, &format!("issued.{}", d.kind))); }
-                                    td { input name={ "expires." (d.kind) } type="date" aria-label={ (ts("Действителен до")) ": " (name_of(&d.kind)) } value=(v(values, &format!("expires.{}", d.kind))); }
-                                    td { (d.citation) }
-                                }
+                                (document_row(values, &name_of(&d.kind), d, condition(d), false))
                             }
                         }
                     }

@@ -208,7 +208,7 @@ fn refused(p: impl Into<Problem>) -> Response {
     if p.status == 401 {
         return Redirect::to("/ui/sign-in").into_response();
     }
-    let status = StatusCode::from_u16(p.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let status = p.status_code();
     html_response(
         status,
         page(

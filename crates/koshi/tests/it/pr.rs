@@ -7,23 +7,26 @@ use serde_json::{Value, json};
 use crate::harness::TestApp;
 use crate::on_both;
 
+/// The documents of a complete PR package (App. 3) besides the passport.
+pub(crate) const PR_DOCUMENTS: [&str; 9] = [
+    "application_form",
+    "exit_consent",
+    "autobiography",
+    "solvency_certificate",
+    "criminal_record_certificate",
+    "housing_document",
+    "medical_certificate",
+    "photo",
+    "state_duty_receipt",
+];
+
 /// A complete PR package for a fixture person (App. 3), filed at the desk.
 pub(crate) fn pr_request(t: &TestApp, document_number: &str) -> Value {
     let p = t.fixtures.person(document_number).unwrap();
-    let documents: Vec<Value> = [
-        "application_form",
-        "exit_consent",
-        "autobiography",
-        "solvency_certificate",
-        "criminal_record_certificate",
-        "housing_document",
-        "medical_certificate",
-        "photo",
-        "state_duty_receipt",
-    ]
-    .iter()
-    .map(|kind| json!({"kind": kind, "issued_on": "2026-01-10", "expires_on": null}))
-    .collect();
+    let documents: Vec<Value> = PR_DOCUMENTS
+        .iter()
+        .map(|kind| json!({"kind": kind, "issued_on": "2026-01-10", "expires_on": null}))
+        .collect();
     json!({
         "kind": "pr",
         "ground": "visa_free_state",

@@ -291,17 +291,7 @@ async fn an_officer_takes_a_pr_at_the_desk(t: &TestApp) {
     let birth = p.birth_date.unwrap().to_string();
     let citizenship = p.citizenship.clone().unwrap();
     let iin = p.iin.clone().unwrap_or_default();
-    let all = [
-        "application_form",
-        "exit_consent",
-        "autobiography",
-        "solvency_certificate",
-        "criminal_record_certificate",
-        "housing_document",
-        "medical_certificate",
-        "photo",
-        "state_duty_receipt",
-    ];
+    let all = crate::pr::PR_DOCUMENTS;
     let form = |action: &str, docs: &[&str]| {
         let mut f: Vec<(String, String)> = [
             ("csrf", csrf.as_str()),
