@@ -111,8 +111,11 @@ async fn read_files(req: axum::extract::Request) -> Result<std::collections::BTr
         .await
         .map_err(|_| malformed())?;
     let mut out = std::collections::BTreeMap::new();
+    let mut read = 0;
     while let Some(field) = m.next_field().await.map_err(|_| malformed())? {
-        if out.len() >= 8 {
+        // Every field counts, a repeated name too (the map keeps one per name).
+        read += 1;
+        if read > 8 {
             return Err(Problem::new(
                 StatusCode::PAYLOAD_TOO_LARGE,
                 "too_many_fields",

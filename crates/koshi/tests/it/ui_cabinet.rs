@@ -85,6 +85,20 @@ async fn the_party_follows_its_request_in_the_cabinet(t: &TestApp) {
     assert_eq!(r.status(), 422);
     assert!(!r.headers().contains_key("set-cookie"));
     assert!(r.text().await.unwrap().contains("names no BIN"));
+    // A form of more than eight fields is refused, however its fields are named.
+    let same: Vec<(&str, &str, &[u8])> = (0..9)
+        .map(|_| ("statement", "application/json", st.as_slice()))
+        .collect();
+    let (ct, body) = multipart(&[], &same);
+    let r = http
+        .post(format!("{}/cabinet/sign-in", t.base))
+        .header("content-type", ct)
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 400);
+    assert!(r.text().await.unwrap().contains("too many fields"));
     let r = upload_sign_in(t, &http, &st, b"not a signature").await;
     assert_eq!(r.status(), 422);
     assert!(r.text().await.unwrap().contains("Файл подписи не читается"));
