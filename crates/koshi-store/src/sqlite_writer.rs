@@ -11,7 +11,8 @@
 //! thousands of cases share a commit without paying a thread switch per statement.
 //!
 //! Reads stay on the sqlx pool (WAL lets them run beside the writer), but for the counts on a
-//! case's hot path, which run on the calling thread (`SqliteReader`).
+//! case's hot path and a case's own rows read by their key (the case, its acts, its check sheet,
+//! the token of a request), which run on the calling thread (`SqliteReader`).
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -145,19 +146,35 @@ impl SqliteReader {
 
     /// The single integer a query returns (a count), 0 when it returns no row.
     pub(crate) fn count(&self, sql: &'static str, args: &[Arg]) -> StoreResult<i64> {
+        Ok(self.rows(sql, args, |r| r.get(0))?.into_iter().next().unwrap_or(0))
+    }
+
+    /// Every row a query returns, each read by `row`. For a case's own rows, read by their key
+    /// (a case read whole, its acts, the token of a request): a few pages in the cache.
+    pub(crate) fn rows<T>(
+        &self,
+        sql: &'static str,
+        args: &[Arg],
+        row: impl FnMut(&rusqlite::Row<'_>) -> rusqlite::Result<T>,
+    ) -> StoreResult<Vec<T>> {
         let taken = self.idle.lock().unwrap_or_else(|p| p.into_inner()).pop();
         let mut c = match taken {
             Some(c) => c,
             None => self.connect()?,
         };
-        let r = c.count(sql, args);
+        let r = c.rows(sql, args, row);
         self.put_back(c);
         r
     }
 }
 
 impl ReadConn {
-    fn count(&mut self, sql: &'static str, args: &[Arg]) -> StoreResult<i64> {
+    fn rows<T>(
+        &mut self,
+        sql: &'static str,
+        args: &[Arg],
+        mut row: impl FnMut(&rusqlite::Row<'_>) -> rusqlite::Result<T>,
+    ) -> StoreResult<Vec<T>> {
         let mut stmt = self.conn.prepare_cached(sql)?;
         let map = match self.maps.entry((sql.as_ptr() as usize, sql.len())) {
             std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
@@ -170,10 +187,11 @@ impl ReadConn {
             stmt.raw_bind_parameter(i + 1, arg)?;
         }
         let mut rows = stmt.raw_query();
-        Ok(match rows.next()? {
-            Some(r) => r.get(0)?,
-            None => 0,
-        })
+        let mut out = Vec::new();
+        while let Some(r) = rows.next()? {
+            out.push(row(r)?);
+        }
+        Ok(out)
     }
 }
 

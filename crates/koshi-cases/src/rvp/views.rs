@@ -25,18 +25,20 @@ impl Service {
         party_may_see(caller, &app)?;
         self.may_read_case(caller, &app)?;
         let now_s = instant(self.now());
-        self.store
-            .write(Unit::new().with(case_event(
-                &app.id,
-                &caller.actor(),
-                "personal_data.read",
-                "Law on Personal Data and Their Protection (access record)",
-                crate::service::known_version(&app.rules_version)?,
-                json!({"fields": "case file"}),
-                &now_s,
-            )))
-            .await?;
-        self.view(id).await
+        let record = self.store.write(Unit::new().with(case_event(
+            &app.id,
+            &caller.actor(),
+            "personal_data.read",
+            "Law on Personal Data and Their Protection (access record)",
+            crate::service::known_version(&app.rules_version)?,
+            json!({"fields": "case file"}),
+            &now_s,
+        )));
+        // The view is put together while the record of the read commits; it is shown only once
+        // the record is durable, and not at all if the record fails.
+        let (recorded, view) = tokio::join!(record, self.view_of(app));
+        recorded?;
+        view
     }
 
     /// Who read a case's personal data (the auditor's access log), newest first: a page of
@@ -115,14 +117,9 @@ impl Service {
         }
     }
 
-    pub async fn view(&self, id: &str) -> Result<ApplicationView, CaseError> {
-        let app = self
-            .store
-            .application(id)
-            .await?
-            .ok_or_else(|| CaseError::not_found("application"))?;
+    async fn view_of(&self, app: ApplicationRow) -> Result<ApplicationView, CaseError> {
         let checks = self.checks_of(&app).await?;
-        let events = self.store.events(id).await?;
+        let events = self.store.events(&app.id).await?;
         let mut receipt: Receipt = serde_json::from_str(&app.receipt).map_err(|e| CaseError::internal(&e))?;
         self.journal_receipt_number(&app, &mut receipt).await?;
         let now = self.law().calendar.civil(self.now());

@@ -141,7 +141,80 @@ const ACCESS_LOG_SQL: &str = "SELECT id, application_id, at, actor, action, cita
 
 /// An application is read whole: its state (`applications`) with its filing
 /// (`application_filings`, written once at intake).
-const APPLICATION_SELECT: &str = "SELECT a.id, a.kind, a.status, a.channel, a.unit, a.filed_unit, a.purpose, a.filed_at, a.accepted_on, a.due_on, f.receipt, f.data, a.decision, a.employer_iin, a.household, a.person_key, a.permit_number, a.valid_from, a.valid_until, a.rules_version, a.created_by, a.created_at, a.updated_at, a.revision FROM applications a JOIN application_filings f ON f.id = a.id";
+macro_rules! application_select {
+    () => {
+        "SELECT a.id, a.kind, a.status, a.channel, a.unit, a.filed_unit, a.purpose, a.filed_at, a.accepted_on, a.due_on, f.receipt, f.data, a.decision, a.employer_iin, a.household, a.person_key, a.permit_number, a.valid_from, a.valid_until, a.rules_version, a.created_by, a.created_at, a.updated_at, a.revision FROM applications a JOIN application_filings f ON f.id = a.id"
+    };
+}
+const APPLICATION_SELECT: &str = application_select!();
+/// One case read whole, by its id.
+const APPLICATION_SQL: &str = concat!(application_select!(), " WHERE a.id = $1");
+/// The token of a request, by the hash of its secret.
+const TOKEN_SQL: &str = "SELECT id, token_hash, role, unit, label, created_at, revoked_at, party, expires_at FROM api_tokens WHERE token_hash = $1";
+
+/// The rows read on SQLite's calling thread (`Store::hot_reader`), each from a row of the
+/// columns its query names, in order, as sqlx's `FromRow` reads them on the pool.
+impl ApplicationRow {
+    pub(crate) fn from_sqlite(r: &rusqlite::Row<'_>) -> rusqlite::Result<ApplicationRow> {
+        Ok(ApplicationRow {
+            id: r.get(0)?,
+            kind: r.get(1)?,
+            status: r.get(2)?,
+            channel: r.get(3)?,
+            unit: r.get(4)?,
+            filed_unit: r.get(5)?,
+            purpose: r.get(6)?,
+            filed_at: r.get(7)?,
+            accepted_on: r.get(8)?,
+            due_on: r.get(9)?,
+            receipt: r.get(10)?,
+            data: r.get(11)?,
+            decision: r.get(12)?,
+            employer_iin: r.get(13)?,
+            household: r.get(14)?,
+            person_key: r.get(15)?,
+            permit_number: r.get(16)?,
+            valid_from: r.get(17)?,
+            valid_until: r.get(18)?,
+            rules_version: r.get(19)?,
+            created_by: r.get(20)?,
+            created_at: r.get(21)?,
+            updated_at: r.get(22)?,
+            revision: r.get(23)?,
+        })
+    }
+}
+
+impl EventRow {
+    pub(crate) fn from_sqlite(r: &rusqlite::Row<'_>) -> rusqlite::Result<EventRow> {
+        Ok(EventRow {
+            id: r.get(0)?,
+            application_id: r.get(1)?,
+            at: r.get(2)?,
+            actor: r.get(3)?,
+            action: r.get(4)?,
+            citation: r.get(5)?,
+            rules_version: r.get(6)?,
+            detail: r.get(7)?,
+        })
+    }
+}
+
+impl TokenRow {
+    pub(crate) fn from_sqlite(r: &rusqlite::Row<'_>) -> rusqlite::Result<TokenRow> {
+        Ok(TokenRow {
+            id: r.get(0)?,
+            token_hash: r.get(1)?,
+            role: r.get(2)?,
+            unit: r.get(3)?,
+            label: r.get(4)?,
+            created_at: r.get(5)?,
+            revoked_at: r.get(6)?,
+            party: r.get(7)?,
+            expires_at: r.get(8)?,
+        })
+    }
+}
 
 /// A new application: its state row and its filing (two statements, one unit).
 pub fn insert_application(a: &ApplicationRow) -> [Op; 2] {

@@ -1,7 +1,7 @@
 //! The reads on a case's path are led by indexes and build no temporary table.
 
 use super::*;
-use crate::Store;
+use crate::{Db, Store};
 
 /// SQLite's plan for each hot read: an index leads it, no table is scanned whole. (PostgreSQL
 /// chooses by statistics, so its plans are not fixed for a test on an empty database.)
@@ -34,6 +34,8 @@ async fn hot_reads_are_led_by_indexes() {
         ("pending PR", PENDING_PR_SQL, 2),
         ("outbox due", OUTBOX_DUE_SQL, 2),
         ("outbox of a case", OUTBOX_BY_CASE_SQL, 2),
+        ("a case", APPLICATION_SQL, 1),
+        ("a request's token", TOKEN_SQL, 1),
         ("checks of a case", CHECKS_SQL, 1),
         ("events of a case", EVENTS_SQL, 1),
         ("reads of a case", ACCESS_LOG_SQL, 4),
@@ -233,4 +235,123 @@ async fn hot_reads_are_led_by_indexes() {
     conn.close().await.ok();
     store.close().await;
     std::fs::remove_dir_all(&dir).ok();
+}
+
+/// On SQLite a case, its acts, its check sheet and a request's token are read on the calling
+/// thread (`Store::hot_reader`, rusqlite), everything else through the sqlx pool: both read the
+/// same rows alike, including absent values, and a key that is not there reads as nothing.
+#[tokio::test]
+async fn hot_reads_read_what_the_pool_reads() {
+    let dir = std::env::temp_dir().join(format!("koshi-hot-{}", uuid::Uuid::new_v4()));
+    let store = Store::open(&crate::Location::SqliteFile(dir.join("koshi.db")))
+        .await
+        .unwrap();
+    let app = ApplicationRow {
+        id: "a-hot".into(),
+        kind: "rvp".into(),
+        status: "checking".into(),
+        channel: "police_desk".into(),
+        unit: "ALM-01".into(),
+        filed_unit: "ALM-01".into(),
+        purpose: "labour_contract".into(),
+        filed_at: "2026-01-05T04:00:00.000000Z".into(),
+        accepted_on: Some("2026-01-05".into()),
+        due_on: None,
+        receipt: r#"{"number":"R-1"}"#.into(),
+        data: r#"{"name":"Әлия «Ли»"}"#.into(),
+        decision: None,
+        employer_iin: Some("900315300123".into()),
+        household: 1,
+        person_key: "UZB:FA1".into(),
+        permit_number: None,
+        valid_from: None,
+        valid_until: Some("2027-01-05".into()),
+        rules_version: "992/2024-12-08".into(),
+        created_by: "test".into(),
+        created_at: "2026-01-05T04:00:00.000000Z".into(),
+        updated_at: "2026-01-05T04:00:00.000000Z".into(),
+        revision: 3,
+    };
+    let token = TokenRow {
+        id: "t-hot".into(),
+        token_hash: "h".repeat(64),
+        role: "portal".into(),
+        unit: "PORTAL".into(),
+        label: "test".into(),
+        created_at: "2026-01-05T04:00:00.000000Z".into(),
+        revoked_at: None,
+        party: Some("123456789012".into()),
+        expires_at: Some("2026-01-05T12:00:00.000000Z".into()),
+    };
+    let check = CheckRow {
+        check_name: "berkut".into(),
+        state: "waiting".into(),
+        finding: None,
+        source: "berkut".into(),
+        checked_at: None,
+        attempts: 2,
+        next_attempt_at: Some("2026-01-05T04:05:00.000000Z".into()),
+        last_error: Some("timeout".into()),
+    };
+    let mut u = crate::Unit::new();
+    u.push_all(insert_application(&app));
+    u.push(insert_token(&token));
+    u.push(record_checks(&app.id, &[&check], true));
+    for (i, action) in ["application.filed", "personal_data.read", "checks.recorded"]
+        .iter()
+        .enumerate()
+    {
+        u.push(insert_event(NewEvent {
+            id: format!("e{i}"),
+            application_id: Some(app.id.clone()),
+            at: format!("2026-01-05T04:0{i}:00.000000Z"),
+            actor: "officer".into(),
+            action: action.to_string().into(),
+            citation: "п. 9-1".into(),
+            rules_version: "992/2024-12-08".into(),
+            detail: "{}".into(),
+        }));
+    }
+    store.write(u).await.unwrap();
+    assert!(store.hot_reader().is_some());
+
+    async fn pool(
+        store: &Store,
+        id: &str,
+        hash: &str,
+    ) -> crate::StoreResult<(
+        Option<ApplicationRow>,
+        Vec<EventRow>,
+        Option<TokenRow>,
+        Option<(String,)>,
+    )> {
+        Ok((
+            fetch_optional!(store.db(), ApplicationRow, APPLICATION_SQL, id),
+            fetch_all!(store.db(), EventRow, EVENTS_SQL, id),
+            fetch_optional!(store.db(), TokenRow, TOKEN_SQL, hash),
+            fetch_optional!(store.db(), (String,), CHECKS_SQL, id),
+        ))
+    }
+    let (p_app, p_events, p_token, p_sheet) = pool(&store, &app.id, &token.token_hash).await.unwrap();
+    assert_eq!(store.application(&app.id).await.unwrap(), Some(app.clone()));
+    assert_eq!(p_app, Some(app.clone()));
+    let events = store.events(&app.id).await.unwrap();
+    // The record of a read is the access log's, not an act of the case.
+    assert_eq!(
+        events.iter().map(|e| e.action.as_str()).collect::<Vec<_>>(),
+        ["application.filed", "checks.recorded"]
+    );
+    assert_eq!(events, p_events);
+    assert_eq!(
+        store.token_by_hash(&token.token_hash).await.unwrap(),
+        Some(token.clone())
+    );
+    assert_eq!(p_token, Some(token));
+    assert_eq!(store.checks(&app.id).await.unwrap(), vec![check]);
+    assert!(p_sheet.is_some());
+    assert_eq!(store.application("none").await.unwrap(), None);
+    assert_eq!(store.token_by_hash("none").await.unwrap(), None);
+    assert!(store.events("none").await.unwrap().is_empty());
+    store.close().await;
+    std::fs::remove_dir_all(dir).ok();
 }

@@ -9,8 +9,12 @@ use super::*;
 
 impl Store {
     pub async fn application(&self, id: &str) -> StoreResult<Option<ApplicationRow>> {
-        let sql = format!("{APPLICATION_SELECT} WHERE a.id = $1");
-        Ok(fetch_optional!(self.db(), ApplicationRow, sqlx::AssertSqlSafe(sql), id))
+        if let Some(r) = self.hot_reader() {
+            return Ok(r
+                .rows(APPLICATION_SQL, &[id.into()], ApplicationRow::from_sqlite)?
+                .pop());
+        }
+        Ok(fetch_optional!(self.db(), ApplicationRow, APPLICATION_SQL, id))
     }
 
     pub async fn applications_in_status(&self, status: &str, limit: i64) -> StoreResult<Vec<ApplicationRow>> {
@@ -77,7 +81,12 @@ impl Store {
 
     /// A case's checks, by name; none before they first run.
     pub async fn checks(&self, application_id: &str) -> StoreResult<Vec<CheckRow>> {
-        let sheet: Option<(String,)> = fetch_optional!(self.db(), (String,), CHECKS_SQL, application_id);
+        let sheet: Option<(String,)> = match self.hot_reader() {
+            Some(r) => r
+                .rows(CHECKS_SQL, &[application_id.into()], |r| Ok((r.get(0)?,)))?
+                .pop(),
+            None => fetch_optional!(self.db(), (String,), CHECKS_SQL, application_id),
+        };
         let Some((sheet,)) = sheet else {
             return Ok(Vec::new());
         };
@@ -103,6 +112,9 @@ impl Store {
 
     /// A case's acts (its audit events without the records of reads).
     pub async fn events(&self, application_id: &str) -> StoreResult<Vec<EventRow>> {
+        if let Some(r) = self.hot_reader() {
+            return r.rows(EVENTS_SQL, &[application_id.into()], EventRow::from_sqlite);
+        }
         Ok(fetch_all!(self.db(), EventRow, EVENTS_SQL, application_id))
     }
 
@@ -325,12 +337,10 @@ impl Store {
     }
 
     pub async fn token_by_hash(&self, token_hash: &str) -> StoreResult<Option<TokenRow>> {
-        Ok(fetch_optional!(
-            self.db(),
-            TokenRow,
-            "SELECT id, token_hash, role, unit, label, created_at, revoked_at, party, expires_at FROM api_tokens WHERE token_hash = $1",
-            token_hash
-        ))
+        if let Some(r) = self.hot_reader() {
+            return Ok(r.rows(TOKEN_SQL, &[token_hash.into()], TokenRow::from_sqlite)?.pop());
+        }
+        Ok(fetch_optional!(self.db(), TokenRow, TOKEN_SQL, token_hash))
     }
 
     pub async fn token(&self, id: &str) -> StoreResult<Option<TokenRow>> {
