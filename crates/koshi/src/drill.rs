@@ -30,6 +30,7 @@ pub async fn run(store: &Store, step: &str, count: usize, owner: &str) -> anyhow
         "fire" => {
             let mut fired = 0usize;
             let mut lost = 0usize;
+            let started = std::time::Instant::now();
             loop {
                 let now = jiff::Timestamp::now();
                 let lease = instant(now.checked_add(jiff::SignedDuration::from_mins(2)).unwrap_or(now));
@@ -69,7 +70,11 @@ pub async fn run(store: &Store, step: &str, count: usize, owner: &str) -> anyhow
                     }
                 }
             }
-            Ok(format!("{owner}: fired {fired} (lost {lost} to another process)"))
+            let secs = started.elapsed().as_secs_f64();
+            Ok(format!(
+                "{owner}: fired {fired} (lost {lost} to another process) in {secs:.2} s: {:.0} timers/s",
+                fired as f64 / secs.max(1e-9)
+            ))
         }
         "verify" => {
             let counts = store.timer_counts().await?;
