@@ -20,6 +20,7 @@ pub use koshi_cases::document_keys;
 pub use koshi_cases::documents;
 pub mod drill;
 pub mod drill_crash;
+pub mod drill_outage;
 pub mod dto;
 pub mod edge;
 pub use koshi_cases::gost;

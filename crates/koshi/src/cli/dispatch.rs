@@ -24,6 +24,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         | Command::User(_)
         | Command::DrillTimers { .. }
         | Command::DrillCrash { .. }
+        | Command::DrillOutage { .. }
         | Command::RegistrySim { .. } => {
             let law = std::sync::Arc::new(load_law(&cli)?);
             let rt = tokio::runtime::Builder::new_multi_thread()
@@ -282,6 +283,14 @@ async fn run_async(cli: Cli, law: std::sync::Arc<Law>) -> Result<ExitCode> {
             data,
         } => {
             crate::drill_crash::run(&data, rounds, instances, law).await?;
+        }
+        Command::DrillOutage { cases, data } => {
+            let report = crate::drill_outage::run(&app::location(&data)?, cases, law).await?;
+            println!("{report}");
+            if !report.passed() {
+                anyhow::bail!("the outage drill failed: {report}");
+            }
+            println!("passed: no case failed, every outage journaled and closed, every message delivered");
         }
         Command::Token(TokenCommand::Issue {
             role,

@@ -176,6 +176,17 @@ pub enum Command {
         #[command(flatten)]
         data: DataArgs,
     },
+    /// The outage drill (п. 9-5): every registry and every receiver of Koshi's messages down for
+    /// two hours of simulated time, then back; checks that no case failed for it, that every
+    /// outage over an hour is journaled and closed, and that every message held back is
+    /// delivered after. Runs on a clock of its own, on a database that holds no case.
+    DrillOutage {
+        /// Cases filed while everything is down.
+        #[arg(long, default_value_t = 200)]
+        cases: usize,
+        #[command(flatten)]
+        data: DataArgs,
+    },
     /// Checks a Koshi document offline: reads its 2D code from the page (a PNG, or a PDF through
     /// pdftoppm), verifies a permit's seal against the published keys, and the PDF's detached
     /// signature when FILE.sig (or --signature) is beside it.

@@ -9,6 +9,7 @@ mod decisions;
 mod deliveries;
 mod docs;
 mod documents;
+mod drills;
 mod edge;
 mod family;
 mod fuzz;
