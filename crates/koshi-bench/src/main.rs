@@ -273,18 +273,7 @@ async fn http(plan: &Plan) -> Result<Value> {
         .and_then(|b| serde_json::from_slice::<Value>(b).ok())
         .and_then(|v| v["id"].as_str().map(str::to_string))
         .context("the warm-up filed no case")?;
-    for &rate in &plan.filing_rates {
-        let name = format!("filings at {rate}/s");
-        set_step(&name);
-        let total = (rate * plan.seconds) as u64;
-        let p = load::run(&name, addr, file.clone(), Some(rate), total, plan.connections).await?;
-        print_phase(&p);
-        phases.push(p);
-    }
-    set_step("filings, at most");
-    let p = load::run("filings, at most", addr, file.clone(), None, 20_000, 64).await?;
-    print_phase(&p);
-    phases.push(p);
+    phases.extend(steps(plan, addr, "filings", &file, &plan.filing_rates, 20_000, &step).await?);
 
     let read: MakeRequest = {
         let (auth, path) = (auth.clone(), format!("/api/v1/applications/{case_id}"));
@@ -307,18 +296,7 @@ async fn http(plan: &Plan) -> Result<Value> {
     )
     .await?;
     print_phase(&before);
-    for &rate in &plan.read_rates {
-        let name = format!("reads at {rate}/s");
-        set_step(&name);
-        let total = (rate * plan.seconds) as u64;
-        let p = load::run(&name, addr, read.clone(), Some(rate), total, plan.connections).await?;
-        print_phase(&p);
-        phases.push(p);
-    }
-    set_step("reads, at most");
-    let p = load::run("reads, at most", addr, read.clone(), None, 100_000, 64).await?;
-    print_phase(&p);
-    phases.push(p);
+    phases.extend(steps(plan, addr, "reads", &read, &plan.read_rates, 100_000, &step).await?);
     let wrk = wrk_reads(addr, &case_id, &token, plan.seconds.max(10.0));
     if let Some(w) = &wrk {
         println!(
@@ -368,6 +346,41 @@ async fn http(plan: &Plan) -> Result<Value> {
             "samples": samples.iter().map(|(t, m, s)| json!([load::round2(*t), load::round2(*m), s])).collect::<Vec<_>>(),
         },
     }))
+}
+
+/// `what` at each offered rate for `plan.seconds`, then as fast as the server answers
+/// (`at_most` requests on 64 connections); `step` names the one running for the memory samples.
+async fn steps(
+    plan: &Plan,
+    addr: SocketAddr,
+    what: &str,
+    make: &MakeRequest,
+    rates: &[f64],
+    at_most: u64,
+    step: &std::sync::Mutex<String>,
+) -> Result<Vec<Phase>> {
+    let mut out = Vec::new();
+    let offered = rates.iter().map(|&r| (format!("{what} at {r}/s"), Some(r)));
+    for (name, rate) in offered.chain([(format!("{what}, at most"), None)]) {
+        *step.lock().unwrap_or_else(|p| p.into_inner()) = name.clone();
+        let p = match rate {
+            Some(r) => {
+                load::run(
+                    &name,
+                    addr,
+                    make.clone(),
+                    Some(r),
+                    (r * plan.seconds) as u64,
+                    plan.connections,
+                )
+                .await?
+            }
+            None => load::run(&name, addr, make.clone(), None, at_most, 64).await?,
+        };
+        print_phase(&p);
+        out.push(p);
+    }
+    Ok(out)
 }
 
 fn print_phase(p: &Phase) {

@@ -383,7 +383,6 @@ impl Service {
     }
 }
 
-/// When an open outage enters the special journal (п. 9-5): now, once its delay passes an hour.
 impl Service {
     /// The police body a filing belongs to (п. 5: of the place of registration; п. 7 абз. 5,
     /// п. 14 пп. 1): the body the filer names, or an officer's own body. A ЦОН or the portal never
