@@ -88,9 +88,22 @@ impl Default for ServiceConfig {
     }
 }
 
-/// The application service.
+/// The application service: one shared state behind a reference count, so that a clone (the
+/// HTTP edge clones the service for every request, a background task for each case it runs) is
+/// one atomic increment rather than a copy of every handle (measured: 3–4% of a read's CPU in
+/// cloning and dropping the handles one by one).
 #[derive(Clone)]
-pub struct Service {
+pub struct Service(Arc<ServiceInner>);
+
+impl std::ops::Deref for Service {
+    type Target = ServiceInner;
+    fn deref(&self) -> &ServiceInner {
+        &self.0
+    }
+}
+
+/// What a [`Service`] holds.
+pub struct ServiceInner {
     /// The law in force: the shipped (or configured) data with the loads of `law_data_loads`
     /// applied, swapped whole when an administrator loads a year (`Service::law`).
     pub(crate) law: Arc<arc_swap::ArcSwap<Law>>,
@@ -324,7 +337,7 @@ impl Service {
             authz,
             documents,
         } = parts;
-        Service {
+        Service(Arc::new(ServiceInner {
             law: Arc::new(arc_swap::ArcSwap::new(law.clone())),
             base_law: law,
             law_loaded: Arc::new(tokio::sync::Mutex::new(None)),
@@ -341,7 +354,7 @@ impl Service {
             open_outages: Arc::new(tokio::sync::Mutex::new(None)),
             instance_id: format!("koshi-{}", uuid::Uuid::new_v4().simple()),
             documents,
-        }
+        }))
     }
 
     pub fn now(&self) -> Timestamp {
