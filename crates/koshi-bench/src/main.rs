@@ -82,8 +82,18 @@ enum Cmd {
     },
 }
 
-fn main() -> Result<()> {
-    let cli = Cli::parse();
+fn main() -> std::process::ExitCode {
+    match run(Cli::parse()) {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            // One line, as Koshi's own CLI answers.
+            eprintln!("koshi-bench: error: {e:#}");
+            std::process::ExitCode::from(2)
+        }
+    }
+}
+
+fn run(cli: Cli) -> Result<()> {
     match cli.command {
         Cmd::Chart { throughput, http, out } => {
             chart::draw(&read_json(&throughput)?, &read_json(&http)?, &out)?;
