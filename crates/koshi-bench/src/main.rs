@@ -38,39 +38,7 @@ struct Cli {
 #[derive(Subcommand)]
 enum Cmd {
     /// Filings and reads over HTTP at fixed rates and at most, with the server's memory.
-    Http {
-        /// The `koshi` binary to serve (by default the one beside this program).
-        #[arg(long)]
-        koshi: Option<PathBuf>,
-        /// PostgreSQL (a database of the bench's own) instead of a fresh SQLite file.
-        #[arg(long)]
-        database_url: Option<String>,
-        /// Where `koshi serve` delivers its messages (`TOPIC=DESTINATION`, as its own `--deliver`;
-        /// `*=nats://127.0.0.1:4222` for JetStream). Without it, to its bounded in-memory
-        /// receiver, which holds the latest 100,000 messages in the server's memory.
-        #[arg(long)]
-        deliver: Vec<String>,
-        /// Offered filing rates, a second (each for `--seconds`).
-        #[arg(long, value_delimiter = ',', default_value = "1000,2500,5000")]
-        filing_rates: Vec<f64>,
-        /// Offered read rates, a second.
-        #[arg(long, value_delimiter = ',', default_value = "5000,10000,20000,30000")]
-        read_rates: Vec<f64>,
-        /// How long each fixed-rate step lasts.
-        #[arg(long, default_value_t = 5.0)]
-        seconds: f64,
-        /// Reads of the case before it is measured ("however often it has been read").
-        #[arg(long, default_value_t = 50_000)]
-        prior_reads: u64,
-        /// Cases filed as fast as the server answers, watching its memory.
-        #[arg(long, default_value_t = 100_000)]
-        cases: u64,
-        /// Connections of the load generator.
-        #[arg(long, default_value_t = 256)]
-        connections: usize,
-        #[arg(long, default_value = "bench/http.json")]
-        out: PathBuf,
-    },
+    Http(Plan),
     /// Draws the chart of the throughput bench's and the HTTP bench's JSON.
     Chart {
         #[arg(long, default_value = "bench/throughput.json")]
@@ -100,46 +68,17 @@ fn run(cli: Cli) -> Result<()> {
             println!("wrote {}", out.display());
             Ok(())
         }
-        Cmd::Http {
-            koshi,
-            database_url,
-            deliver,
-            filing_rates,
-            read_rates,
-            seconds,
-            prior_reads,
-            cases,
-            connections,
-            out,
-        } => {
-            let koshi = match koshi {
-                Some(k) => k,
-                None => std::env::current_exe()?
-                    .parent()
-                    .context("no directory beside this program")?
-                    .join("koshi"),
-            };
-            let plan = Plan {
-                koshi,
-                database_url,
-                deliver,
-                filing_rates,
-                read_rates,
-                seconds,
-                prior_reads,
-                cases,
-                connections,
-            };
+        Cmd::Http(plan) => {
             let rt = tokio::runtime::Builder::new_multi_thread()
                 .worker_threads(1)
                 .enable_all()
                 .build()?;
             let report = rt.block_on(http(&plan))?;
-            if let Some(dir) = out.parent() {
+            if let Some(dir) = plan.out.parent() {
                 std::fs::create_dir_all(dir)?;
             }
-            std::fs::write(&out, serde_json::to_string_pretty(&report)? + "\n")?;
-            println!("wrote {}", out.display());
+            std::fs::write(&plan.out, serde_json::to_string_pretty(&report)? + "\n")?;
+            println!("wrote {}", plan.out.display());
             Ok(())
         }
     }
@@ -150,16 +89,40 @@ fn read_json(p: &PathBuf) -> Result<Value> {
     serde_json::from_str(&s).with_context(|| format!("{} is not JSON", p.display()))
 }
 
+/// What `koshi-bench http` runs: its command-line arguments.
+#[derive(clap::Args)]
 struct Plan {
-    koshi: PathBuf,
+    /// The `koshi` binary to serve (by default the one beside this program).
+    #[arg(long)]
+    koshi: Option<PathBuf>,
+    /// PostgreSQL (a database of the bench's own) instead of a fresh SQLite file.
+    #[arg(long)]
     database_url: Option<String>,
+    /// Where `koshi serve` delivers its messages (`TOPIC=DESTINATION`, as its own `--deliver`;
+    /// `*=nats://127.0.0.1:4222` for JetStream). Without it, to its bounded in-memory
+    /// receiver, which holds the latest 100,000 messages in the server's memory.
+    #[arg(long)]
     deliver: Vec<String>,
+    /// Offered filing rates, a second (each for `--seconds`).
+    #[arg(long, value_delimiter = ',', default_value = "1000,2500,5000")]
     filing_rates: Vec<f64>,
+    /// Offered read rates, a second.
+    #[arg(long, value_delimiter = ',', default_value = "5000,10000,20000,30000")]
     read_rates: Vec<f64>,
+    /// How long each fixed-rate step lasts.
+    #[arg(long, default_value_t = 5.0)]
     seconds: f64,
+    /// Reads of the case before it is measured ("however often it has been read").
+    #[arg(long, default_value_t = 50_000)]
     prior_reads: u64,
+    /// Cases filed as fast as the server answers, watching its memory.
+    #[arg(long, default_value_t = 100_000)]
     cases: u64,
+    /// Connections of the load generator.
+    #[arg(long, default_value_t = 256)]
     connections: usize,
+    #[arg(long, default_value = "bench/http.json")]
+    out: PathBuf,
 }
 
 /// The serving process, killed when dropped.
@@ -188,7 +151,19 @@ fn status_kib(pid: u32, field: &str) -> Option<f64> {
     line.split_whitespace().nth(1)?.parse().ok()
 }
 
+/// The `koshi` binary to serve: the one named, or the one beside this program.
+fn koshi_binary(plan: &Plan) -> Result<PathBuf> {
+    match &plan.koshi {
+        Some(k) => Ok(k.clone()),
+        None => Ok(std::env::current_exe()?
+            .parent()
+            .context("no directory beside this program")?
+            .join("koshi")),
+    }
+}
+
 async fn http(plan: &Plan) -> Result<Value> {
+    let koshi = koshi_binary(plan)?;
     let data_dir = std::env::temp_dir().join(format!("koshi-bench-http-{}", std::process::id()));
     std::fs::create_dir_all(&data_dir)?;
     let location =
@@ -218,7 +193,7 @@ async fn http(plan: &Plan) -> Result<Value> {
         let l = std::net::TcpListener::bind("127.0.0.1:0")?;
         l.local_addr()?
     };
-    let mut cmd = Command::new(&plan.koshi);
+    let mut cmd = Command::new(&koshi);
     cmd.args(["serve", "--listen", &addr.to_string(), "--data-dir"])
         .arg(&data_dir)
         .env("KOSHI_LOG", "error")
@@ -232,7 +207,7 @@ async fn http(plan: &Plan) -> Result<Value> {
     let server = Server {
         child: cmd
             .spawn()
-            .with_context(|| format!("cannot start {}", plan.koshi.display()))?,
+            .with_context(|| format!("cannot start {}", koshi.display()))?,
         data_dir: data_dir.clone(),
         keep: std::env::var_os("KOSHI_BENCH_KEEP").is_some(),
     };
@@ -273,7 +248,7 @@ async fn http(plan: &Plan) -> Result<Value> {
         })
     };
     let mut phases: Vec<Phase> = Vec::new();
-    println!("koshi-bench http: {} on {addr}", plan.koshi.display());
+    println!("koshi-bench http: {} on {addr}", koshi.display());
 
     set_step("filings, warm-up");
     let warm = load::run("filings, warm-up", addr, file.clone(), None, 2_000, 64).await?;
