@@ -1,9 +1,88 @@
 //! The shapes of what is filed and what the use cases answer, as they are stored and sent:
-//! dates as `YYYY-MM-DD` strings and instants as RFC 3339. The edge documents them in OpenAPI
-//! with a schema each (`koshi::dto`, held equal to these by a test there).
+//! dates as `YYYY-MM-DD` and instants as RFC 3339. A filed date is a [`Day`], read strictly once
+//! where the body is read, so no later step parses it again. The edge documents these shapes in
+//! OpenAPI with a schema each (`koshi::dto`, held equal to these by a test there).
 
+use std::fmt;
+
+use jiff::civil::Date;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
+
+/// A calendar day as filed and stored: exactly `YYYY-MM-DD` (no time, no offset, no other
+/// layout), a day that exists. A body with any other text in a date field is refused where it
+/// is read, with the field's pointer (`invalid_date`); a stored filing reads its days back as
+/// they were checked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Day(pub Date);
+
+/// What a refused day's message says, by which the edge tells a wrong date from other faults of
+/// a body's shape.
+pub const NOT_A_DAY: &str = "is not a date YYYY-MM-DD";
+
+impl Day {
+    pub fn date(self) -> Date {
+        self.0
+    }
+
+    /// Reads `YYYY-MM-DD` strictly.
+    pub fn parse(s: &str) -> Result<Day, String> {
+        let b = s.as_bytes();
+        let shape = b.len() == 10
+            && b[4] == b'-'
+            && b[7] == b'-'
+            && b.iter()
+                .enumerate()
+                .all(|(i, c)| i == 4 || i == 7 || c.is_ascii_digit());
+        if !shape {
+            return Err(format!("{s:?} {NOT_A_DAY}"));
+        }
+        s.parse::<Date>()
+            .map(Day)
+            .map_err(|e| format!("{s:?} {NOT_A_DAY} of the calendar: {e}"))
+    }
+}
+
+impl std::str::FromStr for Day {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Day, String> {
+        Day::parse(s)
+    }
+}
+
+impl From<Date> for Day {
+    fn from(d: Date) -> Day {
+        Day(d)
+    }
+}
+
+impl fmt::Display for Day {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.0)
+    }
+}
+
+impl Serialize for Day {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(&self.0)
+    }
+}
+
+impl<'de> Deserialize<'de> for Day {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Day, D::Error> {
+        struct V;
+        impl serde::de::Visitor<'_> for V {
+            type Value = Day;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a date YYYY-MM-DD")
+            }
+            fn visit_str<E: serde::de::Error>(self, s: &str) -> Result<Day, E> {
+                Day::parse(s).map_err(E::custom)
+            }
+        }
+        d.deserialize_str(V)
+    }
+}
 
 /// `POST /api/v1/applications`
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -50,7 +129,7 @@ pub struct ApplicationRequest {
     pub late_exception: Option<LateExceptionInput>,
     /// The end of validity the inviting party asks for (never beyond the law's bounds).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub requested_until: Option<String>,
+    pub requested_until: Option<Day>,
     /// Where the result goes: `desk`, `con`, `portal_cabinet`. Defaults from the channel.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub deliver_to: Option<String>,
@@ -86,7 +165,7 @@ fn yes() -> bool {
 pub struct PersonInput {
     pub surname: String,
     pub given_names: String,
-    pub birth_date: String,
+    pub birth_date: Day,
     /// ISO 3166-1 alpha-3, or `XXX` for a stateless person.
     pub citizenship: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -94,7 +173,7 @@ pub struct PersonInput {
     pub document: IdentityDocumentInput,
     /// Last day of the current lawful stay (visa, visa-free period, previous permit).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub stay_until: Option<String>,
+    pub stay_until: Option<Day>,
     /// Arrived from a state with a visa-free agreement (п. 4 абз. 2).
     #[serde(default)]
     pub from_visa_free_state: bool,
@@ -128,8 +207,8 @@ pub struct IdentityDocumentInput {
     pub kind: String,
     pub number: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub issued_on: Option<String>,
-    pub expires_on: String,
+    pub issued_on: Option<Day>,
+    pub expires_on: Day,
 }
 
 fn passport() -> String {
@@ -144,9 +223,9 @@ pub struct DocumentInput {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub number: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub issued_on: Option<String>,
+    pub issued_on: Option<Day>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub expires_on: Option<String>,
+    pub expires_on: Option<Day>,
     /// The electronic copy, stored content-addressed by SHA-256.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub attachment: Option<AttachmentInput>,
@@ -195,7 +274,7 @@ pub enum LateExceptionInput {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         decision_number: Option<String>,
         #[serde(default, skip_serializing_if = "Option::is_none")]
-        decision_date: Option<String>,
+        decision_date: Option<Day>,
     },
 }
 
@@ -327,7 +406,7 @@ pub struct DecisionRequest {
     pub action: String,
     /// `issue`: the end of validity when the law sets none (never beyond the passport).
     #[serde(default)]
-    pub valid_until: Option<String>,
+    pub valid_until: Option<Day>,
     /// `refuse`: the grounds, each naming the check of п. 9-1 or the ground of law
     /// (`rvp.refusal_ground` of the requirements) it rests on.
     #[serde(default)]
@@ -484,7 +563,7 @@ pub struct AgencyAnswerRequest {
 pub struct PaperActInput {
     pub number: String,
     /// YYYY-MM-DD
-    pub date: String,
+    pub date: Day,
     /// How the act was received and that it is true to the original.
     pub attestation: String,
 }
@@ -516,7 +595,7 @@ pub struct ConclusionRequest {
 #[serde(deny_unknown_fields)]
 pub struct HearingNoticeRequest {
     /// The day of the hearing: from the notice, at most 2 working days after it.
-    pub hearing_on: String,
+    pub hearing_on: Day,
 }
 
 /// `POST /api/v1/applications/{id}/hearing/position` (п. 17): the applicant's written position,

@@ -285,23 +285,42 @@ pub fn not_json() -> CaseError {
     )
 }
 
-/// Parses a JSON body: malformed JSON is 400, a body of the wrong shape 422; nothing is written.
+/// Parses a JSON body: malformed JSON is 400, a body of the wrong shape 422 naming the field
+/// (a date that is not `YYYY-MM-DD` is `invalid_date`); nothing is written.
 pub fn parse_body<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, CaseError> {
     let v: serde_json::Value = serde_json::from_slice(body)
         .map_err(|e| CaseError::bad_request("malformed_json", format!("the body is not valid JSON: {e}")))?;
     check_json(&v)?;
-    serde_json::from_value(v).map_err(|e| {
+    serde_path_to_error::deserialize(v).map_err(|e: serde_path_to_error::Error<serde_json::Error>| {
+        let pointer = path_pointer(e.path());
+        let detail = e.inner().to_string();
+        if detail.contains(crate::model::NOT_A_DAY) {
+            return CaseError::unprocessable("invalid_date", &pointer, detail);
+        }
         let mut p = CaseError::new(
             crate::Kind::Invalid,
             "invalid_body",
-            format!("the body does not match the schema: {e}"),
+            format!("the body does not match the schema at {pointer}: {detail}"),
         );
-        p.errors.push(crate::FieldError {
-            pointer: "/".into(),
-            detail: e.to_string(),
-        });
+        p.errors.push(crate::FieldError { pointer, detail });
         p
     })
+}
+
+/// The JSON pointer of a path serde followed, up to the first step it could not name (inside a
+/// flattened part of a body).
+fn path_pointer(path: &serde_path_to_error::Path) -> String {
+    use serde_path_to_error::Segment;
+    let mut p = String::new();
+    for s in path.iter() {
+        match s {
+            Segment::Seq { index } => p.push_str(&format!("/{index}")),
+            Segment::Map { key } => p.push_str(&format!("/{}", key.replace('~', "~0").replace('/', "~1"))),
+            Segment::Enum { .. } => {}
+            Segment::Unknown => break,
+        }
+    }
+    if p.is_empty() { "/".into() } else { p }
 }
 
 /// Longest request target (path and query) taken; longer is 414.
@@ -329,6 +348,56 @@ mod tests {
             ("too_many_items", "/documents")
         );
         assert!(check_json(&json!({"content_base64": "A".repeat(100_000)})).is_ok());
+    }
+
+    #[test]
+    fn a_date_is_read_once_strictly_and_a_wrong_one_names_its_field() {
+        use crate::model::{ApplicationRequest, Day};
+        for ok in ["1990-01-01", "2000-02-29", "2026-12-31"] {
+            assert_eq!(Day::parse(ok).map(|d| d.to_string()), Ok(ok.to_string()));
+        }
+        for bad in [
+            "1990-1-01",
+            "1990-01-01T00:00",
+            "+1990-01-01",
+            " 1990-01-01",
+            "1990-02-30",
+            "2001-02-29",
+            "19900101",
+            "",
+            "1990-01-0a",
+        ] {
+            assert!(Day::parse(bad).is_err(), "{bad:?} read as a date");
+        }
+        let filing = json!({"kind": "rvp", "purpose": "labour_contract",
+            "inviting_party": {"kind": "legal_entity", "bin": "160540012347", "name": "ТОО", "address": "Алматы", "rka": "0201400123456789"},
+            "immigrant": {"surname": "DEMO", "given_names": "PERSON", "birth_date": "1990-01-01", "citizenship": "UZB",
+                "document": {"number": "FA1234567", "expires_on": "2031-01-01"}},
+            "documents": [{"kind": "application_form"}, {"kind": "health_insurance", "expires_on": "2027-12-31"}]});
+        let read: ApplicationRequest = parse_body(filing.to_string().as_bytes()).unwrap();
+        assert_eq!(read.immigrant.birth_date, Day(jiff::civil::date(1990, 1, 1)));
+        let refused = |pointer: &str, value: serde_json::Value| {
+            let mut f = filing.clone();
+            *f.pointer_mut(pointer).unwrap() = value;
+            parse_body::<ApplicationRequest>(f.to_string().as_bytes()).unwrap_err()
+        };
+        for pointer in [
+            "/immigrant/birth_date",
+            "/immigrant/document/expires_on",
+            "/documents/1/expires_on",
+        ] {
+            let e = refused(pointer, json!("2027-02-30"));
+            assert_eq!(
+                (e.code.as_str(), e.errors[0].pointer.as_str()),
+                ("invalid_date", pointer)
+            );
+            assert!(e.detail.contains("2027-02-30"), "{}", e.detail);
+        }
+        let e = refused("/immigrant/surname", json!(7));
+        assert_eq!(
+            (e.code.as_str(), e.errors[0].pointer.as_str()),
+            ("invalid_body", "/immigrant/surname")
+        );
     }
 
     #[test]

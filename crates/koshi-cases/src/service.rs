@@ -220,33 +220,6 @@ pub(crate) fn outbox_message(
     repo::queue_message(new_id(), topic.into(), Some(application_id.into()), payload, at.into())
 }
 
-pub(crate) fn parse_date(s: &str, pointer: &str) -> Result<Date, CaseError> {
-    date_at(s, || pointer.to_string())
-}
-
-/// As `parse_date`, with the JSON pointer of the field written only if the date is wrong (a
-/// filing's dates are checked at every intake: the pointers were formatted for nothing).
-pub(crate) fn date_at(s: &str, pointer: impl FnOnce() -> String) -> Result<Date, CaseError> {
-    let ok_shape = s.len() == 10 && s.as_bytes()[4] == b'-' && s.as_bytes()[7] == b'-';
-    if !ok_shape {
-        return Err(CaseError::unprocessable(
-            "invalid_date",
-            &pointer(),
-            format!("{s:?} is not a date YYYY-MM-DD"),
-        ));
-    }
-    s.parse::<Date>()
-        .map_err(|e| CaseError::unprocessable("invalid_date", &pointer(), format!("{s:?} is not a valid date: {e}")))
-}
-
-pub(crate) fn opt_date(s: &Option<String>, pointer: &str) -> Result<Option<Date>, CaseError> {
-    opt_date_at(s, || pointer.to_string())
-}
-
-pub(crate) fn opt_date_at(s: &Option<String>, pointer: impl FnOnce() -> String) -> Result<Option<Date>, CaseError> {
-    s.as_deref().map(|s| date_at(s, pointer)).transpose()
-}
-
 pub(crate) fn parse_iin(s: &str, pointer: &str) -> Result<Iin, CaseError> {
     iin_at(s, || pointer.to_string())
 }

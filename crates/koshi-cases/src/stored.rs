@@ -141,5 +141,11 @@ mod tests {
             assert_eq!(super::rvp_filing(bad).unwrap_err().code, "stored_record_unreadable");
             assert_eq!(super::pr_filing(bad).unwrap_err().code, "stored_record_unreadable");
         }
+        // The days a filing stores were checked when it was received; one that no longer reads as
+        // a day (a row edited by hand) stops the step instead of being read as no date.
+        let edited = OLD.replace("\"1990-01-01\"", "\"1990-02-30\"");
+        assert_eq!(super::rvp_filing(&edited).unwrap_err().code, "stored_record_unreadable");
+        let f = super::rvp_filing(OLD).unwrap();
+        assert_eq!(f.immigrant.document.expires_on.to_string(), "2031-01-01");
     }
 }

@@ -1,6 +1,7 @@
 //! Demo data: complete, realistic filings for the fixture people, used by `koshi demo`, the
 //! integration tests and the benchmark. Every person is invented (see the registry fixtures).
 
+use jiff::civil::date;
 use koshi_law::Law;
 use koshi_registries::sim::Fixtures;
 
@@ -20,10 +21,10 @@ pub fn request(law: &Law, fixtures: &Fixtures, document_number: &str, purpose: &
     let (citizenship, birth, iin) = match person {
         Some(p) => (
             p.citizenship.clone().unwrap_or_else(|| "UZB".into()),
-            p.birth_date.map_or_else(|| "1990-01-01".to_string(), |d| d.to_string()),
+            Day(p.birth_date.unwrap_or(date(1990, 1, 1))),
             p.iin.clone(),
         ),
-        None => ("UZB".to_string(), "1990-01-01".to_string(), None),
+        None => ("UZB".to_string(), Day(date(1990, 1, 1)), None),
     };
     let p = law.requirements.purpose(purpose);
     let party_kind = p
@@ -31,12 +32,12 @@ pub fn request(law: &Law, fixtures: &Fixtures, document_number: &str, purpose: &
         .unwrap_or(koshi_law::requirements::PartyKind::Citizen);
     let mut documents = vec![
         doc("application_form", None),
-        doc("health_insurance", Some("2027-12-31")),
+        doc("health_insurance", Some(date(2027, 12, 31))),
         doc("fingerprint_certificate", None),
     ];
     if let Some(p) = p {
         for d in &p.documents {
-            documents.push(doc(&d.kind, Some("2027-06-30")));
+            documents.push(doc(&d.kind, Some(date(2027, 6, 30))));
         }
     }
     ApplicationRequest {
@@ -64,8 +65,8 @@ pub fn request(law: &Law, fixtures: &Fixtures, document_number: &str, purpose: &
             document: IdentityDocumentInput {
                 kind: "passport".into(),
                 number: document_number.into(),
-                issued_on: Some("2021-01-01".into()),
-                expires_on: "2031-01-01".into(),
+                issued_on: Some(Day(date(2021, 1, 1))),
+                expires_on: Day(date(2031, 1, 1)),
             },
             stay_until: None,
             from_visa_free_state: true,
@@ -103,12 +104,12 @@ pub fn portal_request(law: &Law, fixtures: &Fixtures) -> ApplicationRequest {
     req
 }
 
-fn doc(kind: &str, expires: Option<&str>) -> DocumentInput {
+fn doc(kind: &str, expires: Option<jiff::civil::Date>) -> DocumentInput {
     DocumentInput {
         kind: kind.into(),
         number: Some(format!("{}-001", kind.len())),
-        issued_on: Some("2025-06-01".into()),
-        expires_on: expires.map(str::to_string),
+        issued_on: Some(Day(date(2025, 6, 1))),
+        expires_on: expires.map(Day),
         attachment: None,
     }
 }

@@ -163,7 +163,7 @@ impl Service {
                             .map_or_else(|| d.kind.clone(), |k| k.ru.clone())
                     })
                     .collect(),
-                requested_until: req.requested_until.as_deref().and_then(|d| d.parse().ok()),
+                requested_until: req.requested_until.map(Day::date),
                 representative: req.representative.as_ref().map(|r| r.name.clone()),
             }),
             "motivated_refusal" => Form::MotivatedRefusal(forms::MotivatedRefusal {
@@ -294,11 +294,10 @@ pub(super) fn rules_version(id: &str) -> String {
 
 /// A person of the filing as the documents print them.
 pub(crate) fn person(p: &PersonInput) -> Result<forms::Person, CaseError> {
-    let date = |s: &str| s.parse::<Date>().map_err(|e| CaseError::internal(&e));
     Ok(forms::Person {
         surname: p.surname.trim().to_string(),
         given_names: p.given_names.trim().to_string(),
-        birth_date: date(&p.birth_date)?,
+        birth_date: p.birth_date.date(),
         citizenship: if p.citizenship.trim().eq_ignore_ascii_case("XXX") {
             String::new()
         } else {
@@ -311,8 +310,8 @@ pub(crate) fn person(p: &PersonInput) -> Result<forms::Person, CaseError> {
                 _ => "паспорт".into(),
             },
             number: p.document.number.trim().to_uppercase(),
-            issued_on: p.document.issued_on.as_deref().and_then(|s| s.parse().ok()),
-            expires_on: p.document.expires_on.parse().ok(),
+            issued_on: p.document.issued_on.map(Day::date),
+            expires_on: Some(p.document.expires_on.date()),
         }),
     })
 }

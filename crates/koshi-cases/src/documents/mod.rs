@@ -26,7 +26,7 @@ use serde_json::Value;
 
 use crate::CaseError;
 use crate::model::{
-    ApplicationRequest, DocumentFileView, DocumentRef, DocumentView, InvitingPartyInput, PersonInput, Receipt,
+    ApplicationRequest, Day, DocumentFileView, DocumentRef, DocumentView, InvitingPartyInput, PersonInput, Receipt,
     Verification,
 };
 use crate::service::{Caller, Service, new_id, sha256_hex};

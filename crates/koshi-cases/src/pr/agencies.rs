@@ -1,6 +1,5 @@
 //! The requests of п. 14 пп. 2–3 and the agencies' answers, each from its source.
 
-use jiff::civil::Date;
 use koshi_law::agencies::{Agency, AnswerSource};
 use koshi_store::repo::{self, ApplicationRow};
 use koshi_store::{StoreError, Unit, instant};
@@ -238,9 +237,7 @@ impl Service {
                         "an officer enters an agency's answer only from its paper act: give its number, date and your attestation",
                     ));
                 };
-                let date = p.date.parse::<Date>().map_err(|e| {
-                    CaseError::unprocessable("invalid_date", "/paper_act/date", format!("not a date: {e}"))
-                })?;
+                let date = p.date.date();
                 Ok(AnswerSource::OfficerPaperAct {
                     number: p.number.clone(),
                     date,

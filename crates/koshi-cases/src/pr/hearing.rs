@@ -8,7 +8,7 @@ use serde_json::json;
 
 use crate::CaseError;
 use crate::model::*;
-use crate::service::{Caller, Service, case_event, outbox_message, parse_date};
+use crate::service::{Caller, Service, case_event, outbox_message};
 
 use crate::pr_record::{Hearing, PrRecord, WrittenPosition};
 use crate::pr_service::*;
@@ -34,7 +34,7 @@ impl Service {
                 ));
             }
         };
-        let hearing_on = parse_date(&h.hearing_on, "/hearing_on")?;
+        let hearing_on = h.hearing_on.date();
         let now = self.now();
         let now_s = instant(now);
         let cal = &self.law().calendar;

@@ -14,7 +14,7 @@ use serde_json::json;
 use crate::CaseError;
 use crate::model::*;
 use crate::rvp::filing::by_digest;
-use crate::service::{Caller, Service, case_event, parse_date, remember_key};
+use crate::service::{Caller, Service, case_event, remember_key};
 
 impl Service {
     /// Files a PR application: a talon (App. 6) or ЦОН receipt (App. 7) of acceptance with its
@@ -91,7 +91,7 @@ impl Service {
         let filed =
             crate::service::filing_instant(channel, req.filed_at.as_deref(), req.paper_filing.as_ref(), self.now())?;
         let filed_at = filed.at();
-        let birth = parse_date(&req.applicant.birth_date, "/applicant/birth_date")?;
+        let birth = req.applicant.birth_date.date();
         if let Some(iin) = &req.applicant.iin {
             koshi_law::ident::Iin::parse(iin).map_err(|e| {
                 CaseError::unprocessable("invalid_iin", "/applicant/iin", format!("not a valid IIN: {e}"))
@@ -129,22 +129,21 @@ impl Service {
                 .enumerate()
                 .map(|(i, m)| (format!("/family/{i}"), &m.person)),
         ) {
-            let b = parse_date(&person.birth_date, &format!("{base}/birth_date"))?;
-            let expires = parse_date(&person.document.expires_on, &format!("{base}/document/expires_on"))?;
-            let issued = person
-                .document
-                .issued_on
-                .as_deref()
-                .map(|d| parse_date(d, &format!("{base}/document/issued_on")))
-                .transpose()?;
-            crate::parse::check_person(&base, b, &person.document.kind, issued, expires, filed_on)?;
+            crate::parse::check_person(
+                &base,
+                person.birth_date.date(),
+                &person.document.kind,
+                person.document.issued_on.map(Day::date),
+                person.document.expires_on.date(),
+                filed_on,
+            )?;
         }
         // Each family member's age on the day of filing; a birth date it cannot be computed from
         // (after the filing, or out of range) is refused naming the field, never guessed.
         let mut family_ages: Vec<i16> = Vec::with_capacity(req.family.len());
         for (i, m) in req.family.iter().enumerate() {
             let pointer = format!("/family/{i}/birth_date");
-            let b = parse_date(&m.person.birth_date, &pointer)?;
+            let b = m.person.birth_date.date();
             let age = filed_on
                 .since((jiff::Unit::Year, b))
                 .ok()
@@ -188,16 +187,8 @@ impl Service {
             }
             documents.push(SubmittedDocument {
                 kind: d.kind.clone(),
-                issued_on: d
-                    .issued_on
-                    .as_deref()
-                    .map(|s| parse_date(s, &format!("/documents/{i}/issued_on")))
-                    .transpose()?,
-                expires_on: d
-                    .expires_on
-                    .as_deref()
-                    .map(|s| parse_date(s, &format!("/documents/{i}/expires_on")))
-                    .transpose()?,
+                issued_on: d.issued_on.map(Day::date),
+                expires_on: d.expires_on.map(Day::date),
                 has_electronic_copy: d.attachment.is_some() || channel == Channel::PoliceDesk,
             });
         }
@@ -206,10 +197,7 @@ impl Service {
             documents.push(SubmittedDocument {
                 kind: "identity_document".into(),
                 issued_on: None,
-                expires_on: Some(parse_date(
-                    &req.applicant.document.expires_on,
-                    "/applicant/document/expires_on",
-                )?),
+                expires_on: Some(req.applicant.document.expires_on.date()),
                 has_electronic_copy: true,
             });
         }

@@ -134,7 +134,7 @@ impl Service {
             .requirements
             .purpose(&app.purpose)
             .ok_or_else(|| CaseError::not_found("purpose"))?;
-        let birth = parse_date(&req.immigrant.birth_date, "/immigrant/birth_date")?;
+        let birth = req.immigrant.birth_date.date();
         let q = person_query(&req.immigrant, birth);
 
         // A family member is no household worker: the employer's limit is the immigrant's check.
@@ -316,23 +316,8 @@ impl Service {
                 } else {
                     &req.family[..]
                 };
-                for (i, f) in family.iter().enumerate() {
-                    match parse_date(&f.person.birth_date, "") {
-                        Ok(b) => people.push(person_query(&f.person, b)),
-                        // A family member who cannot be asked about is never left out of the check.
-                        Err(_) => {
-                            return Ok((
-                                Finding::Officer {
-                                    code: "stored_finding_unreadable",
-                                    detail: format!(
-                                        "the stored birth date of family member {} cannot be read: the IIN check cannot ask ГБД ФЛ",
-                                        i + 1
-                                    ),
-                                },
-                                vec![],
-                            ));
-                        }
-                    }
+                for f in family {
+                    people.push(person_query(&f.person, f.person.birth_date.date()));
                 }
                 let answers =
                     futures::future::join_all(people.iter().map(|p| timed(RegistryKind::GbdFl, t, r.gbd_fl.iin(p))))

@@ -147,9 +147,7 @@ impl Service {
         let law = self.law();
         let purpose = law.requirements.purpose(&app.purpose).ok_or("unknown purpose")?;
         let issued_on = law.calendar.civil(now).date();
-        let unreadable = |what: &str| format!("the stored {what} cannot be read: an officer sets the end of validity");
-        let passport =
-            Some(parse_date(&req.immigrant.document.expires_on, "").map_err(|_| unreadable("passport expiry"))?);
+        let passport = Some(req.immigrant.document.expires_on.date());
         let basis_kinds: Vec<&str> = purpose
             .documents
             .iter()
@@ -158,18 +156,13 @@ impl Service {
             .collect();
         let mut basis: Option<Date> = None;
         for d in req.documents.iter().filter(|d| basis_kinds.contains(&d.kind.as_str())) {
-            if let Some(s) = d.expires_on.as_deref() {
-                let e = parse_date(s, "").map_err(|_| unreadable("basis document's end"))?;
+            if let Some(e) = d.expires_on.map(Day::date) {
                 basis = Some(basis.map_or(e, |b| b.min(e)));
             }
         }
         let requested = match officer_until {
             Some(d) => Some(d),
-            None => req
-                .requested_until
-                .as_deref()
-                .map(|s| parse_date(s, "").map_err(|_| unreadable("requested end")))
-                .transpose()?,
+            None => req.requested_until.map(Day::date),
         };
         let mut v = rvp::validity(purpose, issued_on, passport, basis, requested).map_err(|e| match e {
             rvp::ValidityError::NoSettledTerm => "the law sets no term for this purpose and no basis document bounds it: an officer sets the end of validity".to_string(),
@@ -408,7 +401,7 @@ impl Service {
                         }
                     },
                 };
-                let officer_until = opt_date(&d.valid_until, "/valid_until")?;
+                let officer_until = d.valid_until.map(Day::date);
                 let v = self
                     .validity(&app, &req, now, officer_until, principal_until)
                     .map_err(|r| CaseError::unprocessable("validity_required", "/valid_until", r))?;

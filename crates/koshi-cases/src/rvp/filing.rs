@@ -152,7 +152,7 @@ impl Service {
             }
         }
         let check_person = |p: &PersonInput, base: &str| -> Result<Date, CaseError> {
-            let birth = date_at(&p.birth_date, || format!("{base}/birth_date"))?;
+            let birth = p.birth_date.date();
             if let Some(iin) = &p.iin {
                 iin_at(iin, || format!("{base}/iin"))?;
             }
@@ -164,9 +164,8 @@ impl Service {
                     "expected ISO 3166-1 alpha-3 (or XXX)",
                 ));
             }
-            let expires = date_at(&p.document.expires_on, || format!("{base}/document/expires_on"))?;
-            let issued = opt_date_at(&p.document.issued_on, || format!("{base}/document/issued_on"))?;
-            opt_date_at(&p.stay_until, || format!("{base}/stay_until"))?;
+            let expires = p.document.expires_on.date();
+            let issued = p.document.issued_on.map(Day::date);
             crate::parse::check_person(base, birth, &p.document.kind, issued, expires, filed_on)?;
             Ok(birth)
         };
@@ -175,7 +174,6 @@ impl Service {
         for (i, f) in req.family.iter().enumerate() {
             family_births.push(check_person(&f.person, &format!("/family/{i}"))?);
         }
-        opt_date(&req.requested_until, "/requested_until")?;
         // п. 9-2 абз. 4, п. 14 пп. 5: results go back through the channel the filing came by
         // (desk print, ИИС ЦОН, portal cabinet); the filer cannot send them elsewhere.
         if let Some(d) = &req.deliver_to {
@@ -206,8 +204,8 @@ impl Service {
                     format!("{:?} is not a known document kind", d.kind),
                 ));
             }
-            let issued_on = opt_date_at(&d.issued_on, || format!("/documents/{i}/issued_on"))?;
-            let expires_on = opt_date_at(&d.expires_on, || format!("/documents/{i}/expires_on"))?;
+            let issued_on = d.issued_on.map(Day::date);
+            let expires_on = d.expires_on.map(Day::date);
             let mut has_copy = false;
             if let Some(a) = &d.attachment {
                 if let Some(copy) = self.electronic_copy(i, a)? {
@@ -226,11 +224,8 @@ impl Service {
         if !documents.iter().any(|d| d.kind == "identity_document") {
             documents.push(SubmittedDocument {
                 kind: "identity_document".into(),
-                issued_on: opt_date(&req.immigrant.document.issued_on, "/immigrant/document/issued_on")?,
-                expires_on: Some(parse_date(
-                    &req.immigrant.document.expires_on,
-                    "/immigrant/document/expires_on",
-                )?),
+                issued_on: req.immigrant.document.issued_on.map(Day::date),
+                expires_on: Some(req.immigrant.document.expires_on.date()),
                 has_electronic_copy: channel == Channel::PoliceDesk
                     || req.documents.iter().any(|d| d.attachment.is_some()),
             });
@@ -280,7 +275,7 @@ impl Service {
                 };
                 Some(LateException::Art517Fine {
                     decision_number: number.clone(),
-                    decision_date: parse_date(date, "/late_exception/decision_date")?,
+                    decision_date: date.date(),
                     overstay_days: *overstay_days,
                 })
             }

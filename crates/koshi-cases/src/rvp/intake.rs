@@ -295,9 +295,8 @@ impl Service {
             });
         }
         for (i, fm) in req.family.iter().enumerate() {
-            if let Ok(exp) = parse_date(&fm.person.document.expires_on, "")
-                && exp < filed_on
-            {
+            let exp = fm.person.document.expires_on.date();
+            if exp < filed_on {
                 grounds.push(Ground {
                     code: "expired_document".into(),
                     document: Some(format!("family/{i}/identity_document")),
@@ -308,7 +307,7 @@ impl Service {
             }
         }
         // Late applications (п. 9-1 end), including the age-16 term (п. 5 абз. 4).
-        let mut stay_until = opt_date(&req.immigrant.stay_until, "/immigrant/stay_until")?;
+        let mut stay_until = req.immigrant.stay_until.map(Day::date);
         if req.immigrant.turned_16_in_kazakhstan {
             let a = terms::age16(cal, f.immigrant_birth)
                 .map_err(|e| CaseError::unprocessable(e.code(), "/immigrant/birth_date", e.to_string()))?;

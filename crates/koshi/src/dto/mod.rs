@@ -3,6 +3,7 @@
 //! write the case core's types; these exist for the document alone, and `tests` below holds each
 //! one equal, field for field and attribute for attribute, to the type it documents.
 
+use koshi_cases::model::Day;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use utoipa::ToSchema;
@@ -54,7 +55,8 @@ pub struct ApplicationRequest {
     pub late_exception: Option<LateExceptionInput>,
     /// The end of validity the inviting party asks for (never beyond the law's bounds).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub requested_until: Option<String>,
+    #[schema(value_type = Option<String>, format = Date)]
+    pub requested_until: Option<Day>,
     /// Where the result goes: `desk`, `con`, `portal_cabinet`. Defaults from the channel.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub deliver_to: Option<String>,
@@ -90,7 +92,8 @@ fn yes() -> bool {
 pub struct PersonInput {
     pub surname: String,
     pub given_names: String,
-    pub birth_date: String,
+    #[schema(value_type = String, format = Date)]
+    pub birth_date: Day,
     /// ISO 3166-1 alpha-3, or `XXX` for a stateless person.
     pub citizenship: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -98,7 +101,8 @@ pub struct PersonInput {
     pub document: IdentityDocumentInput,
     /// Last day of the current lawful stay (visa, visa-free period, previous permit).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub stay_until: Option<String>,
+    #[schema(value_type = Option<String>, format = Date)]
+    pub stay_until: Option<Day>,
     /// Arrived from a state with a visa-free agreement (п. 4 абз. 2).
     #[serde(default)]
     pub from_visa_free_state: bool,
@@ -132,8 +136,10 @@ pub struct IdentityDocumentInput {
     pub kind: String,
     pub number: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub issued_on: Option<String>,
-    pub expires_on: String,
+    #[schema(value_type = Option<String>, format = Date)]
+    pub issued_on: Option<Day>,
+    #[schema(value_type = String, format = Date)]
+    pub expires_on: Day,
 }
 
 fn passport() -> String {
@@ -148,9 +154,11 @@ pub struct DocumentInput {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub number: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub issued_on: Option<String>,
+    #[schema(value_type = Option<String>, format = Date)]
+    pub issued_on: Option<Day>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub expires_on: Option<String>,
+    #[schema(value_type = Option<String>, format = Date)]
+    pub expires_on: Option<Day>,
     /// The electronic copy, stored content-addressed by SHA-256.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub attachment: Option<AttachmentInput>,
@@ -199,7 +207,8 @@ pub enum LateExceptionInput {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         decision_number: Option<String>,
         #[serde(default, skip_serializing_if = "Option::is_none")]
-        decision_date: Option<String>,
+        #[schema(value_type = Option<String>, format = Date)]
+        decision_date: Option<Day>,
     },
 }
 
@@ -334,7 +343,8 @@ pub struct DecisionRequest {
     pub action: String,
     /// `issue`: the end of validity when the law sets none (never beyond the passport).
     #[serde(default)]
-    pub valid_until: Option<String>,
+    #[schema(value_type = Option<String>, format = Date)]
+    pub valid_until: Option<Day>,
     /// `refuse`: the grounds, each naming the check of п. 9-1 or the ground of law
     /// (`rvp.refusal_ground` of the requirements) it rests on.
     #[serde(default)]
@@ -493,7 +503,8 @@ pub struct AgencyAnswerRequest {
 pub struct PaperActInput {
     pub number: String,
     /// YYYY-MM-DD
-    pub date: String,
+    #[schema(value_type = String, format = Date)]
+    pub date: Day,
     /// How the act was received and that it is true to the original.
     pub attestation: String,
 }
@@ -525,7 +536,8 @@ pub struct ConclusionRequest {
 #[serde(deny_unknown_fields)]
 pub struct HearingNoticeRequest {
     /// The day of the hearing: from the notice, at most 2 working days after it.
-    pub hearing_on: String,
+    #[schema(value_type = String, format = Date)]
+    pub hearing_on: Day,
 }
 
 /// `POST /api/v1/applications/{id}/hearing/position` (п. 17): the applicant's written position,

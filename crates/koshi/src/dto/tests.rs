@@ -46,6 +46,10 @@ fn types(src: &str) -> BTreeMap<String, String> {
     out
 }
 
+/// The case core's scalar types, documented on each field that has one (`Day`: a string of
+/// `format: date`), not as a shape of their own.
+const SCALARS: [&str; 1] = ["Day"];
+
 #[test]
 fn every_documented_shape_is_the_case_core_s() {
     let documented: BTreeMap<String, String> = DTO.iter().flat_map(|d| types(d)).collect();
@@ -55,7 +59,7 @@ fn every_documented_shape_is_the_case_core_s() {
             if let Some(doc) = documented.get(&name) {
                 assert_eq!(doc, &shape, "dto::{name} differs from {module}::{name}");
                 seen += 1;
-            } else if module == "koshi_cases::model" {
+            } else if module == "koshi_cases::model" && !SCALARS.contains(&name.as_str()) {
                 panic!("{module}::{name} has no documented shape in dto.rs");
             }
         }

@@ -245,17 +245,14 @@ pub(super) async fn act(
                 .map(|_| ())
                 .map_err(Problem::from)
         }
-        "hearing_notice" => s
-            .notify_hearing(
-                &caller,
-                &id,
-                crate::model::HearingNoticeRequest {
-                    hearing_on: f.hearing_on.clone(),
-                },
-            )
-            .await
-            .map(|_| ())
-            .map_err(Problem::from),
+        "hearing_notice" => match crate::model::Day::parse(f.hearing_on.trim()) {
+            Ok(hearing_on) => s
+                .notify_hearing(&caller, &id, crate::model::HearingNoticeRequest { hearing_on })
+                .await
+                .map(|_| ())
+                .map_err(Problem::from),
+            Err(e) => Err(Problem::unprocessable("invalid_date", "/hearing_on", e)),
+        },
         "written_position" => s
             .record_written_position(
                 &caller,

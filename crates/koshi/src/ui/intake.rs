@@ -22,7 +22,7 @@ use super::{SignedIn, html_response, page, refused, session_caller};
 use base64::Engine;
 
 use crate::model::{
-    ApplicationRequest, AttachmentInput, DocumentInput, Ground, IdentityDocumentInput, InvitingPartyInput,
+    ApplicationRequest, AttachmentInput, Day, DocumentInput, Ground, IdentityDocumentInput, InvitingPartyInput,
     PaperFilingInput, PersonInput,
 };
 use crate::problem::Problem;
@@ -37,6 +37,16 @@ pub(super) fn v<'a>(values: &'a Values, key: &str) -> &'a str {
 
 pub(super) fn opt(values: &Values, key: &str) -> Option<String> {
     Some(v(values, key).to_string()).filter(|s| !s.is_empty())
+}
+
+/// A date field of the form read as the API reads the field `pointer` names: `YYYY-MM-DD`.
+pub(super) fn day(values: &Values, key: &str, pointer: &str) -> Result<Day, Problem> {
+    Day::parse(v(values, key)).map_err(|e| Problem::unprocessable("invalid_date", pointer, e))
+}
+
+/// As [`day`], for a field that may be left empty.
+pub(super) fn opt_day(values: &Values, key: &str, pointer: &str) -> Result<Option<Day>, Problem> {
+    opt(values, key).map(|_| day(values, key, pointer)).transpose()
 }
 
 /// A labelled input of the form, as filled in.
@@ -162,18 +172,29 @@ fn filing(s: &Service, caller: &Caller, values: &Values, copies: &Copies) -> Res
     let documents = documents_for(&law.requirements, purpose)
         .into_iter()
         .filter(|d| v(values, &format!("doc.{}", d.kind)) == "1")
-        .map(|d| DocumentInput {
-            kind: d.kind.clone(),
-            number: None,
-            issued_on: opt(values, &format!("issued.{}", d.kind)),
-            expires_on: opt(values, &format!("expires.{}", d.kind)),
-            attachment: copies.get(&d.kind).map(|(media, bytes)| AttachmentInput {
-                media_type: media.clone(),
-                content_base64: Some(base64::engine::general_purpose::STANDARD.encode(bytes)),
-                sha256: None,
-            }),
+        .enumerate()
+        .map(|(i, d)| {
+            Ok(DocumentInput {
+                kind: d.kind.clone(),
+                number: None,
+                issued_on: opt_day(
+                    values,
+                    &format!("issued.{}", d.kind),
+                    &format!("/documents/{i}/issued_on"),
+                )?,
+                expires_on: opt_day(
+                    values,
+                    &format!("expires.{}", d.kind),
+                    &format!("/documents/{i}/expires_on"),
+                )?,
+                attachment: copies.get(&d.kind).map(|(media, bytes)| AttachmentInput {
+                    media_type: media.clone(),
+                    content_base64: Some(base64::engine::general_purpose::STANDARD.encode(bytes)),
+                    sha256: None,
+                }),
+            })
         })
-        .collect();
+        .collect::<Result<_, Problem>>()?;
     Ok(ApplicationRequest {
         kind: "rvp".into(),
         channel: Some(if con { "con" } else { "police_desk" }.into()),
@@ -193,16 +214,16 @@ fn filing(s: &Service, caller: &Caller, values: &Values, copies: &Copies) -> Res
         immigrant: PersonInput {
             surname: v(values, "surname").into(),
             given_names: v(values, "given_names").into(),
-            birth_date: v(values, "birth_date").into(),
+            birth_date: day(values, "birth_date", "/immigrant/birth_date")?,
             citizenship: v(values, "citizenship").to_uppercase(),
             iin: if con { opt(values, "iin") } else { None },
             document: IdentityDocumentInput {
                 kind: "passport".into(),
                 number: v(values, "passport_number").into(),
                 issued_on: None,
-                expires_on: v(values, "passport_expires").into(),
+                expires_on: day(values, "passport_expires", "/immigrant/document/expires_on")?,
             },
-            stay_until: opt(values, "stay_until"),
+            stay_until: opt_day(values, "stay_until", "/immigrant/stay_until")?,
             from_visa_free_state: v(values, "visa_free") == "1",
             turned_16_in_kazakhstan: false,
         },
@@ -472,10 +493,6 @@ pub(super) async fn intake_post(State(s): State<Service>, req: axum::extract::Re
     if let Err(p) = desk(&caller) {
         return refused(p);
     }
-    let req = match filing(&s, &caller, &values, &copies) {
-        Ok(r) => r,
-        Err(p) => return refused(p),
-    };
     let again =
         |checked: Checked, status: StatusCode| intake_response(&s, &caller, &csrf, &values, Some(&checked), status);
     if v(&values, "action") == "gbd" {
@@ -508,6 +525,14 @@ pub(super) async fn intake_post(State(s): State<Service>, req: axum::extract::Re
             }
         };
     }
+    // A field the form cannot give as the API takes it (a date) is shown on the form again.
+    let req = match filing(&s, &caller, &values, &copies) {
+        Ok(r) => r,
+        Err(p) if p.status == 422 => {
+            return again(Checked::Refused(p.detail.clone()), StatusCode::UNPROCESSABLE_ENTITY);
+        }
+        Err(p) => return refused(p),
+    };
     if v(&values, "action") == "check" {
         return match s.precheck_rvp(&caller, &req).await {
             Ok(g) if g.is_empty() => again(Checked::Whole, StatusCode::OK),

@@ -22,7 +22,7 @@ use crate::model::{
 use crate::problem::Problem;
 use crate::service::{Caller, Service};
 
-use super::intake::{Values, document_row, field, opt, v};
+use super::intake::{Values, day, document_row, field, opt, opt_day, v};
 
 /// A fact a PR document's need depends on, in words.
 fn fact_words(f: &str) -> Markup {
@@ -77,14 +77,25 @@ fn filing(values: &Values, law: &koshi_law::Law) -> Result<PrApplicationRequest,
     let documents = documents(law)
         .into_iter()
         .filter(|d| v(values, &format!("doc.{}", d.kind)) == "1")
-        .map(|d| DocumentInput {
-            kind: d.kind.clone(),
-            number: None,
-            issued_on: opt(values, &format!("issued.{}", d.kind)),
-            expires_on: opt(values, &format!("expires.{}", d.kind)),
-            attachment: None,
+        .enumerate()
+        .map(|(i, d)| {
+            Ok(DocumentInput {
+                kind: d.kind.clone(),
+                number: None,
+                issued_on: opt_day(
+                    values,
+                    &format!("issued.{}", d.kind),
+                    &format!("/documents/{i}/issued_on"),
+                )?,
+                expires_on: opt_day(
+                    values,
+                    &format!("expires.{}", d.kind),
+                    &format!("/documents/{i}/expires_on"),
+                )?,
+                attachment: None,
+            })
         })
-        .collect();
+        .collect::<Result<_, Problem>>()?;
     let solvency = match tiyn(values, "funds")? {
         Some(funds_tiyn) => Some(SolvencyInput {
             funds_tiyn,
@@ -108,14 +119,14 @@ fn filing(values: &Values, law: &koshi_law::Law) -> Result<PrApplicationRequest,
         applicant: PersonInput {
             surname: v(values, "surname").into(),
             given_names: v(values, "given_names").into(),
-            birth_date: v(values, "birth_date").into(),
+            birth_date: day(values, "birth_date", "/applicant/birth_date")?,
             citizenship: v(values, "citizenship").to_uppercase(),
             iin: opt(values, "iin"),
             document: IdentityDocumentInput {
                 kind: "passport".into(),
                 number: v(values, "passport_number").into(),
                 issued_on: None,
-                expires_on: v(values, "passport_expires").into(),
+                expires_on: day(values, "passport_expires", "/applicant/document/expires_on")?,
             },
             stay_until: None,
             from_visa_free_state: ground.id == "visa_free_state",

@@ -51,10 +51,10 @@ async fn load(t: &TestApp, role: &str, kind: &str, content_type: &str, body: &st
 }
 
 fn far_documents(req: &mut koshi::model::ApplicationRequest) {
-    req.immigrant.document.expires_on = "2040-01-01".into();
+    req.immigrant.document.expires_on = "2040-01-01".parse().unwrap();
     for d in &mut req.documents {
         if d.expires_on.is_some() {
-            d.expires_on = Some("2040-01-01".into());
+            d.expires_on = Some("2040-01-01".parse().unwrap());
         }
     }
 }
@@ -420,7 +420,7 @@ async fn rvp_clocks_fire_once_across_restarts(t: TestApp) -> TestApp {
     // A family RVP with a minor who turns 16 on 15 March 2026.
     let mut req = t.request("751234567", "family_reunification");
     let mut minor = req.immigrant.clone();
-    minor.birth_date = "2010-03-15".into();
+    minor.birth_date = "2010-03-15".parse().unwrap();
     minor.iin = None;
     minor.document.number = "N0000001".into();
     req.family = vec![koshi::model::FamilyMemberInput {
@@ -646,7 +646,7 @@ async fn intake_at_any_instant_2024_to_2035_never_fails_for_the_calendar() {
         let at = start.checked_add(jiff::SignedDuration::from_mins(m)).unwrap();
         t.clock.set(at);
         let mut req = t.request("FA1234567", "labour_contract");
-        req.immigrant.birth_date = "1990-01-01".into();
+        req.immigrant.birth_date = "1990-01-01".parse().unwrap();
         let (s, v) = t.file(&req).await;
         assert_eq!(s, 201, "{at}: {v}");
         if v["receipt"]["type"] == "acceptance" {

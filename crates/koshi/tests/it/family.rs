@@ -22,7 +22,7 @@ fn with_family(t: &TestApp, principal: &str, members: &[&str]) -> ApplicationReq
     req.documents.push(DocumentInput {
         kind: "kinship_document".into(),
         number: Some("KD-1".into()),
-        issued_on: Some("2020-05-05".into()),
+        issued_on: Some("2020-05-05".parse().unwrap()),
         expires_on: None,
         attachment: None,
     });

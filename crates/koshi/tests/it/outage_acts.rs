@@ -30,7 +30,7 @@ async fn p9_1_an_act_of_failure_is_kept_signed_and_used_once(t: &TestApp) {
     let mut req = t.request("FA1234567", "labour_contract");
     req.channel = Some("con".into());
     req.police_unit = Some("ALM-01".into());
-    req.immigrant.stay_until = Some("2026-02-03".into());
+    req.immigrant.stay_until = Some("2026-02-03".parse().unwrap());
     for d in &mut req.documents {
         d.attachment = Some(koshi::model::AttachmentInput {
             media_type: "application/pdf".into(),
@@ -77,7 +77,7 @@ async fn p9_1_an_act_of_failure_is_kept_signed_and_used_once(t: &TestApp) {
     // The stay has ended; on Thursday the person files again, naming the act.
     t.clock.set("2026-02-05T10:00:00+05:00".parse().unwrap());
     let mut late = t.request("FA1234567", "labour_contract");
-    late.immigrant.stay_until = Some("2026-02-03".into());
+    late.immigrant.stay_until = Some("2026-02-03".parse().unwrap());
     let mut late = serde_json::to_value(&late).unwrap();
     late["late_exception"] = json!({"kind": "outage_act", "act_id": act_id});
     let (_, v) = t.post("officer", "/api/v1/applications", &late).await;
@@ -100,7 +100,7 @@ async fn p9_1_an_act_of_failure_is_kept_signed_and_used_once(t: &TestApp) {
     let (_, v) = t.post("officer", "/api/v1/applications", &late).await;
     assert_eq!(v["receipt"]["grounds"][0]["code"], "outage_act_used", "{v}");
     let mut other = t.request("751234567", "labour_contract");
-    other.immigrant.stay_until = Some("2026-02-03".into());
+    other.immigrant.stay_until = Some("2026-02-03".parse().unwrap());
     let mut other = serde_json::to_value(&other).unwrap();
     other["late_exception"] = json!({"kind": "outage_act", "act_id": act_id});
     let (_, v) = t.post("officer", "/api/v1/applications", &other).await;

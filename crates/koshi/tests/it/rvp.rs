@@ -95,7 +95,7 @@ on_both!(
 
 async fn rvp_validity_is_bounded_by_the_passport(t: &TestApp) {
     let mut req = t.request("751234567", "labour_contract");
-    req.immigrant.document.expires_on = "2026-08-31".into();
+    req.immigrant.document.expires_on = "2026-08-31".parse().unwrap();
     let case = t.file_and_process(&req).await;
     assert_eq!(case["status"], "issued");
     assert_eq!(case["decision"]["valid_until"], "2026-08-31");
@@ -234,7 +234,7 @@ async fn p6_incomplete_and_expired_packages_are_refused_and_recorded(t: &TestApp
     assert!(v["accepted_on"].is_null());
 
     let mut expired = t.request("FA1234567", "labour_contract");
-    expired.immigrant.document.expires_on = "2026-01-31".into();
+    expired.immigrant.document.expires_on = "2026-01-31".parse().unwrap();
     let (s, v) = t.file(&expired).await;
     assert_eq!(s, 201);
     assert_eq!(v["status"], "refused_to_accept");
@@ -381,12 +381,12 @@ async fn p9_1_late_applications_only_under_the_exceptions(t: &TestApp) {
     t.clock.set(crate::harness::T0.parse().unwrap());
     // п. 5: turned 16 on 10 January 2026 (born 2010-01-10); the 10 days ended 20 January.
     let mut minor = t.request("FA1234567", "family_reunification");
-    minor.immigrant.birth_date = "2010-01-10".into();
+    minor.immigrant.birth_date = "2010-01-10".parse().unwrap();
     minor.immigrant.turned_16_in_kazakhstan = true;
     let (_, v) = t.file(&minor).await;
     assert_eq!(v["status"], "refused_to_accept", "{v}");
     assert_eq!(v["receipt"]["grounds"][0]["code"], "stay_expired");
-    minor.immigrant.birth_date = "2010-01-25".into(); // 16 on 25 January: in time until 4 February
+    minor.immigrant.birth_date = "2010-01-25".parse().unwrap(); // 16 on 25 January: in time until 4 February
     let (_, v) = t.file(&minor).await;
     assert_eq!(v["status"], "checking", "{v}");
 }

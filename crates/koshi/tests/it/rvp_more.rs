@@ -446,7 +446,7 @@ mod rvp_restart {
 /// instant only with the paper receipt and a reason, never a later one, and it is recorded.
 async fn p9_1_the_filing_instant_is_the_servers(t: &TestApp) {
     let mut late = t.request("FA1234567", "labour_contract");
-    late.immigrant.stay_until = Some("2026-01-30".into()); // ended before today (2 February)
+    late.immigrant.stay_until = Some("2026-01-30".parse().unwrap()); // ended before today (2 February)
     let before = t.counts().await;
     for (role, channel) in [("portal", "portal"), ("con_operator", "con")] {
         let mut req = late.clone();

@@ -26,19 +26,19 @@ fn fields(t: &TestApp, passport: &str, purpose: &str, csrf: &str) -> Vec<(String
         ("owns_housing".into(), "1".into()),
         ("surname".into(), r.immigrant.surname.clone()),
         ("given_names".into(), r.immigrant.given_names.clone()),
-        ("birth_date".into(), r.immigrant.birth_date.clone()),
+        ("birth_date".into(), r.immigrant.birth_date.to_string()),
         ("citizenship".into(), r.immigrant.citizenship.clone()),
         ("passport_number".into(), r.immigrant.document.number.clone()),
-        ("passport_expires".into(), r.immigrant.document.expires_on.clone()),
+        ("passport_expires".into(), r.immigrant.document.expires_on.to_string()),
         ("visa_free".into(), "1".into()),
     ];
     for d in &r.documents {
         f.push((format!("doc.{}", d.kind), "1".into()));
         if let Some(i) = &d.issued_on {
-            f.push((format!("issued.{}", d.kind), i.clone()));
+            f.push((format!("issued.{}", d.kind), i.to_string()));
         }
         if let Some(e) = &d.expires_on {
-            f.push((format!("expires.{}", d.kind), e.clone()));
+            f.push((format!("expires.{}", d.kind), e.to_string()));
         }
     }
     f
