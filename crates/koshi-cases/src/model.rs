@@ -513,7 +513,7 @@ pub struct PrApplicationRequest {
     #[serde(default)]
     pub documents: Vec<DocumentInput>,
     /// Facts the filer declares: foreign_language_documents. The others that change the package
-    /// (refugee_or_asylum, ethnic_kazakh_from_prc, housing_contracted, solvency_exempt) follow
+    /// (refugee_or_asylum, ethnic_kazakh, ethnic_kazakh_from_prc, housing_contracted, solvency_exempt) follow
     /// from the ground, the citizenship and the documents, and are refused here.
     #[serde(default)]
     pub facts: Vec<String>,

@@ -577,13 +577,14 @@ fn check_package<'a>(
     grounds
 }
 
-/// Whether a party of this kind may invite for the purpose (п. 4; Law art. 6-1).
 /// The facts of a PR filing that follow from its ground, the applicant's citizenship and its
-/// documents (issue 14 item 2), which the filer cannot declare: a refugee's (no exit consent), an
-/// ethnic Kazakh from the PRC's (no exit consent, no criminal-record certificate), a contracted
+/// documents (issue 14 item 2), which the filer cannot declare: a refugee's (no exit consent; the
+/// refugee certificate in the package), an ethnic Kazakh's (the proof of Kazakh nationality in the
+/// package), an ethnic Kazakh from the PRC's (no exit consent, no criminal-record certificate), a contracted
 /// housing (no housing part of solvency), and a solvency exemption with the category that grants it.
-pub const PR_DERIVED_FACTS: [&str; 4] = [
+pub const PR_DERIVED_FACTS: [&str; 5] = [
     "refugee_or_asylum",
+    "ethnic_kazakh",
     "ethnic_kazakh_from_prc",
     "housing_contracted",
     "solvency_exempt",
@@ -602,8 +603,11 @@ impl Requirements {
         if ground == "refugee" {
             facts.push("refugee_or_asylum");
         }
-        if ground == "ethnic_kazakh" && citizenship.trim().eq_ignore_ascii_case("CHN") {
-            facts.push("ethnic_kazakh_from_prc");
+        if ground == "ethnic_kazakh" {
+            facts.push("ethnic_kazakh");
+            if citizenship.trim().eq_ignore_ascii_case("CHN") {
+                facts.push("ethnic_kazakh_from_prc");
+            }
         }
         if has("housing_provision_contract") {
             facts.push("housing_contracted");
@@ -635,6 +639,7 @@ pub fn is_service_ground(code: &str) -> bool {
     code == "validity_too_short"
 }
 
+/// Whether a party of this kind may invite for the purpose (п. 4; Law art. 6-1).
 pub fn inviting_party_allowed(
     purpose: &Purpose,
     party: PartyKind,

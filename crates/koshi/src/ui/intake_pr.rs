@@ -32,6 +32,7 @@ fn fact_words(f: &str) -> Markup {
         "child_14_to_18_applying" => t("подаёт ребёнок 14–18 лет"),
         "foreign_language_documents" => t("документы на иностранном языке"),
         "refugee_or_asylum" => t("беженец или лицо, получившее убежище"),
+        "ethnic_kazakh" => t("этнический казах"),
         "ethnic_kazakh_from_prc" => t("этнический казах из КНР"),
         "filed_by_representative" => t("подаёт представитель"),
         "housing_contracted" => t("жильё по договору"),

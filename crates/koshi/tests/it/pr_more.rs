@@ -137,7 +137,8 @@ async fn p49_solvency_decides_whether_a_permit_can_be_issued(t: &TestApp) {
             true,
             None,
         ),
-        // Exempt by a kandas certificate, and by the ground (ethnic Kazakh): nothing required.
+        // Exempt by a kandas certificate, and by the ground (ethnic Kazakh, proven by its
+        // document): nothing required.
         (
             "400345678",
             Value::Null,
@@ -146,7 +147,14 @@ async fn p49_solvency_decides_whether_a_permit_can_be_issued(t: &TestApp) {
             false,
             None,
         ),
-        ("FA7654321", Value::Null, "ethnic_kazakh", vec![], false, None),
+        (
+            "FA7654321",
+            Value::Null,
+            "ethnic_kazakh",
+            vec!["kazakh_nationality_document"],
+            false,
+            None,
+        ),
     ];
     for (doc, solvency, ground, extra, certificate, expected) in cases {
         let mut req = pr_request(t, doc);
@@ -209,6 +217,63 @@ on_both!(
     pr_solvency,
     super::super::harness::Options::default(),
     p49_solvency_decides_whether_a_permit_can_be_issued
+);
+
+/// п. 11: a ground that decides who may apply and what the package holds (a refugee's, an ethnic
+/// Kazakh's) is proven by its document in the package. Named without it, the package is
+/// incomplete: refused at the counter (п. 12, App. 6), recorded as a case of its own, and no
+/// exemption the ground would grant is taken.
+async fn p11_the_ground_is_proven_by_its_document(t: &TestApp) {
+    let cases = [
+        ("refugee", "refugee_certificate", "FA1234567"),
+        ("ethnic_kazakh", "kazakh_nationality_document", "751234567"),
+    ];
+    for (ground, proof, doc) in cases {
+        let mut req = pr_request(t, doc);
+        req["ground"] = json!(ground);
+        let (s, v) = t.post("officer", "/api/v1/applications", &req).await;
+        assert_eq!(s, 201, "{v}");
+        assert_eq!(
+            (v["status"].as_str(), v["receipt"]["type"].as_str()),
+            (Some("refused_to_accept"), Some("refusal_to_accept")),
+            "{ground} without {proof}: {v}"
+        );
+        let grounds = v["receipt"]["grounds"].as_array().unwrap();
+        assert!(
+            grounds
+                .iter()
+                .any(|g| g["code"] == "missing_document" && g["document"] == proof),
+            "{ground}: {v}"
+        );
+        // With its proof the same filing is accepted, and the ground's exemption applies: an
+        // ethnic Kazakh needs no solvency certificate, a refugee no exit consent.
+        let mut req = pr_request(t, doc);
+        req["ground"] = json!(ground);
+        let docs = req["documents"].as_array_mut().unwrap();
+        docs.push(json!({"kind": proof, "issued_on": "2025-05-05"}));
+        let exempt = if ground == "refugee" {
+            "exit_consent"
+        } else {
+            "solvency_certificate"
+        };
+        docs.retain(|d| d["kind"] != exempt);
+        if ground == "ethnic_kazakh" {
+            req["solvency"] = Value::Null;
+        }
+        let (s, v) = t.post("officer", "/api/v1/applications", &req).await;
+        assert_eq!(s, 201, "{v}");
+        assert_eq!(
+            (v["status"].as_str(), v["receipt"]["type"].as_str()),
+            (Some("registered"), Some("acceptance")),
+            "{ground} with {proof}, without {exempt}: {v}"
+        );
+    }
+}
+
+on_both!(
+    pr_ground_proof,
+    super::super::harness::Options::default(),
+    p11_the_ground_is_proven_by_its_document
 );
 
 async fn pr_a_retried_filing_with_the_same_idempotency_key_creates_one_case(t: &TestApp) {
