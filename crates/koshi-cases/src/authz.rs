@@ -44,6 +44,10 @@ pub struct UnitInfo {
     /// For a unit of kind `agency`: the body of п. 14 it answers for (`koshi_law::agencies`).
     #[serde(default)]
     pub agency: Option<String>,
+    /// For a police body: the addresses it is the body of the place of registration for, as
+    /// leading digits of their registration code (РКА, п. 2 пп. 27); the longest match wins.
+    #[serde(default)]
+    pub addresses: Vec<String>,
 }
 
 /// How far an approving post reaches (п. 15 абз. 2).
@@ -125,6 +129,26 @@ impl Authz {
                 ("agency", _) => return Err(format!("units: {} names no agency of п. 14", unit.id)),
                 (_, Some(_)) => return Err(format!("units: {} is not of kind agency but names one", unit.id)),
                 _ => {}
+            }
+        }
+        let mut prefixes = BTreeMap::new();
+        for unit in map.values() {
+            for a in &unit.addresses {
+                if !POLICE_KINDS.contains(&unit.kind.as_str()) {
+                    return Err(format!("units: {} is no police body but names addresses", unit.id));
+                }
+                if a.is_empty() || !a.bytes().all(|b| b.is_ascii_digit()) {
+                    return Err(format!(
+                        "units: {} names an address code {a:?} that is not digits",
+                        unit.id
+                    ));
+                }
+                if let Some(other) = prefixes.insert(a.clone(), unit.id.clone()) {
+                    return Err(format!(
+                        "units: the addresses {a} belong to both {other} and {}",
+                        unit.id
+                    ));
+                }
             }
         }
         // No cycles: every chain of parents ends.
@@ -218,6 +242,19 @@ impl Authz {
         self.units
             .get(id)
             .is_some_and(|u| POLICE_KINDS.contains(&u.kind.as_str()))
+    }
+
+    /// The police body of the place of registration of the address with registration code `rka`
+    /// (п. 5, п. 7 абз. 5): the body whose address codes begin it, the longest such code winning;
+    /// none if no body's do.
+    pub fn police_body_of_address(&self, rka: &str) -> Option<&str> {
+        let rka = rka.trim();
+        self.units
+            .values()
+            .flat_map(|u| u.addresses.iter().map(move |a| (a, u)))
+            .filter(|(a, _)| rka.starts_with(a.as_str()))
+            .max_by_key(|(a, _)| a.len())
+            .map(|(_, u)| u.id.as_str())
     }
 
     /// The units `unit` serves: itself and every unit below it.
@@ -375,6 +412,18 @@ mod tests {
     }
 
     #[test]
+    fn the_police_body_of_an_address_is_the_one_of_its_longest_code() {
+        let units = "schema = 1\n[[unit]]\nid = \"CITY\"\nkind = \"police_department\"\nname_ru = \"c\"\naddresses = [\"02\"]\n[[unit]]\nid = \"D1\"\nkind = \"city_district_police\"\nname_ru = \"d\"\nparent = \"CITY\"\naddresses = [\"02014\", \"02016\"]\n";
+        let a = Authz::from_toml(units, BUILTIN_PERMISSIONS).unwrap();
+        assert_eq!(a.police_body_of_address("0201400123456789"), Some("D1"));
+        assert_eq!(a.police_body_of_address(" 0201600000000001 "), Some("D1"));
+        assert_eq!(a.police_body_of_address("0201500000000001"), Some("CITY"));
+        assert_eq!(a.police_body_of_address("0301400000000001"), None);
+        let shipped = Authz::builtin().unwrap();
+        assert_eq!(shipped.police_body_of_address("0201400123456789"), Some("ALM-01"));
+    }
+
+    #[test]
     fn bad_files_are_refused() {
         let p = BUILTIN_PERMISSIONS;
         assert!(
@@ -386,6 +435,21 @@ mod tests {
         );
         let cyc = "schema = 1\n[[unit]]\nid = \"A\"\nkind = \"x\"\nname_ru = \"a\"\nparent = \"B\"\n[[unit]]\nid = \"B\"\nkind = \"x\"\nname_ru = \"b\"\nparent = \"A\"\n";
         assert!(Authz::from_toml(cyc, p).unwrap_err().contains("cycle"));
+        // Address codes: only a police body's, digits only, each of one body.
+        let unit = |id: &str, kind: &str, addresses: &str| {
+            format!("[[unit]]\nid = \"{id}\"\nkind = \"{kind}\"\nname_ru = \"x\"\naddresses = {addresses}\n")
+        };
+        for (units, fault) in [
+            (unit("C", "con_branch", "[\"02\"]"), "no police body"),
+            (unit("P", "city_district_police", "[\"02A\"]"), "not digits"),
+            (
+                unit("P", "city_district_police", "[\"02\"]") + &unit("Q", "city_district_police", "[\"02\"]"),
+                "both",
+            ),
+        ] {
+            let e = Authz::from_toml(&format!("schema = 1\n{units}"), p).unwrap_err();
+            assert!(e.contains(fault), "{e}");
+        }
         let bad_role = p.replace("auditor = \"all\" }", "janitor = \"all\" }");
         assert!(
             Authz::from_toml(BUILTIN_UNITS, &bad_role)

@@ -93,8 +93,9 @@ pub struct ApplicationRequest {
     /// `police_desk`, `con` or `portal` (п. 5). Defaults from the caller's role.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub channel: Option<String>,
-    /// The police body that decides (п. 5: of the place of registration). Defaults to the caller's
-    /// unit; required in effect when filing from a ЦОН branch or the portal.
+    /// The police body that decides (п. 5: of the place of registration). At the police desk the
+    /// officer's body by default; a ЦОН operator names it; on the portal it is the body of the
+    /// address of registration (`inviting_party.rka`) and, if named, must be that body.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub police_unit: Option<String>,
     /// The filing instant is the server's. Only an officer at the police desk entering a paper

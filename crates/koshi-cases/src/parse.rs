@@ -276,6 +276,35 @@ pub fn check_person(
     Ok(())
 }
 
+/// A document of the package within the bounds a document allows, on the day of filing: issued
+/// from 1900 and not after the filing, valid until no later than 2200 and not before its issue.
+pub fn check_document_dates(
+    index: usize,
+    issued: Option<jiff::civil::Date>,
+    expires: Option<jiff::civil::Date>,
+    filed_on: jiff::civil::Date,
+) -> Result<(), CaseError> {
+    if let Some(i) = issued
+        && (i > filed_on || i < jiff::civil::date(1900, 1, 1))
+    {
+        return Err(CaseError::unprocessable(
+            "implausible_date",
+            &format!("/documents/{index}/issued_on"),
+            format!("{i} is not an issue date between 1900-01-01 and the filing day {filed_on}"),
+        ));
+    }
+    if let Some(e) = expires
+        && (e > jiff::civil::date(2200, 1, 1) || issued.is_some_and(|i| e < i))
+    {
+        return Err(CaseError::unprocessable(
+            "implausible_date",
+            &format!("/documents/{index}/expires_on"),
+            format!("{e} is not a plausible end of validity"),
+        ));
+    }
+    Ok(())
+}
+
 /// A body sent as anything but JSON where JSON is expected.
 pub fn not_json() -> CaseError {
     CaseError::new(

@@ -379,7 +379,30 @@ impl Service {
         caller: &Caller,
         channel: Channel,
         named: Option<&str>,
+        address: Option<&str>,
     ) -> Result<String, CaseError> {
+        // A portal filing's police body is that of the address of registration it gives, from the
+        // units data; a body it names must be that one (docs/interpretations.md, "Whose case is
+        // a filing?").
+        if channel == Channel::Portal {
+            let Some(of_address) = address.and_then(|rka| self.authz.police_body_of_address(rka)) else {
+                return Err(CaseError::unprocessable(
+                    "address_not_served",
+                    "/inviting_party/rka",
+                    "no police body of the units data is the body of registration for this address: the request is made at the police body of the place of registration or a ЦОН",
+                ));
+            };
+            if let Some(u) = named
+                && u != of_address
+            {
+                return Err(CaseError::unprocessable(
+                    "police_unit_not_of_address",
+                    "/police_unit",
+                    format!("the address of registration belongs to {of_address}, not {u} (п. 5, п. 7)"),
+                ));
+            }
+            return Ok(of_address.to_string());
+        }
         match (channel, named) {
             (_, Some(u)) if !self.authz.is_police(u) => Err(CaseError::unprocessable(
                 "unknown_police_unit",
@@ -405,7 +428,7 @@ impl Service {
             (_, None) => Err(CaseError::unprocessable(
                 "police_unit_required",
                 "/police_unit",
-                "a ЦОН or portal filing names the police body of the place of registration, which decides it (п. 5, п. 7)",
+                "a ЦОН filing names the police body of the place of registration, which decides it (п. 5, п. 7)",
             )),
         }
     }

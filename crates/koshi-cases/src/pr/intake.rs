@@ -180,6 +180,7 @@ impl Service {
                     format!("{:?} is not a known document kind", d.kind),
                 ));
             }
+            crate::parse::check_document_dates(i, d.issued_on.map(Day::date), d.expires_on.map(Day::date), filed_on)?;
             if let Some(a) = &d.attachment
                 && let Some(copy) = self.electronic_copy(i, a)?
             {
@@ -312,7 +313,7 @@ impl Service {
             .working_day_on_or_after(filed_on)
             .map_err(|e| CaseError::unprocessable(e.code(), "/filed_at", e.to_string()))?;
         let due_on = terms::pr_service_due(accepted_on, law.params.pr_service_term_days);
-        let unit_id = self.case_unit(caller, channel, req.police_unit.as_deref())?;
+        let unit_id = self.case_unit(caller, channel, req.police_unit.as_deref(), None)?;
         let (form, citation_text) = match (channel, accepted) {
             (Channel::Con, true) => ("App. 7", "п. 13; п. 14"),
             (Channel::Con, false) => ("App. 7", "п. 13"),

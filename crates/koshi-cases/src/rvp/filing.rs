@@ -206,6 +206,7 @@ impl Service {
             }
             let issued_on = d.issued_on.map(Day::date);
             let expires_on = d.expires_on.map(Day::date);
+            crate::parse::check_document_dates(i, issued_on, expires_on, filed_on)?;
             let mut has_copy = false;
             if let Some(a) = &d.attachment {
                 if let Some(copy) = self.electronic_copy(i, a)? {
@@ -281,7 +282,12 @@ impl Service {
             }
         };
         Ok(Filing {
-            unit: self.case_unit(caller, channel, req.police_unit.as_deref())?,
+            unit: self.case_unit(
+                caller,
+                channel,
+                req.police_unit.as_deref(),
+                Some(&req.inviting_party.rka),
+            )?,
             channel,
             filed_at,
             filed,

@@ -73,6 +73,27 @@ async fn hostile_input_is_refused_naming_the_field_and_writes_nothing(t: &TestAp
             "/documents/0/attachment",
         ),
         (
+            "a document issued in 2099",
+            json!({"documents": {"1": {"issued_on": "2099-01-01"}}}),
+            422,
+            "implausible_date",
+            "/documents/1/issued_on",
+        ),
+        (
+            "a document valid until 9999",
+            json!({"documents": {"1": {"expires_on": "9999-12-31"}}}),
+            422,
+            "implausible_date",
+            "/documents/1/expires_on",
+        ),
+        (
+            "a date that is no day",
+            json!({"documents": {"1": {"expires_on": "2027-02-29"}}}),
+            422,
+            "invalid_date",
+            "/documents/1/expires_on",
+        ),
+        (
             "an unknown media type",
             json!({"documents": {"0": {"attachment": {"media_type": "application/x-msdownload", "content_base64": "TVqQAAMAAAAEAAAA"}}}}),
             422,
@@ -138,6 +159,45 @@ async fn hostile_input_is_refused_naming_the_field_and_writes_nothing(t: &TestAp
         .await
         .unwrap();
     assert_eq!(r.status().as_u16(), 422);
+    // A PR filing is held to the same bounds.
+    let pr = crate::pr::pr_request(t, "FA1234567");
+    for (patch, code, pointer) in [
+        (
+            json!({"applicant": {"birth_date": "2030-01-01"}}),
+            "implausible_date",
+            "/applicant/birth_date",
+        ),
+        (
+            json!({"applicant": {"document": {"kind": "library_card"}}}),
+            "unknown_document_kind",
+            "/applicant/document/kind",
+        ),
+        (
+            json!({"documents": {"0": {"issued_on": "2099-01-01"}}}),
+            "implausible_date",
+            "/documents/0/issued_on",
+        ),
+        (
+            json!({"applicant": {"surname": "A\u{0007}"}}),
+            "invalid_text",
+            "/applicant/surname",
+        ),
+    ] {
+        let mut body = pr.clone();
+        merge(&mut body, &patch);
+        let (s, p) = raw(
+            t,
+            "/api/v1/applications",
+            "application/json",
+            serde_json::to_vec(&body).unwrap(),
+        )
+        .await;
+        assert_eq!(
+            (s, p["code"].as_str(), p["errors"][0]["pointer"].as_str()),
+            (422, Some(code), Some(pointer)),
+            "{p}"
+        );
+    }
     assert_eq!(t.counts().await, before, "nothing written");
 }
 

@@ -298,6 +298,10 @@ async fn bad_requests_get_a_problem_and_write_nothing(t: &TestApp) {
     big["documents"][0]["attachment"] = json!({"media_type": "application/pdf", "content_base64": huge});
     let mut pr = good.clone();
     pr["kind"] = json!("citizenship");
+    // п. 9-2 абз. 4, п. 14 пп. 5: a desk filing's results go to the desk's print; the filer
+    // cannot send them to a portal cabinet.
+    let mut redirected = good.clone();
+    redirected["deliver_to"] = json!("portal_cabinet");
     for (v, status, code) in [
         (bad_iin.clone(), 422, "invalid_iin"),
         (bad_party_iin, 422, "invalid_iin"),
@@ -306,6 +310,7 @@ async fn bad_requests_get_a_problem_and_write_nothing(t: &TestApp) {
         (unknown_field, 422, "invalid_body"),
         (big, 413, "attachment_too_large"),
         (pr, 422, "unsupported_kind"),
+        (redirected, 422, "deliver_to_not_allowed"),
     ] {
         cases.push(("officer", serde_json::to_vec(&v).unwrap(), status, code));
     }

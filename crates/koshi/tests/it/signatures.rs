@@ -234,6 +234,48 @@ async fn signer_must_be_the_inviting_party(t: &TestApp) {
     );
 }
 
+/// п. 5, п. 7 абз. 5: a portal request belongs to the police body of the address of registration
+/// it gives (the units data divides addresses among the bodies by their registration codes); it
+/// may name that body, never another, and an address no body is the body of registration for is
+/// refused. Refusals write nothing.
+async fn a_portal_request_belongs_to_the_police_body_of_its_address(t: &TestApp) {
+    let me = signer("BIN160540012347", 0x3010, 30, 365);
+    let signed = |v: &Value| {
+        let body = serde_json::to_vec(v).unwrap();
+        let cms = sign(&me, &[&pki().intermediate.cert], &body, &CmsOpts::default());
+        (body, cms)
+    };
+    let base: Value = serde_json::from_slice(&portal_body(t, "2026-02-02T10:00:00+05:00")).unwrap();
+    let before = t.counts().await;
+    for (police_unit, rka, code) in [
+        (json!("ALM-02"), "0201400123456789", "police_unit_not_of_address"),
+        (Value::Null, "0909900123456789", "address_not_served"),
+        (json!("ALM-01"), "0909900123456789", "address_not_served"),
+    ] {
+        let mut v = base.clone();
+        v["police_unit"] = police_unit;
+        v["inviting_party"]["rka"] = json!(rka);
+        let (body, cms) = signed(&v);
+        let (s, p) = post_signed(t, &body, Some(cms)).await;
+        assert_eq!((s, p["code"].as_str()), (422, Some(code)), "{p}");
+    }
+    assert_eq!(t.counts().await, before);
+    // Naming no body: the body of the address owns and decides the request.
+    let mut v = base.clone();
+    v.as_object_mut().unwrap().remove("police_unit");
+    v["inviting_party"]["rka"] = json!("0201500765432109");
+    let (body, cms) = signed(&v);
+    let (s, created) = post_signed(t, &body, Some(cms)).await;
+    assert_eq!(s, 201, "{created}");
+    let (s, case) = t
+        .get(
+            "auditor",
+            &format!("/api/v1/applications/{}", created["id"].as_str().unwrap()),
+        )
+        .await;
+    assert_eq!((s, case["unit"].as_str()), (200, Some("ALM-02")), "{case}");
+}
+
 /// A sign-in statement, signed by `who`, at the test clock's now (or `skew` from it).
 fn statement(t: &TestApp, who: &Issued, purpose: &str, skew_min: i64, organisation: bool) -> (Vec<u8>, Vec<u8>) {
     let at = t.now() + SignedDuration::from_mins(skew_min);
@@ -447,6 +489,10 @@ with_trust!(
     bad_signatures_are_refused_with_their_reason_and_write_nothing
 );
 with_trust!(signer_identity, signer_must_be_the_inviting_party);
+with_trust!(
+    portal_police_body,
+    a_portal_request_belongs_to_the_police_body_of_its_address
+);
 
 #[tokio::test]
 async fn without_a_trust_store_portal_filings_are_refused_as_unverifiable() {
