@@ -647,6 +647,10 @@ async fn intake_at_any_instant_2024_to_2035_never_fails_for_the_calendar() {
         t.clock.set(at);
         let mut req = t.request("FA1234567", "labour_contract");
         req.immigrant.birth_date = "1990-01-01".parse().unwrap();
+        // Issued before the first instant of the walk (a document is never issued after filing).
+        for d in &mut req.documents {
+            d.issued_on = Some("2024-08-01".parse().unwrap());
+        }
         let (s, v) = t.file(&req).await;
         assert_eq!(s, 201, "{at}: {v}");
         if v["receipt"]["type"] == "acceptance" {
