@@ -62,9 +62,26 @@ async fn p9_1_an_act_of_failure_is_kept_signed_and_used_once(t: &TestApp) {
         t.advance(10);
         t.app.service.tick().await.unwrap();
     }
-    // Only the ЦОН that took the application signs; an officer does not.
-    let (s, _) = t.post("officer", "/api/v1/outage-acts", &body).await;
-    assert_eq!(s, 403);
+    // Only the ЦОН that took the application signs; an officer does not. An act names an outage
+    // of the journal and an application Koshi holds. None of these refusals writes anything.
+    let before = t.counts().await;
+    let (s, p) = t.post("officer", "/api/v1/outage-acts", &body).await;
+    assert_eq!(s, 403, "{p}");
+    for (bad, code) in [
+        (
+            json!({"outage_id": "no-such-outage", "earlier_application_id": earlier}),
+            "unknown_outage",
+        ),
+        (
+            json!({"outage_id": outage, "earlier_application_id": "no-such-case"}),
+            "unknown_application",
+        ),
+    ] {
+        let (s, p) = as_token(t, &con, "/api/v1/outage-acts", Some(&bad)).await;
+        assert!((400..500).contains(&s), "{p}");
+        assert_eq!(p["code"], code, "{p}");
+    }
+    assert_eq!(t.counts().await, before);
     let (s, act) = as_token(t, &con, "/api/v1/outage-acts", Some(&body)).await;
     assert_eq!(s, 201, "{act}");
     assert_eq!(act["failure_on"], "2026-02-02");
@@ -92,6 +109,11 @@ async fn p9_1_an_act_of_failure_is_kept_signed_and_used_once(t: &TestApp) {
     let (s, signed) = t.post("officer", &path, &json!({})).await;
     assert_eq!(s, 200, "{signed}");
     assert!(signed["police_signed_at"].is_string());
+    // Countersigned once: a second signature changes nothing.
+    let before = t.counts().await;
+    let (s, p) = t.post("officer", &path, &json!({})).await;
+    assert_eq!((s, p["code"].as_str()), (409, Some("already_countersigned")), "{p}");
+    assert_eq!(t.counts().await, before);
     let (s, v) = t.post("officer", "/api/v1/applications", &late).await;
     assert_eq!((s, v["receipt"]["type"].as_str()), (201, Some("acceptance")), "{v}");
     let (_, seen) = t.get("officer", &format!("/api/v1/outage-acts/{act_id}")).await;

@@ -124,9 +124,9 @@ on_both!(
 );
 
 async fn p17_refusal_only_through_a_hearing_in_its_windows(t: &TestApp) {
-    let (_, v) = t
-        .post("officer", "/api/v1/applications", &pr_request(t, "FA1234567"))
-        .await;
+    let mut filing = pr_request(t, "FA1234567");
+    filing["contact"] = json!({"phone": "+7 701 000 00 01", "email": "applicant@example.kz"});
+    let (_, v) = t.post("officer", "/api/v1/applications", &filing).await;
     let id = v["id"].as_str().unwrap().to_string();
     let url = |tail: &str| format!("/api/v1/applications/{id}{tail}");
     let mut answers = ALL_POSITIVE;
@@ -152,6 +152,24 @@ async fn p17_refusal_only_through_a_hearing_in_its_windows(t: &TestApp) {
         .await;
     assert_eq!(s, 200, "{v}");
     assert_eq!(v["hearing"]["act_not_before"], "2026-02-05");
+    // The notice goes to the applicant by the case's channel (a desk filing: the desk's print)
+    // and at the contact the filing gave.
+    let (_, d) = t
+        .get("auditor", &format!("/api/v1/monitoring/deliveries?application_id={id}"))
+        .await;
+    let notice = d
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["payload"]["document"] == "hearing_notice")
+        .unwrap_or_else(|| panic!("no hearing notice among {d}"));
+    assert_eq!(notice["topic"], "delivery.desk_print", "{notice}");
+    assert_eq!(notice["payload"]["hearing_on"], "2026-02-04", "{notice}");
+    assert_eq!(notice["payload"]["contact"]["phone"], "+7 701 000 00 01", "{notice}");
+    assert_eq!(
+        notice["payload"]["contact"]["email"], "applicant@example.kz",
+        "{notice}"
+    );
     // Tue 3 Feb: the hearing was announced for Wednesday; it cannot be recorded before it.
     t.advance(24 * 60);
     let before = t.counts().await;
@@ -263,6 +281,40 @@ async fn p18_p21_annulment_with_exit_rvp_and_p17_1_transfer(t: &TestApp) {
     let (_, officer2) = koshi::app::issue_token(&t.app.service.store, "officer", "ALM-02", "t")
         .await
         .unwrap();
+    // The new body requests the file: not the body that keeps it, not a ЦОН, not without the new
+    // address; and only an issued PR moves. Each refusal writes nothing.
+    let before = t.counts().await;
+    let transfer = |token: String, case: String, body: Value| async move {
+        let r = t
+            .http
+            .post(format!("{}/api/v1/applications/{case}/transfer", t.base))
+            .bearer_auth(token)
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        (r.status().as_u16(), r.json::<Value>().await.unwrap_or(Value::Null))
+    };
+    let address = json!({"new_address": "г. Алматы, ул. Тимирязева, 42"});
+    let (s, p) = transfer(t.tokens["officer"].clone(), id.clone(), address.clone()).await;
+    assert_eq!((s, p["code"].as_str()), (409, Some("same_unit")), "{p}");
+    let (s, p) = transfer(t.tokens["con_operator"].clone(), id.clone(), address.clone()).await;
+    assert_eq!(s, 403, "{p}");
+    let (s, p) = transfer(officer2.clone(), id.clone(), json!({"new_address": " "})).await;
+    assert_eq!((s, p["code"].as_str()), (422, Some("missing_field")), "{p}");
+    assert_eq!(t.counts().await, before);
+    let (s, rvp) = t.file(&t.request("751234567", "labour_contract")).await;
+    assert_eq!(s, 201, "{rvp}");
+    t.app.service.settle().await;
+    let before_rvp = t.counts().await;
+    let (s, p) = transfer(
+        officer2.clone(),
+        rvp["id"].as_str().unwrap().to_string(),
+        address.clone(),
+    )
+    .await;
+    assert_eq!((s, p["code"].as_str()), (409, Some("not_transferable")), "{p}");
+    assert_eq!(t.counts().await, before_rvp);
     let r = t
         .http
         .post(format!("{}/api/v1/applications/{id}/transfer", t.base))

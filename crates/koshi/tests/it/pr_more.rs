@@ -379,13 +379,27 @@ on_both!(
 /// acceptance, stopped when the notification reaches the ЦОН.
 async fn p15_con_delivery_is_a_clock_from_acceptance(t: &TestApp) {
     let mut req = pr_request(t, "FA1234567");
-    req["police_unit"] = json!("ALM-01");
     for d in req["documents"].as_array_mut().unwrap() {
         d["attachment"] = json!({"media_type": "application/pdf", "content_base64": "JVBERi0xLjQK"});
     }
+    // A ЦОН never owns or journals a PR (п. 14 пп. 1): it names the police body, and gives no
+    // filing instant of its own; either refusal writes nothing.
+    let before = t.counts().await;
+    let (s, p) = t.post("con_operator", "/api/v1/applications", &req).await;
+    assert_eq!((s, p["code"].as_str()), (422, Some("police_unit_required")), "{p}");
+    let mut earlier = req.clone();
+    earlier["police_unit"] = json!("ALM-01");
+    earlier["filed_at"] = json!("2026-02-02T09:30:00+05:00");
+    earlier["paper_filing"] = json!({"receipt_number": "1", "reason": "entered late"});
+    let (s, p) = t.post("con_operator", "/api/v1/applications", &earlier).await;
+    assert_eq!((s, p["code"].as_str()), (422, Some("filed_at_not_allowed")), "{p}");
+    assert_eq!(t.counts().await, before);
+    req["police_unit"] = json!("ALM-01");
     let (s, v) = t.post("con_operator", "/api/v1/applications", &req).await;
     assert_eq!(s, 201, "{v}");
     assert_eq!(v["status"], "registered", "{v}");
+    // Entered in the police body's journal (App. 8), not the ЦОН's.
+    assert_eq!(v["receipt"]["number"], "ALM-01/1", "{v}");
     let id = v["id"].as_str().unwrap();
     let due: jiff::civil::Date = v["due_on"].as_str().unwrap().parse().unwrap();
     let timers = t.app.service.store.timers_of(id).await.unwrap();
