@@ -686,11 +686,14 @@ pub struct DocumentRef {
     pub code: String,
     /// `receipt`, `refusal_to_accept`, `permit`, `motivated_refusal`, …
     pub form: String,
-    /// The PDF (`?lang=ru|kk`) for those allowed to read the case.
+    /// The PDF (`?lang=ru|kk`) for those allowed to read the case. (A stored receipt keeps only
+    /// the id and the code; the links are made from them when it is read.)
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub href: String,
     pub id: String,
     pub number: String,
     /// The public page that checks it.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub verify_url: String,
 }
 

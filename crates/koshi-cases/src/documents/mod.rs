@@ -62,6 +62,21 @@ fn href(id: &str) -> String {
     format!("/api/v1/documents/{id}")
 }
 
+/// A receipt as stored with its case: its document named by id and code only, the links made
+/// again when it is read ([`Service::receipt_of`]), so a stored filing carries no address that
+/// the deployment's public URL or the API's paths decide.
+pub(crate) fn stored_receipt(receipt: &mut Receipt) -> Result<String, CaseError> {
+    let full = receipt.document.take();
+    receipt.document = full.as_ref().map(|d| DocumentRef {
+        href: String::new(),
+        verify_url: String::new(),
+        ..d.clone()
+    });
+    let stored = serde_json::to_string(&*receipt).map_err(|e| CaseError::internal(&e));
+    receipt.document = full;
+    stored
+}
+
 impl Service {
     /// Registers an act's document in the act's unit.
     pub(crate) fn register_document(
@@ -114,6 +129,21 @@ impl Service {
             },
             op,
         ))
+    }
+
+    /// A case's stored receipt as it is shown: its document's links made from its id and code
+    /// (receipts stored before kept them whole and read the same).
+    pub(crate) fn receipt_of(&self, stored: &str) -> Result<Receipt, CaseError> {
+        let mut receipt: Receipt = serde_json::from_str(stored).map_err(|e| CaseError::internal(&e))?;
+        if let Some(d) = receipt.document.as_mut() {
+            if d.href.is_empty() {
+                d.href = href(&d.id);
+            }
+            if d.verify_url.is_empty() {
+                d.verify_url = self.documents.verify_url(&d.code);
+            }
+        }
+        Ok(receipt)
     }
 
     /// The documents of a case, for a caller allowed to read it.

@@ -340,7 +340,7 @@ impl Service {
             },
             now,
         )?;
-        let receipt = Receipt {
+        let mut receipt = Receipt {
             type_: if accepted { "acceptance" } else { "refusal_to_accept" }.into(),
             form: form.into(),
             number: receipt_number,
@@ -374,7 +374,7 @@ impl Service {
             filed_at: instant(filed_at),
             accepted_on: accepted.then(|| accepted_on.to_string()),
             due_on: accepted.then(|| due_on.to_string()),
-            receipt: serde_json::to_string(&receipt).map_err(|e| CaseError::internal(&e))?,
+            receipt: crate::documents::stored_receipt(&mut receipt)?,
             data: crate::stored::pr_data(&req)?,
             decision,
             employer_iin: None,
@@ -489,7 +489,6 @@ impl Service {
             channel.as_str(),
             if accepted { "accepted" } else { "refused_to_accept" },
         );
-        let mut receipt = receipt;
         let mut case_files = Vec::new();
         if accepted {
             if let Some(n) = self.store.journal_number(&id).await? {

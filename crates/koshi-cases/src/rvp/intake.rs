@@ -104,7 +104,7 @@ impl Service {
             },
             now,
         )?;
-        let receipt = Receipt {
+        let mut receipt = Receipt {
             type_: if accepted { "acceptance" } else { "refusal_to_accept" }.into(),
             form: if accepted { "App. 1-2" } else { "App. 1-3" }.into(),
             number: receipt_number,
@@ -151,7 +151,7 @@ impl Service {
             filed_at: instant(f.filed_at),
             accepted_on: accepted.then(|| deadline.accepted_on.to_string()),
             due_on: accepted.then(|| deadline.due_on.to_string()),
-            receipt: serde_json::to_string(&receipt).map_err(|e| CaseError::internal(&e))?,
+            receipt: crate::documents::stored_receipt(&mut receipt)?,
             data,
             decision: None,
             employer_iin: if purpose.household {
@@ -466,7 +466,7 @@ impl Service {
             .application(&existing.application_id)
             .await?
             .ok_or_else(|| CaseError::not_found("application"))?;
-        let mut receipt: Receipt = serde_json::from_str(&row.receipt).map_err(|e| CaseError::internal(&e))?;
+        let mut receipt = self.receipt_of(&row.receipt)?;
         self.journal_receipt_number(&row, &mut receipt).await?;
         Ok(ApplicationCreated {
             id: row.id,

@@ -120,7 +120,7 @@ impl Service {
     async fn view_of(&self, app: ApplicationRow) -> Result<ApplicationView, CaseError> {
         let checks = self.checks_of(&app).await?;
         let events = self.store.events(&app.id).await?;
-        let mut receipt: Receipt = serde_json::from_str(&app.receipt).map_err(|e| CaseError::internal(&e))?;
+        let mut receipt = self.receipt_of(&app.receipt)?;
         self.journal_receipt_number(&app, &mut receipt).await?;
         let now = self.law().calendar.civil(self.now());
         let open = matches!(

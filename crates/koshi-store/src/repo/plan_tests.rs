@@ -108,6 +108,17 @@ async fn hot_reads_are_led_by_indexes() {
         p.iter().any(|l| l.contains("applications_filed_queue")) && !sorts(&p),
         "branch queue: {p:?}"
     );
+    // Its open filings: one of its filings' partial indexes (a desk filing is in neither).
+    q.state = queue::QueueState::Open;
+    let (sql, values) = queue::page_sql(&q);
+    let p = plan(&mut conn, &sql, values.len()).await;
+    assert!(
+        p.iter()
+            .any(|l| l.contains("applications_filed_open") || l.contains("applications_filed_queue"))
+            && !sorts(&p),
+        "branch's open queue: {p:?}"
+    );
+    q.state = queue::QueueState::All;
     // An officer's cases: the unit's queue leads, each case's acts read through their index.
     q.scope = queue::QueueScope::Owned(vec!["ALM-01".into()]);
     q.actor = Some(":user:u1".into());

@@ -115,7 +115,12 @@ fn conditions(q: &QueueQuery, with_status: bool) -> (String, Vec<String>) {
     match &q.scope {
         QueueScope::All => {}
         QueueScope::Owned(units) => w.push(list(&mut v, "a.unit", units, &mut bind)),
-        QueueScope::Filed(units) => w.push(list(&mut v, "a.filed_unit", units, &mut bind)),
+        QueueScope::Filed(units) => {
+            w.push(list(&mut v, "a.filed_unit", units, &mut bind));
+            // What a filing unit reads is what it filed for another (a ЦОН owns no case): the
+            // condition of the filed queues' partial indexes (migration 30).
+            w.push("a.filed_unit <> a.unit".into());
+        }
         QueueScope::Party(party) => {
             let p = bind(&mut v, party);
             w.push(format!(

@@ -86,6 +86,21 @@ async fn a_permit_is_printed_signed_and_verifiable_by_anyone(t: &TestApp) {
         .map(|d| d["form"].as_str().unwrap())
         .collect();
     assert_eq!(forms, ["receipt", "permit"]);
+    // The case's receipt names its document with the links to it; as stored it keeps the id and
+    // the code only, and the links are made again when read.
+    let receipt_doc = &case["receipt"]["document"];
+    assert_eq!(receipt_doc["id"], docs[0]["id"], "{case}");
+    assert_eq!(
+        receipt_doc["href"],
+        format!("/api/v1/documents/{}", docs[0]["id"].as_str().unwrap())
+    );
+    assert_eq!(receipt_doc["verify_url"], docs[0]["verify_url"], "{case}");
+    let row = t.app.service.store.application(id).await.unwrap().unwrap();
+    assert!(
+        row.receipt.contains(docs[0]["code"].as_str().unwrap()) && !row.receipt.contains("verify"),
+        "{}",
+        row.receipt
+    );
     let permit = &docs[1];
     assert_eq!(permit["number"], permit_number.as_str());
     assert_eq!(permit["appendix"], "2");
