@@ -54,6 +54,20 @@ fn body() -> Body {
     }
 }
 
+fn con_branch() -> Body {
+    Body {
+        code: "CON-AST-01".into(),
+        name: "Филиал Государственной корпорации по городу Астане, отдел обслуживания района Есиль".into(),
+    }
+}
+
+fn con_operator() -> Signer {
+    Signer {
+        post: "работник Государственной корпорации".into(),
+        name: "Нұрланова А. Б.".into(),
+    }
+}
+
 fn officer() -> Signer {
     Signer {
         post: "старший инспектор".into(),
@@ -180,6 +194,26 @@ pub fn all() -> Vec<(String, Form)> {
             }),
         ),
         (
+            "PRC-2026-000205".into(),
+            Form::Receipt(Receipt {
+                kind: ReceiptKind::PrCon,
+                case_number: "PR-2026-000205".into(),
+                filed_at: on(filed, 11, 5),
+                accepted_on: date(2026, 12, 2),
+                channel: "con".into(),
+                applicant: person(),
+                party: None,
+                purpose: None,
+                documents: vec!["Заявление".into(), "Документ, удостоверяющий личность (паспорт)".into(), "Автобиография".into()],
+                result_ready: None,
+                due_on: Some(date(2027, 3, 2)),
+                calendar_expected: true,
+                body: con_branch(),
+                officer: con_operator(),
+                rules_version: VERSION.into(),
+            }),
+        ),
+        (
             "PRR-2026-000202".into(),
             Form::RefusalToAccept(RefusalToAccept {
                 kind: RefusalKind::PrTalon,
@@ -244,6 +278,41 @@ pub fn all() -> Vec<(String, Form)> {
                 prepared_on: date(2026, 12, 22),
                 approval: Some(Approval { by: head(), on: date(2026, 12, 23) }),
                 body: body(),
+                rules_version: VERSION.into(),
+            }),
+        ),
+        (
+            "CON-2026-000204".into(),
+            Form::PrConclusion(PrConclusion {
+                issue: false,
+                case_number: "PR-2026-000204".into(),
+                applicant: person(),
+                filed_on: filed,
+                answers: vec![
+                    AgencyAnswer { agency: "Банк второго уровня".into(), answer: "подлинность справки не подтверждена".into(), on: Some(date(2026, 12, 9)) },
+                    AgencyAnswer { agency: "Органы национальной безопасности".into(), answer: "согласовано".into(), on: Some(date(2026, 12, 20)) },
+                ],
+                grounds: vec![Ground { citation: "Закон о миграции ст. 49 п. 1 пп. 4".into(), text: "Не подтверждена платёжеспособность".into() }],
+                reasoning: "Справка банка о наличии денег не подтверждена банком; иных документов о платёжеспособности не представлено.".into(),
+                hearing: Some("Заслушивание 18.12.2026: заявитель с предварительным решением не согласен, новых документов не представил.".into()),
+                prepared_by: officer(),
+                prepared_on: date(2026, 12, 21),
+                approval: Some(Approval { by: head(), on: date(2026, 12, 22) }),
+                body: body(),
+                rules_version: VERSION.into(),
+            }),
+        ),
+        (
+            "NTF-2026-000201".into(),
+            Form::PrNotification(PrNotification {
+                issue: true,
+                case_number: "PR-2026-000201".into(),
+                applicant: person(),
+                permit_number: Some("PR-000201".into()),
+                grounds: vec![],
+                decided_on: date(2026, 12, 23),
+                body: body(),
+                officer: officer(),
                 rules_version: VERSION.into(),
             }),
         ),

@@ -131,11 +131,19 @@ fn facts(form: &Form) -> Vec<String> {
                 c.applicant.surname.clone(),
                 c.reasoning.clone(),
                 c.approval.as_ref().unwrap().by.name.clone(),
+                if c.issue { "выдаче" } else { "отказе" }.into(),
             ]);
-            out.extend(c.answers.iter().map(|a| a.agency.clone()));
+            out.extend(c.answers.iter().flat_map(|a| [a.agency.clone(), a.answer.clone()]));
+            out.extend(c.grounds.iter().flat_map(|g| [g.text.clone(), g.citation.clone()]));
+            out.extend(c.hearing.clone());
         }
         Form::PrNotification(n) => {
-            out.extend([n.applicant.surname.clone(), d(n.decided_on), "обжаловано".into()]);
+            out.extend([n.applicant.surname.clone(), d(n.decided_on)]);
+            // How to appeal: on a refusal (an issue grants what was asked).
+            if !n.issue {
+                out.push("обжаловано".into());
+            }
+            out.extend(n.permit_number.clone());
             out.extend(n.grounds.iter().flat_map(|g| [g.text.clone(), g.citation.clone()]));
         }
         Form::AnnulmentConclusion(c) => {
@@ -173,7 +181,7 @@ fn every_form_in_both_languages_carries_its_facts_and_no_unverified_kazakh() {
         for lang in [Lang::Ru, Lang::Kk] {
             let stamp = stamp_for(&key, &number, &form);
             let pdf = render(&form, &stamp, lang).unwrap();
-            let path = dir.join(format!("{}-{}.pdf", form.kind(), lang.code()));
+            let path = dir.join(format!("{number}-{}.pdf", lang.code()));
             std::fs::write(&path, &pdf).unwrap();
             let text = text_of(&path);
             let mut expected = facts(&form);
@@ -199,9 +207,17 @@ fn every_form_in_both_languages_carries_its_facts_and_no_unverified_kazakh() {
                 "{}: an untranslated key is printed",
                 form.kind()
             );
+            // What a ЦОН issues itself is headed by the State Corporation, never the ministry.
+            let by_con = form.issuer_key() == "channel.con";
+            assert_eq!(
+                text.contains("Министерство внутренних дел"),
+                !by_con,
+                "{number}: the issuer's heading"
+            );
             if lang == Lang::Kk {
-                assert!(
+                assert_eq!(
                     text.contains("Қазақстан Республикасының Ішкі істер министрлігі"),
+                    !by_con,
                     "{}",
                     form.kind()
                 );

@@ -120,7 +120,7 @@ pub(crate) fn layout(flow: &mut Flow, lang: Lang, form: &Form, number: &str, iss
         flow.gap(8.0);
     }
     let body = form.body();
-    both_languages(flow, lang, "ministry", 9.5, true);
+    both_languages(flow, lang, form.issuer_key(), 9.5, true);
     flow.para(&body.name, 9.5, false, Align::Center);
     flow.gap(10.0);
     both_languages(flow, lang, form.title_key(), 13.0, true);

@@ -423,6 +423,22 @@ impl Form {
         }
     }
 
+    /// The organisation that issues the form, above the issuing body's name: the State
+    /// Corporation for what a ЦОН issues itself (its receipt of a PR filing, its refusal to accept
+    /// of App. 7, п. 13), the Ministry of Internal Affairs for the police's acts.
+    pub fn issuer_key(&self) -> &'static str {
+        match self {
+            Form::Receipt(Receipt {
+                kind: ReceiptKind::PrCon,
+                ..
+            })
+            | Form::RefusalToAccept(RefusalToAccept {
+                kind: RefusalKind::Con, ..
+            }) => "channel.con",
+            _ => "ministry",
+        }
+    }
+
     fn body(&self) -> &Body {
         match self {
             Form::Application(f) => &f.body,
