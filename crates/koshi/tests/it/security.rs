@@ -419,5 +419,38 @@ async fn public_endpoints_and_bad_tokens_are_rate_limited_per_client() {
         last = r.status().as_u16();
     }
     assert_eq!(last, 429);
+    // Checking documents needs no token and is limited per client all the same, on the page and
+    // in the API alike (a made-up code is "not found" until the client's limit, then 429 as a
+    // problem document); another client still checks.
+    let mut seen = Vec::new();
+    for i in 0..=limit {
+        let path = if i % 2 == 0 {
+            "/verify/ZZZZZ-ZZZZZ-ZZZZZ"
+        } else {
+            "/api/v1/verify/ZZZZZ-ZZZZZ-ZZZZZ"
+        };
+        let r = t
+            .http
+            .get(format!("{}{path}", t.base))
+            .header("x-forwarded-for", "10.9.8.10")
+            .send()
+            .await
+            .unwrap();
+        seen.push(r.status().as_u16());
+        if i == limit {
+            let p: serde_json::Value = r.json().await.unwrap();
+            assert_eq!(p["status"], 429, "{p}");
+        }
+    }
+    assert!(seen[..limit as usize].iter().all(|s| *s == 404), "{seen:?}");
+    assert_eq!(seen[limit as usize], 429);
+    let r = t
+        .http
+        .get(format!("{}/api/v1/verify/ZZZZZ-ZZZZZ-ZZZZZ", t.base))
+        .header("x-forwarded-for", "10.9.8.11")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 404);
     t.done().await;
 }
