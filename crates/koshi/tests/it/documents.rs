@@ -199,6 +199,21 @@ async fn a_permit_is_printed_signed_and_verifiable_by_anyone(t: &TestApp) {
         stdout.contains("seal: GENUINE") && stdout.contains(&permit_number),
         "{stdout}"
     );
+    // A picture of the page (as a phone or a scanner gives it): the seal in its code checks.
+    let raster = Command::new("pdftoppm")
+        .args(["-r", "150", "-png", "-singlefile", "-f", "1"])
+        .arg(dir.join("permit.pdf"))
+        .arg(dir.join("page"))
+        .status()
+        .expect("pdftoppm (poppler-utils) is needed for this test");
+    assert!(raster.success());
+    let out = run("page.png");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success() && stdout.contains("seal: GENUINE") && stdout.contains(&permit_number),
+        "{stdout} {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     std::fs::write(dir.join("forged.pdf"), &forged).unwrap();
     std::fs::copy(dir.join("permit.pdf.sig"), dir.join("forged.pdf.sig")).unwrap();
     let out = run("forged.pdf");

@@ -486,6 +486,16 @@ async fn p18_p21_annulment_with_exit_rvp_and_p17_1_transfer(t: &TestApp) {
         .get("", &format!("/api/v1/verify/{}", code_of("pr_notification")))
         .await;
     assert_eq!((s, v["status"].as_str()), (200, Some("annulled")), "{v}");
+    // The public page says so too, to anyone who scans the code.
+    let page = t
+        .http
+        .get(format!("{}/verify/{}", t.base, code_of("pr_notification")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status().as_u16(), 200);
+    let html = page.text().await.unwrap();
+    assert!(html.contains("Аннулировано"), "{html}");
     let (s, v) = t.get("", &format!("/api/v1/verify/{}", code_of("exit_permit"))).await;
     assert_eq!(
         (s, v["status"].as_str(), v["valid_until"].as_str()),
