@@ -217,7 +217,16 @@ pub(crate) fn outbox_message(
     payload: String,
     at: &str,
 ) -> koshi_store::Op {
-    repo::queue_message(new_id(), topic.into(), Some(application_id.into()), payload, at.into())
+    // The request that queued the message goes on with it (`X-Request-Id`), as to the registries.
+    let request = koshi_registries::context::current().map(|r| r.to_string());
+    repo::queue_message(
+        new_id(),
+        topic.into(),
+        Some(application_id.into()),
+        payload,
+        at.into(),
+        request,
+    )
 }
 
 pub(crate) fn parse_iin(s: &str, pointer: &str) -> Result<Iin, CaseError> {

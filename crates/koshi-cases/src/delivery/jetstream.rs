@@ -92,6 +92,9 @@ impl JetStream {
     ) -> Result<jetstream::context::PublishAckFuture, Failure> {
         let mut headers = async_nats::HeaderMap::new();
         headers.insert("Nats-Msg-Id", message.id);
+        if let Some(r) = message.request_id {
+            headers.insert("X-Request-Id", r);
+        }
         self.js
             .publish_with_headers(self.subject(topic), headers, message.payload.as_bytes().to_vec().into())
             .await

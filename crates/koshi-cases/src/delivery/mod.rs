@@ -32,6 +32,9 @@ pub enum Failure {
 pub struct Message<'a> {
     pub id: &'a str,
     pub payload: &'a str,
+    /// The request that queued it, sent on as `X-Request-Id` (a header of the webhook's POST and
+    /// of the JetStream message), so that one request is followed into the receiver's logs.
+    pub request_id: Option<&'a str>,
 }
 
 #[async_trait]
@@ -383,15 +386,23 @@ mod tests {
         let m = MemorySink::new();
         for i in 0..(MemorySink::CAPACITY + 10) {
             let id = format!("m{i}");
-            m.deliver("monitoring", Message { id: &id, payload: "{}" })
-                .await
-                .unwrap();
+            m.deliver(
+                "monitoring",
+                Message {
+                    id: &id,
+                    payload: "{}",
+                    request_id: None,
+                },
+            )
+            .await
+            .unwrap();
         }
         m.deliver(
             "monitoring",
             Message {
                 id: "m20",
                 payload: "{}",
+                request_id: None,
             },
         )
         .await

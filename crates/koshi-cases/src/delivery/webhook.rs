@@ -2,6 +2,7 @@
 //! - `Idempotency-Key`: the message id (a re-sent message carries the same key; the receiver
 //!   keeps the first);
 //! - `Koshi-Topic`: the topic;
+//! - `X-Request-Id`: the request that queued the message, when a request did;
 //! - `Koshi-Signature: sha256=<hex>`: HMAC-SHA256 of the exact body under the configured key
 //!   (`KOSHI_WEBHOOK_SECRET`), for the receiver to check that Koshi sent it.
 //!
@@ -56,6 +57,9 @@ impl Sink for Webhook {
             .header(reqwest::header::CONTENT_TYPE, "application/json")
             .header("Idempotency-Key", message.id)
             .header("Koshi-Topic", topic);
+        if let Some(r) = message.request_id {
+            req = req.header("X-Request-Id", r);
+        }
         if let Some(key) = &self.secret {
             let sig = signature(key, &body).ok_or_else(|| Failure::Retry("the webhook key cannot be used".into()))?;
             req = req.header("Koshi-Signature", sig);

@@ -164,6 +164,7 @@ impl Service {
                 .map(|&i| Message {
                     id: &readable[i].0.id,
                     payload: &readable[i].0.payload,
+                    request_id: readable[i].0.request_id.as_deref(),
                 })
                 .collect();
             async move { (idx, self.sink.deliver_many(topic, &messages).await) }

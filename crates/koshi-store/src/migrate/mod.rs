@@ -132,6 +132,12 @@ const MIGRATIONS: &[(i64, &str, &str, Option<&str>)] = &[
         FILED_QUEUES_OF_OTHERS,
         None,
     ),
+    (
+        31,
+        "a message keeps the request that queued it, sent on with it",
+        "ALTER TABLE outbox ADD COLUMN request_id TEXT;",
+        None,
+    ),
 ];
 
 /// Migration 30: the filed queues (migrations 22 and 24) serve one reader, a ЦОН branch listing

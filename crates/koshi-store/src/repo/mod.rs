@@ -123,13 +123,13 @@ const PR_BARS_SQL: &str = concat!(
 /// UUIDv7, so ties go in order of queueing): the order of the pending index, so that a backlog is
 /// read up to the limit rather than sorted whole on every pass (measured with 100,000 pending:
 /// 54 ms a pass sorted by queueing time, 3 ms in index order).
-const OUTBOX_DUE_SQL: &str = "SELECT id, topic, application_id, payload, created_at, state, attempts, next_attempt_at, delivered_at, last_error FROM outbox WHERE state = 'pending' AND next_attempt_at <= $1 ORDER BY next_attempt_at, id LIMIT $2";
+const OUTBOX_DUE_SQL: &str = "SELECT id, topic, application_id, payload, created_at, state, attempts, next_attempt_at, delivered_at, last_error, request_id FROM outbox WHERE state = 'pending' AND next_attempt_at <= $1 ORDER BY next_attempt_at, id LIMIT $2";
 /// The newest messages first. Ids are UUIDv7 (time-ordered), so the primary key gives the order
 /// and the read stops at the limit, instead of sorting the whole outbox on every call.
-const CLAIM_OUTBOX_PG: &str = "UPDATE outbox SET next_attempt_at = $1 WHERE id IN (SELECT id FROM outbox WHERE state = 'pending' AND next_attempt_at <= $2 ORDER BY next_attempt_at, id LIMIT $3 FOR UPDATE SKIP LOCKED) RETURNING id, topic, application_id, payload, created_at, state, attempts, next_attempt_at, delivered_at, last_error";
-const CLAIM_OUTBOX_SQLITE: &str = "UPDATE outbox SET next_attempt_at = $1 WHERE id IN (SELECT id FROM outbox WHERE state = 'pending' AND next_attempt_at <= $2 ORDER BY next_attempt_at, id LIMIT $3) RETURNING id, topic, application_id, payload, created_at, state, attempts, next_attempt_at, delivered_at, last_error";
-const OUTBOX_LATEST_SQL: &str = "SELECT id, topic, application_id, payload, created_at, state, attempts, next_attempt_at, delivered_at, last_error FROM outbox ORDER BY id DESC LIMIT $1";
-const OUTBOX_BY_CASE_SQL: &str = "SELECT id, topic, application_id, payload, created_at, state, attempts, next_attempt_at, delivered_at, last_error FROM outbox WHERE application_id = $1 ORDER BY created_at, id LIMIT $2";
+const CLAIM_OUTBOX_PG: &str = "UPDATE outbox SET next_attempt_at = $1 WHERE id IN (SELECT id FROM outbox WHERE state = 'pending' AND next_attempt_at <= $2 ORDER BY next_attempt_at, id LIMIT $3 FOR UPDATE SKIP LOCKED) RETURNING id, topic, application_id, payload, created_at, state, attempts, next_attempt_at, delivered_at, last_error, request_id";
+const CLAIM_OUTBOX_SQLITE: &str = "UPDATE outbox SET next_attempt_at = $1 WHERE id IN (SELECT id FROM outbox WHERE state = 'pending' AND next_attempt_at <= $2 ORDER BY next_attempt_at, id LIMIT $3) RETURNING id, topic, application_id, payload, created_at, state, attempts, next_attempt_at, delivered_at, last_error, request_id";
+const OUTBOX_LATEST_SQL: &str = "SELECT id, topic, application_id, payload, created_at, state, attempts, next_attempt_at, delivered_at, last_error, request_id FROM outbox ORDER BY id DESC LIMIT $1";
+const OUTBOX_BY_CASE_SQL: &str = "SELECT id, topic, application_id, payload, created_at, state, attempts, next_attempt_at, delivered_at, last_error, request_id FROM outbox WHERE application_id = $1 ORDER BY created_at, id LIMIT $2";
 const CHECKS_SQL: &str = "SELECT checks FROM check_sheets WHERE application_id = $1";
 /// A case's acts: every event but the records of reads (those are the access log's), through
 /// the partial index that leaves the reads out (migration 21).
@@ -478,6 +478,8 @@ pub struct OutboxRow {
     pub next_attempt_at: String,
     pub delivered_at: Option<String>,
     pub last_error: Option<String>,
+    /// The request that queued it, if one did (sent on with the message: `X-Request-Id`).
+    pub request_id: Option<String>,
 }
 
 pub fn insert_outbox(o: OutboxRow) -> Op {
@@ -492,6 +494,7 @@ pub fn insert_outbox(o: OutboxRow) -> Op {
         o.next_attempt_at.into(),
         o.delivered_at.into(),
         o.last_error.into(),
+        o.request_id.into(),
     ])
 }
 
@@ -503,6 +506,7 @@ pub fn queue_message(
     application_id: Option<String>,
     payload: String,
     at: String,
+    request_id: Option<String>,
 ) -> Op {
     outbox_op(vec![
         id.into(),
@@ -515,6 +519,7 @@ pub fn queue_message(
         at.into(),
         Arg::OptText(None),
         Arg::OptText(None),
+        request_id.into(),
     ])
 }
 
@@ -522,9 +527,9 @@ fn outbox_op(args: Vec<Arg>) -> Op {
     Op::insert(
         "queue outbox message",
         InsertShape {
-            head: "INSERT INTO outbox (id, topic, application_id, payload, created_at, state, attempts, next_attempt_at, delivered_at, last_error) VALUES",
+            head: "INSERT INTO outbox (id, topic, application_id, payload, created_at, state, attempts, next_attempt_at, delivered_at, last_error, request_id) VALUES",
             tail: "",
-            columns: 10,
+            columns: 11,
             rank: 2,
         },
         args,

@@ -21,6 +21,8 @@ pub(crate) const KEY: &[u8] = b"webhook test key";
 pub(crate) struct Receiver {
     pub(crate) got: Mutex<Vec<(String, String, bool, serde_json::Value)>>,
     pub(crate) answer: AtomicU16,
+    /// The `X-Request-Id` of each message that carried one, by message id.
+    pub(crate) request_ids: Mutex<BTreeMap<String, String>>,
 }
 
 async fn receive(State(r): State<Arc<Receiver>>, headers: HeaderMap, body: Bytes) -> StatusCode {
@@ -32,6 +34,12 @@ async fn receive(State(r): State<Arc<Receiver>>, headers: HeaderMap, body: Bytes
     let signed = Some(h("koshi-signature")) == koshi::delivery::webhook::signature(KEY, &body);
     let payload = serde_json::from_slice(&body).unwrap();
     assert_eq!(h("content-type"), "application/json");
+    if !h("x-request-id").is_empty() {
+        r.request_ids
+            .lock()
+            .unwrap()
+            .insert(h("idempotency-key"), h("x-request-id"));
+    }
     r.got
         .lock()
         .unwrap()
@@ -143,6 +151,32 @@ async fn webhook_gets_each_message_once_and_everything_after_an_outage(backend: 
         "{d:?}"
     );
     assert!(!rx.got.lock().unwrap().iter().any(|g| g.3["application_id"] == id));
+
+    // The request that filed a case goes on with the case's messages (`X-Request-Id`), so that
+    // it can be followed from the caller into the receiver's logs.
+    let r = t
+        .http
+        .post(format!("{}/api/v1/applications", t.base))
+        .bearer_auth(&t.tokens["officer"])
+        .header("x-request-id", "req-deliveries-1")
+        .json(&t.request("AB7654321", "labour_contract"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 201);
+    let filed: serde_json::Value = r.json().await.unwrap();
+    relay(&t).await;
+    let of_case: Vec<_> = outbox(&t)
+        .await
+        .into_iter()
+        .filter(|m| m.application_id.as_deref() == filed["id"].as_str())
+        .collect();
+    assert!(!of_case.is_empty());
+    let ids = rx.request_ids.lock().unwrap().clone();
+    for m in &of_case {
+        assert_eq!(m.request_id.as_deref(), Some("req-deliveries-1"), "{m:?}");
+        assert_eq!(ids.get(&m.id).map(String::as_str), Some("req-deliveries-1"), "{m:?}");
+    }
     t.done().await;
 }
 
@@ -199,6 +233,7 @@ async fn jetstream_keeps_each_message_once(backend: Backend) {
             koshi::delivery::Message {
                 id: &again.id,
                 payload: &again.payload,
+                request_id: again.request_id.as_deref(),
             },
         )
         .await
@@ -209,18 +244,22 @@ async fn jetstream_keeps_each_message_once(backend: Backend) {
     let js = async_nats::jetstream::new(client);
     let mut stream = js.get_stream(&deliveries.stream).await.unwrap();
     assert_eq!(stream.info().await.unwrap().state.messages, all.len() as u64);
-    let mut by_id: BTreeMap<String, (String, usize)> = BTreeMap::new();
+    let mut by_id: BTreeMap<String, (String, usize, Option<String>)> = BTreeMap::new();
     for seq in 1..=all.len() as u64 {
         let m = stream.get_raw_message(seq).await.unwrap();
         let id = m.headers.get("Nats-Msg-Id").unwrap().as_str().to_string();
-        let e = by_id.entry(id).or_insert((m.subject.to_string(), 0));
+        let request = m.headers.get("X-Request-Id").map(|v| v.as_str().to_string());
+        let e = by_id.entry(id).or_insert((m.subject.to_string(), 0, request));
         e.1 += 1;
     }
     assert_eq!(by_id.len(), all.len());
     for m in &all {
-        let (subject, n) = &by_id[&m.id];
+        let (subject, n, request) = &by_id[&m.id];
         assert_eq!(*n, 1);
         assert_eq!(subject, &format!("{}.{}", deliveries.subject_prefix, m.topic));
+        // Each message carries the request that queued it (the filing's, over HTTP).
+        assert!(m.request_id.is_some(), "{m:?}");
+        assert_eq!(request, &m.request_id, "{m:?}");
     }
     js.delete_stream(&deliveries.stream).await.unwrap();
     t.done().await;
@@ -302,6 +341,7 @@ async fn webhooks_over_tls_trust_the_named_ca_and_no_other() {
     let m = Message {
         id: "m-tls-1",
         payload: r#"{"stage":"accepted"}"#,
+        request_id: None,
     };
     let untrusting = Webhook::new(&url, Some(KEY.to_vec()), Duration::from_secs(5)).unwrap();
     match untrusting.deliver("monitoring", m).await {
