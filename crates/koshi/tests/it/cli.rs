@@ -8,6 +8,9 @@ fn koshi(args: &[&str]) -> Output {
         .env_remove("KOSHI_CALENDAR")
         .env_remove("KOSHI_REQUIREMENTS")
         .env_remove("KOSHI_PARAMETERS")
+        .env_remove("KOSHI_DELIVER")
+        .env_remove("KOSHI_WEBHOOK_SECRET")
+        .env_remove("KOSHI_REGISTRY_URL")
         .output()
         .expect("run koshi")
 }
@@ -241,4 +244,37 @@ fn the_configuration_file_yields_to_the_environment_and_the_flags() {
     std::fs::write(&config, "data_dir = [\n").unwrap();
     fails_with_one_line(&["token", "list", "--config", config.to_str().unwrap()], "koshi.toml");
     std::fs::remove_dir_all(root).ok();
+}
+
+/// `koshi serve` in production mode refuses to start, in one line and before it opens or writes
+/// anything, while a topic has no real destination, a webhook could not sign what it sends, or
+/// the registries are the simulator (issue 15 item 1).
+#[test]
+fn serve_in_production_refuses_what_would_lose_or_fake_anything() {
+    let dir = std::env::temp_dir().join(format!("koshi-production-{}", uuid::Uuid::new_v4().simple()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let d = dir.to_str().unwrap();
+    let base = [
+        "serve",
+        "--production",
+        "true",
+        "--data-dir",
+        d,
+        "--listen",
+        "127.0.0.1:0",
+    ];
+    let with = |extra: &[&'static str]| -> Vec<&str> { base.iter().copied().chain(extra.iter().copied()).collect() };
+    fails_with_one_line(&with(&[]), "has no destination");
+    fails_with_one_line(&with(&["--deliver", "*=memory"]), "keeps nothing");
+    fails_with_one_line(&with(&["--deliver", "*=http://127.0.0.1:9/in"]), "KOSHI_WEBHOOK_SECRET");
+    let out = Command::new(env!("CARGO_BIN_EXE_koshi"))
+        .args(with(&["--deliver", "*=http://127.0.0.1:9/in"]))
+        .env("KOSHI_WEBHOOK_SECRET", "0123456789abcdef0123456789abcdef")
+        .env_remove("KOSHI_REGISTRY_URL")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("registries are simulated"));
+    assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 0, "nothing written");
+    std::fs::remove_dir_all(&dir).ok();
 }

@@ -20,6 +20,7 @@ async fn demo_scenarios_leave_no_iin_or_passport_number_in_the_logs() {
     let mut child = koshi()
         .args(["demo", "--listen", "127.0.0.1:0", "--data-dir", dir.to_str().unwrap()])
         .env("KOSHI_LOG", "debug")
+        .env("KOSHI_LOG_FORMAT", "json")
         .stdout(Stdio::piped())
         .stderr(std::fs::File::create(&log_path).unwrap())
         .spawn()
@@ -123,6 +124,17 @@ async fn demo_scenarios_leave_no_iin_or_passport_number_in_the_logs() {
     assert!(
         logs.contains("Koshi") || logs.contains("INFO") || logs.contains("DEBUG"),
         "no logs captured"
+    );
+    // Structured logs: one JSON object a line, each request's lines with its id.
+    let lines: Vec<Value> = logs
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not a JSON line ({e}): {l}")))
+        .collect();
+    assert!(lines.len() > 10, "{logs}");
+    assert!(
+        lines.iter().any(|l| l.to_string().contains("\"request_id\"")),
+        "no line carries a request id: {logs}"
     );
     let mut secrets: Vec<String> = Vec::new();
     for p in fixtures.people() {
