@@ -17,6 +17,10 @@ use crate::model::*;
 
 use crate::service::*;
 
+/// How long a claim on a case's due check retry holds before another instance may take it: longer
+/// than a pass over the seven registries takes, with their timeouts.
+const CHECK_CLAIM: jiff::SignedDuration = jiff::SignedDuration::from_secs(120);
+
 impl Service {
     // ------------------------------------------------------------------ checks
 
@@ -63,10 +67,17 @@ impl Service {
         if let Err(e) = self.refresh_law().await {
             tracing::error!(error = %e.detail, "law data loaded elsewhere cannot be applied; the law in force is unchanged");
         }
-        let now = instant(self.now());
+        let now_t = self.now();
+        let now = instant(now_t);
         let due = self.store.applications_with_due_checks(&now, 500).await?;
         let n = due.len();
+        // Several instances pass over the same due retries: each claims one before running it
+        // (issue 15 item 4), and a claim lapses if its holder stops before recording the sheet.
+        let until = instant(now_t + CHECK_CLAIM);
         for id in due {
+            if !self.store.claim_check_retry(&id, &now, &until).await? && self.store.has_check_sheet(&id).await? {
+                continue; // another instance runs it
+            }
             if let Err(e) = self.process(&id).await {
                 tracing::warn!(application = %id, error = %e.detail, "processing deferred");
             }

@@ -110,6 +110,35 @@ impl Store {
         Ok(rows.into_iter().map(|r| r.0).collect())
     }
 
+    /// Claims a case's due check retry for this instance until `until`: its sheet's next attempt
+    /// moves to `until` if it was due at `now`, in one statement, so that of several instances
+    /// passing over the same due retry one runs it (the others find it no longer due). Whoever
+    /// runs it records the sheet again, with its real next attempt; one that stops before that
+    /// leaves the claim to lapse at `until`. False for a case with no sheet (its checks never ran:
+    /// nothing to claim) or one another instance holds.
+    pub async fn claim_check_retry(&self, application_id: &str, now: &str, until: &str) -> StoreResult<bool> {
+        let rows: Vec<(String,)> = fetch_all!(
+            self.db(),
+            (String,),
+            "UPDATE check_sheets SET next_attempt_at = $1 WHERE application_id = $2 AND next_attempt_at IS NOT NULL AND next_attempt_at <= $3 RETURNING application_id",
+            until,
+            application_id,
+            now
+        );
+        Ok(!rows.is_empty())
+    }
+
+    /// Whether a case's checks have a sheet (they have run once).
+    pub async fn has_check_sheet(&self, application_id: &str) -> StoreResult<bool> {
+        let rows: Vec<(i64,)> = fetch_all!(
+            self.db(),
+            (i64,),
+            "SELECT CAST(COUNT(*) AS BIGINT) FROM check_sheets WHERE application_id = $1",
+            application_id
+        );
+        Ok(rows.first().is_some_and(|r| r.0 > 0))
+    }
+
     /// A case's acts (its audit events without the records of reads).
     pub async fn events(&self, application_id: &str) -> StoreResult<Vec<EventRow>> {
         if let Some(r) = self.hot_reader() {

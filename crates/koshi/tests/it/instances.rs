@@ -115,3 +115,58 @@ async fn two_instances_share_one_postgresql_without_doing_anything_twice() {
     other.service.store.close().await;
     t.done().await;
 }
+
+/// Two instances passing over the same due check retries at once run each retry once (issue 15
+/// item 4): each claims a retry before running it, so the registry that was down is asked once
+/// per case, not once per instance.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_instances_run_each_due_check_retry_once() {
+    let Some(t) = spawn(Backend::Postgres, Options::default()).await else {
+        return;
+    };
+    let other = koshi::app::App::build(
+        t.location(),
+        t.law.clone(),
+        koshi::app::RegistrySource::Simulated(t.fixtures.clone()),
+        t.clock.clone(),
+        koshi::service::ServiceConfig::default(),
+    )
+    .await
+    .unwrap();
+    let (sim_a, sim_b) = (t.app.sim.clone().unwrap(), other.sim.clone().unwrap());
+    // «Беркут» is down while ten cases are filed: each waits for a retry of that check.
+    let t0 = t.now();
+    let down = Some((t0, t0.checked_add(jiff::SignedDuration::from_mins(30)).unwrap()));
+    sim_a.set_down(koshi_registries::RegistryKind::Berkut, down);
+    let mut ids = Vec::new();
+    for doc in ["FA1234567", "751234567", "AC2345678", "AB7654321", "400345678"] {
+        let (s, v) = t.file(&t.request(doc, "labour_contract")).await;
+        assert_eq!(s, 201, "{v}");
+        ids.push(v["id"].as_str().unwrap().to_string());
+    }
+    t.app.service.settle().await;
+    for id in &ids {
+        assert_eq!(t.case(id).await["status"], "checking");
+    }
+    // It is back; the retries fall due; both instances pass over them at once.
+    sim_a.set_down(koshi_registries::RegistryKind::Berkut, None);
+    t.advance(31);
+    let before =
+        sim_a.calls(koshi_registries::RegistryKind::Berkut) + sim_b.calls(koshi_registries::RegistryKind::Berkut);
+    let (a, b) = tokio::join!(t.app.service.tick(), other.service.tick());
+    a.unwrap();
+    b.unwrap();
+    let after =
+        sim_a.calls(koshi_registries::RegistryKind::Berkut) + sim_b.calls(koshi_registries::RegistryKind::Berkut);
+    assert_eq!(
+        after - before,
+        ids.len() as u64,
+        "each case's retry asked «Беркут» once"
+    );
+    for id in &ids {
+        let case = t.case(id).await;
+        assert_ne!(case["status"], "checking", "{case}");
+    }
+    other.service.store.close().await;
+    t.done().await;
+}
