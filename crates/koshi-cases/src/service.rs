@@ -46,6 +46,11 @@ pub struct ServiceConfig {
     /// Start a filed case's checks at once, in the background. Off, filed cases wait for the
     /// next background pass (`tick`), as a case does whose instance stopped after intake.
     pub process_on_intake: bool,
+    /// How long a case whose checks have never run is left, from its filing, to the instance that
+    /// took it (which runs them at once) before a background pass of any instance runs them:
+    /// several instances on one PostgreSQL would otherwise ask the registries twice for a case
+    /// just filed. Zero (one instance): at once, as its own pass knows what it runs.
+    pub fresh_checks_grace: std::time::Duration,
     /// Drill mode: the service's clock is this simulated clock, which an administrator moves
     /// (`POST /api/v1/admin/clock`); every answer says so (`Koshi-Clock: simulated`). Only the
     /// command line's `--clock simulated` sets it, never the environment (README, "Drills").
@@ -78,6 +83,7 @@ impl Default for ServiceConfig {
             trust_store: None,
             gost_verifier: None,
             process_on_intake: true,
+            fresh_checks_grace: std::time::Duration::ZERO,
             drill_clock: None,
             duty_officers: BTreeMap::new(),
             deliveries: crate::delivery::Deliveries::default(),

@@ -74,9 +74,25 @@ impl Service {
         // Several instances pass over the same due retries: each claims one before running it
         // (issue 15 item 4), and a claim lapses if its holder stops before recording the sheet.
         let until = instant(now_t + CHECK_CLAIM);
+        let grace =
+            jiff::SignedDuration::try_from(self.config.fresh_checks_grace).unwrap_or(jiff::SignedDuration::ZERO);
+        let fresh_since = instant(now_t.checked_sub(grace).unwrap_or(now_t));
         for id in due {
-            if !self.store.claim_check_retry(&id, &now, &until).await? && self.store.has_check_sheet(&id).await? {
-                continue; // another instance runs it
+            if !self.store.claim_check_retry(&id, &now, &until).await? {
+                if self.store.has_check_sheet(&id).await? {
+                    continue; // another instance runs it
+                }
+                // Never run: the instance that took it runs them now, unless it stopped; any
+                // instance does once the grace has passed.
+                if !grace.is_zero()
+                    && self
+                        .store
+                        .application(&id)
+                        .await?
+                        .is_some_and(|a| a.filed_at.as_str() > fresh_since.as_str())
+                {
+                    continue;
+                }
             }
             if let Err(e) = self.process(&id).await {
                 tracing::warn!(application = %id, error = %e.detail, "processing deferred");

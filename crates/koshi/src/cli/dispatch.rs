@@ -164,7 +164,17 @@ async fn run_async(cli: Cli, law: std::sync::Arc<Law>) -> Result<ExitCode> {
                 document_key,
                 ..Default::default()
             };
-            let mut a = app::App::build(&app::location(&data)?, law, source, ClockArgs::clock(&drill), config).await?;
+            let location = app::location(&data)?;
+            // Several instances may share a PostgreSQL: a case just filed is its instance's to
+            // check for half a minute (`ServiceConfig::fresh_checks_grace`).
+            let config = crate::service::ServiceConfig {
+                fresh_checks_grace: match location {
+                    koshi_store::Location::Postgres { .. } => std::time::Duration::from_secs(30),
+                    _ => std::time::Duration::ZERO,
+                },
+                ..config
+            };
+            let mut a = app::App::build(&location, law, source, ClockArgs::clock(&drill), config).await?;
             app::check_duty_officers(&a.service).await?;
             a.limits = limits.limits();
             if drill.is_some() {

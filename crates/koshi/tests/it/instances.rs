@@ -170,3 +170,52 @@ async fn two_instances_run_each_due_check_retry_once() {
     other.service.store.close().await;
     t.done().await;
 }
+
+/// A case just filed is its instance's to check (п. 9-1 checks start at intake): another
+/// instance's background pass leaves a case whose checks have never run alone until the grace
+/// from its filing has passed (`fresh_checks_grace`, half a minute for `koshi serve` on
+/// PostgreSQL), and then runs them, as when the instance that took it stopped.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn another_instance_leaves_a_just_filed_case_to_its_own() {
+    let Some(t) = spawn(
+        Backend::Postgres,
+        Options {
+            // The instance that takes the filing has not run its checks yet.
+            process_on_intake: false,
+            ..Options::default()
+        },
+    )
+    .await
+    else {
+        return;
+    };
+    let other = koshi::app::App::build(
+        t.location(),
+        t.law.clone(),
+        koshi::app::RegistrySource::Simulated(t.fixtures.clone()),
+        t.clock.clone(),
+        koshi::service::ServiceConfig {
+            fresh_checks_grace: std::time::Duration::from_secs(30),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    let (s, v) = t.file(&t.request("FA1234567", "labour_contract")).await;
+    assert_eq!(s, 201, "{v}");
+    let id = v["id"].as_str().unwrap().to_string();
+    let sim_b = other.sim.clone().unwrap();
+    other.service.tick().await.unwrap();
+    assert_eq!(
+        sim_b.calls(koshi_registries::RegistryKind::GbdFl),
+        0,
+        "left to the instance that took it"
+    );
+    assert_eq!(t.case(&id).await["status"], "checking");
+    t.advance(1);
+    other.service.tick().await.unwrap();
+    assert!(sim_b.calls(koshi_registries::RegistryKind::GbdFl) > 0);
+    assert_ne!(t.case(&id).await["status"], "checking");
+    other.service.store.close().await;
+    t.done().await;
+}
