@@ -39,13 +39,50 @@ pub(super) fn opt(values: &Values, key: &str) -> Option<String> {
     Some(v(values, key).to_string()).filter(|s| !s.is_empty())
 }
 
+/// The documents the form marks as handed in, in the order listed, with their dates read as the
+/// API reads them (a wrong one names its `/documents/{i}/…` field) and, at a ЦОН, their copies.
+pub(super) fn document_inputs(
+    values: &Values,
+    listed: Vec<&DocumentRequirement>,
+    copies: Option<&Copies>,
+) -> Result<Vec<DocumentInput>, Problem> {
+    listed
+        .into_iter()
+        .filter(|d| v(values, &format!("doc.{}", d.kind)) == "1")
+        .enumerate()
+        .map(|(i, d)| {
+            Ok(DocumentInput {
+                kind: d.kind.clone(),
+                number: None,
+                issued_on: opt_day(
+                    values,
+                    &format!("issued.{}", d.kind),
+                    &format!("/documents/{i}/issued_on"),
+                )?,
+                expires_on: opt_day(
+                    values,
+                    &format!("expires.{}", d.kind),
+                    &format!("/documents/{i}/expires_on"),
+                )?,
+                attachment: copies
+                    .and_then(|c| c.get(&d.kind))
+                    .map(|(media, bytes)| AttachmentInput {
+                        media_type: media.clone(),
+                        content_base64: Some(base64::engine::general_purpose::STANDARD.encode(bytes)),
+                        sha256: None,
+                    }),
+            })
+        })
+        .collect()
+}
+
 /// A date field of the form read as the API reads the field `pointer` names: `YYYY-MM-DD`.
 pub(super) fn day(values: &Values, key: &str, pointer: &str) -> Result<Day, Problem> {
     Day::parse(v(values, key)).map_err(|e| Problem::unprocessable("invalid_date", pointer, e))
 }
 
 /// As [`day`], for a field that may be left empty.
-pub(super) fn opt_day(values: &Values, key: &str, pointer: &str) -> Result<Option<Day>, Problem> {
+fn opt_day(values: &Values, key: &str, pointer: &str) -> Result<Option<Day>, Problem> {
     opt(values, key).map(|_| day(values, key, pointer)).transpose()
 }
 
@@ -169,32 +206,7 @@ fn filing(s: &Service, caller: &Caller, values: &Values, copies: &Copies) -> Res
             )
         }
     };
-    let documents = documents_for(&law.requirements, purpose)
-        .into_iter()
-        .filter(|d| v(values, &format!("doc.{}", d.kind)) == "1")
-        .enumerate()
-        .map(|(i, d)| {
-            Ok(DocumentInput {
-                kind: d.kind.clone(),
-                number: None,
-                issued_on: opt_day(
-                    values,
-                    &format!("issued.{}", d.kind),
-                    &format!("/documents/{i}/issued_on"),
-                )?,
-                expires_on: opt_day(
-                    values,
-                    &format!("expires.{}", d.kind),
-                    &format!("/documents/{i}/expires_on"),
-                )?,
-                attachment: copies.get(&d.kind).map(|(media, bytes)| AttachmentInput {
-                    media_type: media.clone(),
-                    content_base64: Some(base64::engine::general_purpose::STANDARD.encode(bytes)),
-                    sha256: None,
-                }),
-            })
-        })
-        .collect::<Result<_, Problem>>()?;
+    let documents = document_inputs(values, documents_for(&law.requirements, purpose), Some(copies))?;
     Ok(ApplicationRequest {
         kind: "rvp".into(),
         channel: Some(if con { "con" } else { "police_desk" }.into()),

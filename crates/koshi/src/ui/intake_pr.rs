@@ -16,13 +16,11 @@ use maud::{Markup, html};
 
 use super::lang::{t, ts};
 use super::{SignedIn, html_response, page, refused, session_caller};
-use crate::model::{
-    ContactInput, DocumentInput, Ground, IdentityDocumentInput, PersonInput, PrApplicationRequest, SolvencyInput,
-};
+use crate::model::{ContactInput, Ground, IdentityDocumentInput, PersonInput, PrApplicationRequest, SolvencyInput};
 use crate::problem::Problem;
 use crate::service::{Caller, Service};
 
-use super::intake::{Values, day, document_row, field, opt, opt_day, v};
+use super::intake::{Values, day, document_inputs, document_row, field, opt, v};
 
 /// A fact a PR document's need depends on, in words.
 fn fact_words(f: &str) -> Markup {
@@ -75,28 +73,7 @@ fn filing(values: &Values, law: &koshi_law::Law) -> Result<PrApplicationRequest,
         .requirements
         .pr_ground(v(values, "ground"))
         .ok_or_else(|| Problem::unprocessable("unknown_ground", "/ground", "choose the ground of п. 11"))?;
-    let documents = documents(law)
-        .into_iter()
-        .filter(|d| v(values, &format!("doc.{}", d.kind)) == "1")
-        .enumerate()
-        .map(|(i, d)| {
-            Ok(DocumentInput {
-                kind: d.kind.clone(),
-                number: None,
-                issued_on: opt_day(
-                    values,
-                    &format!("issued.{}", d.kind),
-                    &format!("/documents/{i}/issued_on"),
-                )?,
-                expires_on: opt_day(
-                    values,
-                    &format!("expires.{}", d.kind),
-                    &format!("/documents/{i}/expires_on"),
-                )?,
-                attachment: None,
-            })
-        })
-        .collect::<Result<_, Problem>>()?;
+    let documents = document_inputs(values, documents(law), None)?;
     let solvency = match tiyn(values, "funds")? {
         Some(funds_tiyn) => Some(SolvencyInput {
             funds_tiyn,
