@@ -102,15 +102,7 @@ async fn hostile_input_is_refused_naming_the_field_and_writes_nothing(t: &TestAp
         ),
     ];
     for (what, patch, status, code, pointer) in cases {
-        let mut body = good.clone();
-        merge(&mut body, &patch);
-        let (s, p) = raw(
-            t,
-            "/api/v1/applications",
-            "application/json",
-            serde_json::to_vec(&body).unwrap(),
-        )
-        .await;
+        let (s, p) = file_patched(t, &good, &patch).await;
         assert_eq!((s, p["code"].as_str()), (status, Some(code)), "{what}: {p}");
         assert_eq!(p["errors"][0]["pointer"], pointer, "{what}: {p}");
     }
@@ -183,15 +175,7 @@ async fn hostile_input_is_refused_naming_the_field_and_writes_nothing(t: &TestAp
             "/applicant/surname",
         ),
     ] {
-        let mut body = pr.clone();
-        merge(&mut body, &patch);
-        let (s, p) = raw(
-            t,
-            "/api/v1/applications",
-            "application/json",
-            serde_json::to_vec(&body).unwrap(),
-        )
-        .await;
+        let (s, p) = file_patched(t, &pr, &patch).await;
         assert_eq!(
             (s, p["code"].as_str(), p["errors"][0]["pointer"].as_str()),
             (422, Some(code), Some(pointer)),
@@ -199,6 +183,19 @@ async fn hostile_input_is_refused_naming_the_field_and_writes_nothing(t: &TestAp
         );
     }
     assert_eq!(t.counts().await, before, "nothing written");
+}
+
+/// Files `base` with `patch` merged into it, as JSON.
+async fn file_patched(t: &TestApp, base: &Value, patch: &Value) -> (u16, Value) {
+    let mut body = base.clone();
+    merge(&mut body, patch);
+    raw(
+        t,
+        "/api/v1/applications",
+        "application/json",
+        serde_json::to_vec(&body).unwrap(),
+    )
+    .await
 }
 
 /// Merges `patch` into `v`; an object keyed by numbers patches the array items at those indices.

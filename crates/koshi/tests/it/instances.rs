@@ -11,6 +11,20 @@ use crate::deliveries::{KEY, receiver};
 use crate::harness::{Backend, Options, spawn};
 use crate::pr::pr_request;
 
+/// A second instance on the test's database: its own pool, writer, registries and background
+/// work, on the same clock.
+async fn second_instance(t: &crate::harness::TestApp, config: koshi::service::ServiceConfig) -> koshi::app::App {
+    koshi::app::App::build(
+        t.location(),
+        t.law.clone(),
+        koshi::app::RegistrySource::Simulated(t.fixtures.clone()),
+        t.clock.clone(),
+        config,
+    )
+    .await
+    .unwrap()
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_instances_share_one_postgresql_without_doing_anything_twice() {
     let (rx, url) = receiver().await;
@@ -28,11 +42,8 @@ async fn two_instances_share_one_postgresql_without_doing_anything_twice() {
         return;
     };
     // The second instance: the same database, its own everything else.
-    let other = koshi::app::App::build(
-        t.location(),
-        t.law.clone(),
-        koshi::app::RegistrySource::Simulated(t.fixtures.clone()),
-        t.clock.clone(),
+    let other = second_instance(
+        &t,
         koshi::service::ServiceConfig {
             deliveries,
             duty_officers: koshi::demo::DUTY_OFFICERS
@@ -42,8 +53,7 @@ async fn two_instances_share_one_postgresql_without_doing_anything_twice() {
             ..Default::default()
         },
     )
-    .await
-    .unwrap();
+    .await;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let other_base = format!("http://{}", listener.local_addr().unwrap());
     tokio::spawn(koshi::server::serve(
@@ -124,15 +134,7 @@ async fn two_instances_run_each_due_check_retry_once() {
     let Some(t) = spawn(Backend::Postgres, Options::default()).await else {
         return;
     };
-    let other = koshi::app::App::build(
-        t.location(),
-        t.law.clone(),
-        koshi::app::RegistrySource::Simulated(t.fixtures.clone()),
-        t.clock.clone(),
-        koshi::service::ServiceConfig::default(),
-    )
-    .await
-    .unwrap();
+    let other = second_instance(&t, koshi::service::ServiceConfig::default()).await;
     let (sim_a, sim_b) = (t.app.sim.clone().unwrap(), other.sim.clone().unwrap());
     // «Беркут» is down while ten cases are filed: each waits for a retry of that check.
     let t0 = t.now();
@@ -189,18 +191,14 @@ async fn another_instance_leaves_a_just_filed_case_to_its_own() {
     else {
         return;
     };
-    let other = koshi::app::App::build(
-        t.location(),
-        t.law.clone(),
-        koshi::app::RegistrySource::Simulated(t.fixtures.clone()),
-        t.clock.clone(),
+    let other = second_instance(
+        &t,
         koshi::service::ServiceConfig {
             fresh_checks_grace: std::time::Duration::from_secs(30),
             ..Default::default()
         },
     )
-    .await
-    .unwrap();
+    .await;
     let (s, v) = t.file(&t.request("FA1234567", "labour_contract")).await;
     assert_eq!(s, 201, "{v}");
     let id = v["id"].as_str().unwrap().to_string();

@@ -123,6 +123,19 @@ on_both!(
     p15_a_pr_life_to_the_permit_approved_only_by_an_authorised_post
 );
 
+/// The message of a case that `which` picks, as the monitoring API lists it.
+async fn message_of(t: &TestApp, id: &str, which: impl Fn(&Value) -> bool) -> Value {
+    let (_, d) = t
+        .get("auditor", &format!("/api/v1/monitoring/deliveries?application_id={id}"))
+        .await;
+    d.as_array()
+        .unwrap()
+        .iter()
+        .find(|m| which(m))
+        .cloned()
+        .unwrap_or_else(|| panic!("no such message among {d}"))
+}
+
 async fn p17_refusal_only_through_a_hearing_in_its_windows(t: &TestApp) {
     let mut filing = pr_request(t, "FA1234567");
     filing["contact"] = json!({"phone": "+7 701 000 00 01", "email": "applicant@example.kz"});
@@ -154,15 +167,7 @@ async fn p17_refusal_only_through_a_hearing_in_its_windows(t: &TestApp) {
     assert_eq!(v["hearing"]["act_not_before"], "2026-02-05");
     // The notice goes to the applicant by the case's channel (a desk filing: the desk's print)
     // and at the contact the filing gave.
-    let (_, d) = t
-        .get("auditor", &format!("/api/v1/monitoring/deliveries?application_id={id}"))
-        .await;
-    let notice = d
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|m| m["payload"]["document"] == "hearing_notice")
-        .unwrap_or_else(|| panic!("no hearing notice among {d}"));
+    let notice = message_of(t, &id, |m| m["payload"]["document"] == "hearing_notice").await;
     assert_eq!(notice["topic"], "delivery.desk_print", "{notice}");
     assert_eq!(notice["payload"]["hearing_on"], "2026-02-04", "{notice}");
     assert_eq!(notice["payload"]["contact"]["phone"], "+7 701 000 00 01", "{notice}");
@@ -203,15 +208,7 @@ async fn p17_refusal_only_through_a_hearing_in_its_windows(t: &TestApp) {
     assert_eq!(v["decision"]["concluded_on"], "2026-02-05");
     assert_eq!(v["decision"]["hearing"]["position"], "Не согласен, представлю справку");
     t.app.service.tick().await.unwrap();
-    let (_, d) = t
-        .get("auditor", &format!("/api/v1/monitoring/deliveries?application_id={id}"))
-        .await;
-    let notice = d
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|m| m["payload"]["form"] == "App. 10")
-        .unwrap();
+    let notice = message_of(t, &id, |m| m["payload"]["form"] == "App. 10").await;
     assert_eq!(notice["payload"]["outcome"], "refused");
     assert_eq!(notice["payload"]["second_copy"], "personal file");
     assert!(

@@ -365,6 +365,16 @@ async fn responses_carry_security_headers() {
     t.done().await;
 }
 
+/// A request without a token from the client `ip` (as the trusted proxy in front names it).
+async fn from_client(t: &crate::harness::TestApp, path: &str, ip: &str) -> reqwest::Response {
+    t.http
+        .get(format!("{}{path}", t.base))
+        .header("x-forwarded-for", ip)
+        .send()
+        .await
+        .unwrap()
+}
+
 #[tokio::test]
 async fn public_endpoints_and_bad_tokens_are_rate_limited_per_client() {
     // Clients told apart by what the proxy in front (here: this machine) says they are.
@@ -379,32 +389,14 @@ async fn public_endpoints_and_bad_tokens_are_rate_limited_per_client() {
     .unwrap();
     let limit = koshi::accounts::PUBLIC_REQUESTS_PER_MINUTE;
     for i in 0..limit {
-        let r = t
-            .http
-            .get(format!("{}/health", t.base))
-            .header("x-forwarded-for", "10.9.8.7")
-            .send()
-            .await
-            .unwrap();
+        let r = from_client(&t, "/health", "10.9.8.7").await;
         assert_eq!(r.status().as_u16(), 200, "request {i}");
     }
-    let r = t
-        .http
-        .get(format!("{}/health", t.base))
-        .header("x-forwarded-for", "10.9.8.7")
-        .send()
-        .await
-        .unwrap();
+    let r = from_client(&t, "/health", "10.9.8.7").await;
     assert_eq!(r.status().as_u16(), 429);
     assert!(r.headers().get("retry-after").is_some());
     // Another client is not affected; token probing counts too.
-    let r = t
-        .http
-        .get(format!("{}/health", t.base))
-        .header("x-forwarded-for", "10.9.8.8")
-        .send()
-        .await
-        .unwrap();
+    let r = from_client(&t, "/health", "10.9.8.8").await;
     assert_eq!(r.status().as_u16(), 200);
     let mut last = 0;
     for _ in 0..=limit {
@@ -429,13 +421,7 @@ async fn public_endpoints_and_bad_tokens_are_rate_limited_per_client() {
         } else {
             "/api/v1/verify/ZZZZZ-ZZZZZ-ZZZZZ"
         };
-        let r = t
-            .http
-            .get(format!("{}{path}", t.base))
-            .header("x-forwarded-for", "10.9.8.10")
-            .send()
-            .await
-            .unwrap();
+        let r = from_client(&t, path, "10.9.8.10").await;
         seen.push(r.status().as_u16());
         if i == limit {
             let p: serde_json::Value = r.json().await.unwrap();
@@ -444,13 +430,7 @@ async fn public_endpoints_and_bad_tokens_are_rate_limited_per_client() {
     }
     assert!(seen[..limit as usize].iter().all(|s| *s == 404), "{seen:?}");
     assert_eq!(seen[limit as usize], 429);
-    let r = t
-        .http
-        .get(format!("{}/api/v1/verify/ZZZZZ-ZZZZZ-ZZZZZ", t.base))
-        .header("x-forwarded-for", "10.9.8.11")
-        .send()
-        .await
-        .unwrap();
+    let r = from_client(&t, "/api/v1/verify/ZZZZZ-ZZZZZ-ZZZZZ", "10.9.8.11").await;
     assert_eq!(r.status().as_u16(), 404);
     t.done().await;
 }
