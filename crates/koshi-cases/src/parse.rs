@@ -257,23 +257,14 @@ pub fn check_person(
             format!("{document_kind:?} is not one of {}", IDENTITY_DOCUMENTS.join(", ")),
         ));
     }
-    if let Some(i) = issued
-        && (i > filed_on || i < birth)
-    {
-        return Err(CaseError::unprocessable(
-            "implausible_date",
-            &format!("{base}/document/issued_on"),
-            format!("{i} is not an issue date between the birth and the filing day"),
-        ));
-    }
-    if expires > jiff::civil::date(2200, 1, 1) || expires < birth {
-        return Err(CaseError::unprocessable(
-            "implausible_date",
-            &format!("{base}/document/expires_on"),
-            format!("{expires} is not a plausible end of validity"),
-        ));
-    }
-    Ok(())
+    document_dates(
+        &format!("{base}/document"),
+        issued,
+        Some(expires),
+        birth,
+        birth,
+        filed_on,
+    )
 }
 
 /// A document of the package within the bounds a document allows, on the day of filing: issued
@@ -284,21 +275,42 @@ pub fn check_document_dates(
     expires: Option<jiff::civil::Date>,
     filed_on: jiff::civil::Date,
 ) -> Result<(), CaseError> {
+    let earliest = jiff::civil::date(1900, 1, 1);
+    document_dates(
+        &format!("/documents/{index}"),
+        issued,
+        expires,
+        earliest,
+        issued.unwrap_or(earliest),
+        filed_on,
+    )
+}
+
+/// A document's dates under `base`: issued from `issued_from` and not after the filing, valid
+/// from `expires_from` until no later than 2200.
+fn document_dates(
+    base: &str,
+    issued: Option<jiff::civil::Date>,
+    expires: Option<jiff::civil::Date>,
+    issued_from: jiff::civil::Date,
+    expires_from: jiff::civil::Date,
+    filed_on: jiff::civil::Date,
+) -> Result<(), CaseError> {
     if let Some(i) = issued
-        && (i > filed_on || i < jiff::civil::date(1900, 1, 1))
+        && (i > filed_on || i < issued_from)
     {
         return Err(CaseError::unprocessable(
             "implausible_date",
-            &format!("/documents/{index}/issued_on"),
-            format!("{i} is not an issue date between 1900-01-01 and the filing day {filed_on}"),
+            &format!("{base}/issued_on"),
+            format!("{i} is not an issue date between {issued_from} and the filing day {filed_on}"),
         ));
     }
     if let Some(e) = expires
-        && (e > jiff::civil::date(2200, 1, 1) || issued.is_some_and(|i| e < i))
+        && (e > jiff::civil::date(2200, 1, 1) || e < expires_from)
     {
         return Err(CaseError::unprocessable(
             "implausible_date",
-            &format!("/documents/{index}/expires_on"),
+            &format!("{base}/expires_on"),
             format!("{e} is not a plausible end of validity"),
         ));
     }
