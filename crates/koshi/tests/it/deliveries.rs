@@ -62,15 +62,15 @@ pub(crate) async fn receiver() -> (Arc<Receiver>, String) {
 }
 
 /// Delivery passes until nothing is due.
-async fn relay(t: &TestApp) {
+pub(crate) async fn relay(t: &TestApp) {
     while t.app.service.deliver_due().await.unwrap() > 0 {}
 }
 
-async fn outbox(t: &TestApp) -> Vec<koshi_store::repo::OutboxRow> {
+pub(crate) async fn outbox(t: &TestApp) -> Vec<koshi_store::repo::OutboxRow> {
     t.app.service.store.outbox(None, 100_000).await.unwrap()
 }
 
-async fn file_clean_case(t: &TestApp, passport: &str) -> String {
+pub(crate) async fn file_clean_case(t: &TestApp, passport: &str) -> String {
     let case = t.file_and_process(&t.request(passport, "labour_contract")).await;
     assert_eq!(case["status"], "issued", "{case}");
     case["id"].as_str().unwrap().to_string()
@@ -192,7 +192,7 @@ async fn webhook_postgres() {
 
 /// The JetStream server of the tests: `KOSHI_TEST_NATS_URL` (CI sets it). Unset, the JetStream
 /// tests do not run; set but unreachable, they fail.
-fn nats_url() -> Option<String> {
+pub(crate) fn nats_url() -> Option<String> {
     std::env::var("KOSHI_TEST_NATS_URL").ok().filter(|s| !s.is_empty())
 }
 
@@ -275,8 +275,15 @@ async fn jetstream_postgres() {
     jetstream_keeps_each_message_once(Backend::Postgres).await;
 }
 
-/// A CA made for the test, and a server configuration for `localhost` and 127.0.0.1 signed by it.
-fn test_pki() -> (String, Arc<rustls::ServerConfig>) {
+/// A CA made for the test, and a server certificate for `localhost` and 127.0.0.1 signed by it.
+pub(crate) struct TestPki {
+    pub(crate) ca_pem: String,
+    pub(crate) cert_pem: String,
+    pub(crate) key_pem: String,
+    pub(crate) config: Arc<rustls::ServerConfig>,
+}
+
+pub(crate) fn test_pki() -> TestPki {
     let ca_key = rcgen::KeyPair::generate().unwrap();
     let mut ca = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
     ca.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
@@ -296,7 +303,12 @@ fn test_pki() -> (String, Arc<rustls::ServerConfig>) {
             rustls::pki_types::PrivateKeyDer::Pkcs8(leaf_key.serialize_der().into()),
         )
         .unwrap();
-    (ca_cert.pem(), Arc::new(config))
+    TestPki {
+        ca_pem: ca_cert.pem(),
+        cert_pem: leaf.pem(),
+        key_pem: leaf_key.serialize_pem(),
+        config: Arc::new(config),
+    }
 }
 
 /// The webhook receiver behind TLS.
@@ -336,7 +348,7 @@ async fn tls_receiver(config: Arc<rustls::ServerConfig>) -> (Arc<Receiver>, Stri
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn webhooks_over_tls_trust_the_named_ca_and_no_other() {
     use koshi::delivery::{Failure, Message, Sink, webhook::Webhook};
-    let (ca_pem, config) = test_pki();
+    let TestPki { ca_pem, config, .. } = test_pki();
     let (rx, url) = tls_receiver(config).await;
     let m = Message {
         id: "m-tls-1",

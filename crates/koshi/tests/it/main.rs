@@ -17,6 +17,7 @@ mod hardening;
 mod harness;
 mod instances;
 mod logscan;
+mod nats;
 mod ops;
 mod outage_acts;
 #[allow(dead_code)]
