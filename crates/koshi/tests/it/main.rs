@@ -20,6 +20,7 @@ mod logscan;
 mod nats;
 mod ops;
 mod outage_acts;
+mod pg_tls;
 #[allow(dead_code)]
 #[path = "../../../koshi-sign/tests/it/pki.rs"]
 mod pki;
