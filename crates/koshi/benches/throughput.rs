@@ -236,20 +236,47 @@ async fn run() -> anyhow::Result<()> {
         if std::env::var_os("KOSHI_BENCH_NO_LATENCY").is_none() {
             let app = build(&loc, Duration::from_millis(200)).await?;
             let slow = slow_concurrency();
-            let r = run_cases(&app, "751234567", cases, slow).await?;
+            let many = run_cases(&app, "751234567", cases, slow).await?;
             println!(
                 "  the same, every registry answering in 200 ms:  {:>10.0} /s   ({slow} in flight; decision latency {})",
-                r.rate,
-                r.latency()
+                many.rate,
+                many.latency()
             );
-            let r = run_cases(&app, "751234567", 50, 1).await?;
-            println!("    one case at a time: decision latency {} (50 cases)", r.latency());
-            let r = run_cases(&app, "751234567", 1000, 100).await?;
+            let one = run_cases(&app, "751234567", 50, 1).await?;
+            println!("    one case at a time: decision latency {} (50 cases)", one.latency());
+            let hundred = run_cases(&app, "751234567", 1000, 100).await?;
             println!(
                 "    100 cases in flight: decision latency {} (1,000 cases, {:.0} /s)",
-                r.latency(),
-                r.rate
+                hundred.latency(),
+                hundred.rate
             );
+            row["registries_answering_in_200_ms"] = serde_json::json!({
+                "cases": cases, "in_flight": slow, "cases_per_second": many.rate.round(),
+                "decision_latency": many.latency(),
+                "one_case_at_a_time": {"cases": 50, "decision_latency": one.latency()},
+                "hundred_in_flight": {"cases": 1000, "cases_per_second": hundred.rate.round(), "decision_latency": hundred.latency()},
+            });
+            app.service.store.close().await;
+        }
+        if std::env::var_os("KOSHI_BENCH_NO_TIMERS").is_none() {
+            let clock = Arc::new(ManualClock::new(START.parse()?));
+            let app = build_clocked(
+                &loc,
+                Duration::ZERO,
+                koshi::delivery::Deliveries::default(),
+                clock.clone(),
+            )
+            .await?;
+            let t = pr_timers(&app, &clock, knob("KOSHI_BENCH_PR_CASES", 5_000)).await?;
+            println!(
+                "  PR legal clocks fired (one background pass):    {:>10.0} /s   ({} timers of {} PR cases, {:.2} s)",
+                t.rate, t.fired, t.cases, t.seconds
+            );
+            row["pr_timers"] = serde_json::json!({
+                "pr_cases": t.cases, "timers_fired": t.fired, "seconds": (t.seconds * 100.0).round() / 100.0,
+                "timers_per_second": t.rate.round(),
+                "load_average_after": load_average(),
+            });
             app.service.store.close().await;
         }
         report.push(row);
@@ -306,14 +333,24 @@ async fn relay(app: &App) -> anyhow::Result<(usize, f64)> {
     Ok((sent, sent as f64 / start.elapsed().as_secs_f64()))
 }
 
+/// The bench's clock: working time of a working day (Wednesday 2 December 2026, 10:00 Almaty),
+/// whatever the hour the bench runs at: a clean case is formed at once by the duty officer
+/// (п. 9-1), as it is in working time, rather than prepared for the next morning.
+const START: &str = "2026-12-02T05:00:00Z";
+
 async fn build_with(loc: &Location, latency: Duration, deliveries: koshi::delivery::Deliveries) -> anyhow::Result<App> {
+    build_clocked(loc, latency, deliveries, Arc::new(ManualClock::new(START.parse()?))).await
+}
+
+async fn build_clocked(
+    loc: &Location,
+    latency: Duration,
+    deliveries: koshi::delivery::Deliveries,
+    clock: Arc<ManualClock>,
+) -> anyhow::Result<App> {
     let mut law = Law::builtin().map_err(|e| anyhow::anyhow!("{e}"))?;
     law.params.household_limit_per_employer = Some(1_000_000);
     let fixtures = Fixtures::demo().map_err(|e| anyhow::anyhow!("{e}"))?;
-    // Working time of a working day (Wednesday 2 December 2026, 10:00 Almaty), whatever the
-    // hour the bench runs at: a clean case is formed at once by the duty officer (п. 9-1), as it
-    // is in working time, rather than prepared for the next morning.
-    let clock = Arc::new(ManualClock::new("2026-12-02T05:00:00Z".parse()?));
     let app = App::build(
         loc,
         Arc::new(law),
@@ -525,5 +562,101 @@ async fn run_cases(app: &App, passport: &str, n: usize, in_flight: usize) -> any
     Ok(Run {
         rate: (per * in_flight) as f64 / elapsed,
         ms,
+    })
+}
+
+/// What the timer step measured.
+struct Timers {
+    cases: usize,
+    fired: usize,
+    seconds: f64,
+    rate: f64,
+}
+
+/// PR legal clocks fired a second: `n` PR applications registered at the desk (each starts its
+/// clocks: the stage to the УМС and the 60-day service term, with their "at risk" marks), then
+/// the clock moves 200 days on and the background pass (`fire_due_timers`, as `koshi serve`
+/// runs it) fires every one, each a durable unit (the fired mark, the audit event with its
+/// citation, the monitoring stage).
+async fn pr_timers(app: &App, clock: &ManualClock, n: usize) -> anyhow::Result<Timers> {
+    let sim = app.sim.as_ref().ok_or_else(|| anyhow::anyhow!("no simulator"))?;
+    let p = sim
+        .fixtures()
+        .person("FA1234567")
+        .ok_or_else(|| anyhow::anyhow!("no fixture person"))?;
+    let documents: Vec<serde_json::Value> = [
+        "application_form",
+        "exit_consent",
+        "autobiography",
+        "solvency_certificate",
+        "criminal_record_certificate",
+        "housing_document",
+        "medical_certificate",
+        "photo",
+        "state_duty_receipt",
+    ]
+    .iter()
+    .map(|kind| serde_json::json!({"kind": kind, "issued_on": "2026-11-10", "expires_on": null}))
+    .collect();
+    let req: koshi::model::PrApplicationRequest = serde_json::from_value(serde_json::json!({
+        "kind": "pr",
+        "ground": "visa_free_state",
+        "applicant": {
+            "surname": "DEMO", "given_names": "PR",
+            "birth_date": p.birth_date.map(|d| d.to_string()),
+            "citizenship": p.citizenship.clone(),
+            "iin": p.iin.clone(),
+            "document": {"number": "FA1234567", "expires_on": "2030-01-01"}
+        },
+        "documents": documents,
+        "solvency": {"funds_tiyn": 10_000_000_000i64, "price_per_square_metre_tiyn": 50_000_000i64}
+    }))?;
+    let mut tasks = tokio::task::JoinSet::new();
+    let per = n.div_ceil(64);
+    for _ in 0..64 {
+        let (svc, req) = (app.service.clone(), req.clone());
+        tasks.spawn(async move {
+            for _ in 0..per {
+                let created = svc
+                    .file_pr(&caller(), req.clone(), None, "")
+                    .await
+                    .map_err(|p| anyhow::anyhow!("{}", p.detail))?;
+                anyhow::ensure!(
+                    created.status == "registered",
+                    "a PR filing was not registered: {}",
+                    serde_json::to_string(&created.receipt)?
+                );
+            }
+            Ok::<(), anyhow::Error>(())
+        });
+    }
+    while let Some(r) = tasks.join_next().await {
+        r??;
+    }
+    clock.advance(jiff::SignedDuration::from_hours(24 * 200));
+    let start = Instant::now();
+    let mut fired = 0;
+    loop {
+        let k = app
+            .service
+            .fire_due_timers()
+            .await
+            .map_err(|p| anyhow::anyhow!(p.detail.clone()))?;
+        if k == 0 {
+            break;
+        }
+        fired += k;
+    }
+    let seconds = start.elapsed().as_secs_f64();
+    anyhow::ensure!(
+        fired >= per * 64 * 2,
+        "only {fired} timers fired for {} PR cases",
+        per * 64
+    );
+    Ok(Timers {
+        cases: per * 64,
+        fired,
+        seconds,
+        rate: fired as f64 / seconds,
     })
 }

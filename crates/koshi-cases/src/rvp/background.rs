@@ -3,6 +3,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use futures::StreamExt;
 use jiff::{SignedDuration, Timestamp};
 use koshi_law::terms;
 use koshi_store::repo::{self};
@@ -17,6 +18,9 @@ use crate::service::*;
 impl Service {
     /// Fires the legal clocks that are due (durable timers): each exactly once, even with several
     /// instances on one database; the mark goes into the case's audit trail with its citation.
+    /// The timers of one claim are fired case by case in their due order (a case's "at risk"
+    /// mark before its overdue one), [`TIMER_CONCURRENCY`] cases at once, so that their units
+    /// share the writer's commits.
     pub async fn fire_due_timers(&self) -> Result<usize, CaseError> {
         let now = self.now();
         let now_s = instant(now);
@@ -30,96 +34,130 @@ impl Service {
             if due.is_empty() {
                 return Ok(fired);
             }
+            // The claim's rows come back in no set order (`UPDATE … RETURNING`): in due order.
+            let mut due = due;
+            due.sort_by(|a, b| (&a.due_at, &a.id).cmp(&(&b.due_at, &b.id)));
+            let mut by_case: Vec<Vec<koshi_store::timers::TimerRow>> = Vec::new();
+            let mut index: BTreeMap<String, usize> = BTreeMap::new();
             for t in due {
-                if t.kind == crate::rvp::family::FAMILY_TIMER {
-                    match self.fire_family_timer(&t, &now_s).await {
-                        Ok(true) => fired += 1,
-                        Ok(false) => {}
-                        Err(e) => {
-                            tracing::warn!(timer = %t.id, case = %t.subject, error = %e.detail, "family member not decided yet; retried")
-                        }
-                    }
-                    continue;
-                }
-                if t.kind == crate::rvp::forming::FORM_TIMER {
-                    let unit = match self.store.application(&t.subject).await {
-                        Ok(Some(app)) => self.fire_form_timer(&t, &app, now).await,
-                        _ => Err(CaseError::not_found("application")),
-                    };
-                    match unit {
-                        Ok(unit) => match self.store.write(unit).await {
-                            Ok(()) => fired += 1,
-                            Err(koshi_store::StoreError::Conflict(_)) => {}
-                            Err(e) => return Err(e.into()),
-                        },
-                        Err(e) => {
-                            tracing::error!(timer = %t.id, case = %t.subject, error = %e.detail, "forming timer not fired: its case cannot be read")
-                        }
-                    }
-                    continue;
-                }
-                let Some((action, cite)) = crate::clocks::meaning(&t.kind) else {
-                    tracing::error!(timer = %t.id, kind = %t.kind, "timer not fired: Koshi does not know its kind");
-                    continue;
-                };
-                // The event is recorded under the case's own version of the Rules; a case that
-                // cannot be read, or a version Koshi does not know, leaves the timer unfired (it
-                // is claimed again when its lease ends) and is logged for operations: never an
-                // event recorded under an unknown version.
-                let app = match self.store.application(&t.subject).await {
-                    Ok(Some(app)) => app,
-                    _ => {
-                        tracing::error!(timer = %t.id, kind = %t.kind, case = %t.subject, "timer not fired: its case cannot be read");
-                        continue;
-                    }
-                };
-                let Ok(version) = known_version(&app.rules_version) else {
-                    tracing::error!(timer = %t.id, kind = %t.kind, case = %t.subject, "timer not fired: the case's rules version is unknown");
-                    continue;
-                };
-                let detail: Value = match serde_json::from_str(&t.payload) {
-                    Ok(v) => v,
-                    Err(e) => {
-                        tracing::error!(timer = %t.id, kind = %t.kind, error = %e, "timer not fired: its payload cannot be read");
-                        continue;
-                    }
-                };
-                let mut unit = Unit::new().with(koshi_store::timers::fired(&t.id, &self.instance_id, &now_s));
-                let closed = matches!(
-                    app.status.as_str(),
-                    "issued" | "refused" | "refused_to_accept" | "annulled" | "withdrawn"
-                );
-                // A term that ends with its case (the RVP's working day) marks nothing once the
-                // case is decided: the clock simply ends.
-                if !(closed && crate::clocks::ends_with_case(&t.kind)) {
-                    unit.push(case_event(
-                        &t.subject,
-                        "system",
-                        action,
-                        cite,
-                        version,
-                        json!({"timer": t.kind, "due": detail}),
-                        &now_s,
-                    ));
-                    unit.push(self.monitoring(&t.subject, action, &now_s, version));
-                    if action == "rvp.age16.reminder" {
-                        // п. 5 абз. 4: the recipient is reminded through the case's channel that
-                        // the minor must apply within ten days of turning 16.
-                        unit.push(outbox_message(
-                            &t.subject,
-                            result_topic(&app.channel),
-                            json!({"application_id": t.subject, "document": "age16_reminder", "member": detail["member"], "sixteenth_birthday": detail["sixteenth_birthday"], "apply_by": detail["due_on"], "citation": "п. 5 абз. 4"}).to_string(),
-                            &now_s,
-                        ));
-                    }
-                }
-                match self.store.write(unit).await {
-                    Ok(()) => fired += 1,
-                    // Another instance took the timer after our lease ran out: it fired there.
-                    Err(koshi_store::StoreError::Conflict(_)) => {}
-                    Err(e) => return Err(e.into()),
-                }
+                let i = *index.entry(t.subject.clone()).or_insert_with(|| {
+                    by_case.push(Vec::new());
+                    by_case.len() - 1
+                });
+                by_case[i].push(t);
             }
+            let now_s = &now_s;
+            let mut runs = futures::stream::iter(by_case.into_iter().map(|timers| async move {
+                let mut n = 0;
+                for t in &timers {
+                    if self.fire_timer(t, now, now_s).await? {
+                        n += 1;
+                    }
+                }
+                Ok::<usize, CaseError>(n)
+            }))
+            .buffer_unordered(TIMER_CONCURRENCY);
+            while let Some(n) = runs.next().await {
+                fired += n?;
+            }
+        }
+    }
+
+    /// Fires one claimed timer: `true` when its unit was written, `false` when it was left for a
+    /// person or a later pass (logged) or another instance fired it first.
+    async fn fire_timer(
+        &self,
+        t: &koshi_store::timers::TimerRow,
+        now: Timestamp,
+        now_s: &str,
+    ) -> Result<bool, CaseError> {
+        if t.kind == crate::rvp::family::FAMILY_TIMER {
+            return match self.fire_family_timer(t, now_s).await {
+                Ok(fired) => Ok(fired),
+                Err(e) => {
+                    tracing::warn!(timer = %t.id, case = %t.subject, error = %e.detail, "family member not decided yet; retried");
+                    Ok(false)
+                }
+            };
+        }
+        if t.kind == crate::rvp::forming::FORM_TIMER {
+            let unit = match self.store.application(&t.subject).await {
+                Ok(Some(app)) => self.fire_form_timer(t, &app, now).await,
+                _ => Err(CaseError::not_found("application")),
+            };
+            return match unit {
+                Ok(unit) => self.write_fired(unit).await,
+                Err(e) => {
+                    tracing::error!(timer = %t.id, case = %t.subject, error = %e.detail, "forming timer not fired: its case cannot be read");
+                    Ok(false)
+                }
+            };
+        }
+        let Some((action, cite)) = crate::clocks::meaning(&t.kind) else {
+            tracing::error!(timer = %t.id, kind = %t.kind, "timer not fired: Koshi does not know its kind");
+            return Ok(false);
+        };
+        // The event is recorded under the case's own version of the Rules; a case that
+        // cannot be read, or a version Koshi does not know, leaves the timer unfired (it
+        // is claimed again when its lease ends) and is logged for operations: never an
+        // event recorded under an unknown version.
+        let app = match self.store.application(&t.subject).await {
+            Ok(Some(app)) => app,
+            _ => {
+                tracing::error!(timer = %t.id, kind = %t.kind, case = %t.subject, "timer not fired: its case cannot be read");
+                return Ok(false);
+            }
+        };
+        let Ok(version) = known_version(&app.rules_version) else {
+            tracing::error!(timer = %t.id, kind = %t.kind, case = %t.subject, "timer not fired: the case's rules version is unknown");
+            return Ok(false);
+        };
+        let detail: Value = match serde_json::from_str(&t.payload) {
+            Ok(v) => v,
+            Err(e) => {
+                tracing::error!(timer = %t.id, kind = %t.kind, error = %e, "timer not fired: its payload cannot be read");
+                return Ok(false);
+            }
+        };
+        let mut unit = Unit::new().with(koshi_store::timers::fired(&t.id, &self.instance_id, now_s));
+        let closed = matches!(
+            app.status.as_str(),
+            "issued" | "refused" | "refused_to_accept" | "annulled" | "withdrawn"
+        );
+        // A term that ends with its case (the RVP's working day) marks nothing once the
+        // case is decided: the clock simply ends.
+        if !(closed && crate::clocks::ends_with_case(&t.kind)) {
+            unit.push(case_event(
+                &t.subject,
+                "system",
+                action,
+                cite,
+                version,
+                json!({"timer": t.kind, "due": detail}),
+                now_s,
+            ));
+            unit.push(self.monitoring(&t.subject, action, now_s, version));
+            if action == "rvp.age16.reminder" {
+                // п. 5 абз. 4: the recipient is reminded through the case's channel that
+                // the minor must apply within ten days of turning 16.
+                unit.push(outbox_message(
+                    &t.subject,
+                    result_topic(&app.channel),
+                    json!({"application_id": t.subject, "document": "age16_reminder", "member": detail["member"], "sixteenth_birthday": detail["sixteenth_birthday"], "apply_by": detail["due_on"], "citation": "п. 5 абз. 4"}).to_string(),
+                    now_s,
+                ));
+            }
+        }
+        self.write_fired(unit).await
+    }
+
+    /// Writes a fired timer's unit: `false` when another instance took the timer after this
+    /// one's lease ran out (it fired there).
+    async fn write_fired(&self, unit: Unit) -> Result<bool, CaseError> {
+        match self.store.write(unit).await {
+            Ok(()) => Ok(true),
+            Err(koshi_store::StoreError::Conflict(_)) => Ok(false),
+            Err(e) => Err(e.into()),
         }
     }
 
@@ -229,6 +267,9 @@ impl Service {
 /// Relay passes running at once in an instance: while one waits for the database, another
 /// sends (their claims never overlap).
 pub const RELAY_WORKERS: usize = 4;
+
+/// Cases whose due timers one background pass fires at once (each case's in order).
+pub const TIMER_CONCURRENCY: usize = 64;
 
 /// Outbox messages claimed at once by one relay pass.
 pub const OUTBOX_BATCH: i64 = 1000;

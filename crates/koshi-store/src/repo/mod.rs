@@ -133,7 +133,7 @@ const OUTBOX_BY_CASE_SQL: &str = "SELECT id, topic, application_id, payload, cre
 const CHECKS_SQL: &str = "SELECT checks FROM check_sheets WHERE application_id = $1";
 /// A case's acts: every event but the records of reads (those are the access log's), through
 /// the partial index that leaves the reads out (migration 21).
-const EVENTS_SQL: &str = "SELECT id, application_id, at, actor, action, citation, rules_version, detail FROM events WHERE application_id = $1 AND action <> 'personal_data.read' ORDER BY at, id";
+const EVENTS_SQL: &str = "SELECT id, application_id, at, actor, action, citation, rules_version, detail FROM events WHERE application_id = $1 AND action <> 'personal_data.read' ORDER BY at, seq";
 /// The acts on accounts and tokens, newest first (no case: `application_id` is NULL).
 const STAFF_EVENTS_SQL: &str = "SELECT id, application_id, at, actor, action, citation, rules_version, detail FROM events WHERE application_id IS NULL AND action <> 'personal_data.read' AND action IN ('account.added', 'account.disabled', 'token.revoked') ORDER BY at DESC, id DESC LIMIT $1";
 /// The reads of a case, newest first, before a cursor (`at`, `id`).

@@ -377,6 +377,49 @@ on_both!(
     p14_stage_clocks_fire_once_and_mark_the_case
 );
 
+/// A background pass that finds many clocks due at once (the service resumed after a long stop)
+/// fires each once, and within a case in the order of the terms: a clock's "at risk" mark
+/// before its overdue mark, the stage before the whole term; several cases are fired together.
+async fn clocks_due_together_fire_once_each_in_their_order(t: &TestApp) {
+    let mut ids = Vec::new();
+    for _ in 0..12 {
+        let (s, v) = t
+            .post("officer", "/api/v1/applications", &pr_request(t, "FA1234567"))
+            .await;
+        assert_eq!(s, 201, "{v}");
+        ids.push(v["id"].as_str().unwrap().to_string());
+    }
+    t.advance(200 * 24 * 60);
+    t.app.service.tick().await.unwrap();
+    t.app.service.tick().await.unwrap();
+    // The stage to the УМС (5 days), then the 60-day term; each term's "at risk" mark is
+    // `pr.stage.at_risk` (п. 14).
+    let want = [
+        "pr.stage.at_risk",
+        "pr.stage.overdue",
+        "pr.stage.at_risk",
+        "pr.term.overdue",
+    ];
+    for id in &ids {
+        let case = t.case(id).await;
+        let marks: Vec<&str> = case["events"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|e| e["action"].as_str())
+            .filter(|a| want.contains(a))
+            .collect();
+        assert_eq!(marks, want, "{id}");
+        let timers = t.app.service.store.timers_of(id).await.unwrap();
+        assert!(timers.iter().all(|x| x.state == "fired"), "{timers:?}");
+    }
+}
+on_both!(
+    pr_clocks_together,
+    super::super::harness::Options::default(),
+    clocks_due_together_fire_once_each_in_their_order
+);
+
 /// Every agency of п. 14 answering positively.
 pub(crate) const ALL_POSITIVE: [(&str, &str); 5] = [
     ("bank", "positive"),
