@@ -57,8 +57,19 @@ impl Service {
                 Ok::<usize, CaseError>(n)
             }))
             .buffer_unordered(TIMER_CONCURRENCY);
+            // Every case of the claim runs to its end, a failure in one included (none is cut
+            // off halfway); the first failure is returned after.
+            let mut failed = None;
             while let Some(n) = runs.next().await {
-                fired += n?;
+                match n {
+                    Ok(n) => fired += n,
+                    Err(e) => {
+                        failed.get_or_insert(e);
+                    }
+                }
+            }
+            if let Some(e) = failed {
+                return Err(e);
             }
         }
     }

@@ -116,9 +116,10 @@ impl Service {
                 return Ok(()); // already in hand
             }
         }
-        let r = self.process_inner(id, handoff).await;
-        self.processing.lock().unwrap_or_else(|p| p.into_inner()).remove(id);
-        r
+        // Out of hand however this ends, a cancelled future included: a case left marked would
+        // never be processed again by this instance.
+        let _in_hand = InHand { service: self, id };
+        self.process_inner(id, handoff).await
     }
 
     pub(crate) async fn process_inner(&self, id: &str, handoff: Option<Handoff>) -> Result<(), CaseError> {
@@ -532,5 +533,21 @@ pub(crate) fn finding_from_json(check: &str, state: &str, stored: Option<&str>) 
             Err(why) => unreadable(why),
         },
         other => unreadable(format!("unknown result {other:?}")),
+    }
+}
+
+/// A case in hand (`Service::processing`) until dropped.
+struct InHand<'a> {
+    service: &'a Service,
+    id: &'a str,
+}
+
+impl Drop for InHand<'_> {
+    fn drop(&mut self) {
+        self.service
+            .processing
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(self.id);
     }
 }

@@ -164,7 +164,8 @@ async fn jetstream_down_then_back(backend: Backend) {
     server.start();
     // The client reconnects in the background; each pass after the backoff tries again.
     let mut all = Vec::new();
-    for _ in 0..20 {
+    // Up to 30 s: the client waits up to 4 s between attempts to reconnect.
+    for _ in 0..60 {
         t.advance(5);
         relay(&t).await;
         all = outbox(&t).await;

@@ -18,13 +18,13 @@ const SSL_REQUEST: [u8; 8] = [0, 0, 0, 8, 0x04, 0xd2, 0x16, 0x2f];
 
 /// A TLS endpoint in front of `upstream`: answers `S` to an `SSLRequest`, completes the
 /// handshake with `config`, then relays. A client that does not ask for TLS, or fails the
-/// handshake, is cut off. Returns the port and the count of completed handshakes.
-async fn tls_front(config: Arc<rustls::ServerConfig>, upstream: String) -> (u16, Arc<AtomicUsize>) {
+/// handshake, is cut off. Returns the port and what it saw.
+async fn tls_front(config: Arc<rustls::ServerConfig>, upstream: String) -> (u16, Arc<Seen>) {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let port = listener.local_addr().unwrap().port();
     let acceptor = tokio_rustls::TlsAcceptor::from(config);
-    let handshakes = Arc::new(AtomicUsize::new(0));
-    let count = handshakes.clone();
+    let seen = Arc::new(Seen::default());
+    let count = seen.clone();
     tokio::spawn(async move {
         loop {
             let Ok((mut tcp, _)) = listener.accept().await else {
@@ -34,6 +34,7 @@ async fn tls_front(config: Arc<rustls::ServerConfig>, upstream: String) -> (u16,
             tokio::spawn(async move {
                 let mut first = [0u8; 8];
                 if tcp.read_exact(&mut first).await.is_err() || first != SSL_REQUEST {
+                    count.plain.fetch_add(1, Ordering::SeqCst);
                     return;
                 }
                 if tcp.write_all(b"S").await.is_err() {
@@ -42,7 +43,7 @@ async fn tls_front(config: Arc<rustls::ServerConfig>, upstream: String) -> (u16,
                 let Ok(mut tls) = acceptor.accept(tcp).await else {
                     return;
                 };
-                count.fetch_add(1, Ordering::SeqCst);
+                count.handshakes.fetch_add(1, Ordering::SeqCst);
                 let Ok(mut up) = tokio::net::TcpStream::connect(&upstream).await else {
                     return;
                 };
@@ -50,7 +51,14 @@ async fn tls_front(config: Arc<rustls::ServerConfig>, upstream: String) -> (u16,
             });
         }
     });
-    (port, handshakes)
+    (port, seen)
+}
+
+/// What the TLS endpoint saw: completed handshakes, and connections that began in plain text.
+#[derive(Default)]
+struct Seen {
+    handshakes: AtomicUsize,
+    plain: AtomicUsize,
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -60,7 +68,6 @@ async fn postgres_over_tls_verifies_a_ca_made_in_the_test() {
     };
     let parsed = reqwest::Url::parse(&url).unwrap();
     let upstream = format!("{}:{}", parsed.host_str().unwrap(), parsed.port().unwrap_or(5432));
-    let (user, db) = (parsed.username(), parsed.path().trim_start_matches('/'));
     let pki = test_pki();
     let stranger = test_pki();
     let dir = std::env::temp_dir().join(format!("koshi-pgtls-{}", uuid::Uuid::new_v4().simple()));
@@ -68,16 +75,22 @@ async fn postgres_over_tls_verifies_a_ca_made_in_the_test() {
     let (ca, other_ca) = (dir.join("ca.pem"), dir.join("other-ca.pem"));
     std::fs::write(&ca, &pki.ca_pem).unwrap();
     std::fs::write(&other_ca, &stranger.ca_pem).unwrap();
-    let (port, handshakes) = tls_front(pki.config.clone(), upstream).await;
+    let (port, seen) = tls_front(pki.config.clone(), upstream).await;
     let schema = format!("t_{}", uuid::Uuid::new_v4().simple());
     koshi_store::create_test_schema(&url, &schema).await.unwrap();
-    let at = |mode: &str, root: Option<&std::path::Path>| Location::Postgres {
-        url: format!(
-            "postgres://{user}@localhost:{port}/{db}?sslmode={mode}{}",
-            root.map(|r| format!("&sslrootcert={}", r.display()))
-                .unwrap_or_default()
-        ),
-        schema: Some(schema.clone()),
+    // The test's URL (user, password, database, parameters) with the endpoint's host and port.
+    let at = |mode: &str, root: Option<&std::path::Path>| {
+        let mut u = parsed.clone();
+        u.set_host(Some("localhost")).unwrap();
+        u.set_port(Some(port)).unwrap();
+        u.query_pairs_mut().append_pair("sslmode", mode);
+        if let Some(r) = root {
+            u.query_pairs_mut().append_pair("sslrootcert", &r.display().to_string());
+        }
+        Location::Postgres {
+            url: u.to_string(),
+            schema: Some(schema.clone()),
+        }
     };
 
     // The CA that signed the endpoint's certificate, the name it was issued for: Koshi opens
@@ -85,7 +98,7 @@ async fn postgres_over_tls_verifies_a_ca_made_in_the_test() {
     let store = Store::open(&at("verify-full", Some(&ca))).await.unwrap();
     assert!(store.outbox(None, 10).await.unwrap().is_empty());
     store.close().await;
-    let trusted = handshakes.load(Ordering::SeqCst);
+    let trusted = seen.handshakes.load(Ordering::SeqCst);
     assert!(trusted >= 1, "the connection went through the TLS endpoint");
 
     // Another CA: the certificate is refused, and nothing is sent in the clear instead.
@@ -94,14 +107,20 @@ async fn postgres_over_tls_verifies_a_ca_made_in_the_test() {
         Err(e) => e.to_string(),
     };
     assert!(refused.to_lowercase().contains("certificate"), "{refused}");
-    assert_eq!(handshakes.load(Ordering::SeqCst), trusted);
+    assert_eq!(seen.handshakes.load(Ordering::SeqCst), trusted);
+    assert_eq!(
+        seen.plain.load(Ordering::SeqCst),
+        0,
+        "no connection began in plain text"
+    );
 
     // `require` encrypts but does not verify; `disable` asks for no TLS, and an endpoint that
     // insists on it cuts the connection: the first succeeding proves the traffic was TLS.
     let store = Store::open(&at("require", None)).await.unwrap();
     store.close().await;
-    assert!(handshakes.load(Ordering::SeqCst) > trusted);
+    assert!(seen.handshakes.load(Ordering::SeqCst) > trusted);
     assert!(Store::open(&at("disable", None)).await.is_err());
+    assert!(seen.plain.load(Ordering::SeqCst) >= 1, "the endpoint saw the plain one");
 
     koshi_store::drop_test_schema(&url, &schema).await.unwrap();
     let _ = std::fs::remove_dir_all(&dir);
