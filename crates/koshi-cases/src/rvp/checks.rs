@@ -77,22 +77,15 @@ impl Service {
         let grace =
             jiff::SignedDuration::try_from(self.config.fresh_checks_grace).unwrap_or(jiff::SignedDuration::ZERO);
         let fresh_since = instant(now_t.checked_sub(grace).unwrap_or(now_t));
+        let fresh_since = (!grace.is_zero()).then_some(fresh_since.as_str());
         for id in due {
-            if !self.store.claim_check_retry(&id, &now, &until).await? {
-                if self.store.has_check_sheet(&id).await? {
-                    continue; // another instance runs it
-                }
-                // Never run: the instance that took it runs them now, unless it stopped; any
-                // instance does once the grace has passed.
-                if !grace.is_zero()
-                    && self
-                        .store
-                        .application(&id)
-                        .await?
-                        .is_some_and(|a| a.filed_at.as_str() > fresh_since.as_str())
-                {
-                    continue;
-                }
+            // Not claimed: another instance runs it (it holds the sheet's claim), or — checks
+            // never run — the instance that took the filing runs them now, unless it stopped;
+            // any instance does once the grace has passed.
+            if !self.store.claim_check_retry(&id, &now, &until).await?
+                && self.store.checks_held_elsewhere(&id, fresh_since).await?
+            {
+                continue;
             }
             if let Err(e) = self.process(&id).await {
                 tracing::warn!(application = %id, error = %e.detail, "processing deferred");

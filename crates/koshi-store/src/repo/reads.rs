@@ -128,13 +128,18 @@ impl Store {
         Ok(!rows.is_empty())
     }
 
-    /// Whether a case's checks have a sheet (they have run once).
-    pub async fn has_check_sheet(&self, application_id: &str) -> StoreResult<bool> {
+    /// Whether a due case whose retry this instance could not claim is another's to run: its
+    /// checks have a sheet (another instance holds the claim), or it was filed after
+    /// `fresh_since` (its own instance runs its first checks). One statement.
+    pub async fn checks_held_elsewhere(&self, application_id: &str, fresh_since: Option<&str>) -> StoreResult<bool> {
+        // No grace: a filing instant is never after the end of time.
+        let since = fresh_since.unwrap_or("9999");
         let rows: Vec<(i64,)> = fetch_all!(
             self.db(),
             (i64,),
-            "SELECT CAST(COUNT(*) AS BIGINT) FROM check_sheets WHERE application_id = $1",
-            application_id
+            "SELECT CAST(COUNT(*) AS BIGINT) FROM applications a WHERE a.id = $1 AND (a.filed_at > $2 OR EXISTS (SELECT 1 FROM check_sheets s WHERE s.application_id = a.id))",
+            application_id,
+            since
         );
         Ok(rows.first().is_some_and(|r| r.0 > 0))
     }
