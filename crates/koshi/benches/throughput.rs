@@ -580,37 +580,9 @@ struct Timers {
 /// citation, the monitoring stage).
 async fn pr_timers(app: &App, clock: &ManualClock, n: usize) -> anyhow::Result<Timers> {
     let sim = app.sim.as_ref().ok_or_else(|| anyhow::anyhow!("no simulator"))?;
-    let p = sim
-        .fixtures()
-        .person("FA1234567")
+    let req = koshi::demo::pr_request(sim.fixtures(), "FA1234567", "2026-11-10")
         .ok_or_else(|| anyhow::anyhow!("no fixture person"))?;
-    let documents: Vec<serde_json::Value> = [
-        "application_form",
-        "exit_consent",
-        "autobiography",
-        "solvency_certificate",
-        "criminal_record_certificate",
-        "housing_document",
-        "medical_certificate",
-        "photo",
-        "state_duty_receipt",
-    ]
-    .iter()
-    .map(|kind| serde_json::json!({"kind": kind, "issued_on": "2026-11-10", "expires_on": null}))
-    .collect();
-    let req: koshi::model::PrApplicationRequest = serde_json::from_value(serde_json::json!({
-        "kind": "pr",
-        "ground": "visa_free_state",
-        "applicant": {
-            "surname": "DEMO", "given_names": "PR",
-            "birth_date": p.birth_date.map(|d| d.to_string()),
-            "citizenship": p.citizenship.clone(),
-            "iin": p.iin.clone(),
-            "document": {"number": "FA1234567", "expires_on": "2030-01-01"}
-        },
-        "documents": documents,
-        "solvency": {"funds_tiyn": 10_000_000_000i64, "price_per_square_metre_tiyn": 50_000_000i64}
-    }))?;
+    let req: koshi::model::PrApplicationRequest = serde_json::from_value(req)?;
     let mut tasks = tokio::task::JoinSet::new();
     let per = n.div_ceil(64);
     for _ in 0..64 {

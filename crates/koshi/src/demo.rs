@@ -14,6 +14,50 @@ pub const BUSY_EMPLOYER_IIN: &str = "850923400279";
 /// A legal entity BIN (check digit valid).
 pub const COMPANY_BIN: &str = "160540012347";
 
+/// The documents of a complete PR package (App. 3) besides the passport, for a ground that asks
+/// for nothing more (a visa-free state's national).
+pub const PR_DOCUMENTS: [&str; 9] = [
+    "application_form",
+    "exit_consent",
+    "autobiography",
+    "solvency_certificate",
+    "criminal_record_certificate",
+    "housing_document",
+    "medical_certificate",
+    "photo",
+    "state_duty_receipt",
+];
+
+/// Those documents as a filing lists them, each issued on `issued_on` (certificates: п. 16-1, no
+/// older than 180 days at filing).
+pub fn pr_documents(issued_on: &str) -> Vec<serde_json::Value> {
+    PR_DOCUMENTS
+        .iter()
+        .map(|kind| serde_json::json!({"kind": kind, "issued_on": issued_on}))
+        .collect()
+}
+
+/// A complete PR filing at the police desk, as the API takes it, for the fixture person with
+/// `document_number` (ground: a visa-free state's national), its certificates issued on
+/// `issued_on`, 100 million ₸ confirmed and housing at 500,000 ₸ per m². `None` for a person the
+/// fixtures do not hold.
+pub fn pr_request(fixtures: &Fixtures, document_number: &str, issued_on: &str) -> Option<serde_json::Value> {
+    let p = fixtures.person(document_number)?;
+    Some(serde_json::json!({
+        "kind": "pr",
+        "ground": "visa_free_state",
+        "applicant": {
+            "surname": "DEMO", "given_names": "PR",
+            "birth_date": p.birth_date.map(|d| d.to_string()),
+            "citizenship": p.citizenship.clone(),
+            "iin": p.iin.clone(),
+            "document": {"number": document_number, "expires_on": "2030-01-01"}
+        },
+        "documents": pr_documents(issued_on),
+        "solvency": {"funds_tiyn": 10_000_000_000i64, "price_per_square_metre_tiyn": 50_000_000i64}
+    }))
+}
+
 /// A complete RVP filing for the fixture person with `document_number`, for `purpose`, at the
 /// police desk. Documents expire well after any date the tests use.
 pub fn request(law: &Law, fixtures: &Fixtures, document_number: &str, purpose: &str) -> ApplicationRequest {
@@ -264,20 +308,7 @@ async fn pr_awaiting_approval(
         .date()
         .checked_sub(jiff::Span::new().days(30))?
         .to_string();
-    let documents: Vec<serde_json::Value> = [
-        "application_form",
-        "exit_consent",
-        "autobiography",
-        "solvency_certificate",
-        "criminal_record_certificate",
-        "housing_document",
-        "medical_certificate",
-        "photo",
-        "state_duty_receipt",
-    ]
-    .iter()
-    .map(|kind| serde_json::json!({"kind": kind, "issued_on": issued_on}))
-    .collect();
+    let documents = pr_documents(&issued_on);
     let req: crate::model::PrApplicationRequest = serde_json::from_value(serde_json::json!({
         "kind": "pr",
         "ground": "visa_free_state",

@@ -27,7 +27,7 @@ impl Service {
         let lease = instant(now.checked_add(SignedDuration::from_mins(5)).unwrap_or(now));
         let mut fired = 0;
         loop {
-            let due = self
+            let mut due = self
                 .store
                 .claim_due_timers(&self.instance_id, &now_s, &lease, 500)
                 .await?;
@@ -35,7 +35,6 @@ impl Service {
                 return Ok(fired);
             }
             // The claim's rows come back in no set order (`UPDATE … RETURNING`): in due order.
-            let mut due = due;
             due.sort_by(|a, b| (&a.due_at, &a.id).cmp(&(&b.due_at, &b.id)));
             let mut by_case: Vec<Vec<koshi_store::timers::TimerRow>> = Vec::new();
             let mut index: BTreeMap<String, usize> = BTreeMap::new();

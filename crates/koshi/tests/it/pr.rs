@@ -7,40 +7,11 @@ use serde_json::{Value, json};
 use crate::harness::TestApp;
 use crate::on_both;
 
-/// The documents of a complete PR package (App. 3) besides the passport.
-pub(crate) const PR_DOCUMENTS: [&str; 9] = [
-    "application_form",
-    "exit_consent",
-    "autobiography",
-    "solvency_certificate",
-    "criminal_record_certificate",
-    "housing_document",
-    "medical_certificate",
-    "photo",
-    "state_duty_receipt",
-];
+pub(crate) use koshi::demo::PR_DOCUMENTS;
 
 /// A complete PR package for a fixture person (App. 3), filed at the desk.
 pub(crate) fn pr_request(t: &TestApp, document_number: &str) -> Value {
-    let p = t.fixtures.person(document_number).unwrap();
-    let documents: Vec<Value> = PR_DOCUMENTS
-        .iter()
-        .map(|kind| json!({"kind": kind, "issued_on": "2026-01-10", "expires_on": null}))
-        .collect();
-    json!({
-        "kind": "pr",
-        "ground": "visa_free_state",
-        "applicant": {
-            "surname": "DEMO", "given_names": "PR",
-            "birth_date": p.birth_date.unwrap().to_string(),
-            "citizenship": p.citizenship.clone().unwrap(),
-            "iin": p.iin.clone(),
-            "document": {"number": document_number, "expires_on": "2030-01-01"}
-        },
-        "documents": documents,
-        // 100 million ₸ confirmed; housing at 500,000 ₸ per m².
-        "solvency": {"funds_tiyn": 10_000_000_000i64, "price_per_square_metre_tiyn": 50_000_000i64}
-    })
+    koshi::demo::pr_request(&t.fixtures, document_number, "2026-01-10").unwrap()
 }
 
 async fn p12_p14_intake_registers_the_case_in_the_journal_and_starts_the_clocks(t: &TestApp) {
