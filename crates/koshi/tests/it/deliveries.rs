@@ -12,7 +12,7 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use koshi::delivery::Deliveries;
 
-use crate::harness::{Backend, Options, TestApp, spawn};
+use crate::harness::{Backend, TestApp, spawn_delivering};
 
 pub(crate) const KEY: &[u8] = b"webhook test key";
 
@@ -80,15 +80,7 @@ async fn webhook_gets_each_message_once_and_everything_after_an_outage(backend: 
     let (rx, url) = receiver().await;
     let mut deliveries = Deliveries::parse(&[format!("*={url}")]).unwrap();
     deliveries.webhook_secret = Some(KEY.to_vec());
-    let Some(t) = spawn(
-        backend,
-        Options {
-            deliveries,
-            ..Default::default()
-        },
-    )
-    .await
-    else {
+    let Some(t) = spawn_delivering(backend, deliveries).await else {
         return;
     };
     file_clean_case(&t, "FA1234567").await;
@@ -206,15 +198,7 @@ async fn jetstream_keeps_each_message_once(backend: Backend) {
     let mut deliveries = Deliveries::parse(&[format!("*={url}")]).unwrap();
     deliveries.stream = format!("KOSHI_IT_{tag}");
     deliveries.subject_prefix = format!("koshi_it_{tag}");
-    let Some(t) = spawn(
-        backend,
-        Options {
-            deliveries: deliveries.clone(),
-            ..Default::default()
-        },
-    )
-    .await
-    else {
+    let Some(t) = spawn_delivering(backend, deliveries.clone()).await else {
         return;
     };
     file_clean_case(&t, "FA1234567").await;
@@ -241,17 +225,7 @@ async fn jetstream_keeps_each_message_once(backend: Backend) {
 
     // A consumer reads the stream: every message once per id, on its topic's subject.
     let client = async_nats::connect(&url).await.unwrap();
-    let js = async_nats::jetstream::new(client);
-    let mut stream = js.get_stream(&deliveries.stream).await.unwrap();
-    assert_eq!(stream.info().await.unwrap().state.messages, all.len() as u64);
-    let mut by_id: BTreeMap<String, (String, usize, Option<String>)> = BTreeMap::new();
-    for seq in 1..=all.len() as u64 {
-        let m = stream.get_raw_message(seq).await.unwrap();
-        let id = m.headers.get("Nats-Msg-Id").unwrap().as_str().to_string();
-        let request = m.headers.get("X-Request-Id").map(|v| v.as_str().to_string());
-        let e = by_id.entry(id).or_insert((m.subject.to_string(), 0, request));
-        e.1 += 1;
-    }
+    let by_id = stream_by_id(client.clone(), &deliveries.stream).await;
     assert_eq!(by_id.len(), all.len());
     for m in &all {
         let (subject, n, request) = &by_id[&m.id];
@@ -261,8 +235,30 @@ async fn jetstream_keeps_each_message_once(backend: Backend) {
         assert!(m.request_id.is_some(), "{m:?}");
         assert_eq!(request, &m.request_id, "{m:?}");
     }
-    js.delete_stream(&deliveries.stream).await.unwrap();
+    async_nats::jetstream::new(client)
+        .delete_stream(&deliveries.stream)
+        .await
+        .unwrap();
     t.done().await;
+}
+
+/// What a consumer finds in a stream, by `Nats-Msg-Id`: the subject, how many copies, and the
+/// `X-Request-Id` of the first.
+pub(crate) async fn stream_by_id(
+    client: async_nats::Client,
+    stream: &str,
+) -> BTreeMap<String, (String, usize, Option<String>)> {
+    let js = async_nats::jetstream::new(client);
+    let mut stream = js.get_stream(stream).await.unwrap();
+    let n = stream.info().await.unwrap().state.messages;
+    let mut by_id: BTreeMap<String, (String, usize, Option<String>)> = BTreeMap::new();
+    for seq in 1..=n {
+        let m = stream.get_raw_message(seq).await.unwrap();
+        let id = m.headers.get("Nats-Msg-Id").unwrap().as_str().to_string();
+        let request = m.headers.get("X-Request-Id").map(|v| v.as_str().to_string());
+        by_id.entry(id).or_insert((m.subject.to_string(), 0, request)).1 += 1;
+    }
+    by_id
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

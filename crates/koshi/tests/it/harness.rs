@@ -85,6 +85,18 @@ pub async fn spawn_at(dir: &std::path::Path) -> TestApp {
     t
 }
 
+/// A test app whose outbox messages go to `deliveries` (the rest as [`Options::default`]).
+pub async fn spawn_delivering(backend: Backend, deliveries: koshi::delivery::Deliveries) -> Option<TestApp> {
+    spawn(
+        backend,
+        Options {
+            deliveries,
+            ..Default::default()
+        },
+    )
+    .await
+}
+
 pub async fn spawn(backend: Backend, opts: Options) -> Option<TestApp> {
     let (location, cleanup, dir) = match backend {
         Backend::Sqlite => {

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use serde_json::Value;
 
 use crate::deliveries::{KEY, receiver};
-use crate::harness::{Backend, Options, spawn};
+use crate::harness::{Backend, Options, spawn, spawn_delivering};
 use crate::pr::pr_request;
 
 /// A second instance on the test's database: its own pool, writer, registries and background
@@ -30,15 +30,7 @@ async fn two_instances_share_one_postgresql_without_doing_anything_twice() {
     let (rx, url) = receiver().await;
     let mut deliveries = koshi::delivery::Deliveries::parse(&[format!("*={url}")]).unwrap();
     deliveries.webhook_secret = Some(KEY.to_vec());
-    let Some(t) = spawn(
-        Backend::Postgres,
-        Options {
-            deliveries: deliveries.clone(),
-            ..Default::default()
-        },
-    )
-    .await
-    else {
+    let Some(t) = spawn_delivering(Backend::Postgres, deliveries.clone()).await else {
         return;
     };
     // The second instance: the same database, its own everything else.

@@ -12,8 +12,8 @@ use std::time::Duration;
 use koshi::delivery::jetstream::JetStream;
 use koshi::delivery::{Deliveries, Failure, Message, Sink};
 
-use crate::deliveries::{TestPki, file_clean_case, nats_url, outbox, relay, test_pki};
-use crate::harness::{Backend, Options, spawn};
+use crate::deliveries::{TestPki, file_clean_case, nats_url, outbox, relay, stream_by_id, test_pki};
+use crate::harness::{Backend, spawn_delivering};
 
 /// A `nats-server` of the test's own, with JetStream on a store directory that outlives a stop.
 struct NatsServer {
@@ -111,18 +111,13 @@ impl Drop for NatsServer {
     }
 }
 
-/// Every message of the stream, by `Nats-Msg-Id`: how many copies of each.
+/// How many copies of each message the stream holds, by `Nats-Msg-Id`.
 async fn stream_copies(client: async_nats::Client, stream: &str) -> BTreeMap<String, usize> {
-    let js = async_nats::jetstream::new(client);
-    let mut stream = js.get_stream(stream).await.unwrap();
-    let n = stream.info().await.unwrap().state.messages;
-    let mut by_id = BTreeMap::new();
-    for seq in 1..=n {
-        let m = stream.get_raw_message(seq).await.unwrap();
-        let id = m.headers.get("Nats-Msg-Id").unwrap().as_str().to_string();
-        *by_id.entry(id).or_default() += 1;
-    }
-    by_id
+    stream_by_id(client, stream)
+        .await
+        .into_iter()
+        .map(|(id, (_, n, _))| (id, n))
+        .collect()
 }
 
 /// The JetStream server goes down (killed) while cases are filed and comes back on its store:
@@ -135,15 +130,7 @@ async fn jetstream_down_then_back(backend: Backend) {
     let mut server = NatsServer::new(bin, None);
     let url = format!("nats://127.0.0.1:{}", server.port);
     let deliveries = Deliveries::parse(&[format!("*={url}")]).unwrap();
-    let Some(t) = spawn(
-        backend,
-        Options {
-            deliveries: deliveries.clone(),
-            ..Default::default()
-        },
-    )
-    .await
-    else {
+    let Some(t) = spawn_delivering(backend, deliveries.clone()).await else {
         return;
     };
     file_clean_case(&t, "FA1234567").await;
